@@ -1,0 +1,184 @@
+"""The ``fitgap`` command: the same engine as the window, without Qt.
+
+``fitgap`` alone opens the window; ``fitgap train`` runs one configuration and
+records it in the run store.  Exit codes: 0 done, 2 bad input (one ``error:`` line on
+stderr, no traceback), 1 anything unexpected, 130 stopped with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .core.config import RunConfig
+from .core.errors import FitGapError
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one ``error:`` line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def source_for_path(path: str) -> str:
+    """The data source a file path implies: .npz, .csv, or a folder of images."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return "npz"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    if p.is_dir():
+        return "images"
+    raise FitGapError(
+        f"{path}: cannot tell the data type; use a .npz file, a .csv file or an image folder"
+    )
+
+
+def load_config(args: argparse.Namespace) -> RunConfig:
+    """The --config file (or the defaults) with --data, --epochs and --seed applied."""
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    changes: dict[str, Any] = {}
+    if getattr(args, "data", None):
+        source = config.data.source if config.data.source in ("npz", "csv", "images") else None
+        changes["data.source"] = source or source_for_path(args.data)
+        changes["data.path"] = args.data
+    if getattr(args, "epochs", None) is not None:
+        changes["training.epochs"] = args.epochs
+    if getattr(args, "seed", None) is not None:
+        changes["training.seed"] = args.seed
+    return config.replace(changes) if changes else config
+
+
+def _format_epoch(epoch: int, total: int, metrics: dict[str, float]) -> str:
+    parts = [f"epoch {epoch:>{len(str(total))}}/{total}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        if key in metrics:
+            parts.append(f"{key} {metrics[key]:.4f}")
+    return "  ".join(parts)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from .core.data import load_dataset
+    from .core.session import run_recorded
+    from .core.store import RunStore
+
+    config = load_config(args)
+    dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
+    if args.out:
+        _check_writable(Path(args.out))
+    store = RunStore()
+    stop_requested = False
+
+    def on_sigint(signum, frame):  # first Ctrl+C stops cleanly, the second one aborts
+        nonlocal stop_requested
+        if stop_requested:
+            raise KeyboardInterrupt
+        stop_requested = True
+        print("stopping after this execution chunk (Ctrl+C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+
+    def on_started(run_id: int, ds) -> None:
+        if not args.jsonl:
+            print(f"run {run_id}: {ds.summary()}", flush=True)
+
+    def on_epoch(run_id: int, metrics) -> None:
+        if args.jsonl:
+            line = {"run_id": run_id, **metrics.to_dict()}
+            print(json.dumps(line), flush=True)
+        else:
+            print(_format_epoch(metrics.epoch, config.training.epochs, metrics.metrics), flush=True)
+
+    try:
+        result = run_recorded(
+            config,
+            store,
+            dataset=dataset,
+            on_started=on_started,
+            on_epoch=on_epoch,
+            should_stop=lambda: stop_requested,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    if args.out:
+        Path(args.out).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if not args.jsonl:
+        best = f", best epoch {result.best_epoch}" if result.best_epoch else ""
+        print(
+            f"run {result.run_id}: {result.status} after {result.epochs_run} epochs{best}",
+            flush=True,
+        )
+    return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise FitGapError(f"{path} is a folder; give a file name for the output")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise FitGapError(f"cannot write {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise FitGapError(f"cannot write {path}: the folder {parent} is not writable")
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .app import main as gui_main
+
+    return gui_main([])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fitgap", description="See the train/validation gap and close it.")
+    parser.add_argument("--version", action="version", version=f"FitGap {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train one configuration and record it in the run store")
+    train.add_argument(
+        "--config", metavar="FILE", help="a RunConfig JSON file (default: the defaults)"
+    )
+    train.add_argument(
+        "--data", metavar="PATH", help="a data file or image folder (sets data.path)"
+    )
+    train.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    train.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    train.add_argument("--out", metavar="FILE", help="write the run result JSON here")
+    train.add_argument(
+        "--jsonl", action="store_true", help="print one JSON line per finished epoch"
+    )
+    train.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return cmd_gui(args)
+    try:
+        return args.func(args)
+    except FitGapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""RunConfig: every lever of a run, validated, with a JSON round trip (a contract).
+
+The JSON keys mirror Keras argument names and every key is optional; the defaults
+are those of DESIGN.md. Unknown keys and out-of-range values raise ConfigError with
+a message that names the key, so a typo in a hand-written config is caught before
+TensorFlow is even imported.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+BUILTIN_SOURCES = ("digits", "moons", "circles", "spirals", "xor")
+FILE_SOURCES = ("npz", "csv", "images")
+SCALES = ("none", "standard", "minmax")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+
+Check = Callable[[str, Any], Any]
+
+
+def _number(
+    lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False, integer: bool = False
+) -> Check:
+    """A check for a number in [lo, hi] (or an open end), optionally an integer."""
+
+    def check(key: str, value: Any) -> Any:
+        kind = "a whole number" if integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be {kind}, not {value!r}")
+        if integer and isinstance(value, float):
+            if not value.is_integer():
+                raise ConfigError(f"{key} must be {kind}, not {value!r}")
+            value = int(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, not {value!r}")
+        below = value <= lo if lo_open else value < lo
+        above = value >= hi if hi_open else value > hi
+        if below or above:
+            left = "(" if lo_open else "["
+            right = ")" if hi_open else "]"
+            raise ConfigError(f"{key} must be in {left}{lo:g}, {hi:g}{right}, not {value!r}")
+        return int(value) if integer else float(value)
+
+    return check
+
+
+def _choice(options: tuple[str, ...]) -> Check:
+    def check(key: str, value: Any) -> Any:
+        if value not in options:
+            raise ConfigError(f"{key} must be one of {', '.join(options)}; not {value!r}")
+        return value
+
+    return check
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+def _optional_text(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key} must be a non-empty string or null, not {value!r}")
+    return value
+
+
+def _hidden_units(key: str, value: Any) -> list[int]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{key} must be a list of layer widths such as [128, 64], not {value!r}")
+    if len(value) > 16:
+        raise ConfigError(f"{key} may have at most 16 hidden layers, not {len(value)}")
+    width = _number(1, 8192, integer=True)
+    return [width(f"{key}[{i}]", units) for i, units in enumerate(value)]
+
+
+@dataclass
+class DataConfig:
+    """Where the data comes from and how much of it the model may learn from."""
+
+    source: str = "digits"
+    path: str | None = None
+    train_fraction: float = 1.0
+    validation_split: float = 0.2
+    label_noise: float = 0.0
+    scale: str = "none"
+    noise: float = 0.2
+    n_samples: int = 400
+
+    _checks = {
+        "source": _choice(BUILTIN_SOURCES + FILE_SOURCES),
+        "path": _optional_text,
+        "train_fraction": _number(0.0, 1.0, lo_open=True),
+        "validation_split": _number(0.0, 1.0, lo_open=True, hi_open=True),
+        "label_noise": _number(0.0, 1.0, hi_open=True),
+        "scale": _choice(SCALES),
+        "noise": _number(0.0, 5.0),
+        "n_samples": _number(20, 1_000_000, integer=True),
+    }
+
+    def _cross_check(self) -> None:
+        if self.source in FILE_SOURCES and not self.path:
+            raise ConfigError(f"data.path is required when data.source is {self.source!r}")
+
+
+@dataclass
+class ModelConfig:
+    """The network's capacity and its regularization."""
+
+    hidden_units: list[int] = field(default_factory=lambda: [128])
+    activation: str = "relu"
+    dropout: float = 0.0
+    l2: float = 0.0
+    l1: float = 0.0
+
+    _checks = {
+        "hidden_units": _hidden_units,
+        "activation": _choice(ACTIVATIONS),
+        "dropout": _number(0.0, 1.0, hi_open=True),
+        "l2": _number(0.0, 10.0),
+        "l1": _number(0.0, 10.0),
+    }
+
+    def _cross_check(self) -> None:
+        pass
+
+
+@dataclass
+class TrainingConfig:
+    """The optimizer and the length of training."""
+
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    batch_size: int = 32
+    epochs: int = 20
+    seed: int = 0
+
+    _checks = {
+        "optimizer": _choice(OPTIMIZERS),
+        "learning_rate": _number(0.0, 10.0, lo_open=True),
+        "batch_size": _number(1, 65536, integer=True),
+        "epochs": _number(1, 100_000, integer=True),
+        "seed": _number(0, 2**31 - 1, integer=True),
+    }
+
+    def _cross_check(self) -> None:
+        pass
+
+
+@dataclass
+class EarlyStoppingConfig:
+    """Keras's EarlyStopping callback, with its own argument names."""
+
+    enabled: bool = False
+    monitor: str = "val_loss"
+    patience: int = 3
+    min_delta: float = 0.0
+    restore_best_weights: bool = True
+
+    _checks = {
+        "enabled": _boolean,
+        "monitor": _choice(MONITORS),
+        "patience": _number(0, 100_000, integer=True),
+        "min_delta": _number(0.0, 1e6),
+        "restore_best_weights": _boolean,
+    }
+
+    def _cross_check(self) -> None:
+        pass
+
+
+SECTIONS: dict[str, type] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "training": TrainingConfig,
+    "early_stopping": EarlyStoppingConfig,
+}
+
+
+def _section_from_dict(name: str, cls: type, raw: Any) -> Any:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{name} must be an object with keys, not {raw!r}")
+    known = [f.name for f in dataclasses.fields(cls)]
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"unknown key {name}.{key} (known: {', '.join(known)})")
+    values = {}
+    for key, value in raw.items():
+        values[key] = cls._checks[key](f"{name}.{key}", value)
+    section = cls(**values)
+    section._cross_check()
+    return section
+
+
+@dataclass
+class RunConfig:
+    """Every setting of one run; ``RunConfig()`` is the default of DESIGN.md."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw: Any) -> RunConfig:
+        """Validate a JSON-like dict; missing keys take their defaults."""
+        if not isinstance(raw, dict):
+            raise ConfigError(f"a config must be a JSON object, not {type(raw).__name__}")
+        for key in raw:
+            if key not in SECTIONS:
+                raise ConfigError(f"unknown key {key!r} (known: {', '.join(SECTIONS)})")
+        parts = {name: _section_from_dict(name, sc, raw.get(name)) for name, sc in SECTIONS.items()}
+        return cls(**parts)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "config") -> RunConfig:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+        try:
+            return cls.from_dict(raw)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        path = Path(path)
+        if path.is_dir():
+            raise ConfigError(f"{path} is a folder, not a config file")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path} is not a UTF-8 text file") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        return cls.from_json(text, source=str(path))
+
+    # -- output ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    # -- changes ----------------------------------------------------------------------
+    def replace(self, changes: dict[str, Any]) -> RunConfig:
+        """A validated copy with dotted keys changed: ``{"model.dropout": 0.5}``."""
+        raw = copy.deepcopy(self.to_dict())
+        for dotted, value in changes.items():
+            section, _, key = dotted.partition(".")
+            if section not in SECTIONS or not key:
+                raise ConfigError(
+                    f"unknown setting {dotted!r}; use section.key, e.g. model.dropout"
+                )
+            raw[section][key] = value
+        return RunConfig.from_dict(raw)
+
+    def get(self, dotted: str) -> Any:
+        section, _, key = dotted.partition(".")
+        try:
+            return getattr(getattr(self, section), key)
+        except AttributeError:
+            raise ConfigError(f"unknown setting {dotted!r}") from None

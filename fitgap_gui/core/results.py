@@ -1,0 +1,102 @@
+"""Plain records a run produces: one EpochMetrics per epoch, one RunResult per run.
+
+They hold Python floats and lists only, so they cross the Qt signal boundary, go into
+SQLite, and become the run result JSON of DESIGN.md without any conversion code of
+their own elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import RunConfig
+
+#: The run statuses of the run result JSON contract, plus two the store uses.
+STATUSES = ("completed", "stopped", "early_stopped", "diverged", "failed", "running", "interrupted")
+
+#: Metrics where lower is better; anything else (accuracy) is higher-is-better.
+LOWER_IS_BETTER = ("loss", "val_loss")
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: a diverged loss is written as null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """What Keras logged at the end of one epoch (``epoch`` is 1-based)."""
+
+    epoch: int
+    metrics: dict[str, float]
+    seconds: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> float:
+        return self.metrics[key]
+
+    def get(self, key: str, default: float | None = None) -> float | None:
+        return self.metrics.get(key, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"epoch": self.epoch}
+        out.update({k: finite_or_none(v) for k, v in self.metrics.items()})
+        out["seconds"] = round(self.seconds, 6)
+        out.update(self.extras)
+        return out
+
+
+def best_epoch(history: dict[str, list[float]], monitor: str = "val_loss") -> int | None:
+    """1-based epoch with the best value of ``monitor`` (first of ties), or None."""
+    values = [v if v is not None and math.isfinite(v) else None for v in history.get(monitor, [])]
+    candidates = [(v, i) for i, v in enumerate(values) if v is not None]
+    if not candidates:
+        return None
+    if monitor in LOWER_IS_BETTER:
+        return min(candidates)[1] + 1
+    return min((-v, i) for v, i in candidates)[1] + 1
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run, as in DESIGN.md's run result JSON."""
+
+    config: RunConfig
+    history: dict[str, list[float]]
+    status: str
+    epochs_run: int
+    best_epoch: int | None = None
+    stopped_epoch: int | None = None
+    restored_best: bool = False
+    run_id: int | None = None
+    message: str | None = None
+    seconds: float = 0.0
+    diagnosis: dict[str, Any] | None = None
+    #: The trained Keras model (best weights when restored); kept in memory only.
+    model: Any = field(default=None, repr=False, compare=False)
+
+    def metric_at(self, name: str, epoch: int | None) -> float | None:
+        values = self.history.get(name, [])
+        if epoch is None or not 1 <= epoch <= len(values):
+            return None
+        return values[epoch - 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "run_id": self.run_id,
+            "config": self.config.to_dict(),
+            "history": {k: [finite_or_none(v) for v in vs] for k, vs in self.history.items()},
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+            "restored_best": self.restored_best,
+            "status": self.status,
+            "diagnosis": self.diagnosis,
+        }
+        if self.message:
+            out["message"] = self.message
+        return out

@@ -1,0 +1,62 @@
+"""One recorded run: load the data, train, and keep every epoch in the store.
+
+This is what the window's worker and ``fitgap train`` both call, so the order of
+events is the same everywhere: the epoch row is committed, *then* ``on_epoch`` is
+told.  A failure inside training is stored as a ``failed`` run with its message and
+raised again for the caller to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .config import RunConfig
+from .data import Dataset, load_dataset
+from .results import EpochMetrics, RunResult
+from .store import RunStore
+from .training import ShouldStop, train
+
+OnStarted = Callable[[int, Dataset], None]
+OnRunEpoch = Callable[[int, EpochMetrics], None]
+
+
+def run_recorded(
+    config: RunConfig,
+    store: RunStore,
+    *,
+    on_started: OnStarted | None = None,
+    on_epoch: OnRunEpoch | None = None,
+    should_stop: ShouldStop | None = None,
+    dataset: Dataset | None = None,
+    name: str | None = None,
+    save_model: bool = True,
+) -> RunResult:
+    """Train ``config`` and record it; returns the RunResult with its ``run_id``.
+
+    Bad data raises DataError before any run row exists, so nothing half-made is
+    stored for a file the user has to fix anyway.
+    """
+    if dataset is None:
+        dataset = load_dataset(config.data, config.training.seed)
+    run_id = store.create_run(config, name=name)
+    if on_started is not None:
+        on_started(run_id, dataset)
+
+    def committed_then_told(metrics: EpochMetrics) -> None:
+        store.append_epoch(run_id, metrics)
+        if on_epoch is not None:
+            on_epoch(run_id, metrics)
+
+    try:
+        result = train(config, dataset, committed_then_told, should_stop)
+    except BaseException as exc:
+        store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
+        raise
+    result.run_id = run_id
+    model_file = None
+    if save_model and result.model is not None and result.epochs_run > 0:
+        path = store.model_path(run_id)
+        result.model.save(path)
+        model_file = str(path)
+    store.finish_run(run_id, result, model_file=model_file)
+    return result

@@ -1,0 +1,195 @@
+"""Train one run with plain Keras ``model.fit`` and stream each epoch out.
+
+``train(config, dataset, on_epoch, should_stop)`` is the whole engine: the Qt worker
+and the CLI both call it.  Its epoch stream is one Keras Callback (no loop of our
+own); the levers are Keras's own ``Dropout``, regularizers and ``EarlyStopping``.
+Between ``keras.utils.set_random_seed`` and ``fit`` nothing else draws random
+numbers, so the history equals the plain program of DESIGN.md's faithfulness
+contract.  The engine only adds ``steps_per_execution``, which changes speed, not
+numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+
+from .config import RunConfig
+from .data import Dataset
+from .results import EpochMetrics, RunResult, best_epoch
+
+OnEpoch = Callable[[EpochMetrics], None]
+ShouldStop = Callable[[], bool]
+
+#: How long one compiled execution chunk may take, in seconds.  A stop request is
+#: seen between chunks, so this bounds the stop latency on large data.
+TARGET_CHUNK_SECONDS = 0.1
+#: A rough CPU rate for a Dense network's training step (multiply-adds per second).
+_CPU_FLOPS = 2e10
+
+
+def count_dense_params(
+    input_shape: tuple[int, ...], hidden_units: list[int], n_classes: int
+) -> int:
+    widths = [math.prod(input_shape), *hidden_units, n_classes]
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+def choose_steps_per_execution(n_train: int, batch_size: int, n_params: int) -> int:
+    """Steps per compiled call: a whole epoch on small data, ~0.1 s chunks on large data.
+
+    One Python round trip per batch costs about as much as a small Dense step, so
+    folding many steps into one call is where FitGap's speed over a plain ``fit``
+    comes from.  ``FITGAP_STEPS_PER_EXECUTION`` overrides the choice (benchmarks).
+    """
+    steps_per_epoch = max(1, math.ceil(n_train / batch_size))
+    forced = os.environ.get("FITGAP_STEPS_PER_EXECUTION")
+    if forced:
+        return max(1, min(int(forced), steps_per_epoch))
+    seconds_per_step = 6.0 * batch_size * n_params / _CPU_FLOPS
+    chunk = int(TARGET_CHUNK_SECONDS / max(seconds_per_step, 1e-9))
+    return max(1, min(chunk, steps_per_epoch))
+
+
+def _make_stream_callback(on_epoch: OnEpoch, should_stop: ShouldStop):
+    import keras
+
+    class EpochStream(keras.callbacks.Callback):
+        """Hands each finished epoch's logs to ``on_epoch``; honours a stop request.
+
+        A user stop is seen between execution chunks; the interrupted epoch is
+        incomplete, so it is not reported (its numbers would mix a partial training
+        pass with a partial validation pass).
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.user_stopped = False
+            self.diverged = False
+            self.epochs_reported = 0
+            self._epoch_start = 0.0
+
+        def _check_stop(self) -> None:
+            if not self.user_stopped and should_stop():
+                self.user_stopped = True
+                self.model.stop_training = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._check_stop()
+
+        def on_test_batch_end(self, batch, logs=None):
+            self._check_stop()
+            if self.user_stopped:
+                self.model.stop_evaluating = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.user_stopped:
+                return
+            metrics = {key: float(value) for key, value in (logs or {}).items()}
+            if not all(math.isfinite(metrics.get(k, 0.0)) for k in ("loss", "val_loss")):
+                self.diverged = True
+                self.model.stop_training = True
+            self.epochs_reported += 1
+            on_epoch(EpochMetrics(epoch + 1, metrics, time.perf_counter() - self._epoch_start))
+            self._check_stop()
+
+    return EpochStream()
+
+
+def train(
+    config: RunConfig,
+    dataset: Dataset,
+    on_epoch: OnEpoch | None = None,
+    should_stop: ShouldStop | None = None,
+    *,
+    verbose: int = 0,
+) -> RunResult:
+    """Run ``model.fit`` for ``config`` on ``dataset``; returns when training ends.
+
+    ``on_epoch`` is called in the training thread after each complete epoch;
+    ``should_stop`` is polled between execution chunks and ends the run cleanly.
+    """
+    import keras
+
+    from .model import build_model, compile_model
+
+    history: dict[str, list[float]] = {}
+
+    def record(metrics: EpochMetrics) -> None:
+        for key, value in metrics.metrics.items():
+            history.setdefault(key, []).append(value)
+        if on_epoch is not None:
+            on_epoch(metrics)
+
+    start = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(config.training.seed)
+    model = build_model(config.model, dataset.input_shape, dataset.n_classes)
+    spe = choose_steps_per_execution(
+        len(dataset.x_train),
+        config.training.batch_size,
+        count_dense_params(dataset.input_shape, config.model.hidden_units, dataset.n_classes),
+    )
+    compile_model(model, config.training, steps_per_execution=spe)
+
+    stream = _make_stream_callback(record, should_stop or (lambda: False))
+    es_cfg = config.early_stopping
+    early = None
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    if es_cfg.enabled:
+        early = keras.callbacks.EarlyStopping(
+            monitor=es_cfg.monitor,
+            patience=es_cfg.patience,
+            min_delta=es_cfg.min_delta,
+            restore_best_weights=es_cfg.restore_best_weights,
+        )
+        callbacks.append(early)
+    callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
+
+    model.fit(
+        dataset.x_train,
+        dataset.y_train,
+        batch_size=config.training.batch_size,
+        epochs=config.training.epochs,
+        validation_data=(dataset.x_val, dataset.y_val),
+        callbacks=callbacks,
+        shuffle=True,
+        verbose=verbose,
+    )
+
+    epochs_run = stream.epochs_reported
+    stopped_epoch = None
+    restored = False
+    if early is not None and early.stopped_epoch > 0 and not stream.user_stopped:
+        stopped_epoch = early.stopped_epoch + 1
+    if early is not None and es_cfg.restore_best_weights and early.best_weights is not None:
+        restored = True
+    if early is not None and early.best is not None and early.best_epoch < epochs_run:
+        best = early.best_epoch + 1
+    else:
+        best = best_epoch(history, es_cfg.monitor)
+
+    if stream.diverged:
+        status = "diverged"
+    elif stream.user_stopped:
+        status = "stopped"
+    elif stopped_epoch is not None:
+        status = "early_stopped"
+    else:
+        status = "completed"
+    return RunResult(
+        config=config,
+        history=history,
+        status=status,
+        epochs_run=epochs_run,
+        best_epoch=best,
+        stopped_epoch=stopped_epoch,
+        restored_best=restored,
+        seconds=time.perf_counter() - start,
+        model=model,
+    )
