@@ -11,6 +11,7 @@ numbers.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -34,7 +35,7 @@ def count_dense_params(
     input_shape: tuple[int, ...], hidden_units: list[int], n_classes: int
 ) -> int:
     widths = [math.prod(input_shape), *hidden_units, n_classes]
-    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+    return sum(a * b + b for a, b in itertools.pairwise(widths))
 
 
 def choose_steps_per_execution(n_train: int, batch_size: int, n_params: int) -> int:
