@@ -1,0 +1,73 @@
+"""`fitgap train`: the CLI contract of DESIGN.md (exit codes, --out, --jsonl)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fitgap_gui.cli import main
+from fitgap_gui.core.store import RunStore
+
+
+@pytest.fixture
+def config_file(tmp_path, tiny_config):
+    path = tmp_path / "tiny.json"
+    tiny_config.save(path)
+    return path
+
+
+def test_train_writes_the_run_result_json(config_file, tmp_path, capsys):
+    out = tmp_path / "result.json"
+    assert main(["train", "--config", str(config_file), "--epochs", "2", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["status"] == "completed"
+    assert result["epochs_run"] == 2
+    assert len(result["history"]["val_loss"]) == 2
+    assert result["config"]["training"]["epochs"] == 2
+    assert result["stopped_epoch"] is None
+    assert 1 <= result["best_epoch"] <= 2
+    stored = RunStore().get_run(result["run_id"])
+    assert stored.history["loss"] == pytest.approx(result["history"]["loss"])
+    assert "completed after 2 epochs" in capsys.readouterr().out
+
+
+def test_jsonl_prints_one_line_per_epoch(config_file, capsys):
+    assert main(["train", "--config", str(config_file), "--jsonl", "--seed", "4"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3]
+    assert len({line["run_id"] for line in lines}) == 1
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(lines[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["train", "--config", "{missing}"], "no such config file"),
+        (["train", "--epochs", "0"], "training.epochs"),
+        (["train", "--data", "{missing}.npz"], "no such file"),
+        (["train", "--frobnicate"], "unrecognized arguments"),
+        (["train", "--out", "{tmp}/no/such/dir/out.json"], "does not exist"),
+    ],
+)
+def test_bad_input_exits_2_with_one_error_line(args, fragment, tmp_path, capsys):
+    args = [a.format(missing=tmp_path / "missing.json", tmp=tmp_path) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error:")
+    assert fragment in err[0]
+
+
+def test_cli_process_bad_config_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": {"dropout": 1.5}}')
+    proc = subprocess.run(
+        [sys.executable, "-m", "fitgap_gui.cli", "train", "--config", str(bad)],
+        capture_output=True, text=True, timeout=120, env={**os.environ},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {bad}: model.dropout must be in [0, 1), not 1.5"
