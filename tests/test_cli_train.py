@@ -67,7 +67,10 @@ def test_cli_process_bad_config_has_no_traceback(tmp_path):
     bad.write_text('{"model": {"dropout": 1.5}}')
     proc = subprocess.run(
         [sys.executable, "-m", "fitgap_gui.cli", "train", "--config", str(bad)],
-        capture_output=True, text=True, timeout=120, env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {bad}: model.dropout must be in [0, 1), not 1.5"

@@ -10,13 +10,29 @@ from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.errors import ConfigError, FitGapError
 
 DESIGN_DEFAULTS = {
-    "data": {"source": "digits", "path": None, "train_fraction": 1.0,
-             "validation_split": 0.2, "label_noise": 0.0, "scale": "none"},
+    "data": {
+        "source": "digits",
+        "path": None,
+        "train_fraction": 1.0,
+        "validation_split": 0.2,
+        "label_noise": 0.0,
+        "scale": "none",
+    },
     "model": {"hidden_units": [128], "activation": "relu", "dropout": 0.0, "l2": 0.0, "l1": 0.0},
-    "training": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32,
-                 "epochs": 20, "seed": 0},
-    "early_stopping": {"enabled": False, "monitor": "val_loss", "patience": 3,
-                       "min_delta": 0.0, "restore_best_weights": True},
+    "training": {
+        "optimizer": "adam",
+        "learning_rate": 0.001,
+        "batch_size": 32,
+        "epochs": 20,
+        "seed": 0,
+    },
+    "early_stopping": {
+        "enabled": False,
+        "monitor": "val_loss",
+        "patience": 3,
+        "min_delta": 0.0,
+        "restore_best_weights": True,
+    },
 }
 
 
@@ -32,13 +48,37 @@ def test_empty_json_is_the_default_config():
 
 
 def test_json_round_trip_keeps_every_value():
-    config = RunConfig.from_dict({
-        "data": {"source": "moons", "train_fraction": 0.5, "label_noise": 0.1, "scale": "standard"},
-        "model": {"hidden_units": [64, 32], "activation": "tanh", "dropout": 0.3, "l2": 1e-3, "l1": 1e-5},
-        "training": {"optimizer": "sgd", "learning_rate": 0.05, "batch_size": 8, "epochs": 7, "seed": 42},
-        "early_stopping": {"enabled": True, "monitor": "val_accuracy", "patience": 5,
-                           "min_delta": 0.01, "restore_best_weights": False},
-    })
+    config = RunConfig.from_dict(
+        {
+            "data": {
+                "source": "moons",
+                "train_fraction": 0.5,
+                "label_noise": 0.1,
+                "scale": "standard",
+            },
+            "model": {
+                "hidden_units": [64, 32],
+                "activation": "tanh",
+                "dropout": 0.3,
+                "l2": 1e-3,
+                "l1": 1e-5,
+            },
+            "training": {
+                "optimizer": "sgd",
+                "learning_rate": 0.05,
+                "batch_size": 8,
+                "epochs": 7,
+                "seed": 42,
+            },
+            "early_stopping": {
+                "enabled": True,
+                "monitor": "val_accuracy",
+                "patience": 5,
+                "min_delta": 0.01,
+                "restore_best_weights": False,
+            },
+        }
+    )
     again = RunConfig.from_json(config.to_json())
     assert again == config
     assert json.loads(again.to_json()) == config.to_dict()

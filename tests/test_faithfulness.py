@@ -55,8 +55,14 @@ def plain_keras_history(path, seed, units, dropout, l2, lr, batch_size, epochs, 
     )
     callbacks = [keras.callbacks.EarlyStopping(**es)] if es else []
     history = model.fit(
-        x_train, y_train, batch_size=batch_size, epochs=epochs,
-        validation_data=(x_val, y_val), callbacks=callbacks, shuffle=True, verbose=0,
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        callbacks=callbacks,
+        shuffle=True,
+        verbose=0,
     )
     return history.history
 
@@ -65,25 +71,54 @@ def plain_keras_history(path, seed, units, dropout, l2, lr, batch_size, epochs, 
     "levers",
     [
         {"units": [32], "dropout": 0.0, "l2": 0.0, "es": None},
-        {"units": [48, 24], "dropout": 0.3, "l2": 1e-3,
-         "es": {"monitor": "val_loss", "patience": 1, "min_delta": 0.0, "restore_best_weights": True}},
+        {
+            "units": [48, 24],
+            "dropout": 0.3,
+            "l2": 1e-3,
+            "es": {
+                "monitor": "val_loss",
+                "patience": 1,
+                "min_delta": 0.0,
+                "restore_best_weights": True,
+            },
+        },
     ],
     ids=["plain", "dropout-l2-earlystopping"],
 )
 def test_history_equals_plain_keras(presplit_npz, levers):
     seed, lr, batch_size, epochs = 11, 0.003, 16, 6
     es = levers["es"]
-    config = RunConfig.from_dict({
-        "data": {"source": "npz", "path": str(presplit_npz)},
-        "model": {"hidden_units": levers["units"], "dropout": levers["dropout"], "l2": levers["l2"]},
-        "training": {"learning_rate": lr, "batch_size": batch_size, "epochs": epochs, "seed": seed},
-        "early_stopping": {"enabled": bool(es), **(es or {})},
-    })
+    config = RunConfig.from_dict(
+        {
+            "data": {"source": "npz", "path": str(presplit_npz)},
+            "model": {
+                "hidden_units": levers["units"],
+                "dropout": levers["dropout"],
+                "l2": levers["l2"],
+            },
+            "training": {
+                "learning_rate": lr,
+                "batch_size": batch_size,
+                "epochs": epochs,
+                "seed": seed,
+            },
+            "early_stopping": {"enabled": bool(es), **(es or {})},
+        }
+    )
     streamed = []
     result = train(config, load_dataset(config.data, seed), on_epoch=streamed.append)
 
-    expected = plain_keras_history(presplit_npz, seed, levers["units"], levers["dropout"],
-                                   levers["l2"], lr, batch_size, epochs, es)
+    expected = plain_keras_history(
+        presplit_npz,
+        seed,
+        levers["units"],
+        levers["dropout"],
+        levers["l2"],
+        lr,
+        batch_size,
+        epochs,
+        es,
+    )
     assert set(result.history) == set(expected)
     for key, values in expected.items():
         assert len(result.history[key]) == len(values), key

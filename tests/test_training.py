@@ -24,11 +24,15 @@ def test_completed_run_reports_every_epoch(tiny_config):
 def test_early_stopping_uses_keras_and_reports_1_based_epochs(tiny_config):
     # A learning rate this small cannot improve val_loss by min_delta=10: Keras stops
     # after `patience` epochs past the first, and restores epoch 1's weights.
-    config = tiny_config.replace({
-        "training.epochs": 20, "training.learning_rate": 1e-5,
-        "early_stopping.enabled": True, "early_stopping.patience": 2,
-        "early_stopping.min_delta": 10.0,
-    })
+    config = tiny_config.replace(
+        {
+            "training.epochs": 20,
+            "training.learning_rate": 1e-5,
+            "early_stopping.enabled": True,
+            "early_stopping.patience": 2,
+            "early_stopping.min_delta": 10.0,
+        }
+    )
     result = train(config, load_dataset(config.data, 1))
     assert result.status == "early_stopped"
     assert result.epochs_run == 3
@@ -40,8 +44,12 @@ def test_early_stopping_uses_keras_and_reports_1_based_epochs(tiny_config):
 def test_stop_request_ends_the_run_and_drops_the_unfinished_epoch(tiny_config):
     config = tiny_config.replace({"training.epochs": 50})
     seen = []
-    result = train(config, load_dataset(config.data, 1), on_epoch=seen.append,
-                   should_stop=lambda: len(seen) >= 2)
+    result = train(
+        config,
+        load_dataset(config.data, 1),
+        on_epoch=seen.append,
+        should_stop=lambda: len(seen) >= 2,
+    )
     assert result.status == "stopped"
     assert result.epochs_run == 2 == len(result.history["loss"])
 
