@@ -21,6 +21,8 @@ from .errors import ConfigError
 
 BUILTIN_SOURCES = ("digits", "moons", "circles", "spirals", "xor")
 FILE_SOURCES = ("npz", "csv", "images")
+#: Keras's own datasets, read from its download cache (~/.keras/datasets); never downloaded.
+KERAS_CACHE_SOURCES = ("mnist", "fashion_mnist", "cifar10")
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
@@ -42,7 +44,11 @@ def _number(
             if not value.is_integer():
                 raise ConfigError(f"{key} must be {kind}, not {value!r}")
             value = int(value)
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if not finite:
             raise ConfigError(f"{key} must be a finite number, not {value!r}")
         below = value <= lo if lo_open else value < lo
         above = value >= hi if hi_open else value > hi
@@ -78,6 +84,22 @@ def _optional_text(key: str, value: Any) -> str | None:
     return value
 
 
+def _label_column(key: str, value: Any) -> str | int | None:
+    """A column name, or a 0-based column number (negative counts from the end)."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 100_000:
+        return value
+    raise ConfigError(f"{key} must be a column name, a column number or null, not {value!r}")
+
+
+def _image_size(key: str, value: Any) -> list[int]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(f"{key} must be [height, width], such as [32, 32], not {value!r}")
+    side = _number(4, 1024, integer=True)
+    return [side(f"{key}[0]", value[0]), side(f"{key}[1]", value[1])]
+
+
 def _hidden_units(key: str, value: Any) -> list[int]:
     if not isinstance(value, (list, tuple)):
         raise ConfigError(f"{key} must be a list of layer widths such as [128, 64], not {value!r}")
@@ -99,9 +121,14 @@ class DataConfig:
     scale: str = "none"
     noise: float = 0.2
     n_samples: int = 400
+    #: CSV: the label column's name or 0-based number; null looks for label/target/class/y.
+    label_column: str | int | None = None
+    #: Image folders: every image is resized to [height, width], optionally grayscale.
+    image_size: list[int] = field(default_factory=lambda: [32, 32])
+    grayscale: bool = False
 
     _checks = {
-        "source": _choice(BUILTIN_SOURCES + FILE_SOURCES),
+        "source": _choice(BUILTIN_SOURCES + FILE_SOURCES + KERAS_CACHE_SOURCES),
         "path": _optional_text,
         "train_fraction": _number(0.0, 1.0, lo_open=True),
         "validation_split": _number(0.0, 1.0, lo_open=True, hi_open=True),
@@ -109,6 +136,9 @@ class DataConfig:
         "scale": _choice(SCALES),
         "noise": _number(0.0, 5.0),
         "n_samples": _number(20, 1_000_000, integer=True),
+        "label_column": _label_column,
+        "image_size": _image_size,
+        "grayscale": _boolean,
     }
 
     def _cross_check(self) -> None:
@@ -125,6 +155,11 @@ class ModelConfig:
     dropout: float = 0.0
     l2: float = 0.0
     l1: float = 0.0
+    #: Image augmentation (Keras preprocessing layers, active in training only):
+    #: rotation and translation are Keras's ``factor`` (fractions of a turn / of the size).
+    augment_flip: bool = False
+    augment_rotation: float = 0.0
+    augment_translation: float = 0.0
 
     _checks = {
         "hidden_units": _hidden_units,
@@ -132,6 +167,9 @@ class ModelConfig:
         "dropout": _number(0.0, 1.0, hi_open=True),
         "l2": _number(0.0, 10.0),
         "l1": _number(0.0, 10.0),
+        "augment_flip": _boolean,
+        "augment_rotation": _number(0.0, 0.5),
+        "augment_translation": _number(0.0, 0.5),
     }
 
     def _cross_check(self) -> None:
@@ -236,6 +274,8 @@ class RunConfig:
             raise ConfigError(
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
+        except (ValueError, RecursionError) as exc:  # a 5000-digit number, deep nesting
+            raise ConfigError(f"{source} is not usable JSON ({type(exc).__name__})") from None
         try:
             return cls.from_dict(raw)
         except ConfigError as exc:
@@ -246,6 +286,8 @@ class RunConfig:
         path = Path(path)
         if path.is_dir():
             raise ConfigError(f"{path} is a folder, not a config file")
+        if path.exists() and not path.is_file():  # a FIFO or device would block the read
+            raise ConfigError(f"{path} is not a regular file")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:

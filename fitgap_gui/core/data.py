@@ -1,6 +1,9 @@
 """Datasets: the built-in sets, the user's files, and the split into train/validation.
 
-Every source ends as a ``Dataset`` of numpy arrays.  The pipeline is short and
+The readers (``core.readers``) turn a CSV, NPZ, image folder or Keras cache file into
+arrays; ``read_source`` adds the checks every source shares, ``preview`` summarizes a
+source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
+source ends as a ``Dataset`` of numpy arrays.  The pipeline is short and
 deterministic so the exported Keras script can repeat it: load -> split (stratified,
 ``random_state=seed``) -> keep ``train_fraction`` of the training rows -> flip
 ``label_noise`` of the training labels -> scale (fitted on training rows only).
@@ -11,14 +14,35 @@ Nothing here downloads anything: the built-ins ship with scikit-learn or are dra
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .config import DataConfig
+from .config import KERAS_CACHE_SOURCES, DataConfig
 from .errors import DataError
+from .readers import RawData
+from .readers.csvfile import read_csv
+from .readers.imagefolder import read_image_folder
+from .readers.keras_cache import CacheEntry, keras_cache_status, read_keras_cached
+from .readers.npzfile import read_npz
+
+__all__ = [
+    "CacheEntry",
+    "DataPreview",
+    "Dataset",
+    "keras_cache_status",
+    "load_dataset",
+    "preview",
+    "read_source",
+]
+
+#: Fewer samples cannot give two training classes and a validation set.
+MIN_SAMPLES = 4
+#: More classes than this is a label column of ids or numbers, not classes.
+MAX_CLASSES = 10_000
+#: Features per sample a dense network can take (1024x1024 RGB is 3.1 million).
+MAX_FEATURES = 4_000_000
 
 #: Small, readable descriptions for the data picker.
 BUILTIN_DESCRIPTIONS = {
@@ -94,82 +118,6 @@ def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarr
     return x.astype(np.float32), y.astype(np.int64)
 
 
-# -- files -----------------------------------------------------------------------------------
-def _open_npz(path: Path) -> dict[str, np.ndarray]:
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder, not an .npz file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
-            raise DataError(
-                f"{path} holds pickled Python objects, which FitGap never loads; "
-                "save plain numeric arrays with np.savez"
-            ) from None
-        raise DataError(f"{path} is not a readable .npz archive ({exc})") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"{path} is not a readable .npz archive ({exc})") from None
-
-
-def _labels(path: Path, key: str, y: np.ndarray) -> np.ndarray:
-    if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows
-        y = y.argmax(axis=1)
-    if y.ndim != 1:
-        raise DataError(f"{path}: {key} must be a 1-D array of integer labels, got shape {y.shape}")
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise DataError(f"{path}: {key} must hold integer class labels")
-    elif y.dtype.kind not in "iub":
-        raise DataError(f"{path}: {key} must hold integer class labels, not {y.dtype}")
-    y = y.astype(np.int64)
-    if len(y) and y.min() < 0:
-        raise DataError(f"{path}: {key} has negative labels; use 0..n_classes-1")
-    return y
-
-
-def _features(path: Path, key: str, x: np.ndarray) -> np.ndarray:
-    if x.dtype.kind not in "iufb":
-        raise DataError(f"{path}: {key} must be numeric, not {x.dtype}")
-    if x.ndim < 2:
-        raise DataError(f"{path}: {key} must have one row per sample, got shape {x.shape}")
-    x = x.astype(np.float32)
-    if not np.all(np.isfinite(x)):
-        raise DataError(f"{path}: {key} contains NaN or infinite values")
-    return x
-
-
-def _load_npz(path: Path):
-    arrays = _open_npz(path)
-    presplit = ("x_train", "y_train", "x_val", "y_val")
-    if all(k in arrays for k in presplit):
-        x_tr = _features(path, "x_train", arrays["x_train"])
-        x_va = _features(path, "x_val", arrays["x_val"])
-        y_tr = _labels(path, "y_train", arrays["y_train"])
-        y_va = _labels(path, "y_val", arrays["y_val"])
-        if len(x_tr) != len(y_tr):
-            raise DataError(f"{path}: x_train has {len(x_tr)} rows but y_train has {len(y_tr)}")
-        if len(x_va) != len(y_va):
-            raise DataError(f"{path}: x_val has {len(x_va)} rows but y_val has {len(y_va)}")
-        if x_tr.shape[1:] != x_va.shape[1:]:
-            raise DataError(
-                f"{path}: x_train samples have shape {x_tr.shape[1:]} but x_val samples {x_va.shape[1:]}"
-            )
-        return "presplit", (x_tr, y_tr, x_va, y_va)
-    if "x" in arrays and "y" in arrays:
-        x = _features(path, "x", arrays["x"])
-        y = _labels(path, "y", arrays["y"])
-        if len(x) != len(y):
-            raise DataError(f"{path}: x has {len(x)} rows but y has {len(y)}")
-        return "unsplit", (x, y)
-    raise DataError(
-        f"{path} needs arrays x_train, y_train, x_val, y_val (or x and y); it has "
-        f"{', '.join(sorted(arrays)) or 'none'}"
-    )
-
-
 # -- the pipeline -----------------------------------------------------------------------------
 def _split(x, y, validation_split: float, seed: int):
     from sklearn.model_selection import train_test_split
@@ -229,41 +177,106 @@ def _scale(x_train, x_val, how: str):
     return (x_train - lo) / span, (x_val - lo) / span
 
 
-def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
-    """Load and split the data a config names; raises DataError with a one-line reason."""
-    kind, image_shape, class_names = "tabular", None, None
+def _source_name(cfg: DataConfig) -> str:
+    return str(Path(cfg.path).expanduser()) if cfg.path else cfg.source
+
+
+def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
+    """The samples a config names, read and checked but not yet split; no TensorFlow."""
     path = Path(cfg.path).expanduser() if cfg.path else None
     if cfg.source == "digits":
-        x, y, class_names = _digits()
-        kind, image_shape, name = "image", (8, 8), "digits"
-        parts = ("unsplit", (x, y))
+        x, y, names = _digits()
+        raw = RawData("digits", x, y, class_names=names, kind="image", image_shape=(8, 8))
     elif cfg.source in ("moons", "circles", "spirals", "xor"):
         x, y = _toy(cfg.source, cfg.n_samples, cfg.noise, seed)
-        kind, name, class_names = "points2d", cfg.source, ["0", "1"]
-        parts = ("unsplit", (x, y))
+        raw = RawData(cfg.source, x, y, class_names=["0", "1"], kind="points2d")
     elif cfg.source == "npz":
-        parts = _load_npz(path)
-        name = path.name
-    else:
+        raw = read_npz(path)
+    elif cfg.source == "csv":
+        raw = read_csv(path, cfg.label_column)
+    elif cfg.source == "images":
+        raw = read_image_folder(path, tuple(cfg.image_size), cfg.grayscale)
+    elif cfg.source in KERAS_CACHE_SOURCES:
+        raw = read_keras_cached(cfg.source)
+    else:  # pragma: no cover - guarded by the config's choices
         raise DataError(f"data source {cfg.source!r} is not available in this version")
+    check_raw(raw, cfg, _source_name(cfg))
+    return raw
 
-    if parts[0] == "unsplit":
-        x, y = parts[1]
-        x_tr, x_va, y_tr, y_va = _split(x, y, cfg.validation_split, seed)
+
+def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
+    """The checks every source shares: shapes, lengths, classes, sizes, enough rows."""
+    parts = [("x", raw.x, raw.y)]
+    if raw.presplit:
+        parts.append(("validation x", raw.x_val, raw.y_val))
+    for label, x, y in parts:
+        if x.ndim < 2 or x.dtype.kind not in "fiu":
+            raise DataError(f"{where}: {label} must be numeric rows, got {x.dtype} {x.shape}")
+        if len(x) != len(y):
+            raise DataError(f"{where}: {label} has {len(x)} samples but {len(y)} labels")
+        if not np.isfinite(x).all():
+            raise DataError(f"{where}: {label} contains NaN or infinite values")
+        if len(y) and int(y.min()) < 0:
+            raise DataError(f"{where}: labels must be 0 or more")
+    if raw.presplit and raw.x.shape[1:] != raw.x_val.shape[1:]:
+        raise DataError(
+            f"{where}: training samples have shape {raw.x.shape[1:]} but validation "
+            f"samples {raw.x_val.shape[1:]}"
+        )
+    n_features = int(np.prod(raw.x.shape[1:]))
+    if n_features > MAX_FEATURES:
+        raise DataError(
+            f"{where}: {n_features:,} features per sample is more than FitGap's dense "
+            f"networks take ({MAX_FEATURES:,}); use a smaller image_size"
+        )
+    y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
+    n_samples = len(y_all)
+    distinct = np.unique(y_all)
+    if len(distinct) < 2 or (raw.presplit and len(np.unique(raw.y)) < 2):
+        only = raw.class_names[distinct[0]] if raw.class_names and len(distinct) else distinct
+        raise DataError(
+            f"{where}: every training label is the same class ({only}); "
+            "a classifier needs at least two classes"
+        )
+    n_classes = int(distinct.max()) + 1
+    if n_classes > MAX_CLASSES:
+        raise DataError(
+            f"{where}: a label of {n_classes - 1} would make {n_classes:,} classes; "
+            f"FitGap takes up to {MAX_CLASSES:,} (use labels 0..n_classes-1)"
+        )
+    if len(distinct) > 20 and len(distinct) > n_samples / 2:
+        raise DataError(
+            f"{where}: the labels take {len(distinct)} different values in {n_samples} "
+            "samples, which looks like a number to predict, not a class; FitGap "
+            "classifies (choose the class column with data.label_column)"
+        )
+    if raw.presplit:
+        n_train, n_val = len(raw.y), len(raw.y_val)
     else:
-        x_tr, y_tr, x_va, y_va = parts[1]
+        n_val = int(np.ceil(n_samples * cfg.validation_split))
+        n_train = n_samples - n_val
+    if n_samples < MIN_SAMPLES or n_train < 2 or n_val < 1:
+        raise DataError(
+            f"{where}: {n_samples} samples are too few ({n_train} for training, {n_val} "
+            f"for validation); FitGap needs at least {MIN_SAMPLES}, two or more for training"
+        )
 
+
+def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
+    """Split, subsample, add label noise and scale: the deterministic pipeline."""
+    if raw.presplit:
+        x_tr, y_tr, x_va, y_va = raw.x, raw.y, raw.x_val, raw.y_val
+    else:
+        x_tr, x_va, y_tr, y_va = _split(raw.x, raw.y, cfg.validation_split, seed)
     n_classes = int(max(y_tr.max(initial=0), y_va.max(initial=0))) + 1
-    if class_names is None:
-        class_names = [str(i) for i in range(n_classes)]
+    class_names = raw.class_names or [str(i) for i in range(n_classes)]
     if len(np.unique(y_tr)) < 2:
-        raise DataError(f"{name}: the training data has fewer than two classes")
-    if len(x_va) == 0:
-        raise DataError(f"{name}: the validation data is empty")
+        raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
     x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
     y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
     x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
+    kind, image_shape = raw.kind, raw.image_shape
     if x_tr.ndim >= 3 and image_shape is None:
         kind, image_shape = "image", tuple(x_tr.shape[1:3])
     if x_tr.ndim == 2 and x_tr.shape[1] == 2 and kind == "tabular":
@@ -274,7 +287,101 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
         x_val=np.ascontiguousarray(x_va, dtype=np.float32),
         y_val=np.ascontiguousarray(y_va, dtype=np.int64),
         class_names=list(class_names),
-        name=name,
+        name=raw.name,
         kind=kind,
         image_shape=image_shape,
+        meta=dict(raw.meta, source=cfg.source),
+    )
+
+
+def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
+    """Load and split the data a config names; raises DataError with a one-line reason."""
+    return _finish(read_source(cfg, seed), cfg, seed)
+
+
+# -- preview (File -> Open data) ---------------------------------------------------------------
+@dataclass
+class DataPreview:
+    """What the open-data dialog shows before training: sizes, classes, a few images."""
+
+    name: str
+    source: str
+    kind: str
+    n_samples: int
+    n_train: int
+    n_val: int
+    input_shape: tuple[int, ...]
+    class_names: list[str]
+    class_counts: list[int]
+    image_shape: tuple[int, ...] | None = None
+    #: Up to ``n_images`` (pixels as uint8 (h, w) or (h, w, 3), class name), one class each first.
+    sample_images: list[tuple[np.ndarray, str]] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    def summary(self) -> str:
+        counts = ", ".join(
+            f"{n} {c}" for c, n in zip(self.class_names, self.class_counts, strict=False)
+        )
+        skipped = self.meta.get("skipped_count")
+        tail = f"; {skipped} unreadable images skipped" if skipped else ""
+        return (
+            f"{self.name}: {self.n_samples} samples ({self.n_train} training, {self.n_val} "
+            f"validation), {self.n_features} features, {len(self.class_names)} classes "
+            f"({counts[:300]}){tail}"
+        )
+
+
+def _as_picture(sample: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """One sample as uint8 pixels, stretched to 0-255 so any value range is visible."""
+    pixels = sample.reshape(*image_shape, -1) if sample.ndim == 1 else sample
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    lo, hi = float(pixels.min()), float(pixels.max())
+    scaled = (pixels - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(pixels)
+    return scaled.astype(np.uint8)
+
+
+def _sample_images(raw: RawData, n_images: int) -> list[tuple[np.ndarray, str]]:
+    if raw.kind != "image" or raw.image_shape is None or n_images <= 0:
+        return []
+    names = raw.class_names or [str(i) for i in range(int(raw.y.max()) + 1)]
+    first_of_class = [int(np.flatnonzero(raw.y == c)[0]) for c in np.unique(raw.y)]
+    firsts = set(first_of_class)
+    rest = [i for i in range(min(len(raw.y), 2 * n_images + len(firsts))) if i not in firsts]
+    rows = (first_of_class + rest)[:n_images]
+    return [(_as_picture(raw.x[i], raw.image_shape), names[int(raw.y[i])]) for i in rows]
+
+
+def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
+    """Read and check the data a config names, without splitting or TensorFlow.
+
+    Raises the same DataError that training would, so the dialog can refuse a bad
+    file before the user presses Train.
+    """
+    raw = read_source(cfg, seed)
+    y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
+    n_classes = int(y_all.max()) + 1
+    names = raw.class_names or [str(i) for i in range(n_classes)]
+    if raw.presplit:
+        n_train, n_val = len(raw.y), len(raw.y_val)
+    else:
+        n_val = int(np.ceil(len(y_all) * cfg.validation_split))
+        n_train = len(y_all) - n_val
+    return DataPreview(
+        name=raw.name,
+        source=cfg.source,
+        kind=raw.kind if raw.x.shape[1:] != (2,) or raw.kind != "tabular" else "points2d",
+        n_samples=len(y_all),
+        n_train=n_train,
+        n_val=n_val,
+        input_shape=tuple(raw.x.shape[1:]),
+        class_names=list(names),
+        class_counts=np.bincount(y_all, minlength=len(names)).tolist(),
+        image_shape=raw.image_shape,
+        sample_images=_sample_images(raw, n_images),
+        meta=dict(raw.meta),
     )

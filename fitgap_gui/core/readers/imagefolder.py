@@ -1,0 +1,126 @@
+"""Image-folder reader: one subfolder per class, as Keras's image_dataset_from_directory.
+
+Images are read with Pillow (no TensorFlow), converted to RGB or grayscale and
+resized to ``image_size`` with bilinear interpolation, Keras's default; pixel values
+stay 0-255 as Keras gives them (``data.scale`` rescales).  An unreadable image is
+skipped and named in ``meta["skipped"]``; a class left with no readable image is an
+error, so nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from . import RawData
+
+#: Keras's allow-list, plus TIFF and WebP, which Pillow reads as well.
+IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+#: The most images one folder may hold (a safety net: 200k 32x32 RGB images is 2.4 GB).
+MAX_IMAGES = 200_000
+
+
+def _class_folders(path: Path) -> list[Path]:
+    if not path.exists():
+        raise DataError(f"{path}: no such folder")
+    if not path.is_dir():
+        raise DataError(
+            f"{path} is a file; an image source is a folder with one subfolder per class"
+        )
+    folders = sorted(
+        (p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    if not folders:
+        raise DataError(
+            f"{path} holds no class subfolders; put each class's images in a subfolder "
+            "named after the class"
+        )
+    if len(folders) < 2:
+        raise DataError(
+            f"{path} has one class subfolder ({folders[0].name}); it needs at least two classes"
+        )
+    return folders
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
+
+
+def read_image(file: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray:
+    """One image as float32 (height, width, channels); raises OSError/ValueError if bad."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # A decompression bomb is refused like any other unreadable file.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(file) as img:
+            img = img.convert("L" if grayscale else "RGB")
+            img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            pixels = np.asarray(img, dtype=np.float32)
+    return pixels[..., None] if grayscale else pixels
+
+
+def read_image_folder(
+    path: Path, image_size: tuple[int, int] = (32, 32), grayscale: bool = False
+) -> RawData:
+    """Every readable image under ``path/<class>/``, resized; labels by folder."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        raise DataError("reading image folders needs Pillow: pip install pillow") from None
+
+    folders = _class_folders(path)
+    files_by_class = [_image_files(folder) for folder in folders]
+    total = sum(len(files) for files in files_by_class)
+    if total == 0:
+        raise DataError(
+            f"{path}: the class subfolders hold no images ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    if total > MAX_IMAGES:
+        raise DataError(f"{path} holds {total} images; FitGap reads at most {MAX_IMAGES}")
+
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    skipped: list[str] = []
+    for cls, (folder, files) in enumerate(zip(folders, files_by_class, strict=True)):
+        found = 0
+        for file in files:
+            try:
+                images.append(read_image(file, image_size, grayscale))
+            except (
+                OSError,
+                ValueError,
+                SyntaxError,
+                Image.DecompressionBombError,
+                Image.DecompressionBombWarning,
+            ) as exc:
+                reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+                skipped.append(f"{file.relative_to(path)} ({reason})")
+                continue
+            labels.append(cls)
+            found += 1
+        if found == 0:
+            first = f"; unreadable: {skipped[-1]}" if files else ""
+            raise DataError(f"{path}: class folder {folder.name!r} has no readable images{first}")
+    return RawData(
+        name=path.name,
+        x=np.stack(images),
+        y=np.asarray(labels, dtype=np.int64),
+        class_names=[folder.name for folder in folders],
+        kind="image",
+        image_shape=tuple(image_size),
+        meta={
+            "images": len(images),
+            "skipped_count": len(skipped),
+            "skipped": skipped[:100],
+            "grayscale": grayscale,
+        },
+    )
