@@ -1,0 +1,48 @@
+"""The GUI entry point: the window first, TensorFlow after it is on screen.
+
+Importing TensorFlow takes seconds, so ``main`` shows the window before anything
+heavy is imported (no tensorflow, keras, scikit-learn or data here) and starts the
+import on a background thread; Train is enabled once it is done.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def make_application(argv: list[str] | None = None):
+    """The QApplication, named so that QSettings has a home."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("FitGap")
+    app.setOrganizationName("FitGap")
+    app.setApplicationDisplayName("FitGap")
+    return app
+
+
+def show_window():
+    """Create the main window and show it (no TensorFlow yet); returns the window."""
+    from PySide6.QtWidgets import QApplication
+
+    from .qt.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1400, 850)
+    window.show()
+    QApplication.processEvents()
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the FitGap window until it is closed; returns the exit status."""
+    app = make_application(argv)
+    window = show_window()
+    window.start_engine_loading()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
