@@ -21,7 +21,7 @@ from typing import Any
 
 from .config import RunConfig
 from .errors import FitGapError, RunNotFoundError
-from .results import EpochMetrics, RunResult, finite_or_none
+from .results import LOWER_IS_BETTER, EpochMetrics, RunResult, finite_or_none
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS runs (
     diagnosis     TEXT,
     message       TEXT,
     model_file    TEXT,
-    pid           INTEGER
+    pid           INTEGER,
+    pid_started   TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -67,20 +68,38 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _pid_alive(pid: int | None) -> bool:
+def process_start_token(pid: int) -> str | None:
+    """Boot id and start time of process ``pid`` (Linux), or None where unknown.
+
+    A pid alone is not an identity: after a crash and a reboot, or simply much later,
+    another program may hold the same number.  Boot id + start tick is unique.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return f"{boot}:{fields[19]}"  # field 22 of the whole line: start time in ticks
+
+
+def _owner_alive(pid: int | None, started: str | None) -> bool:
+    """Whether the process that created a run is still that same process."""
     if not pid:
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+    if pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, but someone else's
+        except OSError:
+            return False
+    if started is None:
+        return True  # recorded where start times are unknown: trust the pid
+    return process_start_token(pid) == started
 
 
 def _dumps(value: Any) -> str | None:
@@ -107,6 +126,18 @@ class StoredRun:
     message: str | None
     model_file: str | None
     history: dict[str, list[float | None]] = field(default_factory=dict)
+
+    @property
+    def gap_at_best(self) -> float | None:
+        """Training minus validation accuracy at the best epoch: the overfitting gap."""
+        train, val = self.best_metrics.get("accuracy"), self.best_metrics.get("val_accuracy")
+        if train is None or val is None:
+            return None
+        return train - val
+
+    @property
+    def has_model(self) -> bool:
+        return bool(self.model_file) and Path(self.model_file).is_file()
 
     def to_result(self) -> RunResult:
         return RunResult(
@@ -143,8 +174,13 @@ class RunStore:
             ) from None
         self.path = self.home / "runs.sqlite3"
         self._local = threading.local()
+        self._monitors: dict[int, str] = {}
         with self._connect() as db:
             db.executescript(SCHEMA)
+            # Stores written before a column existed get it added, never rebuilt.
+            have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+            if "pid_started" not in have:
+                db.execute("ALTER TABLE runs ADD COLUMN pid_started TEXT")
         self.mark_interrupted()
 
     # -- connections ---------------------------------------------------------------------
@@ -157,6 +193,8 @@ class RunStore:
             except sqlite3.DatabaseError as exc:
                 raise FitGapError(f"the run store {self.path} cannot be opened ({exc})") from None
             db.execute("PRAGMA foreign_keys=ON")
+            # In WAL mode NORMAL survives a killed process (the commit is in the OS's
+            # cache once the call returns); only a power cut could lose the last epochs.
             db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
             self._local.db = db
@@ -171,14 +209,36 @@ class RunStore:
 
     # -- writing a run ----------------------------------------------------------------------
     def create_run(self, config: RunConfig, name: str | None = None) -> int:
+        """A new 'running' run owned by this process; returns its id.
+
+        A relative data path is stored as absolute, so the run can be repeated (and
+        exported as a script) from any working folder later.
+        """
+        if config.data.path:
+            absolute = str(Path(config.data.path).expanduser().resolve())
+            if absolute != config.data.path:
+                config = config.replace({"data.path": absolute})
+        pid = os.getpid()
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO runs (name, created, config, status, pid) VALUES (?, ?, ?, 'running', ?)",
-                ("", _now(), config.to_json(indent=None), os.getpid()),
+                "INSERT INTO runs (name, created, config, status, pid, pid_started) "
+                "VALUES (?, ?, ?, 'running', ?, ?)",
+                ("", _now(), config.to_json(indent=None), pid, process_start_token(pid)),
             )
             run_id = int(cur.lastrowid)
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
+        self._monitors[run_id] = config.early_stopping.monitor
         return run_id
+
+    def _monitor(self, db: sqlite3.Connection, run_id: int) -> str:
+        """The metric that decides the best epoch: early stopping's monitor."""
+        if run_id not in self._monitors:
+            row = db.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
+            section = json.loads(row["config"]).get("early_stopping", {})
+            self._monitors[run_id] = section.get("monitor", "val_loss")
+        return self._monitors[run_id]
 
     def append_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
         """Commit one epoch; returns only once it is on disk (before anyone is told)."""
@@ -199,6 +259,19 @@ class RunStore:
                 "UPDATE runs SET epochs_run = ?, last_metrics = ? WHERE id = ?",
                 (metrics.epoch, _dumps(values), run_id),
             )
+            # Keep the best epoch current, so a running or interrupted run has one too.
+            monitor = self._monitor(db, run_id)
+            new = values.get(monitor)
+            row = db.execute(
+                "SELECT best_epoch, best_metrics FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            old = json.loads(row["best_metrics"]).get(monitor) if row["best_metrics"] else None
+            better = old is None or (new < old if monitor in LOWER_IS_BETTER else new > old)
+            if new is not None and (row["best_epoch"] is None or better):
+                db.execute(
+                    "UPDATE runs SET best_epoch = ?, best_metrics = ? WHERE id = ?",
+                    (metrics.epoch, _dumps(values), run_id),
+                )
 
     def finish_run(self, run_id: int, result: RunResult, model_file: str | None = None) -> None:
         def at(epoch: int | None) -> dict[str, float | None] | None:
@@ -235,16 +308,35 @@ class RunStore:
             )
 
     def mark_interrupted(self) -> int:
-        """Runs left 'running' by a process that no longer exists become 'interrupted'."""
+        """Runs left 'running' by a process that no longer exists become 'interrupted'.
+
+        Called on every open.  The process is matched by pid *and* start time, so a
+        new program that happens to reuse the pid does not keep a dead run 'running'.
+        Returns how many runs were marked.
+        """
         with self._connect() as db:
-            rows = db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()
-            dead = [row["id"] for row in rows if not _pid_alive(row["pid"])]
+            rows = db.execute(
+                "SELECT id, pid, pid_started FROM runs WHERE status = 'running'"
+            ).fetchall()
+            dead = [row["id"] for row in rows if not _owner_alive(row["pid"], row["pid_started"])]
             for run_id in dead:
                 db.execute(
-                    "UPDATE runs SET status = 'interrupted', message = ? WHERE id = ?",
-                    ("the process ended during training; the epochs shown were kept", run_id),
+                    "UPDATE runs SET status = 'interrupted', "
+                    "finished = COALESCE(finished, ?), message = ? WHERE id = ?",
+                    (_now(), "the process ended during training; its epochs were kept", run_id),
                 )
         return len(dead)
+
+    def is_live(self, run_id: int) -> bool:
+        """Whether a run is still training in a process that is alive."""
+        row = (
+            self._connect()
+            .execute("SELECT status, pid, pid_started FROM runs WHERE id = ?", (run_id,))
+            .fetchone()
+        )
+        if row is None:
+            raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
+        return row["status"] == "running" and _owner_alive(row["pid"], row["pid_started"])
 
     def model_path(self, run_id: int) -> Path:
         return self.home / "models" / f"run-{run_id}.keras"
@@ -316,6 +408,10 @@ class RunStore:
         run.history = self.history(run_id)
         return run
 
+    def get_runs(self, run_ids: list[int]) -> list[StoredRun]:
+        """Several runs with their histories, in the order asked; any unknown id raises."""
+        return [self.get_run(run_id) for run_id in run_ids]
+
     # -- editing ---------------------------------------------------------------------------------
     def rename_run(self, run_id: int, name: str) -> None:
         name = name.strip()
@@ -326,6 +422,9 @@ class RunStore:
                 raise RunNotFoundError(f"no run with id {run_id}")
 
     def delete_run(self, run_id: int) -> None:
+        """Delete a run, its epochs and its model file; a run still training is refused."""
+        if self.is_live(run_id):
+            raise FitGapError(f"run {run_id} is still training; stop it before deleting it")
         with self._connect() as db:
             if db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise RunNotFoundError(f"no run with id {run_id}")
