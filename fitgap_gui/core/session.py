@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from .config import RunConfig
 from .data import Dataset, load_dataset
+from .diagnosis import diagnose
+from .model import augmentation_image_shape
 from .results import EpochMetrics, RunResult
 from .store import RunStore
 from .training import ShouldStop, train
@@ -38,6 +40,8 @@ def run_recorded(
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
+    # A config that cannot fit this data (augmenting non-images) is refused before a run row.
+    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
     run_id = store.create_run(config, name=name)
     if on_started is not None:
         on_started(run_id, dataset)
@@ -53,6 +57,7 @@ def run_recorded(
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise
     result.run_id = run_id
+    result.diagnosis = diagnose(result.history, config, n_classes=dataset.n_classes).to_dict()
     model_file = None
     if save_model and result.model is not None and result.epochs_run > 0:
         path = store.model_path(run_id)

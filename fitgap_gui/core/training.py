@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from .config import RunConfig
 from .data import Dataset
-from .results import EpochMetrics, RunResult, best_epoch
+from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
 
 OnEpoch = Callable[[EpochMetrics], None]
 ShouldStop = Callable[[], bool]
@@ -54,6 +54,22 @@ def choose_steps_per_execution(n_train: int, batch_size: int, n_params: int) -> 
     return max(1, min(chunk, steps_per_epoch))
 
 
+def hidden_weight_norms(model) -> list[float | None]:
+    """L2 (Frobenius) norm of each hidden Dense layer's kernel, input side first.
+
+    Reads the weights only (no random numbers, no change to training); a few
+    microseconds per layer, so it runs every epoch and shows L2 at work.
+    """
+    import keras
+    import numpy as np
+
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    return [
+        finite_or_none(float(np.linalg.norm(keras.ops.convert_to_numpy(layer.kernel))))
+        for layer in dense[:-1]  # the last Dense is the softmax output, not a hidden layer
+    ]
+
+
 def _make_stream_callback(on_epoch: OnEpoch, should_stop: ShouldStop):
     import keras
 
@@ -81,6 +97,12 @@ def _make_stream_callback(on_epoch: OnEpoch, should_stop: ShouldStop):
             self._epoch_start = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
+            # Keras's TerminateOnNaN does this but prints to stdout, which would break
+            # ``fitgap train --jsonl``; the run ends within the execution chunk either way.
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.diverged = True
+                self.model.stop_training = True
             self._check_stop()
 
         def on_test_batch_end(self, batch, logs=None):
@@ -96,7 +118,9 @@ def _make_stream_callback(on_epoch: OnEpoch, should_stop: ShouldStop):
                 self.diverged = True
                 self.model.stop_training = True
             self.epochs_reported += 1
-            on_epoch(EpochMetrics(epoch + 1, metrics, time.perf_counter() - self._epoch_start))
+            seconds = time.perf_counter() - self._epoch_start
+            extras = {"weight_norms": hidden_weight_norms(self.model)}
+            on_epoch(EpochMetrics(epoch + 1, metrics, seconds, extras))
             self._check_stop()
 
     return EpochStream()
@@ -130,7 +154,9 @@ def train(
     start = time.perf_counter()
     keras.backend.clear_session()
     keras.utils.set_random_seed(config.training.seed)
-    model = build_model(config.model, dataset.input_shape, dataset.n_classes)
+    model = build_model(
+        config.model, dataset.input_shape, dataset.n_classes, image_shape=dataset.image_shape
+    )
     spe = choose_steps_per_execution(
         len(dataset.x_train),
         config.training.batch_size,
@@ -141,7 +167,7 @@ def train(
     stream = _make_stream_callback(record, should_stop or (lambda: False))
     es_cfg = config.early_stopping
     early = None
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    callbacks = []
     if es_cfg.enabled:
         early = keras.callbacks.EarlyStopping(
             monitor=es_cfg.monitor,
@@ -175,8 +201,13 @@ def train(
     else:
         best = best_epoch(history, es_cfg.monitor)
 
+    message = None
     if stream.diverged:
         status = "diverged"
+        message = (
+            f"loss became NaN or infinite in epoch {epochs_run}: learning rate too high, "
+            "or inputs too large? Try a lower training.learning_rate or data.scale"
+        )
     elif stream.user_stopped:
         status = "stopped"
     elif stopped_epoch is not None:
@@ -191,6 +222,7 @@ def train(
         best_epoch=best,
         stopped_epoch=stopped_epoch,
         restored_best=restored,
+        message=message,
         seconds=time.perf_counter() - start,
         model=model,
     )
