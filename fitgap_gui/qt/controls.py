@@ -9,6 +9,8 @@ bad values cannot even be typed; controls that make no sense for the current cho
 
 from __future__ import annotations
 
+import copy
+
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -150,6 +152,8 @@ class ControlsPanel(QScrollArea):
         self.setWidget(body)
         for name, widget in self._levers().items():
             widget.setToolTip(TIPS[name])
+        # Keys this panel has no control for (yet) travel through set_config/config.
+        self._base: dict = RunConfig().to_dict()
         self._connect_changes()
         self._update_enabled()
 
@@ -312,10 +316,14 @@ class ControlsPanel(QScrollArea):
         }
         if source != "npz":
             raw["data"]["path"] = None  # a leftover path must not travel with digits
-        return RunConfig.from_dict(raw)
+        merged = copy.deepcopy(self._base)
+        for section, values in raw.items():
+            merged[section].update(values)
+        return RunConfig.from_dict(merged)
 
     def set_config(self, config: RunConfig) -> None:
         """Show ``config`` in the controls (values outside a box's range are clamped)."""
+        self._base = config.to_dict()
         d, m, t, e = config.data, config.model, config.training, config.early_stopping
         index = self.source.findData(d.source)
         self.source.setCurrentIndex(max(index, 0))

@@ -84,7 +84,9 @@ class RunCurves:
         self.stop_lines[0].label = pg.InfLineLabel(
             self.stop_lines[0], text="", position=0.8, color=MARKER_COLOUR, anchors=[(1, 0), (1, 0)]
         )
-        for line, plot in zip(self.best_lines + self.stop_lines, list(plots.values()) * 2):
+        for line, plot in zip(
+            self.best_lines + self.stop_lines, list(plots.values()) * 2, strict=True
+        ):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
         self.best_dot = pg.ScatterPlotItem(
@@ -195,9 +197,11 @@ class RunCurves:
 
     def remove(self) -> None:
         plots = self.panel.plots
-        for (item, _), home in zip(self.curves, self._homes):
+        for (item, _), home in zip(self.curves, self._homes, strict=True):
             home.removeItem(item)  # PlotItem.removeItem also takes it out of the legend
-        for line, plot in zip(self.best_lines + self.stop_lines, list(plots.values()) * 2):
+        for line, plot in zip(
+            self.best_lines + self.stop_lines, list(plots.values()) * 2, strict=True
+        ):
             plot.removeItem(line)
         plots[_PLOT_OF[self.monitor]].removeItem(self.best_dot)
 

@@ -149,9 +149,7 @@ class TrainingController(QObject):
         """
         self.worker.request_stop()
         self._thread.quit()  # the event loop exits as soon as run_many returns
-        if self._thread.isRunning() and not self._thread.wait(timeout_ms):
-            return False
-        return True
+        return not self._thread.isRunning() or self._thread.wait(timeout_ms)
 
     def thread_running(self) -> bool:
         return self._thread.isRunning()
