@@ -137,6 +137,89 @@ def _check_writable(path: Path) -> None:
         raise FitGapError(f"cannot write {path}: the folder {parent} is not writable")
 
 
+# -- runs and exports (the run store, no TensorFlow unless a script export needs data) --
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    from .core.store import RunStore
+    from .core.summary import run_row, runs_table
+
+    runs = RunStore().list_runs()
+    if args.json:
+        print(json.dumps([run_row(run) for run in runs], indent=2))
+    elif runs:
+        print(runs_table(runs))
+    else:
+        print("no runs yet; start one with 'fitgap train'")
+    return EXIT_OK
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    from .core.store import RunStore
+    from .core.summary import lever_summary
+
+    run = RunStore().get_run(args.run_id)
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2))
+        return EXIT_OK
+    best = f", best epoch {run.best_epoch}" if run.best_epoch else ""
+    print(f"run {run.run_id} '{run.name}': {run.status} after {run.epochs_run} epochs{best}")
+    print(f"created {run.created}; levers: {lever_summary(run.config)}")
+    if run.message:
+        print(run.message)
+    n = len(next(iter(run.history.values()), []))
+    for epoch in range(1, n + 1):
+        metrics = {k: v[epoch - 1] for k, v in run.history.items() if v[epoch - 1] is not None}
+        mark = "  <- best" if epoch == run.best_epoch else ""
+        print(_format_epoch(epoch, max(n, 1), metrics) + mark)
+    return EXIT_OK
+
+
+def cmd_runs_delete(args: argparse.Namespace) -> int:
+    from .core.store import RunStore
+
+    RunStore().delete_run(args.run_id)
+    print(f"deleted run {args.run_id}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from .core.export import export_runs
+    from .core.store import RunStore
+
+    for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
+        print(path)
+    return EXIT_OK
+
+
+def _add_runs_and_export(sub) -> None:
+    runs = sub.add_parser("runs", help="list, show or delete the runs in the run store")
+    actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    listing = actions.add_parser("list", help="a table of every run, newest first")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(func=cmd_runs_list)
+    show = actions.add_parser("show", help="one run with its per-epoch history")
+    show.add_argument("run_id", type=int, metavar="RUN_ID")
+    show.add_argument("--json", action="store_true", help="print the run result JSON")
+    show.set_defaults(func=cmd_runs_show)
+    delete = actions.add_parser("delete", help="delete a run, its epochs and its model")
+    delete.add_argument("run_id", type=int, metavar="RUN_ID")
+    delete.set_defaults(func=cmd_runs_delete)
+
+    export = sub.add_parser(
+        "export", help="write runs as CSV, JSON, Keras script, model or TensorBoard"
+    )
+    export.add_argument("format", choices=("csv", "json", "script", "model", "tensorboard"))
+    export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="PATH",
+        help="the file to write (a folder for tensorboard, or for several scripts/models)",
+    )
+    export.set_defaults(func=cmd_export)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from .app import main as gui_main
 
@@ -162,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl", action="store_true", help="print one JSON line per finished epoch"
     )
     train.set_defaults(func=cmd_train)
+    _add_runs_and_export(sub)
     return parser
 
 
