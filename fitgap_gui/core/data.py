@@ -201,6 +201,10 @@ def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
     else:  # pragma: no cover - guarded by the config's choices
         raise DataError(f"data source {cfg.source!r} is not available in this version")
     check_raw(raw, cfg, _source_name(cfg))
+    if raw.x.ndim >= 3 and raw.image_shape is None:
+        raw.kind, raw.image_shape = "image", tuple(raw.x.shape[1:3])
+    if raw.x.shape[1:] == (2,) and raw.kind == "tabular":
+        raw.kind = "points2d"
     return raw
 
 
@@ -276,11 +280,6 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
     y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
     x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
-    kind, image_shape = raw.kind, raw.image_shape
-    if x_tr.ndim >= 3 and image_shape is None:
-        kind, image_shape = "image", tuple(x_tr.shape[1:3])
-    if x_tr.ndim == 2 and x_tr.shape[1] == 2 and kind == "tabular":
-        kind = "points2d"
     return Dataset(
         x_train=np.ascontiguousarray(x_tr, dtype=np.float32),
         y_train=np.ascontiguousarray(y_tr, dtype=np.int64),
@@ -288,8 +287,8 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         y_val=np.ascontiguousarray(y_va, dtype=np.int64),
         class_names=list(class_names),
         name=raw.name,
-        kind=kind,
-        image_shape=image_shape,
+        kind=raw.kind,
+        image_shape=raw.image_shape,
         meta=dict(raw.meta, source=cfg.source),
     )
 
@@ -374,7 +373,7 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
     return DataPreview(
         name=raw.name,
         source=cfg.source,
-        kind=raw.kind if raw.x.shape[1:] != (2,) or raw.kind != "tabular" else "points2d",
+        kind=raw.kind,
         n_samples=len(y_all),
         n_train=n_train,
         n_val=n_val,

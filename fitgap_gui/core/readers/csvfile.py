@@ -20,6 +20,7 @@ from . import RawData, require_file
 DELIMITERS = (",", ";", "\t")
 LABEL_NAMES = ("label", "target", "class", "y")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _is_number(text: str) -> bool:
@@ -119,7 +120,7 @@ def _bad_cell(path: Path, rows, line_numbers, columns, names) -> DataError:
             if math.isinf(value):
                 kind = "infinite" if "inf" in text.lower() else "too large (overflow)"
                 return DataError(f"{where}: {text[:40]!r} is {kind}")
-            if abs(value) > np.finfo(np.float32).max:
+            if abs(value) > FLOAT32_MAX:
                 return DataError(f"{where}: {text[:40]!r} is too large for a 32-bit float")
     return DataError(f"{path}: the features are not all finite numbers")
 

@@ -32,7 +32,8 @@ def open_npz(path: Path) -> dict[str, np.ndarray]:
     if not head.startswith(ZIP_MAGIC):
         raise DataError(f"{path} is not an .npz archive (no zip header)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # Our own file handle: np.load leaks its handle when the zip is damaged.
+        with path.open("rb") as f, np.load(f, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
     except ValueError as exc:
         if "pickle" in str(exc).lower():

@@ -1,0 +1,163 @@
+"""The CSV reader: valid variants load, every malformed file is one clear DataError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fitgap_gui.core.config import DataConfig
+from fitgap_gui.core.data import load_dataset, preview
+from fitgap_gui.core.errors import DataError
+
+
+def _csv(tmp_path, text: str, name: str = "data.csv", **cfg):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return DataConfig(source="csv", path=str(path), **cfg)
+
+
+def _rows(n: int, sep: str = ",", labels=("a", "b")) -> str:
+    return "".join(f"{i}{sep}{i * 0.5}{sep}{labels[i % len(labels)]}\n" for i in range(n))
+
+
+# -- valid files ------------------------------------------------------------------------------
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_delimiter_is_sniffed(tmp_path, sep):
+    cfg = _csv(tmp_path, f"f1{sep}f2{sep}label\n" + _rows(10, sep))
+    p = preview(cfg)
+    assert p.input_shape == (2,)
+    assert p.class_names == ["a", "b"]
+    assert p.class_counts == [5, 5]
+    assert p.meta["header"] is True
+
+
+def test_no_header_uses_last_column_and_keeps_first_row(tmp_path):
+    p = preview(_csv(tmp_path, _rows(10)))
+    assert p.meta["header"] is False
+    assert p.n_samples == 10  # the first row is data, not a header
+
+
+def test_string_labels_become_classes_with_names(tmp_path):
+    text = "x,y2,species\n" + "".join(
+        f"{i},{i % 3},{['setosa', 'virginica', 'versicolor'][i % 3]}\n" for i in range(30)
+    )
+    ds = load_dataset(_csv(tmp_path, text, label_column="species"), seed=0)
+    assert ds.class_names == ["setosa", "versicolor", "virginica"]
+    assert ds.n_classes == 3
+    assert len(ds.x_train) + len(ds.x_val) == 30
+
+
+def test_label_found_by_name_anywhere(tmp_path):
+    text = "Target,a,b\n" + "".join(f"{i % 2},{i},{-i}\n" for i in range(10))
+    p = preview(_csv(tmp_path, text))
+    assert p.meta["label_column"] == "Target"
+    assert p.meta["feature_names"] == ["a", "b"]
+
+
+def test_label_column_by_number_without_header(tmp_path):
+    text = "".join(f"{i % 2},{i},{i * 2}\n" for i in range(10))
+    p = preview(_csv(tmp_path, text, label_column=0))
+    assert p.meta["label_column"] == 0
+    assert p.class_names == ["0", "1"]
+
+
+def test_numeric_labels_are_ordered_by_value(tmp_path):
+    text = "a,label\n" + "".join(f"{i},{[10, 2, 2.0][i % 3]}\n" for i in range(12))
+    p = preview(_csv(tmp_path, text))
+    assert p.class_names == ["2", "10"]  # 2 and 2.0 are one class, ordered before 10
+    assert p.class_counts == [8, 4]
+
+
+def test_quotes_bom_crlf_and_blank_lines(tmp_path):
+    path = tmp_path / "excel.csv"
+    body = '\ufeff"a";"b";"label"\r\n' + "".join(f'{i};"{i}";c{i % 2}\r\n' for i in range(8))
+    path.write_text(body + "\r\n\r\n", encoding="utf-8", newline="")
+    p = preview(DataConfig(source="csv", path=str(path)))
+    assert p.n_samples == 8
+    assert p.meta["delimiter"] == "semicolon"
+
+
+def test_large_file_loads_quickly(tmp_path):
+    import time
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50_000, 20))
+    path = tmp_path / "big.csv"
+    np.savetxt(path, np.column_stack([x, rng.integers(0, 3, 50_000)]), delimiter=",", fmt="%.6g")
+    start = time.perf_counter()
+    ds = load_dataset(DataConfig(source="csv", path=str(path)), seed=0)
+    elapsed = time.perf_counter() - start
+    assert ds.input_shape == (20,)
+    assert elapsed < 10.0, f"50k x 21 CSV took {elapsed:.1f} s"
+
+
+# -- malformed files --------------------------------------------------------------------------
+MALFORMED = [
+    ("empty", "", "is empty"),
+    ("blank lines", "\n\n  \n", "no rows"),
+    ("header only", "a,b,label\n", "no data rows"),
+    ("one column", "a\n1\n2\n3\n4\n", "no comma, semicolon or tab"),
+    ("ragged row", "a,b,label\n1,2,x\n3,4\n5,6,y\n", "line 3 has 2 fields"),
+    ("extra field", "a,b,label\n1,2,x\n3,4,y,9\n", "line 3 has 4 fields"),
+    ("text in features", "a,b,label\n1,2,x\n3,oops,y\n1,1,x\n2,2,y\n", "line 3, column 'b'"),
+    ("missing value", "a,b,label\n1,2,x\n3,,y\n1,1,x\n2,2,y\n", "missing value"),
+    ("missing label", "a,b,label\n1,2,x\n3,4,\n1,1,x\n2,2,y\n", "missing label"),
+    ("nan", "a,b,label\n1,2,x\nnan,4,y\n1,1,x\n2,2,y\n", "NaN"),
+    ("inf", "a,b,label\n1,2,x\n3,-inf,y\n1,1,x\n2,2,y\n", "infinite"),
+    ("overflow 1e400", "a,b,label\n1,2,x\n3,1e400,y\n1,1,x\n2,2,y\n", "overflow"),
+    ("float32 overflow", "a,b,label\n1,2,x\n3,1e39,y\n1,1,x\n2,2,y\n", "32-bit"),
+    ("one class", "a,b,label\n" + "1,2,x\n" * 10, "at least two classes"),
+    ("too few rows", "a,b,label\n1,2,x\n3,4,y\n", "too few"),
+    ("binary file", "PK\x03\x04\x00\x00garbage", "binary"),
+    ("regression target", "a,b,price\n" + "".join(f"{i},{i},{i * 1.5}\n" for i in range(40)), "number to predict"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_csv_is_one_clear_error(tmp_path, case, text, expected):
+    cfg = _csv(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        load_dataset(cfg, seed=0)
+    message = str(info.value)
+    assert expected in message
+    assert "data.csv" in message
+    assert "\n" not in message
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,b,label\n1,2,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not UTF-8"):
+        preview(DataConfig(source="csv", path=str(path)))
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        preview(DataConfig(source="csv", path=str(tmp_path / "nope.csv")))
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(DataError, match="is a folder"):
+        preview(DataConfig(source="csv", path=str(tmp_path / "dir.csv")))
+
+
+def test_fifo_is_refused_not_read(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        preview(DataConfig(source="csv", path=str(fifo)))
+
+
+@pytest.mark.parametrize(
+    ("label_column", "expected"),
+    [("species", "no column 'species'"), (7, "out of range"), (-4, "out of range")],
+)
+def test_bad_label_column(tmp_path, label_column, expected):
+    cfg = _csv(tmp_path, "a,b,label\n" + _rows(8), label_column=label_column)
+    with pytest.raises(DataError, match=expected):
+        preview(cfg)
+
+
+def test_label_name_without_header(tmp_path):
+    with pytest.raises(DataError, match="no header row"):
+        preview(_csv(tmp_path, _rows(8), label_column="label"))
