@@ -1,0 +1,10 @@
+"""``python -m fitgap_gui``: the ``fitgap`` command (alone, it opens the window).
+
+The desktop launcher starts FitGap this way, with the interpreter it was installed from.
+"""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
