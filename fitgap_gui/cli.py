@@ -220,6 +220,32 @@ def _add_runs_and_export(sub) -> None:
     export.set_defaults(func=cmd_export)
 
 
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from . import desktop
+
+    if args.uninstall:
+        removed = desktop.uninstall()
+        for path in removed:
+            print(f"removed {path}")
+        if not removed:
+            print(f"no launcher installed in {desktop.data_home()}")
+        return EXIT_OK
+    written = desktop.install()
+    print(f"installed {written[0]} (starts: {' '.join(desktop.launcher_command())})")
+    print(f"icons in {desktop.data_home() / 'icons' / 'hicolor'}")
+    return EXIT_OK
+
+
+def _add_install_desktop(sub) -> None:
+    install = sub.add_parser(
+        "install-desktop", help="add FitGap to your application menu (this user only)"
+    )
+    install.add_argument(
+        "--uninstall", action="store_true", help="remove the launcher and icons again"
+    )
+    install.set_defaults(func=cmd_install_desktop)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from .app import main as gui_main
 
@@ -246,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=cmd_train)
     _add_runs_and_export(sub)
+    _add_install_desktop(sub)
     return parser
 
 
