@@ -220,6 +220,76 @@ def _add_runs_and_export(sub) -> None:
     export.set_defaults(func=cmd_export)
 
 
+class _StopOnCtrlC:
+    """While active, the first Ctrl+C asks for a clean stop; the second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("stopping after this execution chunk (Ctrl+C again to abort)", file=sys.stderr)
+
+    def __enter__(self) -> _StopOnCtrlC:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Validation curve: one recorded run per value of one setting, one row per run."""
+    _quiet_tensorflow()
+    from .core import experiments
+    from .core.store import RunStore
+
+    config = load_config(args)
+    values = experiments.parse_values(args.values)
+    planned = experiments.sweep_configs(config, args.param, values)  # bad value: exit 2 here
+    if args.out:
+        _check_writable(Path(args.out))
+    datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
+    print(f"sweep {args.param} over {len(planned)} values: {datasets[0].summary()}", flush=True)
+    print(experiments.ROW_HEADER, flush=True)
+    with _StopOnCtrlC() as stop:
+        rows = experiments.run_sequence(
+            planned,
+            RunStore(),
+            datasets=datasets,
+            name_prefix=f"sweep {args.param}=",
+            on_run_done=lambda i, row, result: print(experiments.format_row(row), flush=True),
+            should_stop=stop,
+        )
+    if args.out:
+        experiments.write_rows(args.out, rows, param=args.param)
+    stopped = stop.requested or any(row.status == "stopped" for row in rows)
+    return EXIT_INTERRUPTED if stopped else EXIT_OK
+
+
+def _add_sweep(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep", help="validation curve: one recorded run per value of one setting"
+    )
+    sweep.add_argument("--config", metavar="FILE", help="the base RunConfig JSON file")
+    sweep.add_argument(
+        "--param", required=True, metavar="KEY", help="the dotted setting, e.g. model.dropout"
+    )
+    sweep.add_argument(
+        "--values", required=True, metavar="V,V,...", help="comma-separated, e.g. 0,0.2,0.4"
+    )
+    sweep.add_argument("--data", metavar="PATH", help="a data file or image folder")
+    sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
+    sweep.set_defaults(func=cmd_sweep)
+
+
 def cmd_install_desktop(args: argparse.Namespace) -> int:
     from . import desktop
 
@@ -273,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
     _add_runs_and_export(sub)
     _add_install_desktop(sub)
+    _add_sweep(sub)
     return parser
 
 

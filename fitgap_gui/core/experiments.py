@@ -12,10 +12,12 @@ stay the same, so the runs differ only in that lever.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .config import SECTIONS, RunConfig
@@ -212,17 +214,19 @@ def run_sequence(
     on_epoch: OnSequenceEpoch | None = None,
     on_run_done: OnRunDone | None = None,
     should_stop: ShouldStop | None = None,
+    datasets: Sequence[Dataset] | None = None,
 ) -> list[ResultRow]:
     """Run planned configs one after another with ``run_recorded``; one row per run.
 
     ``should_stop`` is polled inside each run and between runs: a stopped run still
     gives its row (status ``stopped``) and nothing after it starts.  Runs are named
-    ``name_prefix + str(key)`` in the store.
+    ``name_prefix + str(key)`` in the store.  ``datasets`` (from ``load_datasets``)
+    saves loading the data again when the caller already checked it.
     """
     from .session import run_recorded
 
     stop = should_stop or (lambda: False)
-    datasets = load_datasets(planned)
+    datasets = load_datasets(planned) if datasets is None else datasets
     rows: list[ResultRow] = []
     for index, ((key, config), dataset) in enumerate(zip(planned, datasets, strict=True)):
         if stop():
@@ -248,3 +252,62 @@ def run_sequence(
         if rows[-1].status == "stopped":
             break
     return rows
+
+
+# -- text in, text out (the CLI) ---------------------------------------------------------------------
+def parse_values(text: str) -> list[Any]:
+    """``"0,0.2,0.4"`` -> ``[0, 0.2, 0.4]``; JSON per item, so ``[16,16],[64]`` are lists.
+
+    Items that are not JSON stay text (``relu,tanh``); the config check judges them.
+    """
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text + ","):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    if any(not item for item in items):
+        raise ConfigError(f"empty value in {text!r}; separate values with single commas")
+    values = []
+    for item in items:
+        try:
+            values.append(json.loads(item))
+        except json.JSONDecodeError:
+            values.append(item)
+    return values
+
+
+def format_row(row: ResultRow) -> str:
+    """One fixed-width line: value, best epoch, val loss/accuracy, gap, run id."""
+
+    def num(value: float | None, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    return (
+        f"{row.label:>14}  {num(row.best_epoch, 'd'):>4}  {num(row.val_loss, '.4f'):>8}  "
+        f"{num(row.val_accuracy, '.4f'):>7}  {num(row.gap, '+.4f'):>8}  "
+        f"{row.epochs_run:>6}  {num(row.run_id, 'd'):>6}  {row.status}"
+    )
+
+
+ROW_HEADER = (
+    f"{'value':>14}  {'best':>4}  {'val_loss':>8}  {'val_acc':>7}  {'gap':>8}  "
+    f"{'epochs':>6}  {'run':>6}  status"
+)
+
+
+def write_rows(path: str | Path, rows: Sequence[ResultRow], param: str | None = None) -> None:
+    """CSV when ``path`` ends in .csv (one line per row), JSON otherwise."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["param", *ROW_FIELDS])
+            writer.writeheader()
+            for row in rows:
+                record = row.to_dict()
+                if isinstance(record["value"], (list, dict)):
+                    record["value"] = json.dumps(record["value"])
+                writer.writerow({"param": param, **record})
+        return
+    payload = {"param": param, "rows": [row.to_dict() for row in rows]}
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
