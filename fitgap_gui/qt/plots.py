@@ -245,6 +245,9 @@ class PlotsPanel(QWidget):
         legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         legend.setPen(pg.mkPen("#bbbbbb"))
         plot.setMenuEnabled(False)
+        # Many long runs overlaid: draw about one point per pixel, only what is in view.
+        plot.plotItem.setDownsampling(auto=True, mode="peak")
+        plot.plotItem.setClipToView(True)
         return plot
 
     # -- runs ------------------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""The controls panel: a RunConfig round trip, refusals, and which levers are enabled."""
+
+from __future__ import annotations
+
+import pytest
+
+from fitgap_gui.core.config import RunConfig
+from fitgap_gui.core.errors import ConfigError
+from fitgap_gui.qt.controls import TIPS, ControlsPanel, parse_hidden_units
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = ControlsPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_set_config_then_config_gives_the_same_config(panel):
+    config = RunConfig.from_dict(
+        {
+            "data": {
+                "source": "moons",
+                "noise": 0.35,
+                "n_samples": 600,
+                "train_fraction": 0.5,
+                "validation_split": 0.3,
+                "label_noise": 0.1,
+                "scale": "standard",
+            },
+            "model": {
+                "hidden_units": [64, 32, 16],
+                "activation": "tanh",
+                "dropout": 0.25,
+                "l2": 0.0005,
+                "l1": 1e-05,
+            },
+            "training": {
+                "optimizer": "sgd",
+                "learning_rate": 0.05,
+                "batch_size": 64,
+                "epochs": 120,
+                "seed": 7,
+            },
+            "early_stopping": {
+                "enabled": True,
+                "monitor": "val_accuracy",
+                "patience": 9,
+                "min_delta": 0.001,
+                "restore_best_weights": False,
+            },
+        }
+    )
+    panel.set_config(config)
+    assert panel.config() == config
+
+
+def test_keys_without_a_control_survive_the_round_trip(panel):
+    config = RunConfig().replace({"data.grayscale": True, "model.augment_flip": True})
+    panel.set_config(config)
+    assert panel.config().data.grayscale is True
+    assert panel.config().model.augment_flip is True
+
+
+def test_early_stopping_levers_follow_the_switch(panel):
+    panel.set_config(RunConfig())
+    assert not panel.patience.isEnabled() and not panel.monitor.isEnabled()
+    panel.early_stopping.setChecked(True)
+    assert panel.patience.isEnabled() and panel.restore_best_weights.isEnabled()
+    assert panel.config().early_stopping.enabled
+
+
+def test_noise_only_for_toy_sets_and_path_only_for_files(panel):
+    panel.set_config(RunConfig())  # digits
+    assert not panel.noise.isEnabled() and not panel.path.isEnabled()
+    panel.source.setCurrentIndex(panel.source.findData("spirals"))
+    assert panel.noise.isEnabled() and not panel.path.isEnabled()
+    panel.source.setCurrentIndex(panel.source.findData("npz"))
+    assert panel.path.isEnabled() and panel.browse.isEnabled()
+    assert not panel.noise.isEnabled() and not panel.validation_split.isEnabled()
+
+
+def test_a_file_source_without_a_path_is_refused(panel):
+    panel.source.setCurrentIndex(panel.source.findData("npz"))
+    panel.path.setText("")
+    with pytest.raises(ConfigError, match="data.path"):
+        panel.config()
+
+
+def test_hidden_units_accept_only_numbers_and_commas(panel, qtbot):
+    panel.hidden_units.clear()
+    qtbot.keyClicks(panel.hidden_units, "64x, 3-2")
+    assert panel.hidden_units.text() == "64, 32"
+    assert panel.config().model.hidden_units == [64, 32]
+    panel.hidden_units.setText("")
+    assert panel.config().model.hidden_units == []
+    with pytest.raises(ConfigError, match="hidden_units"):
+        parse_hidden_units("12, x")
+
+
+def test_spin_boxes_hold_the_contract_ranges(panel):
+    panel.dropout.setValue(5.0)
+    panel.train_fraction.setValue(0.0)
+    panel.learning_rate.setValue(0.0)
+    config = panel.config()  # clamped into range, so still a valid config
+    assert config.model.dropout < 1.0
+    assert config.data.train_fraction > 0.0
+    assert config.training.learning_rate > 0.0
+
+
+def test_every_lever_has_a_tooltip_with_a_typical_range_or_purpose(panel):
+    for name in TIPS:
+        assert len(getattr(panel, name).toolTip()) > 30, name
+    for name in ("dropout", "l2", "l1", "patience", "train_fraction"):
+        assert "Typical" in getattr(panel, name).toolTip(), name
