@@ -144,9 +144,9 @@ def would_have_stopped(
         elif best_value is None:
             improved = True
         elif lower:
-            improved = current - min_delta < best_value
+            improved = current + min_delta < best_value
         else:
-            improved = current + min_delta > best_value
+            improved = current - min_delta > best_value
         wait += 1
         if improved:
             best_value, best_index, wait = current, index, 0
