@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -40,15 +41,31 @@ SOURCES = [
     ("circles (2-D)", "circles"),
     ("spirals (2-D)", "spirals"),
     ("xor (2-D)", "xor"),
+    ("MNIST (Keras cache)", "mnist"),
+    ("Fashion-MNIST (Keras cache)", "fashion_mnist"),
+    ("CIFAR-10 (Keras cache)", "cifar10"),
     ("NPZ file…", "npz"),
+    ("CSV file…", "csv"),
+    ("Image folder…", "images"),
 ]
 TOY_SOURCES = ("moons", "circles", "spirals", "xor")
+FILE_SOURCES = ("npz", "csv", "images")
+#: Sources whose samples are images, where augmentation makes sense (an NPZ may be).
+IMAGE_SOURCES = ("digits", "mnist", "fashion_mnist", "cifar10", "images", "npz")
 
 TIPS = {
     "source": "What to learn. digits is small enough to overfit in seconds; the 2-D toy "
     "sets show the gap with a noise level you choose; an NPZ file holds your own "
     "pre-split arrays (x_train, y_train, x_val, y_val).",
-    "path": "The NPZ file with keys x_train, y_train, x_val, y_val (integer labels).",
+    "path": "The data file or folder: an NPZ with keys x_train, y_train, x_val, y_val "
+    "(integer labels), a CSV with a label column, or a folder with one sub-folder per class.",
+    "label_column": "CSV only: the column that holds the class, by name or 0-based number "
+    "(empty: a column called label, target, class or y).",
+    "image_height": "Image folders only: every image is resized to this height (pixels). "
+    "Smaller images train faster and give the network less to memorize. Typical 16-64.",
+    "image_width": "Image folders only: every image is resized to this width (pixels). "
+    "Typical 16-64.",
+    "grayscale": "Image folders only: read images as one grey channel (a third of the inputs).",
     "noise": "Noise of the 2-D toy set. More noise makes the classes overlap, so a big "
     "network memorizes noise and overfits. Typical 0.1-0.5.",
     "n_samples": "How many points the 2-D toy set draws (before the split). Fewer points "
@@ -71,6 +88,12 @@ TIPS = {
     "Typical 0.2-0.5.",
     "l2": "L2 weight penalty on the hidden layers' kernels (keras.regularizers.l2): "
     "keeps weights small and the fit smooth. Typical 1e-5 to 1e-2.",
+    "augment_flip": "Image data only: Keras RandomFlip (horizontal) while training. Every "
+    "epoch sees slightly different images, so memorizing them is harder.",
+    "augment_rotation": "Image data only: Keras RandomRotation factor (a fraction of a full "
+    "turn) while training. Typical 0.02-0.1.",
+    "augment_translation": "Image data only: Keras RandomTranslation factor (a fraction of the "
+    "image size) while training. Typical 0.05-0.15.",
     "l1": "L1 weight penalty on the hidden layers' kernels (keras.regularizers.l1): "
     "drives many weights to exactly zero. Typical 1e-6 to 1e-3.",
     "early_stopping": "Keras EarlyStopping: stop when the monitored metric has not "
@@ -117,6 +140,17 @@ def _combo(items: tuple[str, ...]) -> QComboBox:
     box = QComboBox()
     box.addItems(list(items))
     return box
+
+
+def _label_column(text: str) -> str | int | None:
+    """Empty: let the reader find it; a number is a column position; else a name."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def parse_hidden_units(text: str) -> list[int]:
@@ -170,7 +204,7 @@ class ControlsPanel(QScrollArea):
         for label, source in SOURCES:
             self.source.addItem(label, source)
         self.path = QLineEdit()
-        self.path.setPlaceholderText("choose an .npz file")
+        self.path.setPlaceholderText("choose a file or folder")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._choose_file)
         path_row = QHBoxLayout()
@@ -183,8 +217,21 @@ class ControlsPanel(QScrollArea):
         self.validation_split = _double(0.05, 0.95, 0.05, 2)
         self.label_noise = _double(0.0, 0.95, 0.05, 2)
         self.scale = _combo(SCALES)
+        self.label_column = QLineEdit()
+        self.label_column.setPlaceholderText("auto (label, target, class, y)")
+        self.image_height = _integer(4, 1024, 4)
+        self.image_width = _integer(4, 1024, 4)
+        self.grayscale = QCheckBox("Grayscale")
+        size_row = QHBoxLayout()
+        size_row.setContentsMargins(0, 0, 0, 0)
+        size_row.addWidget(self.image_height)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.image_width)
+        size_row.addWidget(self.grayscale)
         form.addRow("Source", self.source)
         form.addRow("File", path_row)
+        form.addRow("Label column", self.label_column)
+        form.addRow("Image size", size_row)
         form.addRow("Toy-set noise", self.noise)
         form.addRow("Toy-set samples", self.n_samples)
         form.addRow("Training fraction", self.train_fraction)
@@ -210,9 +257,15 @@ class ControlsPanel(QScrollArea):
         self.l1 = _double(0.0, 10.0, 1e-5, 6)
         for box in (self.l2, self.l1):
             box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.augment_flip = QCheckBox("Random flips")
+        self.augment_rotation = _double(0.0, 0.5, 0.01, 3)
+        self.augment_translation = _double(0.0, 0.5, 0.01, 3)
         form.addRow("Dropout rate", self.dropout)
         form.addRow("L2", self.l2)
         form.addRow("L1", self.l1)
+        form.addRow("Augment", self.augment_flip)
+        form.addRow("Rotation", self.augment_rotation)
+        form.addRow("Translation", self.augment_translation)
         return group
 
     def _early_stopping_group(self) -> QGroupBox:
@@ -262,18 +315,30 @@ class ControlsPanel(QScrollArea):
 
     def _update_enabled(self) -> None:
         source = self.source.currentData()
-        is_file = source == "npz"
+        is_file = source in FILE_SOURCES
         self.path.setEnabled(is_file)
         self.browse.setEnabled(is_file)
         self.noise.setEnabled(source in TOY_SOURCES)
         self.n_samples.setEnabled(source in TOY_SOURCES)
-        # A pre-split file brings its own validation set.
-        self.validation_split.setEnabled(not is_file)
+        # A pre-split NPZ file brings its own validation set.
+        self.validation_split.setEnabled(source != "npz")
+        self.label_column.setEnabled(source == "csv")
+        for widget in (self.image_height, self.image_width, self.grayscale):
+            widget.setEnabled(source == "images")
+        for widget in (self.augment_flip, self.augment_rotation, self.augment_translation):
+            widget.setEnabled(source in IMAGE_SOURCES)
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a pre-split NPZ file", self.path.text(), "NumPy archives (*.npz)"
-        )
+        source = self.source.currentData()
+        if source == "images":
+            path = QFileDialog.getExistingDirectory(
+                self, "Choose a folder with one sub-folder per class", self.path.text()
+            )
+        else:
+            kinds = {"npz": "NumPy archives (*.npz)", "csv": "CSV files (*.csv *.txt)"}
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Choose the data file", self.path.text(), kinds.get(source, "")
+            )
         if path:
             self.path.setText(path)
 
@@ -291,6 +356,9 @@ class ControlsPanel(QScrollArea):
                 "scale": self.scale.currentText(),
                 "noise": self.noise.value(),
                 "n_samples": self.n_samples.value(),
+                "label_column": _label_column(self.label_column.text()),
+                "image_size": [self.image_height.value(), self.image_width.value()],
+                "grayscale": self.grayscale.isChecked(),
             },
             "model": {
                 "hidden_units": parse_hidden_units(self.hidden_units.text()),
@@ -298,6 +366,9 @@ class ControlsPanel(QScrollArea):
                 "dropout": self.dropout.value(),
                 "l2": self.l2.value(),
                 "l1": self.l1.value(),
+                "augment_flip": self.augment_flip.isChecked(),
+                "augment_rotation": self.augment_rotation.value(),
+                "augment_translation": self.augment_translation.value(),
             },
             "training": {
                 "optimizer": self.optimizer.currentText(),
@@ -314,8 +385,10 @@ class ControlsPanel(QScrollArea):
                 "restore_best_weights": self.restore_best_weights.isChecked(),
             },
         }
-        if source != "npz":
+        if source not in FILE_SOURCES:
             raw["data"]["path"] = None  # a leftover path must not travel with digits
+        if source not in IMAGE_SOURCES:  # augmentation would be refused on these
+            raw["model"].update(augment_flip=False, augment_rotation=0.0, augment_translation=0.0)
         merged = copy.deepcopy(self._base)
         for section, values in raw.items():
             merged[section].update(values)
@@ -334,6 +407,13 @@ class ControlsPanel(QScrollArea):
         self.validation_split.setValue(d.validation_split)
         self.label_noise.setValue(d.label_noise)
         self.scale.setCurrentText(d.scale)
+        self.label_column.setText("" if d.label_column is None else str(d.label_column))
+        self.image_height.setValue(d.image_size[0])
+        self.image_width.setValue(d.image_size[1])
+        self.grayscale.setChecked(d.grayscale)
+        self.augment_flip.setChecked(m.augment_flip)
+        self.augment_rotation.setValue(m.augment_rotation)
+        self.augment_translation.setValue(m.augment_translation)
         self.hidden_units.setText(", ".join(str(u) for u in m.hidden_units))
         self.activation.setCurrentText(m.activation)
         self.dropout.setValue(m.dropout)

@@ -114,3 +114,28 @@ def test_every_lever_has_a_tooltip_with_a_typical_range_or_purpose(panel):
         assert len(getattr(panel, name).toolTip()) > 30, name
     for name in ("dropout", "l2", "l1", "patience", "train_fraction"):
         assert "Typical" in getattr(panel, name).toolTip(), name
+
+
+def test_file_and_image_levers_round_trip_and_follow_the_source(panel):
+    images = RunConfig().replace(
+        {
+            "data.source": "images",
+            "data.path": "/data/pets",
+            "data.image_size": [48, 40],
+            "data.grayscale": True,
+            "model.augment_flip": True,
+            "model.augment_rotation": 0.05,
+        }
+    )
+    panel.set_config(images)
+    assert panel.config() == images
+    assert panel.image_height.isEnabled() and panel.augment_flip.isEnabled()
+    assert not panel.label_column.isEnabled()
+
+    csv = RunConfig().replace({"data.source": "csv", "data.path": "t.csv", "data.label_column": 3})
+    panel.set_config(csv)
+    assert panel.config() == csv
+    assert panel.label_column.isEnabled() and not panel.image_height.isEnabled()
+    assert not panel.augment_flip.isEnabled()  # augmentation is for image data only
+    panel.label_column.setText("species")
+    assert panel.config().data.label_column == "species"
