@@ -5,11 +5,14 @@ missing system libraries such as ``libxcb-cursor0``) it prints a cryptic "no Qt 
 plugin could be initialized" and aborts with a core dump.  ``preflight`` looks first and,
 when it is sure Qt would fail, prints what is missing and how to install it, and returns
 ``EXIT_NO_WINDOW``.  It only says no when every platform Qt would try is broken, so a
-setup it does not understand still gets to start.  Set ``FITGAP_SKIP_QT_CHECK=1`` to skip it.
+setup it does not understand still gets to start.  Started from a menu (stderr is not a
+terminal), it also shows the message with ``notify-send`` where that exists.  Set
+``FITGAP_SKIP_QT_CHECK=1`` to skip the check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -46,8 +49,29 @@ def preflight(
     problem = qt_start_problem(argv if argv is not None else sys.argv, env)
     if problem is None:
         return 0
-    print(problem, file=stream or sys.stderr, flush=True)
+    stream = stream or sys.stderr
+    print(problem, file=stream, flush=True)
+    if not stream.isatty():
+        _notify_desktop(problem, env)
     return EXIT_NO_WINDOW
+
+
+def _notify_desktop(problem: str, env: Mapping[str, str]) -> None:
+    """Started from a menu, nobody reads stderr: also show it as a desktop notification."""
+    tool = shutil.which("notify-send", path=env.get("PATH"))
+    if tool is None or not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return
+    title, _, body = problem.removeprefix("error: ").partition("\n")
+    # The notification is a courtesy; the message on stderr is what counts.
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            [tool, "--app-name=FitGap", "--icon=fitgap", title.rstrip(":"), body],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=5,
+            check=False,
+        )
 
 
 def qt_start_problem(argv: Sequence[str], env: Mapping[str, str]) -> str | None:

@@ -58,6 +58,21 @@ def test_x11_without_a_display_gets_a_clear_message(entry, tmp_path):
     assert QT_ABORT not in result.stderr and "Traceback" not in result.stderr
 
 
+def test_started_from_a_menu_the_message_also_becomes_a_notification(tmp_path):
+    # A stand-in notify-send on PATH records what it is asked to show.
+    shown = tmp_path / "shown.txt"
+    tool = tmp_path / "bin" / "notify-send"
+    tool.parent.mkdir()
+    tool.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{shown}"\n')
+    tool.chmod(0o755)
+    path = f"{tool.parent}{os.pathsep}{os.environ['PATH']}"
+    result = start_gui("main.py", tmp_path, QT_QPA_PLATFORM="xcb", DISPLAY=":4198", PATH=path)
+    assert result.returncode == qtcheck.EXIT_NO_WINDOW
+    lines = shown.read_text().splitlines()
+    assert lines[:3] == ["--app-name=FitGap", "--icon=fitgap", "FitGap cannot open its window"]
+    assert "nothing answers at DISPLAY=:4198" in shown.read_text()
+
+
 def test_no_display_at_all_names_both_kinds(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     result = subprocess.run(
