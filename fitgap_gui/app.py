@@ -38,6 +38,10 @@ def show_window():
 
 def main(argv: list[str] | None = None) -> int:
     """Run the FitGap window until it is closed; returns the exit status."""
+    from .qtcheck import preflight
+
+    if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
+        return status
     app = make_application(argv)
     window = show_window()
     window.start_engine_loading()
