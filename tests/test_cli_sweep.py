@@ -1,0 +1,76 @@
+"""`fitgap sweep`: one recorded run per value, rows on stdout and in --out."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from fitgap_gui.cli import main
+from fitgap_gui.core.store import RunStore
+
+
+@pytest.fixture
+def config_file(tmp_path, tiny_config):
+    path = tmp_path / "tiny.json"
+    tiny_config.save(path)
+    return path
+
+
+def test_sweep_writes_one_csv_row_per_value(config_file, tmp_path, capsys):
+    out = tmp_path / "curve.csv"
+    args = ["sweep", "--config", str(config_file), "--param", "model.dropout"]
+    assert main([*args, "--values", "0,0.4", "--epochs", "2", "--out", str(out)]) == 0
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["value"] for row in rows] == ["0", "0.4"]
+    assert {row["param"] for row in rows} == {"model.dropout"}
+    store = RunStore()
+    for row in rows:
+        run = store.get_run(int(row["run_id"]))
+        assert run.config.model.dropout == float(row["value"])
+        assert run.config.training.epochs == 2 == int(row["epochs_run"])
+        assert float(row["val_loss"]) == pytest.approx(run.best_metrics["val_loss"])
+        assert int(row["best_epoch"]) == run.best_epoch
+    stdout = capsys.readouterr().out.splitlines()
+    table = [line.split() for line in stdout if line.split()[-1] == "completed"]
+    assert [(line[0], line[-2]) for line in table] == [(r["value"], r["run_id"]) for r in rows]
+
+
+def test_sweep_writes_json_when_the_name_is_not_csv(config_file, tmp_path):
+    out = tmp_path / "curve.json"
+    args = ["sweep", "--config", str(config_file), "--param", "model.hidden_units"]
+    assert main([*args, "--values", "4,[8,8]", "--epochs", "1", "--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert payload["param"] == "model.hidden_units"
+    assert [row["value"] for row in payload["rows"]] == [4, [8, 8]]
+    configs = [RunStore().get_run(row["run_id"]).config for row in payload["rows"]]
+    assert [c.model.hidden_units for c in configs] == [[4], [8, 8]]
+
+
+@pytest.mark.parametrize(
+    ("param", "values", "fragment"),
+    [
+        ("model.dropoutt", "0,0.2", "unknown setting 'model.dropoutt'"),
+        ("model.dropout", "0,1.5", "value 1.5 for model.dropout"),
+        ("model.dropout", "0,,0.2", "empty value"),
+        ("training.learning_rate", "fast", "training.learning_rate must be a number"),
+    ],
+)
+def test_bad_param_or_value_exits_2_before_any_training(
+    config_file, param, values, fragment, capsys
+):
+    args = ["sweep", "--config", str(config_file), "--param", param, "--values", values]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+    assert fragment in err[0]
+    assert captured.out == ""
+    assert RunStore().list_runs() == []
+
+
+def test_sweep_requires_param_and_values(capsys):
+    assert main(["sweep", "--values", "0,1"]) == 2
+    assert "--param" in capsys.readouterr().err
