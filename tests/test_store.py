@@ -51,14 +51,15 @@ def test_round_trip_of_a_recorded_run(tiny_config, fitgap_home):
 def test_best_epoch_is_kept_current_while_running(tiny_config):
     store = RunStore()
     run_id = store.create_run(tiny_config)
-    for n, val_loss in enumerate([1.0, 0.7, 0.9, 0.7], start=1):
+    for n, val_loss in enumerate([1.0, 0.7, 0.9, 0.7, float("nan")], start=1):
         store.append_epoch(run_id, _epoch(n, loss=1.0 / n, val_loss=val_loss))
     run = store.get_run(run_id)
     assert run.status == "running"
-    assert run.epochs_run == 4
-    assert run.best_epoch == 2  # the first of the tied best values
+    assert run.epochs_run == 5
+    assert run.best_epoch == 2  # the first of the tied best values; NaN is never best
     assert run.best_metrics["val_loss"] == 0.7
-    assert run.last_metrics["loss"] == 0.25
+    assert run.last_metrics["loss"] == 0.2 and run.last_metrics["val_loss"] is None
+    assert run.history["val_loss"][-1] is None  # JSON has no NaN: stored as null
 
 
 def test_best_epoch_follows_the_early_stopping_monitor(tiny_config):

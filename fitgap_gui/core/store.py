@@ -261,13 +261,12 @@ class RunStore:
             )
             # Keep the best epoch current, so a running or interrupted run has one too.
             monitor = self._monitor(db, run_id)
-            new = values.get(monitor)
-            row = db.execute(
-                "SELECT best_epoch, best_metrics FROM runs WHERE id = ?", (run_id,)
-            ).fetchone()
+            new = values.get(monitor)  # None when missing or NaN: never the best
+            row = db.execute("SELECT best_metrics FROM runs WHERE id = ?", (run_id,)).fetchone()
             old = json.loads(row["best_metrics"]).get(monitor) if row["best_metrics"] else None
-            better = old is None or (new < old if monitor in LOWER_IS_BETTER else new > old)
-            if new is not None and (row["best_epoch"] is None or better):
+            if new is not None and (
+                old is None or (new < old if monitor in LOWER_IS_BETTER else new > old)
+            ):
                 db.execute(
                     "UPDATE runs SET best_epoch = ?, best_metrics = ? WHERE id = ?",
                     (metrics.epoch, _dumps(values), run_id),
