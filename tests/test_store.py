@@ -205,3 +205,11 @@ def test_kill_9_mid_run_keeps_every_printed_epoch(tmp_path, fitgap_home):
         assert run.history["val_accuracy"][n - 1] == printed["val_accuracy"]
     assert run.best_epoch is not None and not run.has_model
     print(f"kill -9: {len(shown)} epochs printed, {run.epochs_run} stored")
+
+
+def test_version_moves_when_another_process_or_thread_commits(tiny_config):
+    window, cli = RunStore(), RunStore()  # two connections, like two processes
+    before = window.version()
+    assert window.version() == before
+    cli.create_run(tiny_config)
+    assert window.version() != before

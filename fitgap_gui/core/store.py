@@ -341,6 +341,14 @@ class RunStore:
         return self.home / "models" / f"run-{run_id}.keras"
 
     # -- reading ---------------------------------------------------------------------------------
+    def version(self) -> int:
+        """A number that changes when another connection (thread or process) commits.
+
+        The window polls it on a timer and reloads its runs list only when it moved,
+        so a run started from the CLI shows up without re-reading the store each tick.
+        """
+        return int(self._connect().execute("PRAGMA data_version").fetchone()[0])
+
     def _row_to_run(self, row: sqlite3.Row) -> StoredRun:
         return StoredRun(
             run_id=row["id"],
