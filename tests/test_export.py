@@ -249,6 +249,6 @@ def test_a_stopped_run_exports_the_epochs_it_ran(tiny_config):
         metrics = {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.5}
         store.append_epoch(run_id, EpochMetrics(n, metrics))
     store.fail_run(run_id, "stopped by the user", status="stopped")
-    text = script_for_run(store, store.get_run(run_id))
+    text = script_for_run(store.get_run(run_id))
     assert "EPOCHS = 2\n" in text
     assert "stopped after 2 of 50 epochs" in text

@@ -138,7 +138,7 @@ def export_model(store: RunStore, run_ids: list[int], path: str | Path) -> list[
     return targets
 
 
-def script_for_run(store: RunStore, run: StoredRun) -> str:
+def script_for_run(run: StoredRun) -> str:
     """The plain Keras program of a stored run (see ``keras_script``)."""
     from .data import load_dataset
 
@@ -153,6 +153,8 @@ def script_for_run(store: RunStore, run: StoredRun) -> str:
             f"The run was {run.status} after {run.epochs_run} of "
             f"{run.config.training.epochs} epochs, so this program trains {epochs}."
         )
+        if run.status == "diverged":  # FitGap ends a diverged epoch early; Keras does not
+            note += "\nIts loss became NaN, so the last epoch's numbers may differ."
     return keras_script(
         run.config,
         input_rank=len(dataset.input_shape),
@@ -164,7 +166,7 @@ def script_for_run(store: RunStore, run: StoredRun) -> str:
 
 def export_script(store: RunStore, run_ids: list[int], path: str | Path) -> list[Path]:
     runs = store.get_runs(run_ids)
-    texts = [script_for_run(store, run) for run in runs]  # refuse before writing anything
+    texts = [script_for_run(run) for run in runs]  # refuse before writing anything
     targets = _per_run_paths(runs, path, ".py")
     return [_write_text(t, text) for t, text in zip(targets, texts, strict=True)]
 
