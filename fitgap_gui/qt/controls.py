@@ -184,6 +184,10 @@ class ControlsPanel(QScrollArea):
         column.addWidget(self._training_group())
         column.addStretch(1)
         self.setWidget(body)
+        # Wide enough for every row, since there is no sideways scrolling.
+        self.setMinimumWidth(
+            body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
+        )
         for name, widget in self._levers().items():
             widget.setToolTip(TIPS[name])
         # Keys this panel has no control for (yet) travel through set_config/config.
@@ -204,7 +208,7 @@ class ControlsPanel(QScrollArea):
         for label, source in SOURCES:
             self.source.addItem(label, source)
         self.path = QLineEdit()
-        self.path.setPlaceholderText("choose a file or folder")
+        self.path.setPlaceholderText("file or folder")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._choose_file)
         path_row = QHBoxLayout()
@@ -227,11 +231,11 @@ class ControlsPanel(QScrollArea):
         size_row.addWidget(self.image_height)
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.image_width)
-        size_row.addWidget(self.grayscale)
         form.addRow("Source", self.source)
         form.addRow("File", path_row)
         form.addRow("Label column", self.label_column)
         form.addRow("Image size", size_row)
+        form.addRow("", self.grayscale)
         form.addRow("Toy-set noise", self.noise)
         form.addRow("Toy-set samples", self.n_samples)
         form.addRow("Training fraction", self.train_fraction)

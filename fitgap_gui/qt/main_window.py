@@ -85,7 +85,6 @@ class MainWindow(QMainWindow):
     # -- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
         self.controls = ControlsPanel()
-        self.controls.setMinimumWidth(300)
         self.plots = PlotsPanel()
 
         self.train_button = QPushButton("Train")

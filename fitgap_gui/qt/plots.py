@@ -79,10 +79,18 @@ class RunCurves:
         self.best_lines[0].label = pg.InfLineLabel(
             self.best_lines[0], text="best", position=0.93, color=colour, anchors=[(0, 0), (0, 0)]
         )
-        stop_pen = pg.mkPen(MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DotLine)
+        stop_pen = pg.mkPen(MARKER_COLOUR, width=2, style=Qt.PenStyle.DashLine)
         self.stop_lines = [pg.InfiniteLine(angle=90, pen=stop_pen) for _ in plots]
-        self.stop_lines[0].label = pg.InfLineLabel(
-            self.stop_lines[0], text="", position=0.8, color=MARKER_COLOUR, anchors=[(1, 0), (1, 0)]
+        # The stop label goes low on the gap plot, left of its line: gaps open upwards
+        # and its legend is top left, so that corner is the one most often empty.
+        # Labels hang on their line's attribute, as pyqtgraph's own label= does: a
+        # Python reference that outlives the line crashes when the child is freed twice.
+        self.stop_lines[2].label = pg.InfLineLabel(
+            self.stop_lines[2],
+            text="",
+            position=0.06,
+            color=MARKER_COLOUR,
+            anchors=[(1, 1), (1, 1)],
         )
         for line, plot in zip(
             self.best_lines + self.stop_lines, list(plots.values()) * 2, strict=True
@@ -174,7 +182,7 @@ class RunCurves:
                 if result.restored_best and result.best_epoch is not None
                 else ", last epoch's weights kept"
             )
-            self.stop_lines[0].label.setFormat(f"early stop {result.stopped_epoch}")
+            self.stop_lines[2].label.setFormat(f"early stop at {result.stopped_epoch}")
             return (
                 f"Early stopping ended the run at epoch {result.stopped_epoch}{restored} "
                 f"(best {self.monitor} at epoch {result.best_epoch})."
@@ -248,6 +256,7 @@ class PlotsPanel(QWidget):
         # Many long runs overlaid: draw about one point per pixel, only what is in view.
         plot.plotItem.setDownsampling(auto=True, mode="peak")
         plot.plotItem.setClipToView(True)
+        plot.getViewBox().setDefaultPadding(0.03)  # a stop line at the last epoch stays clear
         return plot
 
     # -- runs ------------------------------------------------------------------------------------

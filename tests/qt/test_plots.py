@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -85,6 +86,10 @@ def test_runs_overlay_hide_and_remove(qtbot):
     panel.remove_run(1)
     assert 1 not in panel.runs and len(legend.items) == 2
     assert first.curves[0][0] not in panel.plots["loss"].plotItem.items
+    # Freeing a removed run's items must not free a line's label twice (it crashed).
+    del first
+    gc.collect()
+    panel.repaint()
 
 
 def test_an_epoch_update_stays_cheap_with_twenty_long_runs(qtbot):
