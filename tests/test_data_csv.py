@@ -161,3 +161,16 @@ def test_bad_label_column(tmp_path, label_column, expected):
 def test_label_name_without_header(tmp_path):
     with pytest.raises(DataError, match="no header row"):
         preview(_csv(tmp_path, _rows(8), label_column="label"))
+
+
+def test_fast_and_careful_parsers_agree(tmp_path):
+    """Quotes send a file to the csv-module path; the numbers must not change."""
+    rng = np.random.default_rng(1)
+    rows = [(rng.normal(), rng.integers(-5, 5), ["lo", "hi", " mid"][i % 3]) for i in range(60)]
+    plain = "a;b;label\n" + "".join(f"{a!r};{b};{c}\n" for a, b, c in rows)
+    quoted = "a;b;label\n" + "".join(f'{a!r};{b};"{c}"\n' for a, b, c in rows)
+    fast = load_dataset(_csv(tmp_path, plain, "plain.csv"), seed=0)
+    careful = load_dataset(_csv(tmp_path, quoted, "quoted.csv"), seed=0)
+    np.testing.assert_array_equal(fast.x_train, careful.x_train)
+    np.testing.assert_array_equal(fast.y_train, careful.y_train)
+    assert fast.class_names == careful.class_names == ["hi", "lo", "mid"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -125,9 +126,12 @@ def _bad_cell(path: Path, rows, line_numbers, columns, names) -> DataError:
     return DataError(f"{path}: the features are not all finite numbers")
 
 
-def _encode_labels(path, labels: list[str], line_numbers, name: str):
-    """Each distinct label becomes a class; numbers are ordered by value, text by name."""
-    for text, line in zip(labels, line_numbers, strict=True):
+def _encode_labels(path, labels: list[str], line_numbers: list[int] | None, name: str):
+    """Each distinct label becomes a class; numbers are ordered by value, text by name.
+
+    ``line_numbers`` is None when the fast path read the file: it has no empty labels.
+    """
+    for text, line in zip(labels, line_numbers or [], strict=False):
         if not text:
             raise DataError(f"{path}: line {line}, column {name}: missing label")
     distinct = sorted(set(labels))
@@ -136,8 +140,9 @@ def _encode_labels(path, labels: list[str], line_numbers, name: str):
         for t in distinct:
             v = float(t)
             if not math.isfinite(v):
-                line = line_numbers[labels.index(t)]
-                raise DataError(f"{path}: line {line}, column {name}: label {t!r} is not finite")
+                row = labels.index(t)
+                where = f"line {line_numbers[row]}" if line_numbers else f"data row {row + 1}"
+                raise DataError(f"{path}: {where}, column {name}: label {t!r} is not finite")
             by_value.setdefault(v, t)
         order = sorted(by_value)
         index = {v: i for i, v in enumerate(order)}
@@ -150,57 +155,79 @@ def _encode_labels(path, labels: list[str], line_numbers, name: str):
     return y, names
 
 
-def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
-    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
-    text = _read_text(path)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
-        raise DataError(f"{path} holds no rows (only blank lines)")
-    delim = sniff_delimiter(path, lines)
+def _parse_rows(path: Path, lines, delim: str, limit: int | None = None):
+    """Non-blank rows and their line numbers, with the csv module's quoting rules."""
     reader = csv.reader(lines, delimiter=delim, skipinitialspace=True)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
     try:
         for row in reader:
-            if row and any(field.strip() for field in row):
+            if row and (len(row) > 1 or row[0].strip()):
                 rows.append(row)
                 line_numbers.append(reader.line_num)
+                if limit is not None and len(rows) >= limit:
+                    break
     except csv.Error as exc:
         raise DataError(f"{path}: line {reader.line_num}: {exc}") from None
+    return rows, line_numbers
 
+
+def _fast_columns(lines: list[str], delim: str, n_cols: int, features, label):
+    """numpy's C parser for the common, clean file; None sends it to the careful path.
+
+    Only files without quotes and with the same field count on every line come
+    here, so both parsers see the same cells; anything odd is located (line and
+    column) by the slower csv-module path.
+    """
+    if any(line.count(delim) != n_cols - 1 for line in lines):
+        return None
+    options = {"delimiter": delim, "comments": None, "quotechar": None}
+    try:
+        with warnings.catch_warnings(), np.errstate(over="ignore"):
+            warnings.simplefilter("error")
+            x = np.loadtxt(lines, usecols=features, dtype=np.float64, ndmin=2, **options)
+            labels = np.loadtxt(lines, usecols=[label], dtype=str, ndmin=1, **options)
+            x32 = x.astype(np.float32)
+    except (ValueError, UserWarning):
+        return None
+    labels = np.char.strip(labels)
+    if len(x32) != len(lines) or not np.isfinite(x32).all() or (labels == "").any():
+        return None
+    return x32, labels.tolist()
+
+
+def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
+    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
+    text = _read_text(path)
+    lines = text.splitlines()
+    nonblank = [line for line in lines if line.strip()]
+    if not nonblank:
+        raise DataError(f"{path} holds no rows (only blank lines)")
+    delim = sniff_delimiter(path, lines)
+    first, _ = _parse_rows(path, lines, delim, limit=2)
     header = None
-    if _has_header(rows[0], rows[1] if len(rows) > 1 else None):
-        header = [h.strip() for h in rows[0]]
-        rows, line_numbers = rows[1:], line_numbers[1:]
-        if not rows:
-            raise DataError(f"{path} has a header row but no data rows")
-    n_cols = len(header) if header is not None else len(rows[0])
+    if _has_header(first[0], first[1] if len(first) > 1 else None):
+        header = [h.strip() for h in first[0]]
+    n_cols = len(header) if header is not None else len(first[0])
     if n_cols < 2:
         raise DataError(f"{path} has one column; it needs feature columns and a label column")
-    for row, line in zip(rows, line_numbers, strict=True):
-        if len(row) != n_cols:
-            first = "the header" if header is not None else "the first row"
-            raise DataError(
-                f"{path}: line {line} has {len(row)} fields but {first} has {n_cols} "
-                f"({_DELIMITER_NAMES[delim]}-separated)"
-            )
-
     names = [h or f"{i + 1}" for i, h in enumerate(header)] if header else None
     names = [repr(n) for n in names] if names else [str(i + 1) for i in range(n_cols)]
     label = _label_index(path, header, n_cols, label_column)
     features = [c for c in range(n_cols) if c != label]
-    cells = [[row[c] for c in features] for row in rows]
-    try:
-        x = np.array(cells, dtype=np.float64)
-    except ValueError:
-        raise _bad_cell(path, rows, line_numbers, features, names) from None
-    with np.errstate(over="ignore"):
-        x32 = x.astype(np.float32)
-    if not np.isfinite(x32).all():
-        raise _bad_cell(path, rows, line_numbers, features, names)
-    y, class_names = _encode_labels(
-        path, [row[label].strip() for row in rows], line_numbers, names[label]
-    )
+
+    data_lines = nonblank[1:] if header is not None else nonblank
+    if not data_lines:
+        raise DataError(f"{path} has a header row but no data rows")
+    fast = None if '"' in text else _fast_columns(data_lines, delim, n_cols, features, label)
+    if fast is not None:
+        x32, labels = fast
+        line_numbers = None
+    else:
+        x32, labels, line_numbers = _careful_columns(
+            path, lines, delim, header, n_cols, names, features, label
+        )
+    y, class_names = _encode_labels(path, labels, line_numbers, names[label])
     return RawData(
         name=path.name,
         x=x32,
@@ -213,3 +240,29 @@ def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
             "feature_names": [header[c] for c in features] if header else None,
         },
     )
+
+
+def _careful_columns(path, lines, delim, header, n_cols, names, features, label):
+    """The csv module's parse, cell by cell where needed, to name the first bad cell."""
+    rows, line_numbers = _parse_rows(path, lines, delim)
+    if header is not None:
+        rows, line_numbers = rows[1:], line_numbers[1:]
+    if not rows:
+        raise DataError(f"{path} has a header row but no data rows")
+    for row, line in zip(rows, line_numbers, strict=True):
+        if len(row) != n_cols:
+            first = "the header" if header is not None else "the first row"
+            raise DataError(
+                f"{path}: line {line} has {len(row)} fields but {first} has {n_cols} "
+                f"({_DELIMITER_NAMES[delim]}-separated)"
+            )
+    cells = [[row[c] for c in features] for row in rows]
+    try:
+        x = np.array(cells, dtype=np.float64)
+    except ValueError:
+        raise _bad_cell(path, rows, line_numbers, features, names) from None
+    with np.errstate(over="ignore"):
+        x32 = x.astype(np.float32)
+    if not np.isfinite(x32).all():
+        raise _bad_cell(path, rows, line_numbers, features, names)
+    return x32, [row[label].strip() for row in rows], line_numbers
