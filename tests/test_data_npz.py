@@ -89,7 +89,9 @@ MALFORMED = [
     ("one class", {"x": x40, "y": np.zeros(40, dtype=int)}, "at least two classes"),
     ("too few rows", {"x": x40[:3], "y": y40[:3]}, "too few"),
     ("huge label", {"x": x40, "y": y40 * 10**7}, "classes"),
-    ("empty arrays", {"x": np.zeros((0, 3)), "y": np.zeros(0, dtype=int)}, "at least two classes"),
+    ("empty arrays", {"x": np.zeros((0, 3)), "y": np.zeros(0, dtype=int)}, "holds no samples"),
+    ("zero features", {"x": np.zeros((40, 0)), "y": y40}, "no features"),
+    ("scalar x", {"x": np.float64(1.0), "y": y40}, "one row per sample"),
 ]  # fmt: skip
 
 

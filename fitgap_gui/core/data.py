@@ -228,6 +228,8 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             f"samples {raw.x_val.shape[1:]}"
         )
     n_features = int(np.prod(raw.x.shape[1:]))
+    if n_features == 0:
+        raise DataError(f"{where}: the samples have no features (shape {raw.x.shape[1:]})")
     if n_features > MAX_FEATURES:
         raise DataError(
             f"{where}: {n_features:,} features per sample is more than FitGap's dense "
@@ -236,8 +238,11 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
     y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
     n_samples = len(y_all)
     distinct = np.unique(y_all)
-    if len(distinct) < 2 or (raw.presplit and len(np.unique(raw.y)) < 2):
-        only = raw.class_names[distinct[0]] if raw.class_names and len(distinct) else distinct
+    if n_samples == 0:
+        raise DataError(f"{where} holds no samples")
+    train_classes = np.unique(raw.y)  # raw.y is every sample when the source is unsplit
+    if len(train_classes) < 2:
+        only = raw.class_names[train_classes[0]] if raw.class_names else train_classes[0]
         raise DataError(
             f"{where}: every training label is the same class ({only}); "
             "a classifier needs at least two classes"
