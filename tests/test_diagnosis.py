@@ -122,6 +122,17 @@ def test_synthetic_overfitting_finds_the_onset_despite_noise(noise):
     assert abs(diagnosis.onset_epoch - true_low) <= 5
 
 
+def test_validation_creeping_down_while_training_collapses_is_overfitting():
+    # Validation loss drifts from 1.0 to 0.97 over 30 epochs while training loss falls
+    # from 1.2 to 0.05: the network stopped generalizing better around epoch 6.
+    epochs = np.arange(1, 41)
+    loss = 1.2 * np.exp(-(epochs - 1) / 8) + 0.05
+    val = np.where(epochs < 6, 2.0 - epochs / 5, 1.0 - 0.001 * (epochs - 6))
+    diagnosis = diagnose(_history(loss, val))
+    assert diagnosis.verdict == "overfitting"
+    assert 4 <= diagnosis.onset_epoch <= 10
+
+
 def test_one_bad_epoch_is_not_overfitting():
     epochs = np.arange(1, 31)
     loss = 1.0 * np.exp(-epochs / 6) + 0.2

@@ -10,9 +10,10 @@ How the verdict is reached (all on 1-based epochs):
 * The loss curves are smoothed with a centred moving average whose window grows
   with the run (3 epochs for short runs, up to 11), so a single noisy epoch never
   flips the verdict.  The wiggle left after smoothing is the curve's noise level.
-* ``overfitting``: the smoothed validation loss reached its low at least a
-  patience-like window ago (the *onset*), training loss kept falling since then,
-  and the train/validation gap widened by more than the noise.
+* ``overfitting``: the smoothed validation loss stopped improving (see
+  ``stall_onset``) at least a patience-like window ago (the *onset*), training
+  loss kept falling since then, and the train/validation gap widened by more than
+  the noise to at least a fifth of the validation loss.
 * ``underfitting``: training loss is still high, i.e. the network has removed less
   than half of the loss it could remove (from chance level ``ln K`` down to the
   entropy of the label noise), or training accuracy is less than halfway from
@@ -82,6 +83,21 @@ def slope(values: np.ndarray) -> float:
     if len(values) < 2:
         return 0.0
     return float(np.polyfit(np.arange(len(values), dtype=float), values, 1)[0])
+
+
+def stall_onset(s_val: np.ndarray, s_loss: np.ndarray, tolerance: float) -> int:
+    """First epoch (0-based) from which validation loss has nothing left to gain.
+
+    From epoch i on, validation "still improves" if its smoothed loss will still drop
+    by more than ``tolerance`` (the noise), more than 5% of its lowest value, and
+    more than a tenth of what training loss will still drop.  A validation loss that creeps down by 0.03 while training
+    loss falls from 1.3 to 0.05 has stopped improving in the sense that matters.
+    """
+    val_to_gain = s_val - np.minimum.accumulate(s_val[::-1])[::-1]
+    train_to_gain = np.maximum(s_loss - s_loss[-1], 0.0)
+    floor = max(tolerance, 0.05 * float(np.min(s_val)))  # 5% of the loss is not news
+    improving = val_to_gain > np.maximum(floor, 0.1 * train_to_gain)
+    return int(np.flatnonzero(improving)[-1] + 1) if improving.any() else 0
 
 
 def label_noise_entropy(noise: float, n_classes: int) -> float:
@@ -253,32 +269,32 @@ def diagnose(
     patience_window = max(3, w)
     s_loss, s_val = smooth(loss, w), smooth(val, w)
     noise_val, noise_loss = noise_level(val, s_val), noise_level(loss, s_loss)
-    onset = int(np.argmin(s_val))  # 0-based epoch of the smoothed validation low
+    onset = stall_onset(s_val, s_loss, 2 * noise_val)  # 0-based
     gap_onset, gap_now = s_val[onset] - s_loss[onset], s_val[-1] - s_loss[-1]
     recent = slice(max(0, n - max(patience_window, n // 4)), n)
     numbers.update(
         smoothing_window=w,
         val_loss_noise=noise_val,
-        smoothed_best_epoch=onset + 1,
-        val_loss_rise=float(s_val[-1] - s_val[onset]),
+        smoothed_best_epoch=int(np.argmin(s_val)) + 1,
+        stall_epoch=onset + 1,
         val_loss_slope=slope(val[recent]),
         train_loss_slope=slope(loss[recent]),
     )
 
-    # Overfitting: the validation low is a window behind us, training kept improving
-    # since, and the gap opened by more than the noise.
+    # Overfitting: validation stalled at least a window ago, training kept improving
+    # since, and the gap opened by more than the noise to a real size.
     stalled = n - 1 - onset >= patience_window
     train_fell = s_loss[onset] - s_loss[-1] > max(0.1 * s_loss[onset], 2 * noise_loss)
     gap_opened = gap_now - gap_onset > max(0.1 * s_val[onset], 2 * noise_val)
+    real_gap = gap_now > 0.2 * s_val[-1]
     # A validation loss over twice the training loss (and a 10-point accuracy gap)
     # is memorizing even when training loss has flattened out too.
     acc_gap = float(smooth(acc, w)[-1] - smooth(val_acc, w)[-1]) if len(val_acc) else 1.0
     wide_gap = gap_now > 0.5 * s_val[-1] and gap_now > 2 * noise_val and acc_gap > 0.1
-    if stalled and (train_fell and gap_opened or wide_gap):
+    if stalled and real_gap and (train_fell and gap_opened or wide_gap):
         summary = (
-            f"overfitting since epoch {onset + 1}: validation loss stopped improving "
-            f"({s_val[-1] - s_val[onset]:+.3g} since its low) while training loss "
-            f"went {s_loss[onset]:.3g} -> {s_loss[-1]:.3g}"
+            f"overfitting since epoch {onset + 1}: validation loss went {s_val[onset]:.3g} -> "
+            f"{s_val[-1]:.3g} while training loss went {s_loss[onset]:.3g} -> {s_loss[-1]:.3g}"
         )
         return _finish("overfitting", onset + 1, summary, numbers, config, [], history)
     if wide_gap:
