@@ -232,3 +232,17 @@ def test_diagnose_never_raises_and_always_gives_json(columns):
     assert json.loads(json.dumps(diagnosis.to_dict(), allow_nan=False))["verdict"] == (
         diagnosis.verdict
     )
+
+
+def test_train_out_and_runs_show_carry_the_diagnosis(tiny_config, tmp_path, capsys):
+    from fitgap_gui.cli import main
+
+    config_file, out = tmp_path / "tiny.json", tmp_path / "result.json"
+    tiny_config.save(config_file)
+    assert main(["train", "--config", str(config_file), "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["diagnosis"]["verdict"] == "inconclusive"  # 3 epochs are too few
+    assert result["diagnosis"]["advice"][0]["changes"] == {"training.epochs": 20}
+    capsys.readouterr()
+    assert main(["runs", "show", str(result["run_id"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["diagnosis"] == result["diagnosis"]

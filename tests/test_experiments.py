@@ -153,6 +153,14 @@ def test_run_sequence_records_each_run_and_shares_the_data(tiny_config):
     assert stored[rows[1].run_id].config.model.dropout == 0.3
     assert rows[0].val_loss == stored[rows[0].run_id].best_metrics["val_loss"]
     assert rows[0].verdict == stored[rows[0].run_id].diagnosis["verdict"]
+    assert rows[0].n_train == len(datasets[0].x_train)
+
+
+def test_learning_curve_rows_grow_in_training_samples(tiny_config):
+    planned = learning_curve_configs(tiny_config.replace({"training.epochs": 1}), [0.5, 1.0])
+    rows = run_sequence(planned, RunStore())
+    assert [row.value for row in rows] == [0.5, 1.0]
+    assert rows[0].n_train < rows[1].n_train
 
 
 def test_run_sequence_stops_inside_a_run_and_starts_no_more(tiny_config):

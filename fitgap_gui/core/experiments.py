@@ -148,6 +148,7 @@ class ResultRow:
     accuracy_gap: float | None  # accuracy - val_accuracy at the best epoch
     verdict: str | None
     seconds: float
+    n_train: int | None = None  # training samples: the x axis of a learning curve
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -156,7 +157,9 @@ class ResultRow:
 ROW_FIELDS = [f.name for f in dataclasses.fields(ResultRow)]
 
 
-def best_row(result: RunResult, label: str | None = None, value: Any = None) -> ResultRow:
+def best_row(
+    result: RunResult, label: str | None = None, value: Any = None, n_train: int | None = None
+) -> ResultRow:
     """The table row for a finished run, read at its best epoch."""
     best = result.best_epoch or best_epoch(result.history, "val_loss")
 
@@ -181,6 +184,7 @@ def best_row(result: RunResult, label: str | None = None, value: Any = None) -> 
         accuracy_gap=minus(at("accuracy"), at("val_accuracy")),
         verdict=(result.diagnosis or {}).get("verdict"),
         seconds=round(result.seconds, 3),
+        n_train=n_train,
     )
 
 
@@ -244,7 +248,7 @@ def run_sequence(
             else None,
             should_stop=stop,
         )
-        row = best_row(result, label=str(key), value=key)
+        row = best_row(result, label=str(key), value=key, n_train=len(dataset.x_train))
         rows.append(row)
         if on_run_done is not None:
             on_run_done(index, row, result)
