@@ -7,7 +7,6 @@ committed, so neither the app nor ``fitgap install-desktop`` needs QtSvg at run 
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
