@@ -84,6 +84,8 @@ def qt_start_problem(argv: Sequence[str], env: Mapping[str, str]) -> str | None:
     if not plugins:
         return None  # an unusual layout (or a frozen app): let Qt look for itself
     wanted, explicit = requested_platforms(argv, env)
+    if not wanted:
+        return None  # Windows, macOS: one native platform, no display server to miss
     wanted = [name.lower() for name in wanted]  # Qt matches plugin keys case-insensitively
     unknown = [name for name in wanted if name not in plugins]
     if explicit and len(unknown) == len(wanted):

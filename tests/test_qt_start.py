@@ -181,6 +181,12 @@ def test_platform_requests_follow_qt_rules():
     assert qtcheck.requested_platforms(argv, {"QT_QPA_PLATFORM": "xcb"}) == (["offscreen"], True)
 
 
+def test_windows_and_macos_have_no_display_server_to_miss(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert qtcheck.qt_start_problem([], {}) is None
+    assert "not installed" in qtcheck.qt_start_problem([], {"QT_QPA_PLATFORM": "nonesuch"})
+
+
 def test_platform_names_come_from_the_plugins_metadata():
     plugins = qtcheck.available_platforms(qtcheck.platform_plugin_dirs(os.environ))
     assert {"offscreen", "minimal"} <= set(plugins)
