@@ -82,7 +82,7 @@ def qt_start_problem(argv: Sequence[str], env: Mapping[str, str]) -> str | None:
         return _import_problem(exc)
     plugins = available_platforms(platform_plugin_dirs(env))
     if not plugins:
-        return None  # an unusual layout (or a frozen app): let Qt look for itself
+        return None  # an unusual layout: let Qt look for itself
     wanted, explicit = requested_platforms(argv, env)
     if not wanted:
         return None  # Windows, macOS: one native platform, no display server to miss
