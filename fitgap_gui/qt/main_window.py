@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
     engine_ready = Signal()
     #: An error was shown to the user (the dialog is non-blocking).
     error_shown = Signal(str)
+    #: A run (or sequence) has ended and the window shows its final state.
+    training_ended = Signal()
 
     def __init__(self, store: RunStore | None = None) -> None:
         super().__init__()
@@ -246,6 +248,7 @@ class MainWindow(QMainWindow):
 
     def _on_all_done(self) -> None:
         self._update_buttons()
+        self.training_ended.emit()
         self._close_if_waiting()
 
     def _close_if_waiting(self) -> None:

@@ -108,6 +108,9 @@ class TrainingController(QObject):
     """Owns the worker thread: start runs, stop them, and shut down without leaks."""
 
     _run_requested = Signal(object)
+    #: Emitted in the controller's (GUI) thread once a run or sequence has ended, after
+    #: the worker's earlier signals were delivered there; wait on this, not on all_done.
+    idle = Signal()
 
     def __init__(self, store: RunStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +143,7 @@ class TrainingController(QObject):
     @Slot()
     def _on_all_done(self) -> None:
         self._busy = False
+        self.idle.emit()
 
     def shutdown(self, timeout_ms: int = 15000) -> bool:
         """Stop any run, end the thread and wait for it; False if it is still running.

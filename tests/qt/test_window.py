@@ -14,7 +14,7 @@ def _train_and_collect(window, qtbot, config):
     worker.epoch_done.connect(lambda run_id, m: epochs.append((run_id, m)))
     worker.finished.connect(lambda run_id, r: results.append(r))
     window.controls.set_config(config)
-    with qtbot.waitSignal(worker.all_done, timeout=60_000):
+    with qtbot.waitSignal(window.training_ended, timeout=60_000):
         window.train()
     return epochs, results
 
@@ -54,19 +54,16 @@ def test_stop_ends_the_run_and_keeps_the_partial_curves(ready_window, qtbot, tin
     window = ready_window
     config = tiny_config.replace({"training.epochs": 2000})
     worker = window.controller.worker
-    seen, results, aborted = [], [], []
+    results, aborted = [], []
     worker.finished.connect(lambda run_id, r: results.append(r))
     worker.aborted.connect(aborted.append)
 
-    def stop_after_two(run_id, metrics):
-        seen.append(metrics.epoch)
-        if metrics.epoch == 2:
-            window.stop()
-
-    worker.epoch_done.connect(stop_after_two)
     window.controls.set_config(config)
-    with qtbot.waitSignal(worker.all_done, timeout=60_000):
-        window.train()
+    window.train()
+    # Wait in the GUI thread (the worker's signals reach plain callables in its own).
+    qtbot.waitUntil(lambda: window.progress.value() >= 2, timeout=60_000)
+    with qtbot.waitSignal(window.training_ended, timeout=60_000):
+        window.stop()
 
     (result,) = results
     assert result.status == "stopped"

@@ -18,7 +18,7 @@ def test_run_many_trains_each_config_in_turn_with_progress(qtbot, tiny_config):
         tiny_config.replace({"training.epochs": 2}),
         tiny_config.replace({"model.dropout": 0.5, "training.epochs": 2}),
     ]
-    with qtbot.waitSignal(worker.all_done, timeout=60_000):
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
         controller.start(configs)
     assert len(started) == 2 and started[0] != started[1]
     assert [r.config for _, r in finished] == configs
@@ -34,7 +34,7 @@ def test_an_error_stops_the_sequence_and_is_emitted(qtbot, tiny_config, tmp_path
     worker.started.connect(started.append)
     worker.errored.connect(lambda run_id, message: errors.append((run_id, message)))
     bad = tiny_config.replace({"data.source": "npz", "data.path": str(tmp_path / "gone.npz")})
-    with qtbot.waitSignal(worker.all_done, timeout=60_000):
+    with qtbot.waitSignal(controller.idle, timeout=60_000):
         controller.start([bad, tiny_config])
     assert started == []  # the good config after the bad one never ran
     ((run_id, message),) = errors
