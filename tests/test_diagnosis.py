@@ -161,7 +161,10 @@ def test_flat_and_noisy_histories_are_inconclusive():
 
 def test_empty_or_no_validation_is_inconclusive():
     assert diagnose({}).verdict == "inconclusive"
-    assert diagnose({"loss": [1.0] * 10}).verdict == "inconclusive"
+    for history in ({"loss": [1.0] * 10}, {"loss": [1.0] * 10, "val_loss": []}):
+        diagnosis = diagnose(history)
+        assert diagnosis.verdict == "inconclusive"
+        assert diagnosis.summary == "no validation loss to compare"
 
 
 def test_label_noise_raises_the_bar_for_underfitting():

@@ -232,11 +232,11 @@ def diagnose(
     k_classes = _n_classes(config, n_classes)
     loss, val = _series(history, "loss"), _series(history, "val_loss")
     acc, val_acc = _series(history, "accuracy"), _series(history, "val_accuracy")
-    n_all = min(len(loss), len(val)) if len(val) else len(loss)
+    n_all = min(len(loss), len(val))
 
     # A diverged run is read on its finite prefix; the advice leads with the cause.
-    finite = np.isfinite(loss[:n_all]) & np.isfinite(val[:n_all]) if len(val) else []
-    n = int(np.argmin(finite)) if len(finite) and not finite.all() else n_all
+    finite = np.isfinite(loss[:n_all]) & np.isfinite(val[:n_all])
+    n = n_all if finite.all() else int(np.argmin(finite))
     diverged = n < n_all
     loss, val = loss[:n], val[:n]
     acc = acc[:n] if len(acc) >= n else np.array([])
@@ -245,18 +245,9 @@ def diagnose(
     es = config.early_stopping
     stop = would_have_stopped(history, es.patience, es.min_delta, es.monitor)
     numbers: dict[str, Any] = {"epochs": n_all, "diverged": diverged}
-    if len(val) == 0 and n_all == 0:
-        return _finish("inconclusive", None, "no epochs yet", numbers, config, [], history)
-    if len(_series(history, "val_loss")) == 0:
-        return _finish(
-            "inconclusive",
-            None,
-            "there is no validation loss to compare",
-            numbers,
-            config,
-            [],
-            history,
-        )
+    if n_all == 0:
+        why = "no validation loss to compare" if history.get("loss") else "no epochs yet"
+        return _finish("inconclusive", None, why, numbers, config, [], history)
 
     best = best_epoch({"val_loss": list(val)}, "val_loss")
     numbers.update(_raw_numbers(loss, val, acc, val_acc, best))
@@ -549,7 +540,7 @@ def advice_for(
         items += [
             a for a in _early_stopping_advice(history, numbers, config, 1.0) if a.score >= 2.0
         ]
-    elif "too_short" in tags:
+    elif "too_short" in tags and not numbers.get("diverged"):
         epochs = max(20, t.epochs * 2) if numbers["epochs"] >= t.epochs else t.epochs
         items.append(
             Advice(
