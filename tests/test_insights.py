@@ -105,3 +105,28 @@ def test_decision_grid_needs_2d_points():
     dataset = load_dataset(RunConfig().data, 0)
     with pytest.raises(DataError, match="needs 2-D points"):
         decision_grid(lambda x: np.zeros((len(x), 10)), dataset)
+
+
+def test_live_decision_grid_through_inspect_model_leaves_training_unchanged():
+    # Dropout draws random numbers in training; predicting between epochs must not.
+    config = RunConfig.from_dict(
+        {
+            "data": {"source": "moons", "n_samples": 120, "label_noise": 0.1},
+            "model": {"hidden_units": [32], "dropout": 0.3},
+            "training": {"epochs": 4, "seed": 5},
+        }
+    )
+    dataset = load_dataset(config.data, config.training.seed)
+    grids = {}
+
+    def every_other_epoch(epoch, model):
+        if epoch % 2 == 0:
+            grids[epoch] = decision_grid(predict_fn(model), dataset, resolution=40)
+
+    watched = run_recorded(config, RunStore(), dataset=dataset, inspect_model=every_other_epoch)
+    plain = train(config, dataset)
+    assert watched.history == plain.history
+    assert sorted(grids) == [2, 4]
+    assert not np.allclose(grids[2].probabilities, grids[4].probabilities)
+    final = decision_grid(predict_fn(plain.model), dataset, resolution=40)
+    np.testing.assert_allclose(grids[4].probabilities, final.probabilities, rtol=1e-5)

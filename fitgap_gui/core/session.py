@@ -16,7 +16,7 @@ from .diagnosis import diagnose
 from .model import augmentation_image_shape
 from .results import EpochMetrics, RunResult
 from .store import RunStore
-from .training import ShouldStop, train
+from .training import InspectModel, ShouldStop, train
 
 OnStarted = Callable[[int, Dataset], None]
 OnRunEpoch = Callable[[int, EpochMetrics], None]
@@ -32,6 +32,7 @@ def run_recorded(
     dataset: Dataset | None = None,
     name: str | None = None,
     save_model: bool = True,
+    inspect_model: InspectModel | None = None,
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
 
@@ -52,7 +53,9 @@ def run_recorded(
             on_epoch(run_id, metrics)
 
     try:
-        result = train(config, dataset, committed_then_told, should_stop)
+        result = train(
+            config, dataset, committed_then_told, should_stop, inspect_model=inspect_model
+        )
     except BaseException as exc:
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise

@@ -16,6 +16,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .config import RunConfig
 from .data import Dataset
@@ -23,6 +24,8 @@ from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
 
 OnEpoch = Callable[[EpochMetrics], None]
 ShouldStop = Callable[[], bool]
+#: ``(epoch, model)`` after each reported epoch, on the training thread (insight views).
+InspectModel = Callable[[int, Any], None]
 
 #: How long one compiled execution chunk may take, in seconds.  A stop request is
 #: seen between chunks, so this bounds the stop latency on large data.
@@ -70,7 +73,9 @@ def hidden_weight_norms(model) -> list[float | None]:
     ]
 
 
-def _make_stream_callback(on_epoch: OnEpoch, should_stop: ShouldStop):
+def _make_stream_callback(
+    on_epoch: OnEpoch, should_stop: ShouldStop, inspect_model: InspectModel | None = None
+):
     import keras
 
     class EpochStream(keras.callbacks.Callback):
@@ -121,6 +126,8 @@ def _make_stream_callback(on_epoch: OnEpoch, should_stop: ShouldStop):
             seconds = time.perf_counter() - self._epoch_start
             extras = {"weight_norms": hidden_weight_norms(self.model)}
             on_epoch(EpochMetrics(epoch + 1, metrics, seconds, extras))
+            if inspect_model is not None:
+                inspect_model(epoch + 1, self.model)
             self._check_stop()
 
     return EpochStream()
@@ -133,11 +140,15 @@ def train(
     should_stop: ShouldStop | None = None,
     *,
     verbose: int = 0,
+    inspect_model: InspectModel | None = None,
 ) -> RunResult:
     """Run ``model.fit`` for ``config`` on ``dataset``; returns when training ends.
 
     ``on_epoch`` is called in the training thread after each complete epoch;
     ``should_stop`` is polled between execution chunks and ends the run cleanly.
+    ``inspect_model(epoch, model)`` follows ``on_epoch`` for views that need the live
+    model (``core.insights``); it may predict (inference draws no random numbers,
+    so the run's numbers do not change) but must not train or set weights.
     """
     import keras
 
@@ -164,7 +175,7 @@ def train(
     )
     compile_model(model, config.training, steps_per_execution=spe)
 
-    stream = _make_stream_callback(record, should_stop or (lambda: False))
+    stream = _make_stream_callback(record, should_stop or (lambda: False), inspect_model)
     es_cfg = config.early_stopping
     early = None
     callbacks = []
