@@ -45,7 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     app = make_application(argv)
     window = show_window()
     window.start_engine_loading()
+    _close_on_ctrl_c(window)
     return app.exec()
+
+
+def _close_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal closes the window cleanly (a run is stopped first)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Python runs signal handlers only between bytecodes; an idle timer gives it some.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 if __name__ == "__main__":

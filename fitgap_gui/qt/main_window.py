@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         self._error_box: QMessageBox | None = None
         self.current_run: int | None = None
+        self._queued: list[RunConfig] = []
         self._epochs_asked = 0
         self._build()
         self._wire_worker()
@@ -189,20 +190,22 @@ class MainWindow(QMainWindow):
 
     def train(self) -> None:
         """Train the controls' config; a bad value is refused with its message."""
-        if not self._engine_loaded or self.controller.is_busy():
-            return
         try:
             config = self.controls.config()
         except FitGapError as exc:
             self.show_error(str(exc))
             return
-        self._pending_config = config
-        self._epochs_asked = config.training.epochs
-        self.progress.setRange(0, self._epochs_asked)
-        self.progress.setValue(0)
-        self.summary.setText(describe(config))
+        self.train_configs([config])
+
+    def train_configs(self, configs: list[RunConfig]) -> None:
+        """Train configs one after another, overlaid on fresh plots (remedies, sweeps)."""
+        if not self._engine_loaded or self.controller.is_busy() or not configs:
+            return
+        self._queued = list(configs)
+        self.plots.clear()
+        self.summary.setText(describe(configs[0]))
         self.statusBar().showMessage("Loading data and building the model…")
-        self.controller.start(config)
+        self.controller.start(configs)
         self._update_buttons()
 
     def stop(self) -> None:
@@ -212,8 +215,10 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, run_id: int) -> None:
         self.current_run = run_id
-        config = self._pending_config
-        self.plots.clear()  # one live run for now; the Runs tab (issue 3) overlays more
+        config = self._queued.pop(0)  # runs start in the order they were queued
+        self._epochs_asked = config.training.epochs
+        self.progress.setRange(0, self._epochs_asked)
+        self.progress.setValue(0)
         self.plots.begin_run(run_id, f"#{run_id}", config.early_stopping.monitor)
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")

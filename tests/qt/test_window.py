@@ -133,3 +133,13 @@ def test_run_menu_has_train_and_stop_with_shortcuts(window, name):
     run_menu = actions["Run"].menu()
     shortcuts = {a.text().replace("&", ""): a.shortcut().toString() for a in run_menu.actions()}
     assert shortcuts[name] == {"Train": "Ctrl+R", "Stop": "Esc"}[name]
+
+
+def test_a_sequence_of_configs_is_overlaid_on_the_plots(ready_window, qtbot, tiny_config):
+    window = ready_window
+    configs = [tiny_config, tiny_config.replace({"model.dropout": 0.5, "training.epochs": 2})]
+    with qtbot.waitSignal(window.training_ended, timeout=60_000):
+        window.train_configs(configs)
+    counts = sorted(window.plots.point_count(run_id) for run_id in window.plots.runs)
+    assert counts == [2, 3]
+    assert window.progress.maximum() == 2  # the progress bar follows the running run
