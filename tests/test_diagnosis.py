@@ -178,6 +178,18 @@ def test_label_noise_raises_the_bar_for_underfitting():
     assert diagnose(history, noisy).verdict == "good_fit"
 
 
+def test_underfitting_cut_short_by_early_stopping_asks_for_patience():
+    config = RunConfig().replace(
+        {"early_stopping.enabled": True, "early_stopping.patience": 2, "training.epochs": 50}
+    )
+    loss = np.linspace(2.3, 2.0, 8)
+    diagnosis = diagnose(_history(loss, loss + 0.01), config)
+    assert diagnosis.verdict == "underfitting"
+    keys = [a.key for a in diagnosis.advice]
+    assert "more_patience" in keys and "more_epochs" not in keys
+    assert diagnosis.advice[keys.index("more_patience")].changes == {"early_stopping.patience": 5}
+
+
 def test_diverged_history_advises_a_lower_learning_rate_first():
     loss = [2.0, 1.5, 1.2, 1.0, 0.9, 0.85, float("nan")]
     val = [2.1, 1.6, 1.3, 1.1, 1.0, 0.95, None]

@@ -489,7 +489,21 @@ def _against_underfitting(numbers, config: RunConfig, tags) -> list[Advice]:
                 2.8 if strong else 2.0,
             )
         )
-    if "still_learning" in tags:
+    es = config.early_stopping
+    cut_short = es.enabled and numbers["epochs"] < t.epochs
+    if cut_short:
+        patience = max(2 * es.patience, 5)
+        items.append(
+            Advice(
+                "more_patience",
+                f"Give early stopping more patience ({es.patience} -> {patience})",
+                f"early stopping ended the run after {numbers['epochs']} of {t.epochs} epochs, "
+                "before the network had learned enough",
+                {"early_stopping.patience": patience},
+                2.7,
+            )
+        )
+    elif "still_learning" in tags:
         items.append(
             Advice(
                 "more_epochs",

@@ -25,7 +25,7 @@ from .data import Dataset, load_dataset
 from .errors import ConfigError
 from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
 from .store import RunStore
-from .training import ShouldStop
+from .training import InspectModel, ShouldStop
 
 Planned = tuple[Any, RunConfig]
 
@@ -219,13 +219,15 @@ def run_sequence(
     on_run_done: OnRunDone | None = None,
     should_stop: ShouldStop | None = None,
     datasets: Sequence[Dataset] | None = None,
+    inspect_model: InspectModel | None = None,
 ) -> list[ResultRow]:
     """Run planned configs one after another with ``run_recorded``; one row per run.
 
     ``should_stop`` is polled inside each run and between runs: a stopped run still
     gives its row (status ``stopped``) and nothing after it starts.  Runs are named
     ``name_prefix + str(key)`` in the store.  ``datasets`` (from ``load_datasets``)
-    saves loading the data again when the caller already checked it.
+    saves loading the data again when the caller already checked it;
+    ``inspect_model`` goes to each run (see ``core.training.train``).
     """
     from .session import run_recorded
 
@@ -247,6 +249,7 @@ def run_sequence(
             if on_epoch
             else None,
             should_stop=stop,
+            inspect_model=inspect_model,
         )
         row = best_row(result, label=str(key), value=key, n_train=len(dataset.x_train))
         rows.append(row)
