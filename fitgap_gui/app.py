@@ -30,7 +30,9 @@ def show_window():
     from .qt.main_window import MainWindow
 
     window = MainWindow()
-    window.resize(1400, 850)
+    # 1400x850 where it fits; a smaller screen gets most of its area instead.
+    screen = window.screen().availableGeometry()
+    window.resize(min(1400, int(screen.width() * 0.95)), min(850, int(screen.height() * 0.95)))
     window.show()
     QApplication.processEvents()
     return window

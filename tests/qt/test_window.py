@@ -143,3 +143,9 @@ def test_a_sequence_of_configs_is_overlaid_on_the_plots(ready_window, qtbot, tin
     counts = sorted(window.plots.point_count(run_id) for run_id in window.plots.runs)
     assert counts == [2, 3]
     assert window.progress.maximum() == 2  # the progress bar follows the running run
+
+
+def test_closing_while_tensorflow_loads_waits_for_the_loader(window):
+    window.start_engine_loading()
+    assert window.close()
+    assert window._loader is not None and not window._loader.isRunning()
