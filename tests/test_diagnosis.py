@@ -133,6 +133,20 @@ def test_validation_creeping_down_while_training_collapses_is_overfitting():
     assert 4 <= diagnosis.onset_epoch <= 10
 
 
+def test_overfitting_cut_short_by_early_stopping_says_which_weights_were_kept():
+    history = {k: v[:40] for k, v in _overfit_curve().items()}
+    config = RunConfig().replace(
+        {"early_stopping.enabled": True, "early_stopping.patience": 20, "training.epochs": 60}
+    )
+    diagnosis = diagnose(history, config)
+    assert diagnosis.verdict == "overfitting"
+    kept = would_have_stopped(history, patience=20).best_epoch
+    assert diagnosis.summary.endswith(
+        f"early stopping ended the run at epoch 40 and kept the weights of epoch {kept}"
+    )
+    assert "early_stopping" not in [a.key for a in diagnosis.advice]
+
+
 def test_one_bad_epoch_is_not_overfitting():
     epochs = np.arange(1, 31)
     loss = 1.0 * np.exp(-epochs / 6) + 0.2

@@ -348,6 +348,13 @@ def _raw_numbers(loss, val, acc, val_acc, best: int | None) -> dict[str, Any]:
 
 def _finish(verdict, onset, summary, numbers, config, tags, history) -> Diagnosis:
     items = advice_for(verdict, numbers, config, tags, history)
+    es = config.early_stopping
+    if verdict == "overfitting" and es.enabled and numbers["epochs"] < config.training.epochs:
+        # The curves overfit, but early stopping already limited the damage: say so.
+        kept = (numbers.get("would_have_stopped") or {}).get("best_epoch")
+        summary += f"; early stopping ended the run at epoch {numbers['epochs']}"
+        if es.restore_best_weights and kept:
+            summary += f" and kept the weights of epoch {kept}"
     return Diagnosis(verdict, onset, summary, numbers, items)
 
 
