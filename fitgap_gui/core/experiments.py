@@ -24,6 +24,7 @@ from .config import SECTIONS, RunConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError
 from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
+from .session import run_recorded
 from .store import RunStore
 from .training import InspectModel, ShouldStop
 
@@ -227,10 +228,9 @@ def run_sequence(
     gives its row (status ``stopped``) and nothing after it starts.  Runs are named
     ``name_prefix + str(key)`` in the store.  ``datasets`` (from ``load_datasets``)
     saves loading the data again when the caller already checked it;
-    ``inspect_model`` goes to each run (see ``core.training.train``).
+    ``inspect_model`` goes to each run (see ``core.training.train``).  An error in
+    a run (stored as ``failed``) ends the sequence and propagates to the caller.
     """
-    from .session import run_recorded
-
     stop = should_stop or (lambda: False)
     datasets = load_datasets(planned) if datasets is None else datasets
     rows: list[ResultRow] = []
