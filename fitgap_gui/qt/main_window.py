@@ -28,6 +28,7 @@ from ..core.errors import FitGapError
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
 from .controls import ControlsPanel
+from .features import install_features
 from .plots import PlotsPanel
 from .resources import default_config
 from .worker import NO_RUN, EngineLoader, TrainingController
@@ -66,6 +67,14 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)
     #: A run (or sequence) has ended and the window shows its final state.
     training_ended = Signal()
+    #: Re-emitted in the GUI thread for feature panels: (run_id, RunConfig).
+    run_started = Signal(int, object)
+    #: (run_id, Dataset) once a run's data is loaded.
+    dataset_ready = Signal(int, object)
+    #: (run_id, EpochMetrics) after the plots have the epoch.
+    epoch_done = Signal(int, object)
+    #: (run_id, RunResult) after the plots show the run's end.
+    run_finished = Signal(int, object)
 
     def __init__(self, store: RunStore | None = None) -> None:
         super().__init__()
@@ -84,6 +93,7 @@ class MainWindow(QMainWindow):
         self.controls.set_config(default_config())
         self._update_buttons()
         self.statusBar().showMessage("Loading TensorFlow…")
+        install_features(self)
 
     # -- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -130,13 +140,24 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        # All top-level menus exist from the start, in this order; feature modules
+        # (see features.py) add their actions with ``add_menu_action``.
+        self.menus = {
+            name: self.menuBar().addMenu(title)
+            for name, title in (
+                ("file", "&File"),
+                ("run", "&Run"),
+                ("view", "&View"),
+                ("help", "&Help"),
+            )
+        }
+        file_menu, run_menu = self.menus["file"], self.menus["run"]
+        self._file_tail = file_menu.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
 
-        run_menu = self.menuBar().addMenu("&Run")
         self.train_action = QAction("&Train", self)
         self.train_action.setShortcut(QKeySequence("Ctrl+R"))
         self.train_action.triggered.connect(self.train)
@@ -145,6 +166,14 @@ class MainWindow(QMainWindow):
         self.stop_action.triggered.connect(self.stop)
         run_menu.addAction(self.train_action)
         run_menu.addAction(self.stop_action)
+
+    def add_menu_action(self, menu: str, action: QAction) -> QAction:
+        """Put a feature's action into File/Run/View/Help (File: above Quit)."""
+        if menu == "file":
+            self.menus["file"].insertAction(self._file_tail, action)
+        else:
+            self.menus[menu].addAction(action)
+        return action
 
     def add_side_tab(self, widget: QWidget, title: str) -> int:
         """Add a panel (Runs, Diagnosis, Insights…) to the right-hand tab area."""
@@ -187,6 +216,7 @@ class MainWindow(QMainWindow):
         worker.errored.connect(self._on_errored)
         worker.aborted.connect(self._on_aborted)
         worker.all_done.connect(self._on_all_done)
+        worker.dataset_ready.connect(self.dataset_ready)
 
     def train(self) -> None:
         """Train the controls' config; a bad value is refused with its message."""
@@ -222,6 +252,7 @@ class MainWindow(QMainWindow):
         self.plots.begin_run(run_id, f"#{run_id}", config.early_stopping.monitor)
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")
+        self.run_started.emit(run_id, config)
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
         self.plots.add_epoch(run_id, metrics)
@@ -232,6 +263,7 @@ class MainWindow(QMainWindow):
             f"val_loss {metrics.get('val_loss', float('nan')):.4f}, "
             f"val_accuracy {metrics.get('val_accuracy', float('nan')):.3f}"
         )
+        self.epoch_done.emit(run_id, metrics)
 
     def _on_finished(self, run_id: int, result: RunResult) -> None:
         marker = self.plots.finish_run(run_id, result)
@@ -243,6 +275,7 @@ class MainWindow(QMainWindow):
         }
         what = words.get(result.status, result.status)
         self.statusBar().showMessage(f"Run #{run_id} {what} in {result.seconds:.1f} s. {marker}")
+        self.run_finished.emit(run_id, result)
 
     def _on_aborted(self, run_id: int) -> None:
         self.statusBar().showMessage(f"Run #{run_id} stopped; its epochs so far are kept.")

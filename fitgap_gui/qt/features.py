@@ -1,0 +1,19 @@
+"""The feature panels that plug into the main window, in one place.
+
+Each feature module has ``install(window)``: it adds its menu actions with
+``window.add_menu_action``, its panels with ``window.add_side_tab``, and connects to
+the window's GUI-thread signals (``run_started``, ``dataset_ready``, ``epoch_done``,
+``run_finished``, ``training_ended``).  Keeping the list here keeps main_window.py
+about layout and the run lifecycle only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def install_features(window: MainWindow) -> None:
+    """Install every feature panel into ``window`` (order = tab and menu order)."""
