@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +78,31 @@ def test_bad_param_or_value_exits_2_before_any_training(
 def test_sweep_requires_param_and_values(capsys):
     assert main(["sweep", "--values", "0,1"]) == 2
     assert "--param" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file, tmp_path):
+    # The first value trains 2 epochs, the second practically forever: Ctrl+C after the
+    # first row must stop the second run cleanly and still write both rows.
+    out = tmp_path / "rows.json"
+    args = ["sweep", "--config", str(config_file), "--param", "training.epochs"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fitgap_gui.cli", *args, "--values", "2,100000", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        for line in proc.stdout:
+            if line.rstrip().endswith("completed"):
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    rows = [(row["value"], row["status"]) for row in json.loads(out.read_text())["rows"]]
+    # Ctrl+C lands inside the second run (usual) or just before it starts.
+    assert rows in ([(2, "completed"), (100000, "stopped")], [(2, "completed")])
+    assert stdout.splitlines()[-1].split()[-1] == rows[-1][1]
+    assert "Traceback" not in stderr
