@@ -24,7 +24,11 @@ How the verdict is reached (all on 1-based epochs):
 
 Each advice item is a concrete lever change in dotted config keys
 (``{"model.dropout": 0.3}``) that validates against the run's config, so the window
-can apply it and start the run in one click.
+can apply it and start the run in one click::
+
+    d = diagnose(history, config, n_classes=dataset.n_classes)  # after each epoch
+    d.verdict, d.onset_epoch, d.summary, d.numbers["would_have_stopped"]["message"]
+    next_config = config.replace(d.advice[0].changes)            # "Apply and run"
 """
 
 from __future__ import annotations
