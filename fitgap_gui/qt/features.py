@@ -17,3 +17,6 @@ if TYPE_CHECKING:
 
 def install_features(window: MainWindow) -> None:
     """Install every feature panel into ``window`` (order = tab and menu order)."""
+    from . import runs_panel
+
+    runs_panel.install(window)  # issue 3: Runs tab, exports, config files, settings

@@ -1,0 +1,170 @@
+"""File → Export (and the Runs tab's Export menu): metrics, plots, model, script, TensorBoard.
+
+The run exports call ``core.export.export_runs`` on the runs selected in the Runs
+tab (the current run when none is selected).  The plots go out as one PNG of the
+whole plots panel (what the user sees) and, through pyqtgraph's ``SVGExporter``, one
+SVG per plot (``NAME-loss.svg``, ``NAME-accuracy.svg``, ``NAME-gap.svg``).  Each
+action asks for a path in its handler; the ``export_*`` methods take the path, so
+tests call them without a dialog.  Results go to the status bar, errors to
+``window.show_error``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from ..core.errors import FitGapError
+from ..core.export import export_runs
+from . import settings
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+    from .runs_panel import RunsPanel
+
+#: format -> (menu text, dialog filter or None for a folder, suffix)
+RUN_FORMATS = {
+    "csv": ("Metrics as &CSV…", "CSV (*.csv)", ".csv"),
+    "json": ("Metrics as &JSON…", "JSON (*.json)", ".json"),
+    "model": ("Trained &model (.keras)…", "Keras model (*.keras)", ".keras"),
+    "script": ("As &Keras script…", "Python (*.py)", ".py"),
+    "tensorboard": ("&TensorBoard log folder…", None, ""),
+}
+#: Formats that write one file per run, so several runs need a folder.
+_PER_RUN = ("model", "script")
+PLOT_NAMES = ("loss", "accuracy", "gap")
+
+
+class Exporter:
+    """The export actions of one window; the runs come from the Runs tab."""
+
+    def __init__(self, window: MainWindow, panel: RunsPanel) -> None:
+        self.window = window
+        self.panel = panel
+
+    # -- runs ---------------------------------------------------------------------------------------
+    def export_runs(
+        self, fmt: str, path: str | Path, run_ids: list[int] | None = None
+    ) -> list[Path]:
+        """Export runs (default: the selected ones) to ``path``; [] after an error."""
+        ids = self.panel.export_ids() if run_ids is None else run_ids
+        if not ids:
+            self.window.show_error("Select one or more runs in the Runs tab to export.")
+            return []
+        started = time.perf_counter()
+        try:
+            written = export_runs(self.window.store, fmt, ids, path)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return []
+        runs = f"{len(ids)} run{'s' if len(ids) != 1 else ''}"
+        where = written[0] if len(written) == 1 else Path(path)
+        self.window.statusBar().showMessage(
+            f"Exported {runs} to {where} in {time.perf_counter() - started:.2f} s."
+        )
+        return written
+
+    # -- plots --------------------------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> Path | None:
+        """The three plots as one PNG, exactly as on screen."""
+        path = Path(path)
+        if not self.window.plots.grab().save(str(path), "PNG"):
+            self.window.show_error(f"cannot write {path}")
+            return None
+        self.window.statusBar().showMessage(f"Exported the plots to {path}.")
+        return path
+
+    def export_svg(self, path: str | Path) -> list[Path]:
+        """One SVG per plot through pyqtgraph's SVGExporter: NAME-loss.svg, …"""
+        from pyqtgraph.exporters import SVGExporter
+
+        path = Path(path)
+        if not path.parent.is_dir():
+            self.window.show_error(f"cannot write {path}: the folder {path.parent} does not exist")
+            return []
+        written = []
+        for name in PLOT_NAMES:
+            target = path.with_name(f"{path.stem}-{name}.svg")
+            try:
+                SVGExporter(self.window.plots.plots[name].plotItem).export(str(target))
+            except OSError as exc:
+                self.window.show_error(f"cannot write {target} ({exc.strerror or exc})")
+                return written
+            written.append(target)
+        self.window.statusBar().showMessage(
+            f"Exported the plots to {', '.join(p.name for p in written)} in {path.parent}."
+        )
+        return written
+
+    # -- dialogs (not used by tests) -----------------------------------------------------------------
+    def _ask_file(self, title: str, name: str, filters: str) -> str:
+        start = str(Path(settings.last_folder("export") or Path.home()) / name)
+        path, _ = QFileDialog.getSaveFileName(self.window, title, start, filters)
+        if path:
+            settings.remember_folder("export", path)
+        return path
+
+    def _ask_folder(self, title: str) -> str:
+        start = settings.last_folder("export") or str(Path.home())
+        path = QFileDialog.getExistingDirectory(self.window, title, start)
+        if path:
+            settings.remember_folder("export", path + "/")
+        return path
+
+    def choose_runs_export(self, fmt: str) -> None:
+        ids = self.panel.export_ids()
+        if not ids:
+            self.window.show_error("Select one or more runs in the Runs tab to export.")
+            return
+        text, filters, suffix = RUN_FORMATS[fmt]
+        title = "Export " + text.replace("&", "").rstrip("…")
+        if filters is None or (fmt in _PER_RUN and len(ids) > 1):
+            path = self._ask_folder(title + " (a folder)")
+        else:
+            stem = f"run-{ids[0]}" if len(ids) == 1 else "fitgap-runs"
+            path = self._ask_file(title, stem + suffix, filters)
+            if path and not Path(path).suffix:
+                path += suffix
+        if path:
+            self.export_runs(fmt, path, ids)
+
+    def choose_png(self) -> None:
+        path = self._ask_file("Export the plots as PNG", "fitgap-plots.png", "PNG (*.png)")
+        if path:
+            self.export_png(path if path.lower().endswith(".png") else path + ".png")
+
+    def choose_svg(self) -> None:
+        path = self._ask_file("Export the plots as SVG", "fitgap-plots.svg", "SVG (*.svg)")
+        if path:
+            self.export_svg(path)
+
+    def build_menu(self) -> QMenu:
+        menu = QMenu("&Export", self.window)
+        for fmt, (text, _filters, _suffix) in RUN_FORMATS.items():
+            action = QAction(text, menu)
+            action.triggered.connect(lambda _checked=False, f=fmt: self.choose_runs_export(f))
+            menu.addAction(action)
+        menu.addSeparator()
+        for text, slot in (
+            ("Plots as &PNG…", self.choose_png),
+            ("Plots as &SVG…", self.choose_svg),
+        ):
+            action = QAction(text, menu)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        return menu
+
+
+def install(window: MainWindow, panel: RunsPanel) -> Exporter:
+    exporter = Exporter(window, panel)
+    menu = exporter.build_menu()
+    window.add_menu_action("file", menu.menuAction())
+    # The same menu in the Runs tab: its button and its context menu.
+    panel.export_menu = menu
+    panel.export_button.setMenu(menu)
+    window.exporter = exporter
+    return exporter

@@ -1,0 +1,110 @@
+"""File → Open config…, Save config… and the Presets submenu.
+
+Configs are the JSON of ``fitgap train --config`` (RunConfig.load / save), so a file
+saved here trains the same run from a terminal.  Presets are the ``*.json`` files of
+``resources/presets``.  The dialogs live only in the action handlers; ``open_config``
+and ``save_config`` take a path, so tests call them directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from ..core.config import RunConfig
+from ..core.errors import FitGapError
+from . import settings
+from .resources import resources_dir
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+JSON_FILTER = "FitGap config (*.json);;All files (*)"
+
+
+def preset_files() -> list[Path]:
+    folder = resources_dir()
+    return sorted((folder / "presets").glob("*.json")) if folder is not None else []
+
+
+def preset_title(path: Path) -> str:
+    """'early-stopping.json' -> 'Early stopping'."""
+    words = path.stem.replace("-", " ").replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+class ConfigFiles:
+    """The config actions of one window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def open_config(self, path: str | Path) -> RunConfig | None:
+        """Load a config file into the controls; a bad file is one error line."""
+        try:
+            config = RunConfig.load(path)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return None
+        self.window.controls.set_config(config)
+        self.window.statusBar().showMessage(f"Loaded the settings of {Path(path).name}.")
+        return config
+
+    def save_config(self, path: str | Path) -> bool:
+        """Write the controls' config as JSON (a bad lever or an unwritable path: error)."""
+        try:
+            config = self.window.controls.config()
+            config.save(path)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return False
+        except OSError as exc:
+            self.window.show_error(f"cannot write {path} ({exc.strerror or exc})")
+            return False
+        self.window.statusBar().showMessage(f"Saved the settings to {path}.")
+        return True
+
+    # -- the dialogs (not used by tests) --------------------------------------------------------
+    def choose_and_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open config", settings.last_folder("config"), JSON_FILTER
+        )
+        if path:
+            settings.remember_folder("config", path)
+            self.open_config(path)
+
+    def choose_and_save(self) -> None:
+        start = str(Path(settings.last_folder("config") or Path.home()) / "fitgap-config.json")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save config", start, JSON_FILTER)
+        if path:
+            if not Path(path).suffix:
+                path += ".json"
+            settings.remember_folder("config", path)
+            self.save_config(path)
+
+
+def install(window: MainWindow) -> ConfigFiles:
+    files = ConfigFiles(window)
+    open_action = QAction("&Open config…", window)
+    open_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Open))
+    open_action.triggered.connect(files.choose_and_open)
+    save_action = QAction("&Save config…", window)
+    save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
+    save_action.triggered.connect(files.choose_and_save)
+    window.add_menu_action("file", open_action)
+    window.add_menu_action("file", save_action)
+
+    presets = QMenu("&Presets", window)
+    for path in preset_files():
+        action = QAction(preset_title(path), presets)
+        action.setToolTip(str(path))
+        action.triggered.connect(lambda _checked=False, p=path: files.open_config(p))
+        presets.addAction(action)
+    presets.setEnabled(bool(presets.actions()))
+    window.add_menu_action("file", presets.menuAction())
+    window.config_files = files  # the tests and other features reach it here
+    window.presets_menu = presets
+    return files

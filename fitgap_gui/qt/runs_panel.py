@@ -1,0 +1,424 @@
+"""The Runs side tab: every stored run in a sortable table, overlaid on the plots.
+
+``RunsPanel`` lists the runs of the store (name editable in place, date, status, the
+levers that differ from the defaults, metrics at the best epoch).  Selecting rows
+overlays those runs on the plots next to the current run, which is always shown.
+Delete (confirmed), rename, "Load settings from this run" and the exports live in
+its context menu and buttons.  The list follows the store: it reloads when a run
+starts or ends here, and a timer watches ``RunStore.version()`` so a run committed
+by another process (``fitgap train`` in a terminal) appears within ~2 seconds.
+
+``install(window)`` adds the tab and the rest of issue 3's window parts (exports,
+File → Open/Save config and presets, remembered settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import FitGapError
+from ..core.store import StoredRun
+from ..core.summary import lever_summary
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+#: How often the panel asks the store whether another process committed (ms).
+POLL_MS = 2000
+
+COLUMNS = ("Name", "Date", "Status", "Levers", "Epochs", "Best", "Val acc", "Val loss", "Gap")
+NAME, DATE, STATUS, LEVERS, EPOCHS, BEST, VAL_ACC, VAL_LOSS, GAP = range(len(COLUMNS))
+_TIPS = {
+    BEST: "The best epoch (by the early-stopping monitor, val_loss by default)",
+    VAL_ACC: "Validation accuracy at the best epoch",
+    VAL_LOSS: "Validation loss at the best epoch",
+    GAP: "Training minus validation accuracy at the best epoch",
+}
+_RUN_ID = Qt.ItemDataRole.UserRole
+_SORT_KEY = Qt.ItemDataRole.UserRole + 1
+
+
+class _Item(QTableWidgetItem):
+    """A cell that sorts by its key (numbers as numbers, empty cells last)."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(_SORT_KEY), other.data(_SORT_KEY)
+        if mine is None or theirs is None:
+            return theirs is None and mine is not None
+        return mine < theirs
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def run_label(run: StoredRun) -> str:
+    """The legend name of a run: its name, or ``#id`` like the live run while unnamed."""
+    return f"#{run.run_id}" if run.name == f"run {run.run_id}" else run.name
+
+
+def ask_yes_no(parent: QWidget, text: str) -> bool:
+    """The production confirmation: a modal question, No by default."""
+    answer = QMessageBox.question(
+        parent,
+        "FitGap",
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class RunsPanel(QWidget):
+    """The table of runs; selection = overlay on the plots."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.store = window.store
+        #: Asked before deleting; tests replace it to answer without a dialog.
+        self.confirm: Callable[[str], bool] = lambda text: ask_yes_no(self, text)
+        self._overlaid: set[int] = set()
+        self._filling = False
+        self._version: int | None = None
+        self.export_menu: QMenu | None = None  # filled in by exports.install
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, tip in _TIPS.items():
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(self.sync_overlays)
+        self.delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.delete_shortcut.activated.connect(self.delete_selected)
+
+        self.load_button = QPushButton("Load settings")
+        self.load_button.setToolTip("Put this run's settings into the controls")
+        self.load_button.clicked.connect(self.load_selected_settings)
+        self.rename_button = QPushButton("Rename")
+        self.rename_button.clicked.connect(self.edit_selected_name)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the selected runs (Del)")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.export_button = QPushButton("Export")
+        self.hint = QLabel("Select runs to overlay them on the plots (Ctrl/Shift+click).")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555555")
+
+        buttons = QHBoxLayout()
+        for button in (self.load_button, self.rename_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        window.run_started.connect(self._on_run_started)
+        window.run_finished.connect(lambda *_: self.refresh())
+        window.training_ended.connect(self.refresh)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+        self.refresh()
+        self._update_buttons()
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+    # -- the list ---------------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Reload only when another connection (the worker, the CLI) has committed."""
+        try:
+            version = self.store.version()
+        except FitGapError:
+            return  # a store that cannot be read now is tried again on the next tick
+        # Not while a name is being edited: refilling the table would drop the editor.
+        editing = self.table.state() == QAbstractItemView.State.EditingState
+        if version != self._version and not editing:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read every run from the store, keeping the selection and the sort order."""
+        self._version = self.store.version()
+        runs = self.store.list_runs()
+        selected = set(self.selected_ids())
+        self._filling = True
+        self.table.setSortingEnabled(False)  # rows would move while they are filled
+        self.table.blockSignals(True)
+        try:
+            self.table.setRowCount(len(runs))
+            for row, run in enumerate(runs):
+                self._fill_row(row, run)
+            self.table.clearSelection()
+            model = self.table.selectionModel()
+            for row, run in enumerate(runs):
+                if run.run_id in selected:
+                    index = self.table.model().index(row, 0)
+                    model.select(
+                        index,
+                        model.SelectionFlag.Select | model.SelectionFlag.Rows,
+                    )
+        finally:
+            self.table.blockSignals(False)
+            self.table.setSortingEnabled(True)
+            self._filling = False
+        if not self.table.property("sized"):
+            self._size_columns()
+        self.sync_overlays()
+        self._update_buttons()
+
+    def _size_columns(self) -> None:
+        if self.table.rowCount():
+            self.table.resizeColumnsToContents()
+            self.table.setColumnWidth(NAME, min(max(self.table.columnWidth(NAME), 90), 180))
+            self.table.setColumnWidth(LEVERS, min(self.table.columnWidth(LEVERS), 220))
+            self.table.setProperty("sized", True)
+
+    def _fill_row(self, row: int, run: StoredRun) -> None:
+        best = run.best_metrics
+        cells: list[tuple[str, object]] = [
+            (run.name, run.name.lower()),
+            (run.created.replace("T", " ")[:16], run.created),
+            (run.status.replace("_", " "), run.status),
+            (lever_summary(run.config), lever_summary(run.config)),
+            (str(run.epochs_run), run.epochs_run),
+            ("–" if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
+            (_number(best.get("val_accuracy"), 3), best.get("val_accuracy")),
+            (_number(best.get("val_loss"), 4), best.get("val_loss")),
+            (_number(run.gap_at_best, 3), run.gap_at_best),
+        ]
+        last = run.last_metrics
+        tip = (
+            f"Run #{run.run_id}: {run.status.replace('_', ' ')}"
+            + (f" — {run.message}" if run.message else "")
+            + f"\nLast epoch ({run.epochs_run}): val_accuracy "
+            + f"{_number(last.get('val_accuracy'), 3)}, val_loss {_number(last.get('val_loss'), 4)}"
+        )
+        for column, (text, key) in enumerate(cells):
+            item = _Item(text)
+            item.setData(_RUN_ID, run.run_id)
+            item.setData(_SORT_KEY, key)
+            item.setToolTip(text if column == LEVERS else tip)
+            flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+            if column == NAME:
+                flags |= Qt.ItemFlag.ItemIsEditable
+            elif column >= EPOCHS:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setFlags(flags)
+            self.table.setItem(row, column, item)
+
+    def row_of(self, run_id: int) -> int:
+        """The table row showing ``run_id``, or -1."""
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, NAME).data(_RUN_ID) == run_id:
+                return row
+        return -1
+
+    def run_ids(self) -> list[int]:
+        """Every listed run id, in the table's current order."""
+        return [self.table.item(r, NAME).data(_RUN_ID) for r in range(self.table.rowCount())]
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.table.item(r, NAME).data(_RUN_ID) for r in rows]
+
+    def select_runs(self, run_ids: list[int]) -> None:
+        """Select exactly these runs (what a Ctrl+click would do)."""
+        model = self.table.selectionModel()
+        self.table.blockSignals(True)
+        self.table.clearSelection()
+        for run_id in run_ids:
+            row = self.row_of(run_id)
+            if row >= 0:
+                model.select(
+                    self.table.model().index(row, 0),
+                    model.SelectionFlag.Select | model.SelectionFlag.Rows,
+                )
+        self.table.blockSignals(False)
+        self.table.itemSelectionChanged.emit()
+
+    def export_ids(self) -> list[int]:
+        """What an export covers: the selected runs, else the current run."""
+        chosen = self.selected_ids()
+        current = self.window_.current_run
+        if not chosen and current is not None:
+            chosen = [current]
+        return chosen
+
+    # -- overlay ---------------------------------------------------------------------------------
+    def sync_overlays(self) -> None:
+        """Show the selected runs on the plots, drop the deselected; keep the current run."""
+        plots = self.window_.plots
+        current = self.window_.current_run
+        wanted = set(self.selected_ids()) - {current}
+        for run_id in self._overlaid - wanted:
+            if run_id != current:
+                plots.remove_run(run_id)
+        # Oldest first, so colours follow the runs' order rather than the clicks'.
+        for run_id in sorted(wanted):
+            if run_id not in plots.runs:
+                self._show_run(run_id)
+        self._overlaid = wanted
+
+    def _show_run(self, run_id: int) -> None:
+        try:
+            run = self.store.get_run(run_id)
+        except FitGapError:
+            return  # deleted by another process since the last refresh
+        result = run.to_result() if run.status != "running" else None
+        self.window_.plots.show_history(
+            run_id, run_label(run), run.history, result, run.config.early_stopping.monitor
+        )
+
+    def _on_run_started(self, run_id: int, _config: object) -> None:
+        # A new run clears the plots: put the selected runs back next to it.
+        self.refresh()
+        self._overlaid.discard(run_id)
+        self.sync_overlays()
+
+    # -- editing ---------------------------------------------------------------------------------
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() != NAME:
+            return
+        run_id = item.data(_RUN_ID)
+        self.rename(run_id, item.text())
+
+    def rename(self, run_id: int, name: str) -> None:
+        """Rename in the store; the legend follows.  An empty name is refused."""
+        try:
+            self.store.rename_run(run_id, name)
+        except FitGapError as exc:
+            self.window_.show_error(str(exc))
+        else:
+            if run_id in self._overlaid:  # redraw under the new legend name
+                self.window_.plots.remove_run(run_id)
+                self._show_run(run_id)
+        self.refresh()
+
+    def edit_selected_name(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.table.editItem(self.table.item(self.row_of(ids[0]), NAME))
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            what = "run" if len(ids) == 1 else f"{len(ids)} runs"
+            names = ", ".join(self.table.item(self.row_of(i), NAME).text() for i in ids[:5])
+            if len(ids) > 5:
+                names += ", …"
+            if self.confirm(f"Delete {what} ({names}) with their epochs and models?"):
+                self.delete(ids)
+
+    def delete(self, run_ids: list[int]) -> None:
+        """Delete runs from the store and the plots; a run still training is refused."""
+        deleted = 0
+        for run_id in run_ids:
+            try:
+                self.store.delete_run(run_id)
+            except FitGapError as exc:
+                self.window_.show_error(str(exc))
+                continue
+            self.window_.plots.remove_run(run_id)
+            self._overlaid.discard(run_id)
+            deleted += 1
+        self.refresh()
+        if deleted:
+            self.window_.statusBar().showMessage(
+                f"Deleted {deleted} run{'s' if deleted != 1 else ''}."
+            )
+
+    def load_selected_settings(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.load_settings(ids[0])
+
+    def load_settings(self, run_id: int) -> None:
+        """Put a stored run's config into the controls (Train repeats the run)."""
+        try:
+            run = self.store.get_run(run_id)
+        except FitGapError as exc:
+            self.window_.show_error(str(exc))
+            return
+        self.window_.controls.set_config(run.config)
+        self.window_.statusBar().showMessage(f"Loaded the settings of {run.name} (#{run_id}).")
+
+    # -- menus ------------------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        count = len(self.selected_ids())
+        self.load_button.setEnabled(count == 1)
+        self.rename_button.setEnabled(count == 1)
+        self.delete_button.setEnabled(count > 0)
+
+    def context_menu(self) -> QMenu:
+        """The menu a right click shows (built fresh: it depends on the selection)."""
+        menu = QMenu(self)
+        count = len(self.selected_ids())
+        actions = [
+            ("Load settings from this run", self.load_selected_settings, count == 1),
+            ("Rename", self.edit_selected_name, count == 1),
+            ("Delete…", self.delete_selected, count > 0),
+        ]
+        for text, slot, enabled in actions:
+            action = QAction(text, menu)
+            action.triggered.connect(slot)
+            action.setEnabled(enabled)
+            menu.addAction(action)
+        if self.export_menu is not None:
+            menu.addSeparator()
+            menu.addMenu(self.export_menu)
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+
+def install(window: MainWindow) -> RunsPanel:
+    """The Runs tab, the exports, File → Open/Save config and presets, saved settings."""
+    from . import exports, presets_menu, settings
+
+    panel = RunsPanel(window)
+    window.add_side_tab(panel, "Runs")
+    window.runs_panel = panel  # the tests and other features reach it here
+    exports.install(window, panel)
+    presets_menu.install(window)
+    settings.install(window)
+    return panel

@@ -1,0 +1,120 @@
+"""Settings remembered between sessions: last config, window geometry, splitter, folders.
+
+They live in QSettings under organization/application "FitGap".  Where
+``FITGAP_HOME`` is set (tests, scripts, a portable copy) they are an INI file in that
+folder instead, beside the run store, so a test never reads or writes the user's
+real settings.  ``install(window)`` restores them when the window is built and saves
+them when a run starts (the config) and when the window closes (everything).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings
+
+from ..core.config import RunConfig
+from ..core.errors import FitGapError
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+ORGANIZATION = APPLICATION = "FitGap"
+KEY_CONFIG = "config/last"
+KEY_GEOMETRY = "window/geometry"
+KEY_SPLITTER = "window/splitter"
+
+
+def settings_file(home: str | Path | None = None) -> Path | None:
+    """The INI file used instead of the native store, or None for the native one."""
+    folder = home if home is not None else os.environ.get("FITGAP_HOME")
+    return Path(folder).expanduser() / "settings.ini" if folder else None
+
+
+def open_settings(home: str | Path | None = None) -> QSettings:
+    """FitGap's QSettings: ``$FITGAP_HOME/settings.ini`` when set, else the platform's."""
+    path = settings_file(home)
+    if path is not None:
+        return QSettings(str(path), QSettings.Format.IniFormat)
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def last_folder(kind: str, settings: QSettings | None = None) -> str:
+    """The folder the last file dialog of this kind ended in ('' when none yet)."""
+    settings = settings or open_settings()
+    folder = str(settings.value(f"folders/{kind}", "") or "")
+    return folder if folder and Path(folder).is_dir() else ""
+
+
+def remember_folder(kind: str, path: str | Path, settings: QSettings | None = None) -> None:
+    """Remember where a file dialog of this kind was used (the folder of ``path``)."""
+    settings = settings or open_settings()
+    path = Path(path)
+    settings.setValue(f"folders/{kind}", str(path if path.is_dir() else path.parent))
+    settings.sync()
+
+
+def save_config(config: RunConfig, settings: QSettings | None = None) -> None:
+    settings = settings or open_settings()
+    settings.setValue(KEY_CONFIG, config.to_json(indent=None))
+    settings.sync()
+
+
+def saved_config(settings: QSettings | None = None) -> RunConfig | None:
+    """The last config, or None when there is none or it no longer validates."""
+    settings = settings or open_settings()
+    text = settings.value(KEY_CONFIG, "")
+    if not text:
+        return None
+    try:
+        return RunConfig.from_json(str(text), source="saved settings")
+    except FitGapError:
+        return None  # written by an older version with other keys: start on the preset
+
+
+def save_window(window: MainWindow, settings: QSettings | None = None) -> None:
+    """Geometry, splitter sizes and the controls' config (when it validates)."""
+    settings = settings or open_settings()
+    settings.setValue(KEY_GEOMETRY, window.saveGeometry())
+    settings.setValue(KEY_SPLITTER, window.splitter.saveState())
+    # A half-typed value is not worth keeping; the last good config stays.
+    with contextlib.suppress(FitGapError):
+        settings.setValue(KEY_CONFIG, window.controls.config().to_json(indent=None))
+    settings.sync()
+
+
+def restore_window(window: MainWindow, settings: QSettings | None = None) -> None:
+    """Put back what ``save_window`` kept; missing or stale values are skipped."""
+    settings = settings or open_settings()
+    geometry = settings.value(KEY_GEOMETRY)
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        window.restoreGeometry(geometry)
+    splitter = settings.value(KEY_SPLITTER)
+    if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+        window.splitter.restoreState(splitter)
+    config = saved_config(settings)
+    if config is not None:
+        window.controls.set_config(config)
+
+
+class _SaveOnClose(QObject):
+    """Saves the window's settings when it closes (an event filter, not a subclass)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            save_window(self.window)
+        return False
+
+
+def install(window: MainWindow) -> None:
+    restore_window(window)
+    # The config of each run is kept as soon as it starts: a crash loses nothing.
+    window.run_started.connect(lambda _run_id, config: save_config(config))
+    window.installEventFilter(_SaveOnClose(window))
