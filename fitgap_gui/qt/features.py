@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 def install_features(window: MainWindow) -> None:
     """Install every feature panel into ``window`` (order = tab and menu order)."""
-    from . import runs_panel
+    from . import data_dialog, runs_panel
 
+    data_dialog.install(window)  # issue 5: File → Open data…, image folder, Keras cache
     runs_panel.install(window)  # issue 3: Runs tab, exports, config files, settings

@@ -1,0 +1,503 @@
+"""File → Open data…: choose a CSV, NPZ, image folder or cached Keras set, preview it, use it.
+
+``DataOpener`` (installed on the window) adds the menu entries and runs previews on
+a background ``QThread``: ``core.data.preview`` reads and checks the whole file
+without TensorFlow, which is quick for a CSV but can take seconds for a large image
+folder, so the window never waits on it.  ``DataPreviewDialog`` shows what was found
+(samples, features, classes and their counts, the train/validation split, CSV
+details or skipped images, a few sample images), lets the user change the options
+that matter for the file (label column; image size, grayscale), previews again, and
+"Use this data" puts the choice into the controls.  A file that cannot be read at
+all is refused with the window's one-line error dialog; nothing else changes.
+
+Usage: ``install(window)`` (features.py does it); tests call ``opener.open_path(path)``
+or ``opener.open_keras(name)`` instead of going through the file choosers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.config import DataConfig, RunConfig
+from ..core.data import DataPreview, keras_cache_status, preview
+from ..core.errors import FitGapError
+from .controls import _label_column
+from .resources import default_config
+from .worker import error_message
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+KERAS_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+#: Sample images shown, and their size on screen (small images are enlarged, pixelated).
+N_IMAGES = 12
+THUMB = 72
+#: Class rows listed; more classes are summarized in one last row.
+MAX_CLASS_ROWS = 100
+#: Wait after the last keystroke in an option before previewing again.
+REPREVIEW_MS = 400
+
+
+def source_for(path: Path) -> str:
+    """The data.source a path is read as: a folder of images, an NPZ, else a CSV."""
+    if path.is_dir():
+        return "images"
+    return "npz" if path.suffix.lower() == ".npz" else "csv"
+
+
+def to_pixmap(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
+    """uint8 (h, w) or (h, w, 3) pixels as a pixmap ``size`` pixels across, edges kept sharp."""
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    h, w = pixels.shape[:2]
+    if pixels.ndim == 3:
+        image = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    else:
+        image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
+    # copy(): the QImage above only borrows the numpy buffer.
+    return QPixmap.fromImage(image.copy()).scaled(
+        size,
+        size,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.FastTransformation,
+    )
+
+
+class _PreviewThread(QThread):
+    """Runs one ``preview`` call; reports through ``done`` / ``failed`` (queued to the GUI)."""
+
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.setObjectName("fitgap-data-preview")
+        self.job: tuple[int, DataConfig, int] | None = None
+
+    def run(self) -> None:
+        number, cfg, seed = self.job
+        try:
+            result = preview(cfg, seed=seed, n_images=N_IMAGES)
+        except Exception as exc:  # FitGapError or a reader bug: shown, never lost here
+            self.failed.emit(number, error_message(exc))
+            return
+        self.done.emit(number, result)
+
+
+class DataPreviewDialog(QDialog):
+    """What a data source holds, with its file options; "Use this data" applies it."""
+
+    #: A preview is shown (DataPreview), or the data was refused (one-line message).
+    preview_ready = Signal(object)
+    preview_failed = Signal(str)
+    #: The user pressed "Use this data": the RunConfig with the data applied.
+    data_chosen = Signal(object)
+
+    def __init__(self, opener: DataOpener, base: RunConfig, data: dict, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Open data")
+        self.setObjectName("open-data-dialog")
+        self._opener = opener
+        self._base = base
+        self._data = dict(data)  # data.* keys this dialog sets: source, path, options
+        self._request = 0
+        self.current: DataPreview | None = None
+        self.shown_once = False
+        self._retry = QTimer(self, singleShot=True, interval=REPREVIEW_MS)
+        self._retry.timeout.connect(self.refresh)
+        self._build()
+        opener.previewer.done.connect(self._on_done)
+        opener.previewer.failed.connect(self._on_failed)
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        source = self._data["source"]
+        where = self._data.get("path") or KERAS_NAMES.get(source, source)
+        self.title = QLabel(f"<b>{where}</b>")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setWordWrap(True)
+
+        options = QGroupBox("Options for this file")
+        form = QFormLayout(options)
+        self.label_column = QLineEdit(str(self._data.get("label_column") or ""))
+        self.label_column.setPlaceholderText("auto (label, target, class, y; else the last)")
+        self.image_height = QSpinBox(minimum=4, maximum=1024, singleStep=4)
+        self.image_width = QSpinBox(minimum=4, maximum=1024, singleStep=4)
+        size = self._data.get("image_size", self._base.data.image_size)
+        self.image_height.setValue(size[0])
+        self.image_width.setValue(size[1])
+        self.grayscale = QCheckBox("Grayscale")
+        self.grayscale.setChecked(bool(self._data.get("grayscale", self._base.data.grayscale)))
+        size_row = QHBoxLayout()
+        for widget in (self.image_height, QLabel("×"), self.image_width, self.grayscale):
+            size_row.addWidget(widget)
+        size_row.addStretch(1)
+        if source == "csv":
+            form.addRow("Label column", self.label_column)
+        elif source == "images":
+            form.addRow("Image size", size_row)
+        else:
+            form.addRow(QLabel("Nothing to choose: the arrays are used as they are."))
+        self.label_column.textChanged.connect(self._retry.start)
+        self.image_height.valueChanged.connect(self._retry.start)
+        self.image_width.valueChanged.connect(self._retry.start)
+        self.grayscale.toggled.connect(self._retry.start)
+
+        self.busy = QProgressBar(maximum=0)  # range 0..0: Qt's "working" animation
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(8)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        facts = QGroupBox("What is in it")
+        self.facts = QFormLayout(facts)
+        self.classes = QTableWidget(0, 2)
+        self.classes.setHorizontalHeaderLabels(["Class", "Samples"])
+        self.classes.horizontalHeader().setStretchLastSection(True)
+        self.classes.verticalHeader().setVisible(False)
+        self.classes.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.classes.setMinimumWidth(220)
+        left = QVBoxLayout()
+        left.addWidget(facts)
+        left.addWidget(self.classes, 1)
+
+        self.images_box = QGroupBox("Sample images")
+        self.images = QGridLayout(self.images_box)
+        middle = QHBoxLayout()
+        middle.addLayout(left, 1)
+        middle.addWidget(self.images_box, 1)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.use_button = self.buttons.addButton(
+            "Use this data", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.use_button.setEnabled(False)
+        self.buttons.accepted.connect(self._use)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(options)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.message)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.buttons)
+        self.resize(820, 600)
+
+    # -- previewing ----------------------------------------------------------------------------
+    def data_changes(self) -> dict:
+        """The ``data.*`` settings this dialog chose, as RunConfig.replace keys."""
+        data = dict(self._data)
+        if data["source"] == "csv":
+            data["label_column"] = _label_column(self.label_column.text())
+        if data["source"] == "images":
+            data["image_size"] = [self.image_height.value(), self.image_width.value()]
+            data["grayscale"] = self.grayscale.isChecked()
+        return {f"data.{key}": value for key, value in data.items()}
+
+    def chosen_config(self) -> RunConfig:
+        """The controls' config with this data; raises ConfigError for a bad option."""
+        changes = self.data_changes()
+        if self._data["source"] == "csv":  # table rows: augmentation would be refused
+            changes.update(
+                {
+                    "model.augment_flip": False,
+                    "model.augment_rotation": 0.0,
+                    "model.augment_translation": 0.0,
+                }
+            )
+        return self._base.replace(changes)
+
+    def refresh(self) -> None:
+        """Preview the current choice off the GUI thread; the answer arrives as a signal."""
+        self._retry.stop()
+        try:
+            config = self.chosen_config()
+        except FitGapError as exc:
+            self._on_failed(self._request, str(exc))
+            return
+        self._request = self._opener.submit(config.data, config.training.seed)
+        self.busy.setVisible(True)
+        self.use_button.setEnabled(False)
+        self.message.setStyleSheet("")
+        self.message.setText("Reading and checking the data…")
+        self.setCursor(Qt.CursorShape.BusyCursor)
+
+    def _on_done(self, number: int, result: DataPreview) -> None:
+        if number != self._request:
+            return  # an older choice, or another dialog's
+        self.current = result
+        self.shown_once = True
+        self._settled()
+        self.message.setText(
+            "Read and checked: no problems found. Press “Use this data” to train on it."
+        )
+        self._show(result)
+        self.use_button.setEnabled(True)
+        self.preview_ready.emit(result)
+
+    def _on_failed(self, number: int, message: str) -> None:
+        if number != self._request:
+            return
+        self.current = None
+        self._settled()
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(message)
+        self.use_button.setEnabled(False)
+        self.preview_failed.emit(message)
+
+    def _settled(self) -> None:
+        self.busy.setVisible(False)
+        self.unsetCursor()
+
+    # -- showing a preview -----------------------------------------------------------------------
+    def _show(self, p: DataPreview) -> None:
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        what = {"image": "images", "points2d": "2-D points", "tabular": "table rows"}
+        shape = "×".join(str(s) for s in p.input_shape)
+        self.facts.addRow("Samples", QLabel(f"{p.n_samples:,}"))
+        split = "pre-split in the file" if p.meta.get("split") == "presplit" else "split"
+        self.facts.addRow("Training / validation", QLabel(f"{p.n_train:,} / {p.n_val:,} ({split})"))
+        self.facts.addRow(
+            "Features", QLabel(f"{p.n_features:,} per sample ({shape}, {what[p.kind]})")
+        )
+        self.facts.addRow("Classes", QLabel(str(len(p.class_names))))
+        if p.source == "csv":
+            header = "yes" if p.meta.get("header") else "no"
+            self.facts.addRow("Delimiter", QLabel(str(p.meta.get("delimiter"))))
+            self.facts.addRow("Header row", QLabel(header))
+            self.facts.addRow("Label column", QLabel(str(p.meta.get("label_column"))))
+        if p.source == "images":
+            skipped = p.meta.get("skipped_count", 0)
+            label = QLabel(f"{skipped} unreadable (hover for their names)" if skipped else "none")
+            label.setToolTip("\n".join(p.meta.get("skipped", [])))
+            self.facts.addRow("Skipped images", label)
+        self._show_classes(p)
+        self._show_images(p)
+
+    def _show_classes(self, p: DataPreview) -> None:
+        rows = list(zip(p.class_names, p.class_counts, strict=False))
+        if len(rows) > MAX_CLASS_ROWS:
+            rest = sum(n for _, n in rows[MAX_CLASS_ROWS:])
+            rows = rows[:MAX_CLASS_ROWS] + [(f"{len(rows) - MAX_CLASS_ROWS} more classes", rest)]
+        top = max((n for _, n in rows), default=1) or 1
+        self.classes.setRowCount(len(rows))
+        for i, (name, count) in enumerate(rows):
+            self.classes.setItem(i, 0, QTableWidgetItem(name))
+            bar = QProgressBar(maximum=top, value=count)
+            bar.setFormat(f"{count:,}")
+            self.classes.setCellWidget(i, 1, bar)
+        self.classes.resizeColumnToContents(0)
+        self.classes.resizeRowsToContents()
+
+    def _show_images(self, p: DataPreview) -> None:
+        while self.images.count():
+            self.images.takeAt(0).widget().deleteLater()
+        self.images_box.setVisible(bool(p.sample_images))
+        columns = 4
+        for i, (pixels, name) in enumerate(p.sample_images):
+            cell = QLabel()
+            cell.setPixmap(to_pixmap(pixels))
+            cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption = QLabel(name)
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            row, col = divmod(i, columns)
+            self.images.addWidget(cell, 2 * row, col)
+            self.images.addWidget(caption, 2 * row + 1, col)
+
+    def image_labels(self) -> list[QLabel]:
+        """The sample-image cells (for tests and screenshots)."""
+        items = (self.images.itemAt(i).widget() for i in range(self.images.count()))
+        return [
+            w for w in items if isinstance(w, QLabel) and w.pixmap() and not w.pixmap().isNull()
+        ]
+
+    # -- using it ----------------------------------------------------------------------------------
+    def _use(self) -> None:
+        try:
+            config = self.chosen_config()
+        except FitGapError as exc:
+            self._on_failed(self._request, str(exc))
+            return
+        self.data_chosen.emit(config)
+        self.accept()
+
+
+class DataOpener(QObject):
+    """The File menu's data entries and the one preview thread they share."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.previewer = _PreviewThread(self)
+        self.previewer.finished.connect(self._next)
+        self._pending: tuple[int, DataConfig, int] | None = None
+        self._counter = 0
+        self._close_when_done = False
+        self.dialog: DataPreviewDialog | None = None
+        window.installEventFilter(self)
+        self._add_actions()
+
+    def _add_actions(self) -> None:
+        w = self.window
+        self.open_action = QAction("&Open data…", w)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.setStatusTip("Open a CSV or NPZ file and preview it before training")
+        self.open_action.triggered.connect(self._choose_file)
+        self.folder_action = QAction("Open &image folder…", w)
+        self.folder_action.setStatusTip("A folder with one sub-folder of images per class")
+        self.folder_action.triggered.connect(self._choose_folder)
+        w.add_menu_action("file", self.open_action)
+        w.add_menu_action("file", self.folder_action)
+        self.keras_menu = QMenu("&Keras datasets (offline cache)", w)
+        self.keras_menu.setToolTipsVisible(True)
+        self.keras_menu.aboutToShow.connect(self.fill_keras_menu)  # the cache may change
+        w.add_menu_action("file", self.keras_menu.menuAction())
+        self.fill_keras_menu()
+
+    def fill_keras_menu(self) -> None:
+        """One entry per Keras dataset: cached ones open, others say what file is missing."""
+        self.keras_menu.clear()
+        for entry in keras_cache_status():
+            label = KERAS_NAMES[entry.name]
+            if entry.available:
+                action = self.keras_menu.addAction(f"{label} (cached)")
+                action.triggered.connect(lambda _=False, n=entry.name: self.open_keras(n))
+            else:
+                short = entry.hint.split(" (keras.")[0]
+                action = self.keras_menu.addAction(f"{label}: {short}")
+                action.setEnabled(False)
+            action.setToolTip(entry.hint)
+            action.setStatusTip(entry.hint)
+
+    # -- choosing -------------------------------------------------------------------------------
+    def _start_dir(self) -> str:
+        text = self.window.controls.path.text().strip()
+        return str(Path(text).expanduser().parent) if text else str(Path.home())
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Open data",
+            self._start_dir(),
+            "Data files (*.csv *.tsv *.txt *.npz);;CSV files (*.csv *.tsv *.txt);;"
+            "NumPy archives (*.npz);;All files (*)",
+        )
+        if path:
+            self.open_path(path)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self.window, "Open a folder with one sub-folder per class", self._start_dir()
+        )
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> DataPreviewDialog:
+        """Preview a file or folder (the source follows from it) in the dialog."""
+        path = Path(path).expanduser()
+        return self._open({"source": source_for(path), "path": str(path)})
+
+    def open_keras(self, name: str) -> DataPreviewDialog:
+        return self._open({"source": name, "path": None})
+
+    def _base(self) -> RunConfig:
+        try:
+            return self.window.controls.config()
+        except FitGapError:  # a half-edited lever must not block opening data
+            return default_config()
+
+    def _open(self, data: dict) -> DataPreviewDialog:
+        if self.dialog is not None:
+            self.dialog.close()
+        base = self._base()
+        if data["source"] == "csv" and base.data.source == "csv":
+            data["label_column"] = base.data.label_column  # keep the user's choice
+        dialog = DataPreviewDialog(self, base, data, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.data_chosen.connect(self.apply)
+        # A file that cannot be read at all goes to the window's error dialog.
+        dialog.preview_failed.connect(lambda message: self._refused(dialog, message))
+        self.dialog = dialog
+        dialog.destroyed.connect(self._forget)
+        dialog.show()
+        dialog.refresh()
+        return dialog
+
+    def _refused(self, dialog: DataPreviewDialog, message: str) -> None:
+        # Once the data was shown, an option that does not fit is explained inside
+        # the dialog; data that cannot be read at all goes to the error dialog.
+        if not dialog.shown_once:
+            dialog.close()
+            self.window.show_error(message)
+
+    def _forget(self) -> None:
+        self.dialog = None
+
+    def apply(self, config: RunConfig) -> None:
+        """Put the chosen data into the controls; training waits for the user's Train."""
+        self.window.controls.set_config(config)
+        where = config.data.path or KERAS_NAMES.get(config.data.source, config.data.source)
+        self.window.statusBar().showMessage(f"Data: {where}. Press Train (Ctrl+R).")
+
+    # -- the preview thread ----------------------------------------------------------------------
+    def submit(self, cfg: DataConfig, seed: int) -> int:
+        """Queue a preview; only the newest pending one runs after the current. Returns its number."""
+        self._counter += 1
+        self._pending = (self._counter, cfg, seed)
+        if not self.previewer.isRunning():
+            self._next()
+        return self._counter
+
+    def _next(self) -> None:
+        if self._close_when_done:
+            self._close_when_done, self._pending = False, None
+            QTimer.singleShot(0, self.window.close)
+            return
+        if self._pending is not None and not self.previewer.isRunning():
+            self.previewer.job, self._pending = self._pending, None
+            self.previewer.start()
+
+    def is_busy(self) -> bool:
+        return self.previewer.isRunning() or self._pending is not None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Closing the window while a preview reads a folder: close once it is done,
+        # so Qt never destroys a running thread (and the window is not frozen waiting).
+        closing = watched is self.window and event.type() == QEvent.Type.Close
+        if closing and self.previewer.isRunning():
+            self._close_when_done = True
+            event.ignore()
+            return True
+        return False
+
+
+def install(window: MainWindow) -> DataOpener:
+    """Add File → Open data…, Open image folder… and the Keras datasets to ``window``."""
+    window.data_opener = DataOpener(window)
+    return window.data_opener
