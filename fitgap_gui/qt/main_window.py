@@ -271,7 +271,8 @@ class MainWindow(QMainWindow):
             "completed": f"completed {result.epochs_run} epochs",
             "stopped": f"stopped by you after {result.epochs_run} epochs",
             "early_stopped": f"early-stopped after {result.epochs_run} epochs",
-            "diverged": f"diverged at epoch {result.epochs_run} (loss is not finite)",
+            "diverged": f"diverged at epoch {result.epochs_run}: the loss became NaN or "
+            "infinite (learning rate too high?)",
         }
         what = words.get(result.status, result.status)
         self.statusBar().showMessage(f"Run #{run_id} {what} in {result.seconds:.1f} s. {marker}")
