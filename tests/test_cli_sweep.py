@@ -92,14 +92,17 @@ def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file
         text=True,
         env={**os.environ},
     )
+    lines = []
     try:
         for line in proc.stdout:
+            lines.append(line)
             if line.rstrip().endswith("completed"):
                 break
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
+        rest, stderr = proc.communicate(timeout=120)
     finally:
         proc.kill()
+    stdout = "".join(lines) + rest
     assert proc.returncode == 130, stderr
     rows = [(row["value"], row["status"]) for row in json.loads(out.read_text())["rows"]]
     # Ctrl+C lands inside the second run (usual) or just before it starts.
