@@ -454,6 +454,8 @@ class DataOpener(QObject):
         # the dialog; data that cannot be read at all goes to the error dialog.
         if not dialog.shown_once:
             dialog.close()
+            if self.dialog is dialog:
+                self.dialog = None
             self.window.show_error(message)
 
     def _forget(self) -> None:
