@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 def install_features(window: MainWindow) -> None:
     """Install every feature panel into ``window`` (order = tab and menu order)."""
-    from . import data_dialog, runs_panel
+    from . import busy, data_dialog, help, runs_panel, view_menu
 
     data_dialog.install(window)  # issue 5: File → Open data…, image folder, Keras cache
     runs_panel.install(window)  # issue 3: Runs tab, exports, config files, settings
+    view_menu.install(window)  # issue 7: View options, smoothing bar, theme
+    help.install(window)  # issue 7: Help → What is overfitting?, shortcuts, About
+    busy.install(window)  # issue 7: status-bar busy bar while loading

@@ -7,6 +7,13 @@ on screen).  A run's colour comes from the Okabe-Ito palette (safe for colour-bl
 eyes); training is solid, validation dashed.  The best epoch (by the early-stopping
 monitor, even when early stopping is off) is a vertical line and a dot on the
 monitored curve; an early stop is a second line with a label.
+
+View options apply to every run's curves and never touch the stored numbers:
+``set_smoothing`` draws a TensorBoard-style moving average with the raw curve faint
+behind it, ``set_log_y`` puts the loss plot on a log scale, ``set_ignore_outliers``
+scales the y axes to the 2nd-98th percentiles, ``set_gap_visible`` hides the gap
+plot and ``apply_theme`` recolours everything for a light or dark background.
+The hover readout lives in hover.py.
 """
 
 from __future__ import annotations
@@ -17,13 +24,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
+from .hover import HoverReadout
+from .theme import LIGHT, PlotTheme
 
 #: Okabe-Ito, without yellow (too faint on white) and black (kept for markers).
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
-MARKER_COLOUR = "#222222"
+PALETTE = LIGHT.palette
+MARKER_COLOUR = LIGHT.marker
+#: "Ignore outliers": the y axes show this share of the points (2nd-98th percentile).
+INLIER_FRACTION = 0.96
 
 #: Buffer columns: epoch, then the metrics, then the two gaps.
 COLUMNS = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "loss_gap", "accuracy_gap")
@@ -38,16 +49,38 @@ def _pen(colour: str, *, dashed: bool = False, width: float = 2.0) -> pg.QtGui.Q
     return pg.mkPen(colour, width=width, style=style)
 
 
+def ema_smooth(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average, debiased at the start.
+
+    Like TensorBoard, the average starts at 0 and is divided by ``1 - weight**n``
+    (n = finite points so far), so the first points are not dragged towards 0; a
+    non-finite point stays as it is and does not enter the average.
+    """
+    values = np.asarray(values, dtype=float)
+    if weight <= 0 or values.size == 0:
+        return values.copy()
+    from scipy.signal import lfilter  # imported on first use: a second's worth of modules
+
+    out = values.copy()
+    finite = np.isfinite(values)
+    points = values[finite]
+    if points.size:
+        # last_n = weight * last_(n-1) + (1 - weight) * x_n, in C rather than a Python loop.
+        average = lfilter([1.0 - weight], [1.0, -weight], points)
+        out[finite] = average / (1.0 - weight ** np.arange(1, points.size + 1))
+    return out
+
+
 class RunCurves:
     """The curves and markers of one run on the three plots."""
 
     def __init__(
-        self, panel: PlotsPanel, run_id: int, label: str, colour: str, monitor: str
+        self, panel: PlotsPanel, run_id: int, label: str, colour_index: int, monitor: str
     ) -> None:
         self.panel = panel
         self.run_id = run_id
         self.label = label
-        self.colour = colour
+        self.colour_index = colour_index
         self.monitor = monitor
         self.data = np.full((64, len(COLUMNS)), np.nan)
         self.count = 0
@@ -56,52 +89,78 @@ class RunCurves:
         self.visible = True
         self._best_value: float | None = None
         plots = panel.plots
-        spec = [
-            ("loss", "loss", f"{label} training", False),
-            ("loss", "val_loss", f"{label} validation", True),
-            ("accuracy", "accuracy", f"{label} training", False),
-            ("accuracy", "val_accuracy", f"{label} validation", True),
-            ("gap", "loss_gap", f"{label} loss: val − train", False),
-            ("gap", "accuracy_gap", f"{label} accuracy: train − val", True),
+        #: (plot, column, legend name, pen style) of each curve, in ``curves`` order.
+        self.spec = [
+            ("loss", "loss", f"{label} training", Qt.PenStyle.SolidLine),
+            ("loss", "val_loss", f"{label} validation", Qt.PenStyle.DashLine),
+            ("accuracy", "accuracy", f"{label} training", Qt.PenStyle.SolidLine),
+            ("accuracy", "val_accuracy", f"{label} validation", Qt.PenStyle.DashLine),
+            ("gap", "loss_gap", f"{label} loss: val − train", Qt.PenStyle.SolidLine),
+            ("gap", "accuracy_gap", f"{label} accuracy: train − val", Qt.PenStyle.DotLine),
         ]
         self.curves: list[tuple[pg.PlotDataItem, int]] = []
+        #: The raw curves drawn faint behind smoothed ones (empty while smoothing is off).
+        self.raw_curves: list[pg.PlotDataItem] = []
         self._homes: list[pg.PlotWidget] = []
-        for plot_name, column, name, dashed in spec:
-            pen = _pen(colour, dashed=dashed)
-            if column == "accuracy_gap":
-                pen = pg.mkPen(colour, width=2.0, style=Qt.PenStyle.DotLine)
-            item = plots[plot_name].plot([], [], pen=pen, name=name)
+        for plot_name, column, name, _style in self.spec:
+            raw = plots[plot_name].plot([], [])  # no name: stays out of the legend
+            raw.setZValue(-1)
+            item = plots[plot_name].plot([], [], name=name)
             self.curves.append((item, _COL[column]))
+            self.raw_curves.append(raw)
             self._homes.append(plots[plot_name])
 
-        marker_pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashDotLine)
-        self.best_lines = [pg.InfiniteLine(angle=90, pen=marker_pen) for _ in plots]
+        self.best_lines = [pg.InfiniteLine(angle=90) for _ in plots]
+        # Overlaid runs often share a best epoch: stagger their labels down the line.
         self.best_lines[0].label = pg.InfLineLabel(
-            self.best_lines[0], text="best", position=0.93, color=colour, anchors=[(0, 0), (0, 0)]
+            self.best_lines[0],
+            text="best",
+            position=0.93 - 0.08 * (colour_index % 5),
+            anchors=[(0, 0), (0, 0)],
         )
-        stop_pen = pg.mkPen(MARKER_COLOUR, width=2, style=Qt.PenStyle.DashLine)
-        self.stop_lines = [pg.InfiniteLine(angle=90, pen=stop_pen) for _ in plots]
+        self.stop_lines = [pg.InfiniteLine(angle=90) for _ in plots]
         # The stop label goes low on the gap plot, left of its line: gaps open upwards
         # and its legend is top left, so that corner is the one most often empty.
         # Labels hang on their line's attribute, as pyqtgraph's own label= does: a
         # Python reference that outlives the line crashes when the child is freed twice.
         self.stop_lines[2].label = pg.InfLineLabel(
-            self.stop_lines[2],
-            text="",
-            position=0.06,
-            color=MARKER_COLOUR,
-            anchors=[(1, 1), (1, 1)],
+            self.stop_lines[2], text="", position=0.06, anchors=[(1, 1), (1, 1)]
         )
         for line, plot in zip(
             self.best_lines + self.stop_lines, list(plots.values()) * 2, strict=True
         ):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
-        self.best_dot = pg.ScatterPlotItem(
-            size=11, brush=pg.mkBrush(colour), pen=pg.mkPen(MARKER_COLOUR, width=1.5)
-        )
+        self.best_dot = pg.ScatterPlotItem(size=11)
         self.best_dot.setZValue(10)
         plots[_PLOT_OF[monitor]].addItem(self.best_dot)
+        self.restyle()
+
+    @property
+    def colour(self) -> str:
+        palette = self.panel.theme.palette
+        return palette[self.colour_index % len(palette)]
+
+    def restyle(self) -> None:
+        """Pens and label colours from the panel's theme (a run keeps its palette slot)."""
+        theme, colour = self.panel.theme, self.colour
+        faint = pg.mkColor(colour)
+        faint.setAlpha(theme.faint_alpha)
+        for (item, _), raw, (_plot, _col, _name, style) in zip(
+            self.curves, self.raw_curves, self.spec, strict=True
+        ):
+            item.setPen(pg.mkPen(colour, width=2.0, style=style))
+            raw.setPen(pg.mkPen(faint, width=1.5, style=style))
+        best_pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashDotLine)
+        for line in self.best_lines:
+            line.setPen(best_pen)
+        self.best_lines[0].label.setColor(colour)
+        stop_pen = pg.mkPen(theme.marker, width=2, style=Qt.PenStyle.DashLine)
+        for line in self.stop_lines:
+            line.setPen(stop_pen)
+        self.stop_lines[2].label.setColor(theme.marker)
+        self.best_dot.setBrush(pg.mkBrush(colour))
+        self.best_dot.setPen(pg.mkPen(theme.marker, width=1.5))
 
     # -- data ---------------------------------------------------------------------------------
     def _grow(self, needed: int) -> None:
@@ -130,18 +189,35 @@ class RunCurves:
             return value < self._best_value
         return value > self._best_value
 
-    def _redraw(self) -> None:
+    def raw(self) -> np.ndarray:
+        """The stored numbers (one row per epoch, ``COLUMNS``); view options never change them."""
+        return self.data[: self.count]
+
+    def shown(self, column: int) -> np.ndarray:
+        """What the curve of ``column`` draws: the raw values, or smoothed ones."""
+        values = self.data[: self.count, column]
+        weight = self.panel.smoothing
+        return ema_smooth(values, weight) if weight > 0 else values
+
+    def redraw(self) -> None:
+        """Set every curve's data from the buffer under the panel's view options."""
         view = self.data[: self.count]
         x = view[:, 0]
-        for item, column in self.curves:
-            item.setData(x, view[:, column])
+        smoothing = self.panel.smoothing > 0
+        for (item, column), raw in zip(self.curves, self.raw_curves, strict=True):
+            item.setData(x, self.shown(column))
+            if smoothing:
+                raw.setData(x, view[:, column])
+            else:
+                raw.setData([], [])
+            raw.setVisible(smoothing and self.visible)
         self._place_best()
 
     def append(self, metrics: EpochMetrics) -> None:
         """One more epoch: append to the buffer and update the same curve items."""
         self._grow(self.count + 1)
         self._write_row(metrics.epoch, metrics.metrics)
-        self._redraw()
+        self.redraw()
 
     def extend(self, history: Mapping[str, Sequence[float | None]]) -> None:
         """A whole stored history at once (one setData per curve)."""
@@ -150,7 +226,7 @@ class RunCurves:
         for i in range(n):
             row = {k: (v[i] if i < len(v) else None) for k, v in history.items()}
             self._write_row(self.count + 1, row)
-        self._redraw()
+        self.redraw()
 
     # -- markers ----------------------------------------------------------------------------------
     def _place_best(self) -> None:
@@ -161,6 +237,9 @@ class RunCurves:
                 line.setVisible(False)
             return
         value = self.data[epoch - 1, _COL[self.monitor]]
+        # A scatter item has no log mode of its own: on a log plot it needs log10 values.
+        if self.panel.log_y and _PLOT_OF[self.monitor] == "loss" and value > 0:
+            value = math.log10(value)
         self.best_dot.setData([epoch], [value])
         for line in self.best_lines:
             line.setPos(epoch)
@@ -196,6 +275,8 @@ class RunCurves:
         self.visible = visible
         for item, _ in self.curves:
             item.setVisible(visible)
+        for raw in self.raw_curves:
+            raw.setVisible(visible and self.panel.smoothing > 0)
         self.best_dot.setVisible(visible)
         has_best = self.best_epoch is not None
         for line in self.best_lines:
@@ -205,53 +286,85 @@ class RunCurves:
 
     def remove(self) -> None:
         plots = self.panel.plots
-        for (item, _), home in zip(self.curves, self._homes, strict=True):
+        for (item, _), raw, home in zip(self.curves, self.raw_curves, self._homes, strict=True):
             home.removeItem(item)  # PlotItem.removeItem also takes it out of the legend
+            home.removeItem(raw)
         for line, plot in zip(
             self.best_lines + self.stop_lines, list(plots.values()) * 2, strict=True
         ):
             plot.removeItem(line)
         plots[_PLOT_OF[self.monitor]].removeItem(self.best_dot)
 
+    def values_at(self, plot_name: str, epoch: int) -> list[tuple[str, str, float, float]]:
+        """(legend name, colour, raw value, shown value) of this run's curves on a plot."""
+        if not self.visible or self.count == 0:
+            return []
+        epochs = self.data[: self.count, 0]
+        index = int(np.searchsorted(epochs, epoch))
+        if index >= self.count or epochs[index] != epoch:
+            return []
+        rows = []
+        for (item, column), (plot, _col, name, _style) in zip(self.curves, self.spec, strict=True):
+            if plot == plot_name and item.isVisible():
+                raw = float(self.data[index, column])
+                shown = float(self.shown(column)[index]) if self.panel.smoothing > 0 else raw
+                rows.append((name, self.colour, raw, shown))
+        return rows
+
 
 class PlotsPanel(QWidget):
     """Loss and accuracy side by side, the gap below; any number of runs overlaid."""
 
+    TITLES = {
+        "loss": ("Loss", "loss"),
+        "accuracy": ("Accuracy", "accuracy"),
+        "gap": ("Gap (validation vs training)", "gap"),
+    }
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.theme: PlotTheme = LIGHT
+        self.smoothing = 0.0
+        self.log_y = False
+        self.ignore_outliers = False
         self.plots: dict[str, pg.PlotWidget] = {
             # Losses fall, accuracies rise and gaps open upwards: each legend goes
             # into the corner its curves usually leave empty.
-            "loss": self._make_plot("Loss", "loss", (-8, 8)),
-            "accuracy": self._make_plot("Accuracy", "accuracy", (-8, -8)),
-            "gap": self._make_plot("Gap (validation vs training)", "gap", (8, 8)),
+            "loss": self._make_plot("loss", (-8, 8)),
+            "accuracy": self._make_plot("accuracy", (-8, -8)),
+            "gap": self._make_plot("gap", (8, 8)),
         }
-        self.plots["gap"].addItem(
-            pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888888", width=1)), ignoreBounds=True
-        )
-        grid = QGridLayout(self)
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0)
+        self.plots["gap"].addItem(self.zero_line, ignoreBounds=True)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        #: Room for a bar of view controls above the plots (``add_top_widget``).
+        self.top_bar = QVBoxLayout()
+        self.top_bar.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(self.top_bar)
+        grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.plots["loss"], 0, 0)
         grid.addWidget(self.plots["accuracy"], 0, 1)
         grid.addWidget(self.plots["gap"], 1, 0, 1, 2)
+        grid.setRowStretch(0, 3)  # loss and accuracy are read most: give them the height
+        grid.setRowStretch(1, 2)
+        column.addLayout(grid, 1)
         self.runs: dict[int, RunCurves] = {}
         self._next_colour = 0
+        self.hover = HoverReadout(self)
+        self.apply_theme(LIGHT)
 
-    @staticmethod
-    def _make_plot(title: str, y_label: str, legend_at: tuple[int, int]) -> pg.PlotWidget:
-        """A white plot with labelled axes; the legend sits where curves rarely go."""
-        plot = pg.PlotWidget(background="w")
-        plot.setTitle(title, color="#222222", size="11pt")
+    def _make_plot(self, name: str, legend_at: tuple[int, int]) -> pg.PlotWidget:
+        """A plot with labelled axes; the legend sits where curves rarely go."""
+        plot = pg.PlotWidget()
         plot.setLabel("bottom", "epoch")
-        plot.setLabel("left", y_label)
+        plot.setLabel("left", self.TITLES[name][1])
         plot.showGrid(x=True, y=True, alpha=0.25)
         for axis in ("left", "bottom"):
-            plot.getAxis(axis).setTextPen("#222222")
-            plot.getAxis(axis).setPen("#555555")
             plot.getAxis(axis).enableAutoSIPrefix(False)
-        legend = plot.addLegend(offset=legend_at, labelTextColor="#222222")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
-        legend.setPen(pg.mkPen("#bbbbbb"))
+        plot.addLegend(offset=legend_at)
         plot.setMenuEnabled(False)
         # Many long runs overlaid: draw about one point per pixel, only what is in view.
         plot.plotItem.setDownsampling(auto=True, mode="peak")
@@ -259,14 +372,76 @@ class PlotsPanel(QWidget):
         plot.getViewBox().setDefaultPadding(0.03)  # a stop line at the last epoch stays clear
         return plot
 
+    def add_top_widget(self, widget: QWidget) -> None:
+        """Put a bar (the view options) right above the plots."""
+        self.top_bar.addWidget(widget)
+
+    # -- view options ----------------------------------------------------------------------------
+    def apply_theme(self, theme: PlotTheme) -> None:
+        """Colour plots, legends and every run's curves for a light or dark background."""
+        self.theme = theme
+        for name, plot in self.plots.items():
+            plot.setBackground(theme.background)
+            plot.setTitle(self.TITLES[name][0], color=theme.foreground, size="11pt")
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(theme.foreground)
+                plot.getAxis(axis).setPen(theme.axis)
+                plot.setLabel(axis, plot.getAxis(axis).labelText, color=theme.foreground)
+            legend = plot.plotItem.legend
+            legend.setBrush(pg.mkBrush(*theme.legend_brush))
+            legend.setPen(pg.mkPen(theme.legend_pen))
+            legend.setLabelTextColor(theme.foreground)
+            for _sample, label in legend.items:  # setLabelTextColor does not re-render them
+                label.setText(label.text, color=theme.foreground)
+        self.zero_line.setPen(pg.mkPen(theme.zero_line, width=1))
+        for curves in self.runs.values():
+            curves.restyle()
+        self.hover.restyle()
+
+    def set_smoothing(self, weight: float) -> None:
+        """TensorBoard-style smoothing weight in [0, 1): 0 shows the raw curves only."""
+        weight = min(max(float(weight), 0.0), 0.999)
+        if weight == self.smoothing:
+            return
+        self.smoothing = weight
+        for curves in self.runs.values():
+            curves.redraw()
+        self.hover.refresh()
+
+    def set_log_y(self, on: bool) -> None:
+        """A log-scale y axis on the loss plot (losses span decades when a net memorizes)."""
+        self.log_y = bool(on)
+        self.plots["loss"].setLogMode(x=False, y=self.log_y)
+        for curves in self.runs.values():
+            curves.redraw()  # the best dot is placed in log10 units on a log plot
+        self.hover.refresh()
+
+    def set_ignore_outliers(self, on: bool) -> None:
+        """Scale the y axes to the 2nd-98th percentile of the points, like TensorBoard."""
+        self.ignore_outliers = bool(on)
+        for plot in self.plots.values():
+            plot.getViewBox().enableAutoRange(y=INLIER_FRACTION if on else True)
+
+    def set_gap_visible(self, visible: bool) -> None:
+        self.plots["gap"].setVisible(bool(visible))
+
+    def gap_visible(self) -> bool:
+        return not self.plots["gap"].isHidden()
+
+    def reset_zoom(self) -> None:
+        """Back to automatic ranges on every plot (after zooming or panning)."""
+        for plot in self.plots.values():
+            plot.getViewBox().enableAutoRange(
+                x=True, y=INLIER_FRACTION if self.ignore_outliers else True
+            )
+
     # -- runs ------------------------------------------------------------------------------------
     def begin_run(self, run_id: int, label: str, monitor: str = "val_loss") -> RunCurves:
         """Create the curve set of a run (replacing one with the same id)."""
         if run_id in self.runs:
             self.remove_run(run_id)
-        colour = PALETTE[self._next_colour % len(PALETTE)]
+        curves = RunCurves(self, run_id, label, self._next_colour, monitor)
         self._next_colour += 1
-        curves = RunCurves(self, run_id, label, colour, monitor)
         self.runs[run_id] = curves
         return curves
 
@@ -307,6 +482,7 @@ class PlotsPanel(QWidget):
         for run_id in list(self.runs):
             self.remove_run(run_id)
         self._next_colour = 0
+        self.hover.hide()
 
     def point_count(self, run_id: int) -> int:
         """How many epochs a run's curves hold (tests and the status bar use it)."""

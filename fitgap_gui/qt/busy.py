@@ -1,0 +1,70 @@
+"""A busy indicator in the status bar while FitGap works without epochs to count.
+
+Two waits have no progress to show: importing TensorFlow after the window opens,
+and loading the data and building the model between Train and the first epoch.
+During both an indeterminate progress bar runs at the right of the status bar
+and the message says what is happening; Stop (Esc) cancels a run that is still
+loading its data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QProgressBar
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class BusyIndicator:
+    """Shows the status bar's busy bar from engine start or run start to the first epoch."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # indeterminate: a moving block
+        self.bar.setMaximumWidth(140)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        self.bar.setToolTip("FitGap is loading; this takes a few seconds")
+        window.statusBar().addPermanentWidget(self.bar)
+        self._waiting_run: int | None = None
+        self.bar.setVisible(not window.engine_loaded())
+        window.engine_ready.connect(self._idle)
+        window.run_started.connect(self._on_run_started)
+        window.dataset_ready.connect(self._on_dataset)
+        window.epoch_done.connect(self._on_epoch)
+        window.training_ended.connect(self._idle)
+        window.error_shown.connect(lambda _message: self._idle())
+
+    def is_busy(self) -> bool:
+        return not self.bar.isHidden()
+
+    def _on_run_started(self, run_id: int, _config) -> None:
+        self._waiting_run = run_id
+        self.bar.setVisible(True)
+        self.window.statusBar().showMessage(f"Run #{run_id}: loading data… (Esc stops)")
+
+    def _on_dataset(self, run_id: int, dataset) -> None:
+        if run_id == self._waiting_run:
+            self.window.statusBar().showMessage(
+                f"Run #{run_id}: {len(dataset.x_train)} training and {len(dataset.x_val)} "
+                f"validation samples of {dataset.name}; building the model and training "
+                "the first epoch…"
+            )
+
+    def _on_epoch(self, run_id: int, _metrics) -> None:
+        if run_id == self._waiting_run:
+            self._waiting_run = None
+            self.bar.setVisible(False)
+
+    def _idle(self) -> None:
+        self._waiting_run = None
+        self.bar.setVisible(False)
+
+
+def install(window: MainWindow) -> BusyIndicator:
+    indicator = BusyIndicator(window)
+    window.busy_indicator = indicator
+    return indicator
