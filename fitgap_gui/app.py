@@ -20,7 +20,26 @@ def make_application(argv: list[str] | None = None):
     app.setApplicationName("FitGap")
     app.setOrganizationName("FitGap")
     app.setApplicationDisplayName("FitGap")
+    # Wayland and the task bar match the window to fitgap.desktop (and its icon) by this.
+    app.setDesktopFileName("fitgap")
+    app.setWindowIcon(_app_icon())
     return app
+
+
+def _app_icon():
+    """FitGap's icon from resources/icons (PNG sizes; the SVG needs Qt's SVG plugin)."""
+    from PySide6.QtGui import QIcon
+
+    from .qt.resources import resources_dir
+
+    icon = QIcon()
+    folder = resources_dir()
+    if folder is not None:
+        for png in sorted((folder / "icons").glob("fitgap-*.png")):
+            icon.addFile(str(png))
+        if icon.isNull() and (folder / "icons" / "fitgap.svg").is_file():
+            icon.addFile(str(folder / "icons" / "fitgap.svg"))
+    return icon
 
 
 def show_window():
