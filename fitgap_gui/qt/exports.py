@@ -2,8 +2,9 @@
 
 The run exports call ``core.export.export_runs`` on the runs selected in the Runs
 tab (the current run when none is selected).  The plots go out as one PNG of the
-whole plots panel (what the user sees) and, through pyqtgraph's ``SVGExporter``, one
-SVG per plot (``NAME-loss.svg``, ``NAME-accuracy.svg``, ``NAME-gap.svg``).  Each
+whole plots panel (what the user sees) and as one vector SVG of the same panel,
+drawn by Qt's QSvgGenerator: pyqtgraph 0.14's SVGExporter fails on every plot
+with Qt >= 6.10, whose SVG paths end in "Z" (pyqtgraph issue #3495).  Each
 action asks for a path in its handler; the ``export_*`` methods take the path, so
 tests call them without a dialog.  Results go to the status bar, errors to
 ``window.show_error``.
@@ -15,7 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QPoint, QRect, QRectF
+from PySide6.QtGui import QAction, QColor, QPainter
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ..core.errors import FitGapError
@@ -36,7 +38,6 @@ RUN_FORMATS = {
 }
 #: Formats that write one file per run, so several runs need a folder.
 _PER_RUN = ("model", "script")
-PLOT_NAMES = ("loss", "accuracy", "gap")
 
 
 class Exporter:
@@ -78,27 +79,35 @@ class Exporter:
         self.window.statusBar().showMessage(f"Exported the plots to {path}.")
         return path
 
-    def export_svg(self, path: str | Path) -> list[Path]:
-        """One SVG per plot through pyqtgraph's SVGExporter: NAME-loss.svg, …"""
-        from pyqtgraph.exporters import SVGExporter
+    def export_svg(self, path: str | Path) -> Path | None:
+        """The three plots as one vector SVG, as on screen (Qt's QSvgGenerator)."""
+        from PySide6.QtSvg import QSvgGenerator
 
         path = Path(path)
         if not path.parent.is_dir():
             self.window.show_error(f"cannot write {path}: the folder {path.parent} does not exist")
-            return []
-        written = []
-        for name in PLOT_NAMES:
-            target = path.with_name(f"{path.stem}-{name}.svg")
-            try:
-                SVGExporter(self.window.plots.plots[name].plotItem).export(str(target))
-            except OSError as exc:
-                self.window.show_error(f"cannot write {target} ({exc.strerror or exc})")
-                return written
-            written.append(target)
-        self.window.statusBar().showMessage(
-            f"Exported the plots to {', '.join(p.name for p in written)} in {path.parent}."
-        )
-        return written
+            return None
+        plots = self.window.plots
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(plots.size())
+        generator.setViewBox(QRect(0, 0, plots.width(), plots.height()))
+        generator.setTitle("FitGap plots")
+        painter = QPainter()
+        if not painter.begin(generator):
+            self.window.show_error(f"cannot write {path}")
+            return None
+        try:
+            # Each plot on its own: a view rendered directly draws its scene as
+            # vectors, while rendering the parent panel would paste the views as bitmaps.
+            painter.fillRect(QRect(0, 0, plots.width(), plots.height()), QColor("white"))
+            for plot in plots.plots.values():
+                target = QRectF(QRect(plot.mapTo(plots, QPoint(0, 0)), plot.size()))
+                plot.render(painter, target, plot.viewport().rect())
+        finally:
+            painter.end()
+        self.window.statusBar().showMessage(f"Exported the plots to {path}.")
+        return path
 
     # -- dialogs (not used by tests) -----------------------------------------------------------------
     def _ask_file(self, title: str, name: str, filters: str) -> str:

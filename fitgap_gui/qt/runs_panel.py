@@ -274,8 +274,8 @@ class RunsPanel(QWidget):
         self.table.itemSelectionChanged.emit()
 
     def export_ids(self) -> list[int]:
-        """What an export covers: the selected runs, else the current run."""
-        chosen = self.selected_ids()
+        """What an export covers: the selected runs (oldest first), else the current run."""
+        chosen = sorted(self.selected_ids())
         current = self.window_.current_run
         if not chosen and current is not None:
             chosen = [current]
@@ -316,8 +316,9 @@ class RunsPanel(QWidget):
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() != NAME:
             return
-        run_id = item.data(_RUN_ID)
-        self.rename(run_id, item.text())
+        run_id, name = item.data(_RUN_ID), item.text()
+        # After the edit has finished: the rename refills the table, replacing this item.
+        QTimer.singleShot(0, lambda: self.rename(run_id, name))
 
     def rename(self, run_id: int, name: str) -> None:
         """Rename in the store; the legend follows.  An empty name is refused."""

@@ -3,8 +3,8 @@
 They live in QSettings under organization/application "FitGap".  Where
 ``FITGAP_HOME`` is set (tests, scripts, a portable copy) they are an INI file in that
 folder instead, beside the run store, so a test never reads or writes the user's
-real settings.  ``install(window)`` restores them when the window is built and saves
-them when a run starts (the config) and when the window closes (everything).
+real settings.  ``install(window)`` restores the config when the window is built and the layout when
+it is first shown; it saves the config when a run starts and everything on close.
 """
 
 from __future__ import annotations
@@ -89,32 +89,49 @@ def save_window(window: MainWindow, settings: QSettings | None = None) -> None:
 def restore_window(window: MainWindow, settings: QSettings | None = None) -> None:
     """Put back what ``save_window`` kept; missing or stale values are skipped."""
     settings = settings or open_settings()
+    restore_layout(window, settings)
+    config = saved_config(settings)
+    if config is not None:
+        window.controls.set_config(config)
+
+
+def restore_layout(window: MainWindow, settings: QSettings | None = None) -> None:
+    """Geometry and splitter sizes (done when the window is first shown, see below)."""
+    settings = settings or open_settings()
     geometry = settings.value(KEY_GEOMETRY)
     if isinstance(geometry, QByteArray) and not geometry.isEmpty():
         window.restoreGeometry(geometry)
     splitter = settings.value(KEY_SPLITTER)
     if isinstance(splitter, QByteArray) and not splitter.isEmpty():
         window.splitter.restoreState(splitter)
-    config = saved_config(settings)
-    if config is not None:
-        window.controls.set_config(config)
 
 
-class _SaveOnClose(QObject):
-    """Saves the window's settings when it closes (an event filter, not a subclass)."""
+class _Remember(QObject):
+    """Restores the layout on the first show and saves everything on close.
+
+    An event filter rather than code in MainWindow: the layout is restored on the
+    first Show because ``app.show_window`` sizes the window after building it.
+    """
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.shown = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            save_window(self.window)
+        if watched is self.window:
+            if event.type() == QEvent.Type.Show and not self.shown:
+                self.shown = True
+                restore_layout(self.window)
+            elif event.type() == QEvent.Type.Close:
+                save_window(self.window)
         return False
 
 
 def install(window: MainWindow) -> None:
-    restore_window(window)
+    config = saved_config()
+    if config is not None:
+        window.controls.set_config(config)
     # The config of each run is kept as soon as it starts: a crash loses nothing.
     window.run_started.connect(lambda _run_id, config: save_config(config))
-    window.installEventFilter(_SaveOnClose(window))
+    window.installEventFilter(_Remember(window))
