@@ -121,10 +121,11 @@ def test_a_bad_lever_is_refused_with_a_message_before_any_run(ready_window, qtbo
 def test_side_tabs_appear_when_a_panel_is_added(window):
     from PySide6.QtWidgets import QLabel
 
-    assert not window.side_tabs.isVisible()
-    window.add_side_tab(QLabel("runs"), "Runs")
+    # Installed features (the Runs tab first) already show the tab area.
     assert window.side_tabs.isVisible()
     assert window.side_tabs.tabText(0) == "Runs"
+    index = window.add_side_tab(QLabel("more"), "More")
+    assert window.side_tabs.tabText(index) == "More"
 
 
 @pytest.mark.parametrize("name", ["Train", "Stop"])
