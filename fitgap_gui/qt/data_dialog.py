@@ -136,7 +136,8 @@ class DataPreviewDialog(QDialog):
     def _build(self) -> None:
         source = self._data["source"]
         where = self._data.get("path") or KERAS_NAMES.get(source, source)
-        self.title = QLabel(f"<b>{where}</b>")
+        kind = {"csv": "CSV file", "npz": "NPZ file", "images": "Image folder"}
+        self.title = QLabel(f"{kind.get(source, 'Keras dataset')}: <b>{where}</b>")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setWordWrap(True)
 
