@@ -390,8 +390,12 @@ class DataOpener(QObject):
                 action = self.keras_menu.addAction(f"{label} (cached)")
                 action.triggered.connect(lambda _=False, n=entry.name: self.open_keras(n))
             else:
-                short = entry.hint.split(" (keras.")[0]
-                action = self.keras_menu.addAction(f"{label}: {short}")
+                # The hint reads "not available offline: put A, B ... in FOLDER (...)".
+                files = entry.hint.partition("put ")[2].partition(f" in {entry.path}")[0]
+                first, more = files.split(", ")[0], " …" if "," in files else ""
+                action = self.keras_menu.addAction(
+                    f"{label}: not cached; put {first}{more} in {entry.path}"
+                )
                 action.setEnabled(False)
             action.setToolTip(entry.hint)
             action.setStatusTip(entry.hint)
