@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._error_box: QMessageBox | None = None
         self.current_run: int | None = None
         self._queued: list[RunConfig] = []
+        self._queued_labels: list[str] = []  # legend names of a sequence's runs
         self._epochs_asked = 0
         self._build()
         self._wire_worker()
@@ -227,11 +228,15 @@ class MainWindow(QMainWindow):
             return
         self.train_configs([config])
 
-    def train_configs(self, configs: list[RunConfig]) -> None:
-        """Train configs one after another, overlaid on fresh plots (remedies, sweeps)."""
+    def train_configs(self, configs: list[RunConfig], labels: list[str] | None = None) -> None:
+        """Train configs one after another, overlaid on fresh plots (remedies, sweeps).
+
+        ``labels`` name the runs in the legend ("baseline", "+ dropout 0.3"), in order.
+        """
         if not self._engine_loaded or self.controller.is_busy() or not configs:
             return
         self._queued = list(configs)
+        self._queued_labels = list(labels or [])
         self.plots.clear()
         self.summary.setText(describe(configs[0]))
         self.statusBar().showMessage("Loading data and building the model…")
@@ -246,10 +251,11 @@ class MainWindow(QMainWindow):
     def _on_started(self, run_id: int) -> None:
         self.current_run = run_id
         config = self._queued.pop(0)  # runs start in the order they were queued
+        label = self._queued_labels.pop(0) if self._queued_labels else f"#{run_id}"
         self._epochs_asked = config.training.epochs
         self.progress.setRange(0, self._epochs_asked)
         self.progress.setValue(0)
-        self.plots.begin_run(run_id, f"#{run_id}", config.early_stopping.monitor)
+        self.plots.begin_run(run_id, label, config.early_stopping.monitor)
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")
         self.run_started.emit(run_id, config)
