@@ -420,7 +420,9 @@ class PlotsPanel(QWidget):
         """Scale the y axes to the 2nd-98th percentile of the points, like TensorBoard."""
         self.ignore_outliers = bool(on)
         for plot in self.plots.values():
-            plot.getViewBox().enableAutoRange(y=INLIER_FRACTION if on else True)
+            view = plot.getViewBox()
+            view.enableAutoRange(y=INLIER_FRACTION if on else True)
+            view.updateAutoRange()
 
     def set_gap_visible(self, visible: bool) -> None:
         self.plots["gap"].setVisible(bool(visible))
@@ -430,10 +432,13 @@ class PlotsPanel(QWidget):
 
     def reset_zoom(self) -> None:
         """Back to automatic ranges on every plot (after zooming or panning)."""
+        epochs = [c.data[c.count - 1, 0] for c in self.runs.values() if c.count]
         for plot in self.plots.values():
-            plot.getViewBox().enableAutoRange(
-                x=True, y=INLIER_FRACTION if self.ignore_outliers else True
-            )
+            view = plot.getViewBox()
+            if epochs:  # curves clip to the view: show all epochs before measuring them
+                view.setXRange(1, max(max(epochs), 2))
+            view.enableAutoRange(x=True, y=INLIER_FRACTION if self.ignore_outliers else True)
+            view.updateAutoRange()  # now, not at the next paint: the shortcut feels instant
 
     # -- runs ------------------------------------------------------------------------------------
     def begin_run(self, run_id: int, label: str, monitor: str = "val_loss") -> RunCurves:
