@@ -4,7 +4,8 @@ Each plot's scene reports mouse moves through a pyqtgraph ``SignalProxy`` that
 passes at most ``RATE_LIMIT`` moves a second, so a fast mouse over many long runs
 never stalls the window.  The plot under the mouse gets a vertical line at the
 nearest epoch and a box with that epoch's values (with the smoothed value beside
-the raw one while smoothing is on); leaving the plot area hides them.
+the raw one while smoothing is on), at the top or bottom, whichever keeps it off
+the legend; leaving the plot area hides them.
 """
 
 from __future__ import annotations
@@ -109,17 +110,24 @@ class HoverReadout:
         return self._plain
 
     def _place(self, name: str, epoch: int) -> None:
-        """Near the top of the plot, beside the line, on the side where the box fits."""
-        view = self.panel.plots[name].getViewBox()
+        """Beside the line, on the side where the box fits, at the end away from the legend."""
+        plot = self.panel.plots[name]
+        view = plot.getViewBox()
         box = self.boxes[name]
         x = view.mapFromView(QPointF(epoch, view.viewRange()[1][0])).x()  # view-box pixels
         width, room = box.boundingRect().width(), view.width()
-        if x + 6 + width <= room:
-            box.setAnchor((0.0, 0.0))
-            box.setPos(QPointF(x + 6, 4))
-        else:  # right of the line is too narrow: left of it, kept inside the plot
-            box.setAnchor((1.0, 0.0))
-            box.setPos(QPointF(max(x - 6, width), 4))
+        right = x + 6 + width <= room  # else left of the line, kept inside the plot
+        left_x = x + 6 if right else max(x - 6, width)
+        for top in (True, False):
+            box.setAnchor((0.0 if right else 1.0, 0.0 if top else 1.0))
+            box.setPos(QPointF(left_x, 4 if top else view.height() - 4))
+            legend = plot.plotItem.legend
+            if legend is None or not legend.isVisible():
+                return
+            if not box.sceneBoundingRect().intersects(legend.sceneBoundingRect()):
+                return
+        box.setAnchor((0.0 if right else 1.0, 0.0))  # covers the legend either way: top
+        box.setPos(QPointF(left_x, 4))
 
     def text(self) -> str:
         """The readout as plain text ("" when hidden), for tests and accessibility."""
