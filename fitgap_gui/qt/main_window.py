@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
     epoch_done = Signal(int, object)
     #: (run_id, RunResult) after the plots show the run's end.
     run_finished = Signal(int, object)
+    #: (run_id, kind, payload) insight views from the worker (see insights_probe.py).
+    insight_ready = Signal(int, str, object)
 
     def __init__(self, store: RunStore | None = None) -> None:
         super().__init__()
@@ -218,6 +220,7 @@ class MainWindow(QMainWindow):
         worker.aborted.connect(self._on_aborted)
         worker.all_done.connect(self._on_all_done)
         worker.dataset_ready.connect(self.dataset_ready)
+        worker.insight_ready.connect(self.insight_ready)
 
     def train(self) -> None:
         """Train the controls' config; a bad value is refused with its message."""

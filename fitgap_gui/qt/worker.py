@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
 from ..core.store import RunStore
+from .insights_probe import InsightProbe
 
 #: The run id sent with ``errored`` when a run failed before it had a row (bad data).
 NO_RUN = 0
@@ -51,6 +52,8 @@ class RunWorker(QObject):
     progress = Signal(int, int)
     #: A whole ``run_many`` call is over (completed, stopped or failed).
     all_done = Signal()
+    #: run_id, kind, payload (plain numpy/dicts) from ``insights_probe.InsightProbe``.
+    insight_ready = Signal(int, str, object)
 
     def __init__(self, store: RunStore) -> None:
         super().__init__()
@@ -76,13 +79,20 @@ class RunWorker(QObject):
                 if self._stop.is_set():
                     break
                 current = {"run_id": NO_RUN}
+                # Insight views: computed here, on the thread that owns the model.
+                send = self.insight_ready.emit
+                probe = InsightProbe(
+                    config, lambda k, data, c=current, e=send: e(c["run_id"], k, data)
+                )
 
-                def on_started(run_id: int, dataset, current=current) -> None:
+                def on_started(run_id: int, dataset, current=current, probe=probe) -> None:
                     current["run_id"] = run_id
                     self.started.emit(run_id)
                     self.dataset_ready.emit(run_id, dataset)
+                    probe.start(dataset)
 
-                def on_epoch(run_id: int, metrics) -> None:
+                def on_epoch(run_id: int, metrics, probe=probe) -> None:
+                    probe.note_epoch(metrics)
                     self.epoch_done.emit(run_id, metrics)
 
                 try:
@@ -92,7 +102,9 @@ class RunWorker(QObject):
                         on_started=on_started,
                         on_epoch=on_epoch,
                         should_stop=self._stop.is_set,
+                        inspect_model=probe.inspect,
                     )
+                    probe.finish(result)
                 except Exception as exc:  # shown to the user, never lost in this thread
                     self.errored.emit(current["run_id"], error_message(exc))
                     break

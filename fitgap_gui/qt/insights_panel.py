@@ -1,0 +1,91 @@
+"""The Insights side tab: weight norms, decision boundary, confusion matrix, mistakes.
+
+It only listens to the window's GUI-thread signals: ``epoch_done`` carries the
+weight norms the training callback records, and ``insight_ready`` carries the
+grids and validation insight that ``insights_probe.InsightProbe`` computes on the
+worker thread.  The model itself is never touched here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from ..core.results import EpochMetrics
+from .insights_probe import is_points2d
+from .insights_views import BoundaryView, ValidationView, WeightNormsView
+from .theme import LIGHT, PlotTheme
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class InsightsPanel(QWidget):
+    """Sub-tabs Weights, Boundary, Validation for the run being trained."""
+
+    def __init__(self, window: MainWindow | None = None) -> None:
+        super().__init__()
+        self._window = window
+        self.run_id: int | None = None
+        self.weights = WeightNormsView()
+        self.boundary = BoundaryView()
+        self.validation = ValidationView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.weights, "Weights")
+        self.tabs.addTab(self.boundary, "Boundary")
+        self.tabs.addTab(self.validation, "Validation")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+
+    def _theme(self) -> PlotTheme:
+        plots = getattr(self._window, "plots", None)
+        return getattr(plots, "theme", LIGHT)
+
+    # -- the window's signals -------------------------------------------------------------
+    def on_run_started(self, run_id: int, config) -> None:
+        self.run_id = run_id
+        self.weights.begin_run(run_id, list(config.model.hidden_units), self._theme())
+        self.validation.clear(
+            f"Run #{run_id} is training: the validation insight follows at its end."
+        )
+
+    def on_dataset_ready(self, run_id: int, dataset) -> None:
+        if run_id != self.run_id:
+            return
+        if is_points2d(dataset):
+            self.boundary.set_points(dataset, self._theme())
+        else:
+            what = "image" if dataset.kind == "image" else dataset.kind
+            self.boundary.show_message(
+                "The decision boundary needs 2-D points (moons, circles, spirals or xor): "
+                f"{dataset.name} is {what} data with "
+                f"{'×'.join(str(d) for d in dataset.input_shape)} features per sample."
+            )
+
+    def on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
+        if run_id == self.run_id:
+            self.weights.add_epoch(metrics.epoch, list(metrics.extras.get("weight_norms", [])))
+
+    def on_insight(self, run_id: int, kind: str, payload: dict) -> None:
+        if run_id != self.run_id:
+            return
+        if kind == "boundary" and self.boundary.showing_content():
+            self.boundary.show_grid(payload)
+        elif kind == "validation":
+            self.validation.show_insight(payload)
+        elif kind == "unavailable":
+            view = self.boundary if payload["view"] == "boundary" else self.validation
+            view.show_message(f"Not available for this run: {payload['reason']}")
+
+
+def install(window: MainWindow) -> InsightsPanel:
+    """Add the Insights tab and follow the window's runs."""
+    panel = InsightsPanel(window)
+    window.add_side_tab(panel, "Insights")
+    window.run_started.connect(panel.on_run_started)
+    window.dataset_ready.connect(panel.on_dataset_ready)
+    window.epoch_done.connect(panel.on_epoch)
+    window.insight_ready.connect(panel.on_insight)
+    return panel

@@ -1,0 +1,413 @@
+"""The three pictures of the Insights tab, each a plain widget fed plain numpy.
+
+* ``WeightNormsView``: the L2 norm of each hidden layer's kernel per epoch (the
+  previous run stays as faint dashed curves, so "with L2" vs "without" compares).
+* ``BoundaryView``: class regions over a grid around 2-D data, with the training
+  points filled and the validation points hollow.
+* ``ValidationView``: the confusion matrix as a table with coloured cells, and for
+  image data the most confident mistakes as enlarged thumbnails.
+
+Each view shows a sentence instead of its picture when it has nothing to show or
+the data cannot have it (``show_message``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .theme import LIGHT, PlotTheme
+
+#: Thumbnails per row in the mistakes grid, and their size on screen (pixels).
+THUMB_COLUMNS = 4
+THUMB_SIZE = 56
+
+
+def _wrapped(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class MessageStack(QStackedWidget):
+    """A view's content, or a centred sentence saying why it is not shown."""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.message = _wrapped()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setMargin(16)
+        self.content = content
+        self.addWidget(self.message)
+        self.addWidget(content)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.setCurrentWidget(self.message)
+
+    def show_content(self) -> None:
+        self.setCurrentWidget(self.content)
+
+    def showing_content(self) -> bool:
+        return self.currentWidget() is self.content
+
+
+def _style_plot(plot: pg.PlotWidget, theme: PlotTheme) -> None:
+    plot.setBackground(theme.background)
+    for axis in ("left", "bottom"):
+        plot.getAxis(axis).setTextPen(theme.foreground)
+        plot.getAxis(axis).setPen(theme.axis)
+
+
+# -- weight norms ------------------------------------------------------------------------------
+class WeightNormsView(MessageStack):
+    """One curve per hidden layer: its kernel's L2 norm after each epoch."""
+
+    def __init__(self) -> None:
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("bottom", "epoch")
+        self.plot.setLabel("left", "‖W‖₂ (kernel norm)")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = self.plot.addLegend(offset=(8, 8))
+        super().__init__(self.plot)
+        self.theme = LIGHT
+        self.curves: list[pg.PlotDataItem] = []
+        self._previous: list[pg.PlotDataItem] = []
+        self._points: list[list[tuple[int, float]]] = []
+        self._names: list[str] = []
+        self.show_message("Train a run to see how large each hidden layer's weights grow.")
+
+    def begin_run(self, run_id: int, hidden_units: list[int], theme: PlotTheme) -> None:
+        """Keep the last run's curves faint and dashed for comparison; start new ones."""
+        self.theme = theme
+        _style_plot(self.plot, theme)
+        for item in self._previous:
+            self.plot.removeItem(item)
+        self._previous = []
+        for curve in self.curves:
+            curve.setPen(pg.mkPen(theme.axis, width=1.2, style=Qt.PenStyle.DashLine))
+            self.legend.removeItem(curve)
+            self._previous.append(curve)
+        if self._previous:
+            self.legend.addItem(self._previous[0], "earlier run (dashed)")
+        self.curves, self._points = [], []
+        self._names = [f"#{run_id} hidden {i + 1} ({u} units)" for i, u in enumerate(hidden_units)]
+
+    def add_epoch(self, epoch: int, norms: list[float | None]) -> None:
+        while len(self.curves) < len(norms):
+            i = len(self.curves)
+            name = self._names[i] if i < len(self._names) else f"hidden {i + 1}"
+            colour = self.theme.palette[i % len(self.theme.palette)]
+            curve = self.plot.plot([], [], pen=pg.mkPen(colour, width=2), name=name)
+            self.curves.append(curve)
+            self._points.append([])
+        for curve, points, norm in zip(self.curves, self._points, norms, strict=False):
+            if norm is not None:
+                points.append((epoch, norm))
+                xs, ys = zip(*points, strict=True)
+                curve.setData(list(xs), list(ys))
+        if self.curves:
+            self.show_content()
+        else:
+            self.show_message("This network has no hidden layer, so there is no weight norm.")
+
+
+# -- decision boundary ------------------------------------------------------------------------
+def class_colours(theme: PlotTheme, n: int) -> np.ndarray:
+    """(n, 3) RGB, 0-255, from the theme's palette."""
+    colours = [pg.mkColor(theme.palette[i % len(theme.palette)]) for i in range(n)]
+    return np.array([[c.red(), c.green(), c.blue()] for c in colours], dtype=np.float32)
+
+
+def region_image(probabilities: np.ndarray, colours: np.ndarray, background: str) -> np.ndarray:
+    """RGBA (x, y, 4) uint8: each cell tinted with its class, stronger where surer.
+
+    ``probabilities`` is ``(ny, nx, k)`` as ``core.insights.DecisionGrid`` has it.
+    """
+    k = probabilities.shape[-1]
+    winner = probabilities.argmax(axis=-1)
+    sure = (probabilities.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k)  # 0 at a tie, 1 certain
+    weight = (0.12 + 0.38 * np.clip(sure, 0.0, 1.0))[..., None]
+    bg = pg.mkColor(background)
+    base = np.array([bg.red(), bg.green(), bg.blue()], dtype=np.float32)
+    rgb = base * (1.0 - weight) + colours[winner] * weight
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255.0)], axis=-1)
+    return np.ascontiguousarray(rgba.transpose(1, 0, 2).astype(np.uint8))  # ImageItem: [x, y]
+
+
+def margins(probabilities: np.ndarray) -> np.ndarray:
+    """Per class, its probability minus the best other one, ``(k, x, y)``: 0 on its border."""
+    k = probabilities.shape[-1]
+    out = []
+    for c in range(k):
+        others = np.delete(probabilities, c, axis=-1).max(axis=-1)
+        out.append((probabilities[..., c] - others).T)
+    return np.stack(out)
+
+
+class BoundaryView(MessageStack):
+    """Class regions over the data, the boundary line, and the points on top."""
+
+    def __init__(self) -> None:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.plot = pg.PlotWidget()
+        self.plot.setAspectLocked(False)
+        self.plot.setLabel("bottom", "x₁")
+        self.plot.setLabel("left", "x₂")
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.isocurves: list[pg.IsocurveItem] = []
+        self.train_points = pg.ScatterPlotItem(size=7, pxMode=True)
+        self.val_points = pg.ScatterPlotItem(size=8, pxMode=True)
+        self.plot.addItem(self.train_points)
+        self.plot.addItem(self.val_points)
+        self.caption = _wrapped()
+        column.addWidget(self.plot, 1)
+        column.addWidget(self.caption)
+        super().__init__(box)
+        self.theme = LIGHT
+        self.updates = 0  # grids drawn since the run began (tests, status)
+        self.grid_shape: tuple[int, ...] | None = None
+        self.show_message(
+            "Train on 2-D data (moons, circles, spirals or xor) to watch the decision "
+            "boundary being learned."
+        )
+
+    def set_points(self, dataset, theme: PlotTheme) -> None:
+        """The run's training (filled) and validation (hollow) points, coloured by class."""
+        self.theme = theme
+        _style_plot(self.plot, theme)
+        self.updates = 0
+        self.grid_shape = None
+        self.image.clear()
+        for item in self.isocurves:
+            self.plot.removeItem(item)
+        self.isocurves = []
+        colours = [pg.mkColor(theme.palette[i % len(theme.palette)]) for i in range(8)]
+        outline = pg.mkPen(theme.marker, width=0.8)
+        self.train_points.setData(
+            pos=dataset.x_train,
+            brush=[pg.mkBrush(colours[int(c) % 8]) for c in dataset.y_train],
+            pen=outline,
+            symbol="o",
+        )
+        self.val_points.setData(
+            pos=dataset.x_val,
+            brush=pg.mkBrush(0, 0, 0, 0),
+            pen=[pg.mkPen(colours[int(c) % 8], width=2) for c in dataset.y_val],
+            symbol="o",
+        )
+        self.caption.setText(
+            f"{len(dataset.x_train)} training points (filled) and {len(dataset.x_val)} "
+            "validation points (hollow). The boundary appears after the first epoch."
+        )
+        self.show_content()
+
+    def show_grid(self, payload: dict) -> None:
+        probabilities = payload["probabilities"]
+        xs, ys = payload["xs"], payload["ys"]
+        self.image.setImage(
+            region_image(
+                probabilities,
+                class_colours(self.theme, probabilities.shape[-1]),
+                self.theme.background,
+            ),
+            autoLevels=False,
+        )
+        # Cell centres are the grid points: the image spans half a cell further.
+        dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+        dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+        rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
+        self.image.setRect(rect)
+        self._draw_boundary(probabilities, rect)
+        self.updates += 1
+        self.grid_shape = probabilities.shape[:2]
+        if payload["final"]:
+            when = f"Final boundary: weights of epoch {payload['epoch']} ({payload['which']})."
+        else:
+            when = f"Live boundary after epoch {payload['epoch']}."
+        self.caption.setText(
+            f"{when} Filled: training points, hollow: validation points. "
+            f"Refresh {payload['seconds'] * 1000:.0f} ms, "
+            f"{payload['share'] * 100:.1f}% of training time so far."
+        )
+
+    def _draw_boundary(self, probabilities: np.ndarray, rect: QRectF) -> None:
+        k = probabilities.shape[-1]
+        fields = margins(probabilities)[: 1 if k == 2 else k]  # two classes: one line
+        pen = pg.mkPen(self.theme.foreground, width=1.6)
+        while len(self.isocurves) < len(fields):
+            curve = pg.IsocurveItem(level=0.0, pen=pen)
+            curve.setParentItem(self.image)  # drawn in the image's pixel coordinates
+            self.isocurves.append(curve)
+        for curve, field in zip(self.isocurves, fields, strict=False):
+            curve.setPen(pen)
+            curve.setData(field, level=0.0)
+
+
+# -- validation: confusion matrix and mistakes ----------------------------------------------------
+def cell_colour(fraction: float, correct: bool) -> QColor:
+    """Green on the diagonal, red off it, stronger for a larger share of the true class."""
+    target = (0, 158, 115) if correct else (213, 94, 0)  # Okabe-Ito green / vermillion
+    w = 0.1 + 0.75 * fraction if fraction > 0 else 0.0
+    r, g, b = (round(255 * (1 - w) + t * w) for t in target)
+    return QColor(r, g, b)
+
+
+def thumbnail(image: np.ndarray, size: int = THUMB_SIZE) -> QPixmap:
+    """A grey or colour image as a pixmap, scaled with nearest neighbour (8x8 stays sharp)."""
+    pixels = np.asarray(image, dtype=np.float64)
+    lo, hi = float(pixels.min()), float(pixels.max())
+    pixels = (pixels - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(pixels)
+    data = np.ascontiguousarray(pixels.astype(np.uint8))
+    if data.ndim == 3 and data.shape[2] == 1:
+        data = np.ascontiguousarray(data[..., 0])
+    h, w = data.shape[:2]
+    if data.ndim == 2:
+        qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        data = np.ascontiguousarray(data[..., :3])
+        qimage = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    scale = max(1, size // max(h, w))
+    return QPixmap.fromImage(qimage.copy()).scaled(
+        w * scale,
+        h * scale,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.FastTransformation,
+    )
+
+
+class ValidationView(MessageStack):
+    """The confusion matrix (rows: true class) and a grid of misclassified images."""
+
+    def __init__(self) -> None:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(4, 4, 4, 4)
+        self.summary = _wrapped()
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        for header in (self.table.horizontalHeader(), self.table.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setMinimumSectionSize(24)
+        self.mistakes_title = _wrapped()
+        self.mistakes = QWidget()
+        self.mistakes_grid = QGridLayout(self.mistakes)
+        self.mistakes_grid.setSpacing(6)
+        self.mistakes_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.mistakes)
+        self.scroll = scroll
+        column.addWidget(self.summary)
+        column.addWidget(self.table, 2)
+        column.addWidget(self.mistakes_title)
+        column.addWidget(scroll, 3)
+        super().__init__(box)
+        self.thumbnails: list[QLabel] = []
+        self.show_message(
+            "After a run, the confusion matrix of the validation set and, for image "
+            "data, the examples the network got wrong appear here."
+        )
+
+    def clear(self, text: str) -> None:
+        self.show_message(text)
+
+    def show_insight(self, payload: dict) -> None:
+        confusion = np.asarray(payload["confusion"])
+        names = [str(n) for n in payload["class_names"]]
+        total = int(confusion.sum())
+        self.summary.setText(
+            f"Validation set, weights of epoch {payload['epoch']} ({payload['which']}): "
+            f"accuracy {payload['accuracy'] * 100:.1f}% ({total - payload['n_wrong']} of "
+            f"{total}). Rows: true class, columns: predicted class."
+        )
+        self._fill_table(confusion, names)
+        self._fill_mistakes(payload)
+        self.show_content()
+
+    def _fill_table(self, confusion: np.ndarray, names: list[str]) -> None:
+        n = len(names)
+        self.table.clear()
+        self.table.setRowCount(n)
+        self.table.setColumnCount(n)
+        self.table.setHorizontalHeaderLabels(names)
+        self.table.setVerticalHeaderLabels(names)
+        row_totals = confusion.sum(axis=1)
+        for i in range(n):
+            for j in range(n):
+                count = int(confusion[i, j])
+                fraction = count / row_totals[i] if row_totals[i] else 0.0
+                item = QTableWidgetItem(str(count) if count else "")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(QBrush(cell_colour(fraction, i == j)))
+                item.setForeground(QBrush(QColor("#111111")))
+                item.setData(Qt.ItemDataRole.UserRole, count)
+                item.setToolTip(
+                    f"true {names[i]}, predicted {names[j]}: {count} "
+                    f"({fraction * 100:.0f}% of true {names[i]})"
+                )
+                self.table.setItem(i, j, item)
+
+    def _fill_mistakes(self, payload: dict) -> None:
+        for label in self.thumbnails:
+            self.mistakes_grid.removeWidget(label)
+            label.deleteLater()
+        self.thumbnails = []
+        wrong, n_wrong = payload["misclassified"], payload["n_wrong"]
+        if not payload["is_image"]:
+            self.mistakes_title.setText(
+                "Misclassified examples are drawn as pictures for image data only "
+                "(digits, image folders, NPZ images); this data has no image shape."
+            )
+            self.scroll.setVisible(False)
+            return
+        self.scroll.setVisible(True)
+        if not wrong:
+            self.mistakes_title.setText("No validation example is misclassified.")
+            return
+        self.mistakes_title.setText(
+            f"The {len(wrong)} most confident mistakes of {n_wrong} "
+            "(true → predicted, confidence in the wrong class):"
+        )
+        for k, example in enumerate(wrong):
+            if example["image"] is None:
+                continue
+            label = QLabel()
+            label.setPixmap(thumbnail(example["image"]))
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            label.setToolTip(
+                f"validation example {example['index']}: true {example['true_name']}, "
+                f"predicted {example['predicted_name']} ({example['confidence'] * 100:.0f}%)"
+            )
+            caption = QLabel(
+                f"{example['true_name']} → {example['predicted_name']}\n"
+                f"{example['confidence'] * 100:.0f}%"
+            )
+            caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(2, 2, 2, 2)
+            cell_layout.setSpacing(1)
+            cell_layout.addWidget(label)
+            cell_layout.addWidget(caption)
+            self.mistakes_grid.addWidget(cell, k // THUMB_COLUMNS, k % THUMB_COLUMNS)
+            self.thumbnails.append(cell)
