@@ -102,10 +102,12 @@ class RunCurves:
         #: The raw curves drawn faint behind smoothed ones (empty while smoothing is off).
         self.raw_curves: list[pg.PlotDataItem] = []
         self._homes: list[pg.PlotWidget] = []
-        for plot_name, column, name, _style in self.spec:
+        for plot_name, column, _name, style in self.spec:
             raw = plots[plot_name].plot([], [])  # no name: stays out of the legend
             raw.setZValue(-1)
-            item = plots[plot_name].plot([], [], name=name)
+            # One legend entry per run (its solid curve); the titles give the line key.
+            legend_name = label if style == Qt.PenStyle.SolidLine else None
+            item = plots[plot_name].plot([], [], name=legend_name)
             self.curves.append((item, _COL[column]))
             self.raw_curves.append(raw)
             self._homes.append(plots[plot_name])
@@ -316,9 +318,9 @@ class PlotsPanel(QWidget):
     """Loss and accuracy side by side, the gap below; any number of runs overlaid."""
 
     TITLES = {
-        "loss": ("Loss", "loss"),
-        "accuracy": ("Accuracy", "accuracy"),
-        "gap": ("Gap (validation vs training)", "gap"),
+        "loss": ("Loss   — training   - - validation", "loss"),
+        "accuracy": ("Accuracy   — training   - - validation", "accuracy"),
+        "gap": ("Gap   — loss: val − train   ··· accuracy: train − val", "gap"),
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:

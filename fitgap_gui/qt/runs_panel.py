@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 #: How often the panel asks the store whether another process committed (ms).
 POLL_MS = 2000
 
-COLUMNS = ("Name", "Date", "Status", "Levers", "Epochs", "Best", "Val acc", "Val loss", "Gap")
-NAME, DATE, STATUS, LEVERS, EPOCHS, BEST, VAL_ACC, VAL_LOSS, GAP = range(len(COLUMNS))
+# What tells runs apart comes first: the side panel is narrow.
+COLUMNS = ("Name", "Levers", "Val acc", "Val loss", "Gap", "Best", "Epochs", "Status", "Date")
+NAME, LEVERS, VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS, STATUS, DATE = range(len(COLUMNS))
+_NUMERIC = (VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS)
 _TIPS = {
     BEST: "The best epoch (by the early-stopping monitor, val_loss by default)",
     VAL_ACC: "Validation accuracy at the best epoch",
@@ -206,31 +208,33 @@ class RunsPanel(QWidget):
     def _size_columns(self) -> None:
         if self.table.rowCount():
             self.table.resizeColumnsToContents()
-            self.table.setColumnWidth(NAME, min(max(self.table.columnWidth(NAME), 90), 180))
-            self.table.setColumnWidth(LEVERS, min(self.table.columnWidth(LEVERS), 220))
+            self.table.setColumnWidth(NAME, min(max(self.table.columnWidth(NAME), 80), 130))
+            self.table.setColumnWidth(LEVERS, min(self.table.columnWidth(LEVERS), 140))
             self.table.setProperty("sized", True)
 
     def _fill_row(self, row: int, run: StoredRun) -> None:
         best = run.best_metrics
-        cells: list[tuple[str, object]] = [
-            (run.name, run.name.lower()),
-            (run.created.replace("T", " ")[:16], run.created),
-            (run.status.replace("_", " "), run.status),
-            (lever_summary(run.config), lever_summary(run.config)),
-            (str(run.epochs_run), run.epochs_run),
-            ("–" if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
-            (_number(best.get("val_accuracy"), 3), best.get("val_accuracy")),
-            (_number(best.get("val_loss"), 4), best.get("val_loss")),
-            (_number(run.gap_at_best, 3), run.gap_at_best),
-        ]
+        levers = lever_summary(run.config)
+        cells = {
+            NAME: (run.name, run.name.lower()),
+            LEVERS: (levers, levers),
+            VAL_ACC: (_number(best.get("val_accuracy"), 3), best.get("val_accuracy")),
+            VAL_LOSS: (_number(best.get("val_loss"), 4), best.get("val_loss")),
+            GAP: (_number(run.gap_at_best, 3), run.gap_at_best),
+            BEST: ("–" if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
+            EPOCHS: (str(run.epochs_run), run.epochs_run),
+            STATUS: (run.status.replace("_", " "), run.status),
+            # Short in the cell (the year rarely matters), whole in the tooltip.
+            DATE: (run.created.replace("T", " ")[5:16], run.created),
+        }
         last = run.last_metrics
         tip = (
-            f"Run #{run.run_id}: {run.status.replace('_', ' ')}"
+            f"Run #{run.run_id}, {run.created.replace('T', ' ')}: {run.status.replace('_', ' ')}"
             + (f" — {run.message}" if run.message else "")
             + f"\nLast epoch ({run.epochs_run}): val_accuracy "
             + f"{_number(last.get('val_accuracy'), 3)}, val_loss {_number(last.get('val_loss'), 4)}"
         )
-        for column, (text, key) in enumerate(cells):
+        for column, (text, key) in cells.items():
             item = _Item(text)
             item.setData(_RUN_ID, run.run_id)
             item.setData(_SORT_KEY, key)
@@ -238,7 +242,7 @@ class RunsPanel(QWidget):
             flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
             if column == NAME:
                 flags |= Qt.ItemFlag.ItemIsEditable
-            elif column >= EPOCHS:
+            elif column in _NUMERIC:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setFlags(flags)
             self.table.setItem(row, column, item)

@@ -80,11 +80,11 @@ def test_runs_overlay_hide_and_remove(qtbot):
     assert first.colour != second.colour
     assert panel.point_count(1) == panel.point_count(2) == 3
     legend = panel.plots["loss"].plotItem.legend
-    assert len(legend.items) == 4
+    assert len(legend.items) == 2  # one entry per run
     panel.set_run_visible(1, False)
     assert not first.curves[0][0].isVisible() and second.curves[0][0].isVisible()
     panel.remove_run(1)
-    assert 1 not in panel.runs and len(legend.items) == 2
+    assert 1 not in panel.runs and len(legend.items) == 1
     assert first.curves[0][0] not in panel.plots["loss"].plotItem.items
     # Freeing a removed run's items must not free a line's label twice (it crashed).
     del first
