@@ -24,6 +24,10 @@ def install_features(window: MainWindow) -> None:
     view_menu.install(window)  # issue 7: View options, smoothing bar, theme
     help.install(window)  # issue 7: Help → What is overfitting?, shortcuts, About
     busy.install(window)  # issue 7: status-bar busy bar while loading
+    from . import diagnosis_panel, experiments_panel
+
+    diagnosis_panel.install(window)  # issue 4: Diagnosis tab, Apply and run
+    experiments_panel.install(window)  # issue 4: compare remedies, sweeps
     from . import insights_panel
 
     insights_panel.install(window)  # issue 4: Insights tab (weights, boundary, mistakes)

@@ -1,0 +1,398 @@
+"""The Experiments side tab: compare remedies, validation curves and learning curves.
+
+An experiment is a plan from ``core.experiments`` (``remedy_configs``,
+``sweep_configs``, ``learning_curve_configs``): ``(key, RunConfig)`` pairs that the
+window trains one after another on its worker (``window.train_configs``), overlaid
+on the plots with one legend name per run.  The window's ``run_started`` fires in
+queue order, so the n-th start is the n-th planned item.  As each run ends its
+``ResultRow`` goes into the table and, for a sweep, two points (best training and
+validation metric) onto the sweep plot under the table.  Stop (Esc) cancels the
+rest of the sequence; every run that started is in the store under its label.
+
+Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py``) start them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import TYPE_CHECKING, Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.config import RunConfig
+from ..core.errors import FitGapError
+from ..core.experiments import (
+    Planned,
+    ResultRow,
+    best_row,
+    is_log_scale,
+    learning_curve_configs,
+    remedy_configs,
+    sweep_configs,
+)
+from ..core.results import RunResult
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+COLUMNS = ("Run", "Val loss", "Val acc", "Gap", "Epochs", "Verdict")
+_TIPS = (
+    "The run's name (hover for its run id and status)",
+    "Validation loss at the best epoch",
+    "Validation accuracy at the best epoch",
+    "Validation minus training loss at the best epoch",
+    "Epochs run (fewer than asked: early stopping or Stop)",
+    "The diagnosis of the finished run",
+)
+VERDICT_WORDS = {"good_fit": "good fit"}
+TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
+
+
+def lever_name(param: str) -> str:
+    """``model.dropout`` -> ``dropout``: the short name used in labels."""
+    return {
+        "model.l2": "L2",
+        "model.l1": "L1",
+        "model.hidden_units": "hidden units",
+        "early_stopping.patience": "patience",
+        "training.learning_rate": "learning rate",
+        "training.batch_size": "batch size",
+        "data.train_fraction": "training fraction",
+    }.get(param, param.split(".")[-1].replace("_", " "))
+
+
+def _cell(text: str, tip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tip:
+        item.setToolTip(tip)
+    return item
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+class ExperimentsPanel(QWidget):
+    """Progress, the results table and the sweep plot of the latest experiment."""
+
+    #: A run of the experiment ended and its row is in the table: (index, ResultRow).
+    row_added = Signal(int, object)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.window = window
+        self.kind = ""  # "remedies", "sweep" or "learning"
+        self.param: str | None = None
+        self.plan: list[Planned] = []
+        self.rows: list[ResultRow] = []
+        self.active = False
+        self._started = 0
+        self._index_of: dict[int, int] = {}  # run_id -> planned index
+        self._n_train: dict[int, int] = {}  # run_id -> training samples
+        self._build()
+        window.run_started.connect(self._on_run_started)
+        window.dataset_ready.connect(self._on_dataset)
+        window.run_finished.connect(self._on_run_finished)
+        window.training_ended.connect(self._on_training_ended)
+
+    def _build(self) -> None:
+        self.title = QLabel("<b>No experiment yet</b>")
+        self.title.setWordWrap(True)
+        self.hint = QLabel(
+            "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four "
+            "remedies; Run → Sweep… draws a validation or learning curve."
+        )
+        self.hint.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setFormat("run %v of %m")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the current run and skip the rest (Esc)")
+        self.cancel_button.clicked.connect(self.window.stop)
+        self.cancel_button.setEnabled(False)
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.cancel_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, tip in enumerate(_TIPS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+
+        self.metric = QComboBox()
+        self.metric.addItems(["loss", "accuracy"])
+        self.metric.setToolTip("Plot the best epoch's loss or accuracy against the lever")
+        self.metric.currentTextChanged.connect(lambda _text: self.redraw_sweep())
+        self.sweep_plot = pg.PlotWidget()
+        self.sweep_plot.setBackground("w")
+        self.sweep_plot.showGrid(x=True, y=True, alpha=0.25)
+        self.sweep_plot.setMenuEnabled(False)
+        self.sweep_plot.addLegend(offset=(-8, 8))
+        pen = {"width": 2}
+        self.train_points = self.sweep_plot.plot(
+            [], [], name="training", pen=pg.mkPen(TRAIN_COLOUR, **pen), symbol="o",
+            symbolBrush=TRAIN_COLOUR, symbolSize=8,
+        )  # fmt: skip
+        self.val_points = self.sweep_plot.plot(
+            [], [], name="validation",
+            pen=pg.mkPen(VAL_COLOUR, style=Qt.PenStyle.DashLine, **pen),
+            symbol="s", symbolBrush=VAL_COLOUR, symbolSize=8,
+        )  # fmt: skip
+        self.sweep_box = QWidget()
+        sweep_column = QVBoxLayout(self.sweep_box)
+        sweep_column.setContentsMargins(0, 0, 0, 0)
+        metric_row = QHBoxLayout()
+        metric_row.addWidget(QLabel("Metric at the best epoch:"))
+        metric_row.addWidget(self.metric, 1)
+        sweep_column.addLayout(metric_row)
+        sweep_column.addWidget(self.sweep_plot, 1)
+        self.sweep_box.setVisible(False)
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addWidget(self.title)
+        column.addWidget(self.hint)
+        column.addLayout(bar)
+        column.addWidget(self.table, 2)
+        column.addWidget(self.sweep_box, 3)
+
+    # -- starting ------------------------------------------------------------------------------
+    def _base_config(self) -> RunConfig | None:
+        try:
+            return self.window.controls.config()
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return None
+
+    def compare_remedies(self) -> bool:
+        """Baseline, + dropout, + L2, + early stopping and all three, on the same data and seed."""
+        base = self._base_config()
+        if base is None:
+            return False
+        return self.start("remedies", remedy_configs(base), "Compare remedies")
+
+    def start_sweep(self, param: str, values: list[Any]) -> bool:
+        """A validation curve over ``param``; a bad value is refused with its message."""
+        base = self._base_config()
+        if base is None:
+            return False
+        try:
+            planned = sweep_configs(base, param, values)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return False
+        return self.start("sweep", planned, f"Validation curve: {lever_name(param)}", param)
+
+    def start_learning_curve(self, fractions: list[float] | None = None) -> bool:
+        """Training fraction from about 10% to 100%: metrics against training-set size."""
+        base = self._base_config()
+        if base is None:
+            return False
+        try:
+            planned = learning_curve_configs(base, fractions)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return False
+        return self.start("learning", planned, "Learning curve", "data.train_fraction")
+
+    def start(
+        self, kind: str, planned: list[Planned], title: str, param: str | None = None
+    ) -> bool:
+        """Train a plan on the worker; False when the window cannot train now."""
+        window = self.window
+        if not window.engine_loaded():
+            window.statusBar().showMessage("TensorFlow is still loading; try again in a moment.")
+            return False
+        if window.is_training():
+            window.statusBar().showMessage("A run is in progress: stop it first (Esc).")
+            return False
+        self.kind, self.param, self.plan = kind, param, list(planned)
+        self.rows, self._started, self._index_of, self._n_train = [], 0, {}, {}
+        self.title.setText(f"<b>{title}</b> — {len(planned)} runs, same data and seed")
+        self.hint.setVisible(False)
+        self.table.setRowCount(0)
+        self.progress.setRange(0, len(planned))
+        self.progress.setValue(0)
+        self.progress.setFormat("starting run 1 of %m")
+        self.sweep_box.setVisible(kind != "remedies")
+        if kind != "remedies":
+            self._style_sweep_plot(title)
+        self.redraw_sweep()
+        self.active = True
+        window.side_tabs.setCurrentWidget(self)
+        window.train_configs([c for _, c in planned], [self.label(k) for k, _ in planned])
+        if not window.is_training():  # refused by the window
+            self.active = False
+            return False
+        self.cancel_button.setEnabled(True)
+        return True
+
+    def label(self, key: Any) -> str:
+        """A planned item's name in the legend, the table and the store."""
+        if self.kind == "remedies":
+            return str(key)
+        if self.kind == "learning":
+            return f"training fraction {key:g}"
+        shown = f"{key:g}" if isinstance(key, float) else str(key)
+        return f"{lever_name(self.param or '')} {shown}"
+
+    def x_label(self) -> str:
+        if self.kind == "learning":
+            return "training-set size (samples)"
+        return lever_name(self.param or "")
+
+    # -- following the runs ------------------------------------------------------------------------
+    def _on_run_started(self, run_id: int, _config: RunConfig) -> None:
+        if not self.active or self._started >= len(self.plan):
+            return
+        index = self._started
+        self._started += 1
+        self._index_of[run_id] = index
+        self.progress.setFormat(f"run {index + 1} of {len(self.plan)}")
+        # The store's name is the legend's, so the Runs tab reads the same; a name is
+        # a nicety, the run itself is recorded either way.
+        with contextlib.suppress(FitGapError):
+            self.window.store.rename_run(run_id, self.label(self.plan[index][0]))
+
+    def _on_dataset(self, run_id: int, dataset) -> None:
+        if run_id in self._index_of:
+            self._n_train[run_id] = len(dataset.x_train)
+
+    def _on_run_finished(self, run_id: int, result: RunResult) -> None:
+        index = self._index_of.get(run_id)
+        if index is None:
+            return
+        key = self.plan[index][0]
+        row = best_row(result, self.label(key), key, self._n_train.get(run_id))
+        self.rows.append(row)
+        self.progress.setValue(len(self.rows))
+        self._add_table_row(row)
+        self.redraw_sweep()
+        self.row_added.emit(index, row)
+
+    def _on_training_ended(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self.cancel_button.setEnabled(False)
+        done, total = len(self.rows), len(self.plan)
+        stopped = done < total or any(r.status == "stopped" for r in self.rows)
+        self.progress.setFormat(
+            f"cancelled after {done} of {total} runs" if stopped else f"done: {total} runs"
+        )
+
+    def _add_table_row(self, row: ResultRow) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        verdict = VERDICT_WORDS.get(row.verdict or "", row.verdict or "–")
+        cells = (
+            _cell(row.label, f"run #{row.run_id}, {row.status}, best epoch {row.best_epoch}"),
+            _cell(_fmt(row.val_loss, ".4f")),
+            _cell(_fmt(row.val_accuracy, ".1%")),
+            _cell(_fmt(row.gap, "+.3f")),
+            _cell(str(row.epochs_run)),
+            _cell(verdict),
+        )
+        for column, item in enumerate(cells):
+            if column:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(r, column, item)
+
+    # -- the sweep plot ------------------------------------------------------------------------------
+    def sweep_points(self) -> tuple[list[float], list[float | None], list[float | None]]:
+        """(x, best training metric, best validation metric) of the finished runs."""
+        metric = self.metric.currentText()
+        xs, train, val = [], [], []
+        for position, row in enumerate(self.rows):
+            if self.kind == "learning" and row.n_train is not None:
+                x = float(row.n_train)
+            elif isinstance(row.value, (int, float)):
+                x = float(row.value)
+            elif isinstance(row.value, (list, tuple)) and row.value:
+                x = float(sum(row.value))  # hidden units as a list: total width
+            else:
+                x = float(position)
+            xs.append(x)
+            train.append(row.loss if metric == "loss" else row.accuracy)
+            val.append(row.val_loss if metric == "loss" else row.val_accuracy)
+        return xs, train, val
+
+    def _style_sweep_plot(self, title: str) -> None:
+        """Title, axis label and the plots' light or dark colours."""
+        theme = self.window.plots.theme
+        plot = self.sweep_plot
+        plot.setBackground(theme.background)
+        plot.setTitle(title, color=theme.foreground, size="11pt")
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setTextPen(theme.foreground)
+            plot.getAxis(axis).setPen(theme.axis)
+        plot.setLabel("bottom", self.x_label(), color=theme.foreground)
+        plot.plotItem.legend.setLabelTextColor(theme.foreground)
+
+    def redraw_sweep(self) -> None:
+        xs, train, val = self.sweep_points()
+        log_x = bool(self.param) and is_log_scale(self.param) and all(x > 0 for x in xs)
+        self.sweep_plot.setLogMode(x=log_x, y=False)
+        self.sweep_plot.setLabel("left", f"best-epoch {self.metric.currentText()}")
+        order = sorted(range(len(xs)), key=xs.__getitem__)
+
+        def series(ys: list[float | None]) -> tuple[list[float], list[float]]:
+            keep = [i for i in order if ys[i] is not None and math.isfinite(ys[i])]
+            return [xs[i] for i in keep], [ys[i] for i in keep]
+
+        self.train_points.setData(*series(train))
+        self.val_points.setData(*series(val))
+
+    def point_count(self) -> int:
+        """Validation points on the sweep plot (tests use it)."""
+        x = self.val_points.xData
+        return 0 if x is None else len(x)
+
+
+def install(window: MainWindow) -> ExperimentsPanel:
+    """The Experiments tab, Run → Compare remedies and Run → Sweep…."""
+    from .sweep_dialog import SweepDialog
+
+    panel = ExperimentsPanel(window)
+    window.add_side_tab(panel, "Experiments")
+    window.experiments_panel = panel
+    compare = QAction("Compare &remedies", window)
+    compare.setShortcut(QKeySequence("Ctrl+Shift+R"))
+    compare.setToolTip("Train the current setup, + dropout, + L2, + early stopping, and all three")
+    compare.triggered.connect(panel.compare_remedies)
+    window.add_menu_action("run", compare)
+    sweep = QAction("S&weep…", window)
+    sweep.setShortcut(QKeySequence("Ctrl+Shift+W"))
+    sweep.setToolTip("A validation curve over one lever, or a learning curve")
+    window.sweep_dialog = None
+
+    def open_sweep() -> None:
+        if window.sweep_dialog is None:
+            window.sweep_dialog = SweepDialog(panel, window)
+        window.sweep_dialog.open()
+
+    sweep.triggered.connect(open_sweep)
+    window.add_menu_action("run", sweep)
+    return panel
