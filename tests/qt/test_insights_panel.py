@@ -1,0 +1,139 @@
+"""The Insights tab: weight norms, live decision boundary, confusion matrix, mistakes.
+
+Real (tiny) Keras runs through the window; the probe's refresh schedule is checked
+with a fake clock so the 10% budget is tested without timing anything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from fitgap_gui.core.config import RunConfig
+from fitgap_gui.core.data import load_dataset
+from fitgap_gui.core.results import EpochMetrics
+from fitgap_gui.core.training import train
+from fitgap_gui.qt import insights_probe
+from fitgap_gui.qt.insights_panel import InsightsPanel
+from fitgap_gui.qt.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
+
+
+def run_in(window, qtbot, config):
+    """Train ``config`` in the window; returns (dataset, result, insight signals seen)."""
+    seen: dict = {"insights": [], "epochs": []}
+    window.dataset_ready.connect(lambda run_id, dataset: seen.__setitem__("dataset", dataset))
+    window.run_finished.connect(lambda run_id, result: seen.__setitem__("result", result))
+    window.epoch_done.connect(lambda run_id, metrics: seen["epochs"].append(metrics))
+    window.insight_ready.connect(
+        lambda run_id, kind, payload: seen["insights"].append(
+            (kind, payload, "result" in seen)  # did the run end before this arrived?
+        )
+    )
+    with qtbot.waitSignal(window.training_ended, timeout=120_000):
+        window.train_configs([config])
+    return seen
+
+
+def test_weight_norms_get_one_point_per_epoch_per_hidden_layer(ready_window, qtbot, tiny_config):
+    config = RunConfig.from_dict(
+        {**tiny_config.to_dict(), "model": {"hidden_units": [16, 8], "l2": 0.01}}
+    )
+    seen = run_in(ready_window, qtbot, config)
+    panel = ready_window.findChild(InsightsPanel)
+    assert panel.weights.showing_content()
+    assert len(panel.weights.curves) == 2
+    for layer, curve in enumerate(panel.weights.curves):
+        xs, ys = curve.getData()
+        assert list(xs) == [1, 2, 3]
+        expected = [m.extras["weight_norms"][layer] for m in seen["epochs"]]
+        np.testing.assert_allclose(ys, expected)
+
+
+def test_digits_confusion_matrix_and_misclassified_thumbnails(ready_window, qtbot, tiny_config):
+    seen = run_in(ready_window, qtbot, tiny_config)
+    panel = ready_window.findChild(InsightsPanel)
+    dataset = seen["dataset"]
+    validation = [p for kind, p, _ in seen["insights"] if kind == "validation"]
+    assert len(validation) == 1
+    payload = validation[0]
+
+    table = panel.validation.table
+    n = dataset.n_classes
+    assert (table.rowCount(), table.columnCount()) == (n, n)
+    assert table.horizontalHeaderItem(3).text() == dataset.class_names[3]
+    counts = np.array([[table.item(i, j).data(256) for j in range(n)] for i in range(n)])
+    assert counts.sum() == len(dataset.y_val)
+    assert np.trace(counts) == len(dataset.y_val) - payload["n_wrong"]
+
+    shown = len(panel.validation.thumbnails)
+    assert shown == min(payload["n_wrong"], MISCLASSIFIED_LIMIT) > 0
+    picture = panel.validation.thumbnails[0].findChildren(QLabel)[0]
+    assert picture.pixmap().width() >= 48  # 8x8 digits are scaled up to be readable
+    # Digits are not 2-D points: the Boundary tab says why instead of drawing.
+    assert not panel.boundary.showing_content()
+    assert "2-D points" in panel.boundary.message.text()
+
+
+def test_moons_boundary_is_live_and_training_is_unchanged(ready_window, qtbot):
+    config = RunConfig.from_dict(
+        {
+            "data": {"source": "moons", "n_samples": 60, "label_noise": 0.1},
+            "model": {"hidden_units": [16], "dropout": 0.2},
+            "training": {"epochs": 4, "batch_size": 16, "seed": 2},
+        }
+    )
+    seen = run_in(ready_window, qtbot, config)
+    panel = ready_window.findChild(InsightsPanel)
+    live = [p for kind, p, ended in seen["insights"] if kind == "boundary" and not p["final"]]
+    assert live and not any(ended for kind, _, ended in seen["insights"] if kind == "boundary")
+    assert live[0]["epoch"] == 1
+    assert panel.boundary.showing_content()
+    assert panel.boundary.updates >= 2  # the live one(s) and the final one
+    assert panel.boundary.image.image.shape[:2] == (100, 100)
+    assert panel.boundary.grid_shape == (100, 100)
+    # Points data has no pictures of mistakes; the table is still there.
+    assert panel.validation.scroll.isHidden()
+    assert panel.validation.table.rowCount() == 2
+
+    # Faithfulness: the hook (grids, weight copies, the best-weights swap) changes nothing.
+    result = seen["result"]
+    plain = train(config, load_dataset(config.data, config.training.seed))
+    assert result.history == plain.history
+    for kept, expected in zip(result.model.get_weights(), plain.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, expected)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_boundary_refresh_waits_so_it_costs_at_most_a_tenth(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(insights_probe, "time", clock)
+    dataset = load_dataset(RunConfig.from_dict({"data": {"source": "moons"}}).data, 0)
+
+    class Model:  # stands in for a Keras model: each grid "costs" 0.1 s
+        def __call__(self, x, training=False):
+            clock.now += 0.1
+            return np.full((len(x), 2), 0.5, dtype=np.float32)
+
+        def get_weights(self):
+            return []
+
+    sent: list[dict] = []
+    probe = InsightProbe(RunConfig(), lambda kind, payload: sent.append(payload), resolution=50)
+    probe.start(dataset)
+    model = Model()
+    for epoch in range(1, 13):
+        clock.now += 0.2  # one epoch of training
+        probe.note_epoch(EpochMetrics(epoch, {"val_loss": 1.0 / epoch}, 0.2))
+        probe.inspect(epoch, model)
+    # First at once, then after >= 9 x 0.1 s of training: epochs 1, 6 and 11.
+    assert [p["epoch"] for p in sent] == [1, 6, 11]
+    # Three grids (0.3 s) in 2.5 s so far; the share falls towards 10% as the run goes on.
+    assert sent[-1]["share"] == pytest.approx(0.3 / 2.5)
