@@ -157,7 +157,8 @@ def script_for_run(run: StoredRun) -> str:
             note += "\nIts loss became NaN, so the last epoch's numbers may differ."
     return keras_script(
         run.config,
-        input_rank=len(dataset.input_shape),
+        input_shape=dataset.input_shape,
+        image_shape=dataset.image_shape,
         epochs=epochs,
         title=f"FitGap run {run.run_id} ({run.name})",
         note=note,
