@@ -449,7 +449,7 @@ class DataOpener(QObject):
         # A file that cannot be read at all goes to the window's error dialog.
         dialog.preview_failed.connect(lambda message: self._refused(dialog, message))
         self.dialog = dialog
-        dialog.destroyed.connect(self._forget)
+        dialog.destroyed.connect(lambda _=None: self._forget(dialog))
         dialog.show()
         dialog.refresh()
         return dialog
@@ -463,8 +463,9 @@ class DataOpener(QObject):
                 self.dialog = None
             self.window.show_error(message)
 
-    def _forget(self) -> None:
-        self.dialog = None
+    def _forget(self, dialog: DataPreviewDialog) -> None:
+        if self.dialog is dialog:  # not a newer dialog opened meanwhile
+            self.dialog = None
 
     def apply(self, config: RunConfig) -> None:
         """Put the chosen data into the controls; training waits for the user's Train."""

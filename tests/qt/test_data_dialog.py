@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shiboken6
 from PIL import Image
 
 from fitgap_gui.core.readers.keras_cache import datasets_dir
@@ -40,7 +41,9 @@ def test_menu_has_open_data_with_ctrl_o_and_an_image_folder_entry(window):
     assert texts.index("&Open data…") < texts.index("&Quit")
 
 
-def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(window, tmp_path, monkeypatch):
+def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(
+    window, qtbot, tmp_path, monkeypatch
+):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     folder = datasets_dir()
     folder.mkdir(parents=True)
@@ -57,6 +60,23 @@ def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(window, tmp
     assert "train-labels-idx1-ubyte.gz" in fashion.text()
     assert str(folder / "fashion-mnist") in fashion.text()
     assert not entries["CIFAR-10"].isEnabled()
+
+    # The cached one opens in the preview, its test part as the validation data.
+    opener = window.data_opener
+    with qtbot.waitSignal(opener.previewer.finished, timeout=20_000):
+        entries["MNIST"].trigger()
+    dialog = opener.dialog
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=5_000)
+    assert (dialog.current.n_train, dialog.current.n_val) == (6, 2)
+    assert len(dialog.image_labels()) == 6  # drawn from the 6 training images
+
+    # Opening another source replaces the dialog; the opener follows the newest one.
+    second = opener.open_keras("mnist")
+    qtbot.waitUntil(lambda: second.current is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=5_000)  # closed, deleted
+    assert opener.dialog is second
+    second.use_button.click()
+    assert window.controls.config().data.source == "mnist"
 
 
 def test_csv_preview_shows_counts_delimiter_header_and_label_column(window, qtbot, tmp_path):
