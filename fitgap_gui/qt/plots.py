@@ -152,7 +152,7 @@ class RunCurves:
             self.curves, self.raw_curves, self.spec, strict=True
         ):
             item.setPen(pg.mkPen(colour, width=2.0, style=style))
-            raw.setPen(pg.mkPen(faint, width=1.5, style=style))
+            raw.setPen(pg.mkPen(faint, width=1, style=style))  # wider + alpha: slow stroker
         best_pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashDotLine)
         for line in self.best_lines:
             line.setPen(best_pen)
@@ -309,7 +309,7 @@ class RunCurves:
         for (item, column), (plot, _col, name, _style) in zip(self.curves, self.spec, strict=True):
             if plot == plot_name and item.isVisible():
                 raw = float(self.data[index, column])
-                shown = float(self.shown(column)[index]) if self.panel.smoothing > 0 else raw
+                shown = float(item.yData[index])  # what is drawn: no smoothing per hover
                 rows.append((name, self.colour, raw, shown))
         return rows
 
