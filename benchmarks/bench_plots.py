@@ -1,0 +1,128 @@
+"""Plot cost: one epoch's update with 20 runs x 1,000 epochs overlaid.
+
+19 finished runs of 1,000 epochs are shown with ``PlotsPanel.show_history`` and a
+20th, live run holds 1,000 epochs; then each timed step adds one epoch to the live
+run.  Three figures per step: ``add_epoch`` alone (buffer + setData on the run's
+curves), ``add_epoch`` plus the repaint it triggers (``processEvents``, what the
+window does), and ``add_epoch`` plus a forced full render (``grab``, an upper bound).
+The panel is measured alone (1040 x 800) and inside the real main window (1400 x 850).
+
+    .venv/bin/python benchmarks/bench_plots.py                 # ~30 s
+    .venv/bin/python benchmarks/bench_plots.py --steps 200
+
+Goal: <= 5 ms per epoch update (with its repaint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import benchlib
+import numpy as np
+
+RUNS, EPOCHS = 20, 1000
+
+
+def history(seed: int, n: int) -> dict[str, list[float]]:
+    """Believable curves: training loss falls, validation turns up, with noise."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(1, n + 1)
+    loss = 2.0 * np.exp(-e / 80) + 0.02 + rng.normal(0, 0.01, n)
+    val = 2.0 * np.exp(-e / 60) + 0.3 + e / 2000 + rng.normal(0, 0.02, n)
+    acc = 1 - loss / 2.5
+    return {
+        "loss": loss.tolist(),
+        "val_loss": val.tolist(),
+        "accuracy": acc.tolist(),
+        "val_accuracy": (acc - 0.1).tolist(),
+    }
+
+
+def fill(panel) -> int:
+    """19 finished runs and a live one, each 1,000 epochs; returns the live run's id."""
+    for run_id in range(1, RUNS):
+        panel.show_history(run_id, f"#{run_id}", history(run_id, EPOCHS))
+    live = RUNS
+    panel.begin_run(live, f"#{live}")
+    panel.runs[live].extend(history(live, EPOCHS))
+    return live
+
+
+def time_steps(app, panel, live: int, steps: int, repaint) -> list[float]:
+    from fitgap_gui.core.results import EpochMetrics
+
+    curves = panel.runs[live]
+    out = []
+    for _ in range(steps):
+        epoch = curves.count + 1
+        metrics = EpochMetrics(
+            epoch, {"loss": 0.02, "val_loss": 0.8, "accuracy": 0.99, "val_accuracy": 0.9}
+        )
+        t = time.perf_counter()
+        panel.add_epoch(live, metrics)
+        if repaint is not None:
+            repaint()
+        out.append(time.perf_counter() - t)
+        app.processEvents()  # settle anything left before the next step
+    return out
+
+
+def measure(app, panel, live: int, steps: int, widget) -> dict[str, list[float]]:
+    modes = {
+        "add_epoch only": None,
+        "add_epoch + repaint (processEvents)": app.processEvents,
+        "add_epoch + full render (grab)": widget.grab,
+    }
+    results: dict[str, list[float]] = {name: [] for name in modes}
+    # Interleave the modes in small blocks so drift cancels.
+    for _ in range(max(1, steps // 10)):
+        for name, repaint in modes.items():
+            results[name] += time_steps(app, panel, live, 10, repaint)
+    return results
+
+
+def report(title: str, results: dict[str, list[float]]) -> None:
+    print(f"\n## {title}")
+    for name, values in results.items():
+        goal = ""
+        if "processEvents" in name:
+            goal = f"  goal <= 5 ms: {benchlib.verdict(benchlib.median(values) * 1000 <= 5)}"
+        p90 = benchlib.percentile(values, 90) * 1000
+        print(f"{name:<38} {benchlib.summary(values, ' ms', 1000)}, p90 {p90:.3g} ms{goal}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60, help="timed epochs per mode")
+    args = parser.parse_args()
+    benchlib.setup_env()
+    print(benchlib.machine_line())
+    from fitgap_gui.app import make_application, show_window
+    from fitgap_gui.qt.plots import PlotsPanel
+
+    app = make_application([])
+    panel = PlotsPanel()
+    panel.resize(1040, 800)
+    panel.show()
+    live = fill(panel)
+    app.processEvents()
+    report(
+        f"PlotsPanel alone, {RUNS} runs x {EPOCHS} epochs",
+        measure(app, panel, live, args.steps, panel),
+    )
+    panel.close()
+
+    window = show_window()
+    live = fill(window.plots)
+    app.processEvents()
+    report(
+        f"in the main window, {RUNS} runs x {EPOCHS} epochs",
+        measure(app, window.plots, live, args.steps, window),
+    )
+    window.close()
+    print(f"\n({benchlib.load_line()})")
+
+
+if __name__ == "__main__":
+    main()

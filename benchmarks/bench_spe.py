@@ -1,0 +1,91 @@
+"""The evidence behind ``choose_steps_per_execution`` and ``jit_compile``.
+
+Runs FitGap's engine (``core.training.train``) with ``steps_per_execution`` forced
+through ``FITGAP_STEPS_PER_EXECUTION`` to several values, on small (digits) and
+large (synthetic 60,000 x 784) data, in rotated order per round; and the plain
+program with ``jit_compile=True`` vs ``False`` at the same steps_per_execution.
+
+    .venv/bin/python benchmarks/bench_spe.py                      # ~3 min
+    .venv/bin/python benchmarks/bench_spe.py --sizes large --rounds 3 --values 1,64,128,1875
+
+"chunk" is how long one compiled execution takes (steady epoch time x
+steps_per_execution / steps per epoch, validation included, so an upper bound): a
+stop request is seen between chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+import benchlib
+
+DEFAULT_VALUES = {"small": "1,5,15,45", "large": "1,32,128,512,1875"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="small,large")
+    parser.add_argument("--values", default="", help="steps_per_execution values to try")
+    parser.add_argument("--rounds", type=int, default=0, help="default: 3 small, 2 large")
+    parser.add_argument("--epochs-small", type=int, default=10)
+    parser.add_argument("--epochs-large", type=int, default=3)
+    parser.add_argument("--no-jit", action="store_true", help="skip the jit_compile lines")
+    args = parser.parse_args()
+
+    tmp = benchlib.setup_env()
+    print(benchlib.machine_line())
+    from fitgap_gui.core.training import choose_steps_per_execution, count_dense_params
+
+    for size in args.sizes.split(","):
+        epochs = args.epochs_small if size == "small" else args.epochs_large
+        rounds = args.rounds or (3 if size == "small" else 2)
+        config = benchlib.make_config(size, epochs, tmp)
+        dataset = benchlib.load(config)
+        steps = math.ceil(len(dataset.x_train) / config.training.batch_size)
+        chosen = choose_steps_per_execution(
+            len(dataset.x_train),
+            config.training.batch_size,
+            count_dense_params(dataset.input_shape, config.model.hidden_units, dataset.n_classes),
+        )
+        values = [int(v) for v in (args.values or DEFAULT_VALUES[size]).split(",")]
+        programs = [f"engine spe={v}" for v in values]
+        if not args.no_jit:
+            programs += [f"plain spe={chosen} jit=False", f"plain spe={chosen} jit=True"]
+        print(
+            f"\n## {size}: {steps} steps per epoch, {epochs} epochs, {rounds} rounds; "
+            f"choose_steps_per_execution = {chosen}"
+        )
+        times: dict[str, list[tuple[float, float, float]]] = {p: [] for p in programs}
+        for order in benchlib.alternate(programs, rounds):
+            for program in order:
+                spe = int(program.split("spe=")[1].split()[0])
+                if program.startswith("engine"):
+                    os.environ["FITGAP_STEPS_PER_EXECUTION"] = str(spe)
+                    run = benchlib.engine_fit(dataset, config)
+                    del os.environ["FITGAP_STEPS_PER_EXECUTION"]
+                else:
+                    jit = program.endswith("jit=True")
+                    run = benchlib.plain_fit(
+                        dataset, config, steps_per_execution=spe, jit_compile=jit
+                    )
+                times[program].append(benchlib.epoch_times(run))
+            print(f"  round done ({benchlib.load_line()})", flush=True)
+        base = benchlib.median([t[1] for t in times[programs[0]]])
+        print(
+            f"{'program':<26} {'steady s/epoch':<26} {'first epoch s':<24} "
+            f"{'chunk s':<8} vs {programs[0]}"
+        )
+        for program in programs:
+            first, steady, _whole = zip(*times[program], strict=True)
+            spe = int(program.split("spe=")[1].split()[0])
+            chunk = benchlib.median(steady) * min(spe, steps) / steps
+            print(
+                f"{program:<26} {benchlib.summary(steady):<26} {benchlib.summary(first):<24} "
+                f"{chunk:<8.3f} {base / benchlib.median(steady):.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
