@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from .theme import LIGHT, PlotTheme
 
-#: Thumbnails per row in the mistakes grid, and their size on screen (pixels).
+#: Fewest thumbnails per row in the mistakes grid, and their size on screen (pixels).
 THUMB_COLUMNS = 4
 THUMB_SIZE = 56
 
@@ -294,6 +294,18 @@ def thumbnail(image: np.ndarray, size: int = THUMB_SIZE) -> QPixmap:
     )
 
 
+class ReflowScroll(QScrollArea):
+    """A scroll area that reports its resizes (the mistakes grid re-flows its columns)."""
+
+    def __init__(self, on_resize) -> None:
+        super().__init__()
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._on_resize()
+
+
 class ValidationView(MessageStack):
     """The confusion matrix (rows: true class) and a grid of misclassified images."""
 
@@ -307,22 +319,24 @@ class ValidationView(MessageStack):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         for header in (self.table.horizontalHeader(), self.table.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            header.setMinimumSectionSize(24)
+            header.setMinimumSectionSize(22)
+        self.table.verticalHeader().setDefaultSectionSize(22)
         self.mistakes_title = _wrapped()
         self.mistakes = QWidget()
         self.mistakes_grid = QGridLayout(self.mistakes)
         self.mistakes_grid.setSpacing(6)
         self.mistakes_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        scroll = QScrollArea()
+        scroll = ReflowScroll(self._reflow)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.mistakes)
         self.scroll = scroll
         column.addWidget(self.summary)
-        column.addWidget(self.table, 2)
+        column.addWidget(self.table)
         column.addWidget(self.mistakes_title)
-        column.addWidget(scroll, 3)
+        column.addWidget(scroll, 1)
         super().__init__(box)
-        self.thumbnails: list[QLabel] = []
+        self.thumbnails: list[QWidget] = []
+        self._columns = 0
         self.show_message(
             "After a run, the confusion matrix of the validation set and, for image "
             "data, the examples the network got wrong appear here."
@@ -366,6 +380,12 @@ class ValidationView(MessageStack):
                     f"({fraction * 100:.0f}% of true {names[i]})"
                 )
                 self.table.setItem(i, j, item)
+        # The whole matrix in view, no scrolling: the mistakes grid takes the rest.
+        self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
+        rows = sum(self.table.rowHeight(i) for i in range(n))
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setFixedHeight(rows + header + 2 * self.table.frameWidth() + 2)
 
     def _fill_mistakes(self, payload: dict) -> None:
         for label in self.thumbnails:
@@ -388,7 +408,7 @@ class ValidationView(MessageStack):
             f"The {len(wrong)} most confident mistakes of {n_wrong} "
             "(true → predicted, confidence in the wrong class):"
         )
-        for k, example in enumerate(wrong):
+        for example in wrong:
             if example["image"] is None:
                 continue
             label = QLabel()
@@ -409,5 +429,18 @@ class ValidationView(MessageStack):
             cell_layout.setSpacing(1)
             cell_layout.addWidget(label)
             cell_layout.addWidget(caption)
-            self.mistakes_grid.addWidget(cell, k // THUMB_COLUMNS, k % THUMB_COLUMNS)
             self.thumbnails.append(cell)
+        self._columns = 0
+        self._reflow()
+
+    def _reflow(self) -> None:
+        """As many thumbnails per row as the panel's width holds (at least THUMB_COLUMNS)."""
+        width = self.scroll.viewport().width() - 2 * self.mistakes_grid.spacing()
+        columns = max(THUMB_COLUMNS, width // (THUMB_SIZE + 14))
+        if columns == self._columns or not self.thumbnails:
+            return
+        self._columns = columns
+        for cell in self.thumbnails:
+            self.mistakes_grid.removeWidget(cell)
+        for k, cell in enumerate(self.thumbnails):
+            self.mistakes_grid.addWidget(cell, k // columns, k % columns)
