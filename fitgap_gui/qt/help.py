@@ -126,10 +126,27 @@ def shortcut_rows(window: MainWindow) -> list[tuple[str, str, str]]:
     return rows
 
 
+def ambiguous_shortcuts(window: MainWindow) -> set[str]:
+    """Keys given to more than one action: Qt then triggers none of them."""
+    seen: dict[str, int] = {}
+    for _menu, _text, keys in shortcut_rows(window):
+        for key in keys.split(", "):
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count > 1}
+
+
 def shortcuts_html(window: MainWindow) -> str:
+    clashes = ambiguous_shortcuts(window)
+
+    def keys_cell(keys: str) -> str:
+        text = f"<b>{html.escape(keys)}</b>"
+        if any(key in clashes for key in keys.split(", ")):
+            text += " (also used by another action: it does nothing)"
+        return text
+
     cells = [
         f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td>"
-        f"<td><b>{html.escape(keys)}</b></td></tr>"
+        f"<td>{keys_cell(keys)}</td></tr>"
         for menu, text, keys in [*shortcut_rows(window), *MOUSE_ROWS]
     ]
     return (

@@ -142,7 +142,7 @@ def test_hover_readout_in_the_window(window, qtbot):
 
 
 def test_shortcuts_dialog_lists_every_action_even_ones_added_later(window):
-    extra = QAction("Compare remedies", window)
+    extra = QAction("Added later", window)
     extra.setShortcut(QKeySequence("Ctrl+M"))
     window.add_menu_action("run", extra)
     dialog = help_menu.show_shortcuts(window)
@@ -150,7 +150,7 @@ def test_shortcuts_dialog_lists_every_action_even_ones_added_later(window):
     for (_menu, name), keys in EXPECTED.items():
         assert name in text
         assert QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) in text
-    assert "Compare remedies" in text and "Mouse wheel" in text
+    assert "Added later" in text and "Mouse wheel" in text
 
 
 def test_overfitting_page_explains_the_gap_and_three_remedies(window):
@@ -199,3 +199,14 @@ def test_busy_bar_and_messages_from_train_to_the_first_epoch(ready_window, qtbot
 def test_busy_bar_shows_while_tensorflow_loads(window):
     assert window.busy_indicator.is_busy()
     assert window.statusBar().currentMessage() == "Loading TensorFlow…"
+
+
+def test_shortcuts_dialog_flags_a_key_given_to_two_actions(window):
+    for text in ("First thing", "Second thing"):
+        action = QAction(text, window)
+        action.setShortcut(QKeySequence("Ctrl+Shift+F9"))
+        window.add_menu_action("run", action)
+    key = QKeySequence("Ctrl+Shift+F9").toString(QKeySequence.SequenceFormat.NativeText)
+    assert key in help_menu.ambiguous_shortcuts(window)
+    text = help_menu.show_shortcuts(window).browser.toPlainText()
+    assert text.count("also used by another action") >= 2
