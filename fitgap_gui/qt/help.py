@@ -234,3 +234,11 @@ def install(window: MainWindow) -> None:
             action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS puts it in the app menu
         action.triggered.connect(lambda _=False, h=handler: h(window))
         window.add_menu_action("help", action)
+    # An About opened while TensorFlow loads fills in its versions and GPU when ready.
+    window.engine_ready.connect(lambda: _refresh_about(window))
+
+
+def _refresh_about(window: MainWindow) -> None:
+    dialog = getattr(window, "_about_dialog", None)
+    if dialog is not None and dialog.isVisible():
+        dialog.browser.setHtml(about_html(window))

@@ -170,10 +170,13 @@ def test_about_lists_versions_without_importing_tensorflow_early(window):
     assert "loading…" in text  # the engine is not loaded: no GPU check yet
 
 
-def test_about_after_loading_says_whether_a_gpu_is_used(ready_window):
+def test_about_fills_in_tensorflow_and_the_gpu_once_loaded(window, qtbot):
     import tensorflow as tf
 
-    dialog = help_menu.show_about(ready_window)
+    dialog = help_menu.show_about(window)  # opened while TensorFlow is still loading
+    assert "loading…" in dialog.browser.toPlainText()
+    with qtbot.waitSignal(window.engine_ready, timeout=120_000):
+        window.start_engine_loading()
     text = dialog.browser.toPlainText()
     assert tf.__version__ in text
     assert "loading…" not in text and ("no (CPU)" in text or "yes (" in text)
