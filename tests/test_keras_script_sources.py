@@ -90,6 +90,9 @@ def _write_keras_cache(datasets) -> None:
 def files(tmp_path, monkeypatch):
     """CSVs, an image folder and a fake Keras cache (KERAS_HOME) under tmp_path."""
     _write_csvs(tmp_path)
+    x = RNG.normal(size=(30, 5)).astype(np.float64)
+    y = (np.arange(30) % 3).reshape(-1, 1)  # labels as a column, keys as Keras names them
+    np.savez(tmp_path / "aliased.npz", x_train=x[:20], y_train=y[:20], x_test=x[20:], y_test=y[20:])
     _write_images(tmp_path / "pics")
     (tmp_path / "keras" / "datasets").mkdir(parents=True)
     _write_keras_cache(tmp_path / "keras" / "datasets")
@@ -123,6 +126,7 @@ def _exec_script(config: RunConfig, dataset) -> dict:
         {"source": "mnist", "label_noise": 0.3},
         {"source": "fashion_mnist", "train_fraction": 0.5},
         {"source": "cifar10", "scale": "standard"},
+        {"source": "npz", "path": "aliased.npz", "label_noise": 0.2},
     ],
     ids=lambda d: f"{d['source']}-{d.get('path', '')}-{sorted(d)[-1]}",
 )
@@ -178,8 +182,16 @@ def test_script_builds_the_same_layers_as_fitgap(files, data, model):
     assert _layer_configs(theirs) == _layer_configs(ours)
     for a, b in zip(theirs.get_weights(), ours.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    random_layers = [n for n, _ in _layer_configs(ours) if n.startswith("Random")]
-    assert len(random_layers) == sum(bool(v) for k, v in model.items() if k.startswith("augment"))
+    # The random layers draw their seeds from the same seeded stream, in the same order.
+    random_pairs = [
+        (a, b) for a, b in zip(theirs.layers, ours.layers, strict=True) if hasattr(b, "generator")
+    ]
+    for a, b in random_pairs:
+        assert a.seed == b.seed
+        want = keras.ops.convert_to_numpy(b.generator.state)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.generator.state), want)
+    n_augment = sum(bool(v) for k, v in model.items() if k.startswith("augment"))
+    assert len(random_pairs) == n_augment
 
 
 # -- the whole program, run on its own -----------------------------------------------------------
