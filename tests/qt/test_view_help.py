@@ -213,3 +213,21 @@ def test_shortcuts_dialog_flags_a_key_given_to_two_actions(window):
     assert key in help_menu.ambiguous_shortcuts(window)
     text = help_menu.show_shortcuts(window).browser.toPlainText()
     assert text.count("also used by another action") >= 2
+
+
+def test_system_theme_follows_a_colour_scheme_change_at_run_time(window, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    from fitgap_gui.qt import theme
+
+    plot = window.plots.plots["loss"]
+    window.view_options.theme_actions["system"].trigger()
+    # Offscreen Qt has no platform theme to switch, so the platform's answer is faked
+    # and its change signal emitted, as the desktop does when the user switches.
+    monkeypatch.setattr(theme, "system_is_dark", lambda: True)
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert plot.backgroundBrush().color().name() == DARK.background
+    window.view_options.theme_actions["light"].trigger()  # an explicit choice wins
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert plot.backgroundBrush().color().name() == LIGHT.background
