@@ -137,3 +137,18 @@ def test_boundary_refresh_waits_so_it_costs_at_most_a_tenth(monkeypatch):
     assert [p["epoch"] for p in sent] == [1, 6, 11]
     # Three grids (0.3 s) in 2.5 s so far; the share falls towards 10% as the run goes on.
     assert sent[-1]["share"] == pytest.approx(0.3 / 2.5)
+
+
+def test_boundary_segments_follow_the_zero_line():
+    from fitgap_gui.qt.insights_views import zero_crossings
+
+    xs, ys = np.linspace(-2, 2, 41), np.linspace(-1.5, 1.5, 31)
+    gx, gy = np.meshgrid(xs, ys)
+    x, y = zero_crossings(np.hypot(gx, gy) - 1.0, xs, ys)  # the unit circle
+    assert len(x) == len(y) > 0 and len(x) % 2 == 0
+    np.testing.assert_allclose(np.hypot(x, y), 1.0, atol=0.01)
+    step = np.hypot(x[1::2] - x[::2], y[1::2] - y[::2])
+    assert step.max() <= np.hypot(0.1, 0.1) + 1e-9  # each segment stays inside one cell
+    x, y = zero_crossings(gx - 0.33, xs, ys)  # a vertical line through 30 cells
+    np.testing.assert_allclose(x, 0.33)
+    assert len(x) == 2 * 30 and (y.min(), y.max()) == (-1.5, 1.5)
