@@ -187,15 +187,18 @@ def test_busy_bar_and_messages_from_train_to_the_first_epoch(ready_window, qtbot
     busy = window.busy_indicator
     assert not busy.is_busy()  # TensorFlow is loaded
     messages: list[str] = []
+    busy_at: dict[str, bool] = {}
     window.statusBar().messageChanged.connect(messages.append)
-    with qtbot.waitSignal(window.run_started, timeout=30_000):
-        window.train_configs([tiny_config])
-    assert busy.is_busy()
-    assert "loading data" in window.statusBar().currentMessage()
+    # Connected after the indicator, so these see the state it has just set.
+    window.run_started.connect(lambda *_: busy_at.setdefault("start", busy.is_busy()))
+    window.epoch_done.connect(lambda *_: busy_at.setdefault("epoch", busy.is_busy()))
     with qtbot.waitSignal(window.training_ended, timeout=120_000):
-        pass
+        window.train_configs([tiny_config])
+    assert busy_at == {"start": True, "epoch": False}
     assert not busy.is_busy()
-    assert any("building the model" in m for m in messages)
+    loading = [i for i, m in enumerate(messages) if "loading data" in m]
+    building = [i for i, m in enumerate(messages) if "training the first epoch" in m]
+    assert loading and building and loading[0] < building[0]
     assert window.summary.isVisible() and window.summary.text().startswith("Run #")
 
 
