@@ -113,6 +113,7 @@ def test_rename_in_place_and_delete_reach_the_store(window, qtbot):
     # Typing in the name cell is a rename; the legend follows.
     panel.table.item(panel.row_of(keep), NAME).setText("baseline")
     qtbot.waitUntil(lambda: store.get_run(keep).name == "baseline", timeout=2_000)
+    assert panel.selected_ids() == [keep]  # the refill kept the selection
     assert window.plots.runs[keep].label == "baseline"
     # An empty name is refused with one line, and the cell shows the stored name again.
     with qtbot.waitSignal(window.error_shown, timeout=2_000):
