@@ -89,7 +89,8 @@ class ConfigFiles:
 def install(window: MainWindow) -> ConfigFiles:
     files = ConfigFiles(window)
     open_action = QAction("&Open config…", window)
-    open_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Open))
+    # Ctrl+O is File → Open data…; a shared shortcut would fire neither.
+    open_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
     open_action.triggered.connect(files.choose_and_open)
     save_action = QAction("&Save config…", window)
     save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))

@@ -73,3 +73,14 @@ def test_presets_menu_loads_each_preset(window):
     assert es.enabled and es.patience == 3 and es.restore_best_weights
     actions["Dropout 0.5"].trigger()
     assert window.controls.config().model.dropout == 0.5
+
+
+def test_config_shortcuts_do_not_clash_with_other_file_actions(window):
+    shortcuts = [
+        a.shortcut().toString()
+        for a in window.menus["file"].actions()
+        if not a.shortcut().isEmpty()
+    ]
+    assert len(shortcuts) == len(set(shortcuts)), shortcuts
+    texts = {a.text(): a.shortcut().toString() for a in window.menus["file"].actions()}
+    assert texts["&Open config…"] == "Ctrl+Shift+O" and texts["&Save config…"] == "Ctrl+S"
