@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
@@ -317,6 +317,9 @@ class RunCurves:
 class PlotsPanel(QWidget):
     """Loss and accuracy side by side, the gap below; any number of runs overlaid."""
 
+    #: The PlotTheme after a light/dark switch: other panels' plots can follow it.
+    theme_changed = Signal(object)
+
     TITLES = {
         "loss": ("Loss   — training   - - validation", "loss"),
         "accuracy": ("Accuracy   — training   - - validation", "accuracy"),
@@ -399,6 +402,7 @@ class PlotsPanel(QWidget):
         for curves in self.runs.values():
             curves.restyle()
         self.hover.restyle()
+        self.theme_changed.emit(theme)
 
     def set_smoothing(self, weight: float) -> None:
         """TensorBoard-style smoothing weight in [0, 1): 0 shows the raw curves only."""

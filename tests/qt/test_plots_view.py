@@ -130,7 +130,10 @@ def test_dark_theme_recolours_plots_legends_and_existing_runs(panel):
     curves = _fill(panel)
     plot = panel.plots["loss"]
     assert plot.backgroundBrush().color().name() == LIGHT.background
+    seen = []
+    panel.theme_changed.connect(seen.append)
     panel.apply_theme(DARK)
+    assert seen == [DARK]
     assert plot.backgroundBrush().color().name() == DARK.background
     pen = curves.curves[0][0].opts["pen"]
     assert pen.color().name().lower() == DARK.palette[0].lower()
