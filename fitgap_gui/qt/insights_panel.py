@@ -46,7 +46,14 @@ class InsightsPanel(QWidget):
     # -- the window's signals -------------------------------------------------------------
     def on_run_started(self, run_id: int, config) -> None:
         self.run_id = run_id
-        self.weights.begin_run(run_id, list(config.model.hidden_units), self._theme())
+        model = config.model
+        levers = [
+            f"L2 {model.l2:g}" if model.l2 else "no L2",
+            f"L1 {model.l1:g}" if model.l1 else "",
+        ]
+        self.weights.begin_run(
+            run_id, list(model.hidden_units), self._theme(), ", ".join(w for w in levers if w)
+        )
         self.validation.clear(
             f"Run #{run_id} is training: the validation insight follows at its end."
         )

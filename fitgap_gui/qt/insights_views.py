@@ -90,23 +90,37 @@ class WeightNormsView(MessageStack):
         self._previous: list[pg.PlotDataItem] = []
         self._points: list[list[tuple[int, float]]] = []
         self._names: list[str] = []
+        self._run_title = ""
         self.show_message("Train a run to see how large each hidden layer's weights grow.")
 
-    def begin_run(self, run_id: int, hidden_units: list[int], theme: PlotTheme) -> None:
-        """Keep the last run's curves faint and dashed for comparison; start new ones."""
+    def begin_run(
+        self, run_id: int, hidden_units: list[int], theme: PlotTheme, levers: str = ""
+    ) -> None:
+        """Keep the last run's curves, dashed, for comparison (L2 vs none); start new ones.
+
+        ``levers`` says what regularizes the run ("L2 0.01", "no L2"), for the title.
+        """
         self.theme = theme
         _style_plot(self.plot, theme)
+        self.legend.setLabelTextColor(theme.foreground)
+        self.legend.setBrush(pg.mkBrush(*theme.legend_brush))
+        self.legend.setPen(pg.mkPen(theme.legend_pen))
         for item in self._previous:
             self.plot.removeItem(item)
         self._previous = []
         for curve in self.curves:
-            curve.setPen(pg.mkPen(theme.axis, width=1.2, style=Qt.PenStyle.DashLine))
+            colour = curve.opts["pen"].color()
+            curve.setPen(pg.mkPen(colour, width=1.2, style=Qt.PenStyle.DashLine))
             self.legend.removeItem(curve)
             self._previous.append(curve)
+        title = f"Run #{run_id}" + (f" ({levers})" if levers else "")
         if self._previous:
-            self.legend.addItem(self._previous[0], "earlier run (dashed)")
+            self.legend.addItem(self._previous[0], f"{self._run_title} (dashed)")
+            title += f" · dashed: {self._run_title}"
+        self.plot.setTitle(title, color=theme.foreground, size="10pt")
+        self._run_title = f"#{run_id}" + (f" {levers}" if levers else "")
         self.curves, self._points = [], []
-        self._names = [f"#{run_id} hidden {i + 1} ({u} units)" for i, u in enumerate(hidden_units)]
+        self._names = [f"hidden {i + 1} ({u} units)" for i, u in enumerate(hidden_units)]
 
     def add_epoch(self, epoch: int, norms: list[float | None]) -> None:
         while len(self.curves) < len(norms):

@@ -19,35 +19,40 @@ from fitgap_gui.qt.insights_panel import InsightsPanel
 from fitgap_gui.qt.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
 
 
-def run_in(window, qtbot, config):
-    """Train ``config`` in the window; returns (dataset, result, insight signals seen)."""
+def run_in(window, qtbot, *configs):
+    """Train ``configs`` in the window; what its signals carried (the last run's data)."""
     seen: dict = {"insights": [], "epochs": []}
     window.dataset_ready.connect(lambda run_id, dataset: seen.__setitem__("dataset", dataset))
     window.run_finished.connect(lambda run_id, result: seen.__setitem__("result", result))
-    window.epoch_done.connect(lambda run_id, metrics: seen["epochs"].append(metrics))
+    window.epoch_done.connect(lambda run_id, metrics: seen["epochs"].append((run_id, metrics)))
     window.insight_ready.connect(
         lambda run_id, kind, payload: seen["insights"].append(
             (kind, payload, "result" in seen)  # did the run end before this arrived?
         )
     )
     with qtbot.waitSignal(window.training_ended, timeout=120_000):
-        window.train_configs([config])
+        window.train_configs(list(configs))
     return seen
 
 
 def test_weight_norms_get_one_point_per_epoch_per_hidden_layer(ready_window, qtbot, tiny_config):
-    config = RunConfig.from_dict(
-        {**tiny_config.to_dict(), "model": {"hidden_units": [16, 8], "l2": 0.01}}
-    )
-    seen = run_in(ready_window, qtbot, config)
+    model = {"hidden_units": [16, 8]}
+    plain = RunConfig.from_dict({**tiny_config.to_dict(), "model": model})
+    with_l2 = RunConfig.from_dict({**tiny_config.to_dict(), "model": {**model, "l2": 0.01}})
+    seen = run_in(ready_window, qtbot, plain, with_l2)
     panel = ready_window.findChild(InsightsPanel)
-    assert panel.weights.showing_content()
-    assert len(panel.weights.curves) == 2
-    for layer, curve in enumerate(panel.weights.curves):
-        xs, ys = curve.getData()
-        assert list(xs) == [1, 2, 3]
-        expected = [m.extras["weight_norms"][layer] for m in seen["epochs"]]
-        np.testing.assert_allclose(ys, expected)
+    view = panel.weights
+    assert view.showing_content()
+    first, second = sorted({run_id for run_id, _ in seen["epochs"]})
+    assert len(view.curves) == 2 and len(view._previous) == 2
+    for run_id, curves in ((second, view.curves), (first, view._previous)):
+        for layer, curve in enumerate(curves):
+            xs, ys = curve.getData()
+            assert list(xs) == [1, 2, 3]
+            expected = [m.extras["weight_norms"][layer] for r, m in seen["epochs"] if r == run_id]
+            np.testing.assert_allclose(ys, expected)
+    title = view.plot.getPlotItem().titleLabel.text
+    assert f"Run #{second} (L2 0.01)" in title and f"dashed: #{first} no L2" in title
 
 
 def test_digits_confusion_matrix_and_misclassified_thumbnails(ready_window, qtbot, tiny_config):
