@@ -72,7 +72,12 @@ def numbers_text(numbers: dict[str, Any]) -> list[str]:
         )
     stop = numbers.get("would_have_stopped")
     if stop:
-        if stop.get("stopped_epoch") is None:
+        if stop.get("stopped_epoch") is not None and stop["stopped_epoch"] == stop["epochs_run"]:
+            lines.append(
+                f"Early stopping with patience {stop['patience']} stops this run at epoch "
+                f"{stop['stopped_epoch']} (best epoch {stop['best_epoch']})"
+            )
+        elif stop.get("stopped_epoch") is None:
             lines.append(f"Early stopping with patience {stop['patience']} would not have fired")
         else:
             lines.append(
@@ -212,7 +217,8 @@ class DiagnosisPanel(QWidget):
             f"Run #{self.run_id} ({when}): {summary[:1].upper()}{summary[1:]}."
             + (f"<br><b>Onset: epoch {onset}</b>" if onset else "")
         )
-        self.numbers.setText("<br>".join(numbers_text(diagnosis.get("numbers") or {})))
+        lines = numbers_text(diagnosis.get("numbers") or {})
+        self.numbers.setText("".join(f"<p style='margin: 2px 0'>• {line}</p>" for line in lines))
         if onset:
             self.onset_line.setValue(onset)
         self.onset_line.setVisible(bool(onset))

@@ -61,6 +61,8 @@ _TIPS = (
 )
 VERDICT_WORDS = {"good_fit": "good fit"}
 TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
+#: The side area widens to this while an experiment shows, so the table fits.
+TABLE_WIDTH = 440
 
 
 def lever_name(param: str) -> str:
@@ -140,6 +142,9 @@ class ExperimentsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
+        # Long names ("+ early stopping (patience 5)") are elided, never wrapped.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
 
         self.metric = QComboBox()
         self.metric.addItems(["loss", "accuracy"])
@@ -149,7 +154,11 @@ class ExperimentsPanel(QWidget):
         self.sweep_plot.setBackground("w")
         self.sweep_plot.showGrid(x=True, y=True, alpha=0.25)
         self.sweep_plot.setMenuEnabled(False)
-        self.sweep_plot.addLegend(offset=(-8, 8))
+        # No legend inside the plot: with a handful of points any corner may hold one.
+        # The colour key sits in the row above the plot instead.
+        self.sweep_plot.getViewBox().setDefaultPadding(0.08)
+        for axis in ("left", "bottom"):  # "dropout (x0.001)" reads worse than 0.2
+            self.sweep_plot.getAxis(axis).enableAutoSIPrefix(False)
         pen = {"width": 2}
         self.train_points = self.sweep_plot.plot(
             [], [], name="training", pen=pg.mkPen(TRAIN_COLOUR, **pen), symbol="o",
@@ -166,7 +175,12 @@ class ExperimentsPanel(QWidget):
         metric_row = QHBoxLayout()
         metric_row.addWidget(QLabel("Metric at the best epoch:"))
         metric_row.addWidget(self.metric, 1)
+        key = QLabel(
+            f"<span style='color:{TRAIN_COLOUR}'>● training</span>&nbsp;&nbsp;"
+            f"<span style='color:{VAL_COLOUR}'>■ validation (dashed)</span>"
+        )
         sweep_column.addLayout(metric_row)
+        sweep_column.addWidget(key, 0, Qt.AlignmentFlag.AlignHCenter)
         sweep_column.addWidget(self.sweep_plot, 1)
         self.sweep_box.setVisible(False)
 
@@ -175,8 +189,14 @@ class ExperimentsPanel(QWidget):
         column.addWidget(self.title)
         column.addWidget(self.hint)
         column.addLayout(bar)
-        column.addWidget(self.table, 2)
-        column.addWidget(self.sweep_box, 3)
+        column.addWidget(self.table)
+        self.best_note = QLabel("")
+        self.best_note.setWordWrap(True)
+        column.addWidget(self.best_note)
+        # Takes the room below the table when there is no sweep plot to fill it.
+        self.filler = QWidget()
+        column.addWidget(self.filler, 1)
+        column.addWidget(self.sweep_box, 1)
 
     # -- starting ------------------------------------------------------------------------------
     def _base_config(self) -> RunConfig | None:
@@ -233,10 +253,14 @@ class ExperimentsPanel(QWidget):
         self.title.setText(f"<b>{title}</b> — {len(planned)} runs, same data and seed")
         self.hint.setVisible(False)
         self.table.setRowCount(0)
+        self.best_note.setText("")
+        self._make_room()
         self.progress.setRange(0, len(planned))
         self.progress.setValue(0)
         self.progress.setFormat("starting run 1 of %m")
         self.sweep_box.setVisible(kind != "remedies")
+        self.filler.setVisible(kind == "remedies")
+        self._fit_table(len(planned))
         if kind != "remedies":
             self._style_sweep_plot(title)
         self.redraw_sweep()
@@ -248,6 +272,19 @@ class ExperimentsPanel(QWidget):
             return False
         self.cancel_button.setEnabled(True)
         return True
+
+    def _fit_table(self, rows: int) -> None:
+        """As tall as the planned rows: the room below goes to the note and the plot."""
+        height = self.table.horizontalHeader().sizeHint().height()
+        height += rows * self.table.verticalHeader().defaultSectionSize()
+        self.table.setFixedHeight(height + 2 * self.table.frameWidth() + 2)
+
+    def _make_room(self) -> None:
+        """Widen the side tabs (from the plots) so the table's columns fit."""
+        sizes = self.window.splitter.sizes()
+        extra = TABLE_WIDTH - sizes[2]
+        if extra > 0 and sizes[1] - extra >= 500:
+            self.window.splitter.setSizes([sizes[0], sizes[1] - extra, TABLE_WIDTH])
 
     def label(self, key: Any) -> str:
         """A planned item's name in the legend, the table and the store."""
@@ -289,6 +326,7 @@ class ExperimentsPanel(QWidget):
         self.rows.append(row)
         self.progress.setValue(len(self.rows))
         self._add_table_row(row)
+        self._mark_best()
         self.redraw_sweep()
         self.row_added.emit(index, row)
 
@@ -320,6 +358,25 @@ class ExperimentsPanel(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(r, column, item)
 
+    def _mark_best(self) -> None:
+        """Bold the row with the lowest validation loss and name it under the table."""
+        losses = [(r.val_loss, i) for i, r in enumerate(self.rows) if r.val_loss is not None]
+        if not losses:
+            return
+        _, best = min(losses)
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                font = item.font()
+                font.setBold(r == best)
+                item.setFont(font)
+        row = self.rows[best]
+        self.best_note.setText(
+            f"Lowest validation loss so far: <b>{row.label}</b> ({row.val_loss:.4f}, "
+            f"accuracy {_fmt(row.val_accuracy, '.1%')}, best epoch {row.best_epoch}). "
+            "Numbers are at each run's best epoch; gap = validation − training loss."
+        )
+
     # -- the sweep plot ------------------------------------------------------------------------------
     def sweep_points(self) -> tuple[list[float], list[float | None], list[float | None]]:
         """(x, best training metric, best validation metric) of the finished runs."""
@@ -349,7 +406,6 @@ class ExperimentsPanel(QWidget):
             plot.getAxis(axis).setTextPen(theme.foreground)
             plot.getAxis(axis).setPen(theme.axis)
         plot.setLabel("bottom", self.x_label(), color=theme.foreground)
-        plot.plotItem.legend.setLabelTextColor(theme.foreground)
 
     def redraw_sweep(self) -> None:
         xs, train, val = self.sweep_points()

@@ -43,6 +43,10 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
         assert panel.table.item(row, 4).text() == str(run.epochs_run)
         assert panel.rows[row].verdict == run.diagnosis["verdict"]
     assert panel.progress.value() == 5 and panel.progress.text() == "done: 5 runs"
+    best = min(range(5), key=lambda i: runs[i].best_metrics["val_loss"])
+    assert f"<b>{runs[best].name}</b>" in panel.best_note.text()
+    assert panel.table.item(best, 1).font().bold()
+    assert not panel.table.item((best + 1) % 5, 1).font().bold()
     assert not panel.sweep_box.isVisible()
 
 
