@@ -335,10 +335,11 @@ def thumbnail(image: np.ndarray, size: int = THUMB_SIZE) -> QPixmap:
     else:
         data = np.ascontiguousarray(data[..., :3])
         qimage = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    scale = max(1, size // max(h, w))
+    # Into a size x size box; an image larger than the box keeps its own size.
+    box = max(size, h, w)
     return QPixmap.fromImage(qimage.copy()).scaled(
-        w * scale,
-        h * scale,
+        box,
+        box,
         Qt.AspectRatioMode.KeepAspectRatio,
         Qt.TransformationMode.FastTransformation,
     )

@@ -157,3 +157,18 @@ def test_boundary_segments_follow_the_zero_line():
     x, y = zero_crossings(gx - 0.33, xs, ys)  # a vertical line through 30 cells
     np.testing.assert_allclose(x, 0.33)
     assert len(x) == 2 * 30 and (y.min(), y.max()) == (-1.5, 1.5)
+
+
+def test_thumbnails_scale_grey_and_colour_images_with_sharp_pixels(qapp):
+    from fitgap_gui.qt.insights_views import thumbnail
+
+    grey = thumbnail(np.arange(64, dtype=np.float64).reshape(8, 8))
+    assert (grey.width(), grey.height()) == (56, 56)  # 7x, nearest neighbour
+    image = grey.toImage()
+    assert image.pixelColor(0, 0) == image.pixelColor(6, 6)  # one source pixel, one block
+    assert image.pixelColor(0, 0) != image.pixelColor(7, 0)
+    colour = thumbnail(np.zeros((20, 30, 3)) + [1.0, 0.0, 0.0])
+    assert (colour.width(), colour.height()) == (56, 37)  # fits the box, keeps the aspect
+    assert colour.toImage().pixelColor(10, 10).red() == 255
+    flat = thumbnail(np.full((4, 4, 1), 3.0))  # one value, one channel: no division by zero
+    assert flat.width() == 56
