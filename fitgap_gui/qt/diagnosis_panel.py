@@ -92,21 +92,27 @@ class AdviceItem(QFrame):
 
     def __init__(self, advice: dict[str, Any], on_apply) -> None:
         super().__init__()
-        self.advice = advice
         self.setFrameShape(QFrame.Shape.StyledPanel)
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 4, 6, 4)
-        title = QLabel(f"<b>{advice['title']}</b>")
-        title.setWordWrap(True)
-        why = QLabel(advice["why"])
-        why.setWordWrap(True)
-        changes = ", ".join(f"{k} = {v}" for k, v in advice["changes"].items())
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.why = QLabel()
+        self.why.setWordWrap(True)
         self.button = QPushButton("Apply and run")
-        self.button.setToolTip(f"Set {changes} in the controls and train")
-        self.button.clicked.connect(lambda: on_apply(advice))
-        column.addWidget(title)
-        column.addWidget(why)
+        self.button.clicked.connect(lambda: on_apply(self.advice))
+        column.addWidget(self.title)
+        column.addWidget(self.why)
         column.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.set_advice(advice)
+
+    def set_advice(self, advice: dict[str, Any]) -> None:
+        """Show another advice item in this frame (reused from epoch to epoch)."""
+        self.advice = advice
+        self.title.setText(f"<b>{advice['title']}</b>")
+        self.why.setText(advice["why"])
+        changes = ", ".join(f"{k} = {v}" for k, v in advice["changes"].items())
+        self.button.setToolTip(f"Set {changes} in the controls and train")
 
 
 class DiagnosisPanel(QWidget):
@@ -196,11 +202,8 @@ class DiagnosisPanel(QWidget):
     def show_diagnosis(self, diagnosis: dict[str, Any] | None, final: bool = False) -> None:
         """Show a diagnosis dict (``Diagnosis.to_dict()``); None: waiting for epochs."""
         self.diagnosis = diagnosis
-        for item in self.advice_items:
-            item.setParent(None)
-            item.deleteLater()
-        self.advice_items = []
         if diagnosis is None:
+            self._show_advice([])
             self.verdict.setText("Waiting for epochs…")
             self.verdict.setStyleSheet("")
             self.summary.setText(f"Run #{self.run_id}: the verdict appears after a few epochs.")
@@ -226,11 +229,21 @@ class DiagnosisPanel(QWidget):
         self.advice_title.setText(
             "<b>What to try</b> (most likely to help first)" if advice else ""
         )
-        for item in advice:
-            widget = AdviceItem(item, self.apply_and_run)
+        self._show_advice(advice)
+        self._update_buttons()
+
+    def _show_advice(self, advice: list[dict[str, Any]]) -> None:
+        # Called every epoch: reuse the frames, create or drop only the difference.
+        while len(self.advice_items) > len(advice):
+            item = self.advice_items.pop()
+            item.setParent(None)
+            item.deleteLater()
+        for item, data in zip(self.advice_items, advice, strict=False):
+            item.set_advice(data)
+        for data in advice[len(self.advice_items) :]:
+            widget = AdviceItem(data, self.apply_and_run)
             self.advice_box.addWidget(widget)
             self.advice_items.append(widget)
-        self._update_buttons()
 
     def _update_buttons(self) -> None:
         # Apply and run starts a run: only when one can start.

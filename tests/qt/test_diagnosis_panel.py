@@ -63,6 +63,16 @@ def test_overfitting_marks_the_onset_on_the_loss_plot(window, tiny_config):
     assert "would have stopped at epoch" in panel.numbers.text()
     titles = [item.advice["title"] for item in panel.advice_items]
     assert titles == [a["title"] for a in diagnosis["advice"]] and titles
+    # The next epoch's diagnosis reuses the frames: their texts follow the new advice.
+    flat = {"loss": [2.2 - 0.001 * i for i in range(30)], "val_loss": [2.25] * 30}
+    underfit = diagnose(flat, tiny_config, n_classes=10).to_dict()
+    assert underfit["verdict"] == "underfitting"
+    panel.show_diagnosis(underfit)
+    assert panel.verdict_text() == "Underfitting" and not panel.onset_line.isVisible()
+    assert [i.advice for i in panel.advice_items] == underfit["advice"]
+    assert [i.title.text() for i in panel.advice_items] == [
+        f"<b>{a['title']}</b>" for a in underfit["advice"]
+    ]
     panel.show_diagnosis(None)
     assert not panel.advice_items
 
