@@ -43,6 +43,11 @@ class InsightsPanel(QWidget):
         plots = getattr(self._window, "plots", None)
         return getattr(plots, "theme", LIGHT)
 
+    def apply_theme(self, theme: PlotTheme) -> None:
+        """View → Theme changed: the plots follow (the table keeps its own colours)."""
+        self.weights.apply_theme(theme)
+        self.boundary.apply_theme(theme)
+
     # -- the window's signals -------------------------------------------------------------
     def on_run_started(self, run_id: int, config) -> None:
         self.run_id = run_id
@@ -95,4 +100,5 @@ def install(window: MainWindow) -> InsightsPanel:
     window.dataset_ready.connect(panel.on_dataset_ready)
     window.epoch_done.connect(panel.on_epoch)
     window.insight_ready.connect(panel.on_insight)
+    window.plots.theme_changed.connect(panel.apply_theme)
     return panel

@@ -91,6 +91,7 @@ class WeightNormsView(MessageStack):
         self._points: list[list[tuple[int, float]]] = []
         self._names: list[str] = []
         self._run_title = ""
+        self._title = ""
         self.show_message("Train a run to see how large each hidden layer's weights grow.")
 
     def begin_run(
@@ -100,11 +101,7 @@ class WeightNormsView(MessageStack):
 
         ``levers`` says what regularizes the run ("L2 0.01", "no L2"), for the title.
         """
-        self.theme = theme
-        _style_plot(self.plot, theme)
-        self.legend.setLabelTextColor(theme.foreground)
-        self.legend.setBrush(pg.mkBrush(*theme.legend_brush))
-        self.legend.setPen(pg.mkPen(theme.legend_pen))
+        self.apply_theme(theme)
         for item in self._previous:
             self.plot.removeItem(item)
         self._previous = []
@@ -117,10 +114,20 @@ class WeightNormsView(MessageStack):
         if self._previous:
             self.legend.addItem(self._previous[0], f"{self._run_title} (dashed)")
             title += f" · dashed: {self._run_title}"
+        self._title = title
         self.plot.setTitle(title, color=theme.foreground, size="10pt")
         self._run_title = f"#{run_id}" + (f" {levers}" if levers else "")
         self.curves, self._points = [], []
         self._names = [f"hidden {i + 1} ({u} units)" for i, u in enumerate(hidden_units)]
+
+    def apply_theme(self, theme: PlotTheme) -> None:
+        self.theme = theme
+        _style_plot(self.plot, theme)
+        self.legend.setLabelTextColor(theme.foreground)
+        self.legend.setBrush(pg.mkBrush(*theme.legend_brush))
+        self.legend.setPen(pg.mkPen(theme.legend_pen))
+        if self._title:
+            self.plot.setTitle(self._title, color=theme.foreground, size="10pt")
 
     def add_epoch(self, epoch: int, norms: list[float | None]) -> None:
         while len(self.curves) < len(norms):
@@ -238,6 +245,8 @@ class BoundaryView(MessageStack):
         super().__init__(box)
         self.theme = LIGHT
         self.updates = 0  # grids drawn since the run began (tests, status)
+        self._dataset = None
+        self._last: dict | None = None  # the grid on show, redrawn on a theme change
         self.grid_shape: tuple[int, ...] | None = None
         self.show_message(
             "Train on 2-D data (moons, circles, spirals or xor) to watch the decision "
@@ -246,18 +255,30 @@ class BoundaryView(MessageStack):
 
     def set_points(self, dataset, theme: PlotTheme) -> None:
         """The run's training (filled) and validation (hollow) points, coloured by class."""
-        self.theme = theme
-        _style_plot(self.plot, theme)
         self.updates = 0
         self.grid_shape = None
+        self._dataset, self._last = dataset, None
         self.image.clear()
         self.boundary_line.setData([], [])
+        self.apply_theme(theme)
+        self.caption.setText(
+            f"{len(dataset.x_train)} training points (filled) and {len(dataset.x_val)} "
+            "validation points (hollow). The boundary appears after the first epoch."
+        )
+        self.show_content()
+
+    def apply_theme(self, theme: PlotTheme) -> None:
+        """Recolour the plot, the points and the last grid for a light or dark background."""
+        self.theme = theme
+        _style_plot(self.plot, theme)
+        dataset = self._dataset
+        if dataset is None:
+            return
         colours = [pg.mkColor(theme.palette[i % len(theme.palette)]) for i in range(8)]
-        outline = pg.mkPen(theme.marker, width=0.8)
         self.train_points.setData(
             pos=dataset.x_train,
             brush=[pg.mkBrush(colours[int(c) % 8]) for c in dataset.y_train],
-            pen=outline,
+            pen=pg.mkPen(theme.marker, width=0.8),
             symbol="o",
         )
         self.val_points.setData(
@@ -266,13 +287,15 @@ class BoundaryView(MessageStack):
             pen=[pg.mkPen(colours[int(c) % 8], width=2) for c in dataset.y_val],
             symbol="o",
         )
-        self.caption.setText(
-            f"{len(dataset.x_train)} training points (filled) and {len(dataset.x_val)} "
-            "validation points (hollow). The boundary appears after the first epoch."
-        )
-        self.show_content()
+        if self._last is not None:
+            self._draw(self._last)
 
     def show_grid(self, payload: dict) -> None:
+        self._last = payload
+        self._draw(payload)
+        self.updates += 1
+
+    def _draw(self, payload: dict) -> None:
         # A diverged run predicts NaN: draw a tie (no colour, no line), not garbage.
         probabilities = np.nan_to_num(payload["probabilities"], nan=0.0)
         xs, ys = payload["xs"], payload["ys"]
@@ -290,7 +313,6 @@ class BoundaryView(MessageStack):
         rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
         self.image.setRect(rect)
         self._draw_boundary(probabilities, np.asarray(xs), np.asarray(ys))
-        self.updates += 1
         self.grid_shape = probabilities.shape[:2]
         if payload["final"]:
             when = f"Final boundary: weights of epoch {payload['epoch']} ({payload['which']})."

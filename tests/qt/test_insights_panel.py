@@ -97,6 +97,14 @@ def test_moons_boundary_is_live_and_training_is_unchanged(ready_window, qtbot):
     assert panel.boundary.updates >= 2  # the live one(s) and the final one
     assert panel.boundary.image.image.shape[:2] == (100, 100)
     assert panel.boundary.grid_shape == (100, 100)
+    # View → Theme: the grid on show is redrawn on the dark background, not recomputed.
+    from fitgap_gui.qt.theme import DARK
+
+    drawn, before = panel.boundary.updates, panel.boundary.image.image.copy()
+    ready_window.plots.apply_theme(DARK)
+    assert panel.boundary.plot.backgroundBrush().color().name() == DARK.background
+    assert panel.boundary.updates == drawn
+    assert not np.array_equal(panel.boundary.image.image, before)
     # Points data has no pictures of mistakes; the table is still there.
     assert panel.validation.scroll.isHidden()
     assert panel.validation.table.rowCount() == 2
