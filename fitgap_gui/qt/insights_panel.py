@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from ..core.results import EpochMetrics
 from .insights_probe import is_points2d
-from .insights_views import BoundaryView, ValidationView, WeightNormsView
+from .insights_validation import ValidationView
+from .insights_views import BoundaryView, WeightNormsView
 from .theme import LIGHT, PlotTheme
 
 if TYPE_CHECKING:

@@ -1,11 +1,10 @@
-"""The three pictures of the Insights tab, each a plain widget fed plain numpy.
+"""Two pictures of the Insights tab, each a plain widget fed plain numpy.
 
 * ``WeightNormsView``: the L2 norm of each hidden layer's kernel per epoch (the
   previous run stays as faint dashed curves, so "with L2" vs "without" compares).
 * ``BoundaryView``: class regions over a grid around 2-D data, with the training
   points filled and the validation points hollow.
-* ``ValidationView``: the confusion matrix as a table with coloured cells, and for
-  image data the most confident mistakes as enlarged thumbnails.
+* ``ValidationView`` (insights_validation.py): the confusion matrix and mistakes.
 
 Each view shows a sentence instead of its picture when it has nothing to show or
 the data cannot have it (``show_message``).
@@ -16,28 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QGridLayout,
-    QHeaderView,
-    QLabel,
-    QScrollArea,
-    QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from .theme import LIGHT, PlotTheme
 
-#: Fewest thumbnails per row in the mistakes grid, and their size on screen (pixels).
-THUMB_COLUMNS = 4
-THUMB_SIZE = 56
 
-
-def _wrapped(text: str = "") -> QLabel:
+def wrapped_label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -49,7 +32,7 @@ class MessageStack(QStackedWidget):
 
     def __init__(self, content: QWidget) -> None:
         super().__init__()
-        self.message = _wrapped()
+        self.message = wrapped_label()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setMargin(16)
         self.content = content
@@ -239,7 +222,7 @@ class BoundaryView(MessageStack):
         self.val_points = pg.ScatterPlotItem(size=8, pxMode=True)
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.val_points)
-        self.caption = _wrapped()
+        self.caption = wrapped_label()
         column.addWidget(self.plot, 1)
         column.addWidget(self.caption)
         super().__init__(box)
@@ -332,188 +315,3 @@ class BoundaryView(MessageStack):
         self.boundary_line.setData(
             np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
         )
-
-
-# -- validation: confusion matrix and mistakes ----------------------------------------------------
-def cell_colour(fraction: float, correct: bool) -> QColor:
-    """Green on the diagonal, red off it, stronger for a larger share of the true class."""
-    target = (0, 158, 115) if correct else (213, 94, 0)  # Okabe-Ito green / vermillion
-    w = 0.1 + 0.75 * fraction if fraction > 0 else 0.0
-    r, g, b = (round(255 * (1 - w) + t * w) for t in target)
-    return QColor(r, g, b)
-
-
-def thumbnail(image: np.ndarray, size: int = THUMB_SIZE) -> QPixmap:
-    """A grey or colour image as a pixmap, scaled with nearest neighbour (8x8 stays sharp)."""
-    pixels = np.asarray(image, dtype=np.float64)
-    lo, hi = float(pixels.min()), float(pixels.max())
-    pixels = (pixels - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(pixels)
-    data = np.ascontiguousarray(pixels.astype(np.uint8))
-    if data.ndim == 3 and data.shape[2] == 1:
-        data = np.ascontiguousarray(data[..., 0])
-    h, w = data.shape[:2]
-    if data.ndim == 2:
-        qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8)
-    else:
-        data = np.ascontiguousarray(data[..., :3])
-        qimage = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    # Into a size x size box; an image larger than the box keeps its own size.
-    box = max(size, h, w)
-    return QPixmap.fromImage(qimage.copy()).scaled(
-        box,
-        box,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.FastTransformation,
-    )
-
-
-class ReflowScroll(QScrollArea):
-    """A scroll area that reports its resizes (the mistakes grid re-flows its columns)."""
-
-    def __init__(self, on_resize) -> None:
-        super().__init__()
-        self._on_resize = on_resize
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._on_resize()
-
-
-class ValidationView(MessageStack):
-    """The confusion matrix (rows: true class) and a grid of misclassified images."""
-
-    def __init__(self) -> None:
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(4, 4, 4, 4)
-        self.summary = _wrapped()
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        for header in (self.table.horizontalHeader(), self.table.verticalHeader()):
-            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            header.setMinimumSectionSize(22)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.mistakes_title = _wrapped()
-        self.mistakes = QWidget()
-        self.mistakes_grid = QGridLayout(self.mistakes)
-        self.mistakes_grid.setSpacing(6)
-        self.mistakes_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        scroll = ReflowScroll(self._reflow)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.mistakes)
-        self.scroll = scroll
-        column.addWidget(self.summary)
-        column.addWidget(self.table)
-        column.addWidget(self.mistakes_title)
-        column.addWidget(scroll, 1)
-        super().__init__(box)
-        self.thumbnails: list[QWidget] = []
-        self._columns = 0
-        self.show_message(
-            "After a run, the confusion matrix of the validation set and, for image "
-            "data, the examples the network got wrong appear here."
-        )
-
-    def clear(self, text: str) -> None:
-        self.show_message(text)
-
-    def show_insight(self, payload: dict) -> None:
-        confusion = np.asarray(payload["confusion"])
-        names = [str(n) for n in payload["class_names"]]
-        total = int(confusion.sum())
-        self.summary.setText(
-            f"Validation set, weights of epoch {payload['epoch']} ({payload['which']}): "
-            f"accuracy {payload['accuracy'] * 100:.1f}% ({total - payload['n_wrong']} of "
-            f"{total}). Rows: true class, columns: predicted class."
-        )
-        self._fill_table(confusion, names)
-        self._fill_mistakes(payload)
-        self.show_content()
-
-    def _fill_table(self, confusion: np.ndarray, names: list[str]) -> None:
-        n = len(names)
-        self.table.clear()
-        self.table.setRowCount(n)
-        self.table.setColumnCount(n)
-        self.table.setHorizontalHeaderLabels(names)
-        self.table.setVerticalHeaderLabels(names)
-        row_totals = confusion.sum(axis=1)
-        for i in range(n):
-            for j in range(n):
-                count = int(confusion[i, j])
-                fraction = count / row_totals[i] if row_totals[i] else 0.0
-                item = QTableWidgetItem(str(count) if count else "")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                item.setBackground(QBrush(cell_colour(fraction, i == j)))
-                item.setForeground(QBrush(QColor("#111111")))
-                item.setData(Qt.ItemDataRole.UserRole, count)
-                item.setToolTip(
-                    f"true {names[i]}, predicted {names[j]}: {count} "
-                    f"({fraction * 100:.0f}% of true {names[i]})"
-                )
-                self.table.setItem(i, j, item)
-        # The whole matrix in view, no scrolling: the mistakes grid takes the rest.
-        self.table.resizeColumnsToContents()
-        self.table.resizeRowsToContents()
-        rows = sum(self.table.rowHeight(i) for i in range(n))
-        header = self.table.horizontalHeader().sizeHint().height()
-        self.table.setFixedHeight(rows + header + 2 * self.table.frameWidth() + 2)
-
-    def _fill_mistakes(self, payload: dict) -> None:
-        for label in self.thumbnails:
-            self.mistakes_grid.removeWidget(label)
-            label.deleteLater()
-        self.thumbnails = []
-        wrong, n_wrong = payload["misclassified"], payload["n_wrong"]
-        if not payload["is_image"]:
-            self.mistakes_title.setText(
-                "Misclassified examples are drawn as pictures for image data only "
-                "(digits, image folders, NPZ images); this data has no image shape."
-            )
-            self.scroll.setVisible(False)
-            return
-        self.scroll.setVisible(True)
-        if not wrong:
-            self.mistakes_title.setText("No validation example is misclassified.")
-            return
-        self.mistakes_title.setText(
-            f"The {len(wrong)} most confident mistakes of {n_wrong} "
-            "(true → predicted, confidence in the wrong class):"
-        )
-        for example in wrong:
-            if example["image"] is None:
-                continue
-            label = QLabel()
-            label.setPixmap(thumbnail(example["image"]))
-            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            label.setToolTip(
-                f"validation example {example['index']}: true {example['true_name']}, "
-                f"predicted {example['predicted_name']} ({example['confidence'] * 100:.0f}%)"
-            )
-            caption = QLabel(
-                f"{example['true_name']} → {example['predicted_name']}\n"
-                f"{example['confidence'] * 100:.0f}%"
-            )
-            caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            cell = QWidget()
-            cell_layout = QVBoxLayout(cell)
-            cell_layout.setContentsMargins(2, 2, 2, 2)
-            cell_layout.setSpacing(1)
-            cell_layout.addWidget(label)
-            cell_layout.addWidget(caption)
-            self.thumbnails.append(cell)
-        self._columns = 0
-        self._reflow()
-
-    def _reflow(self) -> None:
-        """As many thumbnails per row as the panel's width holds (at least THUMB_COLUMNS)."""
-        width = self.scroll.viewport().width() - 2 * self.mistakes_grid.spacing()
-        columns = max(THUMB_COLUMNS, width // (THUMB_SIZE + 14))
-        if columns == self._columns or not self.thumbnails:
-            return
-        self._columns = columns
-        for cell in self.thumbnails:
-            self.mistakes_grid.removeWidget(cell)
-        for k, cell in enumerate(self.thumbnails):
-            self.mistakes_grid.addWidget(cell, k // columns, k % columns)

@@ -168,7 +168,7 @@ def test_boundary_segments_follow_the_zero_line():
 
 
 def test_thumbnails_scale_grey_and_colour_images_with_sharp_pixels(qapp):
-    from fitgap_gui.qt.insights_views import thumbnail
+    from fitgap_gui.qt.insights_validation import thumbnail
 
     grey = thumbnail(np.arange(64, dtype=np.float64).reshape(8, 8))
     assert (grey.width(), grey.height()) == (56, 56)  # 7x, nearest neighbour
