@@ -1,11 +1,12 @@
 """Plot cost: one epoch's update with 20 runs x 1,000 epochs overlaid.
 
 19 finished runs of 1,000 epochs are shown with ``PlotsPanel.show_history`` and a
-20th, live run holds 1,000 epochs; then each timed step adds one epoch to the live
+20th, live run is under way; then each timed step adds one epoch to the live
 run.  Three figures per step: ``add_epoch`` alone (buffer + setData on the run's
 curves), ``add_epoch`` plus the repaint it triggers (``processEvents``, what the
-window does), and ``add_epoch`` plus a forced full render (``grab``, an upper bound).
-The panel is measured alone (1040 x 800) and inside the real main window (1400 x 850).
+window does), and ``add_epoch`` plus one forced render (``grab``).  Two cases: the
+live run inside the range of the others (epoch 500: axes stay, one paint per plot),
+and past it (epoch 1,000+: the x range grows, which repaints each plot twice).
 
     .venv/bin/python benchmarks/bench_plots.py                 # ~30 s
     .venv/bin/python benchmarks/bench_plots.py --steps 200
@@ -39,13 +40,13 @@ def history(seed: int, n: int) -> dict[str, list[float]]:
     }
 
 
-def fill(panel) -> int:
-    """19 finished runs and a live one, each 1,000 epochs; returns the live run's id."""
+def fill(panel, live_epochs: int) -> int:
+    """19 finished runs of 1,000 epochs and a live one; returns the live run's id."""
     for run_id in range(1, RUNS):
         panel.show_history(run_id, f"#{run_id}", history(run_id, EPOCHS))
     live = RUNS
     panel.begin_run(live, f"#{live}")
-    panel.runs[live].extend(history(live, EPOCHS))
+    panel.runs[live].extend(history(live, live_epochs))
     return live
 
 
@@ -98,29 +99,24 @@ def main() -> None:
     args = parser.parse_args()
     benchlib.setup_env()
     print(benchlib.machine_line())
-    from fitgap_gui.app import make_application, show_window
+    from fitgap_gui.app import make_application
     from fitgap_gui.qt.plots import PlotsPanel
 
     app = make_application([])
-    panel = PlotsPanel()
-    panel.resize(1040, 800)
-    panel.show()
-    live = fill(panel)
-    app.processEvents()
-    report(
-        f"PlotsPanel alone, {RUNS} runs x {EPOCHS} epochs",
-        measure(app, panel, live, args.steps, panel),
-    )
-    panel.close()
-
-    window = show_window()
-    live = fill(window.plots)
-    app.processEvents()
-    report(
-        f"in the main window, {RUNS} runs x {EPOCHS} epochs",
-        measure(app, window.plots, live, args.steps, window),
-    )
-    window.close()
+    for live_epochs, what in (
+        (500, "live run at epoch 500: inside the range, the axes stay"),
+        (EPOCHS, "live run past epoch 1,000: the x range grows every epoch"),
+    ):
+        panel = PlotsPanel()
+        panel.resize(1040, 800)
+        panel.show()
+        live = fill(panel, live_epochs)
+        app.processEvents()
+        title = f"PlotsPanel 1040 x 800, {RUNS - 1} runs x {EPOCHS} epochs + {what}"
+        report(title, measure(app, panel, live, args.steps, panel))
+        panel.close()
+        panel.deleteLater()
+        app.processEvents()
     print(f"\n({benchlib.load_line()})")
 
 

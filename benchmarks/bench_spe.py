@@ -2,8 +2,9 @@
 
 Runs FitGap's engine (``core.training.train``) with ``steps_per_execution`` forced
 through ``FITGAP_STEPS_PER_EXECUTION`` to several values, on small (digits) and
-large (synthetic 60,000 x 784) data, in rotated order per round; and the plain
-program with ``jit_compile=True`` vs ``False`` at the same steps_per_execution.
+large (synthetic 60,000 x 784) data, in rotated order per round, next to the plain
+program (``plain spe=1``, Keras's defaults); and the plain program with
+``jit_compile=True`` vs ``False`` at the engine's steps_per_execution.
 
     .venv/bin/python benchmarks/bench_spe.py                      # ~3 min
     .venv/bin/python benchmarks/bench_spe.py --sizes large --rounds 3 --values 1,64,128,1875
@@ -50,7 +51,7 @@ def main() -> None:
             count_dense_params(dataset.input_shape, config.model.hidden_units, dataset.n_classes),
         )
         values = [int(v) for v in (args.values or DEFAULT_VALUES[size]).split(",")]
-        programs = [f"engine spe={v}" for v in values]
+        programs = ["plain spe=1", *(f"engine spe={v}" for v in values)]
         if not args.no_jit:
             programs += [f"plain spe={chosen} jit=False", f"plain spe={chosen} jit=True"]
         print(
@@ -66,7 +67,8 @@ def main() -> None:
                     run = benchlib.engine_fit(dataset, config)
                     del os.environ["FITGAP_STEPS_PER_EXECUTION"]
                 else:
-                    jit = program.endswith("jit=True")
+                    jit = True if program.endswith("jit=True") else "auto"
+                    jit = False if program.endswith("jit=False") else jit
                     run = benchlib.plain_fit(
                         dataset, config, steps_per_execution=spe, jit_compile=jit
                     )
