@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setToolTip("End the run after the current step (Esc)")
         self.stop_button.clicked.connect(self.stop)
         self.progress = QProgressBar()
-        self.progress.setFormat("epoch %v of %m")
+        self.progress.setFormat("no run yet")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self._epochs_asked = config.training.epochs
         self.progress.setRange(0, self._epochs_asked)
         self.progress.setValue(0)
+        self.progress.setFormat(f"run #{run_id}: epoch %v of %m")
         self.plots.begin_run(run_id, label, config.early_stopping.monitor)
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")
@@ -284,6 +285,11 @@ class MainWindow(QMainWindow):
             "infinite (learning rate too high?)",
         }
         what = words.get(result.status, result.status)
+        if result.status != "completed":  # say why the bar stops short of the end
+            ended = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
+            self.progress.setFormat(
+                f"run #{run_id}: {ended.get(result.status, result.status)} at epoch %v of %m"
+            )
         self.statusBar().showMessage(f"Run #{run_id} {what} in {result.seconds:.1f} s. {marker}")
         self.run_finished.emit(run_id, result)
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
 from .hover import HoverReadout
@@ -75,7 +75,14 @@ class RunCurves:
     """The curves and markers of one run on the three plots."""
 
     def __init__(
-        self, panel: PlotsPanel, run_id: int, label: str, colour_index: int, monitor: str
+        self,
+        panel: PlotsPanel,
+        run_id: int,
+        label: str,
+        colour_index: int,
+        monitor: str,
+        *,
+        labelled: bool = True,
     ) -> None:
         self.panel = panel
         self.run_id = run_id
@@ -137,6 +144,14 @@ class RunCurves:
         self.best_dot.setZValue(10)
         plots[_PLOT_OF[monitor]].addItem(self.best_dot)
         self.restyle()
+        self.set_labelled(labelled)
+
+    def set_labelled(self, on: bool) -> None:
+        """Show the "best N" / "early stop at N" texts (only the newest live run has them:
+        with several runs overlaid their texts would pile up on one another)."""
+        self.labelled = on
+        self.best_lines[0].label.setVisible(on)
+        self.stop_lines[2].label.setVisible(on)
 
     @property
     def colour(self) -> str:
@@ -321,10 +336,12 @@ class PlotsPanel(QWidget):
     theme_changed = Signal(object)
 
     TITLES = {
-        "loss": ("Loss   — training   - - validation", "loss"),
-        "accuracy": ("Accuracy   — training   - - validation", "accuracy"),
-        "gap": ("Gap   — loss: val − train   ··· accuracy: train − val", "gap"),
+        "loss": ("Loss", "loss"),
+        "accuracy": ("Accuracy", "accuracy"),
+        "gap": ("Gap: val − train loss (solid), train − val accuracy (dotted)", "gap"),
     }
+    #: The line key, said once above the plots instead of in every title.
+    KEY = "solid: training   ·   dashed: validation   ·   dashed line: best epoch"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -335,9 +352,9 @@ class PlotsPanel(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {
             # Losses fall, accuracies rise and gaps open upwards: each legend goes
             # into the corner its curves usually leave empty.
-            "loss": self._make_plot("loss", (-8, 8)),
-            "accuracy": self._make_plot("accuracy", (-8, -8)),
-            "gap": self._make_plot("gap", (8, 8)),
+            "loss": self._make_plot("loss"),
+            "accuracy": self._make_plot("accuracy"),
+            "gap": self._make_plot("gap"),
         }
         self.zero_line = pg.InfiniteLine(pos=0, angle=0)
         self.plots["gap"].addItem(self.zero_line, ignoreBounds=True)
@@ -348,6 +365,10 @@ class PlotsPanel(QWidget):
         self.top_bar = QVBoxLayout()
         self.top_bar.setContentsMargins(0, 0, 0, 0)
         column.addLayout(self.top_bar)
+        self.key_label = QLabel(self.KEY)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.key_label.setStyleSheet("font-size: 8pt;")
+        self.top_bar.addWidget(self.key_label)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.plots["loss"], 0, 0)
@@ -361,7 +382,11 @@ class PlotsPanel(QWidget):
         self.hover = HoverReadout(self)
         self.apply_theme(LIGHT)
 
-    def _make_plot(self, name: str, legend_at: tuple[int, int]) -> pg.PlotWidget:
+    #: Losses fall, accuracies rise and gaps open upwards: each legend goes into the
+    #: corner its curves usually leave empty.
+    LEGEND_AT = {"loss": (-8, 8), "accuracy": (-8, -8), "gap": (8, 8)}
+
+    def _make_plot(self, name: str) -> pg.PlotWidget:
         """A plot with labelled axes; the legend sits where curves rarely go."""
         plot = pg.PlotWidget()
         plot.setLabel("bottom", "epoch")
@@ -369,7 +394,9 @@ class PlotsPanel(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)
-        plot.addLegend(offset=legend_at)
+        # The gap plot spans the full width: two legend columns keep its legend short.
+        columns = 2 if name == "gap" else 1
+        plot.addLegend(offset=self.LEGEND_AT[name], labelTextSize="8pt", colCount=columns)
         plot.setMenuEnabled(False)
         # Many long runs overlaid: draw about one point per pixel, only what is in view.
         plot.plotItem.setDownsampling(auto=True, mode="peak")
@@ -392,17 +419,20 @@ class PlotsPanel(QWidget):
                 plot.getAxis(axis).setTextPen(theme.foreground)
                 plot.getAxis(axis).setPen(theme.axis)
                 plot.setLabel(axis, plot.getAxis(axis).labelText, color=theme.foreground)
-            legend = plot.plotItem.legend
-            legend.setBrush(pg.mkBrush(*theme.legend_brush))
-            legend.setPen(pg.mkPen(theme.legend_pen))
-            legend.setLabelTextColor(theme.foreground)
-            for _sample, label in legend.items:  # setLabelTextColor does not re-render them
-                label.setText(label.text, color=theme.foreground)
+            self._style_legend(plot.plotItem.legend)
         self.zero_line.setPen(pg.mkPen(theme.zero_line, width=1))
         for curves in self.runs.values():
             curves.restyle()
         self.hover.restyle()
         self.theme_changed.emit(theme)
+
+    def _style_legend(self, legend: pg.LegendItem) -> None:
+        theme = self.theme
+        legend.setBrush(pg.mkBrush(*theme.legend_brush))
+        legend.setPen(pg.mkPen(theme.legend_pen))
+        legend.setLabelTextColor(theme.foreground)
+        for _sample, label in legend.items:  # setLabelTextColor does not re-render them
+            label.setText(label.text, color=theme.foreground)
 
     def set_smoothing(self, weight: float) -> None:
         """TensorBoard-style smoothing weight in [0, 1): 0 shows the raw curves only."""
@@ -447,11 +477,20 @@ class PlotsPanel(QWidget):
             view.updateAutoRange()  # now, not at the next paint: the shortcut feels instant
 
     # -- runs ------------------------------------------------------------------------------------
-    def begin_run(self, run_id: int, label: str, monitor: str = "val_loss") -> RunCurves:
-        """Create the curve set of a run (replacing one with the same id)."""
+    def begin_run(
+        self, run_id: int, label: str, monitor: str = "val_loss", *, live: bool = True
+    ) -> RunCurves:
+        """Create the curve set of a run (replacing one with the same id).
+
+        A ``live`` run (the one training now) gets the marker texts; stored runs
+        overlaid beside it show their lines and dots only, so texts never pile up.
+        """
         if run_id in self.runs:
             self.remove_run(run_id)
-        curves = RunCurves(self, run_id, label, self._next_colour, monitor)
+        if live:
+            for other in self.runs.values():
+                other.set_labelled(False)
+        curves = RunCurves(self, run_id, label, self._next_colour, monitor, labelled=live)
         self._next_colour += 1
         self.runs[run_id] = curves
         return curves
@@ -474,7 +513,7 @@ class PlotsPanel(QWidget):
         monitor: str = "val_loss",
     ) -> RunCurves:
         """Overlay a stored run's whole history (issue 3's runs list uses this)."""
-        curves = self.begin_run(run_id, label, monitor)
+        curves = self.begin_run(run_id, label, monitor, live=False)
         curves.extend(history)
         if result is not None:
             curves.finish(result)

@@ -115,3 +115,17 @@ def test_an_epoch_update_stays_cheap_with_twenty_long_runs(qtbot):
     # catching an update that redraws or copies every run.
     assert float(np.median(samples)) < 0.025
     assert panel.point_count(20) == epochs + 20
+
+
+def test_only_the_newest_live_run_carries_marker_texts(qtbot):
+    """Overlaid runs keep their lines and dots, but their "best N" texts would pile up."""
+    panel = _panel(qtbot)
+    history = {k: [_metrics(e)[k] for e in range(1, 7)] for k in _metrics(1).metrics}
+    first = panel.begin_run(1, "#1")
+    stored = panel.show_history(7, "stored run", history)
+    assert first.labelled and not stored.labelled
+    assert not stored.best_lines[0].label.isVisible()
+    assert stored.best_lines[0].isVisible()  # its best-epoch line is still drawn
+    second = panel.begin_run(2, "#2")
+    assert second.labelled and not first.labelled
+    assert not first.best_lines[0].label.isVisible() and not first.stop_lines[2].label.isVisible()
