@@ -71,6 +71,29 @@ def _format_epoch(epoch: int, total: int, metrics: dict[str, float]) -> str:
     return "  ".join(parts)
 
 
+class _StopOnCtrlC:
+    """While active, the first Ctrl+C asks for a clean stop; the second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("stopping after this execution chunk (Ctrl+C again to abort)", file=sys.stderr)
+
+    def __enter__(self) -> _StopOnCtrlC:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.data import load_dataset
@@ -82,16 +105,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()
-    stop_requested = False
-
-    def on_sigint(signum, frame):  # first Ctrl+C stops cleanly, the second one aborts
-        nonlocal stop_requested
-        if stop_requested:
-            raise KeyboardInterrupt
-        stop_requested = True
-        print("stopping after this execution chunk (Ctrl+C again to abort)", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
@@ -104,17 +117,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             print(_format_epoch(metrics.epoch, config.training.epochs, metrics.metrics), flush=True)
 
-    try:
+    with _StopOnCtrlC() as stop:
         result = run_recorded(
             config,
             store,
             dataset=dataset,
             on_started=on_started,
             on_epoch=on_epoch,
-            should_stop=lambda: stop_requested,
+            should_stop=stop,
         )
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
     if args.out:
         Path(args.out).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -124,6 +135,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"run {result.run_id}: {result.status} after {result.epochs_run} epochs{best}",
             flush=True,
         )
+        if result.diagnosis:
+            print(f"diagnosis: {result.diagnosis.get('summary', result.diagnosis['verdict'])}")
+    if result.message:  # a diverged run's hint; stderr keeps --jsonl's stdout pure JSON
+        print(result.message, file=sys.stderr)
     return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
 
 
@@ -165,6 +180,8 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     print(f"created {run.created}; levers: {lever_summary(run.config)}")
     if run.message:
         print(run.message)
+    if run.diagnosis:
+        print(f"diagnosis: {run.diagnosis.get('summary', run.diagnosis.get('verdict'))}")
     n = len(next(iter(run.history.values()), []))
     for epoch in range(1, n + 1):
         metrics = {k: v[epoch - 1] for k, v in run.history.items() if v[epoch - 1] is not None}
@@ -218,29 +235,6 @@ def _add_runs_and_export(sub) -> None:
         help="the file to write (a folder for tensorboard, or for several scripts/models)",
     )
     export.set_defaults(func=cmd_export)
-
-
-class _StopOnCtrlC:
-    """While active, the first Ctrl+C asks for a clean stop; the second one aborts."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self) -> bool:
-        return self.requested
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("stopping after this execution chunk (Ctrl+C again to abort)", file=sys.stderr)
-
-    def __enter__(self) -> _StopOnCtrlC:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        signal.signal(signal.SIGINT, self._previous)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

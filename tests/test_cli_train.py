@@ -32,7 +32,9 @@ def test_train_writes_the_run_result_json(config_file, tmp_path, capsys):
     assert 1 <= result["best_epoch"] <= 2
     stored = RunStore().get_run(result["run_id"])
     assert stored.history["loss"] == pytest.approx(result["history"]["loss"])
-    assert "completed after 2 epochs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "completed after 2 epochs" in out
+    assert f"diagnosis: {result['diagnosis']['summary']}" in out
 
 
 def test_jsonl_prints_one_line_per_epoch(config_file, capsys):
