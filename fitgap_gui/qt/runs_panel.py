@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -145,7 +145,8 @@ class RunsPanel(QWidget):
         self.export_button = QPushButton("Export")
         self.hint = QLabel("Select runs to overlay them on the plots (Ctrl/Shift+click).")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #555555")
+        # A palette role, not a fixed grey: the hint stays readable in the dark theme.
+        self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
         buttons = QHBoxLayout()
         for button in (self.load_button, self.rename_button, self.delete_button):

@@ -128,10 +128,17 @@ class _Remember(QObject):
         return False
 
 
+def _save_controls(window: MainWindow) -> None:
+    with contextlib.suppress(FitGapError):  # a half-typed value: keep the last good one
+        save_config(window.controls.config())
+
+
 def install(window: MainWindow) -> None:
     config = saved_config()
     if config is not None:
         window.controls.set_config(config)
-    # The config of each run is kept as soon as it starts: a crash loses nothing.
-    window.run_started.connect(lambda _run_id, config: save_config(config))
+    # The controls' config is kept as soon as a run starts, so a crash loses nothing.
+    # Not the run's own config: a sequence (compare remedies, a sweep) trains variants
+    # of what the controls say, and the next session should open on the controls.
+    window.run_started.connect(lambda _run_id, _config: _save_controls(window))
     window.installEventFilter(_Remember(window))

@@ -38,6 +38,16 @@ def test_settings_round_trip_config_geometry_splitter_and_folders(qtbot, fitgap_
     assert settings.last_folder("export") == str(tmp_path)
 
 
+def test_a_started_run_remembers_the_controls_not_the_variant_it_trains(window):
+    """Compare remedies trains variants of the controls; the controls are what is kept."""
+    controls = RunConfig().replace({"model.dropout": 0.1})
+    window.controls.set_config(controls)
+    variant = controls.replace({"model.dropout": 0.5, "model.l2": 0.01})
+    window.run_started.emit(1, variant)
+    assert settings.saved_config() == window.controls.config()
+    assert settings.saved_config().model.dropout == 0.1
+
+
 def test_a_stale_saved_config_is_ignored(window, fitgap_home):
     store = settings.open_settings()
     store.setValue(settings.KEY_CONFIG, json.dumps({"model": {"dropout": 7}}))
