@@ -160,7 +160,7 @@ class DiagnosisPanel(QWidget):
         self.onset_line = pg.InfiniteLine(
             angle=90,
             pen=pg.mkPen(ONSET_COLOUR, width=2, style=Qt.PenStyle.DotLine),
-            label="overfitting starts",
+            label="onset",  # short: the line sits where curves are still steep
             labelOpts={"position": 0.08, "color": ONSET_COLOUR, "anchors": [(0, 1), (0, 1)]},
         )
         self.onset_line.setVisible(False)
