@@ -4,9 +4,11 @@ Runs FitGap's engine (``core.training.train``) with ``steps_per_execution`` forc
 through ``FITGAP_STEPS_PER_EXECUTION`` to several values, on small (digits) and
 large (synthetic 60,000 x 784) data, in rotated order per round, next to the plain
 program (``plain spe=1``, Keras's defaults); and the plain program with
-``jit_compile=True`` vs ``False`` at the engine's steps_per_execution.
+``jit_compile=True`` vs ``False`` at the engine's steps_per_execution, without and
+with dropout 0.3, with the largest difference XLA makes to the history (the
+faithfulness contract allows 1e-4).
 
-    .venv/bin/python benchmarks/bench_spe.py                      # ~3 min
+    .venv/bin/python benchmarks/bench_spe.py                      # ~4 min
     .venv/bin/python benchmarks/bench_spe.py --sizes large --rounds 3 --values 1,64,128,1875
 
 "chunk" is how long one compiled execution takes (steady epoch time x
@@ -53,7 +55,13 @@ def main() -> None:
         values = [int(v) for v in (args.values or DEFAULT_VALUES[size]).split(",")]
         programs = ["plain spe=1", *(f"engine spe={v}" for v in values)]
         if not args.no_jit:
-            programs += [f"plain spe={chosen} jit=False", f"plain spe={chosen} jit=True"]
+            programs += [
+                f"plain spe={chosen} jit={jit}{drop}"
+                for drop in ("", " dropout=0.3")
+                for jit in (False, True)
+            ]
+        dropout_config = benchlib.make_config(size, epochs, tmp, dropout=0.3)
+        histories: dict[str, dict] = {}
         print(
             f"\n## {size}: {steps} steps per epoch, {epochs} epochs, {rounds} rounds; "
             f"choose_steps_per_execution = {chosen}"
@@ -70,9 +78,13 @@ def main() -> None:
                     jit = True if program.endswith("jit=True") else "auto"
                     jit = False if program.endswith("jit=False") else jit
                     run = benchlib.plain_fit(
-                        dataset, config, steps_per_execution=spe, jit_compile=jit
+                        dataset,
+                        dropout_config if "dropout" in program else config,
+                        steps_per_execution=spe,
+                        jit_compile=jit,
                     )
                 times[program].append(benchlib.epoch_times(run))
+                histories[program] = run["history"]
             print(f"  round done ({benchlib.load_line()})", flush=True)
         base = benchlib.median([t[1] for t in times[programs[0]]])
         print(
@@ -87,6 +99,12 @@ def main() -> None:
                 f"{program:<26} {benchlib.summary(steady):<26} {benchlib.summary(first):<24} "
                 f"{chunk:<8.3f} {base / benchlib.median(steady):.2f}x"
             )
+        for jit_program in (p for p in programs if "jit=True" in p):
+            # Faithfulness: does XLA move the numbers away from the plain program's?
+            ref = histories[jit_program.replace("jit=True", "jit=False")]
+            mine = histories[jit_program]
+            diff = max(abs(a - b) for k in ref for a, b in zip(ref[k], mine[k], strict=True))
+            print(f"{jit_program}: max |history difference| vs jit=False = {diff:.2g}")
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def large_npz(folder: Path, n_train: int = 60_000, n_val: int = 10_000, n_featur
     return path
 
 
-def make_config(size: str, epochs: int, folder: Path, batch_size: int = 32):
+def make_config(size: str, epochs: int, folder: Path, batch_size: int = 32, dropout: float = 0.0):
     """The benchmark RunConfig: digits (``small``) or the synthetic set (``large``)."""
     from fitgap_gui.core.config import RunConfig
 
@@ -131,7 +131,7 @@ def make_config(size: str, epochs: int, folder: Path, batch_size: int = 32):
     return RunConfig.from_dict(
         {
             "data": data,
-            "model": {"hidden_units": [128]},
+            "model": {"hidden_units": [128], "dropout": dropout},
             "training": {"epochs": epochs, "batch_size": batch_size, "seed": 0},
         }
     )
@@ -176,7 +176,9 @@ def plain_fit(
     keras.utils.set_random_seed(t.seed)
     layers = [keras.Input(dataset.input_shape)]
     for units in config.model.hidden_units:
-        layers.append(keras.layers.Dense(units, activation="relu"))
+        layers.append(keras.layers.Dense(units, activation=config.model.activation))
+        if config.model.dropout > 0:
+            layers.append(keras.layers.Dropout(config.model.dropout))
     layers.append(keras.layers.Dense(dataset.n_classes, activation="softmax"))
     model = keras.Sequential(layers)
     model.compile(
