@@ -55,8 +55,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="small,large", help="small, large or both")
     parser.add_argument("--programs", default=",".join(PROGRAMS))
     parser.add_argument("--rounds", type=int, default=0, help="default: 5 small, 3 large")
-    parser.add_argument("--epochs-small", type=int, default=15)
-    parser.add_argument("--epochs-large", type=int, default=3)
+    parser.add_argument("--epochs-small", type=int, default=12)
+    parser.add_argument("--epochs-large", type=int, default=2)
     args = parser.parse_args()
 
     tmp = benchlib.setup_env()
