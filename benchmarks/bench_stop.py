@@ -63,7 +63,7 @@ def main() -> None:
     try:
         for size in args.sizes.split(","):
             # Long enough that the run is always stopped, never completes.
-            config = benchlib.make_config(size, 500 if size == "small" else 30, tmp)
+            config = benchlib.make_config(size, 500 if size == "small" else 12, tmp)
             probe = harness.run(benchlib.make_config(size, 3, tmp))
             epoch_s = (probe["ends"][-1] - probe["ends"][0]) / (len(probe["ends"]) - 1)
             to_finished, to_idle, statuses = [], [], []
@@ -73,6 +73,11 @@ def main() -> None:
                 if "click" not in marks:
                     print(f"  round {r}: the run ended before Stop was clicked")
                     continue
+                print(
+                    f"  round {r}: Stop at {phase:.2f} of an epoch -> finished after "
+                    f"{marks['finished'] - marks['click']:.3f} s",
+                    flush=True,
+                )
                 to_finished.append(marks["finished"] - marks["click"])
                 to_idle.append(marks["idle"] - marks["click"])
                 statuses.append(marks["status"])
