@@ -172,7 +172,10 @@ def train(
             on_epoch(metrics)
 
     start = time.perf_counter()
-    keras.backend.clear_session()
+    # No gc.collect() here: on the window's training thread a full collection can free
+    # PySide objects of the GUI thread (last run's plot items) and deadlock with it
+    # (GIL vs Qt's connection lock; seen in benchmarks/).  Collection never changes numbers.
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(config.training.seed)
     model = build_model(
         config.model, dataset.input_shape, dataset.n_classes, image_shape=dataset.image_shape
