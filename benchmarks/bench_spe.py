@@ -75,8 +75,7 @@ def main() -> None:
                     run = benchlib.engine_fit(dataset, config)
                     del os.environ["FITGAP_STEPS_PER_EXECUTION"]
                 else:
-                    jit = True if program.endswith("jit=True") else "auto"
-                    jit = False if program.endswith("jit=False") else jit
+                    jit = "jit=True" in program
                     run = benchlib.plain_fit(
                         dataset,
                         dropout_config if "dropout" in program else config,
