@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports Qt or TensorFlow.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Before anything imports Qt or TensorFlow.  Always offscreen, even when the shell
+# names a platform (or an empty one): the tests never need, or open, a real screen.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
