@@ -42,12 +42,17 @@ def stop_once(harness, config, delay_s: float) -> dict:
         marks["finished"] = time.perf_counter()
         marks["status"] = result.status
 
+    def on_error(message: str) -> None:
+        marks["error"] = message
+
     window.epoch_done.connect(on_epoch)
     worker.finished.connect(on_finished)
+    window.error_shown.connect(on_error)
     harness.wait_for(window.training_ended, lambda: window.train_configs([config]))
     marks["idle"] = time.perf_counter()
     window.epoch_done.disconnect(on_epoch)
     worker.finished.disconnect(on_finished)
+    window.error_shown.disconnect(on_error)
     return marks
 
 
@@ -71,7 +76,10 @@ def main() -> None:
                 phase = PHASES[r % len(PHASES)]
                 marks = stop_once(harness, config, phase * epoch_s)
                 if "click" not in marks:
-                    print(f"  round {r}: the run ended before Stop was clicked")
+                    print(
+                        f"  round {r}: the run ended before Stop was clicked "
+                        f"({marks.get('status') or marks.get('error', 'no result')})"
+                    )
                     continue
                 print(
                     f"  round {r}: Stop at {phase:.2f} of an epoch -> finished after "

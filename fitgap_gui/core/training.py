@@ -53,9 +53,10 @@ def choose_steps_per_execution(n_train: int, batch_size: int, n_params: int) -> 
     benchmarks/RESULTS.md).  ``FITGAP_STEPS_PER_EXECUTION`` overrides the choice.
 
     ``jit_compile`` stays at Keras's default, as in the plain program (XLA off on a
-    CPU-only machine, on with a GPU): forcing XLA on this CPU moved the history by up
-    to 1e-3 (6e-3 with dropout) from the plain program's, breaking the 1e-4
-    faithfulness contract, and was 2.3x slower with dropout (benchmarks/bench_spe.py).
+    CPU-only machine, on with a GPU): forcing XLA on this CPU moved the history from
+    the plain program's by 3e-3 (60,000 x 784) and up to 0.16 with dropout (XLA draws
+    other dropout masks), breaking the 1e-4 faithfulness contract; it was 1.15x faster
+    without dropout but 2x slower with it (benchmarks/bench_spe.py).
     """
     steps_per_epoch = max(1, math.ceil(n_train / batch_size))
     forced = os.environ.get("FITGAP_STEPS_PER_EXECUTION")
