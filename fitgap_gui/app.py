@@ -23,7 +23,23 @@ def make_application(argv: list[str] | None = None):
     # Wayland and the task bar match the window to fitgap.desktop (and its icon) by this.
     app.setDesktopFileName("fitgap")
     app.setWindowIcon(_app_icon())
+    collect_garbage_in_gui_thread(app)
     return app
+
+
+def collect_garbage_in_gui_thread(app) -> None:
+    """Run Python's cyclic garbage collector only on the GUI thread, from a timer.
+
+    Left automatic, a collection can start on the training thread (TensorFlow
+    allocates a lot) and free a finished run's plot items there; their Qt clean-up
+    then waits for a lock the GUI thread holds while it waits for the GIL: the
+    window freezes for good (seen twice in the benchmarks, traced with gdb).
+    pyqtgraph's GarbageCollector is the known remedy: gc off, collected on a timer.
+    """
+    if getattr(app, "_fitgap_gc", None) is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app._fitgap_gc = GarbageCollector(interval=1.0)
 
 
 def _app_icon():

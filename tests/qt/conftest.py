@@ -13,6 +13,14 @@ import weakref
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gc_in_gui_thread(qapp):
+    """As in the app: Python's garbage collector runs on the GUI thread only."""
+    from fitgap_gui.app import collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread(qapp)
+
+
 @pytest.fixture(autouse=True)
 def _no_dangling_qthreads(qapp, monkeypatch):
     from PySide6.QtCore import QThread

@@ -51,3 +51,24 @@ def test_main_py_is_a_runnable_script():
     assert text.startswith("#!/usr/bin/env python3")
     assert "fitgap_gui.app" in text
     assert os.access(REPO / "main.py", os.X_OK)
+
+
+def test_garbage_is_collected_in_the_gui_thread_only(qapp):
+    """make_application turns automatic gc off (it could free Qt objects on the
+    training thread) and collects from a timer on the GUI thread instead."""
+    import gc
+
+    from fitgap_gui.app import make_application
+
+    saved = qapp._fitgap_gc
+    qapp._fitgap_gc = None
+    gc.enable()
+    try:
+        assert make_application([]) is qapp
+        assert not gc.isenabled()
+        assert qapp._fitgap_gc is not None and qapp._fitgap_gc.timer.isActive()
+    finally:
+        if qapp._fitgap_gc is not None:
+            qapp._fitgap_gc.timer.stop()
+        qapp._fitgap_gc = saved
+        gc.disable()
