@@ -259,6 +259,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, self._epochs_asked)
         self.progress.setValue(0)
         self.progress.setFormat(f"run #{run_id}: epoch %v of %m")
+        self.plots.set_epoch_span(max(self.plots.epoch_span, self._epochs_asked))
         self.plots.begin_run(run_id, label, config.early_stopping.monitor)
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")

@@ -347,6 +347,8 @@ class PlotsPanel(QWidget):
         super().__init__(parent)
         self.theme: PlotTheme = LIGHT
         self.smoothing = 0.0
+        #: Epochs the x axes show while a run trains (0: autorange), see set_epoch_span.
+        self.epoch_span = 0
         self.log_y = False
         self.ignore_outliers = False
         self.plots: dict[str, pg.PlotWidget] = {
@@ -469,12 +471,37 @@ class PlotsPanel(QWidget):
     def reset_zoom(self) -> None:
         """Back to automatic ranges on every plot (after zooming or panning)."""
         epochs = [c.data[c.count - 1, 0] for c in self.runs.values() if c.count]
+        last = max([*epochs, self.epoch_span, 2])
         for plot in self.plots.values():
             view = plot.getViewBox()
-            if epochs:  # curves clip to the view: show all epochs before measuring them
-                view.setXRange(1, max(max(epochs), 2))
-            view.enableAutoRange(x=True, y=INLIER_FRACTION if self.ignore_outliers else True)
+            if epochs or self.epoch_span:  # curves clip to the view: show every epoch first
+                view.setXRange(1, last)
+            # With an epoch span the x axis stays put (see set_epoch_span).
+            view.enableAutoRange(
+                x=not self.epoch_span, y=INLIER_FRACTION if self.ignore_outliers else True
+            )
             view.updateAutoRange()  # now, not at the next paint: the shortcut feels instant
+
+    def set_epoch_span(self, epochs: int) -> None:
+        """Fix the x axis to the epochs a run will train (0 gives x back to autorange).
+
+        A growing x range re-lays out and repaints every plot and its axis text at
+        each epoch (about half of the GUI thread's work per epoch, measured by
+        benchmarks/bench_responsive.py); a fixed one also shows up front how far the
+        run will go.  Stored runs overlaid later widen it when they are longer.
+        """
+        self.epoch_span = max(int(epochs), 0)
+        self._apply_span()
+
+    def _apply_span(self) -> None:
+        if not self.epoch_span:
+            return
+        longest = max((c.count for c in self.runs.values()), default=0)
+        last = max(self.epoch_span, longest, 2)
+        for plot in self.plots.values():
+            view = plot.getViewBox()
+            view.enableAutoRange(x=False)
+            view.setXRange(1, last, padding=0.02)
 
     # -- runs ------------------------------------------------------------------------------------
     def begin_run(
@@ -515,6 +542,7 @@ class PlotsPanel(QWidget):
         """Overlay a stored run's whole history (issue 3's runs list uses this)."""
         curves = self.begin_run(run_id, label, monitor, live=False)
         curves.extend(history)
+        self._apply_span()
         if result is not None:
             curves.finish(result)
         return curves
@@ -532,6 +560,7 @@ class PlotsPanel(QWidget):
         for run_id in list(self.runs):
             self.remove_run(run_id)
         self._next_colour = 0
+        self.epoch_span = 0  # the next run sets its own
         self.hover.hide()
 
     def point_count(self, run_id: int) -> int:

@@ -129,3 +129,22 @@ def test_only_the_newest_live_run_carries_marker_texts(qtbot):
     second = panel.begin_run(2, "#2")
     assert second.labelled and not first.labelled
     assert not first.best_lines[0].label.isVisible() and not first.stop_lines[2].label.isVisible()
+
+
+def test_epoch_span_fixes_the_x_axis_while_a_run_grows(qtbot):
+    panel = _panel(qtbot)
+    panel.set_epoch_span(60)
+    panel.begin_run(1, "#1")
+    for epoch in range(1, 6):
+        panel.add_epoch(1, _metrics(epoch))
+    qtbot.wait(10)
+    for plot in panel.plots.values():
+        view = plot.getViewBox()
+        low, high = view.viewRange()[0]
+        assert low <= 1 and 60 <= high < 63  # the whole run, not the 5 epochs so far
+        assert not view.autoRangeEnabled()[0]
+    longer = {k: [_metrics(e % 8 + 1)[k] for e in range(100)] for k in _metrics(1).metrics}
+    panel.show_history(2, "stored", longer)
+    assert panel.plots["loss"].getViewBox().viewRange()[0][1] > 99  # widened for it
+    panel.clear()
+    assert panel.epoch_span == 0
