@@ -501,7 +501,7 @@ class PlotsPanel(QWidget):
         for plot in self.plots.values():
             view = plot.getViewBox()
             view.enableAutoRange(x=False)
-            view.setXRange(1, last, padding=0.02)
+            view.setXRange(0, last + 1, padding=0)  # a margin of one epoch each side
 
     # -- runs ------------------------------------------------------------------------------------
     def begin_run(
