@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .core.errors import FitGapError
+from .resource_files import candidates
+from .resource_files import resources_dir as find_resources
 
 APP_ID = "fitgap"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
@@ -23,15 +25,14 @@ _RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
 def resources_dir() -> Path:
-    """``resources/`` next to the package (a checkout, an editable install, a PyInstaller
-    folder) or inside it (a wheel)."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package.parent / "resources", package / "resources"):
-        if (candidate / f"{APP_ID}.desktop").is_file():
-            return candidate
-    raise FitGapError(
-        f"cannot find FitGap's resources folder (with {APP_ID}.desktop) near {package}"
-    )
+    """FitGap's ``resources/`` folder with its .desktop file (see resource_files.py)."""
+    folder = find_resources()
+    if folder is None or not (folder / f"{APP_ID}.desktop").is_file():
+        places = ", ".join(str(c) for c in candidates())
+        raise FitGapError(
+            f"cannot find FitGap's resources folder (with {APP_ID}.desktop) in {places}"
+        )
+    return folder
 
 
 def data_home() -> Path:

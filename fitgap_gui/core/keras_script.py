@@ -17,7 +17,7 @@ producing a program that would quietly train something else.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .config import SECTIONS, RunConfig
 from .keras_script_data import (
@@ -262,7 +262,7 @@ def keras_script(
         f"BATCH_SIZE = {t.batch_size!r}",
         f"EPOCHS = {epochs if epochs is not None else t.epochs!r}",
     ]
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         f'"""{title}, as a plain Keras program (written by FitGap, {stamp}).\n\n'
         "It rebuilds the data the way FitGap did, seeds Keras, builds and trains the same\n"

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..resource_files import resources_dir
 
-_PACKAGE = Path(__file__).resolve().parent.parent
-
-
-def resources_dir() -> Path | None:
-    """``resources/`` next to the package (a checkout or main.py), else inside it."""
-    for candidate in (_PACKAGE.parent / "resources", _PACKAGE / "resources"):
-        if (candidate / "presets").is_dir():
-            return candidate
-    return None
+__all__ = ["default_config", "resources_dir"]
 
 
 def default_config() -> RunConfig:
