@@ -32,3 +32,23 @@ def tiny_config():
             "training": {"epochs": 3, "batch_size": 16, "seed": 1},
         }
     )
+
+
+@pytest.fixture
+def assert_same_data():
+    """Check that a script's ``load_data()`` result equals FitGap's Dataset, dtypes too."""
+    import numpy as np
+
+    def check(loaded, expected) -> None:
+        x_train, y_train, x_val, y_val, n_classes = loaded
+        assert n_classes == expected.n_classes
+        for got, want in (
+            (x_train, expected.x_train),
+            (y_train, expected.y_train),
+            (x_val, expected.x_val),
+            (y_val, expected.y_val),
+        ):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+
+    return check

@@ -184,7 +184,7 @@ def _merge(config: RunConfig, levers: dict) -> dict:
         {"source": "npz", "path": "few.npz"},
     ],
 )
-def test_script_builds_the_same_arrays_as_fitgap(tmp_path, data):
+def test_script_builds_the_same_arrays_as_fitgap(tmp_path, data, assert_same_data):
     """The script's load_data() equals core.data.load_dataset bit for bit (no training)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 4, 3))
@@ -206,17 +206,7 @@ def test_script_builds_the_same_arrays_as_fitgap(tmp_path, data):
     namespace: dict = {"__name__": "exported_script"}
     source = keras_script(config, input_rank=len(expected.input_shape))
     exec(compile(source, "exported_script.py", "exec"), namespace)
-    x_train, y_train, x_val, y_val, n_classes = namespace["load_data"]()
-
-    assert n_classes == expected.n_classes
-    for got, want in (
-        (x_train, expected.x_train),
-        (y_train, expected.y_train),
-        (x_val, expected.x_val),
-        (y_val, expected.y_val),
-    ):
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
+    assert_same_data(namespace["load_data"](), expected)
     assert ("Flatten" in source) == (len(expected.input_shape) > 1)
 
 
