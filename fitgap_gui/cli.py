@@ -218,7 +218,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
         print(f"the run store {report.path} is sound")
         return EXIT_OK
     for problem in report.problems:  # SQLite's own words, for whoever wants them
-        print(problem.replace("\n", " "))
+        print(problem)
     raise FitGapError(
         f"the run store {report.path} is damaged ({len(report.problems)} problems found); "
         "run 'fitgap store recover' to move it aside and salvage its runs"

@@ -84,11 +84,14 @@ def run_recorded(
     try:
         store.finish_run(run_id, result, model_file=model_file)
     except StoreError as exc:
-        raise StoreError(
-            f"run {run_id} finished, but its end was not recorded "
+        error = StoreError(
+            f"run {run_id} finished, but its result was not recorded "
             f"(its {written} epochs are kept): {exc}",
             exc.kind,
-        ) from None
+        )
+        with contextlib.suppress(StoreError):  # the short form may still fit
+            store.fail_run(run_id, str(error), status="interrupted")
+        raise error from None
     return result
 
 

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS runs (
     message       TEXT,
     model_file    TEXT,
     pid           INTEGER,
-    pid_started   TEXT
+    pid_started   TEXT,
+    reserve       BLOB
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -71,6 +72,9 @@ DEFAULT_TIMEOUT = 30.0
 #: before the run ends: a backup or a ``sqlite3`` shell holding the store for a while
 #: should pause training, not fail it.
 RUN_WRITE_ATTEMPTS = 4
+#: Bytes a running run holds in its row, given up when its end is written: a full
+#: database can then still record why the run ended (the row does not grow).
+RESERVE_BYTES = 1024
 #: The marking of dead runs on open is a courtesy: it waits at most this long.
 MARK_TIMEOUT = 2.0
 
@@ -326,8 +330,9 @@ class RunStore:
                 db.executescript(SCHEMA)
                 # Stores written before a column existed get it added, never rebuilt.
                 have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-                if "pid_started" not in have:
-                    db.execute("ALTER TABLE runs ADD COLUMN pid_started TEXT")
+                for column, kind in (("pid_started", "TEXT"), ("reserve", "BLOB")):
+                    if column not in have:
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
         except sqlite3.DatabaseError as exc:
             if fault_kind(exc) not in _READ_ONLY_FALLBACK:
                 raise
@@ -409,9 +414,16 @@ class RunStore:
         pid = os.getpid()
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO runs (name, created, config, status, pid, pid_started) "
-                "VALUES (?, ?, ?, 'running', ?, ?)",
-                ("", _now(), config.to_json(indent=None), pid, process_start_token(pid)),
+                "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?))",
+                (
+                    "",
+                    _now(),
+                    config.to_json(indent=None),
+                    pid,
+                    process_start_token(pid),
+                    RESERVE_BYTES,
+                ),
             )
             run_id = int(cur.lastrowid)
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
@@ -491,7 +503,8 @@ class RunStore:
             lambda db: db.execute(
                 "UPDATE runs SET status = ?, finished = ?, epochs_run = ?, best_epoch = ?, "
                 "stopped_epoch = ?, restored_best = ?, best_metrics = ?, last_metrics = ?, "
-                "diagnosis = ?, message = ?, model_file = COALESCE(?, model_file) WHERE id = ?",
+                "diagnosis = ?, message = ?, model_file = COALESCE(?, model_file), "
+                "reserve = NULL WHERE id = ?",
                 row,
             ),
             RUN_WRITE_ATTEMPTS,
@@ -499,10 +512,16 @@ class RunStore:
 
     def fail_run(self, run_id: int, message: str, status: str = "failed") -> None:
         """Record how a run ended early.  Waits out a lock once, not several times:
-        it is called after a failure, when the caller is about to report one."""
+        it is called after a failure, when the caller is about to report one.
+
+        The run's reserved bytes are given up in the same write, so the row does not
+        grow and the end is recorded even when the database cannot take a new page.
+        """
+        message = message[: RESERVE_BYTES // 2]
         self._run_write(
             lambda db: db.execute(
-                "UPDATE runs SET status = ?, finished = ?, message = ? WHERE id = ?",
+                "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL "
+                "WHERE id = ?",
                 (status, _now(), message, run_id),
             ),
             1,
@@ -528,21 +547,27 @@ class RunStore:
         if not dead:
             return 0
         db.execute(f"PRAGMA busy_timeout = {int(min(self.timeout, MARK_TIMEOUT) * 1000)}")
+        marked = 0
         try:
-            with db:
-                for run_id in dead:
-                    db.execute(
-                        "UPDATE runs SET status = 'interrupted', "
-                        "finished = COALESCE(finished, ?), message = ? WHERE id = ?",
-                        (_now(), _INTERRUPTED, run_id),
-                    )
-        except sqlite3.DatabaseError as exc:
-            if fault_kind(exc) not in _CANNOT_WRITE:
-                raise
-            return 0
+            for run_id in dead:  # one by one: a run that cannot be marked spares the others
+                try:
+                    with db:
+                        db.execute(
+                            "UPDATE runs SET status = 'interrupted', "
+                            "finished = COALESCE(finished, ?), message = ?, reserve = NULL "
+                            "WHERE id = ?",
+                            (_now(), _INTERRUPTED, run_id),
+                        )
+                    marked += 1
+                except sqlite3.DatabaseError as exc:
+                    kind = fault_kind(exc)
+                    if kind not in _CANNOT_WRITE:
+                        raise
+                    if kind == "locked":
+                        break  # the others would wait just as long
         finally:
             db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        return len(dead)
+        return marked
 
     @_guarded
     def is_live(self, run_id: int) -> bool:
