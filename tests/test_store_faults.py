@@ -404,3 +404,58 @@ def test_runs_rename_refuses(tiny_config, capsys, argv, fragment):
     assert main([a.format(id=run_id) for a in argv]) == 2
     assert fragment in _one_error_line(capsys)
     assert RunStore().get_run(run_id).name == "old"
+
+
+# -- a disk that really fills up (a tiny tmpfs in a private mount namespace) --------------
+_FULL_DISK_SCRIPT = """
+mount -t tmpfs -o size=160k tmpfs "$FITGAP_HOME" || exit 99
+"$PY" -m fitgap_gui.cli train --config "$CFG" --jsonl > "$OUT/train.out" 2> "$OUT/train.err"
+echo $? > "$OUT/train.rc"
+"$PY" -m fitgap_gui.cli runs show 1 --json > "$OUT/show.out" 2> "$OUT/show.err"
+echo $? > "$OUT/show.rc"
+"$PY" -m fitgap_gui.cli runs list > /dev/null 2> "$OUT/list.err"
+echo $? > "$OUT/list.rc"
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_a_disk_that_fills_up_mid_run_in_a_real_process(tmp_path):
+    """``fitgap train`` on a 160 KiB file system: one error line, every printed epoch
+    stored, and ``runs show``/``runs list`` still work on the full disk."""
+    import os
+    import subprocess
+    import sys
+
+    home, out = tmp_path / "home", tmp_path / "out"
+    home.mkdir()
+    out.mkdir()
+    config = tmp_path / "long.json"
+    config.write_text(
+        json.dumps(
+            {
+                "data": {"source": "digits", "train_fraction": 0.05},
+                "model": {"hidden_units": [8]},
+                "training": {"epochs": 200, "batch_size": 16},
+            }
+        )
+    )
+    env = {**os.environ, "FITGAP_HOME": str(home), "PY": sys.executable}
+    env.update(CFG=str(config), OUT=str(out))
+    done = subprocess.run(["unshare", "-Urm", "sh", "-c", _FULL_DISK_SCRIPT], env=env, timeout=300)
+    if done.returncode != 0:
+        pytest.skip("no private mount namespace with tmpfs here")
+    assert (out / "train.rc").read_text().strip() == "2"
+    err = (out / "train.err").read_text()
+    assert "Traceback" not in err
+    (line,) = [x for x in err.splitlines() if x.startswith("error:")]
+    assert "disk is full" in line and str(home / "runs.sqlite3") in line
+    printed = [json.loads(x) for x in (out / "train.out").read_text().splitlines()]
+    assert 1 <= len(printed) < 200 and f"its {len(printed)} epochs are kept" in line
+
+    assert (out / "show.rc").read_text().strip() == "0", (out / "show.err").read_text()
+    assert (out / "list.rc").read_text().strip() == "0", (out / "list.err").read_text()
+    run = json.loads((out / "show.out").read_text())
+    assert run["status"] == "interrupted" and run["epochs_run"] == len(printed)
+    for shown in printed:
+        assert run["history"]["loss"][shown["epoch"] - 1] == shown["loss"]
+    print(f"full disk: {len(printed)} epochs printed and stored; ended: {run['message']}")
