@@ -419,7 +419,7 @@ echo $? > "$OUT/list.rc"
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
-def test_a_disk_that_fills_up_mid_run_in_a_real_process(tmp_path):
+def test_a_disk_that_fills_up_mid_run_in_a_real_process(tiny_config, tmp_path):
     """``fitgap train`` on a 160 KiB file system: one error line, every printed epoch
     stored, and ``runs show``/``runs list`` still work on the full disk."""
     import os
@@ -430,15 +430,7 @@ def test_a_disk_that_fills_up_mid_run_in_a_real_process(tmp_path):
     home.mkdir()
     out.mkdir()
     config = tmp_path / "long.json"
-    config.write_text(
-        json.dumps(
-            {
-                "data": {"source": "digits", "train_fraction": 0.05},
-                "model": {"hidden_units": [8]},
-                "training": {"epochs": 200, "batch_size": 16},
-            }
-        )
-    )
+    config.write_text(tiny_config.replace({"training.epochs": 200}).to_json())
     env = {**os.environ, "FITGAP_HOME": str(home), "PY": sys.executable}
     env.update(CFG=str(config), OUT=str(out))
     done = subprocess.run(["unshare", "-Urm", "sh", "-c", _FULL_DISK_SCRIPT], env=env, timeout=300)
