@@ -318,8 +318,15 @@ def test_a_lock_held_too_long_mid_run_ends_it_clearly(tiny_config, short_timeout
     assert elapsed < 30
     (run,) = store.list_runs()
     run = store.get_run(run.run_id)
-    assert run.status != "failed" and run.epochs_run == 2  # not 'failed': it was cut short
+    assert run.status == "interrupted" and run.epochs_run == 2  # cut short, not 'failed'
+    assert "locked by another program" in run.message
     assert len(run.history["loss"]) == 2
+    raw = sqlite3.connect(store.path).execute("SELECT status FROM runs").fetchone()[0]
+    assert raw == "running"  # the end could not be written while the lock was held ...
+    store.create_run(config)  # ... and is, with the next write that goes through
+    assert store.get_run(run.run_id).status == "interrupted"
+    raw = sqlite3.connect(store.path).execute("SELECT status FROM runs").fetchone()[0]
+    assert raw == "interrupted"
 
 
 def test_a_bad_store_timeout_is_one_line(monkeypatch, capsys):

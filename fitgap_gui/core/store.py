@@ -97,6 +97,7 @@ _KINDS = {
 _CANNOT_WRITE = ("full", "readonly", "locked", "cantopen", "io")
 #: Those of them that make an open fall back to reading (a lock passes: wait or fail).
 _READ_ONLY_FALLBACK = ("full", "readonly", "cantopen", "io")
+_END_SQL = "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL WHERE id = ?"
 _INTERRUPTED = "the process ended during training; its epochs were kept"
 _RECOVER_HINT = "run 'fitgap store recover' to move it aside and salvage its runs"
 
@@ -316,6 +317,10 @@ class RunStore:
         self.read_only = False
         self._local = threading.local()
         self._monitors: dict[int, str] = {}
+        #: How runs ended when the store refused to record it (full, locked):
+        #: run id -> (status, finished, message).  Shown as if stored, and written
+        #: after the next write of this store that succeeds.
+        self._unrecorded: dict[int, tuple[str, str, str]] = {}
         self._prepare()
         self.mark_interrupted()
 
@@ -389,7 +394,9 @@ class RunStore:
         for attempt in range(1, attempts + 1):
             try:
                 with self._connect() as db:
-                    return write(db)
+                    out = write(db)
+                self._record_unrecorded()
+                return out
             except sqlite3.DatabaseError as exc:
                 error = store_error(self.path, exc, self.timeout * attempt)
                 if error is None:
@@ -398,6 +405,19 @@ class RunStore:
                     continue
                 raise error from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_unrecorded(self) -> None:
+        """Write the ends the store refused before, now that a write went through."""
+        db = self._connect()
+        for run_id, end in list(self._unrecorded.items()):
+            try:
+                with db:
+                    db.execute(_END_SQL, (*end, run_id))
+            except sqlite3.DatabaseError as exc:
+                if fault_kind(exc) is None:
+                    raise
+                return  # still refused: kept for the next time
+            self._unrecorded.pop(run_id, None)
 
     # -- writing a run ----------------------------------------------------------------------
     @_guarded
@@ -427,6 +447,7 @@ class RunStore:
             )
             run_id = int(cur.lastrowid)
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
+        self._record_unrecorded()
         self._monitors[run_id] = config.early_stopping.monitor
         return run_id
 
@@ -517,15 +538,12 @@ class RunStore:
         The run's reserved bytes are given up in the same write, so the row does not
         grow and the end is recorded even when the database cannot take a new page.
         """
-        message = message[: RESERVE_BYTES // 2]
-        self._run_write(
-            lambda db: db.execute(
-                "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL "
-                "WHERE id = ?",
-                (status, _now(), message, run_id),
-            ),
-            1,
-        )
+        end = (status, _now(), message[: RESERVE_BYTES // 2])
+        try:
+            self._run_write(lambda db: db.execute(_END_SQL, (*end, run_id)), 1)
+        except StoreError:
+            self._unrecorded[run_id] = end
+            raise
 
     @_guarded
     def mark_interrupted(self) -> int:
@@ -621,15 +639,17 @@ class RunStore:
         return int(self._connect().execute("PRAGMA data_version").fetchone()[0])
 
     def _row_to_run(self, row: sqlite3.Row) -> StoredRun:
-        status, message = row["status"], row["message"]
-        if status == "running" and not _owner_alive(row["pid"], row["pid_started"]):
+        status, finished, message = row["status"], row["finished"], row["message"]
+        if status == "running" and row["id"] in self._unrecorded:
+            status, finished, message = self._unrecorded[row["id"]]
+        elif status == "running" and not _owner_alive(row["pid"], row["pid_started"]):
             # Not marked yet (the store could not be written): show what it is.
             status, message = "interrupted", _INTERRUPTED
         return StoredRun(
             run_id=row["id"],
             name=row["name"],
             created=row["created"],
-            finished=row["finished"],
+            finished=finished,
             config=RunConfig.from_json(row["config"]),
             status=status,
             epochs_run=row["epochs_run"],
