@@ -123,6 +123,9 @@ def test_store_check_and_recover_on_a_sound_or_missing_store(tiny_config, capsys
     assert main(["store", "recover", "--force"]) == 0
     assert "salvaged 1 runs and 4 epochs" in capsys.readouterr().out
     assert [run.name for run in RunStore().list_runs()] == ["fine"]
+    live = RunStore().create_run(tiny_config)  # owned by this (live) process
+    assert main(["store", "recover", "--force"]) == 2
+    assert f"run {live} is still training" in _one_error_line(capsys)
 
 
 def test_garbage_in_place_of_the_whole_file_is_one_line(fitgap_home, capsys):

@@ -216,7 +216,7 @@ def process_start_token(pid: int) -> str | None:
     return f"{boot}:{fields[19]}"  # field 22 of the whole line: start time in ticks
 
 
-def _owner_alive(pid: int | None, started: str | None) -> bool:
+def owner_alive(pid: int | None, started: str | None) -> bool:
     """Whether the process that created a run is still that same process."""
     if not pid:
         return False
@@ -561,7 +561,7 @@ class RunStore:
         rows = db.execute(
             "SELECT id, pid, pid_started FROM runs WHERE status = 'running'"
         ).fetchall()
-        dead = [row["id"] for row in rows if not _owner_alive(row["pid"], row["pid_started"])]
+        dead = [row["id"] for row in rows if not owner_alive(row["pid"], row["pid_started"])]
         if not dead:
             return 0
         db.execute(f"PRAGMA busy_timeout = {int(min(self.timeout, MARK_TIMEOUT) * 1000)}")
@@ -597,7 +597,7 @@ class RunStore:
         )
         if row is None:
             raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
-        return row["status"] == "running" and _owner_alive(row["pid"], row["pid_started"])
+        return row["status"] == "running" and owner_alive(row["pid"], row["pid_started"])
 
     def model_path(self, run_id: int) -> Path:
         return self.home / "models" / f"run-{run_id}.keras"
@@ -642,7 +642,7 @@ class RunStore:
         status, finished, message = row["status"], row["finished"], row["message"]
         if status == "running" and row["id"] in self._unrecorded:
             status, finished, message = self._unrecorded[row["id"]]
-        elif status == "running" and not _owner_alive(row["pid"], row["pid_started"]):
+        elif status == "running" and not owner_alive(row["pid"], row["pid_started"]):
             # Not marked yet (the store could not be written): show what it is.
             status, message = "interrupted", _INTERRUPTED
         return StoredRun(

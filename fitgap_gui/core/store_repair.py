@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from .config import RunConfig
 from .errors import FitGapError
-from .store import SCHEMA, default_home, fault_kind, store_error, store_timeout
+from .store import SCHEMA, default_home, fault_kind, owner_alive, store_error, store_timeout
 
 STORE_FILE = "runs.sqlite3"
 #: Rows read per range query while salvaging; a range that fails is re-read row by row.
@@ -154,6 +154,12 @@ def _copy(db: sqlite3.Connection, table: str, rows: list[sqlite3.Row]) -> None:
         )
 
 
+def _is_live(row: sqlite3.Row) -> bool:
+    """Whether the process that owns a salvaged 'running' run is still alive."""
+    started = row["pid_started"] if "pid_started" in set(row.keys()) else None
+    return owner_alive(row["pid"], started)
+
+
 def _highest_model_id(models: Path) -> int:
     """The highest run id with a model file: a new run must not overwrite it."""
     ids = [0]
@@ -192,6 +198,9 @@ def recover_store(home: str | Path | None = None, *, force: bool = False) -> Rec
         src.close()
     except sqlite3.DatabaseError:
         runs, epochs, old_seq = [], [], 0  # not even the schema is readable: start afresh
+    live = [row["id"] for row in runs if row["status"] == "running" and _is_live(row)]
+    if live:  # its process would go on writing to the file moved aside
+        raise FitGapError(f"run {live[0]} is still training; stop it before recovering {path}")
     saved = {int(row["id"]) for row in runs}
     epochs = [row for row in epochs if row["run_id"] in saved and _valid_epoch(row)]
 
