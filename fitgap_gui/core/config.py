@@ -228,7 +228,7 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def _section_from_dict(name: str, cls: type, raw: Any) -> Any:
+def _section_from_dict(name: str, cls: Any, raw: Any) -> Any:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

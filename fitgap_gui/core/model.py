@@ -57,7 +57,7 @@ def augmentation_image_shape(
     if len(input_shape) == 3:
         return tuple(input_shape)  # type: ignore[return-value]
     if len(input_shape) == 2:
-        return (*input_shape, 1)  # type: ignore[return-value]
+        return (*input_shape, 1)
     if image_shape is not None and len(image_shape) == 2:
         h, w = image_shape
         if h * w and input_shape[0] % (h * w) == 0:  # flat images such as digits

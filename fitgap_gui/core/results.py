@@ -8,6 +8,7 @@ their own elsewhere.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,9 @@ class EpochMetrics:
         return out
 
 
-def best_epoch(history: dict[str, list[float]], monitor: str = "val_loss") -> int | None:
+def best_epoch(
+    history: Mapping[str, Sequence[float | None]], monitor: str = "val_loss"
+) -> int | None:
     """1-based epoch with the best value of ``monitor`` (first of ties), or None."""
     values = [v if v is not None and math.isfinite(v) else None for v in history.get(monitor, [])]
     candidates = [(v, i) for i, v in enumerate(values) if v is not None]
@@ -66,7 +69,7 @@ class RunResult:
     """The outcome of one run, as in DESIGN.md's run result JSON."""
 
     config: RunConfig
-    history: dict[str, list[float]]
+    history: dict[str, list[float | None]]
     status: str
     epochs_run: int
     best_epoch: int | None = None

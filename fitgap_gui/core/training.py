@@ -164,7 +164,7 @@ def train(
 
     from .model import build_model, compile_model
 
-    history: dict[str, list[float]] = {}
+    history: dict[str, list[float | None]] = {}
 
     def record(metrics: EpochMetrics) -> None:
         for key, value in metrics.metrics.items():
