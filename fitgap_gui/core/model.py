@@ -1,6 +1,6 @@
 """Build and compile the Keras model of a RunConfig: plain Keras, nothing added.
 
-The layer stack is exactly the one in DESIGN.md's faithfulness contract, so a run
+The layer stack is exactly the one of docs/ARCHITECTURE.md's faithfulness contract, so a run
 can be repeated by the plain program that "Export as Keras script" writes.  The one
 optional addition is image augmentation (Keras preprocessing layers after the Input),
 used only when a ``model.augment_*`` key asks for it.

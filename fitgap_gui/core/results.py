@@ -1,7 +1,7 @@
 """Plain records a run produces: one EpochMetrics per epoch, one RunResult per run.
 
 They hold Python floats and lists only, so they cross the Qt signal boundary, go into
-SQLite, and become the run result JSON of DESIGN.md without any conversion code of
+SQLite, and become the run result JSON (docs/ARCHITECTURE.md) without any conversion code of
 their own elsewhere.
 """
 
@@ -66,7 +66,7 @@ def best_epoch(
 
 @dataclass
 class RunResult:
-    """The outcome of one run, as in DESIGN.md's run result JSON."""
+    """The outcome of one run, as in the run result JSON (docs/ARCHITECTURE.md)."""
 
     config: RunConfig
     history: dict[str, list[float | None]]

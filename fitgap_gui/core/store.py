@@ -154,7 +154,7 @@ class StoredRun:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The run result JSON of DESIGN.md, with the store's name and dates added."""
+        """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
         return out
