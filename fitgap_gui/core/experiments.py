@@ -60,7 +60,7 @@ def remedy_configs(base: RunConfig) -> list[Planned]:
     dropout = max(base.model.dropout, REMEDY_DROPOUT)
     l2 = max(base.model.l2, REMEDY_L2)
     patience = max(base.early_stopping.patience, REMEDY_PATIENCE)
-    remedies = {
+    remedies: dict[str, dict[str, Any]] = {
         f"+ dropout {dropout:g}": {"model.dropout": dropout},
         f"+ L2 {l2:g}": {"model.l2": l2},
         f"+ early stopping (patience {patience})": {
@@ -242,10 +242,10 @@ def run_sequence(
             store,
             dataset=dataset,
             name=f"{name_prefix}{key}",
-            on_started=(lambda run_id, _ds, i=index, k=key: on_run_started(i, k, run_id))
+            on_started=(lambda run_id, _ds, i=index, k=key: on_run_started(i, k, run_id))  # type: ignore[misc]
             if on_run_started
             else None,
-            on_epoch=(lambda run_id, metrics, i=index: on_epoch(i, run_id, metrics))
+            on_epoch=(lambda run_id, metrics, i=index: on_epoch(i, run_id, metrics))  # type: ignore[misc]
             if on_epoch
             else None,
             should_stop=stop,

@@ -131,6 +131,7 @@ def export_model(store: RunStore, run_ids: list[int], path: str | Path) -> list[
             raise FitGapError(f"run {run.run_id} has no saved model (status {run.status})")
     targets = _per_run_paths(runs, path, ".keras")
     for run, target in zip(runs, targets, strict=True):
+        assert run.model_file is not None  # has_model checked it above
         try:
             shutil.copyfile(run.model_file, target)
         except OSError as exc:

@@ -6,7 +6,7 @@ noise and scaling, written out in readable numpy/csv/Pillow code, not imported f
 FitGap), seeds Keras, builds the same Sequential model (augmentation layers
 included), and calls ``model.fit``.  Its last line of output is
 ``json.dumps(history.history)``, which equals the stored run's history to 1e-4: this
-is the program of DESIGN.md's faithfulness contract.
+is the program of docs/ARCHITECTURE.md's faithfulness contract.
 
 The "data" section (one template per source) lives in ``keras_script_data``; the
 model, the training call and the assembly of the program live here.  A setting the

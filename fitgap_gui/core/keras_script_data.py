@@ -47,6 +47,7 @@ def literal(value: object) -> str:
 
 def _data_path(config: RunConfig) -> str:
     """The run's file as an absolute path, so the script runs from any folder."""
+    assert config.data.path is not None  # file sources require one (DataConfig checks)
     return f"DATA_PATH = {literal(str(Path(config.data.path).expanduser().absolute()))}"
 
 
@@ -127,6 +128,7 @@ def as_labels(y):
 
 
 def _npz_keys(config: RunConfig) -> list[str]:
+    assert config.data.path is not None  # file sources require one (DataConfig checks)
     try:
         with np.load(Path(config.data.path).expanduser(), allow_pickle=False) as archive:
             return list(archive.files)
@@ -194,6 +196,7 @@ def _csv_layout(config: RunConfig) -> tuple[str, bool, int, str]:
     reader finds; read here, not in the script, so the script stays short."""
     from .readers import csvfile
 
+    assert config.data.path is not None  # file sources require one (DataConfig checks)
     path = Path(config.data.path).expanduser()
     lines = csvfile._read_text(path).splitlines()
     delim = csvfile.sniff_delimiter(path, lines)

@@ -61,8 +61,8 @@ def read_image(file: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray
     with warnings.catch_warnings():
         # A decompression bomb is refused like any other unreadable file.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(file) as img:
-            img = img.convert("L" if grayscale else "RGB")
+        with Image.open(file) as opened:
+            img = opened.convert("L" if grayscale else "RGB")
             img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             pixels = np.asarray(img, dtype=np.float32)
     return pixels[..., None] if grayscale else pixels
