@@ -81,6 +81,9 @@ def read_image(file: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError("not a regular file")
         with warnings.catch_warnings():
+            # Pillow's notes on damaged metadata ("Corrupt EXIF data") would reach the
+            # terminal; the image is read or skipped and counted either way.
+            warnings.simplefilter("ignore", UserWarning)
             # A decompression bomb is refused like any other unreadable file.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             try:
