@@ -26,6 +26,7 @@ from .errors import ConfigError
 from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
 from .session import run_recorded
 from .store import RunStore
+from .textsafe import spreadsheet_cell
 from .training import InspectModel, ShouldStop
 
 Planned = tuple[Any, RunConfig]
@@ -314,7 +315,10 @@ def write_rows(path: str | Path, rows: Sequence[ResultRow], param: str | None = 
                 record = row.to_dict()
                 if isinstance(record["value"], (list, dict)):
                     record["value"] = json.dumps(record["value"])
-                writer.writerow({"param": param, **record})
+                # Text cells (a value such as "relu", its label) a spreadsheet must not
+                # run as formulas; numbers are left as they are.
+                record = {"param": param, **record}
+                writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
         return
     payload = {"param": param, "rows": [row.to_dict() for row in rows]}
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
