@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import RunConfig
+from .textsafe import printable
 
 
 def format_number(value: float) -> str:
@@ -128,7 +129,7 @@ def runs_table(runs: list[Any]) -> str:
         rows.append(
             [
                 str(r["run_id"]),
-                r["name"],
+                printable(r["name"]),  # a terminal's text: no escape sequences, one line
                 r["created"].replace("T", " ")[:16],
                 r["status"],
                 str(r["epochs_run"]),
@@ -136,7 +137,7 @@ def runs_table(runs: list[Any]) -> str:
                 _cell(r["best_val_accuracy"]),
                 _cell(r["best_val_loss"]),
                 _cell(r["gap_at_best"], 3),
-                r["levers"],
+                printable(r["levers"]),
             ]
         )
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
