@@ -208,8 +208,9 @@ def cmd_runs_rename(args: argparse.Namespace) -> int:
     """What the window's Rename does: the name is stored as given (trimmed)."""
     from .core.store import RunStore
 
-    RunStore().rename_run(args.run_id, args.name)
-    print(f"renamed run {args.run_id}")
+    store = RunStore()
+    store.rename_run(args.run_id, args.name)
+    print(f"renamed run {args.run_id} to '{printable(store.get_run(args.run_id).name)}'")
     return EXIT_OK
 
 
@@ -218,13 +219,13 @@ def cmd_store_check(args: argparse.Namespace) -> int:
 
     report = check_store()
     if not report.exists:
-        print(f"no run store at {report.path} yet; nothing to check")
+        print(f"no run store at {printable(report.path)} yet; nothing to check")
         return EXIT_OK
     if report.ok:
-        print(f"the run store {report.path} is sound")
+        print(f"the run store {printable(report.path)} is sound")
         return EXIT_OK
     for problem in report.problems:  # SQLite's own words, for whoever wants them
-        print(problem)
+        print(printable(problem))
     raise FitGapError(
         f"the run store {report.path} is damaged ({len(report.problems)} problems found); "
         "run 'fitgap store recover' to move it aside and salvage its runs"
@@ -238,8 +239,8 @@ def cmd_store_recover(args: argparse.Namespace) -> int:
     if report is None:
         print("the run store is sound; nothing to recover (--force rebuilds it anyway)")
         return EXIT_OK
-    print(f"moved the damaged store to {report.moved_to}")
-    print(f"salvaged {report.runs} runs and {report.epochs} epochs into {report.path}")
+    print(f"moved the damaged store to {printable(report.moved_to)}")
+    print(f"salvaged {report.runs} runs and {report.epochs} epochs into {printable(report.path)}")
     if report.runs_lost:
         print(f"could not read runs {', '.join(map(str, report.runs_lost))}")
     return EXIT_OK

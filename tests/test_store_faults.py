@@ -395,10 +395,17 @@ def test_an_old_store_with_absolute_model_paths_still_finds_them(tiny_config, fi
     ["a better name", 'x""" + __import__("os").system("true") + """', "two\nlines \x1b]0;t\x07"],
 )
 def test_runs_rename(tiny_config, capsys, name):
+    """As the window's Rename: stored as given (trimmed), printed escaped."""
+    from fitgap_gui.core.textsafe import printable
+
     run_id = _record(RunStore(), tiny_config, "old")
     assert main(["runs", "rename", str(run_id), name]) == 0
-    assert f"renamed run {run_id}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out == f"renamed run {run_id} to '{printable(name.strip())}'\n"
+    assert "\x1b" not in out and out.count("\n") == 1
     assert RunStore().get_run(run_id).name == name.strip()
+    assert main(["runs", "show", str(run_id)]) == 0
+    assert "\x1b" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
