@@ -238,9 +238,10 @@ def test_a_read_only_store_can_be_read(tiny_config, fitgap_home, capsys):
         assert rows[run_id]["name"] == "kept" and rows[dead]["status"] == "interrupted"
         assert main(["runs", "show", str(run_id)]) == 0
         assert "kept" in capsys.readouterr().out
-        assert main(["runs", "rename", str(run_id), "x"]) == 2
-        line = _one_error_line(capsys)
-        assert str(store.path) in line and "read-only" in line
+        for argv in (["runs", "rename", str(run_id), "x"], ["train", "--epochs", "1"]):
+            assert main(argv) == 2
+            line = _one_error_line(capsys)
+            assert str(store.path) in line and "read-only" in line
         assert RunStore().read_only
     finally:
         _chattr("-i", *locked)
@@ -262,13 +263,18 @@ def _hold_lock(path: Path) -> sqlite3.Connection:
 def test_a_held_lock_is_one_line_and_reads_still_work(tiny_config, short_timeout, capsys):
     store = RunStore()
     run_id = _record(store, tiny_config, "kept")
+    dead = store.create_run(tiny_config, name="orphan")  # marking it needs a write
+    with store._connect() as db:
+        db.execute("UPDATE runs SET pid = 999999999, pid_started = NULL WHERE id = ?", (dead,))
     other = _hold_lock(store.path)
     try:
         start = time.monotonic()
         assert main(["runs", "rename", str(run_id), "new"]) == 2
         line = _one_error_line(capsys)
         assert str(store.path) in line and "locked by another program" in line
-        assert main(["runs", "list"]) == 0  # readers are not blocked in WAL mode
+        assert main(["runs", "list", "--json"]) == 0  # readers are not blocked in WAL mode
+        rows = {row["run_id"]: row for row in json.loads(capsys.readouterr().out)}
+        assert rows[dead]["status"] == "interrupted"  # not marked (locked), shown as such
         assert main(["runs", "show", str(run_id)]) == 0
         assert time.monotonic() - start < 10 * short_timeout + 5
     finally:
