@@ -48,15 +48,16 @@ def _checkpoint(path: Path) -> None:
     db.close()
 
 
-def _damage_a_runs_page(path: Path) -> int:
-    """Overwrite one leaf page of the runs table (not the header) with random bytes."""
+def _damage_a_page(path: Path, table: str = "runs") -> int:
+    """Overwrite one leaf page of ``table`` (not the header) with random bytes."""
     _checkpoint(path)
     db = sqlite3.connect(path)
     page_size = db.execute("PRAGMA page_size").fetchone()[0]
     leaves = [
         row[0]
         for row in db.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'runs' AND pagetype = 'leaf' ORDER BY pageno"
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+            (table,),
         )
     ]
     db.close()
@@ -79,7 +80,7 @@ def test_a_damaged_page_is_one_line_and_recover_salvages_the_rest(
     store.model_path(ids[0]).write_bytes(b"a model")
     store.finish_run(ids[0], store.get_run(ids[0]).to_result(), str(store.model_path(ids[0])))
     store.close()
-    _damage_a_runs_page(store.path)
+    _damage_a_page(store.path)
 
     for argv in (["runs", "list"], ["runs", "show", str(ids[-1])], ["runs", "list", "--json"]):
         assert main(argv) == 2, argv
@@ -110,6 +111,31 @@ def test_a_damaged_page_is_one_line_and_recover_salvages_the_rest(
     new = recovered.create_run(tiny_config)
     assert new > max(ids), "a lost run's id (and its model file) is never reused"
     print(f"damaged store: {len(kept)} of {len(ids)} runs salvaged")
+
+
+def test_a_damaged_epochs_page_costs_only_its_epochs(tiny_config, capsys):
+    store = RunStore()
+    ids = [_record(store, tiny_config, f"run {n}", epochs=12) for n in range(25)]
+    store.close()
+    _damage_a_page(store.path, "epochs")
+    assert main(["runs", "list"]) == 0  # the runs table is whole
+    capsys.readouterr()
+    shown = [main(["runs", "show", str(run_id)]) for run_id in ids]
+    assert 2 in shown
+    assert "fitgap store recover" in capsys.readouterr().err
+
+    assert main(["store", "recover"]) == 0
+    recovered = RunStore()
+    assert sorted(run.run_id for run in recovered.list_runs()) == ids  # every run kept
+    lengths = [len(recovered.history(run_id).get("loss", [])) for run_id in ids]
+    assert 0 < 12 * len(ids) - sum(lengths) < 12 * len(ids) // 2
+    for run_id, n in zip(ids, lengths, strict=True):
+        message = recovered.get_run(run_id).message or ""
+        if n < 12:
+            assert f"{12 - n} of its 12 epochs could not be read" in message
+        elif n == 12:
+            assert "recovered" not in message
+    print(f"damaged epochs page: {sum(lengths)} of {12 * len(ids)} epochs salvaged")
 
 
 def test_store_check_and_recover_on_a_sound_or_missing_store(tiny_config, capsys):
