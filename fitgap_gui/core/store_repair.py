@@ -212,12 +212,11 @@ def recover_store(home: str | Path | None = None, *, force: bool = False) -> Rec
             _copy(fresh, "runs", runs)
             _copy(fresh, "epochs", epochs)
             # A run that lost epochs says so, instead of a history shorter than it claims.
+            kept = "(SELECT count(*) FROM epochs WHERE epochs.run_id = runs.id)"
             fresh.execute(
                 "UPDATE runs SET message = coalesce(message || '; ', '') || "
-                "'the store was recovered: ' || (epochs_run - kept) || ' of its ' || "
-                "epochs_run || ' epochs could not be read' FROM (SELECT r.id AS run_id, "
-                "(SELECT count(*) FROM epochs WHERE epochs.run_id = r.id) AS kept FROM runs r) "
-                "AS e WHERE e.run_id = runs.id AND e.kept < runs.epochs_run"
+                f"'the store was recovered: ' || (epochs_run - {kept}) || ' of its ' || "
+                f"epochs_run || ' epochs could not be read' WHERE {kept} < epochs_run"
             )
             # Ids of lost runs (and of their model files) are never handed out again.
             top = max([old_seq, *saved, *known_runs, _highest_model_id(home / "models")])
