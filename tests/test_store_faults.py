@@ -388,7 +388,7 @@ def test_a_model_that_cannot_be_saved_leaves_the_run_completed(tiny_config, fitg
 
 
 # -- a moved store --------------------------------------------------------------------------
-def test_a_moved_store_keeps_its_models(tiny_config, fitgap_home, tmp_path):
+def test_a_moved_store_keeps_its_models(tiny_config, fitgap_home, tmp_path, monkeypatch):
     store = RunStore()
     result = run_recorded(tiny_config, store)
     store.close()
@@ -400,6 +400,9 @@ def test_a_moved_store_keeps_its_models(tiny_config, fitgap_home, tmp_path):
     shutil.rmtree(fitgap_home)
     run = RunStore(moved).get_run(result.run_id)
     assert run.has_model and Path(run.model_file) == moved / "models" / raw.split("/")[1]
+    monkeypatch.setenv("FITGAP_HOME", str(moved))
+    assert main(["export", "model", str(result.run_id), "-o", str(tmp_path / "m.keras")]) == 0
+    assert (tmp_path / "m.keras").read_bytes() == Path(run.model_file).read_bytes()
 
 
 def test_an_old_store_with_absolute_model_paths_still_finds_them(tiny_config, fitgap_home):
