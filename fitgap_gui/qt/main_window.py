@@ -27,6 +27,7 @@ from ..core.config import RunConfig
 from ..core.errors import FitGapError
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
+from ..core.summary import describe
 from .controls import ControlsPanel
 from .features import install_features
 from .plots import PlotsPanel
@@ -35,27 +36,6 @@ from .worker import NO_RUN, EngineLoader, TrainingController
 
 #: How long closing the window waits for a run to stop and the thread to end.
 CLOSE_WAIT_MS = 15000
-
-
-def describe(config: RunConfig) -> str:
-    """One line that says what a run is, for the summary label and the legend."""
-    d, m, t, e = config.data, config.model, config.training, config.early_stopping
-    data = d.source if d.source != "npz" else (d.path or "npz")
-    parts = [f"{data}, {d.train_fraction:g} of training data"]
-    if d.label_noise:
-        parts.append(f"label noise {d.label_noise:g}")
-    hidden = "-".join(str(u) for u in m.hidden_units) or "no hidden layer"
-    parts.append(f"{hidden} {m.activation}")
-    regs = [
-        f"dropout {m.dropout:g}" if m.dropout else "",
-        f"L2 {m.l2:g}" if m.l2 else "",
-        f"L1 {m.l1:g}" if m.l1 else "",
-    ]
-    parts.append(", ".join(r for r in regs if r) or "no regularization")
-    parts.append(f"{t.optimizer} lr {t.learning_rate:g}, batch {t.batch_size}, {t.epochs} epochs")
-    if e.enabled:
-        parts.append(f"early stopping on {e.monitor}, patience {e.patience}")
-    return " · ".join(parts)
 
 
 class MainWindow(QMainWindow):
