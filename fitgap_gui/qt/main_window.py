@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..core.formatting import run_label
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
 from ..core.summary import describe
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
 
         self.side_tabs = QTabWidget()
         self.side_tabs.setVisible(False)  # shown once a later panel adds a tab
+        self.side_tabs.setMinimumWidth(360)  # set, so no tab's own minimum resizes the side
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.controls)
         self.splitter.addWidget(centre)
@@ -164,7 +166,7 @@ class MainWindow(QMainWindow):
         if not self.side_tabs.isVisible():
             self.side_tabs.setVisible(True)
             sizes = self.splitter.sizes()
-            self.splitter.setSizes([sizes[0], max(sizes[1] - 320, 400), 320])
+            self.splitter.setSizes([sizes[0], max(sizes[1] - 440, 400), 440])
         return index
 
     # -- engine ------------------------------------------------------------------------------------
@@ -234,7 +236,7 @@ class MainWindow(QMainWindow):
     def _on_started(self, run_id: int) -> None:
         self.current_run = run_id
         config = self._queued.pop(0)  # runs start in the order they were queued
-        label = self._queued_labels.pop(0) if self._queued_labels else f"#{run_id}"
+        label = self._queued_labels.pop(0) if self._queued_labels else run_label(run_id)
         self._epochs_asked = config.training.epochs
         self.progress.setRange(0, self._epochs_asked)
         self.progress.setValue(0)
