@@ -16,7 +16,15 @@ from .formatting import format_number, format_percent
 from .levers import LEVERS, LEVERS_BY_KEY, levers_in
 from .sources import source as data_source
 
-__all__ = ["describe", "format_number", "handicaps", "lever_summary", "run_row", "runs_table"]
+__all__ = [
+    "describe",
+    "format_number",
+    "handicaps",
+    "handicaps_in_words",
+    "lever_summary",
+    "run_row",
+    "runs_table",
+]
 
 #: The order a summary names levers in: what tells runs apart first.
 _SUMMARY_SECTIONS = ("model", "early_stopping", "data", "training")
@@ -72,15 +80,19 @@ def _path_words(path: str) -> str:
     return LEVERS_BY_KEY["data.path"].words(path)
 
 
+def handicaps_in_words(train_fraction: float, label_noise: float) -> list[str]:
+    """The handicaps that are on, in words: ["trains on 25% of the rows", ...]."""
+    out = []
+    if train_fraction < 1.0:
+        out.append(f"trains on {format_percent(train_fraction)} of the rows")
+    if label_noise > 0.0:
+        out.append(f"{format_percent(label_noise)} of labels flipped")
+    return out
+
+
 def handicaps(config: RunConfig) -> list[str]:
     """The handicaps on in ``config``, in words ("trains on 25% of the rows")."""
-    d = config.data
-    out = []
-    if d.train_fraction < 1.0:
-        out.append(f"trains on {format_percent(d.train_fraction)} of the rows")
-    if d.label_noise > 0.0:
-        out.append(f"{format_percent(d.label_noise)} of labels flipped")
-    return out
+    return handicaps_in_words(config.data.train_fraction, config.data.label_noise)
 
 
 def describe(config: RunConfig) -> str:

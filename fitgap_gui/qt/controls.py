@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator, QStandardItemModel
+from PySide6.QtGui import QPalette, QRegularExpressionValidator, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -35,6 +35,7 @@ from ..core.config import RunConfig
 from ..core.errors import ConfigError
 from ..core.levers import GROUPS, LEVERS, Lever, handicap_reset, levers_in
 from ..core.sources import image_sources, names, source_states, toy_sources
+from ..core.summary import handicaps_in_words
 
 TOY_SOURCES = toy_sources()
 FILE_SOURCES = names("file")
@@ -170,6 +171,7 @@ class ControlsPanel(QScrollArea):
         self._connect_changes()
         self.source.currentIndexChanged.connect(self._on_source_changed)
         self._update_enabled()
+        self._update_handicaps_note()
 
     # -- building (from the lever table) -------------------------------------------------------
     def _group(self, title: str) -> QGroupBox:
@@ -188,6 +190,12 @@ class ControlsPanel(QScrollArea):
                 form.addRow(row)
             else:
                 form.addRow(lv.label, row)
+        if title == "Data":
+            # Says which handicaps are on, so none trains unseen on the user's data.
+            self.handicaps_note = QLabel()
+            self.handicaps_note.setWordWrap(True)
+            self.handicaps_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            form.addRow(self.handicaps_note)
         return group
 
     def _control(self, lv: Lever) -> QWidget | QHBoxLayout:
@@ -248,7 +256,16 @@ class ControlsPanel(QScrollArea):
 
     def _on_change(self, *_args) -> None:
         self._update_enabled()
+        self._update_handicaps_note()
         self.changed.emit()
+
+    def _update_handicaps_note(self) -> None:
+        on = handicaps_in_words(self.train_fraction.value(), self.label_noise.value())
+        self.handicaps_note.setText(
+            "Handicaps on: " + ", ".join(on) + "."
+            if on
+            else "No handicaps: every training row, labels as they are."
+        )
 
     def _on_source_changed(self, _index: int) -> None:
         """The demo's handicaps stay with the built-in sets, never with the user's data."""
@@ -362,3 +379,4 @@ class ControlsPanel(QScrollArea):
             self._setting = False
         self._source = config.data.source
         self._update_enabled()
+        self._update_handicaps_note()

@@ -199,3 +199,13 @@ def test_keras_datasets_are_offered_only_when_cached(qtbot, tmp_path, monkeypatc
     assert combo.itemText(index) == "MNIST (cached)"
     assert combo.model().item(index).isEnabled()
     assert "not downloaded" in combo.itemText(combo.findData("cifar10"))
+
+
+def test_the_data_group_says_which_handicaps_are_on(panel):
+    panel.set_config(RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2}))
+    note = panel.handicaps_note.text()
+    assert "trains on 25% of the rows" in note and "20% of labels flipped" in note
+    panel.source.setCurrentIndex(panel.source.findData("csv"))
+    assert panel.handicaps_note.text().startswith("No handicaps")
+    panel.label_noise.setValue(0.1)
+    assert panel.handicaps_note.text() == "Handicaps on: 10% of labels flipped."
