@@ -35,6 +35,7 @@ from ..core.config import RunConfig
 from ..core.errors import ConfigError
 from ..core.levers import GROUPS, LEVERS, Lever, handicap_reset, levers_in
 from ..core.sources import image_sources, names, source_states, toy_sources
+from ..core.sources import source as data_source
 from ..core.summary import handicaps_in_words
 
 TOY_SOURCES = toy_sources()
@@ -275,16 +276,20 @@ class ControlsPanel(QScrollArea):
             return
         reset = handicap_reset(old, new)
         if reset:
-            self._demo_handicaps = {
-                "data.train_fraction": self.train_fraction.value(),
-                "data.label_noise": self.label_noise.value(),
-            }
+            self._remember_demo_handicaps()
             self.train_fraction.setValue(reset["data.train_fraction"])
             self.label_noise.setValue(reset["data.label_noise"])
         elif handicap_reset(new, old) and self._demo_handicaps:
             # Back from one's own data to a built-in set: the demo as it was.
             self.train_fraction.setValue(self._demo_handicaps["data.train_fraction"])
             self.label_noise.setValue(self._demo_handicaps["data.label_noise"])
+
+    def _remember_demo_handicaps(self) -> None:
+        """Keep the demo's handicaps, to put back when the user returns to a built-in set."""
+        self._demo_handicaps = {
+            "data.train_fraction": self.train_fraction.value(),
+            "data.label_noise": self.label_noise.value(),
+        }
 
     def _update_enabled(self) -> None:
         """A control is enabled only where its lever applies to the chosen source."""
@@ -371,6 +376,10 @@ class ControlsPanel(QScrollArea):
     def set_config(self, config: RunConfig) -> None:
         """Show ``config`` in the controls (values outside a box's range are clamped)."""
         self._base = config.to_dict()
+        if handicap_reset(self._source, config.data.source):
+            self._remember_demo_handicaps()  # e.g. File → Open data on top of the demo
+        elif not data_source(config.data.source).own_data:
+            self._demo_handicaps = {}  # a built-in set's config brings its own
         self._setting = True
         try:
             for lv in LEVERS:

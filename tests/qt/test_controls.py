@@ -209,3 +209,13 @@ def test_the_data_group_says_which_handicaps_are_on(panel):
     assert panel.handicaps_note.text().startswith("No handicaps")
     panel.label_noise.setValue(0.1)
     assert panel.handicaps_note.text() == "Handicaps on: 10% of labels flipped."
+
+
+def test_back_to_the_demo_after_opening_data_restores_its_handicaps(panel):
+    demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
+    panel.set_config(demo)
+    # What File → Open data does: the config with the user's CSV and no handicaps.
+    panel.set_config(demo.replace({"data.source": "csv", "data.path": "t.csv",
+                                   "data.train_fraction": 1.0, "data.label_noise": 0.0}))  # fmt: skip
+    panel.source.setCurrentIndex(panel.source.findData("digits"))
+    assert (panel.config().data.train_fraction, panel.config().data.label_noise) == (0.25, 0.2)
