@@ -1,10 +1,14 @@
 """The controls panel: every lever of a RunConfig, grouped, with tooltips.
 
+The form is built from the lever table (``core/levers.py``): each lever's group,
+label, range, step, decimals, tooltip and the data sources it applies to.
 ``ControlsPanel.config()`` builds a RunConfig through ``RunConfig.from_dict``, so the
 window refuses exactly what the CLI refuses (with the same one-line message), and
 ``set_config`` shows any RunConfig.  Spin boxes carry the contract's ranges, so most
 bad values cannot even be typed; controls that make no sense for the current choice
-(the path without NPZ, patience without early stopping) are disabled.
+(the path without NPZ, patience without early stopping) are disabled.  Choosing
+one's own data drops the demo's handicaps (training fraction, label noise); the Data
+group says which handicaps are on.
 """
 
 from __future__ import annotations
