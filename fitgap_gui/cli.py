@@ -18,6 +18,7 @@ from typing import Any
 from . import __version__
 from .core.config import RunConfig
 from .core.errors import FitGapError
+from .core.textsafe import printable
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -26,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one ``error:`` line, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_BAD_INPUT, f"error: {printable(message)} (see '{self.prog} --help')\n")
 
 
 def _quiet_tensorflow() -> None:
@@ -108,7 +109,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
-            print(f"run {run_id}: {ds.summary()}", flush=True)
+            print(f"run {run_id}: {printable(ds.summary())}", flush=True)
 
     def on_epoch(run_id: int, metrics) -> None:
         if args.jsonl:
@@ -136,9 +137,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             flush=True,
         )
         if result.diagnosis:
-            print(f"diagnosis: {result.diagnosis.get('summary', result.diagnosis['verdict'])}")
+            diagnosis = result.diagnosis.get("summary", result.diagnosis["verdict"])
+            print(f"diagnosis: {printable(diagnosis)}")
     if result.message:  # a diverged run's hint; stderr keeps --jsonl's stdout pure JSON
-        print(result.message, file=sys.stderr)
+        print(printable(result.message), file=sys.stderr)
     return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
 
 
@@ -161,7 +163,8 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([run_row(run) for run in runs], indent=2))
     elif runs:
-        print(runs_table(runs))
+        for line in runs_table(runs).splitlines():
+            print(printable(line))
     else:
         print("no runs yet; start one with 'fitgap train'")
     return EXIT_OK
@@ -176,12 +179,15 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
         print(json.dumps(run.to_dict(), indent=2))
         return EXIT_OK
     best = f", best epoch {run.best_epoch}" if run.best_epoch else ""
-    print(f"run {run.run_id} '{run.name}': {run.status} after {run.epochs_run} epochs{best}")
-    print(f"created {run.created}; levers: {lever_summary(run.config)}")
+    # Names, messages and levers (a data file's name) are the user's text: escaped.
+    name = printable(run.name)
+    print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
+    print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
     if run.message:
-        print(run.message)
+        print(printable(run.message))
     if run.diagnosis:
-        print(f"diagnosis: {run.diagnosis.get('summary', run.diagnosis.get('verdict'))}")
+        diagnosis = run.diagnosis.get("summary", run.diagnosis.get("verdict"))
+        print(f"diagnosis: {printable(diagnosis)}")
     n = len(next(iter(run.history.values()), []))
     for epoch in range(1, n + 1):
         metrics = {k: v[epoch - 1] for k, v in run.history.items() if v[epoch - 1] is not None}
@@ -204,7 +210,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .core.store import RunStore
 
     for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
-        print(path)
+        print(printable(path))
     return EXIT_OK
 
 
@@ -249,7 +255,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
-    print(f"sweep {args.param} over {len(planned)} values: {datasets[0].summary()}", flush=True)
+    summary = printable(datasets[0].summary())
+    print(f"sweep {args.param} over {len(planned)} values: {summary}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
     with _StopOnCtrlC() as stop:
         rows = experiments.run_sequence(
@@ -257,7 +264,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             RunStore(),
             datasets=datasets,
             name_prefix=f"sweep {args.param}=",
-            on_run_done=lambda i, row, result: print(experiments.format_row(row), flush=True),
+            on_run_done=lambda i, row, result: print(
+                printable(experiments.format_row(row)), flush=True
+            ),
             should_stop=stop,
         )
     if args.out:
@@ -290,13 +299,14 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
     if args.uninstall:
         removed = desktop.uninstall()
         for path in removed:
-            print(f"removed {path}")
+            print(f"removed {printable(path)}")
         if not removed:
-            print(f"no launcher installed in {desktop.data_home()}")
+            print(f"no launcher installed in {printable(desktop.data_home())}")
         return EXIT_OK
     written = desktop.install()
-    print(f"installed {written[0]} (starts: {' '.join(desktop.launcher_command())})")
-    print(f"icons in {desktop.data_home() / 'icons' / 'hicolor'}")
+    command = " ".join(desktop.launcher_command())
+    print(f"installed {printable(written[0])} (starts: {printable(command)})")
+    print(f"icons in {printable(desktop.data_home() / 'icons' / 'hicolor')}")
     return EXIT_OK
 
 
@@ -352,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except FitGapError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

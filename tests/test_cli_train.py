@@ -1,4 +1,4 @@
-"""`fitgap train`: the CLI contract of DESIGN.md (exit codes, --out, --jsonl)."""
+"""`fitgap train`: the CLI contract of docs/ARCHITECTURE.md (exit codes, --out, --jsonl)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """RunConfig: every lever of a run, validated, with a JSON round trip (a contract).
 
 The JSON keys mirror Keras argument names and every key is optional; the defaults
-are those of DESIGN.md. Unknown keys and out-of-range values raise ConfigError with
+are in docs/ARCHITECTURE.md. Unknown keys and out-of-range values raise ConfigError with
 a message that names the key, so a typo in a hand-written config is caught before
 TensorFlow is even imported.
 """
@@ -230,7 +230,7 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def _section_from_dict(name: str, cls: type, raw: Any) -> Any:
+def _section_from_dict(name: str, cls: Any, raw: Any) -> Any:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -249,7 +249,7 @@ def _section_from_dict(name: str, cls: type, raw: Any) -> Any:
 
 @dataclass
 class RunConfig:
-    """Every setting of one run; ``RunConfig()`` is the default of DESIGN.md."""
+    """Every setting of one run; ``RunConfig()`` is the default (docs/ARCHITECTURE.md)."""
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

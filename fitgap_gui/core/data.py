@@ -142,12 +142,12 @@ def _subsample(x, y, fraction: float, seed: int):
     if fraction >= 1.0:
         return x, y
     rng = np.random.default_rng(seed)
-    keep = []
+    parts = []
     for cls in np.unique(y):
         rows = np.flatnonzero(y == cls)
         n = max(1, int(round(len(rows) * fraction)))
-        keep.append(rng.permutation(rows)[:n])
-    keep = np.sort(np.concatenate(keep))
+        parts.append(rng.permutation(rows)[:n])
+    keep = np.sort(np.concatenate(parts))
     return x[keep], y[keep]
 
 

@@ -10,14 +10,17 @@ number never appears in three shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 #: What a missing number shows.
 MISSING = "–"
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _shown(value: float | None, as_text: Callable[[float], str]) -> str:
+    """``as_text(value)``, or the dash for no number: None, or NaN (a metric not reported)."""
+    if value is None or math.isnan(value):
+        return MISSING
+    return as_text(value)
 
 
 def format_number(value: float) -> str:
@@ -33,22 +36,22 @@ def format_number(value: float) -> str:
 
 def format_loss(value: float | None) -> str:
     """A loss: ``0.4321``."""
-    return MISSING if _missing(value) else f"{value:.4f}"
+    return _shown(value, lambda v: f"{v:.4f}")
 
 
 def format_loss_change(value: float | None) -> str:
     """A signed loss difference (a gap, a slope): ``+0.0412``, ``-0.0041``."""
-    return MISSING if _missing(value) else f"{value:+.4f}"
+    return _shown(value, lambda v: f"{v:+.4f}")
 
 
 def format_accuracy(value: float | None) -> str:
     """An accuracy (a share in [0, 1]) as a percentage: ``90.6%``."""
-    return MISSING if _missing(value) else f"{value * 100:.1f}%"
+    return _shown(value, lambda v: f"{v * 100:.1f}%")
 
 
 def format_accuracy_change(value: float | None) -> str:
     """A signed accuracy difference in percentage points: ``+12.3 pp``."""
-    return MISSING if _missing(value) else f"{value * 100:+.1f} pp"
+    return _shown(value, lambda v: f"{v * 100:+.1f} pp")
 
 
 def format_percent(share: float) -> str:

@@ -137,7 +137,7 @@ class StoredRun:
 
     @property
     def has_model(self) -> bool:
-        return bool(self.model_file) and Path(self.model_file).is_file()
+        return bool(self.model_file and Path(self.model_file).is_file())
 
     def to_result(self) -> RunResult:
         return RunResult(
@@ -154,7 +154,7 @@ class StoredRun:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The run result JSON of DESIGN.md, with the store's name and dates added."""
+        """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
         return out
@@ -225,7 +225,8 @@ class RunStore:
                 "VALUES (?, ?, ?, 'running', ?, ?)",
                 ("", _now(), config.to_json(indent=None), pid, process_start_token(pid)),
             )
-            run_id = int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            run_id = cur.lastrowid
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
         self._monitors[run_id] = config.early_stopping.monitor
         return run_id

@@ -15,6 +15,7 @@ from .config import RunConfig
 from .formatting import format_number, format_percent
 from .levers import LEVERS, LEVERS_BY_KEY, levers_in
 from .sources import source as data_source
+from .textsafe import printable
 
 __all__ = [
     "describe",
@@ -164,7 +165,7 @@ def runs_table(runs: list[Any]) -> str:
         rows.append(
             [
                 str(r["run_id"]),
-                r["name"],
+                printable(r["name"]),  # a terminal's text: no escape sequences, one line
                 r["created"].replace("T", " ")[:16],
                 r["status"],
                 str(r["epochs_run"]),
@@ -172,7 +173,7 @@ def runs_table(runs: list[Any]) -> str:
                 _cell(r["best_val_accuracy"]),
                 _cell(r["best_val_loss"]),
                 _cell(r["gap_at_best"], 3),
-                r["levers"],
+                printable(r["levers"]),
             ]
         )
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]

@@ -4,7 +4,7 @@
 and the CLI both call it.  Its epoch stream is one Keras Callback (no loop of our
 own); the levers are Keras's own ``Dropout``, regularizers and ``EarlyStopping``.
 Between ``keras.utils.set_random_seed`` and ``fit`` nothing else draws random
-numbers, so the history equals the plain program of DESIGN.md's faithfulness
+numbers, so the history equals the plain program of docs/ARCHITECTURE.md's faithfulness
 contract.  The engine only adds ``steps_per_execution``, which changes speed, not
 numbers.
 """
@@ -164,7 +164,7 @@ def train(
 
     from .model import build_model, compile_model
 
-    history: dict[str, list[float]] = {}
+    history: dict[str, list[float | None]] = {}
 
     def record(metrics: EpochMetrics) -> None:
         for key, value in metrics.metrics.items():

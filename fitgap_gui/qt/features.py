@@ -19,15 +19,15 @@ def install_features(window: MainWindow) -> None:
     """Install every feature panel into ``window`` (order = tab and menu order)."""
     from . import busy, data_dialog, help, runs_panel, view_menu
 
-    data_dialog.install(window)  # issue 5: File → Open data…, image folder, Keras cache
-    runs_panel.install(window)  # issue 3: Runs tab, exports, config files, settings
-    view_menu.install(window)  # issue 7: View options, smoothing bar, theme
-    help.install(window)  # issue 7: Help → What is overfitting?, shortcuts, About
-    busy.install(window)  # issue 7: status-bar busy bar while loading
+    data_dialog.install(window)  # File → Open data…, image folder, Keras cache
+    runs_panel.install(window)  # Runs tab, exports, config files, settings
+    view_menu.install(window)  # View options, smoothing bar, theme
+    help.install(window)  # Help → What is overfitting?, shortcuts, About
+    busy.install(window)  # status-bar busy bar while loading
     from . import diagnosis_panel, experiments_panel
 
-    diagnosis_panel.install(window)  # issue 4: Diagnosis tab, Apply and run
-    experiments_panel.install(window)  # issue 4: compare remedies, sweeps
+    diagnosis_panel.install(window)  # Diagnosis tab, Apply and run
+    experiments_panel.install(window)  # compare remedies, sweeps
     from . import insights_panel
 
-    insights_panel.install(window)  # issue 4: Insights tab (weights, boundary, mistakes)
+    insights_panel.install(window)  # Insights tab (weights, boundary, mistakes)

@@ -8,7 +8,7 @@ its context menu and buttons.  The list follows the store: it reloads when a run
 starts or ends here, and a timer watches ``RunStore.version()`` so a run committed
 by another process (``fitgap train`` in a terminal) appears within ~2 seconds.
 
-``install(window)`` adds the tab and the other run-management parts (exports,
+``install(window)`` adds the tab and the rest of the stored-runs window parts (exports,
 File → Open/Save config and presets, remembered settings).
 """
 

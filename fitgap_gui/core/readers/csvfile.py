@@ -145,7 +145,7 @@ def _encode_labels(path, labels: list[str], line_numbers: list[int] | None, name
                 raise DataError(f"{path}: {where}, column {name}: label {t!r} is not finite")
             by_value.setdefault(v, t)
         order = sorted(by_value)
-        index = {v: i for i, v in enumerate(order)}
+        index: dict = {v: i for i, v in enumerate(order)}
         y = np.fromiter((index[float(t)] for t in labels), dtype=np.int64, count=len(labels))
         names = [f"{v:g}" for v in order]
     else:
@@ -181,7 +181,7 @@ def _fast_columns(lines: list[str], delim: str, n_cols: int, features, label):
     """
     if any(line.count(delim) != n_cols - 1 for line in lines):
         return None
-    options = {"delimiter": delim, "comments": None, "quotechar": None}
+    options: dict = {"delimiter": delim, "comments": None, "quotechar": None}
     try:
         with warnings.catch_warnings(), np.errstate(over="ignore"):
             warnings.simplefilter("error")
