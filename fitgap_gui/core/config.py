@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .sources import names as source_names
 
-BUILTIN_SOURCES = ("digits", "moons", "circles", "spirals", "xor")
-FILE_SOURCES = ("npz", "csv", "images")
+# The data sources are defined once, in sources.py.
+BUILTIN_SOURCES = source_names("builtin")
+FILE_SOURCES = source_names("file")
 #: Keras's own datasets, read from its download cache (~/.keras/datasets); never downloaded.
-KERAS_CACHE_SOURCES = ("mnist", "fashion_mnist", "cifar10")
+KERAS_CACHE_SOURCES = source_names("keras_cache")
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
