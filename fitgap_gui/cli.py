@@ -204,6 +204,64 @@ def cmd_runs_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs_rename(args: argparse.Namespace) -> int:
+    """What the window's Rename does: the name is stored as given (trimmed)."""
+    from .core.store import RunStore
+
+    store = RunStore()
+    store.rename_run(args.run_id, args.name)
+    print(f"renamed run {args.run_id} to '{printable(store.get_run(args.run_id).name)}'")
+    return EXIT_OK
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    from .core.store_repair import check_store
+
+    report = check_store()
+    if not report.exists:
+        print(f"no run store at {printable(report.path)} yet; nothing to check")
+        return EXIT_OK
+    if report.ok:
+        print(f"the run store {printable(report.path)} is sound")
+        return EXIT_OK
+    for problem in report.problems:  # SQLite's own words, for whoever wants them
+        print(printable(problem))
+    raise FitGapError(
+        f"the run store {report.path} is damaged ({len(report.problems)} problems found); "
+        "run 'fitgap store recover' to move it aside and salvage its runs"
+    )
+
+
+def cmd_store_recover(args: argparse.Namespace) -> int:
+    from .core.store_repair import recover_store
+
+    report = recover_store(force=args.force)
+    if report is None:
+        print("the run store is sound; nothing to recover (--force rebuilds it anyway)")
+        return EXIT_OK
+    print(f"moved the damaged store to {printable(report.moved_to)}")
+    print(f"salvaged {report.runs} runs and {report.epochs} epochs into {printable(report.path)}")
+    if report.runs_lost:
+        print(f"could not read runs {', '.join(map(str, report.runs_lost))}")
+    return EXIT_OK
+
+
+def _add_store(sub) -> None:
+    store = sub.add_parser("store", help="check the run store, or salvage a damaged one")
+    actions = store.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    check = actions.add_parser("check", help="SQLite's integrity check (exit 2 when damaged)")
+    check.set_defaults(func=cmd_store_check)
+    recover = actions.add_parser(
+        "recover",
+        help="move a damaged store aside and salvage what can be read into a fresh one "
+        "(close FitGap windows and runs first)",
+    )
+    recover.add_argument(
+        "--force", action="store_true", help="rebuild the store even when it passes its check"
+    )
+    recover.set_defaults(func=cmd_store_recover)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.export import export_runs
@@ -215,7 +273,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _add_runs_and_export(sub) -> None:
-    runs = sub.add_parser("runs", help="list, show or delete the runs in the run store")
+    runs = sub.add_parser("runs", help="list, show, rename or delete the runs in the run store")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="a table of every run, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -224,6 +282,10 @@ def _add_runs_and_export(sub) -> None:
     show.add_argument("run_id", type=int, metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print the run result JSON")
     show.set_defaults(func=cmd_runs_show)
+    rename = actions.add_parser("rename", help="give a run another name")
+    rename.add_argument("run_id", type=int, metavar="RUN_ID")
+    rename.add_argument("name", metavar="NAME")
+    rename.set_defaults(func=cmd_runs_rename)
     delete = actions.add_parser("delete", help="delete a run, its epochs and its model")
     delete.add_argument("run_id", type=int, metavar="RUN_ID")
     delete.set_defaults(func=cmd_runs_delete)
@@ -346,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=cmd_train)
     _add_runs_and_export(sub)
+    _add_store(sub)
     _add_install_desktop(sub)
     _add_sweep(sub)
     return parser
