@@ -222,6 +222,9 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             raise DataError(f"{where}: {label} contains NaN or infinite values")
         if len(y) and int(y.min()) < 0:
             raise DataError(f"{where}: labels must be 0 or more")
+        if raw.presplit and len(y) == 0:
+            part = "training" if label == "x" else "validation"
+            raise DataError(f"{where}: the {part} arrays hold no samples")
     if raw.presplit and raw.x.shape[1:] != raw.x_val.shape[1:]:
         raise DataError(
             f"{where}: training samples have shape {raw.x.shape[1:]} but validation "
