@@ -178,3 +178,40 @@ def test_pickle_payload_never_runs(tmp_path, capsys):
     assert main(["train", "--data", path]) == 2
     _assert_one_error_line(capsys.readouterr().err, "pickled Python objects", "evil.npz")
     assert not marker.exists()
+
+
+def _loop(tmp_path, name: str) -> str:
+    link = tmp_path / name
+    link.symlink_to(link)
+    return str(link)
+
+
+#: Paths that used to give a traceback or a misleading line: (case, make, must hold).
+BAD_PATHS = [
+    ("path of 5000", lambda t: str(t.joinpath(*["d" * 200] * 25, "x.csv")), "too long for the file system"),
+    ("component of 300", lambda t: str(t / ("n" * 300 + ".npz")), "the file system allows 255"),
+    ("symlink loop csv", lambda t: _loop(t, "loop.csv"), "symbolic link loop"),
+    ("symlink loop npz", lambda t: _loop(t, "loop.npz"), "symbolic link loop"),
+    ("fifo npz", lambda t: (os.mkfifo(t / "pipe.npz"), str(t / "pipe.npz"))[1], "FIFO"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "expected"), BAD_PATHS, ids=[b[0] for b in BAD_PATHS])
+def test_bad_data_path_exits_2_with_one_line(tmp_path, capsys, case, make, expected):
+    path = make(tmp_path)
+    assert main(["train", "--data", path, "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, os.path.basename(path)[-100:])
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "expected"),
+    [
+        ("duplicate key", lambda t: _config(t, '{"training": {"epochs": 9, "epochs": 2}}'), "'epochs' appears twice"),
+        ("fifo", lambda t: (os.mkfifo(t / "run.json"), str(t / "run.json"))[1], "FIFO"),
+        ("symlink loop", lambda t: _loop(t, "run.json"), "symbolic link loop"),
+        ("component of 300", lambda t: str(t / ("r" * 300 + ".json")), "the file system allows 255"),
+    ],
+)  # fmt: skip
+def test_bad_config_path_exits_2_with_one_line(tmp_path, capsys, case, make, expected):
+    assert main(["train", "--config", make(tmp_path), "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, None)
