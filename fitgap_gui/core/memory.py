@@ -238,6 +238,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
 def out_of_memory_error(exc: BaseException, epochs_done: int) -> OutOfMemoryError:
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
     return OutOfMemoryError(
-        f"training ran out of memory after {epochs_done} complete epochs ({detail}); "
+        f"training ran out of memory after {epochs_done} complete "
+        f"epoch{'' if epochs_done == 1 else 's'} ({detail}); "
         "reduce model.hidden_units, data.image_size or training.batch_size"
     )
