@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -268,3 +270,10 @@ def test_every_line_ending_in_a_delimiter_ignores_the_empty_last_column(
     np.testing.assert_array_equal(ds.y_train, plain.y_train)
     assert ds.class_names == plain.class_names == ["a", "b"]
     assert preview(cfg).meta["empty_last_column_ignored"] is True
+
+
+def test_csv_layout_is_what_the_reader_uses(tmp_path):
+    from fitgap_gui.core.readers.csvfile import CsvLayout, csv_layout
+
+    cfg = _csv(tmp_path, "".join(line + ";\n" for line in ("f1;f2;label", *_rows(6, ";").split())))
+    assert csv_layout(Path(cfg.path)) == CsvLayout(";", ["f1", "f2", "label"], 3, True, 2)

@@ -14,6 +14,7 @@ import io
 import math
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -289,14 +290,28 @@ def _fast_columns(lines: list[str], delim: str, n_cols: int, features, label):
     return x32, labels.tolist()
 
 
-def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
-    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
-    text = _read_text(path)
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is laid out, as the reader sees it (the exported script reuses it)."""
+
+    delimiter: str
+    header: list[str] | None
+    #: Columns, not counting an empty last one that every line's final delimiter makes.
+    n_cols: int
+    #: Every line ends in the delimiter: the empty last column is ignored.
+    trailing: bool
+    #: The label column, 0-based.
+    label: int
+
+
+def _scan(path: Path, text: str, label_column):
+    """The layout, and what was parsed to find it (rows, or lines for the fast path)."""
     if not text.strip():
         raise DataError(f"{path} holds no rows (only blank lines)")
     delim = sniff_delimiter(path, text)
     # Files without quotes or unusual line breaks can go to numpy's fast parser line by line.
     simple = '"' not in text and not _ODD_BREAKS.search(text)
+    nonblank = None
     if simple:
         lines = [line.removesuffix("\r") for line in text.split("\n")]
         nonblank = [line for line in lines if line.strip()]
@@ -307,7 +322,6 @@ def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
         trailing = all(len(row) > 1 and not row[-1].strip() for row in rows)
     if not rows:
         raise DataError(f"{path} holds no rows (only blank lines)")
-    # Every line ending in a delimiter makes an empty last column: it is ignored.
     first = [row[:-1] if trailing else row for row in rows[:2]]
     header = None
     if _has_header(first[0], first[1] if len(first) > 1 else None):
@@ -315,13 +329,32 @@ def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
     n_cols = len(first[0])
     if n_cols < 2:
         raise DataError(f"{path} has one column; it needs feature columns and a label column")
+    label = _label_index(path, header, n_cols, label_column)
+    return CsvLayout(delim, header, n_cols, trailing, label), nonblank, rows, starts
+
+
+def csv_layout(path: Path, label_column: str | int | None = None) -> CsvLayout:
+    """The delimiter, header, columns and label column ``read_csv`` would use."""
+    return _scan(path, _read_text(path), label_column)[0]
+
+
+def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
+    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
+    text = _read_text(path)
+    layout, nonblank, rows, starts = _scan(path, text, label_column)
+    delim, header, n_cols, trailing, label = (
+        layout.delimiter,
+        layout.header,
+        layout.n_cols,
+        layout.trailing,
+        layout.label,
+    )
     names = [h or f"{i + 1}" for i, h in enumerate(header)] if header else None
     names = [repr(n) for n in names] if names else [str(i + 1) for i in range(n_cols)]
-    label = _label_index(path, header, n_cols, label_column)
     features = [c for c in range(n_cols) if c != label]
 
     fast = None
-    if simple:
+    if nonblank is not None:  # the simple file: numpy's parser first
         data_lines = nonblank[1:] if header is not None else nonblank
         if not data_lines:
             raise DataError(f"{path} has a header row but no data rows")
@@ -332,8 +365,8 @@ def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
         x32, labels = fast
         line_numbers = None
     else:
-        layout = (header, n_cols, trailing, names, features, label)
-        x32, labels, line_numbers = _careful_columns(path, rows, starts, delim, layout)
+        columns = (header, n_cols, trailing, names, features, label)
+        x32, labels, line_numbers = _careful_columns(path, rows, starts, delim, columns)
     y, class_names = _encode_labels(path, labels, line_numbers, names[label])
     meta = {
         "delimiter": _DELIMITER_NAMES[delim],
