@@ -143,7 +143,10 @@ def test_several_single_sample_classes_are_named(tmp_path):
     ds = load_dataset(_single_sample_csv(tmp_path, 30, extra), seed=7)
     for name in ("odd", "lone", "rare"):
         assert (ds.y_train == ds.class_names.index(name)).sum() == 1
-    assert "3 classes have a single sample ('lone', 'odd', 'rare')" in ds.meta["notices"][0]
+    assert ds.meta["notices"] == [
+        "3 classes have a single sample ('lone', 'odd', 'rare'), too few to appear in both "
+        "training and validation: kept in training"
+    ]
 
 
 def test_normal_data_splits_exactly_as_sklearn_does(tmp_path):
@@ -163,3 +166,14 @@ def test_normal_data_splits_exactly_as_sklearn_does(tmp_path):
         np.testing.assert_array_equal(ds.x_train, x_tr)
         np.testing.assert_array_equal(ds.y_val, y_va)
         assert "notices" not in ds.meta
+
+
+def test_a_single_sample_that_cannot_be_trained_on_is_said_so(tmp_path):
+    """Every class alone: no training row can give way, and the notice does not pretend."""
+    x = np.arange(10, dtype=np.float32).reshape(5, 2)
+    np.savez(tmp_path / "alone.npz", x=x, y=np.arange(5))
+    ds = load_dataset(DataConfig(source="npz", path=str(tmp_path / "alone.npz")), seed=0)
+    (notice,) = ds.meta["notices"]
+    (lost,) = ds.y_val.tolist()
+    assert notice.startswith("5 classes have a single sample (0, 1, 2, 3, 4)")
+    assert notice.endswith(f"except {lost} (validation only: no training row could give way)")

@@ -150,33 +150,44 @@ def _split(x, y, validation_split: float, seed: int):
         x, y, test_size=validation_split, random_state=seed, stratify=stratify
     )
     singles = np.flatnonzero(np.bincount(y) == 1)
-    for row in np.flatnonzero(np.isin(y_va, singles)):
+    lost = np.flatnonzero(np.isin(y_va, singles))
+    if len(lost):
+        x_tr, x_va, y_tr, y_va = x_tr.copy(), x_va.copy(), y_tr.copy(), y_va.copy()
+    for row in lost:
         spare = np.flatnonzero(np.bincount(y_tr)[y_tr] >= 2)
         if not len(spare):
-            break  # no training row can give its place; check_raw's counts still hold
+            break  # no training row can give its place; the training check will say so
         k = spare[-1]
-        x_tr, x_va = x_tr.copy(), x_va.copy()
-        y_tr, y_va = y_tr.copy(), y_va.copy()
         x_tr[k], x_va[row] = x_va[row].copy(), x_tr[k].copy()
         y_tr[k], y_va[row] = y_va[row], y_tr[k]
     return (x_tr, x_va, y_tr, y_va), singles.tolist()
 
 
-def _single_sample_notice(singles: list[int], class_names: list[str] | None) -> str | None:
-    """One line naming the classes too small to appear in both training and validation."""
+def _single_sample_notice(
+    singles: list[int], class_names: list[str] | None, y_val: np.ndarray | None = None
+) -> str | None:
+    """One line naming the classes too small to appear in both training and validation.
+
+    With ``y_val`` (after the split) it also names any that no training row could
+    make room for, so the line never claims more than the split did.
+    """
     if not singles:
         return None
-    names = [repr(class_names[c]) if class_names else str(c) for c in singles]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    if len(names) == 1:
-        return (
-            f"class {shown} has a single sample, too few to appear in both training and "
-            "validation: it is kept in training"
-        )
-    return (
-        f"{len(names)} classes have a single sample ({shown}), too few to appear in both "
-        "training and validation: they are kept in training"
-    )
+
+    def listed(classes: list[int]) -> str:
+        names = [repr(class_names[c]) if class_names else str(c) for c in classes]
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return ", ".join(names[:5]) + more
+
+    lost = [c for c in singles if y_val is not None and c in set(y_val.tolist())]
+    if len(singles) == 1:
+        line = f"class {listed(singles)} has a single sample"
+    else:
+        line = f"{len(singles)} classes have a single sample ({listed(singles)})"
+    line += ", too few to appear in both training and validation: kept in training"
+    if lost:
+        line += f" except {listed(lost)} (validation only: no training row could give way)"
+    return line
 
 
 def _subsample(x, y, fraction: float, seed: int):
@@ -322,7 +333,7 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         x_tr, y_tr, x_va, y_va = raw.x, raw.y, raw.x_val, raw.y_val
     else:
         (x_tr, x_va, y_tr, y_va), singles = _split(raw.x, raw.y, cfg.validation_split, seed)
-        notices.append(_single_sample_notice(singles, raw.class_names))
+        notices.append(_single_sample_notice(singles, raw.class_names, y_va))
     n_classes = int(max(y_tr.max(initial=0), y_va.max(initial=0))) + 1
     class_names = raw.class_names or [str(i) for i in range(n_classes)]
     if len(np.unique(y_tr)) < 2:
