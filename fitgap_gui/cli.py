@@ -18,7 +18,6 @@ from typing import Any
 from . import __version__
 from .core.config import RunConfig
 from .core.errors import FitGapError
-from .core.userfiles import os_error_text
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -45,6 +44,8 @@ def source_for_path(path: str) -> str:
     try:
         is_dir = p.is_dir()
     except OSError as exc:  # a name too long for the file system
+        from .core.userfiles import os_error_text
+
         raise FitGapError(os_error_text(p, exc)) from None
     if is_dir:
         return "images"
