@@ -127,10 +127,10 @@ def _no_delimiter(path: Path, head: str) -> DataError:
             f"{line_b} {_plural(b)}); use one delimiter in the whole file"
         )
     if used and lacking is not None:
-        delim, line = used[0]
+        only, line_only = used[0]
         return DataError(
-            f"{path}: line {lacking} has no {_DELIMITER_NAMES[delim]} while line {line} "
-            f"is {_DELIMITER_NAMES[delim]}-separated; every row needs the same columns"
+            f"{path}: line {lacking} has no {_DELIMITER_NAMES[only]} while line {line_only} "
+            f"is {_DELIMITER_NAMES[only]}-separated; every row needs the same columns"
         )
     return DataError(
         f"{path}: found no comma, semicolon or tab; a CSV needs feature columns and a label column"
