@@ -42,7 +42,13 @@ def source_for_path(path: str) -> str:
         return "npz"
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
-    if p.is_dir():
+    try:
+        is_dir = p.is_dir()
+    except OSError as exc:  # a name too long for the file system
+        from .core.userfiles import os_error_text
+
+        raise FitGapError(os_error_text(p, exc)) from None
+    if is_dir:
         return "images"
     raise FitGapError(
         f"{path}: cannot tell the data type; use a .npz file, a .csv file or an image folder"
@@ -98,11 +104,16 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.data import load_dataset
+    from .core.memory import check_model_memory
     from .core.session import run_recorded
     from .core.store import RunStore
 
     config = load_config(args)
     dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
+    # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()
