@@ -41,7 +41,10 @@ CREATE TABLE IF NOT EXISTS runs (
     message       TEXT,
     model_file    TEXT,
     pid           INTEGER,
-    pid_started   TEXT
+    pid_started   TEXT,
+    kind          TEXT NOT NULL DEFAULT 'fitgap',
+    levers        TEXT,
+    provenance    TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -52,6 +55,19 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
+
+#: Columns added after the first stores were written: added on open, never rebuilt.
+#: ``kind``: who trained the run, "fitgap" (its own engine) or "callback" (a user's
+#: model through ``FitGapCallback``); ``levers``: what was read from a user's model
+#: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON).
+ADDED_COLUMNS = {
+    "pid_started": "TEXT",
+    "kind": "TEXT NOT NULL DEFAULT 'fitgap'",
+    "levers": "TEXT",
+    "provenance": "TEXT",
+}
+#: Values of the ``kind`` column.
+KINDS = ("fitgap", "callback")
 
 
 def default_home() -> Path:
@@ -126,6 +142,9 @@ class StoredRun:
     message: str | None
     model_file: str | None
     history: dict[str, list[float | None]] = field(default_factory=dict)
+    kind: str = "fitgap"
+    levers: dict[str, Any] | None = None
+    provenance: dict[str, Any] | None = None
 
     @property
     def gap_at_best(self) -> float | None:
@@ -157,6 +176,7 @@ class StoredRun:
         """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
+        out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         return out
 
 
@@ -179,8 +199,9 @@ class RunStore:
             db.executescript(SCHEMA)
             # Stores written before a column existed get it added, never rebuilt.
             have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-            if "pid_started" not in have:
-                db.execute("ALTER TABLE runs ADD COLUMN pid_started TEXT")
+            for column, definition in ADDED_COLUMNS.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
         self.mark_interrupted()
 
     # -- connections ---------------------------------------------------------------------
@@ -208,12 +229,22 @@ class RunStore:
             self._local.db = None
 
     # -- writing a run ----------------------------------------------------------------------
-    def create_run(self, config: RunConfig, name: str | None = None) -> int:
+    def create_run(
+        self,
+        config: RunConfig,
+        name: str | None = None,
+        *,
+        kind: str = "fitgap",
+        levers: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
+    ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
         A relative data path is stored as absolute, so the run can be repeated (and
         exported as a script) from any working folder later.
         """
+        if kind not in KINDS:
+            raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
         if config.data.path:
             absolute = str(Path(config.data.path).expanduser().resolve())
             if absolute != config.data.path:
@@ -221,9 +252,18 @@ class RunStore:
         pid = os.getpid()
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO runs (name, created, config, status, pid, pid_started) "
-                "VALUES (?, ?, ?, 'running', ?, ?)",
-                ("", _now(), config.to_json(indent=None), pid, process_start_token(pid)),
+                "INSERT INTO runs (name, created, config, status, pid, pid_started, kind, "
+                "levers, provenance) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                (
+                    "",
+                    _now(),
+                    config.to_json(indent=None),
+                    pid,
+                    process_start_token(pid),
+                    kind,
+                    _dumps(levers),
+                    _dumps(provenance),
+                ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
             run_id = cur.lastrowid
@@ -300,6 +340,11 @@ class RunStore:
                 ),
             )
 
+    def update_levers(self, run_id: int, levers: dict[str, Any]) -> None:
+        """Replace a run's levers (a user's model: what was learnt by the end of training)."""
+        with self._connect() as db:
+            db.execute("UPDATE runs SET levers = ? WHERE id = ?", (_dumps(levers), run_id))
+
     def fail_run(self, run_id: int, message: str, status: str = "failed") -> None:
         with self._connect() as db:
             db.execute(
@@ -367,6 +412,9 @@ class RunStore:
             diagnosis=json.loads(row["diagnosis"]) if row["diagnosis"] else None,
             message=row["message"],
             model_file=row["model_file"],
+            kind=row["kind"],
+            levers=json.loads(row["levers"]) if row["levers"] else None,
+            provenance=json.loads(row["provenance"]) if row["provenance"] else None,
         )
 
     def list_runs(self) -> list[StoredRun]:
