@@ -278,7 +278,8 @@ class FitGapCallback(keras.callbacks.Callback):
                 "config": {
                     k: v
                     for k, v in config.items()
-                    if k != "learning_rate" and isinstance(v, int | float | str | bool)
+                    if k not in ("learning_rate", "name")
+                    and isinstance(v, int | float | str | bool)
                 },
             }
         es = self._early_stopping()

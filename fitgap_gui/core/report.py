@@ -44,6 +44,8 @@ ACCURACY_LINES = (
 BEST_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy", "train_eval_cross_entropy")
 #: Numbers summarised over runs that repeat one setup.
 STAT_COLUMNS = ("val_loss", "val_accuracy", "gap_at_best")
+#: Early stopping's settings (not what it did) are part of a run's setup.
+ES_SETUP = ("monitor", "patience", "min_delta", "restore_best_weights", "mode", "baseline")
 
 
 # -- plots -----------------------------------------------------------------------------------------
@@ -251,8 +253,24 @@ def _stats(values: list[float]) -> dict[str, float]:
 def _setup_key(run: StoredRun) -> str:
     """What a repeat keeps: the config (or the user's levers) without the seed and name."""
     if run.kind == "callback" and run.levers:
-        levers = {k: v for k, v in run.levers.items() if k != "model"}
-        return "callback:" + json.dumps(levers, sort_keys=True, default=str)
+        # Keras numbers layer names per process (dropout, dropout_1): compare the stack.
+        lv = run.levers
+        es = {k: v for k, v in (lv.get("early_stopping") or {}).items() if k in ES_SETUP}
+        setup = {
+            "layers": [(layer["class"], layer["params"]) for layer in lv.get("layers", [])],
+            "dropout": [d["rate"] for d in lv.get("dropout", [])],
+            "regularizers": [
+                (r["on"], r["class"], r["factors"]) for r in lv.get("regularizers", [])
+            ],
+            "early_stopping": es,
+            **{k: lv.get(k) for k in ("loss", "epochs", "batch_size", "train_eval")},
+        }
+        optimizer = dict(lv.get("optimizer") or {})
+        optimizer["config"] = {
+            k: v for k, v in (optimizer.get("config") or {}).items() if k != "name"
+        }
+        setup["optimizer"] = optimizer
+        return "callback:" + json.dumps(setup, sort_keys=True, default=str)
     config = run.config.to_dict()
     config["training"].pop("seed", None)
     return "fitgap:" + json.dumps(config, sort_keys=True)
@@ -344,6 +362,7 @@ def render_report(runs: list[StoredRun], now: datetime | None = None) -> str:
         runs=[_run_view(run) for run in runs],
         levers=levers_table(runs),
         best_columns=BEST_COLUMNS,
+        chart_width=WIDTH,
         statistics=statistics(runs),
         here=versions(),
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
