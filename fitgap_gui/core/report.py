@@ -103,7 +103,8 @@ def chart(
     polylines = []
     for key, label, colour, dash, values in series:
         # A None (diverged) value breaks the line instead of dropping to zero.
-        segments, current = [], []
+        segments: list[list[str]] = []
+        current: list[str] = []
         for i, v in enumerate(values):
             if v is None or not math.isfinite(v):
                 if current:
