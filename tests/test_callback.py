@@ -283,6 +283,10 @@ def test_script_export_is_refused_and_other_exports_work(fitgap_home, tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "FitGapCallback" in err[0] and "no Keras script" in err[0]
     assert not (tmp_path / "s.py").exists()
+    assert main(["export", "model", run_id, "-o", str(tmp_path / "m.keras")]) == 2
+    assert "model.save" in capsys.readouterr().err
+    assert main(["runs", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["kind"] == "callback"
     for fmt, out in (("csv", "r.csv"), ("json", "r.json"), ("tensorboard", "tb")):
         assert main(["export", fmt, run_id, "-o", str(tmp_path / out)]) == 0, fmt
         assert (tmp_path / out).exists()

@@ -132,6 +132,11 @@ def export_model(store: RunStore, run_ids: list[int], path: str | Path) -> list[
     """Copies of the runs' trained models (best weights when early stopping restored them)."""
     runs = store.get_runs(run_ids)
     for run in runs:
+        if run.kind == "callback":
+            raise FitGapError(
+                f"run {run.run_id} was trained by your own script (FitGapCallback): FitGap "
+                "keeps no model for it; save it there with model.save"
+            )
         if not run.has_model:
             raise FitGapError(f"run {run.run_id} has no saved model (status {run.status})")
     targets = _per_run_paths(runs, path, ".keras")
