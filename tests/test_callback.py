@@ -7,10 +7,7 @@ EarlyStopping; FitGap only sees it through the callback.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -19,8 +16,6 @@ import pytest
 
 from fitgap_gui.cli import main
 from fitgap_gui.core.store import RunStore
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def digits_images(n: int = 120) -> tuple[np.ndarray, ...]:
@@ -216,55 +211,12 @@ def test_a_store_that_fails_mid_run_warns_once(fitgap_home):
     assert RunStore(fitgap_home).get_run(cb.run_id).epochs_run == 1
 
 
-KILLED_SCRIPT = """
-import sys
-import keras
-import numpy as np
-from fitgap_gui.callback import FitGapCallback
-
-rng = np.random.default_rng(0)
-x = rng.random((64, 8, 8, 1)).astype("float32")
-y = rng.integers(0, 3, 64)
-
-class Announce(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        print("epoch", epoch + 1, flush=True)
-
-model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
-                          keras.layers.Dense(3, activation="softmax")])
-model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-
-class Slow(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch >= 1:
-            import time
-            time.sleep(60)  # the test kills the process here
-
-model.fit(x, y, epochs=50, validation_split=0.25, verbose=0,
-          callbacks=[FitGapCallback(name="killed"), Announce(), Slow()])
-"""
-
-
-def test_kill_9_keeps_every_reported_epoch(fitgap_home, tmp_path):
-    script = tmp_path / "killed_script.py"
-    script.write_text(textwrap.dedent(KILLED_SCRIPT))
-    env = dict(os.environ, FITGAP_HOME=str(fitgap_home), TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
-    )
-    try:
-        seen = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seen.append(line.strip())
-            if line.startswith("epoch 2"):
-                break
-        assert seen[-1] == "epoch 2", seen
-    finally:
-        proc.kill()  # SIGKILL: no on_train_end, no cleanup
-        proc.wait(timeout=30)
-        assert proc.stdout is not None
-        proc.stdout.close()
+def test_kill_9_keeps_every_reported_epoch(fitgap_home, own_model_script):
+    proc = own_model_script(name="killed", epochs=50, pause_after=2)
+    assert proc.stdout is not None
+    assert [proc.stdout.readline().strip() for _ in range(2)] == ["epoch 1", "epoch 2"]
+    proc.kill()  # SIGKILL while the script waits after epoch 2: no on_train_end, no cleanup
+    proc.wait(timeout=30)
     (run,) = RunStore(fitgap_home).list_runs()
     assert run.name == "killed"
     assert run.status == "interrupted"
