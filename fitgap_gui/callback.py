@@ -158,7 +158,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self._store = None
         self._warned = False
         try:
-            self._levers = self.read_levers()
+            self._levers = self._levers_or_why()
             config = nearest_config(self._levers)
             data = {}
             if self.train_eval is not None:
@@ -217,6 +217,13 @@ class FitGapCallback(keras.callbacks.Callback):
             return self.early_stopping
         found = [c for c in self._siblings if isinstance(c, keras.callbacks.EarlyStopping)]
         return found[0] if found else None
+
+    def _levers_or_why(self) -> dict[str, Any]:
+        """The levers; a model they cannot be read from is still recorded, saying why."""
+        try:
+            return self.read_levers()
+        except Exception as exc:
+            return {"unreadable": f"{type(exc).__name__}: {exc}", "dropout": [], "layers": []}
 
     def read_levers(self) -> dict[str, Any]:
         """What the model and the callbacks say about the levers, as plain JSON."""
@@ -337,6 +344,13 @@ class FitGapCallback(keras.callbacks.Callback):
     def _result(self) -> RunResult:
         history = self._history
         epochs_run = len(next(iter(history.values()), []))
+        if self._levers.get("parameters") is None:
+            # A model without an Input is built by its first batch: read it again now,
+            # keeping the learning rate it started with.
+            optimizer = self._levers.get("optimizer")
+            self._levers = self._levers_or_why()
+            if optimizer is not None:
+                self._levers["optimizer"] = optimizer
         es = self._early_stopping()
         stopped_epoch, restored, best = None, False, None
         if es is not None:

@@ -154,6 +154,37 @@ def test_no_validation_data_and_regression_say_they_cannot_be_judged(fitgap_home
     assert "val_mae" in run.history
 
 
+def test_a_decaying_learning_rate_and_a_model_built_by_fit(fitgap_home):
+    """The learning rate per epoch follows a schedule; a model with no Input is read at the end."""
+    import keras
+
+    from fitgap_gui.callback import FitGapCallback
+
+    x, y, x_val, y_val = digits_images(60)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+    model.compile(
+        optimizer=keras.optimizers.SGD(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_accuracy"],
+    )
+    cb = FitGapCallback(home=fitgap_home, batch_size=15)
+    model.fit(
+        x, y, batch_size=15, epochs=3, validation_data=(x_val, y_val), callbacks=[cb], verbose=0
+    )
+    run = RunStore(fitgap_home).get_run(cb.run_id)
+    # 45 samples / 15 = 3 steps an epoch, halving every 2 steps.
+    assert run.history["learning_rate"] == pytest.approx(
+        [0.1 * 0.5 ** (3 * e / 2) for e in (1, 2, 3)]
+    )
+    assert run.levers["parameters"] == model.count_params() == 8 * 8 * 10 + 10
+    assert run.levers["batch_size"] == 15 and run.config.training.batch_size == 15
+    assert run.levers["optimizer"]["class"] == "SGD"
+    assert "sparse_categorical_accuracy" in run.history
+    assert run.diagnosis["numbers"]["accuracy_gap_at_last"] is not None
+
+
 def _fitgap_warnings(caught) -> list:
     return [
         w

@@ -157,6 +157,8 @@ def _flat(prefix: str, value: Any, out: dict[str, str]) -> None:
 def callback_levers(levers: dict[str, Any]) -> dict[str, str]:
     """A user's model's levers (the callback's record) as named rows."""
     rows: dict[str, str] = {}
+    if levers.get("unreadable"):
+        rows["levers"] = f"could not be read from the model ({levers['unreadable']})"
     layers = levers.get("layers") or []
     rows["model.layers"] = " → ".join(layer["class"] for layer in layers) or "-"
     if levers.get("parameters") is not None:
