@@ -7,6 +7,8 @@ EarlyStopping; FitGap only sees it through the callback.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -275,3 +277,15 @@ def test_script_export_is_refused_and_other_exports_work(fitgap_home, tmp_path, 
         assert (tmp_path / out).exists()
     rows = (tmp_path / "r.csv").read_text().splitlines()
     assert len(rows) == 3 and "val_accuracy" in rows[0]
+
+
+def test_importing_the_callback_loads_no_qt():
+    code = (
+        "import sys, fitgap_gui.callback; "
+        "print(sorted(m for m in ('PySide6', 'pyqtgraph', 'shiboken6', 'jinja2') if m in sys.modules))"
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
