@@ -143,3 +143,16 @@ def test_charts_break_at_missing_values_and_draw_single_epochs(values):
     (first, *_) = c["lines"]
     assert len(first["segments"]) == 1
     assert len(first["single"]) == 1  # one finite value: drawn as a dot
+
+
+def test_report_of_a_run_without_epochs_and_a_diverged_one(tiny_config):
+    from fitgap_gui.core.report import render_report
+
+    store = RunStore()
+    empty = store.create_run(tiny_config, name="just started")
+    diverged = {k: [*v[:2], None] for k, v in HISTORY.items()}
+    broken = _record(store, tiny_config, "diverged", diverged)
+    html = render_report(store.get_runs([empty, broken]))
+    assert "No finite loss or accuracy was recorded." in html
+    assert "No diagnosis stored" in html
+    assert html.count("<polyline") >= 4  # the diverged run's finite prefix is drawn
