@@ -138,6 +138,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self._levers: dict[str, Any] = {}
         self._epoch_start = 0.0
         self._warned = False
+        self._train_eval_failed = False
 
     # -- Keras hooks -----------------------------------------------------------------------
     def set_model(self, model: Any) -> None:
@@ -157,6 +158,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self.run_id = None
         self._store = None
         self._warned = False
+        self._train_eval_failed = False
         try:
             self._levers = self._levers_or_why()
             config = nearest_config(self._levers)
@@ -318,8 +320,18 @@ class FitGapCallback(keras.callbacks.Callback):
             lr = _float(optimizer.learning_rate)
             if lr is not None:
                 out["learning_rate"] = lr
-        if self.train_eval is None:
+        if self.train_eval is None or self._train_eval_failed:
             return out
+        try:
+            out.update(self._train_eval())
+        except Exception as exc:  # a subset the model cannot take: record the rest
+            self._train_eval_failed = True
+            self._warn(f"FitGap: train_eval could not be measured ({type(exc).__name__}: {exc})")
+        return out
+
+    def _train_eval(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        assert self.train_eval is not None
         x, y = self.train_eval
         y_pred = self.model.predict(x, verbose=0)  # inference mode: dropout off
         loss = self._data_loss(y, y_pred)
@@ -398,14 +410,17 @@ class FitGapCallback(keras.callbacks.Callback):
         if not self._warned:
             self._warned = True
             where = self.home or "the default store"
-            line = (
+            self._warn(
                 f"FitGap: this training is not being recorded ({type(exc).__name__}: {exc}; "
                 f"store: {where}); the training goes on"
             )
-            try:
-                warnings.warn(line, RuntimeWarning, stacklevel=2)
-            except Exception:  # warnings turned into errors must not stop the training
-                print(line, file=sys.stderr)
+
+    @staticmethod
+    def _warn(line: str) -> None:
+        try:
+            warnings.warn(line, RuntimeWarning, stacklevel=3)
+        except Exception:  # warnings turned into errors must not stop the training
+            print(line, file=sys.stderr)
 
 
 def _is_keras_default(callback: Any) -> bool:

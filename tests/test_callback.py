@@ -187,6 +187,21 @@ def test_a_decaying_learning_rate_and_a_model_built_by_fit(fitgap_home):
     assert run.diagnosis["numbers"]["accuracy_gap_at_last"] is not None
 
 
+def test_a_train_eval_the_model_cannot_take_warns_and_the_rest_is_recorded(fitgap_home):
+    from fitgap_gui.callback import FitGapCallback
+
+    x, y, x_val, y_val = digits_images(60)
+    cb = FitGapCallback(home=fitgap_home, train_eval=(np.zeros((4, 3)), y[:4]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small_cnn().fit(x, y, epochs=2, validation_data=(x_val, y_val), callbacks=[cb], verbose=0)
+    mine = [w for w in caught if "train_eval could not be measured" in str(w.message)]
+    assert len(mine) == 1
+    run = RunStore(fitgap_home).get_run(cb.run_id)
+    assert run.epochs_run == 2 and run.status == "completed"
+    assert "train_eval_cross_entropy" not in run.history
+
+
 def _fitgap_warnings(caught) -> list:
     return [
         w
