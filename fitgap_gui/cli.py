@@ -302,16 +302,19 @@ def _add_runs_and_export(sub) -> None:
     delete.set_defaults(func=cmd_runs_delete)
 
     export = sub.add_parser(
-        "export", help="write runs as CSV, JSON, Keras script, model or TensorBoard"
+        "export", help="write runs as CSV, JSON, Keras script, model, TensorBoard or a report"
     )
-    export.add_argument("format", choices=("csv", "json", "script", "model", "tensorboard"))
+    export.add_argument(
+        "format", choices=("csv", "json", "script", "model", "tensorboard", "report")
+    )
     export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     export.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="PATH",
-        help="the file to write (a folder for tensorboard, or for several scripts/models)",
+        help="the file to write (a folder for tensorboard, or for several scripts/models; "
+        "an .html file for report)",
     )
     export.set_defaults(func=cmd_export)
 

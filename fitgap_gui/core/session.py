@@ -18,6 +18,7 @@ from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
 from .model import augmentation_image_shape
+from .provenance import provenance
 from .results import EpochMetrics, RunResult
 from .store import RunStore, StoreError
 from .training import InspectModel, ShouldStop, train
@@ -47,7 +48,15 @@ def run_recorded(
         dataset = load_dataset(config.data, config.training.seed)
     # A config that cannot fit this data (augmenting non-images) is refused before a run row.
     augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
-    run_id = store.create_run(config, name=name)
+    # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
+    repeat = provenance(
+        seed=config.training.seed,
+        data={
+            "train": (dataset.x_train, dataset.y_train),
+            "validation": (dataset.x_val, dataset.y_val),
+        },
+    )
+    run_id = store.create_run(config, name=name, provenance=repeat)
     if on_started is not None:
         on_started(run_id, dataset)
 

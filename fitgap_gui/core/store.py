@@ -53,7 +53,10 @@ CREATE TABLE IF NOT EXISTS runs (
     model_file    TEXT,
     pid           INTEGER,
     pid_started   TEXT,
-    reserve       BLOB
+    reserve       BLOB,
+    kind          TEXT NOT NULL DEFAULT 'fitgap',
+    levers        TEXT,
+    provenance    TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -64,6 +67,20 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
+
+#: Columns added after the first stores were written: added on open, never rebuilt.
+#: ``reserve``: see ``RESERVE_BYTES``; ``kind``: who trained the run, "fitgap" (its own engine) or "callback" (a user's
+#: model through ``FitGapCallback``); ``levers``: what was read from a user's model
+#: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON).
+ADDED_COLUMNS = {
+    "pid_started": "TEXT",
+    "reserve": "BLOB",
+    "kind": "TEXT NOT NULL DEFAULT 'fitgap'",
+    "levers": "TEXT",
+    "provenance": "TEXT",
+}
+#: Values of the ``kind`` column.
+KINDS = ("fitgap", "callback")
 
 
 #: Seconds a statement waits for another connection's lock before giving up.
@@ -258,6 +275,9 @@ class StoredRun:
     message: str | None
     model_file: str | None
     history: dict[str, list[float | None]] = field(default_factory=dict)
+    kind: str = "fitgap"
+    levers: dict[str, Any] | None = None
+    provenance: dict[str, Any] | None = None
 
     @property
     def gap_at_best(self) -> float | None:
@@ -289,6 +309,7 @@ class StoredRun:
         """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
+        out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         return out
 
 
@@ -335,9 +356,9 @@ class RunStore:
                 db.executescript(SCHEMA)
                 # Stores written before a column existed get it added, never rebuilt.
                 have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-                for column, kind in (("pid_started", "TEXT"), ("reserve", "BLOB")):
+                for column, definition in ADDED_COLUMNS.items():
                     if column not in have:
-                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
         except sqlite3.DatabaseError as exc:
             if fault_kind(exc) not in _READ_ONLY_FALLBACK:
                 raise
@@ -421,12 +442,22 @@ class RunStore:
 
     # -- writing a run ----------------------------------------------------------------------
     @_guarded
-    def create_run(self, config: RunConfig, name: str | None = None) -> int:
+    def create_run(
+        self,
+        config: RunConfig,
+        name: str | None = None,
+        *,
+        kind: str = "fitgap",
+        levers: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
+    ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
         A relative data path is stored as absolute, so the run can be repeated (and
         exported as a script) from any working folder later.
         """
+        if kind not in KINDS:
+            raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
         if config.data.path:
             absolute = str(Path(config.data.path).expanduser().resolve())
             if absolute != config.data.path:
@@ -434,8 +465,9 @@ class RunStore:
         pid = os.getpid()
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve) "
-                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?))",
+                "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve, "
+                "kind, levers, provenance) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?)",
                 (
                     "",
                     _now(),
@@ -443,6 +475,9 @@ class RunStore:
                     pid,
                     process_start_token(pid),
                     RESERVE_BYTES,
+                    kind,
+                    _dumps(levers),
+                    _dumps(provenance),
                 ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
@@ -531,6 +566,12 @@ class RunStore:
             ),
             RUN_WRITE_ATTEMPTS,
         )
+
+    @_guarded
+    def update_levers(self, run_id: int, levers: dict[str, Any]) -> None:
+        """Replace a run's levers (a user's model: what was learnt by the end of training)."""
+        with self._connect() as db:
+            db.execute("UPDATE runs SET levers = ? WHERE id = ?", (_dumps(levers), run_id))
 
     def fail_run(self, run_id: int, message: str, status: str = "failed") -> None:
         """Record how a run ended early.  Waits out a lock once, not several times:
@@ -646,6 +687,11 @@ class RunStore:
         elif status == "running" and not owner_alive(row["pid"], row["pid_started"]):
             # Not marked yet (the store could not be written): show what it is.
             status, message = "interrupted", _INTERRUPTED
+        added = {
+            column: row[column]
+            for column in ("kind", "levers", "provenance")
+            if column in row.keys()  # noqa: SIM118 - "in row" tests values
+        }
         return StoredRun(
             run_id=row["id"],
             name=row["name"],
@@ -662,6 +708,10 @@ class RunStore:
             diagnosis=json.loads(row["diagnosis"]) if row["diagnosis"] else None,
             message=message,
             model_file=self._resolved_model_path(row["model_file"]),
+            # A store opened read-only may predate these columns (no ALTER possible).
+            kind=added.get("kind") or "fitgap",
+            levers=json.loads(added["levers"]) if added.get("levers") else None,
+            provenance=json.loads(added["provenance"]) if added.get("provenance") else None,
         )
 
     @_guarded

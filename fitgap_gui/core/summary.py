@@ -144,6 +144,7 @@ def run_row(run: Any) -> dict[str, Any]:
         "best_val_loss": best.get("val_loss"),
         "gap_at_best": run.gap_at_best,
         "levers": lever_summary(run.config),
+        "kind": run.kind,
     }
 
 
