@@ -2,18 +2,40 @@
 
 Importing TensorFlow takes seconds, so ``main`` shows the window before anything
 heavy is imported (no tensorflow, keras, scikit-learn or data here) and starts the
-import on a background thread; Train is enabled once it is done.
+import on a background thread; Train is enabled once it is done.  Everything
+FitGap, TensorFlow and absl log goes to a rotating log file in FitGap's data folder
+(core/logfiles.py), not to the terminal.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ INFO lines and "failed call to cuInit" out of the terminal.
+
+    Read by TensorFlow when it is imported, so this runs first; 3 hides its C++
+    errors too (on a machine without a GPU "cuInit" is one, and it means nothing).
+    A user who wants them sets TF_CPP_MIN_LOG_LEVEL.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def start_logging(home=None):
+    """The log file (core/logfiles.py) for FitGap, TensorFlow's and absl's loggers."""
+    from .core.logfiles import setup_logging
+
+    handler = setup_logging(home)
+    logging.getLogger(__name__).info("FitGap starting (pid %s)", os.getpid())
+    return handler
+
+
 def make_application(argv: list[str] | None = None):
     """The QApplication, named so that QSettings has a home."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
@@ -79,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
         return status
+    quiet_tensorflow()
+    start_logging()
     app = make_application(argv)
     window = show_window()
     window.start_engine_loading()
