@@ -40,6 +40,13 @@ class QuietRotatingFileHandler(RotatingFileHandler):
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
         _warn_once(self, sys.exc_info()[1])
 
+    def flush(self) -> None:
+        # Also called by close() at exit: a full disk must not raise there either.
+        try:
+            super().flush()
+        except (OSError, ValueError) as exc:
+            _warn_once(self, exc)
+
 
 class _Silent(logging.NullHandler):
     """Stands in on the root logger when there is no file: TensorFlow then adds no
