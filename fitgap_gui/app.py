@@ -9,6 +9,7 @@ FitGap, TensorFlow and absl log goes to a rotating log file in FitGap's data fol
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -105,9 +106,26 @@ def main(argv: list[str] | None = None) -> int:
     start_logging()
     app = make_application(argv)
     window = show_window()
+    log_unexpected_errors(window)
     window.start_engine_loading()
     _close_on_ctrl_c(window)
     return app.exec()
+
+
+def log_unexpected_errors(window) -> None:
+    """An exception that reaches the event loop (a bug in a slot): its traceback goes to
+    the log, one line to the window's status bar, nothing to the terminal."""
+    logger = logging.getLogger("fitgap_gui")
+
+    def hook(kind, exc, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        logger.error("unexpected error", exc_info=(kind, exc, tb))
+        with contextlib.suppress(RuntimeError):  # the window is already gone
+            window.show_unexpected(exc)
+
+    sys.excepthook = hook
 
 
 def _close_on_ctrl_c(window) -> None:

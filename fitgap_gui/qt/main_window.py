@@ -316,6 +316,7 @@ class MainWindow(QMainWindow):
         return self._engine_loaded
 
     def _on_engine_loaded(self) -> None:
+        logger.info("TensorFlow loaded")
         self._engine_loaded = True
         self._update_buttons()
         self.statusBar().showMessage("Ready: press Train (Ctrl+R).")
@@ -392,6 +393,7 @@ class MainWindow(QMainWindow):
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")
         self.live_runs.begin(run_id, request)
+        logger.info("run %s started: %s", run_id, describe(config))
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
         self.live_runs.append_epoch(run_id, metrics)
@@ -405,6 +407,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, run_id: int, result: RunResult) -> None:
         self.live_runs.finish(run_id, result)
+        logger.info("run %s %s after %s epochs", run_id, result.status, result.epochs_run)
         marker = self.plots_adapter.markers.get(run_id, "")
         words = {
             "completed": f"completed {result.epochs_run} epochs",
@@ -472,6 +475,12 @@ class MainWindow(QMainWindow):
         self.summary.setText(f"Last run #{last.run_id} ({last.name}): {describe(last.config)}")
 
     # -- errors -------------------------------------------------------------------------------------
+    def show_unexpected(self, exc: BaseException) -> None:
+        """A bug reached the event loop: one line here, the traceback is in the log."""
+        self.statusBar().showMessage(
+            f"Unexpected error: {error_message(exc)} (details in the log: Help → Show log folder)"
+        )
+
     def show_error(self, message: str) -> None:
         """Tell the user in the status bar and a non-blocking dialog (``open``, not ``exec``)."""
         logger.warning("shown to the user: %s", message)

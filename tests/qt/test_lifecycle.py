@@ -228,3 +228,29 @@ def test_the_window_starts_with_an_unwritable_log_and_a_clean_stderr(qtbot, tmp_
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+def test_a_bug_in_a_slot_goes_to_the_log_and_one_line_to_the_window(
+    window, fitgap_home, monkeypatch, capfd
+):
+    import sys
+
+    from fitgap_gui.app import log_unexpected_errors
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    handler = setup_logging()
+    try:
+        log_unexpected_errors(window)
+        try:
+            {}["missing"]
+        except KeyError:
+            sys.excepthook(*sys.exc_info())
+        handler.flush()
+        text = (fitgap_home / "logs" / LOG_NAME).read_text()
+        assert "unexpected error" in text and "Traceback" in text and "KeyError" in text
+        message = window.statusBar().currentMessage()
+        assert message.startswith("Unexpected error: KeyError") and "\n" not in message
+        assert "Traceback" not in capfd.readouterr().err
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
