@@ -31,6 +31,14 @@ def _data_name(data: tuple[str, str | None]) -> str:
     return path or source
 
 
+def _diagnose(run: LiveRun) -> None:
+    """The run's diagnosis from its history; a diagnosis bug never stops the curves."""
+    try:
+        run.diagnosis = diagnose(run.history, run.config, n_classes=run.n_classes).to_dict()
+    except Exception:  # kept in the log with its traceback
+        logger.exception("diagnosis of run %s failed", run.run_id)
+
+
 class LiveRuns(QObject):
     """The runs on screen; every change is announced by one signal."""
 
@@ -134,10 +142,7 @@ class LiveRuns(QObject):
         if run is None:
             return
         run.append(metrics)
-        try:
-            run.diagnosis = diagnose(run.history, run.config, n_classes=run.n_classes).to_dict()
-        except Exception:  # a diagnosis bug must not stop the curves; it is in the log
-            logger.exception("live diagnosis of run %s failed", run_id)
+        _diagnose(run)
         self.epoch_appended.emit(run_id, metrics)
 
     def finish(self, run_id: int, result: RunResult) -> None:
@@ -146,12 +151,7 @@ class LiveRuns(QObject):
             return
         run.finish(result)
         if result.diagnosis is None:  # a failed diagnosis must not hide the last live one
-            try:
-                run.diagnosis = diagnose(
-                    result.history, result.config, n_classes=run.n_classes
-                ).to_dict()
-            except Exception:
-                logger.exception("final diagnosis of run %s failed", run_id)
+            _diagnose(run)
         if self.live_id == run_id:
             self.live_id = None
         self.run_finished.emit(run_id, run)
