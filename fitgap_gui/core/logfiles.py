@@ -10,7 +10,10 @@ full disk) never stops FitGap and never prints a traceback or logging's
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -81,3 +84,30 @@ def setup_logging(home: str | Path | None = None, level: int = logging.INFO) -> 
     root.setLevel(min(root.level or logging.WARNING, level))
     logging.getLogger("fitgap_gui").setLevel(level)
     return handler
+
+
+@contextmanager
+def native_stderr_to_log(home: str | Path | None = None) -> Iterator[None]:
+    """Send the process's C-level stderr to the log file while TensorFlow starts.
+
+    TensorFlow's C++ start-up lines ("oneDNN custom operations are on", "Could not
+    find cuda drivers") are written before absl's logging is set up and ignore
+    TF_CPP_MIN_LOG_LEVEL; a desktop user reads them as errors.  Without a writable
+    log they go to the null device.
+    """
+    try:
+        folder = log_folder(home)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = open(folder / LOG_NAME, "ab")  # noqa: SIM115 (closed below, after dup2)
+    except OSError:
+        target = open(os.devnull, "wb")  # noqa: SIM115
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(target.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        target.close()

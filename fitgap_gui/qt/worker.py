@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
 from ..core.live import RunRequest
+from ..core.logfiles import native_stderr_to_log
 from ..core.store import RunStore
 from .background import BackgroundTask, TaskState
 from .insights_probe import InsightProbe
@@ -173,6 +174,13 @@ class TrainingController(QObject):
 
 
 def import_engine() -> None:
-    """Import TensorFlow/Keras (slow); run in a task so the window shows first."""
-    import keras  # noqa: F401  (keras imports tensorflow, its backend)
-    import sklearn.datasets  # noqa: F401  (the digits loader needs it)
+    """Import TensorFlow/Keras (slow); run in a task so the window shows first.
+
+    The first operation starts TensorFlow's devices here too, so that all of its
+    C++ start-up lines go to the log file rather than the terminal.
+    """
+    with native_stderr_to_log():
+        import keras  # (keras imports tensorflow, its backend)
+        import sklearn.datasets  # noqa: F401  (the digits loader needs it)
+
+        keras.ops.convert_to_numpy(keras.ops.ones((1,)))
