@@ -73,8 +73,6 @@ _TIPS = (
 )
 VERDICT_WORDS = {"good_fit": "good fit"}
 TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
-#: The side area widens to this while an experiment shows, so the table fits.
-TABLE_WIDTH = 440
 
 
 def lever_name(param: str) -> str:

@@ -603,11 +603,14 @@ class PlotsPanel(QWidget):
                 angle=90, pen=pg.mkPen("#8a8f98", width=1.5, style=Qt.PenStyle.DashDotDotLine),
                 label="stops here", labelOpts={"position": 0.5, "color": "#8a8f98"},
             )  # fmt: skip
-            self.countdown_text = pg.TextItem(color="#8a8f98", anchor=(1, 0))
-            self.countdown_text.setParentItem(self.plots["loss"].getPlotItem().getViewBox())
+            # Bottom left of the view, in pixels: losses start high, so it is free early.
+            view = self.plots["loss"].getViewBox()
+            self.countdown_text = pg.TextItem(color="#8a8f98", anchor=(0, 1))
+            self.countdown_text.setParentItem(view)
+            view.sigResized.connect(lambda v: self.countdown_text.setPos(4, v.height() - 4))
             self.plots["loss"].addItem(self.countdown_line, ignoreBounds=True)
         self.countdown_text.setText(text)
-        self.countdown_text.setPos(self.plots["loss"].getViewBox().width() - 4, 2)
+        self.countdown_text.setPos(4, self.plots["loss"].getViewBox().height() - 4)
         self.countdown_text.setVisible(bool(text))
         if stop_epoch is not None:
             self.countdown_line.setValue(stop_epoch)
