@@ -178,7 +178,7 @@ class LiveRuns(QObject):
         if countdown is None:
             return None
         where = (
-            f"; stops at epoch {countdown.stop_epoch} if nothing improves"
+            f"\nstops at epoch {countdown.stop_epoch} if nothing improves"
             if countdown.stop_epoch is not None
             else ""
         )

@@ -151,9 +151,9 @@ def test_early_stopping_counts_down_on_the_loss_plot(ready_window, qtbot, tiny_c
     )
     run_id = _train(window, qtbot, config)
     assert [text for text, _, _ in shown] == [
-        "early stopping: 0 of 2 without improvement; stops at epoch 3 if nothing improves",
-        "early stopping: 1 of 2 without improvement; stops at epoch 3 if nothing improves",
-        "early stopping: 2 of 2 without improvement; stops at epoch 3 if nothing improves",
+        "early stopping: 0 of 2 without improvement\nstops at epoch 3 if nothing improves",
+        "early stopping: 1 of 2 without improvement\nstops at epoch 3 if nothing improves",
+        "early stopping: 2 of 2 without improvement\nstops at epoch 3 if nothing improves",
     ]
     assert all(visible and value == 3 for _, visible, value in shown)
     assert RunStore().get_run(run_id).status == "early_stopped"
