@@ -16,6 +16,7 @@ through the file choosers.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,8 @@ from .worker import error_message
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+
+logger = logging.getLogger(__name__)
 
 KERAS_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 #: Sample images shown, and their size on screen (small images are enlarged, pixelated).
@@ -444,6 +447,7 @@ class DataOpener(QObject):
         # Once the data was shown, an option that does not fit is explained inside
         # the dialog; data that cannot be read at all goes to the error dialog.
         if not dialog.shown_once:
+            logger.info("data refused: %s", message)
             dialog.close()
             if self.dialog is dialog:
                 self.dialog = None

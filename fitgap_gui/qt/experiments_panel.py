@@ -15,6 +15,7 @@ Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py`
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, Protocol
 
@@ -48,6 +49,8 @@ from ..core.live import LiveRun, RunRequest
 from .controls import ControlsPanel
 from .live_runs import LiveRuns
 from .theme import LIGHT, PlotTheme
+
+logger = logging.getLogger(__name__)
 
 
 class RunLauncher(Protocol):
@@ -277,6 +280,7 @@ class ExperimentsPanel(QWidget):
             self._style_sweep_plot(title)
         self.redraw_sweep()
         self.active = True
+        logger.info("experiment %s: %d runs", title, len(planned))
         self.shown.emit()
         requests = [
             RunRequest(config, self.label(key), tag=(id(self), index))

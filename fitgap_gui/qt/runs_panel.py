@@ -12,6 +12,7 @@ by another process (``fitgap train`` in a terminal) appears within ~2 seconds.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
@@ -36,6 +37,8 @@ from ..core.store import RunStore, StoredRun
 from ..core.summary import lever_summary
 from .controls import ControlsPanel
 from .live_runs import LiveRuns
+
+logger = logging.getLogger(__name__)
 
 #: How often the panel asks the store whether another process committed (ms).
 POLL_MS = 2000
@@ -400,6 +403,7 @@ class RunsPanel(QWidget):
                 continue
             self._overlaid.discard(run_id)
             self.live_runs.remove(run_id)
+            logger.info("run %s deleted", run_id)
             deleted += 1
         self.refresh()
         if deleted:

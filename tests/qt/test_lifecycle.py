@@ -66,6 +66,10 @@ def test_a_run_on_other_data_clears_the_plots_and_says_so(ready_window, qtbot, t
     second = _train(window, qtbot, moons)
     assert first not in window.plots.runs and second in window.plots.runs
     assert notes and "digits" in notes[0] and "moons" in notes[0]
+    # A stored run of the other data, selected, comes back with a note saying so.
+    window.runs_panel.select_runs([first])
+    assert first in window.plots.runs
+    assert "digits" in notes[-1] and "moons" in notes[-1] and len(notes) == 2
 
 
 def test_selecting_a_stored_run_shows_its_diagnosis(window, tiny_config):
