@@ -18,7 +18,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..core.diagnosis import diagnose
-from ..core.live import LiveRun, RunRequest, data_identity, early_stopping_countdown
+from ..core.live import (
+    LiveRun,
+    RunRequest,
+    data_identity,
+    early_stopping_countdown,
+    legend_name,
+)
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import StoredRun
 from .plots import PlotsPanel
@@ -187,7 +193,7 @@ class LiveRuns(QObject):
     # -- stored runs -------------------------------------------------------------------------
     def show_stored(self, stored: StoredRun) -> LiveRun:
         """Put a stored run on screen (selected in the Runs tab)."""
-        label = f"#{stored.run_id}" if stored.name == f"run {stored.run_id}" else stored.name
+        label = legend_name(stored.run_id, stored.name)
         run = LiveRun(
             stored.run_id,
             label,
@@ -272,7 +278,8 @@ class PlotsAdapter(QObject):
             self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
             self.plots.begin_run(run.run_id, run.label, run.monitor)
         self._restyle(run.run_id)
-        self.plots.show_countdown("", None)
+        if run.origin == "live":  # a new live run: the last one's countdown goes
+            self.plots.show_countdown("", None)
 
     def _restyle(self, run_id: int) -> None:
         run = self.model.get(run_id)

@@ -451,8 +451,7 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled(self._engine_loaded and not busy)
         self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy)
-        if hasattr(self, "diagnosis_panel"):
-            self.diagnosis_panel.set_can_train(self._engine_loaded and not busy)
+        self.diagnosis_panel.set_can_train(self._engine_loaded and not busy)
 
     def is_training(self) -> bool:
         return self.controller.is_busy()

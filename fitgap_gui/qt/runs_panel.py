@@ -76,11 +76,6 @@ def _signature(run: StoredRun) -> tuple:
     return (run.name, run.status, run.epochs_run, run.best_epoch, run.finished, run.config)
 
 
-def run_label(run: StoredRun) -> str:
-    """The legend name of a run: its name, or ``#id`` like the live run while unnamed."""
-    return f"#{run.run_id}" if run.name == f"run {run.run_id}" else run.name
-
-
 def ask_yes_no(parent: QWidget, text: str) -> bool:
     """The production confirmation: a modal question, No by default."""
     answer = QMessageBox.question(
