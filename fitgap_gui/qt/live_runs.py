@@ -300,6 +300,13 @@ class PlotsAdapter(QObject):
     def _on_removed(self, run_id: int) -> None:
         self.plots.remove_run(run_id)
         self.markers.pop(run_id, None)
+        # The x axis shrinks to the runs left (a training run: all the epochs it asked for).
+        spans = [
+            r.config.training.epochs if r.status == "running" else r.epochs
+            for r in self.model.runs.values()
+        ]
+        if spans:
+            self.plots.set_epoch_span(max(spans))
 
     def _on_cleared(self) -> None:
         self.plots.clear()

@@ -42,9 +42,10 @@ def _stored_run(store: RunStore, config: RunConfig, status: str = "completed") -
 
 def test_apply_and_run_keeps_the_previous_run_faint_in_its_colour(ready_window, qtbot, tiny_config):
     window = ready_window
-    first = _train(window, qtbot, tiny_config)
+    first = _train(window, qtbot, tiny_config.replace({"training.epochs": 6}))
     colour = window.plots.runs[first].colour
-    advice = {"title": "Add dropout", "why": "test", "changes": {"model.dropout": 0.3}}
+    changes = {"model.dropout": 0.3, "training.epochs": 3}
+    advice = {"title": "Add dropout", "why": "test", "changes": changes}
     with qtbot.waitSignal(window.training_ended, timeout=60_000):
         window.diagnosis_panel.apply_and_run(advice)
     second = window.current_run
@@ -53,8 +54,10 @@ def test_apply_and_run_keeps_the_previous_run_faint_in_its_colour(ready_window, 
     assert window.plots.runs[first].colour == colour != window.plots.runs[second].colour
     loss_curve, _ = window.plots.runs[first].curves[0]
     assert loss_curve.opacity() < 1.0
+    assert window.plots.epoch_span == 6  # the longer, previous run is still shown
     window.clear_previous_runs()
     assert set(window.plots.runs) == {second}
+    assert window.plots.epoch_span == 3  # the x axis shrinks to the run left
 
 
 def test_a_run_on_other_data_clears_the_plots_and_says_so(ready_window, qtbot, tiny_config):
