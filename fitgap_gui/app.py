@@ -102,10 +102,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
         return status
+    from .core.errors import FitGapError
+
     quiet_tensorflow()
     start_logging()
     app = make_application(argv)
-    window = show_window()
+    try:
+        window = show_window()
+    except FitGapError as exc:  # a run store that cannot be opened (damaged, locked)
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        return _refuse_to_start(str(exc))
     log_unexpected_errors(window)
     window.start_engine_loading()
     _close_on_ctrl_c(window)
@@ -126,6 +132,15 @@ def log_unexpected_errors(window) -> None:
             window.show_unexpected(exc)
 
     sys.excepthook = hook
+
+
+def _refuse_to_start(message: str) -> int:
+    """Say why there is no window, on stderr and in a dialog; returns exit status 2."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    QMessageBox.critical(None, "FitGap cannot start", message)
+    return 2
 
 
 def _close_on_ctrl_c(window) -> None:

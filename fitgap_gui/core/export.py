@@ -4,7 +4,8 @@ Every function takes the RunStore and run ids, writes files, and returns the pat
 wrote; bad ids raise RunNotFoundError and paths that cannot be written raise
 FitGapError, so the CLI and the window report both as one line.
 
-- ``export_csv`` / ``export_json``: one file with the per-epoch metrics of all runs.
+- ``export_csv`` / ``export_json``: one file with the per-epoch metrics of all runs
+  (in the CSV a run name that a spreadsheet would take for a formula starts with ``'``).
 - ``export_model``: a copy of the run's stored ``.keras`` file.
 - ``export_script``: the plain Keras program of the run (see ``keras_script``).
 - ``export_tensorboard``: event files, ``<dir>/<run>/train`` and ``/validation``,
@@ -27,6 +28,7 @@ from pathlib import Path
 from .errors import FitGapError
 from .keras_script import check_exportable, keras_script
 from .store import RunStore, StoredRun
+from .textsafe import spreadsheet_cell
 
 FORMATS = ("csv", "json", "script", "model", "tensorboard")
 #: Columns first in the CSV, in this order; any other logged metric follows, sorted.
@@ -108,7 +110,9 @@ def export_csv(store: RunStore, run_ids: list[int], path: str | Path) -> list[Pa
                 for epoch in store.epochs(run.run_id):
                     values = [epoch.metrics.get(c) for c in columns]
                     cells = ["" if v is None or not math.isfinite(v) else repr(v) for v in values]
-                    writer.writerow([run.run_id, run.name, epoch.epoch, *cells, epoch.seconds])
+                    # The name is the user's text: a spreadsheet must not run it as a formula.
+                    name = spreadsheet_cell(run.name)
+                    writer.writerow([run.run_id, name, epoch.epoch, *cells, epoch.seconds])
     except OSError as exc:
         raise FitGapError(f"cannot write {path} ({exc.strerror or exc})") from None
     return [path]
@@ -131,6 +135,7 @@ def export_model(store: RunStore, run_ids: list[int], path: str | Path) -> list[
             raise FitGapError(f"run {run.run_id} has no saved model (status {run.status})")
     targets = _per_run_paths(runs, path, ".keras")
     for run, target in zip(runs, targets, strict=True):
+        assert run.model_file is not None  # has_model checked it above
         try:
             shutil.copyfile(run.model_file, target)
         except OSError as exc:

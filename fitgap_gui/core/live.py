@@ -33,11 +33,6 @@ class RunRequest:
     tag: Any = None
 
 
-def legend_name(run_id: int, name: str) -> str:
-    """A stored run's legend name: its own name, or ``#id`` like a live run while unnamed."""
-    return f"#{run_id}" if name == f"run {run_id}" else name
-
-
 def data_identity(config: RunConfig) -> tuple[str, str | None]:
     """What tells data sets apart: their source and file (runs of two are not comparable)."""
     return (config.data.source, config.data.path)

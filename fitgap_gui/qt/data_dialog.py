@@ -43,9 +43,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import DataConfig, RunConfig
+from ..core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
 from ..core.data import DataPreview, keras_cache_status, preview
 from ..core.errors import FitGapError
+from ..core.levers import handicap_reset
+from ..core.sources import source as data_source
 from .background import BackgroundTask
 from .controls import _label_column
 from .resources import default_config
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-KERAS_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+KERAS_NAMES = {name: data_source(name).label for name in KERAS_CACHE_SOURCES}
 #: Sample images shown, and their size on screen (small images are enlarged, pixelated).
 N_IMAGES = 12
 THUMB = 72
@@ -218,6 +220,8 @@ class DataPreviewDialog(QDialog):
                     "model.augment_translation": 0.0,
                 }
             )
+        # The demo's handicaps (a quarter of the rows, flipped labels) stay with the demo.
+        changes.update(handicap_reset(self._base.data.source, self._data["source"]))
         return self._base.replace(changes)
 
     def refresh(self) -> None:
@@ -371,7 +375,11 @@ class DataOpener(QObject):
         self.fill_keras_menu()
 
     def fill_keras_menu(self) -> None:
-        """One entry per Keras dataset: cached ones open, others say what file is missing."""
+        """One entry per Keras dataset: cached ones open, others say what file is missing.
+
+        A dataset is ready only when its files are in Keras's cache; FitGap never
+        downloads, so the others are greyed out with the file and the folder to put it in.
+        """
         self.keras_menu.clear()
         for entry in keras_cache_status():
             label = KERAS_NAMES[entry.name]
@@ -383,7 +391,8 @@ class DataOpener(QObject):
                 files = entry.hint.partition("put ")[2].partition(f" in {entry.path}")[0]
                 first, more = files.split(", ")[0], " …" if "," in files else ""
                 action = self.keras_menu.addAction(
-                    f"{label}: not cached; put {first}{more} in {entry.path}"
+                    f"{label}: not downloaded (FitGap never downloads); "
+                    f"put {first}{more} in {entry.path}"
                 )
                 action.setEnabled(False)
             action.setToolTip(entry.hint)

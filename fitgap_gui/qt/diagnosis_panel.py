@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import FitGapError
+from ..core.formatting import format_accuracy_change, format_loss_change
 from ..core.live import LiveRun
 from ..core.results import EpochMetrics
 from .controls import ControlsPanel
@@ -53,18 +54,19 @@ def numbers_text(numbers: dict[str, Any]) -> list[str]:
         )
     if "gap_at_best" in numbers:
         lines.append(
-            f"Gap (val − train loss): {_num(numbers.get('gap_at_best'), '+.3f')} at the best "
-            f"epoch, {_num(numbers.get('gap_at_last'), '+.3f')} at the last"
+            f"Gap (val − train loss): {format_loss_change(numbers.get('gap_at_best'))} at the "
+            f"best epoch, {format_loss_change(numbers.get('gap_at_last'))} at the last"
         )
     if "accuracy_gap_at_best" in numbers:
         lines.append(
-            f"Accuracy gap (train − val): {_num(numbers.get('accuracy_gap_at_best'), '+.1%')}"
-            f" at the best epoch, {_num(numbers.get('accuracy_gap_at_last'), '+.1%')} at the last"
+            "Accuracy gap (train − val): "
+            f"{format_accuracy_change(numbers.get('accuracy_gap_at_best'))} at the best epoch, "
+            f"{format_accuracy_change(numbers.get('accuracy_gap_at_last'))} at the last"
         )
     if "val_loss_slope" in numbers:
         lines.append(
-            f"Validation loss slope, recent epochs: {_num(numbers['val_loss_slope'], '+.2e')}"
-            " per epoch"
+            "Validation loss slope, recent epochs: "
+            f"{format_loss_change(numbers['val_loss_slope'])} per epoch"
         )
     stop = numbers.get("would_have_stopped")
     if stop:

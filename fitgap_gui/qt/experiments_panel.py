@@ -15,6 +15,7 @@ Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py`
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 from typing import Any, Protocol
@@ -45,6 +46,13 @@ from ..core.experiments import (
     remedy_configs,
     sweep_configs,
 )
+from ..core.formatting import (
+    format_accuracy,
+    format_loss,
+    format_loss_change,
+    format_value,
+    run_label,
+)
 from ..core.live import LiveRun, RunRequest
 from .controls import ControlsPanel
 from .live_runs import LiveRuns
@@ -65,7 +73,7 @@ class RunLauncher(Protocol):
     def stop(self) -> None: ...
 
 
-COLUMNS = ("Run", "Val loss", "Val acc", "Gap", "Epochs", "Verdict")
+COLUMNS = ("Run", "Val loss", "Val acc", "Loss gap", "Epochs", "Verdict")
 _TIPS = (
     "The run's name (hover for its run id and status)",
     "Validation loss at the best epoch",
@@ -76,6 +84,14 @@ _TIPS = (
 )
 VERDICT_WORDS = {"good_fit": "good fit"}
 TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
+#: What an empty tab says will appear (there is no "run 0 of 1" before an experiment).
+EMPTY_TEXT = (
+    "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four remedies "
+    "on the same data and seed; Run → Sweep… (Ctrl+Shift+W) draws a validation curve "
+    "over one lever, or a learning curve. Each run's best-epoch validation loss, "
+    "accuracy and gap will appear here in a table, the best run in bold, and a sweep's "
+    "points on a plot below it."
+)
 
 
 def lever_name(param: str) -> str:
@@ -99,16 +115,12 @@ def _cell(text: str, tip: str = "") -> QTableWidgetItem:
     return item
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
 class ExperimentsPanel(QWidget):
     """Progress, the results table and the sweep plot of the latest experiment."""
 
     #: A run of the experiment ended and its row is in the table: (index, ResultRow).
     row_added = Signal(int, object)
-    #: An experiment started: the window brings this tab forward and widens it.
+    #: An experiment started: the window brings this tab forward.
     shown = Signal()
     #: A one-line error, and a status-bar message, for the window to show.
     error = Signal(str)
@@ -135,10 +147,7 @@ class ExperimentsPanel(QWidget):
     def _build(self) -> None:
         self.title = QLabel("<b>No experiment yet</b>")
         self.title.setWordWrap(True)
-        self.hint = QLabel(
-            "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four "
-            "remedies; Run → Sweep… draws a validation or learning curve."
-        )
+        self.hint = QLabel(EMPTY_TEXT)
         self.hint.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setFormat("run %v of %m")
@@ -148,9 +157,14 @@ class ExperimentsPanel(QWidget):
         self.cancel_button.setToolTip("Stop the current run and skip the rest (Esc)")
         self.cancel_button.clicked.connect(self.launcher.stop)
         self.cancel_button.setEnabled(False)
-        bar = QHBoxLayout()
+        # Progress and table appear with the first experiment: the empty tab says what
+        # will be here instead of showing "run 0 of 1" over an empty table.
+        self.progress_row = QWidget()
+        bar = QHBoxLayout(self.progress_row)
+        bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.cancel_button)
+        self.progress_row.setVisible(False)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -207,8 +221,9 @@ class ExperimentsPanel(QWidget):
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.title)
         column.addWidget(self.hint)
-        column.addLayout(bar)
+        column.addWidget(self.progress_row)
         column.addWidget(self.table)
+        self.table.setVisible(False)
         self.best_note = QLabel("")
         self.best_note.setWordWrap(True)
         column.addWidget(self.best_note)
@@ -268,6 +283,8 @@ class ExperimentsPanel(QWidget):
         self.rows, self._index_of, self._n_train = [], {}, {}
         self.title.setText(f"<b>{title}</b> — {len(planned)} runs, same data and seed")
         self.hint.setVisible(False)
+        self.progress_row.setVisible(True)
+        self.table.setVisible(True)
         self.table.setRowCount(0)
         self.best_note.setText("")
         self.progress.setRange(0, len(planned))
@@ -303,9 +320,9 @@ class ExperimentsPanel(QWidget):
         if self.kind == "remedies":
             return str(key)
         if self.kind == "learning":
-            return f"training fraction {key:g}"
-        shown = f"{key:g}" if isinstance(key, float) else str(key)
-        return f"{lever_name(self.param or '')} {shown}"
+            return f"training fraction {format_value(float(key))}"
+        # format_value: hidden units read "128-64", never a Python list.
+        return f"{lever_name(self.param or '')} {format_value(key)}"
 
     def x_label(self) -> str:
         if self.kind == "learning":
@@ -356,10 +373,14 @@ class ExperimentsPanel(QWidget):
         self.table.insertRow(r)
         verdict = VERDICT_WORDS.get(row.verdict or "", row.verdict or "–")
         cells = (
-            _cell(row.label, f"run #{row.run_id}, {row.status}, best epoch {row.best_epoch}"),
-            _cell(_fmt(row.val_loss, ".4f")),
-            _cell(_fmt(row.val_accuracy, ".1%")),
-            _cell(_fmt(row.gap, "+.3f")),
+            _cell(
+                row.label,
+                f"{run_label(row.run_id)}, {row.status.replace('_', ' ')}, "
+                f"best epoch {row.best_epoch}",
+            ),
+            _cell(format_loss(row.val_loss)),
+            _cell(format_accuracy(row.val_accuracy)),
+            _cell(format_loss_change(row.gap)),
             _cell(str(row.epochs_run)),
             _cell(verdict),
         )
@@ -382,8 +403,9 @@ class ExperimentsPanel(QWidget):
                 item.setFont(font)
         row = self.rows[best]
         self.best_note.setText(
-            f"Lowest validation loss so far: <b>{row.label}</b> ({row.val_loss:.4f}, "
-            f"accuracy {_fmt(row.val_accuracy, '.1%')}, best epoch {row.best_epoch}). "
+            f"Lowest validation loss so far: <b>{html.escape(row.label)}</b> "
+            f"({format_loss(row.val_loss)}, accuracy {format_accuracy(row.val_accuracy)}, "
+            f"best epoch {row.best_epoch}). "
             "Numbers are at each run's best epoch; gap = validation − training loss."
         )
 

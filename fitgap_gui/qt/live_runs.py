@@ -18,12 +18,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..core.diagnosis import diagnose
+from ..core.formatting import run_label
 from ..core.live import (
     LiveRun,
     RunRequest,
     data_identity,
     early_stopping_countdown,
-    legend_name,
 )
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import StoredRun
@@ -127,7 +127,7 @@ class LiveRuns(QObject):
     def begin(self, run_id: int, request: RunRequest) -> LiveRun:
         """The worker started a run: it comes on screen and gets the focus."""
         self._fainted = []  # the batch did start: the faint runs stay faint
-        label = request.label or f"#{run_id}"
+        label = request.label or run_label(run_id)
         run = LiveRun(
             run_id, label, request.config, self.colour_of(run_id), origin="live", tag=request.tag
         )
@@ -193,7 +193,7 @@ class LiveRuns(QObject):
     # -- stored runs -------------------------------------------------------------------------
     def show_stored(self, stored: StoredRun) -> LiveRun:
         """Put a stored run on screen (selected in the Runs tab)."""
-        label = legend_name(stored.run_id, stored.name)
+        label = stored.name  # "run 7" until renamed, as the store and the Runs tab say
         run = LiveRun(
             stored.run_id,
             label,

@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..core.formatting import run_label
 from ..core.live import RunRequest
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
+from ..core.summary import describe
 from . import exports, presets_menu, settings
 from .background import BackgroundTask, active_tasks
 from .busy import BusyIndicator
@@ -62,27 +64,6 @@ CLOSE_WAIT_MS = 15000
 EXPERIMENT_WIDTH = 440
 
 STATUS_WORDS = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
-
-
-def describe(config: RunConfig) -> str:
-    """One line that says what a run is, for the summary label and the legend."""
-    d, m, t, e = config.data, config.model, config.training, config.early_stopping
-    data = d.source if d.source != "npz" else (d.path or "npz")
-    parts = [f"{data}, {d.train_fraction:g} of training data"]
-    if d.label_noise:
-        parts.append(f"label noise {d.label_noise:g}")
-    hidden = "-".join(str(u) for u in m.hidden_units) or "no hidden layer"
-    parts.append(f"{hidden} {m.activation}")
-    regs = [
-        f"dropout {m.dropout:g}" if m.dropout else "",
-        f"L2 {m.l2:g}" if m.l2 else "",
-        f"L1 {m.l1:g}" if m.l1 else "",
-    ]
-    parts.append(", ".join(r for r in regs if r) or "no regularization")
-    parts.append(f"{t.optimizer} lr {t.learning_rate:g}, batch {t.batch_size}, {t.epochs} epochs")
-    if e.enabled:
-        parts.append(f"early stopping on {e.monitor}, patience {e.patience}")
-    return " · ".join(parts)
 
 
 class MainWindow(QMainWindow):
@@ -173,6 +154,7 @@ class MainWindow(QMainWindow):
 
         self.side_tabs = QTabWidget()
         self.side_tabs.setVisible(False)  # shown once a panel adds a tab
+        self.side_tabs.setMinimumWidth(360)  # set, so no tab's own minimum resizes the side
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.controls)
         self.splitter.addWidget(centre)
@@ -299,7 +281,7 @@ class MainWindow(QMainWindow):
         if not self.side_tabs.isVisible():
             self.side_tabs.setVisible(True)
             sizes = self.splitter.sizes()
-            self.splitter.setSizes([sizes[0], max(sizes[1] - 320, 400), 320])
+            self.splitter.setSizes([sizes[0], max(sizes[1] - 440, 400), 440])
         return index
 
     # -- engine ------------------------------------------------------------------------------------

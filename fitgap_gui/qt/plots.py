@@ -539,7 +539,7 @@ class PlotsPanel(QWidget):
         result: RunResult | None = None,
         monitor: str = "val_loss",
     ) -> RunCurves:
-        """Overlay a stored run's whole history (issue 3's runs list uses this)."""
+        """Overlay a stored run's whole history (the Runs tab uses this)."""
         curves = self.begin_run(run_id, label, monitor, live=False)
         curves.extend(history)
         self._apply_span()

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,6 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import FitGapError
+from ..core.formatting import (
+    MISSING,
+    format_accuracy,
+    format_accuracy_change,
+    format_loss,
+    run_label,
+)
 from ..core.live import LiveRun
 from ..core.store import RunStore, StoredRun
 from ..core.summary import lever_summary
@@ -44,17 +53,42 @@ logger = logging.getLogger(__name__)
 POLL_MS = 2000
 
 # What tells runs apart comes first: the side panel is narrow.
-COLUMNS = ("Name", "Levers", "Val acc", "Val loss", "Gap", "Best", "Epochs", "Status", "Date")
+COLUMNS = ("Name", "Levers", "Val acc", "Val loss", "Acc gap", "Best", "Epochs", "Status", "Date")
 NAME, LEVERS, VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS, STATUS, DATE = range(len(COLUMNS))
 _NUMERIC = (VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS)
+#: Shown until the user picks columns (right-click the header); the rest is in each
+#: row's tooltip, so the table fits the side panel without a sideways scroll bar.
+DEFAULT_COLUMNS = (NAME, LEVERS, VAL_ACC, GAP, STATUS)
+#: The name's width before it is elided (the whole name is in the tooltip).
+NAME_WIDTH = 90
+#: Statuses in a word or two, so the column stays narrow.
+STATUS_WORDS = {"completed": "done", "early_stopped": "early stop"}
+#: The widest text each fixed column holds (besides its title).
+_WIDEST = {
+    VAL_ACC: "100.0%",
+    VAL_LOSS: "10.0000",
+    GAP: "+100.0 pp",
+    BEST: "10000",
+    EPOCHS: "10000",
+    STATUS: "early stop",
+    DATE: "12-31 23:59",
+}
 _TIPS = {
     BEST: "The best epoch (by the early-stopping monitor, val_loss by default)",
     VAL_ACC: "Validation accuracy at the best epoch",
     VAL_LOSS: "Validation loss at the best epoch",
-    GAP: "Training minus validation accuracy at the best epoch",
+    GAP: "Training minus validation accuracy at the best epoch, in percentage points",
 }
 _RUN_ID = Qt.ItemDataRole.UserRole
 _SORT_KEY = Qt.ItemDataRole.UserRole + 1
+
+
+class _OneLine(QStyledItemDelegate):
+    """Draws a cell on one line, elided at the right: only the levers wrap."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
 
 
 class _Item(QTableWidgetItem):
@@ -65,10 +99,6 @@ class _Item(QTableWidgetItem):
         if mine is None or theirs is None:
             return theirs is None and mine is not None
         return mine < theirs
-
-
-def _number(value: float | None, digits: int) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _signature(run: StoredRun) -> tuple:
@@ -120,10 +150,7 @@ class RunsPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
+        self._fit_columns()
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -170,6 +197,55 @@ class RunsPanel(QWidget):
         self._update_buttons()
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
+    def _fit_columns(self) -> None:
+        """Columns that fit the panel: names elided, levers wrapped, no sideways scrolling."""
+        table = self.table
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setWordWrap(True)  # only the levers have spaces to wrap at; the rest elide
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(36)
+        self._one_line = _OneLine(table)
+        metrics = table.fontMetrics()
+        for column, title in enumerate(COLUMNS):
+            table.setColumnHidden(column, column not in DEFAULT_COLUMNS)
+            if column != LEVERS:
+                table.setItemDelegateForColumn(column, self._one_line)
+            if column in _WIDEST:
+                # A fixed width from the widest value: no re-layout as rows change.
+                text = max(_WIDEST[column], title, key=metrics.horizontalAdvance)
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+                table.setColumnWidth(column, metrics.horizontalAdvance(text) + 14)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+        table.setColumnWidth(NAME, NAME_WIDTH)
+        header.setSectionResizeMode(LEVERS, QHeaderView.ResizeMode.Stretch)
+        # Rows grow to the wrapped levers' lines.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._columns_menu)
+        for column in range(len(COLUMNS)):
+            item = table.horizontalHeaderItem(column)
+            tip = _TIPS.get(column, COLUMNS[column])
+            item.setToolTip(tip + " (right-click: choose the columns)")
+
+    def columns_menu(self) -> QMenu:
+        """Show or hide columns (the header's right-click menu)."""
+        menu = QMenu(self)
+        for column, title in enumerate(COLUMNS):
+            action = QAction(title, menu)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.setEnabled(column not in (NAME, LEVERS))
+            action.toggled.connect(lambda on, c=column: self.table.setColumnHidden(c, not on))
+            menu.addAction(action)
+        return menu
+
+    def _columns_menu(self, pos: QPoint) -> None:
+        menu = self.columns_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
+
     # -- the list ---------------------------------------------------------------------------------
     def poll(self) -> None:
         """Reload only when another connection (the worker, the CLI) has committed."""
@@ -213,8 +289,6 @@ class RunsPanel(QWidget):
             self.table.blockSignals(False)
             self.table.setSortingEnabled(True)
             self._filling = False
-        if not self.table.property("sized"):
-            self._size_columns()
         self.sync_overlays()
         self._update_buttons()
 
@@ -226,40 +300,46 @@ class RunsPanel(QWidget):
                 index = self.table.model().index(row, 0)
                 model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
 
-    def _size_columns(self) -> None:
-        if self.table.rowCount():
-            self.table.resizeColumnsToContents()
-            self.table.setColumnWidth(NAME, min(max(self.table.columnWidth(NAME), 80), 130))
-            self.table.setColumnWidth(LEVERS, min(self.table.columnWidth(LEVERS), 140))
-            self.table.setProperty("sized", True)
-
     def _fill_row(self, row: int, run: StoredRun) -> None:
         best = run.best_metrics
         levers = lever_summary(run.config)
+        val_acc, val_loss = best.get("val_accuracy"), best.get("val_loss")
+        status = STATUS_WORDS.get(run.status, run.status.replace("_", " "))
         cells = {
             NAME: (run.name, run.name.lower()),
-            LEVERS: (levers, levers),
-            VAL_ACC: (_number(best.get("val_accuracy"), 3), best.get("val_accuracy")),
-            VAL_LOSS: (_number(best.get("val_loss"), 4), best.get("val_loss")),
-            GAP: (_number(run.gap_at_best, 3), run.gap_at_best),
-            BEST: ("–" if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
+            # Lines break between levers, never inside one ("L2" / "1e-3").
+            LEVERS: (", ".join(p.replace(" ", "\u00a0") for p in levers.split(", ")), levers),
+            VAL_ACC: (format_accuracy(val_acc), val_acc),
+            VAL_LOSS: (format_loss(val_loss), val_loss),
+            GAP: (format_accuracy_change(run.gap_at_best), run.gap_at_best),
+            BEST: (MISSING if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
             EPOCHS: (str(run.epochs_run), run.epochs_run),
-            STATUS: (run.status.replace("_", " "), run.status),
+            STATUS: (status, run.status),
             # Short in the cell (the year rarely matters), whole in the tooltip.
             DATE: (run.created.replace("T", " ")[5:16], run.created),
         }
         last = run.last_metrics
+        who = (
+            run.name
+            if run.name == run_label(run.run_id)
+            else f"{run.name} ({run_label(run.run_id)})"
+        )
+        best_words = "" if run.best_epoch is None else f"best epoch {run.best_epoch}: "
         tip = (
-            f"Run #{run.run_id}, {run.created.replace('T', ' ')}: {run.status.replace('_', ' ')}"
+            f"{who}, {run.created.replace('T', ' ')}: {status}"
             + (f" — {run.message}" if run.message else "")
-            + f"\nLast epoch ({run.epochs_run}): val_accuracy "
-            + f"{_number(last.get('val_accuracy'), 3)}, val_loss {_number(last.get('val_loss'), 4)}"
+            + f"\n{best_words}val_accuracy {format_accuracy(val_acc)}, "
+            + f"val_loss {format_loss(val_loss)}"
+            + f"\nlast epoch ({run.epochs_run}): val_accuracy "
+            + f"{format_accuracy(last.get('val_accuracy'))}, "
+            + f"val_loss {format_loss(last.get('val_loss'))}"
+            + f"\nlevers: {levers}"
         )
         for column, (text, key) in cells.items():
             item = _Item(text)
             item.setData(_RUN_ID, run.run_id)
             item.setData(_SORT_KEY, key)
-            item.setToolTip(text if column == LEVERS else tip)
+            item.setToolTip(tip)
             flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
             if column == NAME:
                 flags |= Qt.ItemFlag.ItemIsEditable
@@ -417,7 +497,7 @@ class RunsPanel(QWidget):
             self.error.emit(str(exc))
             return
         self.controls.set_config(run.config)
-        self.message.emit(f"Loaded the settings of {run.name} (#{run_id}).")
+        self.message.emit(f"Loaded the settings of {run.name} ({run_label(run_id)}).")
 
     # -- menus ------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:

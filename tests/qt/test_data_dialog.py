@@ -222,3 +222,35 @@ def test_closing_the_window_while_a_preview_reads_waits_for_it(window, qtbot, tm
     window.close()  # deferred until the preview thread is done, never destroyed running
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
     assert not opener.is_running()
+
+
+def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
+    from fitgap_gui.core.summary import describe
+
+    demo = window.controls.config()
+    assert demo.data.source == "digits" and demo.data.train_fraction < 1.0
+    assert demo.data.label_noise > 0.0 and "handicaps: trains on 25%" in describe(demo)
+
+    path = tmp_path / "easy.csv"
+    rows = ["a,b,label"] + [f"{i % 2},{i % 2},{i % 2}" for i in range(40)]
+    path.write_text("\n".join(rows) + "\n")
+    dialog = _preview(window, qtbot, path)
+    dialog.use_button.click()
+    config = window.controls.config()
+    assert (config.data.source, config.data.train_fraction, config.data.label_noise) == (
+        "csv",
+        1.0,
+        0.0,
+    )
+    assert "no handicaps" in describe(config)
+    assert config.model == demo.model  # only the data and its handicaps changed
+
+
+def test_keras_entries_say_not_downloaded_and_that_fitgap_never_downloads(
+    window, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
+    window.data_opener.fill_keras_menu()
+    for action in window.data_opener.keras_menu.actions():
+        assert not action.isEnabled()
+        assert "not downloaded (FitGap never downloads)" in action.text()
