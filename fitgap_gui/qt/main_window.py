@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
-from ..core.formatting import run_label
 from ..core.live import RunRequest
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
