@@ -89,8 +89,9 @@ class LiveRun:
         for key, value in metrics.metrics.items():
             self.history.setdefault(key, []).append(value)
         value = metrics.get(self.monitor)
-        finite = value is not None and math.isfinite(value)
-        if finite and improves(value, self._best_value, self.monitor):
+        if value is None or not math.isfinite(value):
+            return
+        if improves(value, self._best_value, self.monitor):
             self._best_value, self.best_epoch = value, metrics.epoch
 
     def finish(self, result: RunResult) -> None:
