@@ -88,11 +88,11 @@ class LiveRun:
         """Add one epoch and keep the best epoch (first of ties, no min_delta)."""
         for key, value in metrics.metrics.items():
             self.history.setdefault(key, []).append(value)
-        value = metrics.get(self.monitor)
-        if value is None or not math.isfinite(value):
+        watched = metrics.get(self.monitor)
+        if watched is None or not math.isfinite(watched):
             return
-        if improves(value, self._best_value, self.monitor):
-            self._best_value, self.best_epoch = value, metrics.epoch
+        if improves(watched, self._best_value, self.monitor):
+            self._best_value, self.best_epoch = watched, metrics.epoch
 
     def finish(self, result: RunResult) -> None:
         self.result, self.status = result, result.status
