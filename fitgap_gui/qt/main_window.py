@@ -59,8 +59,6 @@ logger = logging.getLogger(__name__)
 
 #: How long closing the window waits for a run to stop and the thread to end.
 CLOSE_WAIT_MS = 15000
-#: The side area widens to this while an experiment shows, so its table fits.
-EXPERIMENT_WIDTH = 440
 
 STATUS_WORDS = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
 
@@ -259,12 +257,8 @@ class MainWindow(QMainWindow):
         return self.sweep_dialog
 
     def _show_experiments(self) -> None:
-        """An experiment started: its tab comes forward, wide enough for its table."""
+        """An experiment started: its tab comes forward (the side area keeps its width)."""
         self.side_tabs.setCurrentWidget(self.experiments_panel)
-        sizes = self.splitter.sizes()
-        extra = EXPERIMENT_WIDTH - sizes[2]
-        if extra > 0 and sizes[1] - extra >= 500:
-            self.splitter.setSizes([sizes[0], sizes[1] - extra, EXPERIMENT_WIDTH])
 
     def add_menu_action(self, menu: str, action: QAction) -> QAction:
         """Put a feature's action into File/Run/View/Help (File: above Quit)."""
