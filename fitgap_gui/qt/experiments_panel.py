@@ -2,9 +2,10 @@
 
 An experiment is a plan from ``core.experiments`` (``remedy_configs``,
 ``sweep_configs``, ``learning_curve_configs``): ``(key, RunConfig)`` pairs that the
-window trains one after another on its worker (``window.train_configs``), overlaid
-on the plots with one legend name per run.  The window's ``run_started`` fires in
-queue order, so the n-th start is the n-th planned item.  As each run ends its
+window trains one after another (``RunLauncher.train_requests``), overlaid
+on the plots with one legend name per run.  Each run is requested with its label
+(stored as the run's name) and its plan index as tag, and the live-run model hands
+both back with the run, so nothing is matched by start order.  As each run ends its
 ``ResultRow`` goes into the table and, for a sweep, two points (best training and
 validation metric) onto the sweep plot under the table.  Stop (Esc) cancels the
 rest of the sequence; every run that started is in the store under its label.
@@ -14,14 +15,13 @@ Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py`
 
 from __future__ import annotations
 
-import contextlib
 import html
+import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -53,10 +53,25 @@ from ..core.formatting import (
     format_value,
     run_label,
 )
-from ..core.results import RunResult
+from ..core.live import LiveRun, RunRequest
+from .controls import ControlsPanel
+from .live_runs import LiveRuns
+from .theme import LIGHT, PlotTheme
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+logger = logging.getLogger(__name__)
+
+
+class RunLauncher(Protocol):
+    """What the panel needs of the window's run lifecycle."""
+
+    def refusal(self) -> str | None:
+        """Why no run can start now (engine loading, a run in progress), or None."""
+
+    def train_requests(self, requests: list[RunRequest]) -> bool:
+        """Start the runs one after another; False when refused."""
+
+    def stop(self) -> None: ...
+
 
 COLUMNS = ("Run", "Val loss", "Val acc", "Loss gap", "Epochs", "Verdict")
 _TIPS = (
@@ -105,23 +120,29 @@ class ExperimentsPanel(QWidget):
 
     #: A run of the experiment ended and its row is in the table: (index, ResultRow).
     row_added = Signal(int, object)
+    #: An experiment started: the window brings this tab forward.
+    shown = Signal()
+    #: A one-line error, and a status-bar message, for the window to show.
+    error = Signal(str)
+    message = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, live_runs: LiveRuns, controls: ControlsPanel, launcher: RunLauncher) -> None:
         super().__init__()
-        self.window = window
+        self.live_runs = live_runs
+        self.controls = controls
+        self.launcher = launcher
+        self.theme: PlotTheme = LIGHT
         self.kind = ""  # "remedies", "sweep" or "learning"
         self.param: str | None = None
         self.plan: list[Planned] = []
         self.rows: list[ResultRow] = []
         self.active = False
-        self._started = 0
         self._index_of: dict[int, int] = {}  # run_id -> planned index
         self._n_train: dict[int, int] = {}  # run_id -> training samples
         self._build()
-        window.run_started.connect(self._on_run_started)
-        window.dataset_ready.connect(self._on_dataset)
-        window.run_finished.connect(self._on_run_finished)
-        window.training_ended.connect(self._on_training_ended)
+        live_runs.run_added.connect(self._on_run_added)
+        live_runs.dataset_ready.connect(self._on_dataset)
+        live_runs.run_finished.connect(self._on_run_finished)
 
     def _build(self) -> None:
         self.title = QLabel("<b>No experiment yet</b>")
@@ -134,7 +155,7 @@ class ExperimentsPanel(QWidget):
         self.progress.setValue(0)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the current run and skip the rest (Esc)")
-        self.cancel_button.clicked.connect(self.window.stop)
+        self.cancel_button.clicked.connect(self.launcher.stop)
         self.cancel_button.setEnabled(False)
         # Progress and table appear with the first experiment: the empty tab says what
         # will be here instead of showing "run 0 of 1" over an empty table.
@@ -214,9 +235,9 @@ class ExperimentsPanel(QWidget):
     # -- starting ------------------------------------------------------------------------------
     def _base_config(self) -> RunConfig | None:
         try:
-            return self.window.controls.config()
+            return self.controls.config()
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.error.emit(str(exc))
             return None
 
     def compare_remedies(self) -> bool:
@@ -234,7 +255,7 @@ class ExperimentsPanel(QWidget):
         try:
             planned = sweep_configs(base, param, values)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.error.emit(str(exc))
             return False
         return self.start("sweep", planned, f"Validation curve: {lever_name(param)}", param)
 
@@ -246,7 +267,7 @@ class ExperimentsPanel(QWidget):
         try:
             planned = learning_curve_configs(base, fractions)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.error.emit(str(exc))
             return False
         return self.start("learning", planned, "Learning curve", "data.train_fraction")
 
@@ -254,15 +275,12 @@ class ExperimentsPanel(QWidget):
         self, kind: str, planned: list[Planned], title: str, param: str | None = None
     ) -> bool:
         """Train a plan on the worker; False when the window cannot train now."""
-        window = self.window
-        if not window.engine_loaded():
-            window.statusBar().showMessage("TensorFlow is still loading; try again in a moment.")
-            return False
-        if window.is_training():
-            window.statusBar().showMessage("A run is in progress: stop it first (Esc).")
+        refusal = self.launcher.refusal()
+        if refusal is not None:
+            self.message.emit(refusal)
             return False
         self.kind, self.param, self.plan = kind, param, list(planned)
-        self.rows, self._started, self._index_of, self._n_train = [], 0, {}, {}
+        self.rows, self._index_of, self._n_train = [], {}, {}
         self.title.setText(f"<b>{title}</b> — {len(planned)} runs, same data and seed")
         self.hint.setVisible(False)
         self.progress_row.setVisible(True)
@@ -279,9 +297,13 @@ class ExperimentsPanel(QWidget):
             self._style_sweep_plot(title)
         self.redraw_sweep()
         self.active = True
-        window.side_tabs.setCurrentWidget(self)
-        window.train_configs([c for _, c in planned], [self.label(k) for k, _ in planned])
-        if not window.is_training():  # refused by the window
+        logger.info("experiment %s: %d runs", title, len(planned))
+        self.shown.emit()
+        requests = [
+            RunRequest(config, self.label(key), tag=(id(self), index))
+            for index, (key, config) in enumerate(planned)
+        ]
+        if not self.launcher.train_requests(requests):  # refused by the window
             self.active = False
             return False
         self.cancel_button.setEnabled(True)
@@ -308,25 +330,22 @@ class ExperimentsPanel(QWidget):
         return lever_name(self.param or "")
 
     # -- following the runs ------------------------------------------------------------------------
-    def _on_run_started(self, run_id: int, _config: RunConfig) -> None:
-        if not self.active or self._started >= len(self.plan):
+    def _on_run_added(self, run: LiveRun) -> None:
+        # The tag says which plan item this is (and that it is this panel's experiment).
+        if not self.active or not isinstance(run.tag, tuple) or run.tag[0] != id(self):
             return
-        index = self._started
-        self._started += 1
-        self._index_of[run_id] = index
+        index = run.tag[1]
+        self._index_of[run.run_id] = index
         self.progress.setFormat(f"run {index + 1} of {len(self.plan)}")
-        # The store's name is the legend's, so the Runs tab reads the same; a name is
-        # a nicety, the run itself is recorded either way.
-        with contextlib.suppress(FitGapError):
-            self.window.store.rename_run(run_id, self.label(self.plan[index][0]))
 
     def _on_dataset(self, run_id: int, dataset) -> None:
         if run_id in self._index_of:
             self._n_train[run_id] = len(dataset.x_train)
 
-    def _on_run_finished(self, run_id: int, result: RunResult) -> None:
+    def _on_run_finished(self, run_id: int, run: LiveRun) -> None:
         index = self._index_of.get(run_id)
-        if index is None:
+        result = run.result
+        if index is None or result is None:
             return
         key = self.plan[index][0]
         row = best_row(result, self.label(key), key, self._n_train.get(run_id))
@@ -337,7 +356,8 @@ class ExperimentsPanel(QWidget):
         self.redraw_sweep()
         self.row_added.emit(index, row)
 
-    def _on_training_ended(self) -> None:
+    def on_training_ended(self) -> None:
+        """The window's run lifecycle ended the sequence (completed, stopped or failed)."""
         if not self.active:
             return
         self.active = False
@@ -410,7 +430,7 @@ class ExperimentsPanel(QWidget):
 
     def _style_sweep_plot(self, title: str) -> None:
         """Title, axis label and the plots' light or dark colours."""
-        theme = self.window.plots.theme
+        theme = self.theme
         plot = self.sweep_plot
         plot.setBackground(theme.background)
         plot.setTitle(title, color=theme.foreground, size="11pt")
@@ -418,6 +438,10 @@ class ExperimentsPanel(QWidget):
             plot.getAxis(axis).setTextPen(theme.foreground)
             plot.getAxis(axis).setPen(theme.axis)
         plot.setLabel("bottom", self.x_label(), color=theme.foreground)
+
+    def apply_theme(self, theme: PlotTheme) -> None:
+        """The plots' light or dark colours, for the next sweep plot styled."""
+        self.theme = theme
 
     def redraw_sweep(self) -> None:
         xs, train, val = self.sweep_points()
@@ -437,30 +461,3 @@ class ExperimentsPanel(QWidget):
         """Validation points on the sweep plot (tests use it)."""
         x = self.val_points.xData
         return 0 if x is None else len(x)
-
-
-def install(window: MainWindow) -> ExperimentsPanel:
-    """The Experiments tab, Run → Compare remedies and Run → Sweep…."""
-    from .sweep_dialog import SweepDialog
-
-    panel = ExperimentsPanel(window)
-    window.add_side_tab(panel, "Experiments")
-    window.experiments_panel = panel
-    compare = QAction("Compare &remedies", window)
-    compare.setShortcut(QKeySequence("Ctrl+Shift+R"))
-    compare.setToolTip("Train the current setup, + dropout, + L2, + early stopping, and all three")
-    compare.triggered.connect(panel.compare_remedies)
-    window.add_menu_action("run", compare)
-    sweep = QAction("S&weep…", window)
-    sweep.setShortcut(QKeySequence("Ctrl+Shift+W"))
-    sweep.setToolTip("A validation curve over one lever, or a learning curve")
-    window.sweep_dialog = None
-
-    def open_sweep() -> None:
-        if window.sweep_dialog is None:
-            window.sweep_dialog = SweepDialog(panel, window)
-        window.sweep_dialog.open()
-
-    sweep.triggered.connect(open_sweep)
-    window.add_menu_action("run", sweep)
-    return panel

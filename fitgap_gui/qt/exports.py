@@ -176,5 +176,4 @@ def install(window: MainWindow, panel: RunsPanel) -> Exporter:
     # The same menu in the Runs tab: its button and its context menu.
     panel.export_menu = menu
     panel.export_button.setMenu(menu)
-    window.exporter = exporter
     return exporter

@@ -570,3 +570,48 @@ class PlotsPanel(QWidget):
             return 0
         x = curves.curves[0][0].xData
         return 0 if x is None else len(x)
+
+    # -- views of the live-run model (qt/live_runs.py) -------------------------------------------
+    def style_run(self, run_id: int, colour_index: int, *, faint: bool = False) -> None:
+        """Give a run its own palette slot; a previous run beside the new one is faint."""
+        curves = self.runs.get(run_id)
+        if curves is None:
+            return
+        curves.colour_index = colour_index
+        curves.restyle()  # opacity, not pens: a theme switch restyles pens and keeps it
+        items = [i for i, _ in curves.curves] + curves.raw_curves + [curves.best_dot]
+        for item in items + curves.best_lines + curves.stop_lines:
+            item.setOpacity(0.3 if faint else 1.0)
+
+    def show_onset(self, epoch: int | None) -> None:
+        """The onset of overfitting on the loss plot (None hides it)."""
+        if not hasattr(self, "onset_line"):
+            colour = "#d1495b"
+            self.onset_line = pg.InfiniteLine(
+                angle=90, pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DotLine), label="onset",
+                labelOpts={"position": 0.08, "color": colour, "anchors": [(0, 1), (0, 1)]},
+            )  # fmt: skip
+            self.plots["loss"].addItem(self.onset_line, ignoreBounds=True)
+        if epoch:
+            self.onset_line.setValue(epoch)
+        self.onset_line.setVisible(bool(epoch))
+
+    def show_countdown(self, text: str, stop_epoch: int | None) -> None:
+        """Early stopping's live countdown on the loss plot, and where it would stop."""
+        if not hasattr(self, "countdown_line"):
+            self.countdown_line = pg.InfiniteLine(
+                angle=90, pen=pg.mkPen("#8a8f98", width=1.5, style=Qt.PenStyle.DashDotDotLine),
+                label="stops here", labelOpts={"position": 0.5, "color": "#8a8f98"},
+            )  # fmt: skip
+            # Bottom left of the view, in pixels: losses start high, so it is free early.
+            view = self.plots["loss"].getViewBox()
+            self.countdown_text = pg.TextItem(color="#8a8f98", anchor=(0, 1))
+            self.countdown_text.setParentItem(view)
+            view.sigResized.connect(lambda v: self.countdown_text.setPos(4, v.height() - 4))
+            self.plots["loss"].addItem(self.countdown_line, ignoreBounds=True)
+        self.countdown_text.setText(text)
+        self.countdown_text.setPos(4, self.plots["loss"].getViewBox().height() - 4)
+        self.countdown_text.setVisible(bool(text))
+        if stop_epoch is not None:
+            self.countdown_line.setValue(stop_epoch)
+        self.countdown_line.setVisible(bool(text) and stop_epoch is not None)

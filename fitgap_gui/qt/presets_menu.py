@@ -99,7 +99,8 @@ class ConfigFiles:
             self.save_config(path)
 
 
-def install(window: MainWindow) -> ConfigFiles:
+def install(window: MainWindow) -> tuple[ConfigFiles, QMenu]:
+    """File → Open/Save config and Presets; returns the config files and the menu."""
     files = ConfigFiles(window)
     open_action = QAction("&Open config…", window)
     # Ctrl+O is File → Open data…; a shared shortcut would fire neither.
@@ -125,6 +126,4 @@ def install(window: MainWindow) -> ConfigFiles:
         presets.addAction(action)
     presets.setEnabled(bool(presets.actions()))
     window.add_menu_action("file", presets.menuAction())
-    window.config_files = files  # the tests and other features reach it here
-    window.presets_menu = presets
-    return files
+    return files, presets

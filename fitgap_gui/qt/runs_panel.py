@@ -2,22 +2,20 @@
 
 ``RunsPanel`` lists the runs of the store (name editable in place, date, status, the
 levers that differ from the defaults, metrics at the best epoch).  Selecting rows
-overlays those runs on the plots next to the current run, which is always shown.
+puts those runs into the live-run model (live_runs.py), so the plots overlay them
+next to the current run; selecting one row also gives it the Diagnosis tab's focus.
 Delete (confirmed), rename, "Load settings from this run" and the exports live in
 its context menu and buttons.  The list follows the store: it reloads when a run
 starts or ends here, and a timer watches ``RunStore.version()`` so a run committed
 by another process (``fitgap train`` in a terminal) appears within ~2 seconds.
-
-``install(window)`` adds the tab and the rest of the stored-runs window parts (exports,
-File → Open/Save config and presets, remembered settings).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,11 +41,13 @@ from ..core.formatting import (
     format_loss,
     run_label,
 )
-from ..core.store import StoredRun
+from ..core.live import LiveRun
+from ..core.store import RunStore, StoredRun
 from ..core.summary import lever_summary
+from .controls import ControlsPanel
+from .live_runs import LiveRuns
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+logger = logging.getLogger(__name__)
 
 #: How often the panel asks the store whether another process committed (ms).
 POLL_MS = 2000
@@ -106,11 +106,6 @@ def _signature(run: StoredRun) -> tuple:
     return (run.name, run.status, run.epochs_run, run.best_epoch, run.finished, run.config)
 
 
-def legend_name(run: StoredRun) -> str:
-    """The legend name of a stored run: its name ("run 7" until renamed)."""
-    return run.name
-
-
 def ask_yes_no(parent: QWidget, text: str) -> bool:
     """The production confirmation: a modal question, No by default."""
     answer = QMessageBox.question(
@@ -126,10 +121,15 @@ def ask_yes_no(parent: QWidget, text: str) -> bool:
 class RunsPanel(QWidget):
     """The table of runs; selection = overlay on the plots."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.store = window.store
+    #: A one-line error, and a status-bar message, for the window to show.
+    error = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, store: RunStore, live_runs: LiveRuns, controls: ControlsPanel) -> None:
+        super().__init__()
+        self.store = store
+        self.live_runs = live_runs
+        self.controls = controls
         #: Asked before deleting; tests replace it to answer without a dialog.
         self.confirm: Callable[[str], bool] = lambda text: ask_yes_no(self, text)
         self._overlaid: set[int] = set()
@@ -156,7 +156,7 @@ class RunsPanel(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.itemChanged.connect(self._on_item_changed)
-        self.table.itemSelectionChanged.connect(self.sync_overlays)
+        self.table.itemSelectionChanged.connect(self._on_selection)
         self.delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.delete_shortcut.activated.connect(self.delete_selected)
@@ -186,9 +186,9 @@ class RunsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
 
-        window.run_started.connect(self._on_run_started)
-        window.run_finished.connect(lambda *_: self.refresh())
-        window.training_ended.connect(self.refresh)
+        live_runs.run_added.connect(self._on_run_added)
+        live_runs.run_finished.connect(lambda *_: self.refresh())
+        live_runs.run_removed.connect(self._on_run_removed)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -381,41 +381,56 @@ class RunsPanel(QWidget):
     def export_ids(self) -> list[int]:
         """What an export covers: the selected runs (oldest first), else the current run."""
         chosen = sorted(self.selected_ids())
-        current = self.window_.current_run
+        current = self.live_runs.current_id
         if not chosen and current is not None:
             chosen = [current]
         return chosen
 
     # -- overlay ---------------------------------------------------------------------------------
     def sync_overlays(self) -> None:
-        """Show the selected runs on the plots, drop the deselected; keep the current run."""
-        plots = self.window_.plots
-        current = self.window_.current_run
-        wanted = set(self.selected_ids()) - {current}
+        """Put the selected runs on screen, take the deselected off; live runs stay."""
+        model = self.live_runs
+        wanted = {i for i in self.selected_ids() if model.get(i) is None or i in self._overlaid}
         for run_id in self._overlaid - wanted:
-            if run_id != current:
-                plots.remove_run(run_id)
-        # Oldest first, so colours follow the runs' order rather than the clicks'.
-        for run_id in sorted(wanted):
-            if run_id not in plots.runs:
-                self._show_run(run_id)
-        self._overlaid = wanted
+            model.remove(run_id)
+        # Oldest first: a run's colour is fixed when it first appears.
+        for run_id in sorted(wanted - self._overlaid):
+            if self._show_run(run_id):
+                self._overlaid.add(run_id)
+        self._overlaid &= wanted
 
-    def _show_run(self, run_id: int) -> None:
+    def _show_run(self, run_id: int) -> bool:
         try:
             run = self.store.get_run(run_id)
         except FitGapError:
-            return  # deleted by another process since the last refresh
-        result = run.to_result() if run.status != "running" else None
-        self.window_.plots.show_history(
-            run_id, legend_name(run), run.history, result, run.config.early_stopping.monitor
-        )
+            return False  # deleted by another process since the last refresh
+        self.live_runs.show_stored(run)
+        return True
 
-    def _on_run_started(self, run_id: int, _config: object) -> None:
-        # A new run clears the plots: put the selected runs back next to it.
-        self.refresh()
-        self._overlaid.discard(run_id)
+    def _on_selection(self) -> None:
+        """The user changed the selection: overlays follow; one row takes the focus."""
         self.sync_overlays()
+        ids = self.selected_ids()
+        self.live_runs.set_focus(ids[0] if len(ids) == 1 else None)
+
+    def _on_run_added(self, run: LiveRun) -> None:
+        if run.origin == "live":
+            self.refresh()
+
+    def _on_run_removed(self, run_id: int) -> None:
+        # Taken off the plots elsewhere (runs of another data set): the row is deselected.
+        if run_id in self._overlaid:
+            self._overlaid.discard(run_id)
+            row = self.row_of(run_id)
+            if row >= 0:
+                self.table.blockSignals(True)
+                self.table.selectionModel().select(
+                    self.table.model().index(row, 0),
+                    self.table.selectionModel().SelectionFlag.Deselect
+                    | self.table.selectionModel().SelectionFlag.Rows,
+                )
+                self.table.blockSignals(False)
+                self._update_buttons()
 
     # -- editing ---------------------------------------------------------------------------------
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
@@ -431,10 +446,9 @@ class RunsPanel(QWidget):
             self.store.rename_run(run_id, name)
         except FitGapError as exc:
             self._signatures.pop(run_id, None)  # the cell shows the refused name: redo it
-            self.window_.show_error(str(exc))
+            self.error.emit(str(exc))
         else:
             if run_id in self._overlaid:  # redraw under the new legend name
-                self.window_.plots.remove_run(run_id)
                 self._show_run(run_id)
         self.refresh()
 
@@ -460,16 +474,15 @@ class RunsPanel(QWidget):
             try:
                 self.store.delete_run(run_id)
             except FitGapError as exc:
-                self.window_.show_error(str(exc))
+                self.error.emit(str(exc))
                 continue
-            self.window_.plots.remove_run(run_id)
             self._overlaid.discard(run_id)
+            self.live_runs.remove(run_id)
+            logger.info("run %s deleted", run_id)
             deleted += 1
         self.refresh()
         if deleted:
-            self.window_.statusBar().showMessage(
-                f"Deleted {deleted} run{'s' if deleted != 1 else ''}."
-            )
+            self.message.emit(f"Deleted {deleted} run{'s' if deleted != 1 else ''}.")
 
     def load_selected_settings(self) -> None:
         ids = self.selected_ids()
@@ -481,12 +494,10 @@ class RunsPanel(QWidget):
         try:
             run = self.store.get_run(run_id)
         except FitGapError as exc:
-            self.window_.show_error(str(exc))
+            self.error.emit(str(exc))
             return
-        self.window_.controls.set_config(run.config)
-        self.window_.statusBar().showMessage(
-            f"Loaded the settings of {run.name} ({run_label(run_id)})."
-        )
+        self.controls.set_config(run.config)
+        self.message.emit(f"Loaded the settings of {run.name} ({run_label(run_id)}).")
 
     # -- menus ------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
@@ -518,16 +529,3 @@ class RunsPanel(QWidget):
         menu = self.context_menu()
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.table.viewport().mapToGlobal(pos))
-
-
-def install(window: MainWindow) -> RunsPanel:
-    """The Runs tab, the exports, File → Open/Save config and presets, saved settings."""
-    from . import exports, presets_menu, settings
-
-    panel = RunsPanel(window)
-    window.add_side_tab(panel, "Runs")
-    window.runs_panel = panel  # the tests and other features reach it here
-    exports.install(window, panel)
-    presets_menu.install(window)
-    settings.install(window)
-    return panel

@@ -136,7 +136,7 @@ class SweepDialog(QDialog):
 
     def run(self) -> bool:
         """Check the values, close and start the sweep; False (dialog stays) on bad input."""
-        base = self.panel.window.controls
+        base = self.panel.controls
         try:
             if self.validation.isChecked():
                 param = self.lever.currentData()

@@ -14,9 +14,8 @@ from fitgap_gui.core.store import RunStore
 def _preview(window, qtbot, path):
     """Open ``path`` and wait until its preview is shown."""
     opener = window.data_opener
-    with qtbot.waitSignal(opener.previewer.finished, timeout=20_000):
-        dialog = opener.open_path(path)
-    qtbot.waitUntil(lambda: dialog.current is not None, timeout=5_000)
+    dialog = opener.open_path(path)
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=20_000)
     return dialog
 
 
@@ -63,10 +62,9 @@ def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(
 
     # The cached one opens in the preview, its test part as the validation data.
     opener = window.data_opener
-    with qtbot.waitSignal(opener.previewer.finished, timeout=20_000):
-        entries["MNIST"].trigger()
+    entries["MNIST"].trigger()
     dialog = opener.dialog
-    qtbot.waitUntil(lambda: dialog.current is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=20_000)
     assert (dialog.current.n_train, dialog.current.n_val) == (6, 2)
     assert len(dialog.image_labels()) == 6  # drawn from the 6 training images
 
@@ -220,10 +218,10 @@ def test_closing_the_window_while_a_preview_reads_waits_for_it(window, qtbot, tm
     root = _image_folder(tmp_path / "many", per_class=40, broken=False)
     opener = window.data_opener
     opener.open_path(root)
-    assert opener.previewer.isRunning()
+    assert opener.is_running()
     window.close()  # deferred until the preview thread is done, never destroyed running
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
-    assert not opener.previewer.isRunning()
+    assert not opener.is_running()
 
 
 def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):

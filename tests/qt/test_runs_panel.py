@@ -49,7 +49,11 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     first = _train(window, qtbot, tiny_config)
     second = _train(window, qtbot, tiny_config.replace({"model.dropout": 0.5}))
     assert window.current_run == second
-    # The new run cleared the plots; the first one is back only once selected.
+    # The new run keeps the previous one on screen, faint, until the user clears it.
+    assert window.live_runs.get(first).faint and not window.live_runs.get(second).faint
+    assert window.plots.point_count(first) == 3
+    window.clear_previous_action.trigger()
+    # Cleared; the first one is back only once selected.
     assert first not in window.plots.runs
 
     panel.select_runs([first, second])
@@ -59,6 +63,7 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     # Two runs, two colours; training solid, validation dashed.
     colours = {window.plots.runs[r].colour for r in (first, second)}
     assert len(colours) == 2
+    first_colour = window.plots.runs[first].colour
     loss_item, _ = window.plots.runs[first].curves[0]
     val_item, _ = window.plots.runs[first].curves[1]
     assert loss_item.opts["pen"].style() != val_item.opts["pen"].style()
@@ -68,12 +73,18 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     assert first not in window.plots.runs
     assert window.plots.point_count(second) == 3
 
-    # A selected run is put back beside the next run, which clears the plots.
+    # A selected run stays beside the next run, in the colour it had; the run before
+    # turns faint, and leaves at the Train after (or when cleared).
     panel.select_runs([first])
+    assert window.plots.runs[first].colour == first_colour
     third = _train(window, qtbot, tiny_config)
     assert window.plots.point_count(third) == 3
     assert window.plots.point_count(first) == 3
-    assert second not in window.plots.runs  # neither current nor selected
+    assert not window.live_runs.get(first).faint  # selected, not a previous run
+    assert window.live_runs.get(second).faint
+    fourth = _train(window, qtbot, tiny_config)
+    assert second not in window.plots.runs  # neither current, previous nor selected
+    assert window.live_runs.get(third).faint and window.plots.point_count(fourth) == 3
 
 
 def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_home):
