@@ -217,6 +217,21 @@ def test_bad_config_path_exits_2_with_one_line(tmp_path, capsys, case, make, exp
     _assert_one_error_line(capsys.readouterr().err, expected, None)
 
 
+#: Image-folder paths given in a config: one line each, never "no such folder" for a loop.
+BAD_FOLDERS = [
+    ("folder path of 5000", lambda t: str(t.joinpath(*["d" * 200] * 25, "pics")), "too long for the file system"),
+    ("folder name of 300", lambda t: str(t / ("p" * 300)), "the file system allows 255"),
+    ("folder symlink loop", lambda t: _loop(t, "pics"), "symbolic link loop"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "expected"), BAD_FOLDERS, ids=[b[0] for b in BAD_FOLDERS])
+def test_bad_image_folder_in_a_config_exits_2_with_one_line(tmp_path, capsys, case, make, expected):
+    config = _config(tmp_path, {"data": {"source": "images", "path": make(tmp_path)}})
+    assert main(["train", "--config", config, "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, None)
+
+
 def _empty_train_npz(tmp_path):
     x, y = np.zeros((6, 2), np.float32), np.array([0, 1] * 3)
     return _npz(tmp_path, "empty_train.npz", x_train=x[:0], y_train=y[:0], x_val=x, y_val=y)

@@ -240,3 +240,16 @@ def test_other_errors_in_fit_are_not_called_memory(tiny_config):
             load_dataset(tiny_config.data, 1),
             on_epoch=_raise_in_epoch(RuntimeError("boom")),
         )
+
+
+def test_a_recorded_run_refuses_a_huge_model_before_storing_a_run(tiny_config):
+    """The window and sweeps go through run_recorded: refused there, no run row is left."""
+    from fitgap_gui.core.session import run_recorded
+    from fitgap_gui.core.store import RunStore
+
+    store = RunStore()
+    config = tiny_config.replace({"model.hidden_units": [8192] * 16})
+    started = []
+    with pytest.raises(ConfigError, match="more than the .* FitGap may use here"):
+        run_recorded(config, store, on_started=lambda run_id, _ds: started.append(run_id))
+    assert store.list_runs() == [] and started == []

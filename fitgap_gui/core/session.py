@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
+from .memory import check_model_memory
 from .model import augmentation_image_shape
 from .provenance import provenance
 from .results import EpochMetrics, RunResult
@@ -41,13 +42,18 @@ def run_recorded(
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
 
-    Bad data raises DataError before any run row exists, so nothing half-made is
-    stored for a file the user has to fix anyway.
+    Bad data raises DataError, and a model too large for memory ConfigError, before
+    any run row exists, so nothing half-made is stored for a setting the user has
+    to change anyway (the window, sweeps and ``fitgap train`` alike).
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
     # A config that cannot fit this data (augmenting non-images) is refused before a run row.
     augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
+    # Arithmetic only: nothing is built, no random number drawn.
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
     repeat = provenance(
         seed=config.training.seed,

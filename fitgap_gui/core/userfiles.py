@@ -68,16 +68,23 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-def stat_regular(
-    path: Path, error: type[FitGapError], what: str, missing: str = "no such file"
+def stat_path(
+    path: Path, error: type[FitGapError], missing: str = "no such file"
 ) -> os.stat_result:
-    """``os.stat`` of a regular file; folders, FIFOs, devices and bad paths are refused."""
+    """``os.stat`` of any path; a missing, looping, too long or unreadable one is refused."""
     try:
-        info = os.stat(path)
+        return os.stat(path)
     except OSError as exc:
         raise error(os_error_text(path, exc, missing)) from None
     except ValueError:  # an embedded NUL character
         raise error(f"{shown(path)!r}: the path holds a NUL character") from None
+
+
+def stat_regular(
+    path: Path, error: type[FitGapError], what: str, missing: str = "no such file"
+) -> os.stat_result:
+    """``os.stat`` of a regular file; folders, FIFOs, devices and bad paths are refused."""
+    info = stat_path(path, error, missing)
     if stat.S_ISDIR(info.st_mode):
         raise error(f"{shown(path)} is a folder, not {what}")
     if not stat.S_ISREG(info.st_mode):

@@ -137,15 +137,8 @@ def _no_delimiter(path: Path, head: str) -> DataError:
     )
 
 
-def _parse_rows(path: Path, lines: list[str], delim: str, limit: int | None = None):
-    """``_records`` of text given as lines (the exported script's layout reader uses it)."""
-    return _records(path, "\n".join(lines), delim, limit)
-
-
-def sniff_delimiter(path: Path, text: str | list[str]) -> str:
+def sniff_delimiter(path: Path, text: str) -> str:
     """The delimiter that splits the first records into equal, mostly numeric fields."""
-    if not isinstance(text, str):  # lines, as the exported script's layout reader passes
-        text = "\n".join(text)
     head = text[:_SNIFF_CHARS]
     best, best_score = None, None
     for delim in DELIMITERS:
