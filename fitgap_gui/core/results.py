@@ -76,6 +76,13 @@ def best_epoch(history: dict[str, list[float]], monitor: str = BEST_METRIC) -> i
     return None if index is None else index + 1
 
 
+def monitored(values: dict[str, float | None], monitor: str) -> float | None:
+    """``values[monitor]``; a run stored before ``val_cross_entropy`` reads ``val_loss``."""
+    if monitor == BEST_METRIC and monitor not in values:
+        monitor = "val_loss"
+    return values.get(monitor)
+
+
 def best_monitor(config: RunConfig) -> str:
     """The metric whose best epoch a run reports.
 

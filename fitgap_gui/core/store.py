@@ -22,7 +22,7 @@ from typing import Any
 from .config import RunConfig
 from .errors import FitGapError, RunNotFoundError
 from .monitor import is_better
-from .results import EpochMetrics, RunResult, best_monitor, finite_or_none
+from .results import EpochMetrics, RunResult, best_monitor, finite_or_none, monitored
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -263,9 +263,11 @@ class RunStore:
             )
             # Keep the best epoch current, so a running or interrupted run has one too.
             monitor = self._monitor(db, run_id)
-            new = values.get(monitor)  # None when missing or NaN: never the best
+            new = monitored(values, monitor)  # None when missing or NaN: never the best
             row = db.execute("SELECT best_metrics FROM runs WHERE id = ?", (run_id,)).fetchone()
-            old = json.loads(row["best_metrics"]).get(monitor) if row["best_metrics"] else None
+            old = (
+                monitored(json.loads(row["best_metrics"]), monitor) if row["best_metrics"] else None
+            )
             if is_better(monitor, new, old):
                 db.execute(
                     "UPDATE runs SET best_epoch = ?, best_metrics = ? WHERE id = ?",
