@@ -195,7 +195,7 @@ def train(
         dataset.x_train,
         dataset.y_train,
         seed=config.training.seed,
-        batch_size=config.training.batch_size,
+        widest_layer=max([math.prod(dataset.input_shape), *config.model.hidden_units]),
         flipped_rows=dataset.flipped_rows,
     )
     es_cfg = config.early_stopping
