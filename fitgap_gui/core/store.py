@@ -22,7 +22,14 @@ from typing import Any
 from .config import RunConfig
 from .errors import FitGapError, RunNotFoundError
 from .monitor import is_better
-from .results import EpochMetrics, RunResult, best_monitor, finite_or_none, monitored
+from .results import (
+    EpochMetrics,
+    RunResult,
+    RunStatus,
+    best_monitor,
+    finite_or_none,
+    monitored,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -116,7 +123,7 @@ class StoredRun:
     created: str
     finished: str | None
     config: RunConfig
-    status: str
+    status: RunStatus
     epochs_run: int
     best_epoch: int | None
     stopped_epoch: int | None
@@ -301,7 +308,7 @@ class RunStore:
                 ),
             )
 
-    def fail_run(self, run_id: int, message: str, status: str = "failed") -> None:
+    def fail_run(self, run_id: int, message: str, status: RunStatus = "failed") -> None:
         with self._connect() as db:
             db.execute(
                 "UPDATE runs SET status = ?, finished = ?, message = ? WHERE id = ?",
