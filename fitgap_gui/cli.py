@@ -241,7 +241,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Validation curve: recorded runs per value (and seed), one row per run, a summary."""
     _quiet_tensorflow()
     from .core import experiments
-    from .core.store import RunStore
 
     config = load_config(args)
     values = experiments.parse_values(args.values)
@@ -256,21 +255,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         flush=True,
     )
     print(experiments.ROW_HEADER, flush=True)
-    with _StopOnCtrlC() as stop:
-        rows, arms = experiments.run_repeats(
-            planned,
-            RunStore(),
-            args.repeats,
-            name_prefix=f"sweep {args.param}=",
-            on_run_done=lambda i, row, result: print(experiments.format_row(row), flush=True),
-            should_stop=stop,
-        )
-    stopped = stop.requested or any(row.status == "stopped" for row in rows)
+    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=")
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
         experiments.write_rows(args.out, rows, param=args.param, summary=arms)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
+
+
+def _run_repeats(planned, repeats: int, name_prefix: str):
+    """Run and record each planned config ``repeats`` times, one row printed per run.
+
+    Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running run cleanly.
+    """
+    from .core import experiments
+    from .core.store import RunStore
+
+    with _StopOnCtrlC() as stop:
+        rows, arms = experiments.run_repeats(
+            planned,
+            RunStore(),
+            repeats,
+            name_prefix=name_prefix,
+            on_run_done=lambda i, row, result: print(experiments.format_row(row), flush=True),
+            should_stop=stop,
+        )
+    return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
 
 
 def _print_summary(arms, baseline: str) -> None:
@@ -290,7 +300,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare remedies headless: the window's five arms, each over several seeds."""
     _quiet_tensorflow()
     from .core import experiments
-    from .core.store import RunStore
 
     config = load_config(args)
     planned = experiments.remedy_configs(config)
@@ -300,16 +309,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     dataset = experiments.load_datasets(planned[:1])[0]  # bad data: exit 2 before training
     print(f"compare remedies x {args.repeats} seeds: {dataset.summary()}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
-    with _StopOnCtrlC() as stop:
-        rows, arms = experiments.run_repeats(
-            planned,
-            RunStore(),
-            args.repeats,
-            name_prefix="compare: ",
-            on_run_done=lambda i, row, result: print(experiments.format_row(row), flush=True),
-            should_stop=stop,
-        )
-    stopped = stop.requested or any(row.status == "stopped" for row in rows)
+    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ")
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
     if args.out:

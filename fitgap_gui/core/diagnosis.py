@@ -53,6 +53,7 @@ from .config import RunConfig
 from .errors import ConfigError
 from .monitor import is_better
 from .results import best_epoch, finite_or_none
+from .stats import plain
 
 Verdict = Literal["overfitting", "underfitting", "good_fit", "inconclusive"]
 VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
@@ -68,16 +69,6 @@ History = dict[str, Sequence[float | None]]
 
 
 # -- small numeric and text helpers -------------------------------------------------------------
-def plain(value: float) -> str:
-    """A rounded decimal in plain words: 0.0041 -> '0.004', 1.234 -> '1.23', no 'e-03'."""
-    if not math.isfinite(value):
-        return "not a number"
-    if value == 0:
-        return "0"
-    digits = max(2, -math.floor(math.log10(abs(value))))
-    return f"{value:.{min(digits, 8)}f}"
-
-
 def epochs_text(n: int) -> str:
     """'1 epoch', '3 epochs'."""
     return f"{n} epoch{'' if n == 1 else 's'}"

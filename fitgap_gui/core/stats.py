@@ -125,9 +125,9 @@ def describe(name: str, paired: Paired, metric_words: str, n_seeds: int) -> str:
     if d.mean == 0.0 and (d.low is None or d.low == d.high == 0.0):
         return f"{name} gives the same {metric_words} as the baseline on every seed"
     verb = "lowers" if d.mean < 0 else "raises"
-    span = "" if d.low is None else f" ({_plain(d.low)} to {_plain(d.high)})"
+    span = "" if d.low is None else f" ({plain(d.low)} to {plain(d.high)})"
     text = (
-        f"{name} {verb} the {metric_words} by {_plain(abs(d.mean))}{span}, "
+        f"{name} {verb} the {metric_words} by {plain(abs(d.mean))}{span}, "
         f"{paired.seeds_agree} of {n_seeds} seed{'s' if n_seeds != 1 else ''} agree"
     )
     if paired.verdict == "indistinguishable":
@@ -135,11 +135,13 @@ def describe(name: str, paired: Paired, metric_words: str, n_seeds: int) -> str:
     return text
 
 
-def _plain(value: float | None) -> str:
-    """A short decimal, never scientific notation ('0.004', '-0.12')."""
+def plain(value: float | None) -> str:
+    """A rounded decimal for a sentence, never scientific: 0.0041 -> '0.004', 1.234 -> '1.23'."""
     if value is None:
         return "?"
+    if not math.isfinite(value):
+        return "not a number"
     if value == 0:
         return "0"
-    digits = max(2, 1 - math.floor(math.log10(abs(value))))
+    digits = max(2, -math.floor(math.log10(abs(value))))
     return f"{value:.{min(digits, 8)}f}"
