@@ -13,6 +13,7 @@ from fitgap_gui.core.experiments import (
     ROW_FIELDS,
     best_row,
     default_values,
+    format_row,
     is_log_scale,
     learning_curve_configs,
     load_datasets,
@@ -140,7 +141,14 @@ def test_best_row_reads_the_best_epoch():
     assert row.val_cross_entropy == 0.6
     # Without a stored best epoch the lowest validation cross-entropy decides.
     no_best = RunResult(RunConfig(), history, "completed", 3, run_id=8)
-    assert best_row(no_best).best_epoch == 2
+    assert best_row(no_best).best_epoch == 2 and not best_row(no_best).restored_best
+    # Early stopping restored epoch 3's weights: the row reads epoch 3, labelled so.
+    restored = RunResult(
+        RunConfig(), history, "early_stopped", 3, best_epoch=3, restored_best=True, run_id=9
+    )
+    row = best_row(restored)
+    assert (row.best_epoch, row.restored_best, row.val_cross_entropy) == (3, True, 0.8)
+    assert " 3r " in format_row(row)
     assert list(row.to_dict()) == ROW_FIELDS
 
 

@@ -188,6 +188,8 @@ class ResultRow:
     train_eval_accuracy: float | None = None
     penalty: float | None = None
     seed: int | None = None
+    #: Early stopping restored this epoch's weights: the numbers are the kept model's.
+    restored_best: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -233,6 +235,7 @@ def best_row(
         train_eval_accuracy=at("train_eval_accuracy"),
         penalty=at("penalty"),
         seed=result.config.training.seed,
+        restored_best=result.restored_best and best == result.best_epoch,
     )
 
 
@@ -367,14 +370,16 @@ def _num(value: float | None, spec: str) -> str:
 
 def format_row(row: ResultRow) -> str:
     """One fixed-width line: value, best epoch, val cross-entropy/accuracy, gap, run id."""
+    best = _num(row.best_epoch, "d") + ("r" if row.restored_best else "")
     return (
-        f"{row.label:>14}  {_num(row.best_epoch, 'd'):>4}  "
+        f"{row.label:>14}  {best:>4}  "
         f"{_num(row.val_cross_entropy, '.4f'):>8}  {_num(row.val_accuracy, '.4f'):>7}  "
         f"{_num(row.gap, '+.4f'):>8}  {row.epochs_run:>6}  {_num(row.run_id, 'd'):>6}  {row.status}"
     )
 
 
-#: ``val_ce``: validation cross-entropy (no penalty); ``gap``: val_ce minus the training
+#: ``best``: the best epoch ("r": early stopping restored its weights); ``val_ce``:
+#: validation cross-entropy (no penalty); ``gap``: val_ce minus the training
 #: cross-entropy at the epoch's end, in nats per sample.
 ROW_HEADER = (
     f"{'value':>14}  {'best':>4}  {'val_ce':>8}  {'val_acc':>7}  {'gap':>8}  "
