@@ -11,10 +11,10 @@ The gap between two such numbers is partly an artefact.  So each run also record
   TensorFlow backend; it never touches the gradients);
 * ``penalty``: the weight penalty (the sum of ``model.losses``) at the epoch's end, so
   ``val_loss == val_cross_entropy + penalty``;
-* ``train_eval_cross_entropy`` / ``train_eval_accuracy``: ``model.evaluate`` on the
-  training set (at most ``TRAIN_EVAL_SAMPLES`` of it, a fixed subsample drawn once
-  per run from its own generator) with the end-of-epoch weights, exactly the way
-  ``fit`` measures the validation set;
+* ``train_eval_cross_entropy`` / ``train_eval_accuracy``: Keras's compiled test step
+  (the one ``fit`` runs on the validation set) on the training set, at most
+  ``TRAIN_EVAL_SAMPLES`` of it (a fixed subsample drawn once per run from its own
+  generator), with the end-of-epoch weights, in inference mode;
 * ``memorized_noise`` (label noise only): the fraction of the flipped training samples
   the network now predicts with their flipped, wrong label.
 
