@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import subprocess
 import time
@@ -109,14 +110,21 @@ def part_epochs(tmp: Path, rounds: int, sizes: list[str]) -> None:
         config = benchlib.make_config(size, epochs, tmp)
         dataset = benchlib.load(config)
         steady: dict[str, list[float]] = {mode: [] for mode in MODES}
+        cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
         evals: list[float] = []
         for order in benchlib.alternate(list(MODES), rounds):
             for mode in order:
-                seen: list[float] = []
+                seen: list[tuple[float, float]] = []
                 run_evals: list[float] = []
                 with measurements(mode, run_evals):
-                    train(config, dataset, on_epoch=lambda m, seen=seen: seen.append(m.seconds))
-                steady[mode] += seen[1:]
+                    train(
+                        config,
+                        dataset,
+                        on_epoch=lambda m, seen=seen: seen.append((m.seconds, time.process_time())),
+                    )
+                steady[mode] += [wall for wall, _ in seen[1:]]
+                # CPU seconds of all threads between epoch ends: less hit by other load.
+                cpu[mode] += [b - a for (_, a), (_, b) in itertools.pairwise(seen)]
                 evals += run_evals[1:]
             print(f"  {size} round done ({benchlib.load_line()})", flush=True)
         off, on = benchlib.median(steady["off"]), benchlib.median(steady["on"])
@@ -126,6 +134,12 @@ def part_epochs(tmp: Path, rounds: int, sizes: list[str]) -> None:
             f"{label:<26} {benchlib.summary(steady['off']):<24} "
             f"{benchlib.summary(steady['metric']):<24} {benchlib.summary(steady['on']):<24} "
             f"{benchlib.summary(evals):<26} {share:.0%}   {on / off:.2f}"
+        )
+        cpu_off, cpu_on = benchlib.median(cpu["off"]), benchlib.median(cpu["on"])
+        print(
+            f"{'  CPU s/epoch (all threads)':<26} {benchlib.summary(cpu['off']):<24} "
+            f"{benchlib.summary(cpu['metric']):<24} {benchlib.summary(cpu['on']):<24} "
+            f"{'':<26} {'':<5}  {cpu_on / cpu_off:.2f}"
         )
 
 
