@@ -21,6 +21,7 @@ from typing import Any
 from .errors import ConfigError
 from .sources import names as source_names
 from .userfiles import open_regular, os_error_text, shown
+from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
 
 # The data sources are defined once, in sources.py.
 BUILTIN_SOURCES = source_names("builtin")
@@ -30,7 +31,6 @@ KERAS_CACHE_SOURCES = source_names("keras_cache")
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
-MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 Check = Callable[[str, Any], Any]
 
@@ -207,7 +207,7 @@ class EarlyStoppingConfig:
     """Keras's EarlyStopping callback, with its own argument names."""
 
     enabled: bool = False
-    monitor: str = "val_loss"
+    monitor: Monitor = "val_loss"
     patience: int = 3
     min_delta: float = 0.0
     restore_best_weights: bool = True
