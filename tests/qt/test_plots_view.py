@@ -46,6 +46,7 @@ def _fill(panel, run_id=1, epochs=12, spike=False):
     panel.begin_run(run_id, f"#{run_id}", "val_loss")
     for epoch in range(1, epochs + 1):
         panel.add_epoch(run_id, _metrics(epoch, spike))
+    panel.flush()  # what the paint timer does
     return panel.runs[run_id]
 
 
@@ -57,7 +58,7 @@ def test_smoothing_matches_tensorboard_including_gaps(weight):
     )
 
 
-def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel):
+def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel, qtbot):
     curves = _fill(panel)
     raw_before = curves.raw().copy()
     val_item = curves.curves[1][0]
@@ -75,6 +76,7 @@ def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel):
     assert raw_item.opts["pen"].color().alpha() < 255
 
     panel.add_epoch(1, _metrics(13))  # a live epoch arrives smoothed too
+    qtbot.waitUntil(lambda: len(val_item.yData) == 13, timeout=3000)  # the paint timer
     assert np.allclose(val_item.yData, ema_smooth(curves.raw()[:, _COL["val_loss"]], 0.8))
 
     panel.set_smoothing(0.0)
@@ -105,6 +107,7 @@ def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel):
     panel.set_ignore_outliers(True)
     assert view.viewRange()[1][1] < 5
     panel.add_epoch(1, _metrics(61))  # stays on while curves grow
+    panel.flush()
     view.updateAutoRange()
     assert view.viewRange()[1][1] < 5
     panel.set_ignore_outliers(False)
@@ -112,13 +115,14 @@ def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel):
 
 
 def test_reset_zoom_and_hide_the_gap_plot(panel):
-    _fill(panel)
+    curves = _fill(panel)
     view = panel.plots["accuracy"].getViewBox()
-    view.setXRange(3, 4)
-    assert not view.autoRangeEnabled()[0]
+    view.setRange(xRange=(3, 4), yRange=(0.55, 0.56))
     panel.reset_zoom()
-    assert all(view.autoRangeEnabled())
-    assert view.viewRange()[0][1] > 10
+    (x0, x1), (y0, y1) = view.viewRange()
+    assert x0 <= 1 and x1 > 12  # every epoch of the run
+    accuracy = curves.raw()[:, [_COL["accuracy"], _COL["val_accuracy"]]]
+    assert y0 <= accuracy.min() and accuracy.max() <= y1  # every point
 
     panel.set_gap_visible(False)
     assert panel.plots["gap"].isHidden() and not panel.gap_visible()
@@ -138,8 +142,7 @@ def test_dark_theme_recolours_plots_legends_and_existing_runs(panel):
     pen = curves.curves[0][0].opts["pen"]
     assert pen.color().name().lower() == DARK.palette[0].lower()
     assert curves.curves[1][0].opts["pen"].style().name == "DashLine"  # validation dashed
-    _sample, label = plot.plotItem.legend.items[0]
-    assert DARK.foreground[1:].lower() in label.item.toHtml().lower()
+    assert DARK.foreground.lower() in panel.key_label.styleSheet().lower()
 
 
 def test_hover_readout_shows_the_epoch_and_every_visible_curve(panel, qtbot):
