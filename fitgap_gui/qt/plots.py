@@ -33,7 +33,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
 from .hover import HoverReadout
@@ -138,6 +138,8 @@ class RunCurves:
         self.reach = 0
         self._best_value: float | None = None
         self._bounds: dict[tuple[str, bool, int], tuple[float, float] | None] = {}
+        #: (epoch, value, visible) the best-epoch markers were last placed at.
+        self._placed: tuple[int, float, bool] | None = None
         plots = panel.plots
         #: (plot, column, legend name, pen style) of each curve, in ``curves`` order.
         self.spec = [
@@ -282,7 +284,8 @@ class RunCurves:
             if log:
                 values = np.log10(values[values > 0])
             found = (float(values.min()), float(values.max())) if values.size else None
-            self._bounds = {k: v for k, v in self._bounds.items() if k[2] == self.count}
+            if any(k[2] != self.count for k in self._bounds):
+                self._bounds = {k: v for k, v in self._bounds.items() if k[2] == self.count}
             self._bounds[key] = found
         return self._bounds[key]
 
@@ -305,7 +308,7 @@ class RunCurves:
             item.setData(x, self.shown(column))
             if smoothing:
                 raw.setData(x, view[:, column])
-            else:
+            elif raw.xData is not None and len(raw.xData):  # once, not at every paint
                 raw.setData([], [])
             raw.setVisible(smoothing and self.visible)
         self._place_best()
@@ -331,6 +334,7 @@ class RunCurves:
     def _place_best(self) -> None:
         epoch = self.best_epoch
         if epoch is None or not 1 <= epoch <= self.count:
+            self._placed = None
             self.best_dot.setData([], [])
             for line in self.best_lines:
                 line.setVisible(False)
@@ -339,6 +343,9 @@ class RunCurves:
         # A scatter item has no log mode of its own: on a log plot it needs log10 values.
         if self.panel.log_y and _PLOT_OF[self.monitor] == "loss" and value > 0:
             value = math.log10(value)
+        if self._placed == (epoch, value, self.visible):
+            return  # most epochs are not a new best: leave the markers alone
+        self._placed = (epoch, value, self.visible)
         self.best_dot.setData([epoch], [value])
         for line in self.best_lines:
             line.setPos(epoch)
@@ -521,10 +528,6 @@ class PlotsPanel(QWidget):
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(Y_AXIS_WIDTH)
-        for axis in ("left", "bottom"):
-            # An axis is redrawn only when its range changes, not on every paint a
-            # live epoch triggers.  (The grid is drawn by the plot's FrozenLayer.)
-            plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.setMenuEnabled(False)
         # Many long runs overlaid: draw about one point per pixel, only what is in view.
         plot.plotItem.setDownsampling(auto=True, mode="peak")
