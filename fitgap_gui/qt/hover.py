@@ -29,7 +29,12 @@ MARGIN = 4
 
 
 def _number(value: float) -> str:
-    return "—" if value != value else f"{value:.4g}"  # NaN != NaN
+    """One format for every value: four decimals (scientific only when that hides it)."""
+    if value != value:  # NaN != NaN
+        return "—"
+    if value != 0 and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:.3e}"
+    return f"{value:.4f}"
 
 
 class HoverReadout:
@@ -88,33 +93,35 @@ class HoverReadout:
         self.plot_name, self.epoch = name, epoch
         rows = []
         plain = [f"epoch {epoch}"]
+        header: list[str] = []
         for curves in self.panel.runs.values():
-            values, colour = [], curves.colour  # a faint run: its own colour, at full alpha
+            values, colour, names = [], curves.colour, []
             for label, _colour, raw, shown in curves.values_at(name, epoch):
                 value = _number(raw)
                 if shown != raw:
                     value = f"{_number(shown)} (raw {value})"
                 plain.append(f"{label}: {value}")
-                what = label.removeprefix(curves.label).strip()  # "training", "validation"
-                values.append(f"{html.escape(what)} <b>{value}</b>")
-            if values:  # one line per run keeps the box short with many runs
+                names.append(label.removeprefix(curves.label).strip())  # "training", ...
+                values.append(f"<b>{value}</b>")
+            if values:  # one short line per run: "name: training / validation"
+                header = header or names
                 rows.append(
                     f'<span style="color:{colour}">■</span> {html.escape(curves.label)}: '
-                    + " · ".join(values)
+                    + " / ".join(values)
                 )
         if not rows:
             self.hide()
             return ""
         self._plain = "\n".join(plain)
         box, line = self.boxes[name], self.lines[name]
-        self._fill(name, epoch, rows)
+        self._fill(name, epoch, rows, header)
         self._place(name, epoch)
         line.setPos(epoch)
         line.setVisible(True)
         box.setVisible(True)
         return self._plain
 
-    def _fill(self, name: str, epoch: int, rows: list[str]) -> None:
+    def _fill(self, name: str, epoch: int, rows: list[str], header: list[str]) -> None:
         """The box's text, cut to the lines that fit the plot's height and width."""
         view = self.panel.plots[name].getViewBox()
         box = self.boxes[name]
@@ -123,7 +130,7 @@ class HoverReadout:
         shown = rows
         while True:
             more = len(rows) - len(shown)
-            lines = [f"epoch <b>{epoch}</b>", *shown]
+            lines = [f"epoch <b>{epoch}</b>: {html.escape(' / '.join(header))}", *shown]
             if more:
                 lines.append(f"+ {more} more run{'s' if more > 1 else ''}")
             box.setHtml(

@@ -12,10 +12,13 @@ image is redrawn when the view range or size changes or a frozen curve changes;
 painting into anything but a raster device (an SVG export) draws the curves as
 vectors instead.
 
-``EpochAxis`` is an x axis that puts ticks on whole epochs only.
+``EpochAxis`` is an x axis that puts ticks on whole epochs only; ``ValueAxis``
+writes every tick of a y axis with the same number of decimals (0.0, 0.5, 1.0).
 """
 
 from __future__ import annotations
+
+import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
@@ -108,6 +111,10 @@ class FrozenLayer(pg.GraphicsObject):
             drawn = _drawn(item)
             if not drawn.isVisibleTo(self.view):
                 continue
+            # Qt asks an item for its bounding rect before painting it, and some items
+            # (InfiniteLine) compute what they paint there; the scene skips that for
+            # items without contents, so ask here.
+            drawn.boundingRect()
             transform, _ok = drawn.itemTransform(self)
             painter.save()
             painter.setTransform(transform, True)
@@ -147,3 +154,28 @@ class EpochAxis(pg.AxisItem):
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [str(round(v * scale)) for v in values]
+
+
+class ValueAxis(pg.AxisItem):
+    """A value axis whose ticks all have the same decimals ("0.5, 1.0", not "0.5, 1").
+
+    pyqtgraph formats each tick level apart (major ticks 0, 1, 2; minor 0.5, 1.5);
+    here every level uses the decimals of the finest labelled level.
+    """
+
+    _finest = 0.0
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = super().tickValues(minVal, maxVal, size)
+        spacings = [spacing for spacing, values in levels[:2] if len(values)]
+        self._finest = min(spacings) if spacings else 0.0
+        return levels
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if self.logMode or spacing <= 0:
+            return super().tickStrings(values, scale, spacing)
+        step = min(spacing, self._finest or spacing) * scale
+        decimals = 0 if step >= 1 else min(-math.floor(math.log10(step) + 1e-9), 6)
+        if step < 1 and not math.isclose(round(step, decimals), step, rel_tol=1e-6):
+            decimals += 1  # 0.25 needs two decimals, 0.5 one
+        return [f"{v * scale:.{decimals}f}" for v in values]

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
 from .hover import HoverReadout
-from .plot_items import EpochAxis, FrozenLayer
+from .plot_items import EpochAxis, FrozenLayer, ValueAxis
 from .theme import LIGHT, PlotTheme
 
 #: Okabe-Ito, without yellow (too faint on white) and black (kept for markers).
@@ -522,7 +522,7 @@ class PlotsPanel(QWidget):
 
     def _make_plot(self, name: str) -> pg.PlotWidget:
         """A plot with labelled axes, whole-epoch ticks and no legend inside it."""
-        plot = pg.PlotWidget(axisItems={"bottom": EpochAxis("bottom")})
+        plot = pg.PlotWidget(axisItems={"bottom": EpochAxis("bottom"), "left": ValueAxis("left")})
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", self.TITLES[name][1])
         for axis in ("left", "bottom"):

@@ -11,12 +11,13 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QBuffer, QEvent, QIODevice, QRect, QRectF
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, QPointF, QRect, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
 from fitgap_gui.core.results import EpochMetrics
+from fitgap_gui.qt.plot_items import ValueAxis
 from fitgap_gui.qt.plots import PlotsPanel
 from fitgap_gui.qt.theme import DARK, LIGHT, apply_app_theme
 
@@ -234,3 +235,35 @@ def test_finished_runs_are_drawn_from_the_cached_layer_and_not_redrawn_per_epoch
     svg = bytes(buffer.data()).decode()
     assert stored.colour.lower() in svg.lower()
     assert all(int(w) <= 20 for w in re.findall(r'<image[^>]* width="(\d+)"', svg))
+
+
+def test_numbers_have_one_format_on_an_axis_and_in_the_readout(panel):
+    panel.show_history(1, "#1", _history(12))
+    assert isinstance(panel.plots["loss"].getAxis("left"), ValueAxis)
+    axis = ValueAxis("left")
+    assert axis.tickStrings([0.0, 0.5, 1.0, 1.5], 1.0, 0.5) == ["0.0", "0.5", "1.0", "1.5"]
+    assert axis.tickStrings([0.0, 0.25, 0.5], 1.0, 0.25) == ["0.00", "0.25", "0.50"]
+    assert axis.tickStrings([0, 5, 10], 1.0, 5) == ["0", "5", "10"]
+    axis.tickValues(0.0, 2.0, 300)  # major ticks every 1, minor every 0.5: one format
+    assert axis.tickStrings([0.0, 1.0, 2.0], 1.0, 1.0) == ["0.0", "1.0", "2.0"]
+    text = panel.hover.show_at("loss", 12)
+    values = [line.rsplit(": ", 1)[1] for line in text.splitlines()[1:]]
+    assert values and all(len(v.split(".")[1]) == 4 for v in values), values
+
+
+def test_a_frozen_early_stop_line_spans_the_plot_after_the_y_range_grows(panel):
+    from fitgap_gui.core.config import RunConfig
+    from fitgap_gui.core.results import RunResult
+
+    result = RunResult(RunConfig(), {}, "early_stopped", 20, best_epoch=15, stopped_epoch=20)
+    panel.show_history(1, "stopped", _history(20), result)
+    QApplication.processEvents()
+    panel.show_history(2, "high", _history(30, 5.0))  # the loss plot's y range grows
+    QApplication.processEvents()
+    plot = panel.plots["loss"]
+    view = plot.getViewBox()
+    image = plot.grab().toImage()
+    x = int(view.mapToScene(view.mapFromView(QPointF(20, 0))).x())
+    top = int(view.mapToScene(QPointF(0, 0)).y())
+    column = [QColor(image.pixel(x, y)).lightness() for y in range(top + 2, top + 40)]
+    assert min(column) < 80  # the dashed stop line reaches the top of the plot
