@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QLineF, QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPaintEngine, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -79,7 +79,21 @@ class FrozenLayer(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self.view.boundingRect()
 
-    def _paint_grid(self, painter: QPainter) -> None:
+    def _grid_colour(self, alpha: float, opaque: bool) -> QColor:
+        """The grid colour at ``alpha``; on the opaque image, mixed with the background
+        beforehand (the same pixels, but Qt draws opaque lines about twice as fast)."""
+        if not opaque:
+            colour = QColor(self.grid)
+            colour.setAlphaF(alpha)
+            return colour
+        grid, back = self.grid, self.background
+        return QColor.fromRgbF(
+            grid.redF() * alpha + back.redF() * (1 - alpha),
+            grid.greenF() * alpha + back.greenF() * (1 - alpha),
+            grid.blueF() * alpha + back.blueF() * (1 - alpha),
+        )
+
+    def _paint_grid(self, painter: QPainter, *, opaque: bool = False) -> None:
         """Lines at the axes' ticks, as pyqtgraph's grid draws them (major stronger)."""
         rect = self.view.boundingRect()
         (x0, x1), (y0, y1) = self.view.viewRange()
@@ -90,21 +104,21 @@ class FrozenLayer(pg.GraphicsObject):
             levels = self.axes[name].tickValues(low, high, length)
             seen: set[float] = set()
             for level, (_spacing, values) in enumerate(levels):
-                colour = QColor(self.grid)
                 density = min(max(0.05 * length / (len(values) + 1), 0.0), 1.0)
-                colour.setAlpha(int(GRID_ALPHA / (level + 1) * density))
-                pen = QPen(colour, 0)
-                painter.setPen(pen)
+                alpha = GRID_ALPHA / (level + 1) * density / 255
+                painter.setPen(QPen(self._grid_colour(alpha, opaque), 0))
+                lines = []
                 for value in values:
                     if value in seen:  # a major tick is not drawn again as a minor one
                         continue
                     seen.add(value)
                     if name == "x":
                         x = self.view.mapFromView(QPointF(value, y0)).x()
-                        painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+                        lines.append(QLineF(x, rect.top(), x, rect.bottom()))
                     else:
                         y = self.view.mapFromView(QPointF(x0, value)).y()
-                        painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+                        lines.append(QLineF(rect.left(), y, rect.right(), y))
+                painter.drawLines(lines)  # one call per level, not one per line
 
     def _paint_curves(self, painter: QPainter) -> None:
         for item in self.items:
@@ -136,7 +150,7 @@ class FrozenLayer(pg.GraphicsObject):
             image.setDevicePixelRatio(ratio)
             image.fill(self.background)
             inner = QPainter(image)
-            self._paint_grid(inner)
+            self._paint_grid(inner, opaque=True)
             self._paint_curves(inner)
             inner.end()
             self._image = image

@@ -55,6 +55,9 @@ FAINT_ALPHA = 90
 #: The x axis of an empty plot, or of a live run with no planned length, spans at
 #: least this many epochs.
 MIN_SPAN = 10
+#: When a live run leaves the y range, the range grows by this share of its span
+#: beyond the new point, so the axes and the cached layer change every few epochs.
+GROW_MARGIN = 0.25
 #: Width in pixels of the y axes: fixed, so new tick labels never re-lay out a plot.
 Y_AXIS_WIDTH = 52
 
@@ -802,7 +805,7 @@ class PlotsPanel(QWidget):
                 (now_low, now_high) = view.viewRange()[1]
                 if now_low <= low and high <= now_high:
                     continue
-                margin = (max(high, now_high) - min(low, now_low)) * 0.1
+                margin = (max(high, now_high) - min(low, now_low)) * GROW_MARGIN
                 low = min(now_low, low - margin) if low < now_low else now_low
                 high = max(now_high, high + margin) if high > now_high else now_high
             view.setYRange(low, high, padding=0)
