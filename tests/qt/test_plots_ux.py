@@ -267,3 +267,19 @@ def test_a_frozen_early_stop_line_spans_the_plot_after_the_y_range_grows(panel):
     top = int(view.mapToScene(QPointF(0, 0)).y())
     column = [QColor(image.pixel(x, y)).lightness() for y in range(top + 2, top + 40)]
     assert min(column) < 80  # the dashed stop line reaches the top of the plot
+
+
+def test_loading_the_engine_takes_its_objects_out_of_the_collectors_view(qtbot):
+    """Full collections over TensorFlow's objects stalled the GUI thread for 0.2-0.9 s."""
+    import gc
+
+    from fitgap_gui.app import show_window
+
+    window = show_window()
+    qtbot.addWidget(window)
+    gc.unfreeze()
+    try:
+        window.engine_ready.emit()
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
