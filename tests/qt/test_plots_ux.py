@@ -1,7 +1,8 @@
 """What a new user tripped over in the plots, and the redraw budget's mechanics.
 
-Each test drives a bare PlotsPanel (offscreen, no TensorFlow) through its public
-methods and checks what the user sees: pixels of a grab, item geometry, ranges.
+Each test drives a bare PlotsPanel (offscreen, no TensorFlow; the ``panel`` fixture
+of conftest.py) through its public methods and checks what the user sees: pixels
+of a grab, item geometry, ranges.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import QApplication
 
 from fitgap_gui.core.results import EpochMetrics
 from fitgap_gui.qt.plot_items import ValueAxis
-from fitgap_gui.qt.plots import PlotsPanel
 from fitgap_gui.qt.theme import DARK, LIGHT, apply_app_theme
 
 
@@ -37,16 +37,6 @@ def _metrics(epoch: int, shift: float = 0.0) -> EpochMetrics:
 def _history(epochs: int, shift: float = 0.0) -> dict[str, list[float]]:
     rows = [_metrics(e, shift) for e in range(1, epochs + 1)]
     return {k: [r[k] for r in rows] for k in rows[0].metrics}
-
-
-@pytest.fixture
-def panel(qtbot):
-    panel = PlotsPanel()
-    qtbot.addWidget(panel)
-    panel.resize(1000, 700)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
 
 
 def _luminance(colour: QColor) -> float:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.results import EpochMetrics, RunResult
-from fitgap_gui.qt.plots import _COL, PlotsPanel, ema_smooth
+from fitgap_gui.qt.plots import _COL, ema_smooth
 from fitgap_gui.qt.theme import DARK, LIGHT
 
 
@@ -31,15 +31,6 @@ def _metrics(epoch: int, spike: bool = False) -> EpochMetrics:
         epoch,
         {"loss": 1.0 / epoch, "val_loss": val, "accuracy": 0.5 + epoch / 40, "val_accuracy": 0.6},
     )
-
-
-@pytest.fixture
-def panel(qtbot):
-    panel = PlotsPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 600)
-    panel.show()
-    return panel
 
 
 def _fill(panel, run_id=1, epochs=12, spike=False):
