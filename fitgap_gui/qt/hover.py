@@ -13,6 +13,7 @@ Leaving the plot area, or the plot widget (the panel watches for that), hides th
 from __future__ import annotations
 
 import html
+import math
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -138,9 +139,14 @@ class HoverReadout:
             )
             if box.boundingRect().width() > room_w:
                 box.setTextWidth(max(room_w, 40))  # wrap rather than run out of the plot
-            if box.boundingRect().height() <= room_h or not shown:
+            height = box.boundingRect().height()
+            if height <= room_h or not shown:
                 return
-            shown = shown[:-1]
+            # Too tall: drop as many runs as the overflow holds lines (at least one),
+            # instead of laying the text out again once per dropped run.
+            per_line = height / (len(lines) + 1)
+            drop = max(1, math.ceil((height - room_h) / per_line) + (0 if more else 1))
+            shown = shown[: max(len(shown) - drop, 0)]
 
     def _place(self, name: str, epoch: int) -> None:
         """Beside the line, on the side where the box fits, always inside the plot."""

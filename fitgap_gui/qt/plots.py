@@ -175,8 +175,8 @@ class RunCurves:
             anchors=[(0, 0), (0, 0)],
         )
         self.stop_lines = [pg.InfiniteLine(angle=90) for _ in plots]
-        # The stop label goes low on the gap plot, left of its line: gaps open upwards
-        # and its legend is top left, so that corner is the one most often empty.
+        # The stop label goes low on the gap plot, left of its line: gaps open upwards,
+        # so that corner is the one most often empty.
         # Labels hang on their line's attribute, as pyqtgraph's own label= does: a
         # Python reference that outlives the line crashes when the child is freed twice.
         self.stop_lines[2].label = pg.InfLineLabel(
@@ -454,7 +454,7 @@ class PlotsPanel(QWidget):
         "gap": ("Gap: val − train loss (solid), train − val accuracy (dotted)", "gap"),
     }
     #: The line key, said once above the plots instead of in every title.
-    KEY = "solid: training   ·   dashed: validation   ·   dashed line: best epoch"
+    KEY = "solid: training   ·   dashed: validation   ·   dash-dot line: best epoch"
     #: What each empty plot says will appear in it.
     EMPTY = {
         "loss": "Press Train (Ctrl+R): training and validation loss will appear here, "
