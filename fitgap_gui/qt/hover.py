@@ -171,6 +171,14 @@ class HoverReadout:
         if self.plot_name is not None and self.epoch is not None:
             self.show_at(self.plot_name, self.epoch)
 
+    def leave(self) -> None:
+        """The pointer left a plot: drop the moves still queued in the rate-limiting
+        proxies (one would show the readout again) and hide it."""
+        for proxy in self._proxies:
+            proxy.timer.stop()
+            proxy.args = None
+        self.hide()
+
     def hide(self) -> None:
         for item in (*self.lines.values(), *self.boxes.values()):
             item.setVisible(False)

@@ -438,7 +438,7 @@ class _LeaveWatcher(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:
-            self.panel.hover.hide()
+            self.panel.hover.leave()
         return False
 
 

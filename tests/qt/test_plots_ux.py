@@ -88,6 +88,15 @@ def test_hover_readout_hides_when_the_pointer_leaves_the_plot(panel, qtbot):
     assert panel.hover.text() == ""
     assert not panel.hover.boxes["loss"].isVisible()
     assert not panel.hover.lines["loss"].isVisible()
+    # A move still queued in the rate-limiting proxy must not bring it back.
+    plot = panel.plots["loss"]
+    view = plot.getViewBox()
+    plot.scene().sigMouseMoved.emit(view.mapViewToScene(QPointF(5.2, 0.6)))
+    plot.scene().sigMouseMoved.emit(view.mapViewToScene(QPointF(6.2, 0.6)))
+    QApplication.sendEvent(plot.viewport(), QEvent(QEvent.Type.Leave))
+    with qtbot.assertNotEmitted(panel.hover._proxies[0].sigDelayed, wait=200):
+        pass
+    assert panel.hover.text() == ""
 
 
 @pytest.mark.parametrize("epoch", [2, 39])
