@@ -81,7 +81,7 @@ def main() -> None:
         idle = [d for _t, d in beat.stop()]
         print(f"\nidle window, no training:        {describe(idle)}")
 
-        worker = harness.window.controller.worker
+        worker = harness.window.controller
         for size in args.sizes.split(","):
             epochs = args.epochs_small if size == "small" else args.epochs_large
             config = benchlib.make_config(size, epochs, tmp)

@@ -1,7 +1,7 @@
 """Shared pieces of the benchmarks: environment, machine line, data, the plain program.
 
 Every benchmark script imports this first (``setup_env`` must run before Qt or
-TensorFlow is imported).  The plain program here is DESIGN.md's faithfulness
+TensorFlow is imported).  The plain program here is docs/ARCHITECTURE.md's faithfulness
 program written out as a user would write it, nothing from FitGap, so "plain" means
 what a user's own ``model.fit`` script costs.
 """
@@ -167,7 +167,7 @@ def plain_fit(
     steps_per_execution: int = 1,
     jit_compile: bool | str = "auto",
 ) -> dict:
-    """DESIGN.md's program on ``dataset``; returns start, epoch ends and the history."""
+    """The plain program on ``dataset``; returns start, epoch ends and the history."""
     import keras
 
     t = config.training
@@ -265,11 +265,11 @@ class WindowHarness:
         def on_epoch(_run_id, _metrics) -> None:
             ends.append(time.perf_counter())
 
-        self.window.epoch_done.connect(on_epoch)
+        self.window.live_runs.epoch_appended.connect(on_epoch)
         start = time.perf_counter()
         self.wait_for(self.window.training_ended, lambda: self.window.train_configs([config]))
         end = time.perf_counter()
-        self.window.epoch_done.disconnect(on_epoch)
+        self.window.live_runs.epoch_appended.disconnect(on_epoch)
         return {"start": start, "ends": ends, "end": end, "history": {}}
 
     def close(self) -> None:

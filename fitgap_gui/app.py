@@ -2,19 +2,42 @@
 
 Importing TensorFlow takes seconds, so ``main`` shows the window before anything
 heavy is imported (no tensorflow, keras, scikit-learn or data here) and starts the
-import on a background thread; Train is enabled once it is done.
+import on a background thread; Train is enabled once it is done.  Everything
+FitGap, TensorFlow and absl log goes to a rotating log file in FitGap's data folder
+(core/logfiles.py), not to the terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import os
 import sys
 
 
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ INFO lines and "failed call to cuInit" out of the terminal.
+
+    Read by TensorFlow when it is imported, so this runs first; 3 hides its C++
+    errors too (on a machine without a GPU "cuInit" is one, and it means nothing).
+    A user who wants them sets TF_CPP_MIN_LOG_LEVEL.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def start_logging(home=None):
+    """The log file (core/logfiles.py) for FitGap, TensorFlow's and absl's loggers."""
+    from .core.logfiles import setup_logging
+
+    handler = setup_logging(home)
+    logging.getLogger(__name__).info("FitGap starting (pid %s)", os.getpid())
+    return handler
+
+
 def make_application(argv: list[str] | None = None):
     """The QApplication, named so that QSettings has a home."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
@@ -84,11 +107,45 @@ def main(argv: list[str] | None = None) -> int:
 
     if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
         return status
+    from .core.errors import FitGapError
+
+    quiet_tensorflow()
+    start_logging()
     app = make_application(argv)
-    window = show_window()
+    try:
+        window = show_window()
+    except FitGapError as exc:  # a run store that cannot be opened (damaged, locked)
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        return _refuse_to_start(str(exc))
+    log_unexpected_errors(window)
     window.start_engine_loading()
     _close_on_ctrl_c(window)
     return app.exec()
+
+
+def log_unexpected_errors(window) -> None:
+    """An exception that reaches the event loop (a bug in a slot): its traceback goes to
+    the log, one line to the window's status bar, nothing to the terminal."""
+    logger = logging.getLogger("fitgap_gui")
+
+    def hook(kind, exc, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        logger.error("unexpected error", exc_info=(kind, exc, tb))
+        with contextlib.suppress(RuntimeError):  # the window is already gone
+            window.show_unexpected(exc)
+
+    sys.excepthook = hook
+
+
+def _refuse_to_start(message: str) -> int:
+    """Say why there is no window, on stderr and in a dialog; returns exit status 2."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    QMessageBox.critical(None, "FitGap cannot start", message)
+    return 2
 
 
 def _close_on_ctrl_c(window) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from . import __version__
 from .core.config import RunConfig
 from .core.errors import FitGapError
+from .core.textsafe import printable
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -26,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one ``error:`` line, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_BAD_INPUT, f"error: {printable(message)} (see '{self.prog} --help')\n")
 
 
 def _quiet_tensorflow() -> None:
@@ -41,7 +42,13 @@ def source_for_path(path: str) -> str:
         return "npz"
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
-    if p.is_dir():
+    try:
+        is_dir = p.is_dir()
+    except OSError as exc:  # a name too long for the file system
+        from .core.userfiles import os_error_text
+
+        raise FitGapError(os_error_text(p, exc)) from None
+    if is_dir:
         return "images"
     raise FitGapError(
         f"{path}: cannot tell the data type; use a .npz file, a .csv file or an image folder"
@@ -97,18 +104,23 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.data import load_dataset
+    from .core.memory import check_model_memory
     from .core.session import run_recorded
     from .core.store import RunStore
 
     config = load_config(args)
     dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
+    # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
-            print(f"run {run_id}: {ds.summary()}", flush=True)
+            print(f"run {run_id}: {printable(ds.summary())}", flush=True)
 
     def on_epoch(run_id: int, metrics) -> None:
         if args.jsonl:
@@ -136,9 +148,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             flush=True,
         )
         if result.diagnosis:
-            print(f"diagnosis: {result.diagnosis.get('summary', result.diagnosis['verdict'])}")
+            diagnosis = result.diagnosis.get("summary", result.diagnosis["verdict"])
+            print(f"diagnosis: {printable(diagnosis)}")
     if result.message:  # a diverged run's hint; stderr keeps --jsonl's stdout pure JSON
-        print(result.message, file=sys.stderr)
+        print(printable(result.message), file=sys.stderr)
     return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
 
 
@@ -161,7 +174,8 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([run_row(run) for run in runs], indent=2))
     elif runs:
-        print(runs_table(runs))
+        for line in runs_table(runs).splitlines():
+            print(printable(line))
     else:
         print("no runs yet; start one with 'fitgap train'")
     return EXIT_OK
@@ -176,12 +190,15 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
         print(json.dumps(run.to_dict(), indent=2))
         return EXIT_OK
     best = f", best epoch {run.best_epoch}" if run.best_epoch else ""
-    print(f"run {run.run_id} '{run.name}': {run.status} after {run.epochs_run} epochs{best}")
-    print(f"created {run.created}; levers: {lever_summary(run.config)}")
+    # Names, messages and levers (a data file's name) are the user's text: escaped.
+    name = printable(run.name)
+    print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
+    print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
     if run.message:
-        print(run.message)
+        print(printable(run.message))
     if run.diagnosis:
-        print(f"diagnosis: {run.diagnosis.get('summary', run.diagnosis.get('verdict'))}")
+        diagnosis = run.diagnosis.get("summary", run.diagnosis.get("verdict"))
+        print(f"diagnosis: {printable(diagnosis)}")
     n = len(next(iter(run.history.values()), []))
     for epoch in range(1, n + 1):
         metrics = {k: v[epoch - 1] for k, v in run.history.items() if v[epoch - 1] is not None}
@@ -198,18 +215,76 @@ def cmd_runs_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs_rename(args: argparse.Namespace) -> int:
+    """What the window's Rename does: the name is stored as given (trimmed)."""
+    from .core.store import RunStore
+
+    store = RunStore()
+    store.rename_run(args.run_id, args.name)
+    print(f"renamed run {args.run_id} to '{printable(store.get_run(args.run_id).name)}'")
+    return EXIT_OK
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    from .core.store_repair import check_store
+
+    report = check_store()
+    if not report.exists:
+        print(f"no run store at {printable(report.path)} yet; nothing to check")
+        return EXIT_OK
+    if report.ok:
+        print(f"the run store {printable(report.path)} is sound")
+        return EXIT_OK
+    for problem in report.problems:  # SQLite's own words, for whoever wants them
+        print(printable(problem))
+    raise FitGapError(
+        f"the run store {report.path} is damaged ({len(report.problems)} problems found); "
+        "run 'fitgap store recover' to move it aside and salvage its runs"
+    )
+
+
+def cmd_store_recover(args: argparse.Namespace) -> int:
+    from .core.store_repair import recover_store
+
+    report = recover_store(force=args.force)
+    if report is None:
+        print("the run store is sound; nothing to recover (--force rebuilds it anyway)")
+        return EXIT_OK
+    print(f"moved the damaged store to {printable(report.moved_to)}")
+    print(f"salvaged {report.runs} runs and {report.epochs} epochs into {printable(report.path)}")
+    if report.runs_lost:
+        print(f"could not read runs {', '.join(map(str, report.runs_lost))}")
+    return EXIT_OK
+
+
+def _add_store(sub) -> None:
+    store = sub.add_parser("store", help="check the run store, or salvage a damaged one")
+    actions = store.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    check = actions.add_parser("check", help="SQLite's integrity check (exit 2 when damaged)")
+    check.set_defaults(func=cmd_store_check)
+    recover = actions.add_parser(
+        "recover",
+        help="move a damaged store aside and salvage what can be read into a fresh one "
+        "(close FitGap windows and runs first)",
+    )
+    recover.add_argument(
+        "--force", action="store_true", help="rebuild the store even when it passes its check"
+    )
+    recover.set_defaults(func=cmd_store_recover)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.export import export_runs
     from .core.store import RunStore
 
     for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
-        print(path)
+        print(printable(path))
     return EXIT_OK
 
 
 def _add_runs_and_export(sub) -> None:
-    runs = sub.add_parser("runs", help="list, show or delete the runs in the run store")
+    runs = sub.add_parser("runs", help="list, show, rename or delete the runs in the run store")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="a table of every run, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -218,21 +293,28 @@ def _add_runs_and_export(sub) -> None:
     show.add_argument("run_id", type=int, metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print the run result JSON")
     show.set_defaults(func=cmd_runs_show)
+    rename = actions.add_parser("rename", help="give a run another name")
+    rename.add_argument("run_id", type=int, metavar="RUN_ID")
+    rename.add_argument("name", metavar="NAME")
+    rename.set_defaults(func=cmd_runs_rename)
     delete = actions.add_parser("delete", help="delete a run, its epochs and its model")
     delete.add_argument("run_id", type=int, metavar="RUN_ID")
     delete.set_defaults(func=cmd_runs_delete)
 
     export = sub.add_parser(
-        "export", help="write runs as CSV, JSON, Keras script, model or TensorBoard"
+        "export", help="write runs as CSV, JSON, Keras script, model, TensorBoard or a report"
     )
-    export.add_argument("format", choices=("csv", "json", "script", "model", "tensorboard"))
+    export.add_argument(
+        "format", choices=("csv", "json", "script", "model", "tensorboard", "report")
+    )
     export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     export.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="PATH",
-        help="the file to write (a folder for tensorboard, or for several scripts/models)",
+        help="the file to write (a folder for tensorboard, or for several scripts/models; "
+        "an .html file for report)",
     )
     export.set_defaults(func=cmd_export)
 
@@ -249,7 +331,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
-    print(f"sweep {args.param} over {len(planned)} values: {datasets[0].summary()}", flush=True)
+    summary = printable(datasets[0].summary())
+    print(f"sweep {args.param} over {len(planned)} values: {summary}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
     with _StopOnCtrlC() as stop:
         rows = experiments.run_sequence(
@@ -257,7 +340,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             RunStore(),
             datasets=datasets,
             name_prefix=f"sweep {args.param}=",
-            on_run_done=lambda i, row, result: print(experiments.format_row(row), flush=True),
+            on_run_done=lambda i, row, result: print(
+                printable(experiments.format_row(row)), flush=True
+            ),
             should_stop=stop,
         )
     if args.out:
@@ -290,13 +375,14 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
     if args.uninstall:
         removed = desktop.uninstall()
         for path in removed:
-            print(f"removed {path}")
+            print(f"removed {printable(path)}")
         if not removed:
-            print(f"no launcher installed in {desktop.data_home()}")
+            print(f"no launcher installed in {printable(desktop.data_home())}")
         return EXIT_OK
     written = desktop.install()
-    print(f"installed {written[0]} (starts: {' '.join(desktop.launcher_command())})")
-    print(f"icons in {desktop.data_home() / 'icons' / 'hicolor'}")
+    command = " ".join(desktop.launcher_command())
+    print(f"installed {printable(written[0])} (starts: {printable(command)})")
+    print(f"icons in {printable(desktop.data_home() / 'icons' / 'hicolor')}")
     return EXIT_OK
 
 
@@ -336,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=cmd_train)
     _add_runs_and_export(sub)
+    _add_store(sub)
     _add_install_desktop(sub)
     _add_sweep(sub)
     return parser
@@ -352,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except FitGapError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

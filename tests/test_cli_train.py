@@ -1,4 +1,4 @@
-"""`fitgap train`: the CLI contract of DESIGN.md (exit codes, --out, --jsonl)."""
+"""`fitgap train`: the CLI contract of docs/ARCHITECTURE.md (exit codes, --out, --jsonl)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,16 @@ def test_cli_process_bad_config_has_no_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {bad}: model.dropout must be in [0, 1), not 1.5"
+
+
+def test_csv_that_used_to_be_refused_or_fail_now_trains(tmp_path, capsys):
+    """Quoted line breaks, a trailing comma on every line, and a single-sample class
+    that seed 7's plain split put in validation ("fewer than two classes")."""
+    rows = "".join(f'{i},{i % 4},"{"common"}\u2028row",\n' for i in range(16))
+    path = tmp_path / "odd.csv"
+    path.write_text("f1,f2,label,\n" + rows + '99,9,"rare\nclass",\n', encoding="utf-8")
+    assert main(["train", "--data", str(path), "--epochs", "1", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "13 training and 4 validation samples" in out
+    assert "has a single sample, too few to appear in both training and validation" in out
+    assert "completed after 1 epochs" in out

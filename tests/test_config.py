@@ -1,4 +1,4 @@
-"""RunConfig: defaults of DESIGN.md, JSON round trip, and clear errors for bad values."""
+"""RunConfig: defaults (docs/ARCHITECTURE.md), JSON round trip, clear errors for bad values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The faithfulness contract: a FitGap run is the plain Keras program of DESIGN.md.
+"""The faithfulness contract: a FitGap run is the plain Keras program below.
 
 The plain program is written out here, in the test, exactly as a user would write it;
 FitGap's per-epoch history must equal it to 1e-4 (the engine's steps_per_execution
@@ -29,7 +29,7 @@ def presplit_npz(tmp_path):
 
 
 def plain_keras_history(path, seed, units, dropout, l2, lr, batch_size, epochs, es=None):
-    """DESIGN.md's program, verbatim in spirit: nothing from FitGap."""
+    """The program of docs/ARCHITECTURE.md's faithfulness contract: nothing from FitGap."""
     import keras
 
     data = np.load(path)

@@ -34,7 +34,7 @@ can apply it and start the run in one click::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ MIN_EPOCHS = 5
 #: Classes of the built-in data sets (file sources need ``n_classes`` from the Dataset).
 BUILTIN_CLASSES = {"digits": 10, "moons": 2, "circles": 2, "spirals": 2, "xor": 2}
 
-History = dict[str, Sequence[float | None]]
+History = Mapping[str, Sequence[float | None]]
 
 
 # -- small numeric helpers --------------------------------------------------------------------
@@ -172,6 +172,7 @@ def would_have_stopped(
             best_value, best_index, wait = current, index, 0
             continue
         if wait >= patience and index > 0:
+            assert best_index is not None  # set by the first epoch at the latest
             return StopEstimate(
                 patience, monitor, min_delta, index + 1, best_index + 1, len(values)
             )

@@ -26,6 +26,7 @@ from .errors import ConfigError
 from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
 from .session import run_recorded
 from .store import RunStore
+from .textsafe import spreadsheet_cell
 from .training import InspectModel, ShouldStop
 
 Planned = tuple[Any, RunConfig]
@@ -60,7 +61,7 @@ def remedy_configs(base: RunConfig) -> list[Planned]:
     dropout = max(base.model.dropout, REMEDY_DROPOUT)
     l2 = max(base.model.l2, REMEDY_L2)
     patience = max(base.early_stopping.patience, REMEDY_PATIENCE)
-    remedies = {
+    remedies: dict[str, dict[str, Any]] = {
         f"+ dropout {dropout:g}": {"model.dropout": dropout},
         f"+ L2 {l2:g}": {"model.l2": l2},
         f"+ early stopping (patience {patience})": {
@@ -242,10 +243,10 @@ def run_sequence(
             store,
             dataset=dataset,
             name=f"{name_prefix}{key}",
-            on_started=(lambda run_id, _ds, i=index, k=key: on_run_started(i, k, run_id))
+            on_started=(lambda run_id, _ds, i=index, k=key: on_run_started(i, k, run_id))  # type: ignore[misc]
             if on_run_started
             else None,
-            on_epoch=(lambda run_id, metrics, i=index: on_epoch(i, run_id, metrics))
+            on_epoch=(lambda run_id, metrics, i=index: on_epoch(i, run_id, metrics))  # type: ignore[misc]
             if on_epoch
             else None,
             should_stop=stop,
@@ -314,7 +315,10 @@ def write_rows(path: str | Path, rows: Sequence[ResultRow], param: str | None = 
                 record = row.to_dict()
                 if isinstance(record["value"], (list, dict)):
                     record["value"] = json.dumps(record["value"])
-                writer.writerow({"param": param, **record})
+                # Text cells (a value such as "relu", its label) a spreadsheet must not
+                # run as formulas; numbers are left as they are.
+                record = {"param": param, **record}
+                writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
         return
     payload = {"param": param, "rows": [row.to_dict() for row in rows]}
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

@@ -6,7 +6,7 @@ noise and scaling, written out in readable numpy/csv/Pillow code, not imported f
 FitGap), seeds Keras, builds the same Sequential model (augmentation layers
 included), and calls ``model.fit``.  Its last line of output is
 ``json.dumps(history.history)``, which equals the stored run's history to 1e-4: this
-is the program of DESIGN.md's faithfulness contract.
+is the program of docs/ARCHITECTURE.md's faithfulness contract.
 
 The "data" section (one template per source) lives in ``keras_script_data``; the
 model, the training call and the assembly of the program live here.  A setting the
@@ -24,6 +24,8 @@ from .keras_script_data import (
     SOURCES,
     ScriptExportError,
     Source,
+    comment_text,
+    docstring_text,
     literal,
     load_data_function,
 )
@@ -238,7 +240,9 @@ def keras_script(
         input_rank = len(input_shape) if input_shape is not None else 1
     d, t, m = config.data, config.training, config.model
     source = SOURCES[d.source](config)
-    title = " ".join(title.split())  # one line, whatever the run is called
+    # One line, whatever the run is called; escaped, since the name is the user's text
+    # and lands inside the docstring (a quote there must not end it).
+    title = docstring_text(" ".join(title.split()))
     consts = [f"SEED = {t.seed!r}", *source.consts]
     if not source.presplit:
         consts.append(f"VALIDATION_SPLIT = {d.validation_split!r}")
@@ -272,7 +276,7 @@ def keras_script(
         'the TensorFlow backend, and nothing from FitGap.\n"""\n\n'
     )
     if note:
-        header += "".join(f"# {line}\n" for line in note.splitlines()) + "\n"
+        header += "".join(f"# {comment_text(line)}\n" for line in note.splitlines()) + "\n"
     parts = [
         header,
         _imports(source),

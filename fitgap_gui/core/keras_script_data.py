@@ -10,7 +10,6 @@ tests/test_export.py and tests/test_keras_script_sources.py check that.
 from __future__ import annotations
 
 import dataclasses
-import json
 import textwrap
 from pathlib import Path
 
@@ -41,12 +40,40 @@ class Source:
 
 
 def literal(value: object) -> str:
-    """Python source for a plain value; strings in double quotes, as ruff formats them."""
-    return json.dumps(value) if isinstance(value, str) else repr(value)
+    """Python source for a plain value, built by ``repr`` so that any string round-trips
+    (quotes, backslashes, newlines, controls escaped; emoji kept whole, never split into
+    surrogates); strings in double quotes when that needs no escape, as ruff formats them."""
+    text = repr(value)
+    # repr picks single quotes unless the string holds one; with no double quote in
+    # it either, the same body is valid between double quotes.
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1] + '"'
+    return text
+
+
+def _escape_unprintable(text: str, extra: dict[str, str]) -> str:
+    """Each character of ``text`` that is not printable as ``repr`` escapes it (so no
+    newline, CR, U+2028 or control survives), and each one in ``extra`` as given."""
+    return "".join(
+        extra[ch] if ch in extra else ch if ch.isprintable() else repr(ch)[1:-1] for ch in text
+    )
+
+
+def comment_text(text: str) -> str:
+    """``text`` for the rest of a ``#`` comment line: nothing in it can end the line."""
+    return _escape_unprintable(text, {})
+
+
+def docstring_text(text: str) -> str:
+    """``text`` for the inside of a triple-double-quoted string whose value is then
+    ``text`` exactly: backslashes and double quotes are escaped, so nothing in it can
+    end the string, start an escape of its own, or end the line."""
+    return _escape_unprintable(text, {"\\": "\\\\", '"': '\\"'})
 
 
 def _data_path(config: RunConfig) -> str:
     """The run's file as an absolute path, so the script runs from any folder."""
+    assert config.data.path is not None  # file sources require one (DataConfig checks)
     return f"DATA_PATH = {literal(str(Path(config.data.path).expanduser().absolute()))}"
 
 
@@ -127,6 +154,7 @@ def as_labels(y):
 
 
 def _npz_keys(config: RunConfig) -> list[str]:
+    assert config.data.path is not None  # file sources require one (DataConfig checks)
     try:
         with np.load(Path(config.data.path).expanduser(), allow_pickle=False) as archive:
             return list(archive.files)
@@ -153,9 +181,9 @@ def _source_npz(config: RunConfig) -> Source:
         body = f"""
             data = np.load(DATA_PATH)  # plain arrays only: allow_pickle stays False
             x_train = data["x_train"].astype(np.float32)
-            x_val = data["{val[0]}"].astype(np.float32)
+            x_val = data[{literal(val[0])}].astype(np.float32)
             y_train = as_labels(data["y_train"])
-            y_val = as_labels(data["{val[1]}"])
+            y_val = as_labels(data[{literal(val[1])}])
             n_classes = int(max(y_train.max(), y_val.max())) + 1
         """
         return Source(body, consts, AS_LABELS, presplit=True)
@@ -194,6 +222,7 @@ def _csv_layout(config: RunConfig) -> tuple[str, bool, int, str]:
     reader finds; read here, not in the script, so the script stays short."""
     from .readers import csvfile
 
+    assert config.data.path is not None  # file sources require one (DataConfig checks)
     path = Path(config.data.path).expanduser()
     lines = csvfile._read_text(path).splitlines()
     delim = csvfile.sniff_delimiter(path, lines)
@@ -232,16 +261,6 @@ def _source_csv(config: RunConfig) -> Source:
 
 # -- image folder ----------------------------------------------------------------------------------
 IMAGE_HELPERS = '''
-#: What Pillow raises for a file it cannot read; FitGap skipped such an image.
-UNREADABLE = (
-    OSError,
-    ValueError,
-    SyntaxError,
-    Image.DecompressionBombError,
-    Image.DecompressionBombWarning,
-)
-
-
 def image_files(folder):
     """The images under ``folder`` (its subfolders included), in path order."""
     return sorted(
@@ -252,10 +271,12 @@ def image_files(folder):
 
 
 def read_image(file):
-    """One image as float32 (height, width, channels), 0-255, bilinear-resized."""
+    """One image as float32 (height, width, channels), 0-255, bilinear-resized.
+
+    Only IMAGE_FORMATS are decoded (a PostScript file named .png is never run)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs
-        with Image.open(file) as img:
+        with Image.open(file, formats=IMAGE_FORMATS) as img:
             img = img.convert("L" if GRAYSCALE else "RGB")
             img = img.resize((IMAGE_SIZE[1], IMAGE_SIZE[0]), Image.Resampling.BILINEAR)
             pixels = np.asarray(img, dtype=np.float32)
@@ -264,7 +285,7 @@ def read_image(file):
 
 
 def _source_images(config: RunConfig) -> Source:
-    from .readers.imagefolder import IMAGE_SUFFIXES
+    from .readers.imagefolder import FORMATS, IMAGE_SUFFIXES
 
     d = config.data
     consts = [
@@ -272,6 +293,7 @@ def _source_images(config: RunConfig) -> Source:
         f"IMAGE_SIZE = {tuple(d.image_size)!r}  # (height, width)",
         f"GRAYSCALE = {d.grayscale!r}",
         f"IMAGE_SUFFIXES = ({', '.join(literal(s) for s in IMAGE_SUFFIXES)})",
+        f"IMAGE_FORMATS = [{', '.join(literal(s) for s in FORMATS)}]",
     ]
     body = """
         # One subfolder per class, in name order.  An image Pillow cannot read is
@@ -285,7 +307,7 @@ def _source_images(config: RunConfig) -> Source:
             for file in image_files(folder):
                 try:
                     images.append(read_image(file))
-                except UNREADABLE:
+                except Exception:  # whatever Pillow raises, FitGap skipped the image too
                     continue
                 labels.append(label)
         x = np.stack(images)

@@ -1,6 +1,6 @@
 """Build and compile the Keras model of a RunConfig: plain Keras, nothing added.
 
-The layer stack is exactly the one in DESIGN.md's faithfulness contract, so a run
+The layer stack is exactly the one of docs/ARCHITECTURE.md's faithfulness contract, so a run
 can be repeated by the plain program that "Export as Keras script" writes.  The one
 optional addition is image augmentation (Keras preprocessing layers after the Input),
 used only when a ``model.augment_*`` key asks for it.
@@ -57,7 +57,7 @@ def augmentation_image_shape(
     if len(input_shape) == 3:
         return tuple(input_shape)  # type: ignore[return-value]
     if len(input_shape) == 2:
-        return (*input_shape, 1)  # type: ignore[return-value]
+        return (*input_shape, 1)
     if image_shape is not None and len(image_shape) == 2:
         h, w = image_shape
         if h * w and input_shape[0] % (h * w) == 0:  # flat images such as digits

@@ -1,13 +1,14 @@
 """Plain records a run produces: one EpochMetrics per epoch, one RunResult per run.
 
 They hold Python floats and lists only, so they cross the Qt signal boundary, go into
-SQLite, and become the run result JSON of DESIGN.md without any conversion code of
+SQLite, and become the run result JSON (docs/ARCHITECTURE.md) without any conversion code of
 their own elsewhere.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,9 @@ class EpochMetrics:
         return out
 
 
-def best_epoch(history: dict[str, list[float]], monitor: str = "val_loss") -> int | None:
+def best_epoch(
+    history: Mapping[str, Sequence[float | None]], monitor: str = "val_loss"
+) -> int | None:
     """1-based epoch with the best value of ``monitor`` (first of ties), or None."""
     values = [v if v is not None and math.isfinite(v) else None for v in history.get(monitor, [])]
     candidates = [(v, i) for i, v in enumerate(values) if v is not None]
@@ -63,10 +66,10 @@ def best_epoch(history: dict[str, list[float]], monitor: str = "val_loss") -> in
 
 @dataclass
 class RunResult:
-    """The outcome of one run, as in DESIGN.md's run result JSON."""
+    """The outcome of one run, as in the run result JSON (docs/ARCHITECTURE.md)."""
 
     config: RunConfig
-    history: dict[str, list[float]]
+    history: dict[str, list[float | None]]
     status: str
     epochs_run: int
     best_epoch: int | None = None

@@ -3,19 +3,24 @@
 This is what the window's worker and ``fitgap train`` both call, so the order of
 events is the same everywhere: the epoch row is committed, *then* ``on_epoch`` is
 told.  A failure inside training is stored as a ``failed`` run with its message and
-raised again for the caller to show.
+raised again for the caller to show.  A store that stops taking epochs (a full disk,
+a lock held too long) ends the run ``interrupted`` with the epochs it had written, and
+a model that cannot be saved costs only the model: the run is still ``completed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
 from .model import augmentation_image_shape
+from .provenance import provenance
 from .results import EpochMetrics, RunResult
-from .store import RunStore
+from .store import RunStore, StoreError
 from .training import InspectModel, ShouldStop, train
 
 OnStarted = Callable[[int, Dataset], None]
@@ -43,12 +48,24 @@ def run_recorded(
         dataset = load_dataset(config.data, config.training.seed)
     # A config that cannot fit this data (augmenting non-images) is refused before a run row.
     augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
-    run_id = store.create_run(config, name=name)
+    # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
+    repeat = provenance(
+        seed=config.training.seed,
+        data={
+            "train": (dataset.x_train, dataset.y_train),
+            "validation": (dataset.x_val, dataset.y_val),
+        },
+    )
+    run_id = store.create_run(config, name=name, provenance=repeat)
     if on_started is not None:
         on_started(run_id, dataset)
 
+    written = 0
+
     def committed_then_told(metrics: EpochMetrics) -> None:
+        nonlocal written
         store.append_epoch(run_id, metrics)
+        written = metrics.epoch
         if on_epoch is not None:
             on_epoch(run_id, metrics)
 
@@ -56,15 +73,53 @@ def run_recorded(
         result = train(
             config, dataset, committed_then_told, should_stop, inspect_model=inspect_model
         )
+    except StoreError as exc:
+        kept = f"its {written} epochs are kept" if written else "no epoch was written"
+        error = StoreError(f"run {run_id} ended after epoch {written} ({kept}): {exc}", exc.kind)
+        # The store may refuse this write too (it is full, or still locked): the run
+        # then reads as interrupted once this process ends, and the caller says why.
+        with contextlib.suppress(StoreError):
+            store.fail_run(run_id, str(error), status="interrupted")
+        raise error from None
     except BaseException as exc:
-        store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
+        with contextlib.suppress(StoreError):  # never a second error on top of the first
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise
     result.run_id = run_id
     result.diagnosis = diagnose(result.history, config, n_classes=dataset.n_classes).to_dict()
     model_file = None
     if save_model and result.model is not None and result.epochs_run > 0:
-        path = store.model_path(run_id)
-        result.model.save(path)
-        model_file = str(path)
-    store.finish_run(run_id, result, model_file=model_file)
+        model_file = _save_model(result, store.model_path(run_id))
+    try:
+        store.finish_run(run_id, result, model_file=model_file)
+    except StoreError as exc:
+        error = StoreError(
+            f"run {run_id} finished, but its result was not recorded "
+            f"(its {written} epochs are kept): {exc}",
+            exc.kind,
+        )
+        with contextlib.suppress(StoreError):  # the short form may still fit
+            store.fail_run(run_id, str(error), status="interrupted")
+        raise error from None
     return result
+
+
+def _save_model(result: RunResult, path: Path) -> str | None:
+    """Save the trained model; a failure becomes a warning in the run's message.
+
+    The model is a by-product: a read-only or missing ``models`` folder, a full disk
+    or anything Keras refuses must not cost the run it belongs to.
+    """
+    try:
+        result.model.save(path)
+        return str(path)
+    except Exception as exc:  # noqa: BLE001 - whatever the cause, the run stands
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        with contextlib.suppress(OSError):
+            if path.is_file():  # a half-written file is not a model
+                path.unlink()
+        warning = (
+            f"its model was not kept: cannot save {path} ({reason.strip() or type(exc).__name__})"
+        )
+        result.message = f"{result.message}; {warning}" if result.message else warning
+        return None

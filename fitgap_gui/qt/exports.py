@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ..core.errors import FitGapError
 from ..core.export import export_runs
+from ..core.formatting import format_duration
 from . import settings
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class Exporter:
         runs = f"{len(ids)} run{'s' if len(ids) != 1 else ''}"
         where = written[0] if len(written) == 1 else Path(path)
         self.window.statusBar().showMessage(
-            f"Exported {runs} to {where} in {time.perf_counter() - started:.2f} s."
+            f"Exported {runs} to {where} in {format_duration(time.perf_counter() - started)}."
         )
         return written
 
@@ -177,5 +178,4 @@ def install(window: MainWindow, panel: RunsPanel) -> Exporter:
     # The same menu in the Runs tab: its button and its context menu.
     panel.export_menu = menu
     panel.export_button.setMenu(menu)
-    window.exporter = exporter
     return exporter

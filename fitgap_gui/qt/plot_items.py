@@ -132,6 +132,7 @@ class FrozenLayer(pg.GraphicsObject):
             transform, _ok = drawn.itemTransform(self)
             painter.save()
             painter.setTransform(transform, True)
+            painter.setOpacity(drawn.effectiveOpacity())  # a faint run stays faint
             drawn.paint(painter, None, None)
             painter.restore()
 

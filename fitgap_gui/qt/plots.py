@@ -50,8 +50,8 @@ PAINT_INTERVAL_MS = 33
 #: Pen widths: hairlines for every run.  A 1-px cosmetic pen avoids Qt's wide-line
 #: stroker: with 2 px the live run alone took more than the whole paint budget.
 LIVE_WIDTH, FROZEN_WIDTH = 1.0, 1.0
-#: Alpha (0-255) of a faint run (the previous run kept on screen beside a new one).
-FAINT_ALPHA = 90
+#: Opacity of a faint run (the previous run kept on screen beside a new one).
+FAINT_OPACITY = 0.3
 #: The x axis of an empty plot, or of a live run with no planned length, spans at
 #: least this many epochs.
 MIN_SPAN = 10
@@ -209,10 +209,8 @@ class RunCurves:
         """Pens and label colours from the panel's theme (a run keeps its palette slot)."""
         theme, colour = self.panel.theme, self.colour
         stroke = pg.mkColor(colour)
-        if self.faint:
-            stroke.setAlpha(FAINT_ALPHA)
         faint = pg.mkColor(colour)
-        faint.setAlpha(theme.faint_alpha // (3 if self.faint else 1))
+        faint.setAlpha(theme.faint_alpha)
         width = FROZEN_WIDTH if self.frozen else LIVE_WIDTH
         for (item, _), raw, (_plot, _col, _name, style) in zip(
             self.curves, self.raw_curves, self.spec, strict=True
@@ -229,6 +227,11 @@ class RunCurves:
         self.stop_lines[2].label.setColor(theme.marker)
         self.best_dot.setBrush(pg.mkBrush(stroke))
         self.best_dot.setPen(pg.mkPen(theme.marker, width=1.5))
+        # Faint is an opacity, not pens: it outlives a theme switch, and the frozen
+        # layer paints each item at its opacity.
+        opacity = FAINT_OPACITY if self.faint else 1.0
+        for item in [*self.items(), self.best_dot, *self.best_lines, *self.stop_lines]:
+            item.setOpacity(opacity)
         self.panel._invalidate_layers(self)
 
     def items(self) -> list[pg.PlotDataItem]:
@@ -615,7 +618,7 @@ class PlotsPanel(QWidget):
                 continue
             colour, text = curves.colour, theme.foreground
             if curves.faint:
-                colour = _blend(colour, theme.background, FAINT_ALPHA)
+                colour = _blend(colour, theme.background, round(FAINT_OPACITY * 255))
                 text = _blend(text, theme.background, 150)
             parts.append(
                 f'<span style="color:{colour}"><b>━━</b></span>&nbsp;'
@@ -683,10 +686,12 @@ class PlotsPanel(QWidget):
         run is removed or hidden, the x axes shrink to the runs still shown.
         """
         self.epoch_span = max(int(epochs), 0)
+        for curves in self.runs.values():  # a smaller span shrinks what runs planned
+            curves.planned = min(curves.planned, self.epoch_span)
         live = self._live_run()
         if live is not None:
             live.planned = self.epoch_span
-            live.reach = max(live.reach, live.planned)
+            live.reach = max(min(live.reach, self.epoch_span), live.count)
         self._apply_span()
 
     def _live_run(self) -> RunCurves | None:
@@ -828,7 +833,7 @@ class PlotsPanel(QWidget):
         result: RunResult | None = None,
         monitor: str = "val_loss",
     ) -> RunCurves:
-        """Overlay a stored run's whole history (the runs list uses this)."""
+        """Overlay a stored run's whole history (the Runs tab uses this)."""
         curves = self.begin_run(run_id, label, monitor, live=False)
         curves.extend(history)
         self._apply_span()
@@ -877,3 +882,47 @@ class PlotsPanel(QWidget):
             return 0
         x = curves.curves[0][0].xData
         return 0 if x is None else len(x)
+
+    # -- views of the live-run model (qt/live_runs.py) -------------------------------------------
+    def style_run(self, run_id: int, colour_index: int, *, faint: bool = False) -> None:
+        """Give a run its own palette slot; a previous run beside the new one is faint."""
+        curves = self.runs.get(run_id)
+        if curves is None:
+            return
+        curves.colour_index = colour_index
+        curves.faint = bool(faint)
+        curves.restyle()
+        self._update_key()
+
+    def show_onset(self, epoch: int | None) -> None:
+        """The onset of overfitting on the loss plot (None hides it)."""
+        if not hasattr(self, "onset_line"):
+            colour = "#d1495b"
+            self.onset_line = pg.InfiniteLine(
+                angle=90, pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DotLine), label="onset",
+                labelOpts={"position": 0.08, "color": colour, "anchors": [(0, 1), (0, 1)]},
+            )  # fmt: skip
+            self.plots["loss"].addItem(self.onset_line, ignoreBounds=True)
+        if epoch:
+            self.onset_line.setValue(epoch)
+        self.onset_line.setVisible(bool(epoch))
+
+    def show_countdown(self, text: str, stop_epoch: int | None) -> None:
+        """Early stopping's live countdown on the loss plot, and where it would stop."""
+        if not hasattr(self, "countdown_line"):
+            self.countdown_line = pg.InfiniteLine(
+                angle=90, pen=pg.mkPen("#8a8f98", width=1.5, style=Qt.PenStyle.DashDotDotLine),
+                label="stops here", labelOpts={"position": 0.5, "color": "#8a8f98"},
+            )  # fmt: skip
+            # Bottom left of the view, in pixels: losses start high, so it is free early.
+            view = self.plots["loss"].getViewBox()
+            self.countdown_text = pg.TextItem(color="#8a8f98", anchor=(0, 1))
+            self.countdown_text.setParentItem(view)
+            view.sigResized.connect(lambda v: self.countdown_text.setPos(4, v.height() - 4))
+            self.plots["loss"].addItem(self.countdown_line, ignoreBounds=True)
+        self.countdown_text.setText(text)
+        self.countdown_text.setPos(4, self.plots["loss"].getViewBox().height() - 4)
+        self.countdown_text.setVisible(bool(text))
+        if stop_epoch is not None:
+            self.countdown_line.setValue(stop_epoch)
+        self.countdown_line.setVisible(bool(text) and stop_epoch is not None)

@@ -168,17 +168,20 @@ def test_empty_plots_say_what_will_appear_with_whole_epoch_ticks(panel):
 
 
 def test_a_run_can_be_drawn_faint(panel):
-    panel.show_history(1, "previous", _history(10))
+    previous = panel.show_history(1, "previous", _history(10))
     panel.begin_run(2, "new")
-    curves = panel.runs[1]
-    assert curves.curves[0][0].opts["pen"].color().alpha() == 255
+    item = previous.curves[0][0]
+    before = _colour_pixels(panel.plots["loss"].grab().toImage(), previous.colour)
+    assert item.opacity() == 1.0 and before > 20
     panel.set_run_faint(1, True)
-    assert curves.faint
-    assert curves.curves[0][0].opts["pen"].color().alpha() < 128
-    assert curves.curves[1][0].opts["pen"].color().alpha() < 128
-    assert panel.runs[2].curves[0][0].opts["pen"].color().alpha() == 255
+    assert previous.faint and item.opacity() < 0.5 and previous.best_dot.opacity() < 0.5
+    assert panel.runs[2].curves[0][0].opacity() == 1.0
+    # Drawn faint from the cached layer too: its full colour is gone from the plot.
+    assert _colour_pixels(panel.plots["loss"].grab().toImage(), previous.colour) == 0
+    panel.apply_theme(DARK)  # a theme switch keeps it faint
+    assert item.opacity() < 0.5
     panel.set_run_faint(1, False)
-    assert curves.curves[0][0].opts["pen"].color().alpha() == 255
+    assert item.opacity() == 1.0
 
 
 def test_epochs_are_painted_by_the_timer_in_batches(panel, qtbot):

@@ -5,10 +5,18 @@ resized to ``image_size`` with bilinear interpolation, Keras's default; pixel va
 stay 0-255 as Keras gives them (``data.scale`` rescales).  An unreadable image is
 skipped and named in ``meta["skipped"]``; a class left with no readable image is an
 error, so nothing is silently dropped.
+
+Pillow may only try the formats in ``FORMATS``: a file named ``.png`` that holds
+PostScript would otherwise be handed to Ghostscript, which runs it.  Whatever goes
+wrong while decoding one image (Pillow's plugins raise many exception types) makes
+that image unreadable, never the whole folder.  Only regular files are opened, so a
+FIFO or device in a class folder cannot block the reader.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -19,6 +27,8 @@ from . import RawData
 
 #: Keras's allow-list, plus TIFF and WebP, which Pillow reads as well.
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+#: The only decoders Pillow may use: those of IMAGE_SUFFIXES (never EPS, PS or others).
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
 #: The most images one folder may hold (a safety net: 200k 32x32 RGB images is 2.4 GB).
 MAX_IMAGES = 200_000
 
@@ -55,16 +65,35 @@ def _image_files(folder: Path) -> list[Path]:
 
 
 def read_image(file: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray:
-    """One image as float32 (height, width, channels); raises OSError/ValueError if bad."""
-    from PIL import Image
+    """One image as float32 (height, width, channels).
 
-    with warnings.catch_warnings():
-        # A decompression bomb is refused like any other unreadable file.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(file) as img:
-            img = img.convert("L" if grayscale else "RGB")
-            img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            pixels = np.asarray(img, dtype=np.float32)
+    Raises an exception of any type when ``file`` is not a readable image (the
+    caller skips it); anything but a regular file raises OSError without a read.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not stat.S_ISREG(os.stat(file).st_mode):
+        raise OSError("not a regular file")
+    # Non-blocking, and checked again once open: a FIFO swapped in after the stat above
+    # must not hang the reader either.
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError("not a regular file")
+        with warnings.catch_warnings():
+            # Pillow's notes on damaged metadata ("Corrupt EXIF data") would reach the
+            # terminal; the image is read or skipped and counted either way.
+            warnings.simplefilter("ignore", UserWarning)
+            # A decompression bomb is refused like any other unreadable file.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                img = Image.open(handle, formats=FORMATS)
+            except UnidentifiedImageError:
+                raise OSError("not a PNG, JPEG, BMP, GIF, TIFF or WebP image") from None
+            with img:
+                converted = img.convert("L" if grayscale else "RGB")
+                converted = converted.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                pixels = np.asarray(converted, dtype=np.float32)
     return pixels[..., None] if grayscale else pixels
 
 
@@ -73,7 +102,7 @@ def read_image_folder(
 ) -> RawData:
     """Every readable image under ``path/<class>/``, resized; labels by folder."""
     try:
-        from PIL import Image
+        from PIL import Image  # noqa: F401 - only to fail early with a clear line
     except ImportError:  # pragma: no cover - Pillow is a dependency
         raise DataError("reading image folders needs Pillow: pip install pillow") from None
 
@@ -95,13 +124,7 @@ def read_image_folder(
         for file in files:
             try:
                 images.append(read_image(file, image_size, grayscale))
-            except (
-                OSError,
-                ValueError,
-                SyntaxError,
-                Image.DecompressionBombError,
-                Image.DecompressionBombWarning,
-            ) as exc:
+            except Exception as exc:  # any failure to decode it: skip this image
                 reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
                 skipped.append(f"{file.relative_to(path)} ({reason})")
                 continue
