@@ -10,6 +10,7 @@ FitGap, TensorFlow and absl log goes to a rotating log file in FitGap's data fol
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -88,6 +89,10 @@ def show_window():
     from .qt.main_window import MainWindow
 
     window = MainWindow()
+    # TensorFlow leaves ~400,000 long-lived objects: every full collection of the
+    # GUI-thread collector above then stalled the window for 0.2-0.9 s (measured by
+    # benchmarks/bench_responsive.py).  Once it is loaded, they leave the collector's view.
+    window.engine_ready.connect(gc.freeze)
     # 1400x850 where it fits; a smaller screen gets most of its area instead.
     screen = window.screen().availableGeometry()
     window.resize(min(1400, int(screen.width() * 0.95)), min(850, int(screen.height() * 0.95)))
