@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..core.formatting import format_accuracy, format_training_loss, format_validation_loss
 from ..core.live import RunRequest
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
@@ -223,6 +224,9 @@ class MainWindow(QMainWindow):
         self.experiments_panel.apply_theme(self.plots.theme)
         self.plots.theme_changed.connect(self.experiments_panel.apply_theme)
         self.training_ended.connect(self.experiments_panel.on_training_ended)
+        # An arm's seeds done: the plots draw it as a mean with a band.
+        self.experiments_panel.arm_done.connect(self.plots.show_band)
+        self.experiments_panel.bands_cleared.connect(self.plots.clear_bands)
         self.add_side_tab(self.experiments_panel, "Experiments")
         compare = QAction("Compare &remedies", self)
         compare.setShortcut(QKeySequence("Ctrl+Shift+R"))
@@ -375,9 +379,9 @@ class MainWindow(QMainWindow):
         self.progress.setValue(metrics.epoch)
         self.statusBar().showMessage(
             f"Run #{run_id} epoch {metrics.epoch} of {self._epochs_asked}: "
-            f"loss {metrics.get('loss', float('nan')):.4f}, "
-            f"val_loss {metrics.get('val_loss', float('nan')):.4f}, "
-            f"val_accuracy {metrics.get('val_accuracy', float('nan')):.3f}"
+            f"{format_training_loss(metrics.metrics)}, "
+            f"{format_validation_loss(metrics.metrics)}, "
+            f"val_accuracy {format_accuracy(metrics.get('val_accuracy'))}"
         )
 
     def _on_finished(self, run_id: int, result: RunResult) -> None:
