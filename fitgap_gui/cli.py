@@ -332,7 +332,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _check_writable(Path(args.out))
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
     summary = printable(datasets[0].summary())
-    print(f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}", flush=True)
+    print(
+        f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
+        flush=True,
+    )
     print(experiments.ROW_HEADER, flush=True)
     rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=")
     if not stopped:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
 from .sources import names as source_names
 from .userfiles import open_regular, os_error_text, shown
-from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
 
 # The data sources are defined once, in sources.py.
 BUILTIN_SOURCES = source_names("builtin")

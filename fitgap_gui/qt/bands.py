@@ -70,12 +70,10 @@ class ArmBand:
         self.means: list[tuple[str, pg.PlotDataItem, str]] = []
         self.fills: list[tuple[pg.FillBetweenItem, pg.PlotDataItem, pg.PlotDataItem]] = []
         self.values: dict[str, np.ndarray] = {}
-        for plot_name, column, style, name in BAND_SPEC:
-            from .plots import _COL  # the buffer layout lives with the curves
+        from .plots import _COL  # the buffer layout lives with the curves
 
-            epochs, mean, low, high = band_statistics(
-                [c.raw()[:, _COL[column]] for c in members]
-            )
+        for plot_name, column, _style, name in BAND_SPEC:
+            epochs, mean, low, high = band_statistics([c.raw()[:, _COL[column]] for c in members])
             self.epochs = epochs
             self.values[column] = mean
             self.values[f"{column}_low"], self.values[f"{column}_high"] = low, high

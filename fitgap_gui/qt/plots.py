@@ -273,7 +273,9 @@ class RunCurves:
             self.curves, self.raw_curves, self.spec, strict=True
         ):
             # Keras's running means are context, not the measurement: drawn faint.
-            item.setPen(pg.mkPen(faint if column in _KERAS_COLUMNS else stroke, width=width, style=style))
+            item.setPen(
+                pg.mkPen(faint if column in _KERAS_COLUMNS else stroke, width=width, style=style)
+            )
             raw.setPen(pg.mkPen(faint, width=1, style=style))  # wider + alpha: slow stroker
         best_pen = pg.mkPen(stroke, width=1.5, style=Qt.PenStyle.DashDotLine)
         for line in self.best_lines:
@@ -818,7 +820,11 @@ class PlotsPanel(QWidget):
         if not shown:
             return max(self.epoch_span, MIN_SPAN)
         last = max(
-            max(getattr(c, "planned", 0), c.count if getattr(c, "frozen", True) else c.reach, c.count)
+            max(
+                getattr(c, "planned", 0),
+                c.count if getattr(c, "frozen", True) else c.reach,
+                c.count,
+            )
             for c in shown
         )
         return max(last, 2)

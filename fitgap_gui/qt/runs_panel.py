@@ -75,8 +75,7 @@ _WIDEST = {
     DATE: "12-31 23:59",
 }
 _TIPS = {
-    BEST: "The best epoch: lowest validation cross-entropy, or the epoch early stopping "
-    "restored",
+    BEST: "The best epoch: lowest validation cross-entropy, or the epoch early stopping restored",
     VAL_ACC: "Validation accuracy at the best epoch",
     VAL_LOSS: "Validation cross-entropy at the best epoch, without the weight penalty "
     "(Keras's val_loss, which includes it, is in the row's tooltip; an old run shows "

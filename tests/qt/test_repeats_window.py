@@ -150,9 +150,9 @@ def test_plots_draw_the_end_of_epoch_training_curve_and_keras_running_mean_on_re
     old = {k: history[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
     old_curves = panel.show_history(2, "old", old)
     assert list(old_curves.curves[0][0].yData) == old["loss"]
-    assert not dict(zip([s[1] for s in old_curves.spec], [c[0] for c in old_curves.curves], strict=True))[
-        "keras_loss"
-    ].isVisible()  # its training curve already is Keras's
+    assert not dict(
+        zip([s[1] for s in old_curves.spec], [c[0] for c in old_curves.curves], strict=True)
+    )["keras_loss"].isVisible()  # its training curve already is Keras's
     assert "Keras running mean; old run" in panel.hover.show_at("loss", 2)
     assert "nats" in panel.plots["gap"].plotItem.titleLabel.text
 
