@@ -84,7 +84,7 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
         fill, _lower, _upper = band.fills[1]
         assert fill.isVisible() and fill.brush().color().alpha() < 80
     # The key names the arms with their bands; the hover reads the band's mean.
-    assert "min–max of 2 seeds" in plots.key_label.text()
+    assert "min–max of 2 seeds" in plots.key_label.text().replace("&nbsp;", " ")
     text = plots.hover.show_at("loss", 1)
     assert "mean of 2 seeds, validation cross-entropy" in text
 
