@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .config import EarlyStoppingConfig, RunConfig
-from .results import LOWER_IS_BETTER, EpochMetrics, RunResult
+from .results import LOWER_IS_BETTER, EpochMetrics, RunResult, best_monitor, monitored
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
@@ -78,7 +78,9 @@ class LiveRun:
 
     @property
     def monitor(self) -> str:
-        return self.config.early_stopping.monitor
+        """What names the best epoch: the validation cross-entropy, or the monitor of an
+        early stopping that restores its best weights (``results.best_monitor``)."""
+        return best_monitor(self.config)
 
     @property
     def epochs(self) -> int:
@@ -88,7 +90,7 @@ class LiveRun:
         """Add one epoch and keep the best epoch (first of ties, no min_delta)."""
         for key, value in metrics.metrics.items():
             self.history.setdefault(key, []).append(value)
-        watched = metrics.get(self.monitor)
+        watched = monitored(metrics.metrics, self.monitor)  # an old run: val_loss
         if watched is None or not math.isfinite(watched):
             return
         if improves(watched, self._best_value, self.monitor):

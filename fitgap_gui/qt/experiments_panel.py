@@ -88,7 +88,7 @@ class RunLauncher(Protocol):
     def stop(self) -> None: ...
 
 
-COLUMNS = ("Arm", "Val cross-entropy", "Val acc", "Gap (nats)", "Epochs", "Vs baseline")
+COLUMNS = ("Arm", "Val cross-\nentropy", "Val acc", "Gap\n(nats)", "Epochs", "Verdict")
 _TIPS = (
     "The arm (hover for its runs, seeds and diagnoses)",
     "Best-epoch validation cross-entropy (no weight penalty): mean ± half its 95 % "
@@ -140,7 +140,8 @@ def interval_text(interval: Interval, fmt: Any) -> str:
     if interval.low is None or interval.high is None:
         return fmt(interval.mean)
     half = fmt((interval.high - interval.low) / 2).lstrip("+")
-    return f"{fmt(interval.mean)} ± {half}"
+    # Two lines: the side panel keeps its width with six columns, no sideways scroll.
+    return f"{fmt(interval.mean)}\n± {half}"
 
 
 def _cell(text: str, tip: str = "") -> QTableWidgetItem:
@@ -236,9 +237,11 @@ class ExperimentsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
-        # Long names ("+ early stopping (patience 5)") are elided, never wrapped.
-        self.table.setWordWrap(False)
+        # Two lines a row (mean, then ± half the interval); long arm names
+        # ("+ early stopping (patience 5)") wrap onto the second line.
+        self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.metric = QComboBox()
         self.metric.addItems(["loss", "accuracy"])
@@ -408,8 +411,11 @@ class ExperimentsPanel(QWidget):
 
     def _fit_table(self, rows: int) -> None:
         """As tall as the planned rows: the room below goes to the note and the plot."""
+        lines = 2 if self.repeats > 1 else 1  # a mean, then "± half the interval"
+        row_height = self.table.fontMetrics().lineSpacing() * lines + 8
+        self.table.verticalHeader().setDefaultSectionSize(row_height)
         height = self.table.horizontalHeader().sizeHint().height()
-        height += rows * self.table.verticalHeader().defaultSectionSize()
+        height += rows * row_height
         self.table.setFixedHeight(height + 2 * self.table.frameWidth() + 2)
 
     def label(self, key: Any) -> str:

@@ -35,7 +35,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
+from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult, monitored
 from .bands import ArmBand
 from .hover import HoverReadout
 from .plot_items import EpochAxis, FrozenLayer, ValueAxis
@@ -332,7 +332,7 @@ class RunCurves:
         row[_COL["loss_gap"]] = row[_COL["val_loss"]] - row[_COL["loss"]]
         row[_COL["accuracy_gap"]] = row[_COL["accuracy"]] - row[_COL["val_accuracy"]]
         self.count += 1
-        value = metrics.get(self.monitor)
+        value = monitored(metrics, self.monitor)  # an old run without it: val_loss
         if value is not None and math.isfinite(value) and self._is_better(value):
             self._best_value, self.best_epoch = value, epoch
 
@@ -463,7 +463,10 @@ class RunCurves:
                 f"(best {self.monitor} at epoch {result.best_epoch})."
             )
         if result.best_epoch is not None:
-            return f"Best {self.monitor} at epoch {result.best_epoch} of {result.epochs_run}."
+            return (
+                f"Best epoch {result.best_epoch} of {result.epochs_run} "
+                f"(lowest {self.monitor.replace('_', ' ')})."
+            )
         return ""
 
     # -- visibility ----------------------------------------------------------------------------------
@@ -535,12 +538,11 @@ class PlotsPanel(QWidget):
     theme_changed = Signal(object)
 
     TITLES = {
-        "loss": ("Loss", "loss"),
+        "loss": ("Loss", "cross-entropy (nats)"),
         "accuracy": ("Accuracy", "accuracy"),
         "gap": (
-            "Gap: validation − training cross-entropy in nats (solid), "
-            "training − validation accuracy (dotted)",
-            "gap",
+            "Gap: val − train cross-entropy (solid), train − val accuracy (dotted)",
+            "nats (solid) · fraction (dotted)",
         ),
     }
     #: The line key, said once above the plots instead of in every title.
@@ -721,14 +723,19 @@ class PlotsPanel(QWidget):
                 f'<span style="color:{text}">{html.escape(curves.label).replace(" ", "&nbsp;")}'
                 "</span>"
             )
-        for band in self.bands.values():
-            if band.visible:
-                name = f"{band.label} (mean, band: min–max of {band.n} seeds)"
-                parts.append(
-                    f'<span style="color:{band.colour}"><b>▬▬</b></span>&nbsp;'
-                    f'<span style="color:{theme.foreground}">'
-                    f"{html.escape(name).replace(' ', '&nbsp;')}</span>"
-                )
+        bands = [band for band in self.bands.values() if band.visible]
+        if bands:
+            seeds = sorted({band.n for band in bands})
+            parts.append(
+                f'<span style="color:{theme.foreground}">line: mean of an arm\'s runs, '
+                f"shaded band: min–max of {'/'.join(map(str, seeds))} seeds</span>"
+            )
+        for band in bands:
+            parts.append(
+                f'<span style="color:{band.colour}"><b>▬▬</b></span>&nbsp;'
+                f'<span style="color:{theme.foreground}">'
+                f"{html.escape(band.label).replace(' ', '&nbsp;')}</span>"
+            )
         self.key_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     def set_smoothing(self, weight: float) -> None:
@@ -1012,7 +1019,9 @@ class PlotsPanel(QWidget):
         if not members:
             return None
         self.remove_band(label)
-        band = ArmBand(self, label, members, members[0].colour_index)
+        # One palette slot per arm, in plan order: the runs' own slots cycle the
+        # palette every few runs, so arms would share colours.
+        band = ArmBand(self, label, members, len(self.bands))
         self.bands[label] = band
         for curves in members:
             curves.set_visible(False)

@@ -50,8 +50,9 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
         ce = [r.best_metrics["val_cross_entropy"] for r in arm]
         acc = [100 * r.best_metrics["val_accuracy"] for r in arm]
         assert panel.table.item(row, 0).text() == arm[0].name.removesuffix(f" (seed {seed})")
-        assert panel.table.item(row, 1).text() == _t_text(ce, ".4f")
-        assert panel.table.item(row, 2).text().replace("%", "") == _t_text(acc, ".1f")
+        assert panel.table.item(row, 1).text().replace("\n", " ") == _t_text(ce, ".4f")
+        cell = panel.table.item(row, 2).text().replace("%", "").replace("\n", " ")
+        assert cell == _t_text(acc, ".1f")
     # The paired verdict of "+ L2" against the baseline, from core.stats, in words.
     base_ce = [r.best_metrics["val_cross_entropy"] for r in arms[0]]
     l2_ce = [r.best_metrics["val_cross_entropy"] for r in arms[2]]
@@ -84,7 +85,9 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
         fill, _lower, _upper = band.fills[1]
         assert fill.isVisible() and fill.brush().color().alpha() < 80
     # The key names the arms with their bands; the hover reads the band's mean.
-    assert "min–max of 2 seeds" in plots.key_label.text().replace("&nbsp;", " ")
+    assert "shaded band: min–max of 2 seeds" in plots.key_label.text().replace("&nbsp;", " ")
+    # One colour per arm (the runs' own slots would repeat within five arms).
+    assert len({band.colour for band in plots.bands.values()}) == 5
     text = plots.hover.show_at("loss", 1)
     assert "mean of 2 seeds, validation cross-entropy" in text
 
@@ -154,7 +157,7 @@ def test_plots_draw_the_end_of_epoch_training_curve_and_keras_running_mean_on_re
         zip([s[1] for s in old_curves.spec], [c[0] for c in old_curves.curves], strict=True)
     )["keras_loss"].isVisible()  # its training curve already is Keras's
     assert "Keras running mean; old run" in panel.hover.show_at("loss", 2)
-    assert "nats" in panel.plots["gap"].plotItem.titleLabel.text
+    assert "nats" in panel.plots["gap"].getAxis("left").labelText
 
 
 def test_early_stopping_offers_val_cross_entropy_as_its_monitor(window):
@@ -162,3 +165,12 @@ def test_early_stopping_offers_val_cross_entropy_as_its_monitor(window):
     choices = [monitor.itemText(i) for i in range(monitor.count())]
     assert {"val_loss", "val_cross_entropy", "val_accuracy"} <= set(choices)
     assert "penalty" in monitor.toolTip()
+
+
+def test_the_view_menu_draws_keras_running_mean_on_request_and_remembers_it(window):
+    options = window.view_options
+    assert not options.keras_action.isChecked() and not window.plots.keras_running
+    options.keras_action.trigger()
+    assert window.plots.keras_running
+    assert options.settings.value("view/keras_running", type=bool)
+    assert "running means" in options.keras_action.toolTip()
