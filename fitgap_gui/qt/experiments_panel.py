@@ -516,7 +516,7 @@ class ExperimentsPanel(QWidget):
             )
             tip = arm.sentence()
         return [
-            _cell(name, runs),
+            _cell(name, f"{arm.name}\n{runs}"),
             _cell(interval_text(arm.val_cross_entropy, format_loss)),
             _cell(interval_text(arm.val_accuracy, format_accuracy)),
             _cell(interval_text(arm.gap, format_loss_change)),
@@ -545,7 +545,7 @@ class ExperimentsPanel(QWidget):
         arm = self.summaries[best]
         seeds = f"mean of {len(arm.rows)} seeds, " if len(arm.rows) > 1 else ""
         lines = [
-            f"Lowest best validation cross-entropy: <b>{html.escape(arm.name)}</b> "
+            f"Lowest mean best validation cross-entropy: <b>{html.escape(arm.name)}</b> "
             f"({seeds}{format_loss(arm.val_cross_entropy.mean)}, accuracy "
             f"{format_accuracy(arm.val_accuracy.mean)})."
         ]
