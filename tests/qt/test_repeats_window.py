@@ -174,3 +174,16 @@ def test_the_view_menu_draws_keras_running_mean_on_request_and_remembers_it(wind
     assert window.plots.keras_running
     assert options.settings.value("view/keras_running", type=bool)
     assert "running means" in options.keras_action.toolTip()
+
+
+def test_the_sweep_dialog_sets_the_same_repeats_as_the_experiments_tab(window):
+    from fitgap_gui.qt.experiments_panel import ExperimentsPanel
+    from fitgap_gui.qt.sweep_dialog import SweepDialog
+
+    panel = window.experiments_panel
+    dialog = SweepDialog(panel, window)
+    assert dialog.repeats.value() == panel.repeats_box.value() == 3  # the default
+    dialog.repeats.setValue(5)
+    assert panel.repeats_box.value() == 5 and ExperimentsPanel._saved_repeats() == 5
+    panel.repeats_box.setValue(2)
+    assert dialog.repeats.value() == 2
