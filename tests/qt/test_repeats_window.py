@@ -68,6 +68,11 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
     best = runs[4].best_metrics
     assert best["val_loss"] == pytest.approx(best["val_cross_entropy"] + best["penalty"], abs=1e-5)
     assert "includes the weight penalty" in format_validation_loss(best)
+    window.runs_panel.refresh()
+    table = window.runs_panel.table
+    tips = {table.item(r, 0).text(): table.item(r, 0).toolTip() for r in range(table.rowCount())}
+    assert "includes the weight penalty" in tips[runs[4].name]
+    assert "penalty" not in tips[runs[0].name]  # the baseline has none
 
     # Each arm is one mean curve with a min-max band; its runs' own curves are hidden.
     plots = window.plots
