@@ -322,6 +322,11 @@ def test_onset_is_never_before_the_last_real_improvement():
     assert diagnosis.verdict == "overfitting"
     assert diagnosis.onset_epoch == 9 == diagnosis.numbers["best_epoch"]
     assert "since epoch 9" in diagnosis.summary and "->" not in diagnosis.summary
+    # A later low by less than half a percent is no real improvement, and is named.
+    val[14] = val[8] - 0.001
+    later = diagnose(_history(loss, val))
+    assert later.onset_epoch == 9 and later.numbers["best_epoch"] == 15
+    assert "(its lowest, at epoch 15, is only 0.001 below epoch 9's)" in later.summary
 
 
 def test_advice_says_why_its_patience_differs_from_the_settings():

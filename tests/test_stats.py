@@ -84,7 +84,8 @@ def test_the_sentence_is_plain_words():
     diffs = np.subtract([0.46, 0.50, 0.45, 0.49, 0.52], [0.51, 0.56, 0.49, 0.53, 0.58])
     low, high = stats.t.interval(0.95, 4, loc=diffs.mean(), scale=stats.sem(diffs))
     assert text.startswith(
-        f"dropout 0.3 lowers the best validation cross-entropy by 0.05 ({-high:.2f} to {-low:.2f})"
+        "dropout 0.3 lowers the best validation cross-entropy by "
+        f"{-diffs.mean():.3f} ({-high:.3f} to {-low:.3f})"  # two significant digits
     )
     assert text.endswith("5 of 5 seeds agree")
     assert "e-" not in text

@@ -57,6 +57,10 @@ from .stats import plain
 
 Verdict = Literal["overfitting", "underfitting", "good_fit", "inconclusive"]
 VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
+#: A new validation low that beats the previous one by this share of the loss is a real
+#: improvement (half a percent: 0.0025 on a loss of 0.5); an onset never comes before it.
+#: Creeping down by less each epoch, while training loss collapses, is not.
+REAL_IMPROVEMENT = 0.005
 #: Training accuracy this far below validation accuracy is not a "good fit".
 ACCURACY_BELOW_VALIDATION = 0.1
 
@@ -147,8 +151,8 @@ def stall_onset(s_val: np.ndarray, s_loss: np.ndarray, tolerance: float) -> int:
 
 def last_real_improvement(values: np.ndarray, tolerance: float) -> int:
     """0-based epoch of the last new low of ``values`` that beat the previous low by more
-    than ``tolerance`` (the noise); 0 when there was none.  An overfitting onset is
-    never put before it: validation was still getting better until then.
+    than ``tolerance``; 0 when there was none.  An overfitting onset is never put
+    before it: validation was still getting better until then.
     """
     best = math.inf
     last = 0
@@ -327,7 +331,7 @@ def diagnose(
     s_loss, s_val = smooth(loss, w), smooth(val, w)
     noise_val, noise_loss = noise_level(val, s_val), noise_level(loss, s_loss)
     # Never before validation's last real improvement: it was still getting better then.
-    last_gain = last_real_improvement(val, max(2 * noise_val, 0.01 * float(np.min(val))))
+    last_gain = last_real_improvement(val, REAL_IMPROVEMENT * float(np.min(val)))
     onset = max(stall_onset(s_val, s_loss, 2 * noise_val), last_gain)  # 0-based
     gap_onset, gap_now = s_val[onset] - s_loss[onset], s_val[-1] - s_loss[-1]
     recent = slice(max(0, n - max(patience_window, n // 4)), n)
@@ -359,6 +363,11 @@ def diagnose(
             f"{plain(s_val[onset])} to {plain(s_val[-1])} while {train_words} went from "
             f"{plain(s_loss[onset])} to {plain(s_loss[-1])}"
         )
+        if best is not None and best > onset + 1:  # a later low, too small to be a real gain
+            summary += (
+                f" (its lowest, at epoch {best}, is only {plain(val[onset] - val[best - 1])} "
+                f"below epoch {onset + 1}'s)"
+            )
         return _finish("overfitting", onset + 1, summary, numbers, config, [], history, notes)
     if wide_gap:
         summary = (

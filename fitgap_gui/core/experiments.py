@@ -489,7 +489,7 @@ SUMMARY_HEADER = (
 
 def format_summary(arm: ArmSummary) -> str:
     """One line of the repeats table: mean ± half the 95 % interval, and the verdict."""
-    versus = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
+    versus: str = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
     if arm.versus_baseline is not None and arm.versus_baseline.difference.mean is not None:
         d = arm.versus_baseline.difference
         versus += f" ({_num(d.mean, '+.4f')}, {arm.versus_baseline.seeds_agree}/{len(arm.rows)})"

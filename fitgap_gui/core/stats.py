@@ -98,7 +98,7 @@ def paired_comparison(
         if a is not None and b is not None and math.isfinite(a) and math.isfinite(b)
     ]
     diffs = np.array([a - b for a, b in pairs], dtype=float)
-    difference = t_interval(diffs, confidence)
+    difference = t_interval(diffs.tolist(), confidence)
     if len(diffs) == 0:
         return Paired(difference, 0, "indistinguishable", None)
     sign = np.sign(difference.mean or 0.0)
@@ -125,13 +125,19 @@ def describe(name: str, paired: Paired, metric_words: str, n_seeds: int) -> str:
     if d.mean == 0.0 and (d.low is None or d.low == d.high == 0.0):
         return f"{name} gives the same {metric_words} as the baseline on every seed"
     verb = "lowers" if d.mean < 0 else "raises"
+    shown = [abs(d.mean)]
     span = ""
     if d.low is not None and d.high is not None:
         # The interval of the change in the verb's direction: "lowers by 0.05 (0.02 to 0.08)".
         low, high = (-d.high, -d.low) if d.mean < 0 else (d.low, d.high)
-        span = f" ({plain(low)} to {plain(high)})"
+        shown += [low, high]
+    # One number of decimals for the three: two significant digits of the smallest.
+    smallest = min((abs(v) for v in shown if v), default=1.0)
+    decimals = min(8, max(2, 1 - math.floor(math.log10(smallest))))
+    if len(shown) == 3:
+        span = f" ({shown[1]:.{decimals}f} to {shown[2]:.{decimals}f})"
     text = (
-        f"{name} {verb} the {metric_words} by {plain(abs(d.mean))}{span}, "
+        f"{name} {verb} the {metric_words} by {shown[0]:.{decimals}f}{span}, "
         f"{paired.seeds_agree} of {n_seeds} seed{'s' if n_seeds != 1 else ''} agree"
     )
     if paired.verdict == "indistinguishable":

@@ -199,7 +199,7 @@ def train(
         )
         es_cfg = config.early_stopping
         early = None
-        callbacks: list = [honest]
+        callbacks = [honest]
         if es_cfg.enabled:
             early = keras.callbacks.EarlyStopping(
                 monitor=es_cfg.monitor,
@@ -235,7 +235,7 @@ def train(
         restored = True
     # The run's numbers are the restored epoch's when early stopping restored weights,
     # else those of the epoch with the lowest validation cross-entropy.
-    if restored and early.best is not None and early.best_epoch < epochs_run:
+    if restored and early is not None and early.best is not None and early.best_epoch < epochs_run:
         best = early.best_epoch + 1
     else:
         best = best_epoch(history)
