@@ -35,7 +35,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult, monitored
+from ..core.monitor import is_better
+from ..core.results import EpochMetrics, RunResult, monitored
 from .bands import ArmBand
 from .hover import HoverReadout
 from .plot_items import EpochAxis, FrozenLayer, ValueAxis
@@ -337,11 +338,7 @@ class RunCurves:
             self._best_value, self.best_epoch = value, epoch
 
     def _is_better(self, value: float) -> bool:
-        if self._best_value is None:
-            return True
-        if self.monitor in LOWER_IS_BETTER:
-            return value < self._best_value
-        return value > self._best_value
+        return is_better(self.monitor, value, self._best_value)  # Keras's rule, one place
 
     def bounds(self, plot_name: str, log: bool = False) -> tuple[float, float] | None:
         """The lowest and highest value of this run's curves on a plot (log10 values on
