@@ -7,21 +7,15 @@ import pytest
 from fitgap_gui.core.store import RunStore
 
 
-def _finished_runs(window, qtbot, start) -> list:
-    with qtbot.waitSignal(window.training_ended, timeout=120_000):
-        assert start()
-    return sorted(RunStore().list_runs(), key=lambda r: r.run_id)
-
-
 def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
-    ready_window, qtbot, tiny_config
+    ready_window, tiny_config, finished_runs
 ):
     window = ready_window
     panel = window.experiments_panel
     base = tiny_config.replace({"training.epochs": 2})
     window.controls.set_config(base)
     panel.repeats_box.setValue(1)  # one seed per arm here; repeats: test_repeats_window.py
-    runs = _finished_runs(window, qtbot, panel.compare_remedies)
+    runs = finished_runs(window, panel.compare_remedies)
 
     assert len(runs) == 5 and panel.table.rowCount() == 5
     names = [r.name for r in runs]
@@ -54,7 +48,7 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
 
 
 def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
-    ready_window, qtbot, tiny_config
+    ready_window, tiny_config, finished_runs
 ):
     from fitgap_gui.qt.sweep_dialog import SweepDialog
 
@@ -69,7 +63,7 @@ def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
     assert dialog.isVisible() and not window.is_training()
 
     dialog.choose("model.dropout", "0, 0.2, 0.4")
-    runs = _finished_runs(window, qtbot, dialog.run)
+    runs = finished_runs(window, dialog.run)
 
     assert not dialog.isVisible()
     assert [r.config.model.dropout for r in runs] == [0.0, 0.2, 0.4]
@@ -84,25 +78,25 @@ def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
     assert not panel.sweep_plot.plotItem.ctrl.logXCheck.isChecked()
 
 
-def test_a_learning_rate_sweep_is_drawn_on_a_log_axis(ready_window, qtbot, tiny_config):
+def test_a_learning_rate_sweep_is_drawn_on_a_log_axis(ready_window, tiny_config, finished_runs):
     window = ready_window
     panel = window.experiments_panel
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
     panel.repeats_box.setValue(1)
-    runs = _finished_runs(
-        window, qtbot, lambda: panel.start_sweep("training.learning_rate", [1e-3, 1e-2])
-    )
+    runs = finished_runs(window, lambda: panel.start_sweep("training.learning_rate", [1e-3, 1e-2]))
     assert [r.config.training.learning_rate for r in runs] == [1e-3, 1e-2]
     assert panel.point_count() == 2
     assert panel.sweep_plot.plotItem.ctrl.logXCheck.isChecked()
 
 
-def test_a_learning_curve_plots_against_the_training_set_size(ready_window, qtbot, tiny_config):
+def test_a_learning_curve_plots_against_the_training_set_size(
+    ready_window, tiny_config, finished_runs
+):
     window = ready_window
     panel = window.experiments_panel
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
     panel.repeats_box.setValue(1)
-    runs = _finished_runs(window, qtbot, lambda: panel.start_learning_curve([0.05, 0.1]))
+    runs = finished_runs(window, lambda: panel.start_learning_curve([0.05, 0.1]))
 
     assert [r.config.data.train_fraction for r in runs] == [0.05, 0.1]
     xs, _train, _val = panel.sweep_points()

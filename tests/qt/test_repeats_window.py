@@ -12,12 +12,6 @@ from fitgap_gui.core.formatting import format_validation_loss
 from fitgap_gui.core.store import RunStore
 
 
-def _finished_runs(window, qtbot, start) -> list:
-    with qtbot.waitSignal(window.training_ended, timeout=240_000):
-        assert start()
-    return sorted(RunStore().list_runs(), key=lambda r: r.run_id)
-
-
 def _t_text(values: list[float], spec: str) -> str:
     """mean ± half the 95 % t interval, computed here with scipy."""
     mean = float(np.mean(values))
@@ -26,14 +20,14 @@ def _t_text(values: list[float], spec: str) -> str:
 
 
 def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts(
-    ready_window, qtbot, tiny_config
+    ready_window, tiny_config, finished_runs
 ):
     window = ready_window
     panel = window.experiments_panel
     base = tiny_config.replace({"training.epochs": 3})
     window.controls.set_config(base)
     panel.repeats_box.setValue(2)
-    runs = _finished_runs(window, qtbot, panel.compare_remedies)
+    runs = finished_runs(window, panel.compare_remedies)
 
     # Five arms x two seeds, arm after arm; each run carries its arm and seed.
     assert len(runs) == 10
@@ -102,7 +96,7 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
 
 
 def test_the_repeats_box_is_remembered_and_a_sweep_plots_one_mean_per_value(
-    ready_window, qtbot, tiny_config
+    ready_window, tiny_config, finished_runs
 ):
     from fitgap_gui.qt.experiments_panel import ExperimentsPanel
 
@@ -111,7 +105,7 @@ def test_the_repeats_box_is_remembered_and_a_sweep_plots_one_mean_per_value(
     panel.repeats_box.setValue(2)
     assert ExperimentsPanel._saved_repeats() == 2  # the next window opens with 2
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
-    runs = _finished_runs(window, qtbot, lambda: panel.start_sweep("model.dropout", [0.0, 0.3]))
+    runs = finished_runs(window, lambda: panel.start_sweep("model.dropout", [0.0, 0.3]))
 
     assert [r.config.model.dropout for r in runs] == [0.0, 0.0, 0.3, 0.3]
     assert [r.name for r in runs][:2] == ["dropout 0 (seed 1)", "dropout 0 (seed 2)"]
