@@ -183,6 +183,8 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     name = printable(run.name)
     print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
     print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
+    if run.ran_on:
+        print(f"ran on {printable(run.ran_on)}")
     if run.message:
         print(printable(run.message))
     if run.diagnosis:
@@ -247,6 +249,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Validation curve: one recorded run per value of one setting, one row per run."""
     _quiet_tensorflow()
     from .core import experiments
+    from .core.executors import plan_from_pairs
     from .core.store import RunStore
 
     config = load_config(args)
@@ -254,25 +257,76 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     planned = experiments.sweep_configs(config, args.param, values)  # bad value: exit 2 here
     if args.out:
         _check_writable(Path(args.out))
+    executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
     summary = printable(datasets[0].summary())
     print(f"sweep {args.param} over {len(planned)} values: {summary}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
+    rows: dict[int, experiments.ResultRow] = {}
+
+    def on_run_done(index: int, result) -> None:
+        key = planned[index][0]
+        rows[index] = experiments.best_row(
+            result, label=str(key), value=key, n_train=len(datasets[index].x_train)
+        )
+        print(printable(experiments.format_row(rows[index])), flush=True)
+
     with _StopOnCtrlC() as stop:
-        rows = experiments.run_sequence(
-            planned,
+        executor.run(
+            plan_from_pairs(planned, name_prefix=f"sweep {args.param}="),
             RunStore(),
             datasets=datasets,
-            name_prefix=f"sweep {args.param}=",
-            on_run_done=lambda i, row, result: print(
-                printable(experiments.format_row(row)), flush=True
-            ),
+            on_run_done=on_run_done,
             should_stop=stop,
         )
+    ordered = [rows[i] for i in sorted(rows)]
     if args.out:
-        experiments.write_rows(args.out, rows, param=args.param)
-    stopped = stop.requested or any(row.status == "stopped" for row in rows)
+        experiments.write_rows(args.out, ordered, param=args.param)
+    stopped = stop.requested or any(row.status == "stopped" for row in ordered)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
+
+
+def _workers(text: str) -> int | None:
+    """``--workers``: a whole number >= 1, or ``auto`` (as many as the machine carries)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or 'auto', got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 worker, got {value}")
+    return value
+
+
+def add_executor_flags(parser: argparse.ArgumentParser) -> None:
+    """``--workers N|auto`` and ``--ray ADDRESS``: where an experiment's runs train."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="train N runs at once in worker processes on this machine; 'auto' picks N "
+        "from the cores and memory (default 1: one after another in this process)",
+    )
+    where.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="train each run as a Ray task: 'auto', 'ray://HOST:10001', or 'local' "
+        '(needs pip install -e ".[ray]")',
+    )
+
+
+def executor_from_args(args: argparse.Namespace):
+    """The executor that ``--workers``/``--ray`` ask for (see ``add_executor_flags``)."""
+    from .core.executors import make_executor
+
+    return make_executor(
+        workers=getattr(args, "workers", 1), ray_address=getattr(args, "ray", None)
+    )
 
 
 def _add_sweep(sub) -> None:
@@ -290,6 +344,7 @@ def _add_sweep(sub) -> None:
     sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
     sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
+    add_executor_flags(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
 

@@ -9,6 +9,7 @@ raised again for the caller to show.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from .config import RunConfig
 from .data import Dataset, load_dataset
@@ -20,6 +21,39 @@ from .training import InspectModel, ShouldStop, train
 
 OnStarted = Callable[[int, Dataset], None]
 OnRunEpoch = Callable[[int, EpochMetrics], None]
+
+
+def begin_run(
+    config: RunConfig,
+    store: RunStore,
+    dataset: Dataset,
+    *,
+    name: str | None = None,
+    ran_on: str | None = None,
+) -> int:
+    """Check ``config`` against the data, then create its 'running' store row."""
+    # A config that cannot fit this data (augmenting non-images) is refused before a run row.
+    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
+    return store.create_run(config, name=name, ran_on=ran_on)
+
+
+def end_run(
+    store: RunStore,
+    run_id: int,
+    result: RunResult,
+    n_classes: int,
+    write_model: Callable[[Path], None] | None = None,
+) -> RunResult:
+    """Diagnose a returned run, write its model (once an epoch ran) and finish its row."""
+    result.run_id = run_id
+    result.diagnosis = diagnose(result.history, result.config, n_classes=n_classes).to_dict()
+    model_file = None
+    if write_model is not None and result.epochs_run > 0:
+        path = store.model_path(run_id)
+        write_model(path)
+        model_file = str(path)
+    store.finish_run(run_id, result, model_file=model_file)
+    return result
 
 
 def run_recorded(
@@ -41,9 +75,7 @@ def run_recorded(
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
-    # A config that cannot fit this data (augmenting non-images) is refused before a run row.
-    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
-    run_id = store.create_run(config, name=name)
+    run_id = begin_run(config, store, dataset, name=name)
     if on_started is not None:
         on_started(run_id, dataset)
 
@@ -59,12 +91,6 @@ def run_recorded(
     except BaseException as exc:
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise
-    result.run_id = run_id
-    result.diagnosis = diagnose(result.history, config, n_classes=dataset.n_classes).to_dict()
-    model_file = None
-    if save_model and result.model is not None and result.epochs_run > 0:
-        path = store.model_path(run_id)
-        result.model.save(path)
-        model_file = str(path)
-    store.finish_run(run_id, result, model_file=model_file)
-    return result
+    model = result.model
+    write_model = model.save if save_model and model is not None else None
+    return end_run(store, run_id, result, dataset.n_classes, write_model)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     message       TEXT,
     model_file    TEXT,
     pid           INTEGER,
-    pid_started   TEXT
+    pid_started   TEXT,
+    ran_on        TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -82,6 +84,11 @@ def process_start_token(pid: int) -> str | None:
     # The command name (field 2) may hold spaces; the fields after its ')' are fixed.
     fields = stat[stat.rindex(")") + 2 :].split()
     return f"{boot}:{fields[19]}"  # field 22 of the whole line: start time in ticks
+
+
+def here() -> str:
+    """Where a run trained in this process ran: host name and pid."""
+    return f"{socket.gethostname()} pid {os.getpid()}"
 
 
 def _owner_alive(pid: int | None, started: str | None) -> bool:
@@ -126,6 +133,8 @@ class StoredRun:
     message: str | None
     model_file: str | None
     history: dict[str, list[float | None]] = field(default_factory=dict)
+    #: Where it trained: this process, a local worker or a Ray node (None: older stores).
+    ran_on: str | None = None
 
     @property
     def gap_at_best(self) -> float | None:
@@ -157,6 +166,7 @@ class StoredRun:
         """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
+        out["ran_on"] = self.ran_on
         return out
 
 
@@ -181,6 +191,8 @@ class RunStore:
             have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
             if "pid_started" not in have:
                 db.execute("ALTER TABLE runs ADD COLUMN pid_started TEXT")
+            if "ran_on" not in have:
+                db.execute("ALTER TABLE runs ADD COLUMN ran_on TEXT")
         self.mark_interrupted()
 
     # -- connections ---------------------------------------------------------------------
@@ -208,11 +220,14 @@ class RunStore:
             self._local.db = None
 
     # -- writing a run ----------------------------------------------------------------------
-    def create_run(self, config: RunConfig, name: str | None = None) -> int:
+    def create_run(
+        self, config: RunConfig, name: str | None = None, ran_on: str | None = None
+    ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
         A relative data path is stored as absolute, so the run can be repeated (and
-        exported as a script) from any working folder later.
+        exported as a script) from any working folder later.  ``ran_on`` says where it
+        trains (an executor's worker or Ray node); by default this process.
         """
         if config.data.path:
             absolute = str(Path(config.data.path).expanduser().resolve())
@@ -221,9 +236,16 @@ class RunStore:
         pid = os.getpid()
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO runs (name, created, config, status, pid, pid_started) "
-                "VALUES (?, ?, ?, 'running', ?, ?)",
-                ("", _now(), config.to_json(indent=None), pid, process_start_token(pid)),
+                "INSERT INTO runs (name, created, config, status, pid, pid_started, ran_on) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    "",
+                    _now(),
+                    config.to_json(indent=None),
+                    pid,
+                    process_start_token(pid),
+                    ran_on or here(),
+                ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
             run_id = cur.lastrowid
@@ -367,6 +389,7 @@ class RunStore:
             diagnosis=json.loads(row["diagnosis"]) if row["diagnosis"] else None,
             message=row["message"],
             model_file=row["model_file"],
+            ran_on=row["ran_on"],
         )
 
     def list_runs(self) -> list[StoredRun]:

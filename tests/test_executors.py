@@ -1,0 +1,320 @@
+"""Executors: a plan's runs in worker processes or Ray tasks, recorded by this process.
+
+Real Keras in real worker processes (spawned, so each imports TensorFlow: ~5-10 s),
+real SQLite.  A run's history must not depend on where it ran: it equals the plain
+Keras program of the faithfulness contract, and the same run in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from test_faithfulness import plain_keras_history, presplit_npz  # noqa: F401 (a fixture)
+
+from fitgap_gui.cli import main
+from fitgap_gui.core.config import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.executors import (
+    INSTALL_HINT,
+    LocalExecutor,
+    PlanItem,
+    default_workers,
+    make_executor,
+    threads_per_worker,
+)
+from fitgap_gui.core.store import RunStore
+
+SEED, LR, BATCH, EPOCHS = 11, 0.003, 16, 4
+LEVERS = [
+    {"units": [16], "dropout": 0.0, "l2": 0.0},
+    {"units": [24, 12], "dropout": 0.3, "l2": 1e-3},
+]
+
+
+def wait_until(condition, timeout: float) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its new parent) is gone for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def faithful_plan(path) -> list[PlanItem]:
+    return [
+        PlanItem(
+            RunConfig.from_dict(
+                {
+                    "data": {"source": "npz", "path": str(path)},
+                    "model": {k: v for k, v in levers.items() if k != "units"}
+                    | {"hidden_units": levers["units"]},
+                    "training": {
+                        "learning_rate": LR,
+                        "batch_size": BATCH,
+                        "epochs": EPOCHS,
+                        "seed": SEED,
+                    },
+                }
+            ),
+            f"levers {i}",
+        )
+        for i, levers in enumerate(LEVERS)
+    ]
+
+
+def check_faithful(results, path) -> None:
+    """Each result's history equals the plain Keras program's to 1e-4."""
+    for result, levers in zip(results, LEVERS, strict=True):
+        expected = plain_keras_history(
+            path, SEED, levers["units"], levers["dropout"], levers["l2"], LR, BATCH, EPOCHS
+        )
+        assert set(result.history) == set(expected)
+        for key, values in expected.items():
+            np.testing.assert_allclose(result.history[key], values, atol=1e-4, rtol=0, err_msg=key)
+
+
+def long_plan(n: int) -> list[PlanItem]:
+    """Runs that would train practically forever on a few dozen samples."""
+    config = RunConfig.from_dict(
+        {
+            "data": {"source": "xor", "n_samples": 40},
+            "model": {"hidden_units": [8]},
+            "training": {"epochs": 100000, "batch_size": 8, "seed": 3},
+        }
+    )
+    return [PlanItem(config.replace({"training.seed": i}), f"long {i}") for i in range(n)]
+
+
+def test_two_workers_equal_one_worker_and_plain_keras_and_fill_the_store(presplit_npz):  # noqa: F811
+    plan = faithful_plan(presplit_npz)
+    store = RunStore()
+    here = LocalExecutor(workers=1).run(plan, store)
+
+    told: list[tuple[int, int, int, bool]] = []
+
+    def on_epoch(index, run_id, metrics):
+        # Committed, then told: the epoch row is already in the store.
+        stored = [m.epoch for m in store.epochs(run_id)]
+        told.append((index, run_id, metrics.epoch, metrics.epoch in stored))
+
+    started = []
+    pool = LocalExecutor(workers=2)
+    results = pool.run(
+        plan,
+        store,
+        on_run_started=lambda i, run_id, where: started.append((i, run_id, where)),
+        on_epoch=on_epoch,
+    )
+    assert pool.last_workers == 2 and pool.last_threads == threads_per_worker(2)
+    check_faithful(here, presplit_npz)
+    check_faithful(results, presplit_npz)
+    for a, b in zip(here, results, strict=True):
+        for key in a.history:
+            np.testing.assert_allclose(a.history[key], b.history[key], atol=1e-4, rtol=0)
+
+    assert all(flag for *_, flag in told)
+    for index, result in enumerate(results):
+        assert [e for i, _, e, _ in told if i == index] == list(range(1, EPOCHS + 1))
+        run = store.get_run(result.run_id)
+        assert run.name == plan[index].label
+        assert run.status == "completed" and run.epochs_run == EPOCHS
+        assert run.history["val_loss"] == pytest.approx(result.history["val_loss"], abs=1e-9)
+        assert run.diagnosis is not None and run.has_model
+        assert "worker" in run.ran_on and str(os.getpid()) not in run.ran_on
+    # Both workers trained (each run in its own process), and none is left.
+    assert len({where for *_, where in started}) == 2
+    assert not any(pid_alive(pid) for pid in pool.worker_pids)
+    assert all(str(os.getpid()) in store.get_run(r.run_id).ran_on for r in here)
+
+
+def test_stop_ends_every_run_within_seconds_and_keeps_their_epochs():
+    store = RunStore()
+    counts: dict[int, int] = {}
+    stop = threading.Event()
+    stop_at: list[float] = []
+
+    def on_epoch(index, run_id, metrics):
+        counts[index] = metrics.epoch
+        if len(counts) == 2 and min(counts.values()) >= 2 and not stop.is_set():
+            stop_at.append(time.monotonic())
+            stop.set()
+
+    pool = LocalExecutor(workers=2)
+    results = pool.run(long_plan(3), store, on_epoch=on_epoch, should_stop=stop.is_set)
+    assert time.monotonic() - stop_at[0] < 5.0
+    assert results[2] is None  # the third never started, and has no row
+    assert len(store.list_runs()) == 2
+    for result in results[:2]:
+        run = store.get_run(result.run_id)
+        assert run.status == "stopped" == result.status
+        assert run.epochs_run >= 2 and len(run.history["loss"]) == run.epochs_run
+    assert not any(pid_alive(pid) for pid in pool.worker_pids)
+
+
+ORPHAN_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from fitgap_gui.core.config import RunConfig
+    from fitgap_gui.core.executors import LocalExecutor, PlanItem
+    from fitgap_gui.core.store import RunStore
+
+    if __name__ == "__main__":
+        config = RunConfig.from_dict(
+            {"data": {"source": "xor", "n_samples": 40}, "model": {"hidden_units": [8]},
+             "training": {"epochs": 100000, "batch_size": 8}}
+        )
+        plan = [PlanItem(config, "a"), PlanItem(config.replace({"training.seed": 1}), "b")]
+        pool = LocalExecutor(workers=2)
+        seen = set()
+
+        def on_epoch(index, run_id, metrics):
+            if len(seen) < 2:
+                seen.add(index)
+                if len(seen) == 2:  # both workers train: tell the test their pids
+                    print(" ".join(map(str, pool.worker_pids)), flush=True)
+
+        pool.run(plan, RunStore(), on_epoch=on_epoch)
+    """
+)
+
+
+def test_killing_the_parent_leaves_no_worker_processes(tmp_path, fitgap_home):
+    script = tmp_path / "parent.py"
+    script.write_text(ORPHAN_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        pids = [int(p) for p in line.split()]
+        assert len(pids) == 2, line or proc.stderr.read()
+        assert all(pid_alive(pid) for pid in pids)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert wait_until(lambda: not any(pid_alive(pid) for pid in pids), timeout=5.0)
+    finally:
+        proc.kill()
+        proc.wait()
+    # The killed parent's runs are interrupted, with the epochs it had committed.
+    runs = RunStore(fitgap_home).list_runs()
+    assert len(runs) == 2
+    assert {run.status for run in runs} == {"interrupted"}
+    assert all(run.epochs_run >= 1 for run in runs)
+
+
+def test_default_workers_is_capped_by_cores_memory_and_plan():
+    gib = 1024**3
+    assert default_workers(10, gib, cores=16, memory=64 * gib) == 10  # the plan
+    assert default_workers(25, gib, cores=16, memory=64 * gib) == 16  # the cores
+    assert default_workers(25, 2 * gib, cores=16, memory=9 * gib) == 4  # the memory
+    assert default_workers(25, 2 * gib, cores=16, memory=gib) == 1  # never below one
+    assert threads_per_worker(2, cores=16) == 8
+    assert threads_per_worker(32, cores=16) == 1
+
+
+def test_choosing_ray_without_ray_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(FitGapError, match="pip install -e"):
+        make_executor(ray_address="auto")
+    args = ["sweep", "--param", "model.dropout", "--values", "0,0.2", "--ray", "auto"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {INSTALL_HINT}"]
+    assert RunStore().list_runs() == []
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two"])
+def test_bad_worker_counts_exit_2(bad, capsys):
+    args = ["sweep", "--param", "model.dropout", "--values", "0", "--workers", bad]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "--workers" in err[0]
+
+
+def test_an_older_store_gets_the_ran_on_column_and_runs_show_prints_it(tiny_config, capsys):
+    store = RunStore()
+    old = store.create_run(tiny_config, name="old")
+    store.close()
+    with sqlite3.connect(store.path) as db:
+        db.execute("ALTER TABLE runs DROP COLUMN ran_on")
+    reopened = RunStore()
+    assert reopened.get_run(old).ran_on is None
+    new = reopened.create_run(tiny_config, name="new", ran_on="node-7 worker 2 pid 99")
+    assert reopened.get_run(new).ran_on == "node-7 worker 2 pid 99"
+    assert main(["runs", "show", str(new)]) == 0
+    assert "ran on node-7 worker 2 pid 99" in capsys.readouterr().out
+
+
+# -- Ray ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_tasks_are_faithful_stream_epochs_and_record_the_node(local_ray, presplit_npz):  # noqa: F811
+    from fitgap_gui.core.executors import RayExecutor
+
+    plan = faithful_plan(presplit_npz)
+    store = RunStore()
+    told = []
+    results = RayExecutor(address=None).run(
+        plan, store, on_epoch=lambda i, run_id, m: told.append((i, m.epoch))
+    )
+    check_faithful(results, presplit_npz)
+    for index, result in enumerate(results):
+        assert [e for i, e in told if i == index] == list(range(1, EPOCHS + 1))
+        run = store.get_run(result.run_id)
+        assert run.status == "completed" and run.epochs_run == EPOCHS and run.has_model
+        assert run.ran_on.startswith("ray node ")
+
+
+def test_ray_stop_cancels_pending_tasks_and_keeps_epochs(local_ray):
+    from fitgap_gui.core.executors import RayExecutor
+
+    store = RunStore()
+    counts: dict[int, int] = {}
+    stop = threading.Event()
+    stop_at: list[float] = []
+
+    def on_epoch(index, run_id, metrics):
+        counts[index] = metrics.epoch
+        if len(counts) == 2 and min(counts.values()) >= 2 and not stop.is_set():
+            stop_at.append(time.monotonic())
+            stop.set()
+
+    executor = RayExecutor(address=None, cpus_per_run=1)
+    results = executor.run(long_plan(3), store, on_epoch=on_epoch, should_stop=stop.is_set)
+    assert time.monotonic() - stop_at[0] < 5.0
+    assert results[2] is None and len(store.list_runs()) == 2
+    for result in results[:2]:
+        run = store.get_run(result.run_id)
+        assert run.status == "stopped" and run.epochs_run >= 2
