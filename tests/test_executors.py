@@ -108,69 +108,87 @@ def long_plan(n: int) -> list[PlanItem]:
     return [PlanItem(config.replace({"training.seed": i}), f"long {i}") for i in range(n)]
 
 
-def test_two_workers_equal_one_worker_and_plain_keras_and_fill_the_store(presplit_npz):  # noqa: F811
-    plan = faithful_plan(presplit_npz)
-    store = RunStore()
-    here = LocalExecutor(workers=1).run(plan, store)
+class StopWhenLongRunsTrain:
+    """``on_epoch`` + ``should_stop``: stop once two long runs have 2 epochs stored each."""
 
-    told: list[tuple[int, int, int, bool]] = []
+    def __init__(self, store: RunStore, long_indices: set[int], training: int = 2) -> None:
+        self.store, self.long, self.training = store, long_indices, training
+        self.told: list[tuple[int, int, bool]] = []
+        self.counts: dict[int, int] = {}
+        self.stop = threading.Event()
+        self.stopped_at = 0.0
+        self.returned_at = 0.0  # set by the test when the executor's run returned
 
-    def on_epoch(index, run_id, metrics):
+    def on_epoch(self, index, run_id, metrics) -> None:
         # Committed, then told: the epoch row is already in the store.
-        stored = [m.epoch for m in store.epochs(run_id)]
-        told.append((index, run_id, metrics.epoch, metrics.epoch in stored))
+        stored = [m.epoch for m in self.store.epochs(run_id)]
+        self.told.append((index, metrics.epoch, metrics.epoch in stored))
+        if index in self.long:
+            self.counts[index] = metrics.epoch
+        if len(self.counts) == self.training and min(self.counts.values()) >= 2:
+            if not self.stop.is_set():
+                self.stopped_at = time.monotonic()
+            self.stop.set()
 
-    started = []
-    pool = LocalExecutor(workers=2)
-    results = pool.run(
-        plan,
-        store,
-        on_run_started=lambda i, run_id, where: started.append((i, run_id, where)),
-        on_epoch=on_epoch,
-    )
-    assert pool.last_workers == 2 and pool.last_threads == threads_per_worker(2)
-    check_faithful(here, presplit_npz)
-    check_faithful(results, presplit_npz)
-    for a, b in zip(here, results, strict=True):
-        for key in a.history:
-            np.testing.assert_allclose(a.history[key], b.history[key], atol=1e-4, rtol=0)
+    def epochs_told(self, index: int) -> list[int]:
+        return [epoch for i, epoch, _ in self.told if i == index]
 
-    assert all(flag for *_, flag in told)
-    for index, result in enumerate(results):
-        assert [e for i, _, e, _ in told if i == index] == list(range(1, EPOCHS + 1))
+
+def check_plan_outcome(plan, results, store, watch) -> None:
+    """Faithful short runs, stopped long runs with their epochs, an unstarted last item."""
+    check_faithful(results[:2], watch_path(plan))
+    assert all(committed for *_, committed in watch.told)
+    for index, result in enumerate(results[:2]):
+        assert watch.epochs_told(index) == list(range(1, EPOCHS + 1))
         run = store.get_run(result.run_id)
         assert run.name == plan[index].label
         assert run.status == "completed" and run.epochs_run == EPOCHS
         assert run.history["val_loss"] == pytest.approx(result.history["val_loss"], abs=1e-9)
         assert run.diagnosis is not None and run.has_model
-        assert "worker" in run.ran_on and str(os.getpid()) not in run.ran_on
-    # Both workers trained (each run in its own process), and none is left.
-    assert len({where for *_, where in started}) == 2
-    assert not any(pid_alive(pid) for pid in pool.worker_pids)
-    assert all(str(os.getpid()) in store.get_run(r.run_id).ran_on for r in here)
-
-
-def test_stop_ends_every_run_within_seconds_and_keeps_their_epochs():
-    store = RunStore()
-    counts: dict[int, int] = {}
-    stop = threading.Event()
-    stop_at: list[float] = []
-
-    def on_epoch(index, run_id, metrics):
-        counts[index] = metrics.epoch
-        if len(counts) == 2 and min(counts.values()) >= 2 and not stop.is_set():
-            stop_at.append(time.monotonic())
-            stop.set()
-
-    pool = LocalExecutor(workers=2)
-    results = pool.run(long_plan(3), store, on_epoch=on_epoch, should_stop=stop.is_set)
-    assert time.monotonic() - stop_at[0] < 5.0
-    assert results[2] is None  # the third never started, and has no row
-    assert len(store.list_runs()) == 2
-    for result in results[:2]:
-        run = store.get_run(result.run_id)
-        assert run.status == "stopped" == result.status
+    # Stop ended every run within seconds; each keeps the epochs it had stored.
+    assert watch.returned_at - watch.stopped_at < 5.0
+    stopped = [index for index in (2, 3, 4) if results[index] is not None]
+    assert sorted(stopped) == sorted(watch.counts)  # the third never started: no row
+    for index in stopped:
+        run = store.get_run(results[index].run_id)
+        assert run.status == "stopped" == results[index].status
         assert run.epochs_run >= 2 and len(run.history["loss"]) == run.epochs_run
+        assert watch.epochs_told(index) == list(range(1, run.epochs_run + 1))
+    assert len(store.list_runs()) == 4
+
+
+def watch_path(plan) -> str:
+    return plan[0].config.data.path
+
+
+def test_two_workers_are_faithful_fill_the_store_stop_and_leave_no_process(presplit_npz):  # noqa: F811
+    plan = faithful_plan(presplit_npz) + long_plan(3)
+    store = RunStore()
+    here = LocalExecutor(workers=1).run(plan[:2], RunStore(presplit_npz.parent / "here"))
+    check_faithful(here, presplit_npz)
+
+    watch = StopWhenLongRunsTrain(store, {2, 3, 4})
+    started: list[tuple[int, str]] = []
+    pool = LocalExecutor(workers=2)
+    results = pool.run(
+        plan,
+        store,
+        on_run_started=lambda i, run_id, where: started.append((i, where)),
+        on_epoch=watch.on_epoch,
+        should_stop=watch.stop.is_set,
+    )
+    watch.returned_at = time.monotonic()
+    assert pool.last_workers == 2 and pool.last_threads == threads_per_worker(2)
+    check_plan_outcome(plan, results, store, watch)
+    # Where a run trained does not change its history (one worker = this process).
+    for a, b in zip(here, results, strict=False):
+        for key in a.history:
+            np.testing.assert_allclose(a.history[key], b.history[key], atol=1e-4, rtol=0)
+    assert str(os.getpid()) in RunStore(presplit_npz.parent / "here").get_run(1).ran_on
+    # The runs trained in two worker processes, not here, and none is left.
+    where = {w for _, w in started}
+    assert len(where) == 2 and all("worker" in w and str(os.getpid()) not in w for w in where)
+    assert {store.get_run(r.run_id).ran_on for r in results if r} == where
     assert not any(pid_alive(pid) for pid in pool.worker_pids)
 
 
@@ -204,23 +222,22 @@ ORPHAN_SCRIPT = textwrap.dedent(
 def test_killing_the_parent_leaves_no_worker_processes(tmp_path, fitgap_home):
     script = tmp_path / "parent.py"
     script.write_text(ORPHAN_SCRIPT)
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, str(script)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # TensorFlow's start-up lines, from three processes
         text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        pids = [int(p) for p in line.split()]
-        assert len(pids) == 2, line or proc.stderr.read()
-        assert all(pid_alive(pid) for pid in pids)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        assert wait_until(lambda: not any(pid_alive(pid) for pid in pids), timeout=5.0)
-    finally:
-        proc.kill()
-        proc.wait()
+    ) as proc:
+        try:
+            line = proc.stdout.readline()
+            pids = [int(p) for p in line.split()]
+            assert len(pids) == 2, f"no worker pids from the parent: {line!r}"
+            assert all(pid_alive(pid) for pid in pids)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            assert wait_until(lambda: not any(pid_alive(pid) for pid in pids), timeout=5.0)
+        finally:
+            proc.kill()
     # The killed parent's runs are interrupted, with the epochs it had committed.
     runs = RunStore(fitgap_home).list_runs()
     assert len(runs) == 2
@@ -280,41 +297,18 @@ def local_ray():
     ray.shutdown()
 
 
-def test_ray_tasks_are_faithful_stream_epochs_and_record_the_node(local_ray, presplit_npz):  # noqa: F811
+def test_ray_tasks_are_faithful_fill_the_store_and_stop(local_ray, presplit_npz):  # noqa: F811
     from fitgap_gui.core.executors import RayExecutor
 
-    plan = faithful_plan(presplit_npz)
+    plan = faithful_plan(presplit_npz) + long_plan(3)
     store = RunStore()
-    told = []
-    results = RayExecutor(address=None).run(
-        plan, store, on_epoch=lambda i, run_id, m: told.append((i, m.epoch))
+    watch = StopWhenLongRunsTrain(store, {2, 3, 4})
+    # One CPU per task on a 2-CPU instance: two tasks at a time, so the last one is
+    # still waiting when the plan stops and is cancelled.
+    results = RayExecutor(address=None, cpus_per_run=1).run(
+        plan, store, on_epoch=watch.on_epoch, should_stop=watch.stop.is_set
     )
-    check_faithful(results, presplit_npz)
-    for index, result in enumerate(results):
-        assert [e for i, e in told if i == index] == list(range(1, EPOCHS + 1))
-        run = store.get_run(result.run_id)
-        assert run.status == "completed" and run.epochs_run == EPOCHS and run.has_model
-        assert run.ran_on.startswith("ray node ")
-
-
-def test_ray_stop_cancels_pending_tasks_and_keeps_epochs(local_ray):
-    from fitgap_gui.core.executors import RayExecutor
-
-    store = RunStore()
-    counts: dict[int, int] = {}
-    stop = threading.Event()
-    stop_at: list[float] = []
-
-    def on_epoch(index, run_id, metrics):
-        counts[index] = metrics.epoch
-        if len(counts) == 2 and min(counts.values()) >= 2 and not stop.is_set():
-            stop_at.append(time.monotonic())
-            stop.set()
-
-    executor = RayExecutor(address=None, cpus_per_run=1)
-    results = executor.run(long_plan(3), store, on_epoch=on_epoch, should_stop=stop.is_set)
-    assert time.monotonic() - stop_at[0] < 5.0
-    assert results[2] is None and len(store.list_runs()) == 2
-    for result in results[:2]:
-        run = store.get_run(result.run_id)
-        assert run.status == "stopped" and run.epochs_run >= 2
+    watch.returned_at = time.monotonic()
+    check_plan_outcome(plan, results, store, watch)
+    for result in results[:4]:
+        assert store.get_run(result.run_id).ran_on.startswith("ray node ")
