@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..data import Dataset
@@ -137,21 +138,29 @@ class RayExecutor(Executor):
         events = Queue(actor_options={"num_cpus": 0})
         flag = ray.remote(num_cpus=0)(_StopFlag).remote()
         task = ray.remote(ray_task).options(num_cpus=cpus, max_retries=0)
-        refs_of: dict[int, Any] = {}
         data_refs = {id(d): ray.put(d) for d in datasets}  # each distinct dataset once
-        refs = {
-            task.remote(
-                index,
-                item.config,
-                data_refs[id(datasets[index])],
-                events,
-                flag,
-                cpus,
-                self.save_model,
-            ): index
-            for index, item in enumerate(plan)
-        }
-        refs_of = {index: ref for ref, index in refs.items()}
+        # At most as many tasks in flight as the cluster has room for, submitted in plan
+        # order: Ray does not keep the order of queued tasks whose arguments differ, and
+        # a stopped plan then has little to cancel.
+        slots = max(1, math.floor(ray.cluster_resources().get("CPU", 1) / cpus))
+        pending = list(range(len(plan)))[::-1]
+        refs: dict[Any, int] = {}
+
+        def submit() -> None:
+            while pending and len(refs) < slots:
+                index = pending.pop()
+                ref = task.remote(
+                    index,
+                    plan[index].config,
+                    data_refs[id(datasets[index])],
+                    events,
+                    flag,
+                    cpus,
+                    self.save_model,
+                )
+                refs[ref] = index
+
+        submit()
         stopping = False
         deadline = float("inf")
 
@@ -170,12 +179,15 @@ class RayExecutor(Executor):
 
         try:
             while refs:
-                if not stopping and (stop() or recorder.error is not None):
+                if recorder.error is not None:
+                    pending.clear()  # after a failed run nothing new starts
+                if not stopping and stop():
                     stopping = True
                     flag.set.remote()
                     deadline = time.monotonic() + STOP_GRACE_SECONDS
-                    for index, ref in refs_of.items():
-                        if ref in refs and index not in recorder.run_ids:
+                    pending.clear()
+                    for ref, index in refs.items():
+                        if index not in recorder.run_ids:
                             ray.cancel(ref)  # not started yet: it never will
                 drain(block=True)
                 ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0)
@@ -183,6 +195,8 @@ class RayExecutor(Executor):
                     drain(block=False)  # a task's events are all queued before it returns
                 for ref in ready:
                     self._collect(ray, ref, refs.pop(ref), recorder)
+                if not stopping:
+                    submit()
                 if refs and time.monotonic() > deadline:
                     for ref in refs:
                         ray.cancel(ref, force=True)
@@ -227,6 +241,16 @@ class _StopFlag:
         return self.value
 
 
+def _off_main_thread(ray: Any, ref: Any) -> Any:
+    """``ray.get(ref)`` from another thread.
+
+    Ray lends a task's CPUs to waiting tasks while the task's *main* thread blocks in
+    ``ray.get``; a plan would then train more runs at once than it has CPUs for.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(ray.get, ref).result()
+
+
 def ray_task(
     index: int,
     config: Any,
@@ -239,7 +263,7 @@ def ray_task(
     """One run inside a Ray worker: ``train`` with events to the queue, result returned."""
     import ray
 
-    if ray.get(flag.is_set.remote()):
+    if _off_main_thread(ray, flag.is_set.remote()):
         return ("skipped",)
     from .base import limit_tensorflow_threads
     from .local import model_to_bytes
@@ -249,6 +273,11 @@ def ray_task(
 
     stopped = threading.Event()
     finished = threading.Event()
+    sent: list[Any] = []
+
+    def send(event: tuple) -> None:
+        # Not waited for (see _off_main_thread); one caller's actor calls run in order.
+        sent.append(events.actor.put_nowait.remote(event))
 
     def poll_flag() -> None:
         while not finished.wait(STOP_POLL_SECONDS):
@@ -262,14 +291,17 @@ def ray_task(
     ran_on = f"ray node {node[:12]} ({ray.util.get_node_ip_address()}) pid {os.getpid()}"
     threading.Thread(target=poll_flag, daemon=True).start()
     try:
-        events.put(("started", index, ran_on))
+        send(("started", index, ran_on))
         result = train(
-            config, dataset, lambda metrics: events.put(("epoch", index, metrics)), stopped.is_set
+            config, dataset, lambda metrics: send(("epoch", index, metrics)), stopped.is_set
         )
         model_bytes = model_to_bytes(result.model) if save_model and result.epochs_run else None
         result.model = None
-        return ("done", result, model_bytes)
+        outcome: tuple = ("done", result, model_bytes)
     except Exception as exc:
-        return ("failed", error_kind(exc), f"{type(exc).__name__}: {exc}".strip())
+        outcome = ("failed", error_kind(exc), f"{type(exc).__name__}: {exc}".strip())
     finally:
         finished.set()
+    # Every event is in the queue before the result is: the parent drains it on return.
+    _off_main_thread(ray, sent)
+    return outcome
