@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
@@ -192,47 +191,32 @@ def test_two_workers_are_faithful_fill_the_store_stop_and_leave_no_process(presp
     assert not any(pid_alive(pid) for pid in pool.worker_pids)
 
 
-ORPHAN_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from fitgap_gui.core.config import RunConfig
-    from fitgap_gui.core.executors import LocalExecutor, PlanItem
-    from fitgap_gui.core.store import RunStore
-
-    if __name__ == "__main__":
-        config = RunConfig.from_dict(
-            {"data": {"source": "xor", "n_samples": 40}, "model": {"hidden_units": [8]},
-             "training": {"epochs": 100000, "batch_size": 8}}
-        )
-        plan = [PlanItem(config, "a"), PlanItem(config.replace({"training.seed": 1}), "b")]
-        pool = LocalExecutor(workers=2)
-        seen = set()
-
-        def on_epoch(index, run_id, metrics):
-            if len(seen) < 2:
-                seen.add(index)
-                if len(seen) == 2:  # both workers train: tell the test their pids
-                    print(" ".join(map(str, pool.worker_pids)), flush=True)
-
-        pool.run(plan, RunStore(), on_epoch=on_epoch)
-    """
-)
+def worker_pids_in_store(home) -> list[int]:
+    """The worker pids that the store's training runs name (``... worker K pid N``)."""
+    runs = [r for r in RunStore(home).list_runs() if r.status == "running" and r.epochs_run]
+    return [int(r.ran_on.rsplit(" ", 1)[1]) for r in runs if r.ran_on and "worker" in r.ran_on]
 
 
-def test_killing_the_parent_leaves_no_worker_processes(tmp_path, fitgap_home):
-    script = tmp_path / "parent.py"
-    script.write_text(ORPHAN_SCRIPT)
+def test_killing_fitgap_sweep_with_workers_leaves_no_worker_processes(
+    tmp_path,
+    fitgap_home,
+    tiny_config,
+):
+    config = tmp_path / "tiny.json"
+    tiny_config.replace({"training.epochs": 100000}).save(config)
+    args = ["sweep", "--config", str(config), "--param", "training.seed", "--values", "1,2"]
     with subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.PIPE,
+        [sys.executable, "-m", "fitgap_gui.cli", *args, "--workers", "2"],
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,  # TensorFlow's start-up lines, from three processes
-        text=True,
     ) as proc:
         try:
-            line = proc.stdout.readline()
-            pids = [int(p) for p in line.split()]
-            assert len(pids) == 2, f"no worker pids from the parent: {line!r}"
+            # Both runs train in their own worker (their rows say which) ...
+            assert wait_until(lambda: len(worker_pids_in_store(fitgap_home)) == 2, timeout=240)
+            pids = worker_pids_in_store(fitgap_home)
+            assert os.getpid() not in pids and proc.pid not in pids
             assert all(pid_alive(pid) for pid in pids)
+            # ... and go with the parent when it is killed.
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
             assert wait_until(lambda: not any(pid_alive(pid) for pid in pids), timeout=5.0)

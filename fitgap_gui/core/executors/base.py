@@ -50,13 +50,14 @@ class PlanItem:
 
 
 class Executor:
-    """Runs a plan; every executor has this one method and the same callbacks.
+    """Runs a plan; every executor has this one ``run`` and the same callbacks.
 
     ``run`` returns one entry per plan item, in plan order: its RunResult (with
-    ``run_id``, ``diagnosis``; ``model`` is None unless it trained in this process),
-    or None for an item that never started because the plan was stopped.  A run
-    that raised is stored as ``failed``; no new run starts after it, the runs
-    already training finish, and then its error is raised (a FitGapError as itself).
+    ``run_id``, ``diagnosis``; no ``model``), or None for an item that never started
+    because the plan was stopped.  Bad data or a config that cannot fit its data
+    raises before anything trains.  A run that raised is stored as ``failed``; no new
+    run starts after it, the runs already training finish, and then its error is
+    raised (a FitGapError as itself).  Subclasses implement ``execute``.
     """
 
     def run(
@@ -70,6 +71,17 @@ class Executor:
         on_run_done: OnRunDone | None = None,
         should_stop: ShouldStop | None = None,
     ) -> list[RunResult | None]:
+        datasets = plan_datasets(plan) if datasets is None else datasets
+        check_plan(plan, datasets)
+        recorder = PlanRecorder(plan, datasets, store, on_run_started, on_epoch, on_run_done)
+        if plan:
+            self.execute(recorder, should_stop or (lambda: False))
+        if recorder.error is not None:
+            raise recorder.error
+        return recorder.results
+
+    def execute(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
+        """Train ``recorder.plan``, feeding its events to ``recorder``; poll ``stop``."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -200,11 +212,7 @@ class PlanRecorder:
         on_run_done: OnRunDone | None,
     ) -> None:
         self.plan, self.datasets, self.store = plan, datasets, store
-        self._on_run_started, self._on_epoch, self._on_run_done = (
-            on_run_started,
-            on_epoch,
-            on_run_done,
-        )
+        self.on_run_started, self.on_epoch, self.on_run_done = on_run_started, on_epoch, on_run_done
         self.run_ids: dict[int, int] = {}
         self.results: list[RunResult | None] = [None] * len(plan)
         self.ended: set[int] = set()
@@ -216,18 +224,18 @@ class PlanRecorder:
             item.config, self.store, self.datasets[index], name=item.label, ran_on=ran_on
         )
         self.run_ids[index] = run_id
-        if self._on_run_started is not None:
-            self._on_run_started(index, run_id, ran_on)
+        if self.on_run_started is not None:
+            self.on_run_started(index, run_id, ran_on)
         return run_id
 
     def epoch(self, index: int, metrics: EpochMetrics) -> None:
         run_id = self.run_ids[index]
         self.store.append_epoch(run_id, metrics)
-        if self._on_epoch is not None:
-            self._on_epoch(index, run_id, metrics)
+        if self.on_epoch is not None:
+            self.on_epoch(index, run_id, metrics)
 
     def done(self, index: int, result: RunResult, model_bytes: bytes | None) -> None:
-        self.ended.add(index)
+        """A worker's run returned: diagnose it, write its model, finish its row."""
 
         def write_model(path: Path) -> None:
             assert model_bytes is not None
@@ -240,9 +248,14 @@ class PlanRecorder:
             self.datasets[index].n_classes,
             write_model if model_bytes else None,
         )
+        self.returned(index, result)
+
+    def returned(self, index: int, result: RunResult) -> None:
+        """A run's row is finished: keep its result and tell the caller."""
+        self.ended.add(index)
         self.results[index] = result
-        if self._on_run_done is not None:
-            self._on_run_done(index, result)
+        if self.on_run_done is not None:
+            self.on_run_done(index, result)
 
     def failed(self, index: int, kind: str, message: str) -> None:
         """A run raised (or its worker died): its row is ``failed``, its error kept."""

@@ -32,22 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from ..data import Dataset
-from ..results import EpochMetrics, RunResult
+from ..results import EpochMetrics
 from ..session import run_recorded
-from ..store import RunStore, here
+from ..store import here
 from ..training import ShouldStop
 from .base import (
     Executor,
-    OnPlanEpoch,
-    OnRunDone,
-    OnRunStarted,
     PlanItem,
     PlanRecorder,
     bytes_per_run,
-    check_plan,
     default_workers,
     error_kind,
-    plan_datasets,
     threads_per_worker,
 )
 
@@ -72,8 +67,9 @@ class LocalExecutor(Executor):
         self.worker_pids: list[int] = []
 
     def describe(self) -> str:
-        n = "as many workers as the machine carries" if self.workers is None else self.workers
-        return f"this machine ({n} worker{'s' if self.workers != 1 else ''})"
+        if self.workers is None:
+            return "this machine (as many workers as it carries)"
+        return f"this machine ({self.workers} worker{'s' if self.workers > 1 else ''})"
 
     def choose_workers(self, plan: Sequence[PlanItem], datasets: Sequence[Dataset]) -> int:
         """The given N, or cores and MemAvailable / per-run memory, capped by the plan."""
@@ -81,71 +77,41 @@ class LocalExecutor(Executor):
             return max(1, min(self.workers, len(plan)))
         return default_workers(len(plan), bytes_per_run(plan, datasets))
 
-    def run(
-        self,
-        plan: Sequence[PlanItem],
-        store: RunStore,
-        *,
-        datasets: Sequence[Dataset] | None = None,
-        on_run_started: OnRunStarted | None = None,
-        on_epoch: OnPlanEpoch | None = None,
-        on_run_done: OnRunDone | None = None,
-        should_stop: ShouldStop | None = None,
-    ) -> list[RunResult | None]:
-        datasets = plan_datasets(plan) if datasets is None else datasets
-        check_plan(plan, datasets)
-        stop = should_stop or (lambda: False)
-        n = self.choose_workers(plan, datasets)
+    def execute(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
+        n = self.choose_workers(recorder.plan, recorder.datasets)
         self.last_workers = n
         if n <= 1:
             self.last_threads = 0  # TensorFlow's own default, as always
-            return self._run_here(
-                plan, datasets, store, on_run_started, on_epoch, on_run_done, stop
-            )
-        recorder = PlanRecorder(plan, datasets, store, on_run_started, on_epoch, on_run_done)
+            self._run_here(recorder, stop)
+            return
         self.last_threads = threads_per_worker(n)
-        _WorkerPool(self, plan, datasets, recorder, n, self.last_threads, stop).run()
-        if recorder.error is not None:
-            raise recorder.error
-        return recorder.results
+        _WorkerPool(self, recorder, n, self.last_threads, stop).run()
 
-    def _run_here(
-        self,
-        plan: Sequence[PlanItem],
-        datasets: Sequence[Dataset],
-        store: RunStore,
-        on_run_started: OnRunStarted | None,
-        on_epoch: OnPlanEpoch | None,
-        on_run_done: OnRunDone | None,
-        stop: ShouldStop,
-    ) -> list[RunResult | None]:
+    def _run_here(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
         """One after another in this process: ``run_recorded``, the path of a single run."""
-        results: list[RunResult | None] = [None] * len(plan)
         ran_on = here()
-        for index, (item, dataset) in enumerate(zip(plan, datasets, strict=True)):
+        on_started, on_epoch = recorder.on_run_started, recorder.on_epoch
+        for index, (item, dataset) in enumerate(zip(recorder.plan, recorder.datasets, strict=True)):
             if stop():
                 break
             result = run_recorded(
                 item.config,
-                store,
+                recorder.store,
                 dataset=dataset,
                 name=item.label,
                 save_model=self.save_model,
                 should_stop=stop,
-                on_started=(lambda run_id, _ds, i=index: on_run_started(i, run_id, ran_on))  # type: ignore[misc]
-                if on_run_started
+                on_started=(lambda run_id, _ds, i=index: on_started(i, run_id, ran_on))  # type: ignore[misc]
+                if on_started
                 else None,
                 on_epoch=(lambda run_id, metrics, i=index: on_epoch(i, run_id, metrics))  # type: ignore[misc]
                 if on_epoch
                 else None,
             )
             result.model = None  # the Keras model is large; do not keep one per run alive
-            results[index] = result
-            if on_run_done is not None:
-                on_run_done(index, result)
+            recorder.returned(index, result)
             if result.status == "stopped":
                 break
-        return results
 
 
 class _WorkerPool:
@@ -154,18 +120,17 @@ class _WorkerPool:
     def __init__(
         self,
         executor: LocalExecutor,
-        plan: Sequence[PlanItem],
-        datasets: Sequence[Dataset],
         recorder: PlanRecorder,
         n: int,
         threads: int,
         stop: ShouldStop,
     ) -> None:
-        self.executor, self.plan, self.datasets, self.recorder = executor, plan, datasets, recorder
+        self.executor, self.recorder = executor, recorder
+        self.plan, self.datasets = recorder.plan, recorder.datasets
         self.n, self.threads, self.stop = n, threads, stop
         # Items on the same data share one key, so a worker is sent each dataset once.
         keys: dict[int, int] = {}
-        self.data_keys = [keys.setdefault(id(d), len(keys)) for d in datasets]
+        self.data_keys = [keys.setdefault(id(d), len(keys)) for d in self.datasets]
 
     def run(self) -> None:
         ctx = mp.get_context("spawn")

@@ -19,25 +19,16 @@ import math
 import os
 import threading
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..data import Dataset
 from ..errors import FitGapError
-from ..results import RunResult
-from ..store import RunStore
 from ..training import ShouldStop
 from .base import (
     Executor,
-    OnPlanEpoch,
-    OnRunDone,
-    OnRunStarted,
-    PlanItem,
     PlanRecorder,
-    check_plan,
     error_kind,
-    plan_datasets,
 )
 
 INSTALL_HINT = 'Ray is not installed; install it with: pip install -e ".[ray]"'
@@ -111,26 +102,11 @@ class RayExecutor(Executor):
             import_ray().shutdown()
             self._started_ray = False
 
-    def run(
-        self,
-        plan: Sequence[PlanItem],
-        store: RunStore,
-        *,
-        datasets: Sequence[Dataset] | None = None,
-        on_run_started: OnRunStarted | None = None,
-        on_epoch: OnPlanEpoch | None = None,
-        on_run_done: OnRunDone | None = None,
-        should_stop: ShouldStop | None = None,
-    ) -> list[RunResult | None]:
-        datasets = plan_datasets(plan) if datasets is None else datasets
-        check_plan(plan, datasets)
-        recorder = PlanRecorder(plan, datasets, store, on_run_started, on_epoch, on_run_done)
-        if not plan:
-            return recorder.results
+    def execute(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
+        plan, datasets = recorder.plan, recorder.datasets
         ray = self.connect()
         from ray.util.queue import Empty, Queue
 
-        stop = should_stop or (lambda: False)
         cpus = self.cpus_per_run or max(
             1, math.floor(ray.cluster_resources().get("CPU", 1) / len(plan))
         )
@@ -207,9 +183,6 @@ class RayExecutor(Executor):
                 ray.kill(flag)
             with contextlib.suppress(Exception):
                 events.shutdown()
-        if recorder.error is not None:
-            raise recorder.error
-        return recorder.results
 
     @staticmethod
     def _collect(ray: Any, ref: Any, index: int, recorder: PlanRecorder) -> None:
