@@ -77,6 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plans", default="remedies,eight", help="remedies,eight")
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray executor")
+    parser.add_argument(
+        "--order", default="1,2,ray", help="which executors, in this order (1, 2, ray)"
+    )
     parser.add_argument("--out", default=str(benchlib.ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
     benchlib.setup_env()
@@ -88,7 +91,7 @@ def main() -> None:
 
     ray_executor = None
     ray_start_s = None
-    if not args.no_ray:
+    if not args.no_ray and "ray" in args.order.split(","):
         try:
             import ray
         except ImportError:
@@ -105,9 +108,10 @@ def main() -> None:
     for name in args.plans.split(","):
         plan = all_plans[name]
         rows: dict = {}
-        executors = [("1 worker", LocalExecutor(workers=1)), ("2 workers", LocalExecutor(2))]
+        known = {"1": ("1 worker", LocalExecutor(workers=1)), "2": ("2 workers", LocalExecutor(2))}
         if ray_executor is not None:
-            executors.append(("ray local (2 CPUs)", ray_executor))
+            known["ray"] = ("ray local (2 CPUs)", ray_executor)
+        executors = [known[key] for key in args.order.split(",") if key in known]
         for label, executor in executors:
             rows[label] = time_plan(executor, plan)
             print(f"{name:>9}  {label:<20} {json.dumps(rows[label])}", flush=True)

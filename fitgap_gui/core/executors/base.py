@@ -32,8 +32,9 @@ OnPlanEpoch = Callable[[int, int, EpochMetrics], None]
 #: (plan index, result) once the run's row is finished (the result holds no model).
 OnRunDone = Callable[[int, RunResult], None]
 
-#: A TensorFlow process's own memory before any model or data (measured ~450-600 MB
-#: resident for a worker that imported TensorFlow and trained a small Dense net).
+#: A TensorFlow process's own memory before any model or data: the plain Keras program
+#: peaked at 643 MiB with Keras imported, 693 MiB after a digits run
+#: (benchmarks/RESULTS.md, "Memory"); the data and model are counted on top.
 TF_PROCESS_BASELINE_BYTES = 600 * 1024**2
 
 
