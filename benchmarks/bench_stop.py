@@ -45,12 +45,12 @@ def stop_once(harness, config, delay_s: float) -> dict:
     def on_error(message: str) -> None:
         marks["error"] = message
 
-    window.epoch_done.connect(on_epoch)
+    window.live_runs.epoch_appended.connect(on_epoch)
     worker.finished.connect(on_finished)
     window.error_shown.connect(on_error)
     harness.wait_for(window.training_ended, lambda: window.train_configs([config]))
     marks["idle"] = time.perf_counter()
-    window.epoch_done.disconnect(on_epoch)
+    window.live_runs.epoch_appended.disconnect(on_epoch)
     worker.finished.disconnect(on_finished)
     window.error_shown.disconnect(on_error)
     return marks

@@ -265,11 +265,11 @@ class WindowHarness:
         def on_epoch(_run_id, _metrics) -> None:
             ends.append(time.perf_counter())
 
-        self.window.epoch_done.connect(on_epoch)
+        self.window.live_runs.epoch_appended.connect(on_epoch)
         start = time.perf_counter()
         self.wait_for(self.window.training_ended, lambda: self.window.train_configs([config]))
         end = time.perf_counter()
-        self.window.epoch_done.disconnect(on_epoch)
+        self.window.live_runs.epoch_appended.disconnect(on_epoch)
         return {"start": start, "ends": ends, "end": end, "history": {}}
 
     def close(self) -> None:

@@ -2,18 +2,42 @@
 
 Importing TensorFlow takes seconds, so ``main`` shows the window before anything
 heavy is imported (no tensorflow, keras, scikit-learn or data here) and starts the
-import on a background thread; Train is enabled once it is done.
+import on a background thread; Train is enabled once it is done.  Everything
+FitGap, TensorFlow and absl log goes to a rotating log file in FitGap's data folder
+(core/logfiles.py), not to the terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import logging
 import os
 import sys
 
 
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ INFO lines and "failed call to cuInit" out of the terminal.
+
+    Read by TensorFlow when it is imported, so this runs first; 3 hides its C++
+    errors too (on a machine without a GPU "cuInit" is one, and it means nothing).
+    A user who wants them sets TF_CPP_MIN_LOG_LEVEL.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def start_logging(home=None):
+    """The log file (core/logfiles.py) for FitGap, TensorFlow's and absl's loggers."""
+    from .core.logfiles import setup_logging
+
+    handler = setup_logging(home)
+    logging.getLogger(__name__).info("FitGap starting (pid %s)", os.getpid())
+    return handler
+
+
 def make_application(argv: list[str] | None = None):
     """The QApplication, named so that QSettings has a home."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
@@ -37,9 +61,32 @@ def collect_garbage_in_gui_thread(app) -> None:
     pyqtgraph's GarbageCollector is the known remedy: gc off, collected on a timer.
     """
     if getattr(app, "_fitgap_gc", None) is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+        app._fitgap_gc = _gui_thread_collector()
 
-        app._fitgap_gc = GarbageCollector(interval=1.0)
+
+def _gui_thread_collector():
+    """pyqtgraph's GarbageCollector that leaves the older generations alone while a run
+    trains (``busy``): one such collection over a run's Keras objects took ~150 ms, a
+    stall of the live plots; it runs at the first check after the run instead."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    class GuiThreadCollector(GarbageCollector):
+        @staticmethod
+        def busy() -> bool:
+            return False
+
+        def check(self) -> None:
+            young, older, oldest = gc.get_count()
+            if young > self.threshold[0]:
+                gc.collect(0)  # a few ms at most
+            if self.busy():
+                return
+            if older > self.threshold[1]:
+                gc.collect(1)
+                if oldest > self.threshold[2]:
+                    gc.collect(2)
+
+    return GuiThreadCollector(interval=1.0)
 
 
 def _app_icon():
@@ -65,6 +112,13 @@ def show_window():
     from .qt.main_window import MainWindow
 
     window = MainWindow()
+    # TensorFlow leaves ~400,000 long-lived objects: every full collection of the
+    # GUI-thread collector above then stalled the window for 0.2-0.9 s (measured by
+    # benchmarks/bench_responsive.py).  Once it is loaded, they leave the collector's view.
+    window.engine_ready.connect(gc.freeze)
+    collector = getattr(QApplication.instance(), "_fitgap_gc", None)
+    if collector is not None:
+        collector.busy = window.controller.is_busy
     # 1400x850 where it fits; a smaller screen gets most of its area instead.
     screen = window.screen().availableGeometry()
     window.resize(min(1400, int(screen.width() * 0.95)), min(850, int(screen.height() * 0.95)))
@@ -79,11 +133,45 @@ def main(argv: list[str] | None = None) -> int:
 
     if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
         return status
+    from .core.errors import FitGapError
+
+    quiet_tensorflow()
+    start_logging()
     app = make_application(argv)
-    window = show_window()
+    try:
+        window = show_window()
+    except FitGapError as exc:  # a run store that cannot be opened (damaged, locked)
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        return _refuse_to_start(str(exc))
+    log_unexpected_errors(window)
     window.start_engine_loading()
     _close_on_ctrl_c(window)
     return app.exec()
+
+
+def log_unexpected_errors(window) -> None:
+    """An exception that reaches the event loop (a bug in a slot): its traceback goes to
+    the log, one line to the window's status bar, nothing to the terminal."""
+    logger = logging.getLogger("fitgap_gui")
+
+    def hook(kind, exc, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        logger.error("unexpected error", exc_info=(kind, exc, tb))
+        with contextlib.suppress(RuntimeError):  # the window is already gone
+            window.show_unexpected(exc)
+
+    sys.excepthook = hook
+
+
+def _refuse_to_start(message: str) -> int:
+    """Say why there is no window, on stderr and in a dialog; returns exit status 2."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    QMessageBox.critical(None, "FitGap cannot start", message)
+    return 2
 
 
 def _close_on_ctrl_c(window) -> None:

@@ -42,7 +42,13 @@ def source_for_path(path: str) -> str:
         return "npz"
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
-    if p.is_dir():
+    try:
+        is_dir = p.is_dir()
+    except OSError as exc:  # a name too long for the file system
+        from .core.userfiles import os_error_text
+
+        raise FitGapError(os_error_text(p, exc)) from None
+    if is_dir:
         return "images"
     raise FitGapError(
         f"{path}: cannot tell the data type; use a .npz file, a .csv file or an image folder"
@@ -98,11 +104,16 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.data import load_dataset
+    from .core.memory import check_model_memory
     from .core.session import run_recorded
     from .core.store import RunStore
 
     config = load_config(args)
     dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
+    # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()
@@ -206,6 +217,64 @@ def cmd_runs_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs_rename(args: argparse.Namespace) -> int:
+    """What the window's Rename does: the name is stored as given (trimmed)."""
+    from .core.store import RunStore
+
+    store = RunStore()
+    store.rename_run(args.run_id, args.name)
+    print(f"renamed run {args.run_id} to '{printable(store.get_run(args.run_id).name)}'")
+    return EXIT_OK
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    from .core.store_repair import check_store
+
+    report = check_store()
+    if not report.exists:
+        print(f"no run store at {printable(report.path)} yet; nothing to check")
+        return EXIT_OK
+    if report.ok:
+        print(f"the run store {printable(report.path)} is sound")
+        return EXIT_OK
+    for problem in report.problems:  # SQLite's own words, for whoever wants them
+        print(printable(problem))
+    raise FitGapError(
+        f"the run store {report.path} is damaged ({len(report.problems)} problems found); "
+        "run 'fitgap store recover' to move it aside and salvage its runs"
+    )
+
+
+def cmd_store_recover(args: argparse.Namespace) -> int:
+    from .core.store_repair import recover_store
+
+    report = recover_store(force=args.force)
+    if report is None:
+        print("the run store is sound; nothing to recover (--force rebuilds it anyway)")
+        return EXIT_OK
+    print(f"moved the damaged store to {printable(report.moved_to)}")
+    print(f"salvaged {report.runs} runs and {report.epochs} epochs into {printable(report.path)}")
+    if report.runs_lost:
+        print(f"could not read runs {', '.join(map(str, report.runs_lost))}")
+    return EXIT_OK
+
+
+def _add_store(sub) -> None:
+    store = sub.add_parser("store", help="check the run store, or salvage a damaged one")
+    actions = store.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    check = actions.add_parser("check", help="SQLite's integrity check (exit 2 when damaged)")
+    check.set_defaults(func=cmd_store_check)
+    recover = actions.add_parser(
+        "recover",
+        help="move a damaged store aside and salvage what can be read into a fresh one "
+        "(close FitGap windows and runs first)",
+    )
+    recover.add_argument(
+        "--force", action="store_true", help="rebuild the store even when it passes its check"
+    )
+    recover.set_defaults(func=cmd_store_recover)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.export import export_runs
@@ -217,7 +286,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _add_runs_and_export(sub) -> None:
-    runs = sub.add_parser("runs", help="list, show or delete the runs in the run store")
+    runs = sub.add_parser("runs", help="list, show, rename or delete the runs in the run store")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="a table of every run, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -226,64 +295,160 @@ def _add_runs_and_export(sub) -> None:
     show.add_argument("run_id", type=int, metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print the run result JSON")
     show.set_defaults(func=cmd_runs_show)
+    rename = actions.add_parser("rename", help="give a run another name")
+    rename.add_argument("run_id", type=int, metavar="RUN_ID")
+    rename.add_argument("name", metavar="NAME")
+    rename.set_defaults(func=cmd_runs_rename)
     delete = actions.add_parser("delete", help="delete a run, its epochs and its model")
     delete.add_argument("run_id", type=int, metavar="RUN_ID")
     delete.set_defaults(func=cmd_runs_delete)
 
     export = sub.add_parser(
-        "export", help="write runs as CSV, JSON, Keras script, model or TensorBoard"
+        "export", help="write runs as CSV, JSON, Keras script, model, TensorBoard or a report"
     )
-    export.add_argument("format", choices=("csv", "json", "script", "model", "tensorboard"))
+    export.add_argument(
+        "format", choices=("csv", "json", "script", "model", "tensorboard", "report")
+    )
     export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     export.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="PATH",
-        help="the file to write (a folder for tensorboard, or for several scripts/models)",
+        help="the file to write (a folder for tensorboard, or for several scripts/models; "
+        "an .html file for report)",
     )
     export.set_defaults(func=cmd_export)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Validation curve: one recorded run per value of one setting, one row per run."""
+    """Validation curve: recorded runs per value (and seed), one row per run, a summary."""
     _quiet_tensorflow()
     from .core import experiments
-    from .core.executors import plan_from_pairs
-    from .core.store import RunStore
 
     config = load_config(args)
     values = experiments.parse_values(args.values)
     planned = experiments.sweep_configs(config, args.param, values)  # bad value: exit 2 here
+    experiments.with_repeats(planned, args.repeats)  # bad --repeats: exit 2 here
     if args.out:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
     summary = printable(datasets[0].summary())
-    print(f"sweep {args.param} over {len(planned)} values: {summary}", flush=True)
+    print(
+        f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
+        flush=True,
+    )
     print(experiments.ROW_HEADER, flush=True)
-    rows: dict[int, experiments.ResultRow] = {}
+    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=", executor)
+    if not stopped:
+        _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
+    if args.out:
+        experiments.write_rows(args.out, rows, param=args.param, summary=arms)
+    return EXIT_INTERRUPTED if stopped else EXIT_OK
 
-    def on_run_done(index: int, result) -> None:
-        key = planned[index][0]
-        rows[index] = experiments.best_row(
-            result, label=str(key), value=key, n_train=len(datasets[index].x_train)
-        )
-        print(printable(experiments.format_row(rows[index])), flush=True)
+
+def _run_repeats(planned, repeats: int, name_prefix: str, executor=None):
+    """Run and record each planned config ``repeats`` times, one row printed per run.
+
+    Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running runs cleanly.
+    ``executor`` (``executor_from_args``) says where the runs train.
+    """
+    from .core import experiments
+    from .core.store import RunStore
 
     with _StopOnCtrlC() as stop:
-        executor.run(
-            plan_from_pairs(planned, name_prefix=f"sweep {args.param}="),
+        rows, arms = experiments.run_repeats(
+            planned,
             RunStore(),
-            datasets=datasets,
-            on_run_done=on_run_done,
+            repeats,
+            name_prefix=name_prefix,
+            on_run_done=lambda i, row, result: print(
+                printable(experiments.format_row(row)), flush=True
+            ),
             should_stop=stop,
+            executor=executor,
         )
-    ordered = [rows[i] for i in sorted(rows)]
+    return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
+
+
+def _print_summary(arms, baseline: str) -> None:
+    """The per-arm table over the repeats, then each paired verdict in words."""
+    from .core import experiments
+
+    print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
+    print(experiments.SUMMARY_HEADER)
+    for arm in arms:
+        print(printable(experiments.format_summary(arm)))
+    for arm in arms:
+        if arm.sentence():
+            print(f"- {printable(arm.sentence())}")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare remedies headless: the window's five arms, each over several seeds."""
+    _quiet_tensorflow()
+    from .core import experiments
+
+    config = load_config(args)
+    planned = experiments.remedy_configs(config)
+    experiments.with_repeats(planned, args.repeats)  # bad --repeats: exit 2 here
     if args.out:
-        experiments.write_rows(args.out, ordered, param=args.param)
-    stopped = stop.requested or any(row.status == "stopped" for row in ordered)
+        _check_writable(Path(args.out))
+    executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
+    dataset = experiments.load_datasets(planned[:1])[0]  # bad data: exit 2 before training
+    print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
+    print(experiments.ROW_HEADER, flush=True)
+    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor)
+    if not stopped:
+        _print_summary(arms, "the baseline, seed by seed")
+    if args.out:
+        payload = experiments.summary_payload(arms)
+        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return EXIT_INTERRUPTED if stopped else EXIT_OK
+
+
+def _add_compare(sub) -> None:
+    compare = sub.add_parser(
+        "compare",
+        help="compare remedies: baseline, + dropout, + L2, + early stopping, all three",
+    )
+    compare.add_argument("--config", metavar="FILE", help="the base RunConfig JSON file")
+    compare.add_argument("--data", metavar="PATH", help="a data file or image folder")
+    compare.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="seeds per arm: training.seed, +1, ... (default 3)",
+    )
+    compare.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    compare.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    compare.add_argument("--out", metavar="FILE", help="write the summary JSON here")
+    add_executor_flags(compare)
+    compare.set_defaults(func=cmd_compare)
+
+
+def _add_sweep(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep", help="validation curve: one recorded run per value of one setting"
+    )
+    sweep.add_argument("--config", metavar="FILE", help="the base RunConfig JSON file")
+    sweep.add_argument(
+        "--param", required=True, metavar="KEY", help="the dotted setting, e.g. model.dropout"
+    )
+    sweep.add_argument(
+        "--values", required=True, metavar="V,V,...", help="comma-separated, e.g. 0,0.2,0.4"
+    )
+    sweep.add_argument("--data", metavar="PATH", help="a data file or image folder")
+    sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    sweep.add_argument(
+        "--repeats", type=int, default=3, metavar="N", help="seeds per value (default 3)"
+    )
+    sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
+    add_executor_flags(sweep)
+    sweep.set_defaults(func=cmd_sweep)
 
 
 def _workers(text: str) -> int | None:
@@ -327,25 +492,6 @@ def executor_from_args(args: argparse.Namespace):
     return make_executor(
         workers=getattr(args, "workers", 1), ray_address=getattr(args, "ray", None)
     )
-
-
-def _add_sweep(sub) -> None:
-    sweep = sub.add_parser(
-        "sweep", help="validation curve: one recorded run per value of one setting"
-    )
-    sweep.add_argument("--config", metavar="FILE", help="the base RunConfig JSON file")
-    sweep.add_argument(
-        "--param", required=True, metavar="KEY", help="the dotted setting, e.g. model.dropout"
-    )
-    sweep.add_argument(
-        "--values", required=True, metavar="V,V,...", help="comma-separated, e.g. 0,0.2,0.4"
-    )
-    sweep.add_argument("--data", metavar="PATH", help="a data file or image folder")
-    sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
-    sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
-    sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
-    add_executor_flags(sweep)
-    sweep.set_defaults(func=cmd_sweep)
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:
@@ -401,8 +547,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=cmd_train)
     _add_runs_and_export(sub)
+    _add_store(sub)
     _add_install_desktop(sub)
     _add_sweep(sub)
+    _add_compare(sub)
     return parser
 
 

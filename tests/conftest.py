@@ -52,3 +52,72 @@ def assert_same_data():
             np.testing.assert_array_equal(got, want)
 
     return check
+
+
+OWN_MODEL_SCRIPT = """
+import sys
+import keras
+import numpy as np
+from fitgap_gui.callback import FitGapCallback
+
+rng = np.random.default_rng(0)
+x = rng.random((64, 8, 8, 1)).astype("float32")
+y = rng.integers(0, 3, 64)
+
+
+class AnnounceAndPause(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        print("epoch", epoch + 1, flush=True)
+        if epoch + 1 == {pause_after}:
+            sys.stdin.readline()  # the test looks (or kills) while the script waits here
+
+
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                          keras.layers.Dropout(0.3),
+                          keras.layers.Dense(3, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs={epochs}, validation_split=0.25, verbose=0,
+          callbacks=[FitGapCallback(name={name!r}), AnnounceAndPause()])
+print("done", flush=True)
+"""
+
+
+@pytest.fixture
+def own_model_script(tmp_path, fitgap_home):
+    """Start a researcher's script (its own model + FitGapCallback) in another process.
+
+    It prints ``epoch N`` as each epoch ends and, after epoch ``pause_after``, waits
+    for a line on stdin.  Returns the Popen (text mode, stdin and stdout piped); the
+    process is killed and its pipes closed when the test ends.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    started = []
+
+    def start(name: str, epochs: int, pause_after: int) -> subprocess.Popen:
+        script = tmp_path / "own_model_script.py"
+        script.write_text(
+            OWN_MODEL_SCRIPT.format(name=name, epochs=epochs, pause_after=pause_after)
+        )
+        env = dict(os.environ, FITGAP_HOME=str(fitgap_home), TF_CPP_MIN_LOG_LEVEL="3")
+        proc = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait(timeout=30)
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()

@@ -167,3 +167,75 @@ def test_csv_reader_raises_only_data_errors(tmp_path, rows, sep, label_column, r
 
 def test_errors_are_fitgap_errors():
     assert issubclass(ConfigError, FitGapError) and issubclass(DataError, FitGapError)
+
+
+# -- duplicate keys, encodings, sizes and paths -------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"training": {"epochs": 100000, "epochs": 2}}',
+        '{"training": {"epochs": 2}, "training": {"epochs": 3}}',
+        '{"data": {"source": "moons"}, "model": {"hidden_units": [8], "hidden_units": [9]}}',
+    ],
+    ids=["nested", "section", "model"],
+)
+def test_duplicate_key_is_refused_naming_it(tmp_path, text):
+    path = tmp_path / "dup.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        RunConfig.load(path)
+    message = str(info.value)
+    assert "dup.json" in message and "appears twice" in message
+    assert any(f"'{key}'" in message for key in ("epochs", "training", "hidden_units"))
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"training": {"epochs": 3}}')
+    assert RunConfig.load(path).training.epochs == 3
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("utf-16", "(it is UTF-16)"), ("utf-32", "(it is UTF-32)"), ("latin-1", "byte 22")],
+)
+def test_not_utf8_says_it_must_be_utf8(tmp_path, encoding, expected):
+    path = tmp_path / "enc.json"
+    path.write_bytes('{"data": {"path": "caf\xe9.csv"}}'.encode(encoding))
+    with pytest.raises(ConfigError) as info:
+        RunConfig.load(path)
+    assert "not a UTF-8 text file" in str(info.value) and "save it as UTF-8" in str(info.value)
+    assert expected in str(info.value)
+
+
+def test_large_whitespace_config_still_loads(tmp_path):
+    path = tmp_path / "spaces.json"
+    with path.open("w", encoding="utf-8") as f:
+        f.write('{"training": {"epochs": 4}')
+        f.write(" \n\t" * (50 * 1024**2 // 3))
+        f.write("}")
+    assert path.stat().st_size > 50_000_000
+    assert RunConfig.load(path).training.epochs == 4
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda t: t / ("a" * 300 + ".json"), "is 305 bytes long; the file system allows 255"),
+        (lambda t: t.joinpath(*["d" * 200] * 25, "c.json"), "too long for the file system"),
+    ],
+    ids=["component of 300", "path of 5000"],
+)
+def test_too_long_path_is_a_clear_error(tmp_path, make, expected):
+    path = make(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        RunConfig.load(path)
+    assert expected in str(info.value)
+    assert len(str(info.value)) < 500
+
+
+def test_symlink_loop_is_called_that(tmp_path):
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(tmp_path / "loop.json")
+    with pytest.raises(ConfigError, match="symbolic link loop"):
+        RunConfig.load(loop)

@@ -178,3 +178,91 @@ def test_pickle_payload_never_runs(tmp_path, capsys):
     assert main(["train", "--data", path]) == 2
     _assert_one_error_line(capsys.readouterr().err, "pickled Python objects", "evil.npz")
     assert not marker.exists()
+
+
+def _loop(tmp_path, name: str) -> str:
+    link = tmp_path / name
+    link.symlink_to(link)
+    return str(link)
+
+
+#: Paths that used to give a traceback or a misleading line: (case, make, must hold).
+BAD_PATHS = [
+    ("path of 5000", lambda t: str(t.joinpath(*["d" * 200] * 25, "x.csv")), "too long for the file system"),
+    ("component of 300", lambda t: str(t / ("n" * 300 + ".npz")), "the file system allows 255"),
+    ("symlink loop csv", lambda t: _loop(t, "loop.csv"), "symbolic link loop"),
+    ("symlink loop npz", lambda t: _loop(t, "loop.npz"), "symbolic link loop"),
+    ("fifo npz", lambda t: (os.mkfifo(t / "pipe.npz"), str(t / "pipe.npz"))[1], "FIFO"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "expected"), BAD_PATHS, ids=[b[0] for b in BAD_PATHS])
+def test_bad_data_path_exits_2_with_one_line(tmp_path, capsys, case, make, expected):
+    path = make(tmp_path)
+    assert main(["train", "--data", path, "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, os.path.basename(path)[-100:])
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "expected"),
+    [
+        ("duplicate key", lambda t: _config(t, '{"training": {"epochs": 9, "epochs": 2}}'), "'epochs' appears twice"),
+        ("fifo", lambda t: (os.mkfifo(t / "run.json"), str(t / "run.json"))[1], "FIFO"),
+        ("symlink loop", lambda t: _loop(t, "run.json"), "symbolic link loop"),
+        ("component of 300", lambda t: str(t / ("r" * 300 + ".json")), "the file system allows 255"),
+    ],
+)  # fmt: skip
+def test_bad_config_path_exits_2_with_one_line(tmp_path, capsys, case, make, expected):
+    assert main(["train", "--config", make(tmp_path), "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, None)
+
+
+#: Image-folder paths given in a config: one line each, never "no such folder" for a loop.
+BAD_FOLDERS = [
+    ("folder path of 5000", lambda t: str(t.joinpath(*["d" * 200] * 25, "pics")), "too long for the file system"),
+    ("folder name of 300", lambda t: str(t / ("p" * 300)), "the file system allows 255"),
+    ("folder symlink loop", lambda t: _loop(t, "pics"), "symbolic link loop"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "expected"), BAD_FOLDERS, ids=[b[0] for b in BAD_FOLDERS])
+def test_bad_image_folder_in_a_config_exits_2_with_one_line(tmp_path, capsys, case, make, expected):
+    config = _config(tmp_path, {"data": {"source": "images", "path": make(tmp_path)}})
+    assert main(["train", "--config", config, "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, None)
+
+
+def _empty_train_npz(tmp_path):
+    x, y = np.zeros((6, 2), np.float32), np.array([0, 1] * 3)
+    return _npz(tmp_path, "empty_train.npz", x_train=x[:0], y_train=y[:0], x_val=x, y_val=y)
+
+
+def _big_header_npz(tmp_path):
+    import zipfile
+
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2), }" + " " * 20_000 + "\n"
+    header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+    path = tmp_path / "header.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", header + bytes(32))
+        archive.writestr("y.npy", header + bytes(32))
+    return str(path)
+
+
+#: Inputs that used to crash or be misreported: (case, make, text the one line must hold).
+BAD_INPUTS_ROUND_TWO = [
+    ("na in headerless first row", lambda t: _write(t, "na.csv", "1,NA,a\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(9))), "line 1, column 2: missing value"),
+    ("utf-16 csv", lambda t: _write(t, "wide.csv", "a,b,label\n1,2,x\n".encode("utf-16")), "save it as UTF-8"),
+    ("mixed delimiters", lambda t: _write(t, "mixed.csv", "a,b,label\n1;2;x\n3;4;y\n"), "delimiters are mixed"),
+    ("empty x_train", _empty_train_npz, "the training arrays hold no samples"),
+    ("npy header too large", _big_header_npz, "larger than numpy's safety limit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "expected"), BAD_INPUTS_ROUND_TWO, ids=[b[0] for b in BAD_INPUTS_ROUND_TWO]
+)
+def test_round_two_inputs_exit_2_with_one_line(tmp_path, capsys, case, make, expected):
+    path = make(tmp_path)
+    assert main(["train", "--data", path, "--epochs", "1"]) == 2
+    _assert_one_error_line(capsys.readouterr().err, expected, os.path.basename(path))

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from fitgap_gui.cli import main
+from fitgap_gui.core.measurements import HONEST_KEYS
 from fitgap_gui.core.store import RunStore
 
 
@@ -27,6 +28,7 @@ def test_train_writes_the_run_result_json(config_file, tmp_path, capsys):
     assert result["status"] == "completed"
     assert result["epochs_run"] == 2
     assert len(result["history"]["val_loss"]) == 2
+    assert all(len(result["history"][key]) == 2 for key in HONEST_KEYS)
     assert result["config"]["training"]["epochs"] == 2
     assert result["stopped_epoch"] is None
     assert 1 <= result["best_epoch"] <= 2
@@ -43,6 +45,11 @@ def test_jsonl_prints_one_line_per_epoch(config_file, capsys):
     assert [line["epoch"] for line in lines] == [1, 2, 3]
     assert len({line["run_id"] for line in lines}) == 1
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(lines[0])
+    assert set(HONEST_KEYS) <= set(lines[0])  # measured like validation, every epoch
+    capsys.readouterr()
+    assert main(["runs", "show", str(lines[0]["run_id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["history"]
+    assert [shown[key][-1] for key in HONEST_KEYS] == [lines[-1][key] for key in HONEST_KEYS]
 
 
 @pytest.mark.parametrize(
@@ -76,3 +83,16 @@ def test_cli_process_bad_config_has_no_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {bad}: model.dropout must be in [0, 1), not 1.5"
+
+
+def test_csv_that_used_to_be_refused_or_fail_now_trains(tmp_path, capsys):
+    """Quoted line breaks, a trailing comma on every line, and a single-sample class
+    that seed 7's plain split put in validation ("fewer than two classes")."""
+    rows = "".join(f'{i},{i % 4},"{"common"}\u2028row",\n' for i in range(16))
+    path = tmp_path / "odd.csv"
+    path.write_text("f1,f2,label,\n" + rows + '99,9,"rare\nclass",\n', encoding="utf-8")
+    assert main(["train", "--data", str(path), "--epochs", "1", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "13 training and 4 validation samples" in out
+    assert "has a single sample, too few to appear in both training and validation" in out
+    assert "completed after 1 epochs" in out

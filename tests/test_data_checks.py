@@ -98,3 +98,82 @@ def test_augmentation_shape_checks_run_before_tensorflow():
     assert augmentation_image_shape(on, (64,), (8, 8)) == (8, 8, 1)  # flat digits
     with pytest.raises(ConfigError, match="image data only"):
         augmentation_image_shape(on, (2,), None)
+
+
+# -- a class with a single sample -----------------------------------------------------------------
+def _single_sample_csv(tmp_path, n_common: int, extra: str = "") -> DataConfig:
+    rows = "".join(f"{i},{i % 5},common\n" for i in range(n_common)) + extra + "99,9,rare\n"
+    path = tmp_path / "rare.csv"
+    path.write_text("f1,f2,label\n" + rows, encoding="utf-8")
+    return DataConfig(source="csv", path=str(path))
+
+
+def test_a_single_sample_class_stays_in_training_whatever_the_seed(tmp_path):
+    """With seed 7 sklearn's plain split put the lone sample in validation (16 + 1 rows)."""
+    cfg = _single_sample_csv(tmp_path, 16)
+    for seed in (7, 0, 1, 2, 3):
+        ds = load_dataset(cfg, seed=seed)
+        rare = ds.class_names.index("rare")
+        assert (ds.y_train == rare).sum() == 1 and (ds.y_val == rare).sum() == 0
+        assert len(ds.x_val) == 4 and len(ds.x_train) == 13  # ceil(17 * 0.2) held out, as before
+        assert [99.0, 9.0] in ds.x_train.tolist()
+        assert "class 'rare' has a single sample" in ds.meta["notices"][0]
+        assert "kept in training" in ds.summary()
+    p = preview(cfg)
+    assert "class 'rare' has a single sample" in p.summary()
+
+
+def test_a_split_that_already_trains_on_the_single_sample_is_sklearns(tmp_path):
+    """Only a split that would lose a class changes (the exported script repeats sklearn's)."""
+    from sklearn.model_selection import train_test_split
+
+    x = np.arange(34, dtype=np.float32).reshape(17, 2)
+    y = np.array([0] * 16 + [1])
+    path = tmp_path / "one.npz"
+    np.savez(path, x=x, y=y)
+    ds = load_dataset(DataConfig(source="npz", path=str(path)), seed=0)
+    x_tr, x_va, _, _ = train_test_split(x, y, test_size=0.2, random_state=0)
+    assert 1 not in train_test_split(x, y, test_size=0.2, random_state=0)[3]
+    np.testing.assert_array_equal(ds.x_train, x_tr)
+    np.testing.assert_array_equal(ds.x_val, x_va)
+
+
+def test_several_single_sample_classes_are_named(tmp_path):
+    extra = "50,1,odd\n51,2,lone\n"
+    ds = load_dataset(_single_sample_csv(tmp_path, 30, extra), seed=7)
+    for name in ("odd", "lone", "rare"):
+        assert (ds.y_train == ds.class_names.index(name)).sum() == 1
+    assert ds.meta["notices"] == [
+        "3 classes have a single sample ('lone', 'odd', 'rare'), too few to appear in both "
+        "training and validation: kept in training"
+    ]
+
+
+def test_normal_data_splits_exactly_as_sklearn_does(tmp_path):
+    """Data without single-sample classes keeps today's split (the faithfulness contract)."""
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(45, 3)).astype(np.float32)
+    y = np.arange(45) % 3
+    path = tmp_path / "normal.npz"
+    np.savez(path, x=x, y=y)
+    for seed, stratified in ((7, True), (1, True)):
+        ds = load_dataset(DataConfig(source="npz", path=str(path)), seed=seed)
+        x_tr, x_va, y_tr, y_va = train_test_split(
+            x, y, test_size=0.2, random_state=seed, stratify=y if stratified else None
+        )
+        np.testing.assert_array_equal(ds.x_train, x_tr)
+        np.testing.assert_array_equal(ds.y_val, y_va)
+        assert "notices" not in ds.meta
+
+
+def test_a_single_sample_that_cannot_be_trained_on_is_said_so(tmp_path):
+    """Every class alone: no training row can give way, and the notice does not pretend."""
+    x = np.arange(10, dtype=np.float32).reshape(5, 2)
+    np.savez(tmp_path / "alone.npz", x=x, y=np.arange(5))
+    ds = load_dataset(DataConfig(source="npz", path=str(tmp_path / "alone.npz")), seed=0)
+    (notice,) = ds.meta["notices"]
+    (lost,) = ds.y_val.tolist()
+    assert notice.startswith("5 classes have a single sample (0, 1, 2, 3, 4)")
+    assert notice.endswith(f"except {lost} (validation only: no training row could give way)")

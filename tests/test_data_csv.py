@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -174,3 +176,104 @@ def test_fast_and_careful_parsers_agree(tmp_path):
     np.testing.assert_array_equal(fast.x_train, careful.x_train)
     np.testing.assert_array_equal(fast.y_train, careful.y_train)
     assert fast.class_names == careful.class_names == ["hi", "lo", "mid"]
+
+
+# -- the whole stream through the csv module ------------------------------------------------------
+@pytest.mark.parametrize("inside", ["\n", "\r\n", "\u2028", "\x0c", "\u2029", "\x85"])
+def test_quoted_field_may_hold_a_line_break(tmp_path, inside):
+    rows = "".join(f'{i},{i * 0.5},"{"a" if i % 2 else "b"}{inside}x"\n' for i in range(10))
+    path = tmp_path / "quoted.csv"
+    path.write_text("f1,f2,label\n" + rows, encoding="utf-8", newline="")
+    p = preview(DataConfig(source="csv", path=str(path)))
+    assert p.n_samples == 10 and p.input_shape == (2,)
+    assert p.class_names == [f"a{inside}x", f"b{inside}x"]
+
+
+def test_line_numbers_count_physical_lines_after_a_multiline_field(tmp_path):
+    text = 'a,b,label\n1,2,"two\nlines"\n3,4,x\n5,oops,y\n'
+    with pytest.raises(DataError, match="line 5, column 'b': 'oops' is not a number"):
+        load_dataset(_csv(tmp_path, text), seed=0)
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ("0,,a", "line 1, column 2: missing value"),
+        ("0,NA,a", "line 1, column 2: missing value ('NA')"),
+        (",0.5,a", "line 1, column 1: missing value"),
+        ("0,n/a,a", "line 1, column 2: missing value ('n/a')"),
+    ],
+)
+def test_headerless_first_row_with_a_missing_value_is_refused_not_dropped(
+    tmp_path, first, expected
+):
+    text = first + "\n" + "".join(_rows(12).splitlines(keepends=True)[1:])
+    with pytest.raises(DataError) as info:
+        load_dataset(_csv(tmp_path, text), seed=0)
+    assert expected in str(info.value)
+
+
+def test_header_with_a_blank_index_name_is_still_a_header(tmp_path):
+    """pandas writes its index column with a blank name: that row is a header."""
+    text = ",f1,label\n" + "".join(f"{i},{i * 2},{'ab'[i % 2]}\n" for i in range(10))
+    p = preview(_csv(tmp_path, text))
+    assert p.meta["header"] is True and p.n_samples == 10
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [
+        ("utf-16", "is UTF-16 text, not UTF-8; save it as UTF-8"),
+        ("utf-16-le", "looks like UTF-16 text, not UTF-8; save it as UTF-8"),
+        ("utf-32", "is UTF-32 text, not UTF-8"),
+        ("latin-1", "is not UTF-8 text (byte 17 is not UTF-8); save it as UTF-8"),
+    ],
+)
+def test_other_encodings_are_told_to_be_utf8(tmp_path, encoding, expected):
+    path = tmp_path / "enc.csv"
+    path.write_bytes(("a,b,label\n1,2,caf\xe9\n" + _rows(8)).encode(encoding))
+    with pytest.raises(DataError) as info:
+        preview(DataConfig(source="csv", path=str(path)))
+    assert expected in str(info.value)
+    assert "binary" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a,b,label\n1;2;x\n3;4;y\n", "delimiters are mixed (line 1 uses commas, line 2 semicolons)"),
+        ("1\t2\tx\n3\t4\ty\n5,6,x\n", "delimiters are mixed (line 1 uses tabs, line 3 commas)"),
+        ("a,b,label\n" + _rows(60) + "1;2;x\n", "line 62 has 1 fields but the header has 3 (comma-separated); the delimiters are mixed"),
+    ],
+)  # fmt: skip
+def test_mixed_delimiters_are_called_mixed(tmp_path, text, expected):
+    with pytest.raises(DataError) as info:
+        load_dataset(_csv(tmp_path, text), seed=0)
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize("header", [True, False])
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+@pytest.mark.parametrize("quoted", [False, True])
+def test_every_line_ending_in_a_delimiter_ignores_the_empty_last_column(
+    tmp_path, header, sep, quoted
+):
+    body = _rows(12, sep)
+    if quoted:
+        body = body.replace(f"{sep}a\n", f'{sep}"a"\n')
+    top = f"f1{sep}f2{sep}label\n" if header else ""
+    plain = load_dataset(_csv(tmp_path, top + body, "plain.csv"), seed=0)
+    trailing_text = "".join(line + sep + "\n" for line in (top + body).splitlines())
+    cfg = _csv(tmp_path, trailing_text, "trailing.csv")
+    ds = load_dataset(cfg, seed=0)
+    np.testing.assert_array_equal(ds.x_train, plain.x_train)
+    np.testing.assert_array_equal(ds.y_train, plain.y_train)
+    assert ds.class_names == plain.class_names == ["a", "b"]
+    assert preview(cfg).meta["empty_last_column_ignored"] is True
+
+
+def test_csv_layout_is_what_the_reader_uses(tmp_path):
+    from fitgap_gui.core.readers.csvfile import CsvLayout, csv_layout
+
+    cfg = _csv(tmp_path, "".join(line + ";\n" for line in ("f1;f2;label", *_rows(6, ";").split())))
+    assert csv_layout(Path(cfg.path)) == CsvLayout(";", ["f1", "f2", "label"], 3, True, 2)

@@ -128,3 +128,45 @@ def test_no_tensorflow_needed(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False False", out.stderr
+
+
+# -- bad paths and too many pixels, refused before any image is decoded -------------------------
+def _loop(tmp_path):
+    link = tmp_path / "loop"
+    link.symlink_to(link)
+    return link
+
+
+BAD_PATHS = [
+    ("a 5,000-character path", lambda t: t / "/".join(["d" * 99] * 50), "too long"),
+    ("a 300-character name", lambda t: t / ("n" * 300) / "pics", "300 bytes long"),
+    ("a symbolic link loop", _loop, "symbolic link loop"),
+]
+
+
+@pytest.mark.parametrize(("case", "make", "expected"), BAD_PATHS, ids=[b[0] for b in BAD_PATHS])
+def test_a_bad_folder_path_is_one_clear_line(tmp_path, case, make, expected):
+    with pytest.raises(DataError, match=expected) as info:
+        load_dataset(_cfg(make(tmp_path)), seed=0)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_an_image_folder_too_large_for_memory_is_refused_before_decoding(tmp_path, monkeypatch):
+    """4 images x 64x64 x 3 channels x 4 bytes = 196,608 bytes against a 100,000 budget.
+
+    The dogs are all unreadable: had the reader decoded first, it would say so instead.
+    """
+    from fitgap_gui.core.memory import BUDGET_ENV
+
+    root = _folder(tmp_path, per_class=2)
+    for i in range(2):
+        (root / "dogs" / f"{i}.png").write_bytes(b"not a png")
+    monkeypatch.setenv(BUDGET_ENV, "100000")
+    with pytest.raises(DataError) as info:
+        load_dataset(_cfg(root, image_size=[64, 64]), seed=0)
+    message = str(info.value)
+    assert "holds 4 images" in message and "192.0 KiB" in message
+    assert "data.image_size" in message and "data.grayscale" in message
+    monkeypatch.setenv(BUDGET_ENV, "200000")  # fits: now the images are decoded
+    with pytest.raises(DataError, match="'dogs' has no readable images"):
+        load_dataset(_cfg(root, image_size=[64, 64]), seed=0)

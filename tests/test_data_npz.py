@@ -165,3 +165,99 @@ def test_missing_file_and_folder(tmp_path):
     (tmp_path / "folder.npz").mkdir()
     with pytest.raises(DataError, match="is a folder"):
         preview(DataConfig(source="npz", path=str(tmp_path / "folder.npz")))
+
+
+# -- memory and size, checked before anything expands ----------------------------------------
+def _npy_header(shape, descr="<f4", pad: int = 0) -> bytes:
+    """A version 1.0 .npy header, optionally padded past numpy's size limit."""
+    text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    text += " " * pad + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1")
+
+
+def _bomb(path, n_bytes: int) -> None:
+    """A deflate bomb: one float32 member of zeros, written streaming (never held whole)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("x.npy", "w", force_zip64=True) as member:
+            member.write(_npy_header((n_bytes // 4,)))
+            chunk = bytes(1 << 20)
+            for _ in range(n_bytes >> 20):
+                member.write(chunk)
+        archive.writestr("y.npy", _npy_header((4,), "<i8") + bytes(32))
+
+
+def test_deflate_bomb_is_refused_before_it_expands(tmp_path, monkeypatch):
+    import time
+    import tracemalloc
+
+    monkeypatch.setenv("FITGAP_MEMORY_BUDGET", str(8 * 1024**2))  # 8 MiB: the test stays small
+    path = tmp_path / "bomb.npz"
+    _bomb(path, 64 * 1024**2)  # 64 MiB of zeros in ~70 KB
+    assert path.stat().st_size < 1024**2
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(DataError) as info:
+            preview(DataConfig(source="npz", path=str(path)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert "bomb.npz" in message and "expand to 64.0 MiB" in message
+    assert "8.0 MiB of memory FitGap may use" in message
+    assert "\n" not in message
+    assert peak < 4 * 1024**2, f"{peak / 1024**2:.1f} MiB allocated before the refusal"
+    assert time.perf_counter() - start < 2.0
+
+
+def test_header_claiming_a_huge_array_is_refused_before_allocating(tmp_path):
+    """The zip directory may be small while the .npy header asks for a terabyte."""
+    path = tmp_path / "claims.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", _npy_header((2**38, 4)) + bytes(64))
+        archive.writestr("y.npy", _npy_header((4,), "<i8") + bytes(32))
+    with pytest.raises(DataError, match=r"array 'x' has shape \(274877906944, 4\)"):
+        preview(DataConfig(source="npz", path=str(path)))
+
+
+def test_header_not_matching_its_data_is_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "short.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", _npy_header((1000, 4)) + bytes(64))
+        archive.writestr("y.npy", _npy_header((4,), "<i8") + bytes(32))
+    with pytest.raises(DataError, match="holds .* the archive is damaged"):
+        preview(DataConfig(source="npz", path=str(path)))
+
+
+def test_oversized_header_is_called_that_not_pickled(tmp_path):
+    path = tmp_path / "header.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", _npy_header((4, 2), pad=20_000) + bytes(32))
+        archive.writestr("y.npy", _npy_header((4,), "<i8") + bytes(32))
+    with pytest.raises(DataError) as info:
+        preview(DataConfig(source="npz", path=str(path)))
+    message = str(info.value)
+    assert "header of array 'x' is larger than numpy's safety limit" in message
+    assert "pickle" not in message
+
+
+def test_empty_training_arrays_are_a_clear_error(tmp_path):
+    x, y = _xy(10)
+    cfg = _npz(
+        tmp_path,
+        x_train=np.zeros((0, 3), np.float32),
+        y_train=np.zeros(0, np.int64),
+        x_val=x,
+        y_val=y,
+    )
+    with pytest.raises(DataError, match="the training arrays hold no samples"):
+        load_dataset(cfg, seed=0)
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"not a regular file \(it is a FIFO"):
+        preview(DataConfig(source="npz", path=str(fifo)))

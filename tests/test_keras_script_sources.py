@@ -47,6 +47,14 @@ def _write_csvs(root) -> None:
     # Quoted cells send the reader down its csv-module path; a "class" column is the label.
     lines = ['"a","class","b"'] + [f'"{i * 0.1:.2f}","{"yn"[i % 2]}",{i % 5}' for i in range(20)]
     (root / "quoted.csv").write_text("\r\n".join(lines))
+    # Every line ends in a comma: the reader ignores the empty last column.
+    rows = [f"{x:.4f},{y:.4f},{'ab'[i % 2]}," for i, (x, y) in enumerate(rng.normal(size=(20, 2)))]
+    (root / "trailing.csv").write_text("x,y,label,\n" + "\n".join(rows) + "\n")
+    # Quoted labels holding a line break, a U+2028 and a form feed: one record each and
+    # three classes (read line by line, all three would become "x\ny", one class).
+    labels = ['"x\ny"', '"x\u2028y"', '"x\fy"', "z"]
+    rows = [f"{i % 7},{i * 0.5},{labels[i % 4]}" for i in range(24)]
+    (root / "breaks.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
 def _write_images(root) -> None:
@@ -121,6 +129,8 @@ def _exec_script(config: RunConfig, dataset) -> dict:
         {"source": "csv", "path": "numbers.csv", "label_noise": 0.2},
         {"source": "csv", "path": "quoted.csv", "train_fraction": 0.5},
         {"source": "csv", "path": "iris.csv", "label_column": "SPECIES", "validation_split": 0.5},
+        {"source": "csv", "path": "trailing.csv", "scale": "minmax"},
+        {"source": "csv", "path": "breaks.csv", "label_noise": 0.1},
         {"source": "images", "path": "pics", "image_size": [8, 8], "scale": "minmax"},
         {"source": "images", "path": "pics", "image_size": [6, 9], "grayscale": True},
         {"source": "mnist", "label_noise": 0.3},
@@ -133,6 +143,21 @@ def _exec_script(config: RunConfig, dataset) -> dict:
 def test_script_builds_the_same_arrays_as_fitgap(files, data, assert_same_data):
     config = _config(files, data, seed=3)
     expected = load_dataset(config.data, seed=3)
+    assert_same_data(_exec_script(config, expected)["load_data"](), expected)
+
+
+def test_script_moves_a_single_sample_class_into_training_as_fitgap_does(files, assert_same_data):
+    """With seed 7 sklearn's split puts the lone "rare" row in validation; FitGap swaps
+    it with a training row, and the script must make the same swap."""
+    from sklearn.model_selection import train_test_split
+
+    rows = "".join(f"{i},{i % 5},common\n" for i in range(16)) + "99,9,rare\n"
+    (files / "rare.csv").write_text("f1,f2,label\n" + rows)
+    config = _config(files, {"source": "csv", "path": "rare.csv"}, seed=7)
+    expected = load_dataset(config.data, seed=7)
+    y = np.array([0] * 16 + [1])
+    assert 1 in train_test_split(y, test_size=0.2, random_state=7)[1]  # the swap is needed
+    assert (expected.y_train == expected.class_names.index("rare")).sum() == 1
     assert_same_data(_exec_script(config, expected)["load_data"](), expected)
 
 

@@ -8,6 +8,7 @@ TensorFlow is even imported.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import dataclasses
 import json
@@ -18,15 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
+from .sources import names as source_names
+from .userfiles import open_regular, os_error_text, shown
 
-BUILTIN_SOURCES = ("digits", "moons", "circles", "spirals", "xor")
-FILE_SOURCES = ("npz", "csv", "images")
+# The data sources are defined once, in sources.py.
+BUILTIN_SOURCES = source_names("builtin")
+FILE_SOURCES = source_names("file")
 #: Keras's own datasets, read from its download cache (~/.keras/datasets); never downloaded.
-KERAS_CACHE_SOURCES = ("mnist", "fashion_mnist", "cifar10")
+KERAS_CACHE_SOURCES = source_names("keras_cache")
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
-MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 Check = Callable[[str, Any], Any]
 
@@ -203,7 +207,7 @@ class EarlyStoppingConfig:
     """Keras's EarlyStopping callback, with its own argument names."""
 
     enabled: bool = False
-    monitor: str = "val_loss"
+    monitor: Monitor = "val_loss"
     patience: int = 3
     min_delta: float = 0.0
     restore_best_weights: bool = True
@@ -245,6 +249,40 @@ def _section_from_dict(name: str, cls: Any, raw: Any) -> Any:
     return section
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook: a key given twice is refused (json would keep the last)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ConfigError(f"the key {key!r} appears twice in one object; keep one")
+        out[key] = value
+    return out
+
+
+_UTF16_32_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def _decode_utf8(path: Path, data: bytes) -> str:
+    """UTF-8 text, a UTF-8 BOM dropped; UTF-16/32 or other bytes say it must be UTF-8."""
+    for bom, name in _UTF16_32_BOMS.items():  # UTF-32 first: its LE BOM starts like UTF-16's
+        if data.startswith(bom):
+            raise ConfigError(
+                f"{shown(path)} is not a UTF-8 text file (it is {name}); save it as UTF-8"
+            )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{shown(path)} is not a UTF-8 text file (byte {exc.start} is not UTF-8); "
+            "save it as UTF-8"
+        ) from None
+
+
 @dataclass
 class RunConfig:
     """Every setting of one run; ``RunConfig()`` is the default (docs/ARCHITECTURE.md)."""
@@ -269,7 +307,9 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str, *, source: str = "config") -> RunConfig:
         try:
-            raw = json.loads(text)
+            raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except ConfigError as exc:  # a duplicate key (ConfigError is a ValueError too)
+            raise ConfigError(f"{source}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -283,20 +323,16 @@ class RunConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> RunConfig:
+        """Read a UTF-8 (BOM allowed) JSON config; every failure is one ConfigError line."""
         path = Path(path)
-        if path.is_dir():
-            raise ConfigError(f"{path} is a folder, not a config file")
-        if path.exists() and not path.is_file():  # a FIFO or device would block the read
-            raise ConfigError(f"{path} is not a regular file")
+        # stat before open and a non-blocking open: a FIFO or device is refused, never read
+        handle, _ = open_regular(path, ConfigError, "a config file", "no such config file")
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such config file") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path} is not a UTF-8 text file") from None
+            with handle:
+                data = handle.read()
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-        return cls.from_json(text, source=str(path))
+            raise ConfigError(os_error_text(path, exc)) from None
+        return cls.from_json(_decode_utf8(path, data), source=shown(path))
 
     # -- output ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class Dataset:
     kind: str = "tabular"  # "tabular", "points2d" or "image"
     image_shape: tuple[int, ...] | None = None
     meta: dict = field(default_factory=dict)
+    #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
+    flipped_rows: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -82,6 +84,7 @@ class Dataset:
             f"{self.name}: {len(self.x_train)} training and {len(self.x_val)} validation samples, "
             f"{int(np.prod(self.input_shape))} features, {self.n_classes} classes "
             f"(training counts {counts.min()}-{counts.max()} per class)"
+            + "".join(f"; {notice}" for notice in self.meta.get("notices", []))
         )
 
 
@@ -119,22 +122,74 @@ def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarr
 
 
 # -- the pipeline -----------------------------------------------------------------------------
+def _can_stratify(y, n_val: int) -> bool:
+    """Stratify when every class has two samples and both parts can hold every class."""
+    counts = np.bincount(y)
+    n_classes = np.count_nonzero(counts)
+    return bool(
+        counts[counts > 0].min() >= 2 and n_val >= n_classes and len(y) - n_val >= n_classes
+    )
+
+
 def _split(x, y, validation_split: float, seed: int):
+    """Train/validation rows: sklearn's split, stratified where it can be.
+
+    A class with a single sample cannot be in both parts.  Where sklearn's split put
+    such a sample in validation, it trades places with the last training row whose
+    class keeps another training row, so every class is trained on and the part
+    sizes stay; any other split is sklearn's, untouched.  Returns the four arrays
+    and the single-sample classes.
+    """
     from sklearn.model_selection import train_test_split
 
-    n_classes = len(np.unique(y))
     n_val = int(np.ceil(len(y) * validation_split))
     if n_val < 1 or len(y) - n_val < 1:
         raise DataError(
             f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
         )
-    counts = np.bincount(y)
-    stratify = (
-        y
-        if counts[counts > 0].min() >= 2 and n_val >= n_classes and len(y) - n_val >= n_classes
-        else None
+    stratify = y if _can_stratify(y, n_val) else None
+    x_tr, x_va, y_tr, y_va = train_test_split(
+        x, y, test_size=validation_split, random_state=seed, stratify=stratify
     )
-    return train_test_split(x, y, test_size=validation_split, random_state=seed, stratify=stratify)
+    singles = np.flatnonzero(np.bincount(y) == 1)
+    lost = np.flatnonzero(np.isin(y_va, singles))
+    if len(lost):
+        x_tr, x_va, y_tr, y_va = x_tr.copy(), x_va.copy(), y_tr.copy(), y_va.copy()
+    for row in lost:
+        spare = np.flatnonzero(np.bincount(y_tr)[y_tr] >= 2)
+        if not len(spare):
+            break  # no training row can give its place; the training check will say so
+        k = spare[-1]
+        x_tr[k], x_va[row] = x_va[row].copy(), x_tr[k].copy()
+        y_tr[k], y_va[row] = y_va[row], y_tr[k]
+    return (x_tr, x_va, y_tr, y_va), singles.tolist()
+
+
+def _single_sample_notice(
+    singles: list[int], class_names: list[str] | None, y_val: np.ndarray | None = None
+) -> str | None:
+    """One line naming the classes too small to appear in both training and validation.
+
+    With ``y_val`` (after the split) it also names any that no training row could
+    make room for, so the line never claims more than the split did.
+    """
+    if not singles:
+        return None
+
+    def listed(classes: list[int]) -> str:
+        names = [repr(class_names[c]) if class_names else str(c) for c in classes]
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return ", ".join(names[:5]) + more
+
+    lost = [c for c in singles if y_val is not None and c in set(y_val.tolist())]
+    if len(singles) == 1:
+        line = f"class {listed(singles)} has a single sample"
+    else:
+        line = f"{len(singles)} classes have a single sample ({listed(singles)})"
+    line += ", too few to appear in both training and validation: kept in training"
+    if lost:
+        line += f" except {listed(lost)} (validation only: no training row could give way)"
+    return line
 
 
 def _subsample(x, y, fraction: float, seed: int):
@@ -222,6 +277,8 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             raise DataError(f"{where}: {label} contains NaN or infinite values")
         if len(y) and int(y.min()) < 0:
             raise DataError(f"{where}: labels must be 0 or more")
+        if raw.presplit and label == "x" and len(y) == 0:  # (empty validation: "too few")
+            raise DataError(f"{where}: the training arrays hold no samples")
     if raw.presplit and raw.x.shape[1:] != raw.x_val.shape[1:]:
         raise DataError(
             f"{where}: training samples have shape {raw.x.shape[1:]} but validation "
@@ -273,16 +330,19 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
 
 def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     """Split, subsample, add label noise and scale: the deterministic pipeline."""
+    notices = []
     if raw.presplit:
         x_tr, y_tr, x_va, y_va = raw.x, raw.y, raw.x_val, raw.y_val
     else:
-        x_tr, x_va, y_tr, y_va = _split(raw.x, raw.y, cfg.validation_split, seed)
+        (x_tr, x_va, y_tr, y_va), singles = _split(raw.x, raw.y, cfg.validation_split, seed)
+        notices.append(_single_sample_notice(singles, raw.class_names, y_va))
     n_classes = int(max(y_tr.max(initial=0), y_va.max(initial=0))) + 1
     class_names = raw.class_names or [str(i) for i in range(n_classes)]
     if len(np.unique(y_tr)) < 2:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
     x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
+    clean = y_tr
     y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
     x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
     return Dataset(
@@ -294,8 +354,17 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         name=raw.name,
         kind=raw.kind,
         image_shape=raw.image_shape,
-        meta=dict(raw.meta, source=cfg.source),
+        meta=_with_notices(dict(raw.meta, source=cfg.source), notices),
+        flipped_rows=np.flatnonzero(y_tr != clean) if cfg.label_noise > 0 else None,
     )
+
+
+def _with_notices(meta: dict, notices: list[str | None]) -> dict:
+    """``meta["notices"]``: one-line remarks about the data (shown with its summary)."""
+    kept = [n for n in notices if n]
+    if kept:
+        meta["notices"] = [*meta.get("notices", []), *kept]
+    return meta
 
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
@@ -332,6 +401,7 @@ class DataPreview:
         )
         skipped = self.meta.get("skipped_count")
         tail = f"; {skipped} unreadable images skipped" if skipped else ""
+        tail += "".join(f"; {notice}" for notice in self.meta.get("notices", []))
         return (
             f"{self.name}: {self.n_samples} samples ({self.n_train} training, {self.n_val} "
             f"validation), {self.n_features} features, {len(self.class_names)} classes "
@@ -387,5 +457,13 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
         class_counts=np.bincount(y_all, minlength=len(names)).tolist(),
         image_shape=raw.image_shape,
         sample_images=_sample_images(raw, n_images),
-        meta=dict(raw.meta),
+        meta=_with_notices(dict(raw.meta), [_preview_notice(raw)]),
     )
+
+
+def _preview_notice(raw: RawData) -> str | None:
+    """The split's notice, known before splitting: classes with a single sample."""
+    if raw.presplit:
+        return None
+    counts = np.bincount(raw.y)
+    return _single_sample_notice(np.flatnonzero(counts == 1).tolist(), raw.class_names)

@@ -8,6 +8,7 @@ FitGapError, so the CLI and the window report both as one line.
   (in the CSV a run name that a spreadsheet would take for a formula starts with ``'``).
 - ``export_model``: a copy of the run's stored ``.keras`` file.
 - ``export_script``: the plain Keras program of the run (see ``keras_script``).
+- ``export_report``: one self-contained HTML lab report of the runs (see ``report``).
 - ``export_tensorboard``: event files, ``<dir>/<run>/train`` and ``/validation``,
   with the tags of Keras's TensorBoard callback (``epoch_loss``, ``epoch_accuracy``).
 """
@@ -30,7 +31,7 @@ from .keras_script import check_exportable, keras_script
 from .store import RunStore, StoredRun
 from .textsafe import spreadsheet_cell
 
-FORMATS = ("csv", "json", "script", "model", "tensorboard")
+FORMATS = ("csv", "json", "script", "model", "tensorboard", "report")
 #: Columns first in the CSV, in this order; any other logged metric follows, sorted.
 LEADING_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -131,6 +132,11 @@ def export_model(store: RunStore, run_ids: list[int], path: str | Path) -> list[
     """Copies of the runs' trained models (best weights when early stopping restored them)."""
     runs = store.get_runs(run_ids)
     for run in runs:
+        if run.kind == "callback":
+            raise FitGapError(
+                f"run {run.run_id} was trained by your own script (FitGapCallback): FitGap "
+                "keeps no model for it; save it there with model.save"
+            )
         if not run.has_model:
             raise FitGapError(f"run {run.run_id} has no saved model (status {run.status})")
     targets = _per_run_paths(runs, path, ".keras")
@@ -147,6 +153,12 @@ def script_for_run(run: StoredRun) -> str:
     """The plain Keras program of a stored run (see ``keras_script``)."""
     from .data import load_dataset
 
+    if run.kind == "callback":
+        raise FitGapError(
+            f"run {run.run_id} was trained by your own script (FitGapCallback): FitGap did not "
+            "build its model, so it has no Keras script to export; CSV, JSON, TensorBoard "
+            "and report exports work"
+        )
     check_exportable(run.config)  # before loading data the script could not use anyway
     # Load the data once here: it proves the file is still there, and tells the rank.
     dataset = load_dataset(run.config.data, run.config.training.seed)
@@ -242,12 +254,22 @@ def export_tensorboard(store: RunStore, run_ids: list[int], path: str | Path) ->
     return written
 
 
+def export_report(store: RunStore, run_ids: list[int], path: str | Path) -> list[Path]:
+    """One self-contained HTML lab report of the runs (``report.render_report``)."""
+    from .report import render_report
+
+    runs = store.get_runs(run_ids)
+    path = _output_file(path, ".html")
+    return [_write_text(path, render_report(runs))]
+
+
 EXPORTERS: dict[str, Callable[[RunStore, list[int], str | Path], list[Path]]] = {
     "csv": export_csv,
     "json": export_json,
     "script": export_script,
     "model": export_model,
     "tensorboard": export_tensorboard,
+    "report": export_report,
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .config import KERAS_CACHE_SOURCES, RunConfig
 from .errors import FitGapError
+from .readers import csvfile
 
 
 class ScriptExportError(FitGapError):
@@ -217,46 +218,44 @@ def encode_labels(labels):
 '''
 
 
-def _csv_layout(config: RunConfig) -> tuple[str, bool, int, str]:
-    """The delimiter, header and label column (number, and a note naming it) the CSV
-    reader finds; read here, not in the script, so the script stays short."""
-    from .readers import csvfile
-
+def _csv_layout(config: RunConfig) -> tuple[csvfile.CsvLayout, str]:
+    """The layout the CSV reader finds (delimiter, header, trailing delimiter, label
+    column) and a note naming the label column; read here, so the script stays short."""
     assert config.data.path is not None  # file sources require one (DataConfig checks)
-    path = Path(config.data.path).expanduser()
-    lines = csvfile._read_text(path).splitlines()
-    delim = csvfile.sniff_delimiter(path, lines)
-    first, _ = csvfile._parse_rows(path, lines, delim, limit=2)
-    header = None
-    if csvfile._has_header(first[0], first[1] if len(first) > 1 else None):
-        header = [h.strip() for h in first[0]]
-    n_cols = len(header) if header is not None else len(first[0])
-    label = csvfile._label_index(path, header, n_cols, config.data.label_column)
-    note = f"the {literal(header[label])} column" if header else "counted from 0"
-    return delim, header is not None, label, note
+    layout = csvfile.csv_layout(Path(config.data.path).expanduser(), config.data.label_column)
+    if layout.header is not None:
+        return layout, f"the {literal(layout.header[layout.label])} column"
+    return layout, "counted from 0"
 
 
 def _source_csv(config: RunConfig) -> Source:
-    delim, has_header, label, label_note = _csv_layout(config)
+    layout, label_note = _csv_layout(config)
     consts = [
         _data_path(config),
-        f"DELIMITER = {literal(delim)}",
-        f"HAS_HEADER = {has_header!r}",
-        f"LABEL_COLUMN = {label!r}  # {label_note}",
+        f"DELIMITER = {literal(layout.delimiter)}",
+        f"HAS_HEADER = {layout.header is not None!r}",
+        f"TRAILING_DELIMITER = {layout.trailing!r}  # every line ends in DELIMITER",
+        f"LABEL_COLUMN = {layout.label!r}  # {comment_text(label_note)}",
     ]
     body = """
-        # The CSV as FitGap read it: UTF-8 text, blank lines skipped, every column but
-        # LABEL_COLUMN a number (parsed as float64, then float32), the label as text.
-        lines = Path(DATA_PATH).read_bytes().decode("utf-8-sig").splitlines()
-        reader = csv.reader(lines, delimiter=DELIMITER, skipinitialspace=True)
+        # The CSV as FitGap read it: UTF-8 text parsed as one stream (a quoted field may
+        # hold a line break), blank lines skipped, the empty last column dropped when
+        # every line ends in DELIMITER, every column but LABEL_COLUMN a number (parsed
+        # as float64, then float32), the label as text.
+        text = Path(DATA_PATH).read_bytes().decode("utf-8-sig")
+        stream = io.StringIO(text, newline="")
+        reader = csv.reader(stream, delimiter=DELIMITER, skipinitialspace=True)
         rows = [row for row in reader if row and (len(row) > 1 or row[0].strip())]
+        if TRAILING_DELIMITER:
+            rows = [row[:-1] for row in rows]
         if HAS_HEADER:
             rows = rows[1:]
         features = [c for c in range(len(rows[0])) if c != LABEL_COLUMN]
         x = np.array([[float(row[c]) for c in features] for row in rows]).astype(np.float32)
         y, n_classes = encode_labels([row[LABEL_COLUMN].strip() for row in rows])
     """
-    return Source(body, consts, CSV_HELPERS, ["import csv", "from pathlib import Path"])
+    imports = ["import csv", "import io", "from pathlib import Path"]
+    return Source(body, consts, CSV_HELPERS, imports)
 
 
 # -- image folder ----------------------------------------------------------------------------------
@@ -436,6 +435,17 @@ SPLIT = """
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, test_size=VALIDATION_SPLIT, random_state=SEED, stratify=y if can_stratify else None
     )
+    # A class with a single sample cannot be in both parts: where the split put it in
+    # validation, it trades places with the last training row whose class keeps
+    # another training row, so every class is trained on and the part sizes stay.
+    singles = np.flatnonzero(np.bincount(y) == 1)
+    for row in np.flatnonzero(np.isin(y_val, singles)):
+        spare = np.flatnonzero(np.bincount(y_train)[y_train] >= 2)
+        if not len(spare):
+            break  # no training row can give its place
+        k = spare[-1]
+        x_train[k], x_val[row] = x_val[row].copy(), x_train[k].copy()
+        y_train[k], y_val[row] = y_val[row], y_train[k]
 """
 
 NPZ_CLASSES = """

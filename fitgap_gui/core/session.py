@@ -3,20 +3,25 @@
 This is what the window's worker and ``fitgap train`` both call, so the order of
 events is the same everywhere: the epoch row is committed, *then* ``on_epoch`` is
 told.  A failure inside training is stored as a ``failed`` run with its message and
-raised again for the caller to show.
+raised again for the caller to show.  A store that stops taking epochs (a full disk,
+a lock held too long) ends the run ``interrupted`` with the epochs it had written, and
+a model that cannot be saved costs only the model: the run is still ``completed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
+from .memory import check_model_memory
 from .model import augmentation_image_shape
+from .provenance import provenance
 from .results import EpochMetrics, RunResult
-from .store import RunStore
+from .store import RunStore, StoreError
 from .training import InspectModel, ShouldStop, train
 
 OnStarted = Callable[[int, Dataset], None]
@@ -31,10 +36,22 @@ def begin_run(
     name: str | None = None,
     ran_on: str | None = None,
 ) -> int:
-    """Check ``config`` against the data, then create its 'running' store row."""
+    """Check ``config`` against the data and memory, then create its 'running' row."""
     # A config that cannot fit this data (augmenting non-images) is refused before a run row.
     augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
-    return store.create_run(config, name=name, ran_on=ran_on)
+    # Arithmetic only: nothing is built, no random number drawn.
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
+    # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
+    repeat = provenance(
+        seed=config.training.seed,
+        data={
+            "train": (dataset.x_train, dataset.y_train),
+            "validation": (dataset.x_val, dataset.y_val),
+        },
+    )
+    return store.create_run(config, name=name, provenance=repeat, ran_on=ran_on)
 
 
 def end_run(
@@ -44,15 +61,23 @@ def end_run(
     n_classes: int,
     write_model: Callable[[Path], None] | None = None,
 ) -> RunResult:
-    """Diagnose a returned run, write its model (once an epoch ran) and finish its row."""
+    """Diagnose a returned run, write its model (once an epoch ran), finish its row."""
     result.run_id = run_id
     result.diagnosis = diagnose(result.history, result.config, n_classes=n_classes).to_dict()
     model_file = None
     if write_model is not None and result.epochs_run > 0:
-        path = store.model_path(run_id)
-        write_model(path)
-        model_file = str(path)
-    store.finish_run(run_id, result, model_file=model_file)
+        model_file = _save_model(result, write_model, store.model_path(run_id))
+    try:
+        store.finish_run(run_id, result, model_file=model_file)
+    except StoreError as exc:
+        error = StoreError(
+            f"run {run_id} finished, but its result was not recorded "
+            f"(its {result.epochs_run} epochs are kept): {exc}",
+            exc.kind,
+        )
+        with contextlib.suppress(StoreError):  # the short form may still fit
+            store.fail_run(run_id, str(error), status="interrupted")
+        raise error from None
     return result
 
 
@@ -70,8 +95,9 @@ def run_recorded(
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
 
-    Bad data raises DataError before any run row exists, so nothing half-made is
-    stored for a file the user has to fix anyway.
+    Bad data raises DataError, and a model too large for memory ConfigError, before
+    any run row exists, so nothing half-made is stored for a setting the user has
+    to change anyway (the window, sweeps and ``fitgap train`` alike).
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
@@ -79,8 +105,12 @@ def run_recorded(
     if on_started is not None:
         on_started(run_id, dataset)
 
+    written = 0
+
     def committed_then_told(metrics: EpochMetrics) -> None:
+        nonlocal written
         store.append_epoch(run_id, metrics)
+        written = metrics.epoch
         if on_epoch is not None:
             on_epoch(run_id, metrics)
 
@@ -88,9 +118,39 @@ def run_recorded(
         result = train(
             config, dataset, committed_then_told, should_stop, inspect_model=inspect_model
         )
+    except StoreError as exc:
+        kept = f"its {written} epochs are kept" if written else "no epoch was written"
+        error = StoreError(f"run {run_id} ended after epoch {written} ({kept}): {exc}", exc.kind)
+        # The store may refuse this write too (it is full, or still locked): the run
+        # then reads as interrupted once this process ends, and the caller says why.
+        with contextlib.suppress(StoreError):
+            store.fail_run(run_id, str(error), status="interrupted")
+        raise error from None
     except BaseException as exc:
-        store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
+        with contextlib.suppress(StoreError):  # never a second error on top of the first
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise
     model = result.model
     write_model = model.save if save_model and model is not None else None
     return end_run(store, run_id, result, dataset.n_classes, write_model)
+
+
+def _save_model(result: RunResult, write: Callable[[Path], None], path: Path) -> str | None:
+    """Save the trained model; a failure becomes a warning in the run's message.
+
+    The model is a by-product: a read-only or missing ``models`` folder, a full disk
+    or anything Keras refuses must not cost the run it belongs to.
+    """
+    try:
+        write(path)
+        return str(path)
+    except Exception as exc:  # noqa: BLE001 - whatever the cause, the run stands
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        with contextlib.suppress(OSError):
+            if path.is_file():  # a half-written file is not a model
+                path.unlink()
+        warning = (
+            f"its model was not kept: cannot save {path} ({reason.strip() or type(exc).__name__})"
+        )
+        result.message = f"{result.message}; {warning}" if result.message else warning
+        return None

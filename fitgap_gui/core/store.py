@@ -5,24 +5,43 @@ process killed mid-run loses nothing it had shown; on the next open such a run i
 marked ``interrupted`` and keeps its epochs.  The GUI and the CLI share the store,
 and each thread gets its own connection (sqlite3 objects are not shared).
 
-``FITGAP_HOME`` overrides the folder (tests and scripts use it).
+Faults of the store itself (a damaged file, a full disk, a read-only folder, a
+lock held by another program) come out as one ``StoreError`` line that names the
+file and what to do, never as a raw ``sqlite3`` exception.  Reads keep working
+when writes cannot: the store then opens read-only and leaves dead runs unmarked.
+Model files are recorded relative to the store folder, so a moved store keeps them.
+
+``FITGAP_HOME`` overrides the folder (tests and scripts use it);
+``FITGAP_STORE_TIMEOUT`` how many seconds a write waits for another program's lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import socket
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 from .config import RunConfig
 from .errors import FitGapError, RunNotFoundError
-from .results import LOWER_IS_BETTER, EpochMetrics, RunResult, finite_or_none
+from .monitor import is_better
+from .results import (
+    EpochMetrics,
+    RunResult,
+    RunStatus,
+    best_monitor,
+    finite_or_none,
+    monitored,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,6 +62,10 @@ CREATE TABLE IF NOT EXISTS runs (
     model_file    TEXT,
     pid           INTEGER,
     pid_started   TEXT,
+    reserve       BLOB,
+    kind          TEXT NOT NULL DEFAULT 'fitgap',
+    levers        TEXT,
+    provenance    TEXT,
     ran_on        TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
@@ -54,6 +77,141 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
+
+#: Columns added after the first stores were written: added on open, never rebuilt.
+#: ``reserve``: see ``RESERVE_BYTES``; ``kind``: who trained the run, "fitgap" (its own engine) or "callback" (a user's
+#: model through ``FitGapCallback``); ``levers``: what was read from a user's model
+#: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON).
+ADDED_COLUMNS = {
+    "pid_started": "TEXT",
+    "reserve": "BLOB",
+    "kind": "TEXT NOT NULL DEFAULT 'fitgap'",
+    "levers": "TEXT",
+    "provenance": "TEXT",
+    "ran_on": "TEXT",
+}
+#: Values of the ``kind`` column.
+KINDS = ("fitgap", "callback")
+
+
+#: Seconds a statement waits for another connection's lock before giving up.
+DEFAULT_TIMEOUT = 30.0
+#: A run's own writes (its epochs and its end) wait this many timeouts for a lock
+#: before the run ends: a backup or a ``sqlite3`` shell holding the store for a while
+#: should pause training, not fail it.
+RUN_WRITE_ATTEMPTS = 4
+#: Bytes a running run holds in its row, given up when its end is written: a full
+#: database can then still record why the run ended (the row does not grow).
+RESERVE_BYTES = 1024
+#: The marking of dead runs on open is a courtesy: it waits at most this long.
+MARK_TIMEOUT = 2.0
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+# SQLite's primary result codes (the low byte of an extended code).
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+_KINDS = {
+    _BUSY: "locked",
+    _LOCKED: "locked",
+    _READONLY: "readonly",
+    _IOERR: "io",
+    _CORRUPT: "damaged",
+    _FULL: "full",
+    _CANTOPEN: "cantopen",
+    _NOTADB: "damaged",
+}
+#: Faults that stop writes but leave the file readable.
+_CANNOT_WRITE = ("full", "readonly", "locked", "cantopen", "io")
+#: Those of them that make an open fall back to reading (a lock passes: wait or fail).
+_READ_ONLY_FALLBACK = ("full", "readonly", "cantopen", "io")
+_END_SQL = "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL WHERE id = ?"
+_INTERRUPTED = "the process ended during training; its epochs were kept"
+_RECOVER_HINT = "run 'fitgap store recover' to move it aside and salvage its runs"
+
+
+class StoreError(FitGapError):
+    """The run store itself failed: damaged, full, read-only, locked or unreadable.
+
+    ``kind`` is one of ``damaged``, ``full``, ``readonly``, ``locked``, ``io`` and
+    ``cantopen``; the message is one line naming the store file and what to do.
+    """
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def fault_kind(exc: BaseException) -> str | None:
+    """Which store fault an ``sqlite3`` error is, or None for anything else (a bug)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return _KINDS.get(code & 0xFF)
+    text = str(exc).lower()  # errors raised by the sqlite3 module itself carry no code
+    for fragment, kind in (
+        ("malformed", "damaged"),
+        ("not a database", "damaged"),
+        ("disk is full", "full"),
+        ("readonly", "readonly"),
+        ("locked", "locked"),
+    ):
+        if fragment in text:
+            return kind
+    return None
+
+
+def store_error(path: Path, exc: BaseException, timeout: float) -> StoreError | None:
+    """The one line for a store fault, or None when ``exc`` is not one."""
+    kind = fault_kind(exc)
+    if kind is None:
+        return None
+    detail = str(exc)
+    text = {
+        "damaged": f"the run store {path} is damaged ({detail}); {_RECOVER_HINT}",
+        "full": f"the run store {path} cannot be written: the disk is full; "
+        "free some space and try again",
+        "readonly": f"the run store {path} is read-only ({detail}); "
+        "make it writable or set FITGAP_HOME to another folder",
+        "locked": f"the run store {path} is locked by another program (waited {timeout:g} s); "
+        "close that program or try again later",
+        "io": f"the run store {path} cannot be read or written ({detail}); check the disk, "
+        "then run 'fitgap store check'",
+        "cantopen": f"the run store {path} cannot be opened ({detail})",
+    }[kind]
+    return StoreError(text, kind)
+
+
+def _guarded(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Turn a store fault raised inside a RunStore method into its StoreError line."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            self = args[0]
+            error = store_error(self.path, exc, self.timeout)  # type: ignore[attr-defined]
+            if error is None:
+                raise
+            raise error from None
+
+    return wrapper
+
+
+def store_timeout() -> float:
+    """``$FITGAP_STORE_TIMEOUT`` in seconds, else the default lock wait."""
+    raw = os.environ.get("FITGAP_STORE_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 86_400:
+        raise FitGapError(f"FITGAP_STORE_TIMEOUT={raw!r} is not a number of seconds above 0")
+    return value
 
 
 def default_home() -> Path:
@@ -87,11 +245,11 @@ def process_start_token(pid: int) -> str | None:
 
 
 def here() -> str:
-    """Where a run trained in this process ran: host name and pid."""
+    """Where a run that trains in this process runs: host name and pid."""
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
-def _owner_alive(pid: int | None, started: str | None) -> bool:
+def owner_alive(pid: int | None, started: str | None) -> bool:
     """Whether the process that created a run is still that same process."""
     if not pid:
         return False
@@ -122,7 +280,7 @@ class StoredRun:
     created: str
     finished: str | None
     config: RunConfig
-    status: str
+    status: RunStatus
     epochs_run: int
     best_epoch: int | None
     stopped_epoch: int | None
@@ -133,13 +291,18 @@ class StoredRun:
     message: str | None
     model_file: str | None
     history: dict[str, list[float | None]] = field(default_factory=dict)
+    kind: str = "fitgap"
+    levers: dict[str, Any] | None = None
+    provenance: dict[str, Any] | None = None
     #: Where it trained: this process, a local worker or a Ray node (None: older stores).
     ran_on: str | None = None
 
     @property
     def gap_at_best(self) -> float | None:
-        """Training minus validation accuracy at the best epoch: the overfitting gap."""
-        train, val = self.best_metrics.get("accuracy"), self.best_metrics.get("val_accuracy")
+        """Training minus validation accuracy at the best epoch, both at the epoch's end."""
+        best = self.best_metrics
+        train = best.get("train_eval_accuracy", best.get("accuracy"))  # older runs: Keras's
+        val = best.get("val_accuracy")
         if train is None or val is None:
             return None
         return train - val
@@ -166,50 +329,99 @@ class StoredRun:
         """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
+        out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         out["ran_on"] = self.ran_on
         return out
 
 
 class RunStore:
-    """All runs of this user.  Cheap to create; safe to use from several threads."""
+    """All runs of this user.  Cheap to create; safe to use from several threads.
 
-    def __init__(self, home: str | Path | None = None) -> None:
-        self.home = Path(home) if home is not None else default_home()
+    ``timeout`` is how many seconds a statement waits for another program's lock
+    (default ``$FITGAP_STORE_TIMEOUT``, else 30).
+    """
+
+    def __init__(self, home: str | Path | None = None, *, timeout: float | None = None) -> None:
+        self.home = (Path(home) if home is not None else default_home()).absolute()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
-            (self.home / "models").mkdir(exist_ok=True)
         except OSError as exc:
             raise FitGapError(
                 f"cannot create the run store folder {self.home} ({exc.strerror})"
             ) from None
+        # A models folder that cannot be made (a file in its way, a read-only disk)
+        # costs only the models: each run then says its model was not kept.
+        with contextlib.suppress(OSError):
+            (self.home / "models").mkdir(exist_ok=True)
         self.path = self.home / "runs.sqlite3"
+        self.timeout = timeout if timeout is not None else store_timeout()
+        #: True once the store had to be opened read-only (a full disk, a read-only file).
+        self.read_only = False
         self._local = threading.local()
         self._monitors: dict[int, str] = {}
-        with self._connect() as db:
-            db.executescript(SCHEMA)
-            # Stores written before a column existed get it added, never rebuilt.
-            have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-            if "pid_started" not in have:
-                db.execute("ALTER TABLE runs ADD COLUMN pid_started TEXT")
-            if "ran_on" not in have:
-                db.execute("ALTER TABLE runs ADD COLUMN ran_on TEXT")
+        #: How runs ended when the store refused to record it (full, locked):
+        #: run id -> (status, finished, message).  Shown as if stored, and written
+        #: after the next write of this store that succeeds.
+        self._unrecorded: dict[int, tuple[str, str, str]] = {}
+        self._prepare()
         self.mark_interrupted()
+
+    @_guarded
+    def _prepare(self) -> None:
+        """Create or upgrade the tables; a store that cannot be written is read as it is."""
+        db = self._connect()
+        if self.read_only:
+            return
+        try:
+            with db:
+                db.executescript(SCHEMA)
+                # Stores written before a column existed get it added, never rebuilt.
+                have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+                for column, definition in ADDED_COLUMNS.items():
+                    if column not in have:
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
+        except sqlite3.DatabaseError as exc:
+            if fault_kind(exc) not in _READ_ONLY_FALLBACK:
+                raise
+            self.close()
+            self.read_only = True
+            self._connect()
 
     # -- connections ---------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            try:
-                db = sqlite3.connect(self.path, timeout=30.0)
-                db.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.DatabaseError as exc:
-                raise FitGapError(f"the run store {self.path} cannot be opened ({exc})") from None
+            db = self._open_read_only() if self.read_only else self._open_read_write()
             db.execute("PRAGMA foreign_keys=ON")
-            # In WAL mode NORMAL survives a killed process (the commit is in the OS's
-            # cache once the call returns); only a power cut could lose the last epochs.
-            db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
             self._local.db = db
+        return db
+
+    def _open_read_write(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, timeout=self.timeout)
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            if fault_kind(exc) not in _READ_ONLY_FALLBACK:
+                raise
+            self.read_only = True
+            return self._open_read_only()
+        # In WAL mode NORMAL survives a killed process (the commit is in the OS's
+        # cache once the call returns); only a power cut could lose the last epochs.
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path))}?mode=ro"
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=self.timeout)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            if fault_kind(exc) not in _READ_ONLY_FALLBACK or not self.path.is_file():
+                raise
+            # A folder where not even the -wal and -shm files can be made: nobody can
+            # write this store now, so it can be read as a fixed file.
+            db = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=self.timeout)
         return db
 
     def close(self) -> None:
@@ -219,9 +431,47 @@ class RunStore:
             db.close()
             self._local.db = None
 
+    def _run_write(self, write: Callable[[sqlite3.Connection], _T], attempts: int) -> _T:
+        """One transaction of a running run; a lock is waited out ``attempts`` times."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._connect() as db:
+                    out = write(db)
+                self._record_unrecorded()
+                return out
+            except sqlite3.DatabaseError as exc:
+                error = store_error(self.path, exc, self.timeout * attempt)
+                if error is None:
+                    raise
+                if error.kind == "locked" and attempt < attempts:
+                    continue
+                raise error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_unrecorded(self) -> None:
+        """Write the ends the store refused before, now that a write went through."""
+        db = self._connect()
+        for run_id, end in list(self._unrecorded.items()):
+            try:
+                with db:
+                    db.execute(_END_SQL, (*end, run_id))
+            except sqlite3.DatabaseError as exc:
+                if fault_kind(exc) is None:
+                    raise
+                return  # still refused: kept for the next time
+            self._unrecorded.pop(run_id, None)
+
     # -- writing a run ----------------------------------------------------------------------
+    @_guarded
     def create_run(
-        self, config: RunConfig, name: str | None = None, ran_on: str | None = None
+        self,
+        config: RunConfig,
+        name: str | None = None,
+        *,
+        kind: str = "fitgap",
+        levers: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
+        ran_on: str | None = None,
     ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
@@ -229,6 +479,8 @@ class RunStore:
         exported as a script) from any working folder later.  ``ran_on`` says where it
         trains (an executor's worker or Ray node); by default this process.
         """
+        if kind not in KINDS:
+            raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
         if config.data.path:
             absolute = str(Path(config.data.path).expanduser().resolve())
             if absolute != config.data.path:
@@ -236,37 +488,47 @@ class RunStore:
         pid = os.getpid()
         with self._connect() as db:
             cur = db.execute(
-                "INSERT INTO runs (name, created, config, status, pid, pid_started, ran_on) "
-                "VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve, "
+                "kind, levers, provenance, ran_on) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?)",
                 (
                     "",
                     _now(),
                     config.to_json(indent=None),
                     pid,
                     process_start_token(pid),
+                    RESERVE_BYTES,
+                    kind,
+                    _dumps(levers),
+                    _dumps(provenance),
                     ran_on or here(),
                 ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
             run_id = cur.lastrowid
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
-        self._monitors[run_id] = config.early_stopping.monitor
+        self._record_unrecorded()
+        self._monitors[run_id] = best_monitor(config)
         return run_id
 
     def _monitor(self, db: sqlite3.Connection, run_id: int) -> str:
-        """The metric that decides the best epoch: early stopping's monitor."""
+        """The metric that decides the best epoch (``results.best_monitor``)."""
         if run_id not in self._monitors:
             row = db.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
-            section = json.loads(row["config"]).get("early_stopping", {})
-            self._monitors[run_id] = section.get("monitor", "val_loss")
+            self._monitors[run_id] = best_monitor(RunConfig.from_json(row["config"]))
         return self._monitors[run_id]
 
     def append_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
-        """Commit one epoch; returns only once it is on disk (before anyone is told)."""
+        """Commit one epoch; returns only once it is on disk (before anyone is told).
+
+        A lock held by another program is waited out for several timeouts (training
+        pauses meanwhile); a disk that is full ends the run with a StoreError.
+        """
         values = {k: finite_or_none(v) for k, v in metrics.metrics.items()}
-        with self._connect() as db:
+
+        def write(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics, seconds, extras) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -284,16 +546,18 @@ class RunStore:
             )
             # Keep the best epoch current, so a running or interrupted run has one too.
             monitor = self._monitor(db, run_id)
-            new = values.get(monitor)  # None when missing or NaN: never the best
+            new = monitored(values, monitor)  # None when missing or NaN: never the best
             row = db.execute("SELECT best_metrics FROM runs WHERE id = ?", (run_id,)).fetchone()
-            old = json.loads(row["best_metrics"]).get(monitor) if row["best_metrics"] else None
-            if new is not None and (
-                old is None or (new < old if monitor in LOWER_IS_BETTER else new > old)
-            ):
+            old = (
+                monitored(json.loads(row["best_metrics"]), monitor) if row["best_metrics"] else None
+            )
+            if is_better(monitor, new, old):
                 db.execute(
                     "UPDATE runs SET best_epoch = ?, best_metrics = ? WHERE id = ?",
                     (metrics.epoch, _dumps(values), run_id),
                 )
+
+        self._run_write(write, RUN_WRITE_ATTEMPTS)
 
     def finish_run(self, run_id: int, result: RunResult, model_file: str | None = None) -> None:
         def at(epoch: int | None) -> dict[str, float | None] | None:
@@ -301,54 +565,94 @@ class RunStore:
                 return None
             return {k: finite_or_none(result.metric_at(k, epoch)) for k in result.history}
 
-        with self._connect() as db:
-            db.execute(
+        row = (
+            result.status,
+            _now(),
+            result.epochs_run,
+            result.best_epoch,
+            result.stopped_epoch,
+            int(result.restored_best),
+            _dumps(at(result.best_epoch)),
+            _dumps(at(result.epochs_run or None)),
+            _dumps(result.diagnosis),
+            result.message,
+            self._stored_model_path(model_file),
+            run_id,
+        )
+        self._run_write(
+            lambda db: db.execute(
                 "UPDATE runs SET status = ?, finished = ?, epochs_run = ?, best_epoch = ?, "
                 "stopped_epoch = ?, restored_best = ?, best_metrics = ?, last_metrics = ?, "
-                "diagnosis = ?, message = ?, model_file = COALESCE(?, model_file) WHERE id = ?",
-                (
-                    result.status,
-                    _now(),
-                    result.epochs_run,
-                    result.best_epoch,
-                    result.stopped_epoch,
-                    int(result.restored_best),
-                    _dumps(at(result.best_epoch)),
-                    _dumps(at(result.epochs_run or None)),
-                    _dumps(result.diagnosis),
-                    result.message,
-                    model_file,
-                    run_id,
-                ),
-            )
+                "diagnosis = ?, message = ?, model_file = COALESCE(?, model_file), "
+                "reserve = NULL WHERE id = ?",
+                row,
+            ),
+            RUN_WRITE_ATTEMPTS,
+        )
 
-    def fail_run(self, run_id: int, message: str, status: str = "failed") -> None:
+    @_guarded
+    def update_levers(self, run_id: int, levers: dict[str, Any]) -> None:
+        """Replace a run's levers (a user's model: what was learnt by the end of training)."""
         with self._connect() as db:
-            db.execute(
-                "UPDATE runs SET status = ?, finished = ?, message = ? WHERE id = ?",
-                (status, _now(), message, run_id),
-            )
+            db.execute("UPDATE runs SET levers = ? WHERE id = ?", (_dumps(levers), run_id))
 
+    def fail_run(self, run_id: int, message: str, status: RunStatus = "failed") -> None:
+        """Record how a run ended early.  Waits out a lock once, not several times:
+        it is called after a failure, when the caller is about to report one.
+
+        The run's reserved bytes are given up in the same write, so the row does not
+        grow and the end is recorded even when the database cannot take a new page.
+        """
+        end = (status, _now(), message[: RESERVE_BYTES // 2])
+        try:
+            self._run_write(lambda db: db.execute(_END_SQL, (*end, run_id)), 1)
+        except StoreError:
+            self._unrecorded[run_id] = end
+            raise
+
+    @_guarded
     def mark_interrupted(self) -> int:
         """Runs left 'running' by a process that no longer exists become 'interrupted'.
 
         Called on every open.  The process is matched by pid *and* start time, so a
         new program that happens to reuse the pid does not keep a dead run 'running'.
-        Returns how many runs were marked.
+        Where the store cannot be written (full, read-only, locked for long) the runs
+        are left as they are; they read as interrupted anyway.  Returns how many runs
+        were marked.
         """
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, pid, pid_started FROM runs WHERE status = 'running'"
-            ).fetchall()
-            dead = [row["id"] for row in rows if not _owner_alive(row["pid"], row["pid_started"])]
-            for run_id in dead:
-                db.execute(
-                    "UPDATE runs SET status = 'interrupted', "
-                    "finished = COALESCE(finished, ?), message = ? WHERE id = ?",
-                    (_now(), "the process ended during training; its epochs were kept", run_id),
-                )
-        return len(dead)
+        if self.read_only:
+            return 0
+        db = self._connect()
+        rows = db.execute(
+            "SELECT id, pid, pid_started FROM runs WHERE status = 'running'"
+        ).fetchall()
+        dead = [row["id"] for row in rows if not owner_alive(row["pid"], row["pid_started"])]
+        if not dead:
+            return 0
+        db.execute(f"PRAGMA busy_timeout = {int(min(self.timeout, MARK_TIMEOUT) * 1000)}")
+        marked = 0
+        try:
+            for run_id in dead:  # one by one: a run that cannot be marked spares the others
+                try:
+                    with db:
+                        db.execute(
+                            "UPDATE runs SET status = 'interrupted', "
+                            "finished = COALESCE(finished, ?), message = ?, reserve = NULL "
+                            "WHERE id = ?",
+                            (_now(), _INTERRUPTED, run_id),
+                        )
+                    marked += 1
+                except sqlite3.DatabaseError as exc:
+                    kind = fault_kind(exc)
+                    if kind not in _CANNOT_WRITE:
+                        raise
+                    if kind == "locked":
+                        break  # the others would wait just as long
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        return marked
 
+    @_guarded
     def is_live(self, run_id: int) -> bool:
         """Whether a run is still training in a process that is alive."""
         row = (
@@ -358,12 +662,39 @@ class RunStore:
         )
         if row is None:
             raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
-        return row["status"] == "running" and _owner_alive(row["pid"], row["pid_started"])
+        return row["status"] == "running" and owner_alive(row["pid"], row["pid_started"])
 
     def model_path(self, run_id: int) -> Path:
         return self.home / "models" / f"run-{run_id}.keras"
 
+    def _stored_model_path(self, model_file: str | None) -> str | None:
+        """A model file as recorded: relative to the store folder when inside it."""
+        if not model_file:
+            return None
+        path = Path(model_file).absolute()
+        try:
+            return path.relative_to(self.home).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _resolved_model_path(self, stored: str | None) -> str | None:
+        """Where a recorded model file is now.
+
+        Stores written before paths were relative hold absolute ones; when such a
+        store was moved, its model is looked for under this store's ``models/``.
+        """
+        if not stored:
+            return None
+        path = Path(stored)
+        if not path.is_absolute():
+            return str(self.home / path)
+        if path.is_file():
+            return stored
+        moved = self.home / "models" / path.name
+        return str(moved) if moved.is_file() else stored
+
     # -- reading ---------------------------------------------------------------------------------
+    @_guarded
     def version(self) -> int:
         """A number that changes when another connection (thread or process) commits.
 
@@ -373,13 +704,24 @@ class RunStore:
         return int(self._connect().execute("PRAGMA data_version").fetchone()[0])
 
     def _row_to_run(self, row: sqlite3.Row) -> StoredRun:
+        status, finished, message = row["status"], row["finished"], row["message"]
+        if status == "running" and row["id"] in self._unrecorded:
+            status, finished, message = self._unrecorded[row["id"]]
+        elif status == "running" and not owner_alive(row["pid"], row["pid_started"]):
+            # Not marked yet (the store could not be written): show what it is.
+            status, message = "interrupted", _INTERRUPTED
+        added = {
+            column: row[column]
+            for column in ("kind", "levers", "provenance", "ran_on")
+            if column in row.keys()  # noqa: SIM118 - "in row" tests values
+        }
         return StoredRun(
             run_id=row["id"],
             name=row["name"],
             created=row["created"],
-            finished=row["finished"],
+            finished=finished,
             config=RunConfig.from_json(row["config"]),
-            status=row["status"],
+            status=status,
             epochs_run=row["epochs_run"],
             best_epoch=row["best_epoch"],
             stopped_epoch=row["stopped_epoch"],
@@ -387,16 +729,22 @@ class RunStore:
             best_metrics=json.loads(row["best_metrics"]) if row["best_metrics"] else {},
             last_metrics=json.loads(row["last_metrics"]) if row["last_metrics"] else {},
             diagnosis=json.loads(row["diagnosis"]) if row["diagnosis"] else None,
-            message=row["message"],
-            model_file=row["model_file"],
-            ran_on=row["ran_on"],
+            message=message,
+            model_file=self._resolved_model_path(row["model_file"]),
+            # A store opened read-only may predate these columns (no ALTER possible).
+            kind=added.get("kind") or "fitgap",
+            levers=json.loads(added["levers"]) if added.get("levers") else None,
+            provenance=json.loads(added["provenance"]) if added.get("provenance") else None,
+            ran_on=added.get("ran_on"),
         )
 
+    @_guarded
     def list_runs(self) -> list[StoredRun]:
         """Every run, newest first, without histories (cheap)."""
         rows = self._connect().execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
         return [self._row_to_run(row) for row in rows]
 
+    @_guarded
     def history(self, run_id: int) -> dict[str, list[float | None]]:
         rows = (
             self._connect()
@@ -409,6 +757,7 @@ class RunStore:
                 out.setdefault(key, [None] * i).append(value)
         return out
 
+    @_guarded
     def epochs(self, run_id: int) -> list[EpochMetrics]:
         rows = (
             self._connect()
@@ -431,6 +780,7 @@ class RunStore:
             for row in rows
         ]
 
+    @_guarded
     def get_run(self, run_id: int) -> StoredRun:
         row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
@@ -444,6 +794,7 @@ class RunStore:
         return [self.get_run(run_id) for run_id in run_ids]
 
     # -- editing ---------------------------------------------------------------------------------
+    @_guarded
     def rename_run(self, run_id: int, name: str) -> None:
         name = name.strip()
         if not name:
@@ -452,6 +803,7 @@ class RunStore:
             if db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id)).rowcount == 0:
                 raise RunNotFoundError(f"no run with id {run_id}")
 
+    @_guarded
     def delete_run(self, run_id: int) -> None:
         """Delete a run, its epochs and its model file; a run still training is refused."""
         if self.is_live(run_id):

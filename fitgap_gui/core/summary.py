@@ -1,5 +1,6 @@
-"""Short text for runs: the levers that differ from the defaults, and a runs table.
+"""Short text for runs, worded from the lever table (levers.py).
 
+``describe(config)`` is the window's one-line summary of a run, handicaps included;
 ``lever_summary(config)`` gives "dropout 0.5, L2 1e-3, ES p=3": what the runs panel
 and ``fitgap runs list`` show so two runs can be told apart at a glance.  Only
 settings that differ from ``RunConfig()`` are named, most telling first (capacity
@@ -11,87 +12,122 @@ from __future__ import annotations
 from typing import Any
 
 from .config import RunConfig
+from .formatting import format_number, format_percent
+from .levers import LEVERS, LEVERS_BY_KEY, levers_in
+from .sources import source as data_source
 from .textsafe import printable
 
+__all__ = [
+    "describe",
+    "format_number",
+    "handicaps",
+    "handicaps_in_words",
+    "lever_summary",
+    "run_row",
+    "runs_table",
+]
 
-def format_number(value: float) -> str:
-    """Compact and exact enough to tell levers apart: 0.5, 0.001 -> 1e-3, 2.5e-4."""
-    if value == 0:
-        return "0"
-    if abs(value) < 0.01 or abs(value) >= 1e5:
-        mantissa, exponent = f"{value:.2e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exponent)}"
-    return f"{value:.4g}"
+#: The order a summary names levers in: what tells runs apart first.
+_SUMMARY_SECTIONS = ("model", "early_stopping", "data", "training")
 
 
-def _percent(value: float) -> str:
-    return f"{value * 100:.3g}%"
+def _differs(config: RunConfig, base: RunConfig, key: str) -> bool:
+    return config.get(key) != base.get(key)
+
+
+def _early_stopping_words(config: RunConfig) -> str:
+    """ "ES p=3", with the monitor, min delta and restore only when not the defaults."""
+    es, plain = config.early_stopping, RunConfig().early_stopping
+    text = "ES " + LEVERS_BY_KEY["early_stopping.patience"].words(es.patience)
+    for name in ("monitor", "min_delta", "restore_best_weights"):
+        value = getattr(es, name)
+        if value != getattr(plain, name):
+            text += " " + LEVERS_BY_KEY[f"early_stopping.{name}"].words(value)
+    return text
 
 
 def lever_summary(config: RunConfig, default: RunConfig | None = None) -> str:
     """The settings of ``config`` that differ from ``default`` (the defaults), in words.
 
-    An unchanged config reads "defaults".
+    "dropout 0.5, L2 1e-3, ES p=3": what the runs table and ``fitgap runs list``
+    show so two runs can be told apart.  Levers that do not apply to the run's data
+    source (a toy set's noise on a CSV) are not named.  An unchanged config reads
+    "defaults".
     """
     base = default or RunConfig()
+    source = config.data.source
     parts: list[str] = []
-    m, bm = config.model, base.model
-    if m.hidden_units != bm.hidden_units:
-        parts.append("layers " + ("x".join(str(u) for u in m.hidden_units) or "none"))
-    if m.activation != bm.activation:
-        parts.append(m.activation)
-    if m.dropout != bm.dropout:
-        parts.append(f"dropout {format_number(m.dropout)}")
-    if m.l2 != bm.l2:
-        parts.append(f"L2 {format_number(m.l2)}")
-    if m.l1 != bm.l1:
-        parts.append(f"L1 {format_number(m.l1)}")
-
-    es = config.early_stopping
-    if es.enabled:
-        text = f"ES p={es.patience}"
-        if es.monitor != "val_loss":
-            text += f" on {es.monitor}"
-        if es.min_delta:
-            text += f" Δ{format_number(es.min_delta)}"
-        if not es.restore_best_weights:
-            text += " no restore"
-        parts.append(text)
-
-    d, bd = config.data, base.data
-    if d.source != bd.source or d.path != bd.path:
-        parts.append(d.source if not d.path else f"{d.source} {_basename(d.path)}")
-    if d.source in ("moons", "circles", "spirals", "xor"):
-        if d.n_samples != bd.n_samples:
-            parts.append(f"n={d.n_samples}")
-        if d.noise != bd.noise:
-            parts.append(f"noise {format_number(d.noise)}")
-    if d.train_fraction != bd.train_fraction:
-        parts.append(f"train {_percent(d.train_fraction)}")
-    if d.validation_split != bd.validation_split:
-        parts.append(f"val {_percent(d.validation_split)}")
-    if d.label_noise != bd.label_noise:
-        parts.append(f"label noise {_percent(d.label_noise)}")
-    if d.scale != bd.scale:
-        parts.append(f"scale {d.scale}")
-
-    t, bt = config.training, base.training
-    if t.optimizer != bt.optimizer:
-        parts.append(t.optimizer)
-    if t.learning_rate != bt.learning_rate:
-        parts.append(f"lr {format_number(t.learning_rate)}")
-    if t.batch_size != bt.batch_size:
-        parts.append(f"batch {t.batch_size}")
-    if t.epochs != bt.epochs:
-        parts.append(f"{t.epochs} epochs")
-    if t.seed != bt.seed:
-        parts.append(f"seed {t.seed}")
+    for section in _SUMMARY_SECTIONS:
+        if section == "early_stopping":
+            if config.early_stopping.enabled:
+                parts.append(_early_stopping_words(config))
+            continue
+        for lv in LEVERS:
+            if lv.section != section or not lv.applies_to(source):
+                continue
+            if lv.key == "data.path":
+                continue  # named with its source
+            if lv.key == "data.source":
+                if _differs(config, base, "data.source") or _differs(config, base, "data.path"):
+                    path = config.data.path
+                    parts.append(f"{source} {_path_words(path)}" if path else source)
+                continue
+            if _differs(config, base, lv.key):
+                parts.append(lv.words(config.get(lv.key)))
     return ", ".join(parts) or "defaults"
 
 
-def _basename(path: str) -> str:
-    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+def _path_words(path: str) -> str:
+    return LEVERS_BY_KEY["data.path"].words(path)
+
+
+def handicaps_in_words(train_fraction: float, label_noise: float) -> list[str]:
+    """The handicaps that are on, in words: ["trains on 25% of the rows", ...]."""
+    out = []
+    if train_fraction < 1.0:
+        out.append(f"trains on {format_percent(train_fraction)} of the rows")
+    if label_noise > 0.0:
+        out.append(f"{format_percent(label_noise)} of labels flipped")
+    return out
+
+
+def handicaps(config: RunConfig) -> list[str]:
+    """The handicaps on in ``config``, in words ("trains on 25% of the rows")."""
+    return handicaps_in_words(config.data.train_fraction, config.data.label_noise)
+
+
+def describe(config: RunConfig) -> str:
+    """One line that says what a run is: data and its handicaps, model, regularization, training.
+
+    "digits · handicaps: trains on 25% of the rows, 20% of labels flipped · 512-512 relu ·
+    no regularization · adam lr 0.001, batch 32, 60 epochs".  The handicaps are always
+    named (or "no handicaps"), so a user's own data never trains handicapped unseen.
+    """
+    d, m, t, e = config.data, config.model, config.training, config.early_stopping
+    kind = data_source(d.source)
+    data = d.source if not d.path else f"{d.source} {_path_words(d.path)}"
+    if kind.toy:
+        data += f" (n={d.n_samples}, noise {format_number(d.noise)})"
+    on = handicaps(config)
+    parts = [data, "handicaps: " + ", ".join(on) if on else "no handicaps"]
+    parts.append(f"{LEVERS_BY_KEY['model.hidden_units'].words(m.hidden_units)} {m.activation}")
+    plain = RunConfig()
+    regs = [
+        lv.words(config.get(lv.key))
+        for lv in levers_in("Regularization")
+        if lv.applies_to(d.source) and config.get(lv.key) != plain.get(lv.key)
+    ]
+    parts.append(", ".join(regs) or "no regularization")
+    training = [
+        t.optimizer,
+        LEVERS_BY_KEY["training.learning_rate"].words(t.learning_rate),
+        LEVERS_BY_KEY["training.batch_size"].words(t.batch_size),
+        LEVERS_BY_KEY["training.epochs"].words(t.epochs),
+    ]
+    parts.append(" ".join(training[:2]) + ", " + ", ".join(training[2:]))
+    if e.enabled:
+        parts.append(f"early stopping on {e.monitor}, patience {e.patience}")
+    return " · ".join(parts)
 
 
 def run_row(run: Any) -> dict[str, Any]:
@@ -105,9 +141,11 @@ def run_row(run: Any) -> dict[str, Any]:
         "epochs_run": run.epochs_run,
         "best_epoch": run.best_epoch,
         "best_val_accuracy": best.get("val_accuracy"),
-        "best_val_loss": best.get("val_loss"),
+        "best_val_loss": best.get("val_loss"),  # Keras's: holds the weight penalty
+        "best_val_cross_entropy": best.get("val_cross_entropy"),  # what comparisons use
         "gap_at_best": run.gap_at_best,
         "levers": lever_summary(run.config),
+        "kind": run.kind,
     }
 
 

@@ -11,7 +11,6 @@ numbers.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import time
@@ -20,7 +19,9 @@ from typing import Any
 
 from .config import RunConfig
 from .data import Dataset
-from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
+from .measurements import make_honest_callback
+from .memory import check_model_memory, count_dense_params, is_out_of_memory, out_of_memory_error
+from .results import EpochMetrics, RunResult, RunStatus, best_epoch, finite_or_none
 
 OnEpoch = Callable[[EpochMetrics], None]
 ShouldStop = Callable[[], bool]
@@ -35,13 +36,6 @@ TARGET_CHUNK_SECONDS = 0.1
 #: A rough CPU rate for a Dense network's training step (multiply-adds per second);
 #: it predicts ~1.0 ms per step for 784-128-10 at batch 32, as measured on a 2-core Xeon.
 _CPU_FLOPS = 2e10
-
-
-def count_dense_params(
-    input_shape: tuple[int, ...], hidden_units: list[int], n_classes: int
-) -> int:
-    widths = [math.prod(input_shape), *hidden_units, n_classes]
-    return sum(a * b + b for a, b in itertools.pairwise(widths))
 
 
 def choose_steps_per_execution(n_train: int, batch_size: int, n_params: int) -> int:
@@ -160,6 +154,10 @@ def train(
     model (``core.insights``); it may predict (inference draws no random numbers,
     so the run's numbers do not change) but must not train or set weights.
     """
+    # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
     import keras
 
     from .model import build_model, compile_model
@@ -176,42 +174,57 @@ def train(
     # No gc.collect() here: on the window's training thread a full collection can free
     # PySide objects of the GUI thread (last run's plot items) and deadlock with it
     # (GIL vs Qt's connection lock; seen in benchmarks/).  Collection never changes numbers.
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(config.training.seed)
-    model = build_model(
-        config.model, dataset.input_shape, dataset.n_classes, image_shape=dataset.image_shape
-    )
-    spe = choose_steps_per_execution(
-        len(dataset.x_train),
-        config.training.batch_size,
-        count_dense_params(dataset.input_shape, config.model.hidden_units, dataset.n_classes),
-    )
-    compile_model(model, config.training, steps_per_execution=spe)
-
-    stream = _make_stream_callback(record, should_stop or (lambda: False), inspect_model)
-    es_cfg = config.early_stopping
-    early = None
-    callbacks = []
-    if es_cfg.enabled:
-        early = keras.callbacks.EarlyStopping(
-            monitor=es_cfg.monitor,
-            patience=es_cfg.patience,
-            min_delta=es_cfg.min_delta,
-            restore_best_weights=es_cfg.restore_best_weights,
+    stream = None
+    try:
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(config.training.seed)
+        model = build_model(
+            config.model, dataset.input_shape, dataset.n_classes, image_shape=dataset.image_shape
         )
-        callbacks.append(early)
-    callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
+        spe = choose_steps_per_execution(
+            len(dataset.x_train),
+            config.training.batch_size,
+            count_dense_params(dataset.input_shape, config.model.hidden_units, dataset.n_classes),
+        )
+        compile_model(model, config.training, steps_per_execution=spe)
 
-    model.fit(
-        dataset.x_train,
-        dataset.y_train,
-        batch_size=config.training.batch_size,
-        epochs=config.training.epochs,
-        validation_data=(dataset.x_val, dataset.y_val),
-        callbacks=callbacks,
-        shuffle=True,
-        verbose=verbose,
-    )
+        stream = _make_stream_callback(record, should_stop or (lambda: False), inspect_model)
+        # First, so EarlyStopping, the stream and Keras's History all see its keys.
+        honest = make_honest_callback(
+            dataset.x_train,
+            dataset.y_train,
+            seed=config.training.seed,
+            widest_layer=max([math.prod(dataset.input_shape), *config.model.hidden_units]),
+            flipped_rows=dataset.flipped_rows,
+        )
+        es_cfg = config.early_stopping
+        early = None
+        callbacks = [honest]
+        if es_cfg.enabled:
+            early = keras.callbacks.EarlyStopping(
+                monitor=es_cfg.monitor,
+                patience=es_cfg.patience,
+                min_delta=es_cfg.min_delta,
+                restore_best_weights=es_cfg.restore_best_weights,
+            )
+            callbacks.append(early)
+        callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
+
+        model.fit(
+            dataset.x_train,
+            dataset.y_train,
+            batch_size=config.training.batch_size,
+            epochs=config.training.epochs,
+            validation_data=(dataset.x_val, dataset.y_val),
+            callbacks=callbacks,
+            shuffle=True,
+            verbose=verbose,
+        )
+    except Exception as exc:  # TensorFlow's ResourceExhaustedError, MemoryError
+        if not is_out_of_memory(exc):
+            raise
+        done = stream.epochs_reported if stream is not None else 0
+        raise out_of_memory_error(exc, done) from None
 
     epochs_run = stream.epochs_reported
     stopped_epoch = None
@@ -220,12 +233,15 @@ def train(
         stopped_epoch = early.stopped_epoch + 1
     if early is not None and es_cfg.restore_best_weights and early.best_weights is not None:
         restored = True
-    if early is not None and early.best is not None and early.best_epoch < epochs_run:
+    # The run's numbers are the restored epoch's when early stopping restored weights,
+    # else those of the epoch with the lowest validation cross-entropy.
+    if restored and early is not None and early.best is not None and early.best_epoch < epochs_run:
         best = early.best_epoch + 1
     else:
-        best = best_epoch(history, es_cfg.monitor)
+        best = best_epoch(history)
 
     message = None
+    status: RunStatus
     if stream.diverged:
         status = "diverged"
         message = (

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QProgressBar
 
+from ..core.live import LiveRun
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -32,17 +34,19 @@ class BusyIndicator:
         self._waiting_run: int | None = None
         self.bar.setVisible(not window.engine_loaded())
         window.engine_ready.connect(self._idle)
-        window.run_started.connect(self._on_run_started)
-        window.dataset_ready.connect(self._on_dataset)
-        window.epoch_done.connect(self._on_epoch)
+        window.live_runs.run_added.connect(self._on_run_added)
+        window.live_runs.dataset_ready.connect(self._on_dataset)
+        window.live_runs.epoch_appended.connect(self._on_epoch)
         window.training_ended.connect(self._idle)
         window.error_shown.connect(lambda _message: self._idle())
 
     def is_busy(self) -> bool:
         return not self.bar.isHidden()
 
-    def _on_run_started(self, run_id: int, _config) -> None:
-        self._waiting_run = run_id
+    def _on_run_added(self, run: LiveRun) -> None:
+        if run.origin != "live":
+            return
+        run_id = self._waiting_run = run.run_id
         self.bar.setVisible(True)
         self.window.statusBar().showMessage(f"Run #{run_id}: loading data… (Esc stops)")
 
@@ -62,9 +66,3 @@ class BusyIndicator:
     def _idle(self) -> None:
         self._waiting_run = None
         self.bar.setVisible(False)
-
-
-def install(window: MainWindow) -> BusyIndicator:
-    indicator = BusyIndicator(window)
-    window.busy_indicator = indicator
-    return indicator

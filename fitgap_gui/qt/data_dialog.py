@@ -1,7 +1,7 @@
 """File → Open data…: choose a CSV, NPZ, image folder or cached Keras set, preview it, use it.
 
-``DataOpener`` (installed on the window) adds the menu entries and runs previews on
-a background ``QThread``: ``core.data.preview`` reads and checks the whole file
+``DataOpener`` (built by the window) adds the menu entries and runs previews in a
+``BackgroundTask`` (background.py): ``core.data.preview`` reads and checks the whole file
 without TensorFlow, which is quick for a CSV but can take seconds for a large image
 folder, so the window never waits on it.  ``DataPreviewDialog`` shows what was found
 (samples, features, classes and their counts, the train/validation split, CSV
@@ -10,17 +10,18 @@ that matter for the file (label column; image size, grayscale), previews again, 
 "Use this data" puts the choice into the controls.  A file that cannot be read at
 all is refused with the window's one-line error dialog; nothing else changes.
 
-Usage: ``install(window)`` (features.py does it); tests call ``opener.open_path(path)``
-or ``opener.open_keras(name)`` instead of going through the file choosers.
+Tests call ``opener.open_path(path)`` or ``opener.open_keras(name)`` instead of going
+through the file choosers.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,9 +43,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import DataConfig, RunConfig
+from ..core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
 from ..core.data import DataPreview, keras_cache_status, preview
 from ..core.errors import FitGapError
+from ..core.levers import handicap_reset
+from ..core.sources import source as data_source
+from .background import BackgroundTask
 from .controls import _label_column
 from .resources import default_config
 from .worker import error_message
@@ -52,7 +56,9 @@ from .worker import error_message
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-KERAS_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+logger = logging.getLogger(__name__)
+
+KERAS_NAMES = {name: data_source(name).label for name in KERAS_CACHE_SOURCES}
 #: Sample images shown, and their size on screen (small images are enlarged, pixelated).
 N_IMAGES = 12
 THUMB = 72
@@ -86,25 +92,8 @@ def to_pixmap(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
     )
 
 
-class _PreviewThread(QThread):
-    """Runs one ``preview`` call; reports through ``done`` / ``failed`` (queued to the GUI)."""
-
-    done = Signal(int, object)
-    failed = Signal(int, str)
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.setObjectName("fitgap-data-preview")
-        self.job: tuple[int, DataConfig, int] | None = None
-
-    def run(self) -> None:
-        number, cfg, seed = self.job
-        try:
-            result = preview(cfg, seed=seed, n_images=N_IMAGES)
-        except Exception as exc:  # FitGapError or a reader bug: shown, never lost here
-            self.failed.emit(number, error_message(exc))
-            return
-        self.done.emit(number, result)
+def _preview(cfg: DataConfig, seed: int) -> DataPreview:
+    return preview(cfg, seed=seed, n_images=N_IMAGES)
 
 
 class DataPreviewDialog(QDialog):
@@ -129,8 +118,8 @@ class DataPreviewDialog(QDialog):
         self._retry = QTimer(self, singleShot=True, interval=REPREVIEW_MS)
         self._retry.timeout.connect(self.refresh)
         self._build()
-        opener.previewer.done.connect(self._on_done)
-        opener.previewer.failed.connect(self._on_failed)
+        opener.done.connect(self._on_done)
+        opener.failed.connect(self._on_failed)
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -231,6 +220,8 @@ class DataPreviewDialog(QDialog):
                     "model.augment_translation": 0.0,
                 }
             )
+        # The demo's handicaps (a quarter of the rows, flipped labels) stay with the demo.
+        changes.update(handicap_reset(self._base.data.source, self._data["source"]))
         return self._base.replace(changes)
 
     def refresh(self) -> None:
@@ -352,16 +343,18 @@ class DataPreviewDialog(QDialog):
 class DataOpener(QObject):
     """The File menu's data entries and the one preview thread they share."""
 
+    #: A preview is shown (number, DataPreview), or failed (number, one-line message).
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.previewer = _PreviewThread(self)
-        self.previewer.finished.connect(self._next)
+        #: The preview running now (one at a time; the newest pending one runs next).
+        self.previewer: BackgroundTask | None = None
         self._pending: tuple[int, DataConfig, int] | None = None
         self._counter = 0
-        self._close_when_done = False
         self.dialog: DataPreviewDialog | None = None
-        window.installEventFilter(self)
         self._add_actions()
 
     def _add_actions(self) -> None:
@@ -382,7 +375,11 @@ class DataOpener(QObject):
         self.fill_keras_menu()
 
     def fill_keras_menu(self) -> None:
-        """One entry per Keras dataset: cached ones open, others say what file is missing."""
+        """One entry per Keras dataset: cached ones open, others say what file is missing.
+
+        A dataset is ready only when its files are in Keras's cache; FitGap never
+        downloads, so the others are greyed out with the file and the folder to put it in.
+        """
         self.keras_menu.clear()
         for entry in keras_cache_status():
             label = KERAS_NAMES[entry.name]
@@ -394,7 +391,8 @@ class DataOpener(QObject):
                 files = entry.hint.partition("put ")[2].partition(f" in {entry.path}")[0]
                 first, more = files.split(", ")[0], " …" if "," in files else ""
                 action = self.keras_menu.addAction(
-                    f"{label}: not cached; put {first}{more} in {entry.path}"
+                    f"{label}: not downloaded (FitGap never downloads); "
+                    f"put {first}{more} in {entry.path}"
                 )
                 action.setEnabled(False)
             action.setToolTip(entry.hint)
@@ -458,6 +456,7 @@ class DataOpener(QObject):
         # Once the data was shown, an option that does not fit is explained inside
         # the dialog; data that cannot be read at all goes to the error dialog.
         if not dialog.shown_once:
+            logger.info("data refused: %s", message)
             dialog.close()
             if self.dialog is dialog:
                 self.dialog = None
@@ -478,34 +477,23 @@ class DataOpener(QObject):
         """Queue a preview; only the newest pending one runs after the current. Returns its number."""
         self._counter += 1
         self._pending = (self._counter, cfg, seed)
-        if not self.previewer.isRunning():
-            self._next()
+        self._next()
         return self._counter
 
     def _next(self) -> None:
-        if self._close_when_done:
-            self._close_when_done, self._pending = False, None
-            QTimer.singleShot(0, self.window.close)
+        if self._pending is None or self.is_running():
             return
-        if self._pending is not None and not self.previewer.isRunning():
-            self.previewer.job, self._pending = self._pending, None
-            self.previewer.start()
+        (number, cfg, seed), self._pending = self._pending, None
+        # A preview cannot be interrupted: closing the window waits for it, never long.
+        task = BackgroundTask(_preview, cfg, seed, name="fitgap-data-preview", close_wait_ms=0)
+        task.returned.connect(lambda result, n=number: self.done.emit(n, result))
+        task.errored.connect(lambda exc, n=number: self.failed.emit(n, error_message(exc)))
+        task.finished.connect(self._next)
+        self.previewer = task.start()
+
+    def is_running(self) -> bool:
+        """A preview's thread is working now."""
+        return self.previewer is not None and self.previewer.is_running()
 
     def is_busy(self) -> bool:
-        return self.previewer.isRunning() or self._pending is not None
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # Closing the window while a preview reads a folder: close once it is done,
-        # so Qt never destroys a running thread (and the window is not frozen waiting).
-        closing = watched is self.window and event.type() == QEvent.Type.Close
-        if closing and self.previewer.isRunning():
-            self._close_when_done = True
-            event.ignore()
-            return True
-        return False
-
-
-def install(window: MainWindow) -> DataOpener:
-    """Add File → Open data…, Open image folder… and the Keras datasets to ``window``."""
-    window.data_opener = DataOpener(window)
-    return window.data_opener
+        return self.is_running() or self._pending is not None

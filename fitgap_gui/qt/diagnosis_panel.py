@@ -1,20 +1,19 @@
-"""The Diagnosis side tab: the verdict on the current run, live, with one-click advice.
+"""The Diagnosis side tab: the verdict on the run in focus, live, with one-click advice.
 
-``DiagnosisPanel`` keeps the history of the run that is training (from the window's
-``epoch_done``), calls ``core.diagnosis.diagnose`` after every epoch and shows the
-verdict in large coloured text, the one-line summary, the onset epoch and the
-numbers behind it.  When the run ends it shows the diagnosis stored with the run.
-Each advice item has an **Apply and run** button: it applies the item's config
-changes to the controls and presses Train.  The onset of overfitting is marked on
-the loss plot with a line of this module's own (the plots panel is not touched).
+``DiagnosisPanel`` follows the live-run model: the run in focus is the one training
+(its diagnosis is recomputed by the model after every epoch) or a stored run the
+user selected in the Runs tab.  It shows the verdict in large coloured text, the
+one-line summary, the onset epoch and the numbers behind it.  Each advice item has
+an **Apply and run** button: it applies the item's config changes to the controls
+and asks the window to train (``apply_requested``).  The onset epoch goes out as
+``onset_changed``; the window draws it on the loss plot.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -24,13 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import RunConfig
-from ..core.diagnosis import diagnose
 from ..core.errors import FitGapError
-from ..core.results import EpochMetrics, RunResult
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from ..core.formatting import format_accuracy_change, format_loss_change
+from ..core.live import LiveRun
+from ..core.results import EpochMetrics
+from .controls import ControlsPanel
+from .live_runs import LiveRuns
 
 #: Verdict -> (words shown, colour).  The colours read on light and dark backgrounds.
 VERDICT_STYLE = {
@@ -39,7 +37,6 @@ VERDICT_STYLE = {
     "good_fit": ("Good fit", "#2e9e5b"),
     "inconclusive": ("Inconclusive", "#8a8f98"),
 }
-ONSET_COLOUR = "#d1495b"
 
 
 def _num(value: Any, spec: str = ".4g") -> str:
@@ -57,18 +54,19 @@ def numbers_text(numbers: dict[str, Any]) -> list[str]:
         )
     if "gap_at_best" in numbers:
         lines.append(
-            f"Gap (val − train loss): {_num(numbers.get('gap_at_best'), '+.3f')} at the best "
-            f"epoch, {_num(numbers.get('gap_at_last'), '+.3f')} at the last"
+            f"Gap (val − train loss): {format_loss_change(numbers.get('gap_at_best'))} at the "
+            f"best epoch, {format_loss_change(numbers.get('gap_at_last'))} at the last"
         )
     if "accuracy_gap_at_best" in numbers:
         lines.append(
-            f"Accuracy gap (train − val): {_num(numbers.get('accuracy_gap_at_best'), '+.1%')}"
-            f" at the best epoch, {_num(numbers.get('accuracy_gap_at_last'), '+.1%')} at the last"
+            "Accuracy gap (train − val): "
+            f"{format_accuracy_change(numbers.get('accuracy_gap_at_best'))} at the best epoch, "
+            f"{format_accuracy_change(numbers.get('accuracy_gap_at_last'))} at the last"
         )
     if "val_loss_slope" in numbers:
         lines.append(
-            f"Validation loss slope, recent epochs: {_num(numbers['val_loss_slope'], '+.2e')}"
-            " per epoch"
+            "Validation loss slope, recent epochs: "
+            f"{format_loss_change(numbers['val_loss_slope'])} per epoch"
         )
     stop = numbers.get("would_have_stopped")
     if stop:
@@ -116,17 +114,23 @@ class AdviceItem(QFrame):
 
 
 class DiagnosisPanel(QWidget):
-    """Verdict, summary, numbers and ranked advice for the run being trained."""
+    """Verdict, summary, numbers and ranked advice for the run in focus."""
 
-    def __init__(self, window: MainWindow) -> None:
+    #: The onset epoch of the shown diagnosis (0: none), for the loss plot's line.
+    onset_changed = Signal(int)
+    #: Apply and run: the config to put into the controls and train.
+    apply_requested = Signal(object)
+    #: A one-line error for the window to show.
+    error = Signal(str)
+
+    def __init__(self, live_runs: LiveRuns, controls: ControlsPanel) -> None:
         super().__init__()
-        self.window = window
+        self.live_runs = live_runs
+        self.controls = controls
         self.run_id: int | None = None
-        self.config: RunConfig | None = None
-        self.n_classes: int | None = None
-        self.history: dict[str, list[float]] = {}
         self.diagnosis: dict[str, Any] | None = None
         self.advice_items: list[AdviceItem] = []
+        self._can_train = False
 
         self.verdict = QLabel("No run yet")
         font = self.verdict.font()
@@ -156,47 +160,38 @@ class DiagnosisPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
 
-        # The onset of overfitting on the loss plot: our own item, ignored by autoscale.
-        self.onset_line = pg.InfiniteLine(
-            angle=90,
-            pen=pg.mkPen(ONSET_COLOUR, width=2, style=Qt.PenStyle.DotLine),
-            label="onset",  # short: the line sits where curves are still steep
-            labelOpts={"position": 0.08, "color": ONSET_COLOUR, "anchors": [(0, 1), (0, 1)]},
-        )
-        self.onset_line.setVisible(False)
-        window.plots.plots["loss"].addItem(self.onset_line, ignoreBounds=True)
+        live_runs.focus_changed.connect(self._on_focus)
+        live_runs.epoch_appended.connect(self._on_epoch)
+        live_runs.run_finished.connect(self._on_finished)
+        live_runs.start_failed.connect(self._on_start_failed)
 
-        window.run_started.connect(self._on_run_started)
-        window.dataset_ready.connect(self._on_dataset)
-        window.epoch_done.connect(self._on_epoch)
-        window.run_finished.connect(self._on_finished)
-        window.training_ended.connect(self._update_buttons)
+    @property
+    def history(self) -> dict[str, list[float | None]]:
+        """The history of the run shown (held by the live-run model, not copied here)."""
+        run = self.live_runs.get(self.run_id)
+        return run.history if run is not None else {}
 
-    # -- following the run ---------------------------------------------------------------------
-    def _on_run_started(self, run_id: int, config: RunConfig) -> None:
-        self.run_id, self.config, self.n_classes = run_id, config, None
-        self.history = {}
-        self.onset_line.setVisible(False)
-        self.show_diagnosis(None)
+    # -- following the model -------------------------------------------------------------------
+    def _on_focus(self, run: LiveRun | None) -> None:
+        if run is None:
+            return  # keep what is shown until another run takes the focus
+        self.run_id = run.run_id
+        self.show_diagnosis(run.diagnosis, final=run.status != "running")
 
-    def _on_dataset(self, run_id: int, dataset) -> None:
+    def _on_epoch(self, run_id: int, _metrics: EpochMetrics) -> None:
+        run = self.live_runs.get(run_id)
+        if run_id == self.run_id and run is not None:
+            self.show_diagnosis(run.diagnosis)
+
+    def _on_finished(self, run_id: int, run: LiveRun) -> None:
         if run_id == self.run_id:
-            self.n_classes = dataset.n_classes
+            self.show_diagnosis(run.diagnosis, final=True)
 
-    def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
-        if run_id != self.run_id:
-            return
-        for key, value in metrics.metrics.items():
-            self.history.setdefault(key, []).append(value)
-        self.show_diagnosis(diagnose(self.history, self.config, n_classes=self.n_classes).to_dict())
-
-    def _on_finished(self, run_id: int, result: RunResult) -> None:
-        if run_id != self.run_id:
-            return
-        diagnosis = result.diagnosis
-        if diagnosis is None:  # a failed diagnosis must not hide the last live one
-            diagnosis = diagnose(result.history, result.config, n_classes=self.n_classes).to_dict()
-        self.show_diagnosis(diagnosis, final=True)
+    def _on_start_failed(self, message: str) -> None:
+        self.run_id = None
+        self.show_diagnosis(None)
+        self.verdict.setText("Not started")
+        self.summary.setText(f"The run could not start: {message}")
 
     # -- showing ---------------------------------------------------------------------------------
     def show_diagnosis(self, diagnosis: dict[str, Any] | None, final: bool = False) -> None:
@@ -209,6 +204,7 @@ class DiagnosisPanel(QWidget):
             self.summary.setText(f"Run #{self.run_id}: the verdict appears after a few epochs.")
             self.numbers.setText("")
             self.advice_title.setText("")
+            self.onset_changed.emit(0)
             return
         words, colour = VERDICT_STYLE.get(diagnosis["verdict"], (diagnosis["verdict"], ""))
         self.verdict.setText(words)
@@ -222,9 +218,7 @@ class DiagnosisPanel(QWidget):
         )
         lines = numbers_text(diagnosis.get("numbers") or {})
         self.numbers.setText("".join(f"<p style='margin: 2px 0'>• {line}</p>" for line in lines))
-        if onset:
-            self.onset_line.setValue(onset)
-        self.onset_line.setVisible(bool(onset))
+        self.onset_changed.emit(int(onset or 0))
         advice = diagnosis.get("advice") or []
         self.advice_title.setText(
             "<b>What to try</b> (most likely to help first)" if advice else ""
@@ -245,30 +239,26 @@ class DiagnosisPanel(QWidget):
             self.advice_box.addWidget(widget)
             self.advice_items.append(widget)
 
+    def set_can_train(self, can: bool) -> None:
+        """The window says whether a run can start now (engine loaded, none training)."""
+        self._can_train = can
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         # Apply and run starts a run: only when one can start.
-        can_run = self.window.engine_loaded() and not self.window.is_training()
         for item in self.advice_items:
-            item.button.setEnabled(can_run)
+            item.button.setEnabled(self._can_train)
 
     def verdict_text(self) -> str:
         return self.verdict.text()
 
     # -- acting ------------------------------------------------------------------------------------
     def apply_and_run(self, advice: dict[str, Any]) -> None:
-        """Apply an advice item's changes to the controls' config and train it."""
+        """Apply an advice item's changes to the controls' config and ask for a run."""
         try:
-            config = self.window.controls.config().replace(advice["changes"])
+            config = self.controls.config().replace(advice["changes"])
         except FitGapError as exc:
-            self.window.show_error(f"Cannot apply “{advice['title']}”: {exc}")
+            self.error.emit(f"Cannot apply “{advice['title']}”: {exc}")
             return
-        self.window.controls.set_config(config)
-        self.window.train()
-
-
-def install(window: MainWindow) -> DiagnosisPanel:
-    """Add the Diagnosis side tab to the window."""
-    panel = DiagnosisPanel(window)
-    window.add_side_tab(panel, "Diagnosis")
-    window.diagnosis_panel = panel
-    return panel
+        self.controls.set_config(config)
+        self.apply_requested.emit(config)

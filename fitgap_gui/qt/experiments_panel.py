@@ -2,9 +2,10 @@
 
 An experiment is a plan from ``core.experiments`` (``remedy_configs``,
 ``sweep_configs``, ``learning_curve_configs``): ``(key, RunConfig)`` pairs that the
-window trains one after another on its worker (``window.train_configs``), overlaid
-on the plots with one legend name per run.  The window's ``run_started`` fires in
-queue order, so the n-th start is the n-th planned item.  As each run ends its
+window trains one after another (``RunLauncher.train_requests``), overlaid
+on the plots with one legend name per run.  Each run is requested with its label
+(stored as the run's name) and its plan index as tag, and the live-run model hands
+both back with the run, so nothing is matched by start order.  As each run ends its
 ``ResultRow`` goes into the table and, for a sweep, two points (best training and
 validation metric) onto the sweep plot under the table.  Stop (Esc) cancels the
 rest of the sequence; every run that started is in the store under its label.
@@ -14,13 +15,13 @@ Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py`
 
 from __future__ import annotations
 
-import contextlib
+import html
+import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -45,12 +46,34 @@ from ..core.experiments import (
     remedy_configs,
     sweep_configs,
 )
-from ..core.results import RunResult
+from ..core.formatting import (
+    format_accuracy,
+    format_loss,
+    format_loss_change,
+    format_value,
+    run_label,
+)
+from ..core.live import LiveRun, RunRequest
+from .controls import ControlsPanel
+from .live_runs import LiveRuns
+from .theme import LIGHT, PlotTheme
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+logger = logging.getLogger(__name__)
 
-COLUMNS = ("Run", "Val loss", "Val acc", "Gap", "Epochs", "Verdict")
+
+class RunLauncher(Protocol):
+    """What the panel needs of the window's run lifecycle."""
+
+    def refusal(self) -> str | None:
+        """Why no run can start now (engine loading, a run in progress), or None."""
+
+    def train_requests(self, requests: list[RunRequest]) -> bool:
+        """Start the runs one after another; False when refused."""
+
+    def stop(self) -> None: ...
+
+
+COLUMNS = ("Run", "Val loss", "Val acc", "Loss gap", "Epochs", "Verdict")
 _TIPS = (
     "The run's name (hover for its run id and status)",
     "Validation loss at the best epoch",
@@ -61,8 +84,14 @@ _TIPS = (
 )
 VERDICT_WORDS = {"good_fit": "good fit"}
 TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
-#: The side area widens to this while an experiment shows, so the table fits.
-TABLE_WIDTH = 440
+#: What an empty tab says will appear (there is no "run 0 of 1" before an experiment).
+EMPTY_TEXT = (
+    "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four remedies "
+    "on the same data and seed; Run → Sweep… (Ctrl+Shift+W) draws a validation curve "
+    "over one lever, or a learning curve. Each run's best-epoch validation loss, "
+    "accuracy and gap will appear here in a table, the best run in bold, and a sweep's "
+    "points on a plot below it."
+)
 
 
 def lever_name(param: str) -> str:
@@ -86,40 +115,39 @@ def _cell(text: str, tip: str = "") -> QTableWidgetItem:
     return item
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
 class ExperimentsPanel(QWidget):
     """Progress, the results table and the sweep plot of the latest experiment."""
 
     #: A run of the experiment ended and its row is in the table: (index, ResultRow).
     row_added = Signal(int, object)
+    #: An experiment started: the window brings this tab forward.
+    shown = Signal()
+    #: A one-line error, and a status-bar message, for the window to show.
+    error = Signal(str)
+    message = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, live_runs: LiveRuns, controls: ControlsPanel, launcher: RunLauncher) -> None:
         super().__init__()
-        self.window = window
+        self.live_runs = live_runs
+        self.controls = controls
+        self.launcher = launcher
+        self.theme: PlotTheme = LIGHT
         self.kind = ""  # "remedies", "sweep" or "learning"
         self.param: str | None = None
         self.plan: list[Planned] = []
         self.rows: list[ResultRow] = []
         self.active = False
-        self._started = 0
         self._index_of: dict[int, int] = {}  # run_id -> planned index
         self._n_train: dict[int, int] = {}  # run_id -> training samples
         self._build()
-        window.run_started.connect(self._on_run_started)
-        window.dataset_ready.connect(self._on_dataset)
-        window.run_finished.connect(self._on_run_finished)
-        window.training_ended.connect(self._on_training_ended)
+        live_runs.run_added.connect(self._on_run_added)
+        live_runs.dataset_ready.connect(self._on_dataset)
+        live_runs.run_finished.connect(self._on_run_finished)
 
     def _build(self) -> None:
         self.title = QLabel("<b>No experiment yet</b>")
         self.title.setWordWrap(True)
-        self.hint = QLabel(
-            "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four "
-            "remedies; Run → Sweep… draws a validation or learning curve."
-        )
+        self.hint = QLabel(EMPTY_TEXT)
         self.hint.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setFormat("run %v of %m")
@@ -127,11 +155,16 @@ class ExperimentsPanel(QWidget):
         self.progress.setValue(0)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the current run and skip the rest (Esc)")
-        self.cancel_button.clicked.connect(self.window.stop)
+        self.cancel_button.clicked.connect(self.launcher.stop)
         self.cancel_button.setEnabled(False)
-        bar = QHBoxLayout()
+        # Progress and table appear with the first experiment: the empty tab says what
+        # will be here instead of showing "run 0 of 1" over an empty table.
+        self.progress_row = QWidget()
+        bar = QHBoxLayout(self.progress_row)
+        bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.cancel_button)
+        self.progress_row.setVisible(False)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -188,8 +221,9 @@ class ExperimentsPanel(QWidget):
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.title)
         column.addWidget(self.hint)
-        column.addLayout(bar)
+        column.addWidget(self.progress_row)
         column.addWidget(self.table)
+        self.table.setVisible(False)
         self.best_note = QLabel("")
         self.best_note.setWordWrap(True)
         column.addWidget(self.best_note)
@@ -201,9 +235,9 @@ class ExperimentsPanel(QWidget):
     # -- starting ------------------------------------------------------------------------------
     def _base_config(self) -> RunConfig | None:
         try:
-            return self.window.controls.config()
+            return self.controls.config()
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.error.emit(str(exc))
             return None
 
     def compare_remedies(self) -> bool:
@@ -221,7 +255,7 @@ class ExperimentsPanel(QWidget):
         try:
             planned = sweep_configs(base, param, values)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.error.emit(str(exc))
             return False
         return self.start("sweep", planned, f"Validation curve: {lever_name(param)}", param)
 
@@ -233,7 +267,7 @@ class ExperimentsPanel(QWidget):
         try:
             planned = learning_curve_configs(base, fractions)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.error.emit(str(exc))
             return False
         return self.start("learning", planned, "Learning curve", "data.train_fraction")
 
@@ -241,20 +275,18 @@ class ExperimentsPanel(QWidget):
         self, kind: str, planned: list[Planned], title: str, param: str | None = None
     ) -> bool:
         """Train a plan on the worker; False when the window cannot train now."""
-        window = self.window
-        if not window.engine_loaded():
-            window.statusBar().showMessage("TensorFlow is still loading; try again in a moment.")
-            return False
-        if window.is_training():
-            window.statusBar().showMessage("A run is in progress: stop it first (Esc).")
+        refusal = self.launcher.refusal()
+        if refusal is not None:
+            self.message.emit(refusal)
             return False
         self.kind, self.param, self.plan = kind, param, list(planned)
-        self.rows, self._started, self._index_of, self._n_train = [], 0, {}, {}
+        self.rows, self._index_of, self._n_train = [], {}, {}
         self.title.setText(f"<b>{title}</b> — {len(planned)} runs, same data and seed")
         self.hint.setVisible(False)
+        self.progress_row.setVisible(True)
+        self.table.setVisible(True)
         self.table.setRowCount(0)
         self.best_note.setText("")
-        self._make_room()
         self.progress.setRange(0, len(planned))
         self.progress.setValue(0)
         self.progress.setFormat("starting run 1 of %m")
@@ -265,9 +297,13 @@ class ExperimentsPanel(QWidget):
             self._style_sweep_plot(title)
         self.redraw_sweep()
         self.active = True
-        window.side_tabs.setCurrentWidget(self)
-        window.train_configs([c for _, c in planned], [self.label(k) for k, _ in planned])
-        if not window.is_training():  # refused by the window
+        logger.info("experiment %s: %d runs", title, len(planned))
+        self.shown.emit()
+        requests = [
+            RunRequest(config, self.label(key), tag=(id(self), index))
+            for index, (key, config) in enumerate(planned)
+        ]
+        if not self.launcher.train_requests(requests):  # refused by the window
             self.active = False
             return False
         self.cancel_button.setEnabled(True)
@@ -279,21 +315,14 @@ class ExperimentsPanel(QWidget):
         height += rows * self.table.verticalHeader().defaultSectionSize()
         self.table.setFixedHeight(height + 2 * self.table.frameWidth() + 2)
 
-    def _make_room(self) -> None:
-        """Widen the side tabs (from the plots) so the table's columns fit."""
-        sizes = self.window.splitter.sizes()
-        extra = TABLE_WIDTH - sizes[2]
-        if extra > 0 and sizes[1] - extra >= 500:
-            self.window.splitter.setSizes([sizes[0], sizes[1] - extra, TABLE_WIDTH])
-
     def label(self, key: Any) -> str:
         """A planned item's name in the legend, the table and the store."""
         if self.kind == "remedies":
             return str(key)
         if self.kind == "learning":
-            return f"training fraction {key:g}"
-        shown = f"{key:g}" if isinstance(key, float) else str(key)
-        return f"{lever_name(self.param or '')} {shown}"
+            return f"training fraction {format_value(float(key))}"
+        # format_value: hidden units read "128-64", never a Python list.
+        return f"{lever_name(self.param or '')} {format_value(key)}"
 
     def x_label(self) -> str:
         if self.kind == "learning":
@@ -301,25 +330,22 @@ class ExperimentsPanel(QWidget):
         return lever_name(self.param or "")
 
     # -- following the runs ------------------------------------------------------------------------
-    def _on_run_started(self, run_id: int, _config: RunConfig) -> None:
-        if not self.active or self._started >= len(self.plan):
+    def _on_run_added(self, run: LiveRun) -> None:
+        # The tag says which plan item this is (and that it is this panel's experiment).
+        if not self.active or not isinstance(run.tag, tuple) or run.tag[0] != id(self):
             return
-        index = self._started
-        self._started += 1
-        self._index_of[run_id] = index
+        index = run.tag[1]
+        self._index_of[run.run_id] = index
         self.progress.setFormat(f"run {index + 1} of {len(self.plan)}")
-        # The store's name is the legend's, so the Runs tab reads the same; a name is
-        # a nicety, the run itself is recorded either way.
-        with contextlib.suppress(FitGapError):
-            self.window.store.rename_run(run_id, self.label(self.plan[index][0]))
 
     def _on_dataset(self, run_id: int, dataset) -> None:
         if run_id in self._index_of:
             self._n_train[run_id] = len(dataset.x_train)
 
-    def _on_run_finished(self, run_id: int, result: RunResult) -> None:
+    def _on_run_finished(self, run_id: int, run: LiveRun) -> None:
         index = self._index_of.get(run_id)
-        if index is None:
+        result = run.result
+        if index is None or result is None:
             return
         key = self.plan[index][0]
         row = best_row(result, self.label(key), key, self._n_train.get(run_id))
@@ -330,7 +356,8 @@ class ExperimentsPanel(QWidget):
         self.redraw_sweep()
         self.row_added.emit(index, row)
 
-    def _on_training_ended(self) -> None:
+    def on_training_ended(self) -> None:
+        """The window's run lifecycle ended the sequence (completed, stopped or failed)."""
         if not self.active:
             return
         self.active = False
@@ -346,10 +373,14 @@ class ExperimentsPanel(QWidget):
         self.table.insertRow(r)
         verdict = VERDICT_WORDS.get(row.verdict or "", row.verdict or "–")
         cells = (
-            _cell(row.label, f"run #{row.run_id}, {row.status}, best epoch {row.best_epoch}"),
-            _cell(_fmt(row.val_loss, ".4f")),
-            _cell(_fmt(row.val_accuracy, ".1%")),
-            _cell(_fmt(row.gap, "+.3f")),
+            _cell(
+                row.label,
+                f"{run_label(row.run_id)}, {row.status.replace('_', ' ')}, "
+                f"best epoch {row.best_epoch}",
+            ),
+            _cell(format_loss(row.val_loss)),
+            _cell(format_accuracy(row.val_accuracy)),
+            _cell(format_loss_change(row.gap)),
             _cell(str(row.epochs_run)),
             _cell(verdict),
         )
@@ -372,8 +403,9 @@ class ExperimentsPanel(QWidget):
                 item.setFont(font)
         row = self.rows[best]
         self.best_note.setText(
-            f"Lowest validation loss so far: <b>{row.label}</b> ({row.val_loss:.4f}, "
-            f"accuracy {_fmt(row.val_accuracy, '.1%')}, best epoch {row.best_epoch}). "
+            f"Lowest validation loss so far: <b>{html.escape(row.label)}</b> "
+            f"({format_loss(row.val_loss)}, accuracy {format_accuracy(row.val_accuracy)}, "
+            f"best epoch {row.best_epoch}). "
             "Numbers are at each run's best epoch; gap = validation − training loss."
         )
 
@@ -398,7 +430,7 @@ class ExperimentsPanel(QWidget):
 
     def _style_sweep_plot(self, title: str) -> None:
         """Title, axis label and the plots' light or dark colours."""
-        theme = self.window.plots.theme
+        theme = self.theme
         plot = self.sweep_plot
         plot.setBackground(theme.background)
         plot.setTitle(title, color=theme.foreground, size="11pt")
@@ -406,6 +438,10 @@ class ExperimentsPanel(QWidget):
             plot.getAxis(axis).setTextPen(theme.foreground)
             plot.getAxis(axis).setPen(theme.axis)
         plot.setLabel("bottom", self.x_label(), color=theme.foreground)
+
+    def apply_theme(self, theme: PlotTheme) -> None:
+        """The plots' light or dark colours, for the next sweep plot styled."""
+        self.theme = theme
 
     def redraw_sweep(self) -> None:
         xs, train, val = self.sweep_points()
@@ -425,30 +461,3 @@ class ExperimentsPanel(QWidget):
         """Validation points on the sweep plot (tests use it)."""
         x = self.val_points.xData
         return 0 if x is None else len(x)
-
-
-def install(window: MainWindow) -> ExperimentsPanel:
-    """The Experiments tab, Run → Compare remedies and Run → Sweep…."""
-    from .sweep_dialog import SweepDialog
-
-    panel = ExperimentsPanel(window)
-    window.add_side_tab(panel, "Experiments")
-    window.experiments_panel = panel
-    compare = QAction("Compare &remedies", window)
-    compare.setShortcut(QKeySequence("Ctrl+Shift+R"))
-    compare.setToolTip("Train the current setup, + dropout, + L2, + early stopping, and all three")
-    compare.triggered.connect(panel.compare_remedies)
-    window.add_menu_action("run", compare)
-    sweep = QAction("S&weep…", window)
-    sweep.setShortcut(QKeySequence("Ctrl+Shift+W"))
-    sweep.setToolTip("A validation curve over one lever, or a learning curve")
-    window.sweep_dialog = None
-
-    def open_sweep() -> None:
-        if window.sweep_dialog is None:
-            window.sweep_dialog = SweepDialog(panel, window)
-        window.sweep_dialog.open()
-
-    sweep.triggered.connect(open_sweep)
-    window.add_menu_action("run", sweep)
-    return panel

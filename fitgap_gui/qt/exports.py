@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ..core.errors import FitGapError
 from ..core.export import export_runs
+from ..core.formatting import format_duration
 from . import settings
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class Exporter:
         runs = f"{len(ids)} run{'s' if len(ids) != 1 else ''}"
         where = written[0] if len(written) == 1 else Path(path)
         self.window.statusBar().showMessage(
-            f"Exported {runs} to {where} in {time.perf_counter() - started:.2f} s."
+            f"Exported {runs} to {where} in {format_duration(time.perf_counter() - started)}."
         )
         return written
 
@@ -101,6 +102,8 @@ class Exporter:
             # Each plot on its own: a view rendered directly draws its scene as
             # vectors, while rendering the parent panel would paste the views as bitmaps.
             painter.fillRect(QRect(0, 0, plots.width(), plots.height()), QColor("white"))
+            # The key row above the plots names the runs (the plots hold no legend).
+            plots.key_label.render(painter, plots.key_label.mapTo(plots, QPoint(0, 0)))
             for plot in plots.plots.values():
                 target = QRectF(QRect(plot.mapTo(plots, QPoint(0, 0)), plot.size()))
                 plot.render(painter, target, plot.viewport().rect())
@@ -175,5 +178,4 @@ def install(window: MainWindow, panel: RunsPanel) -> Exporter:
     # The same menu in the Runs tab: its button and its context menu.
     panel.export_menu = menu
     panel.export_button.setMenu(menu)
-    window.exporter = exporter
     return exporter

@@ -1,10 +1,11 @@
-"""The Help menu: what overfitting is, the keyboard shortcuts, and About.
+"""The Help menu: what overfitting is, the keyboard shortcuts, the log folder, About.
 
 The dialogs are non-modal (``show``), so tests and users keep the window.  The
 shortcut table is read from the window's menus when it opens, so an action added
 by any feature appears with its current shortcut.  About never imports
 TensorFlow: before the engine is loaded it reads the installed versions from the
-package metadata and says the GPU check is still loading.
+package metadata and says the GPU check is still loading.  Show log folder opens
+the folder of FitGap's log file (core/logfiles.py) in the file manager.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import sys
 from importlib import metadata
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import qVersion
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QUrl, qVersion
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTextBrowser, QVBoxLayout
 
 from .. import __version__
+from ..core.logfiles import log_folder
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -82,7 +84,8 @@ MOUSE_ROWS = (
 
 def _dialog(window: MainWindow, title: str, body: str, name: str) -> QDialog:
     """A non-modal dialog with one HTML page; reused while it exists."""
-    dialog = getattr(window, name, None)
+    dialogs = window.help.dialogs
+    dialog = dialogs.get(name)
     if dialog is None:
         dialog = QDialog(window)
         dialog.setWindowTitle(title)
@@ -94,7 +97,7 @@ def _dialog(window: MainWindow, title: str, body: str, name: str) -> QDialog:
         layout.addWidget(dialog.browser)
         layout.addWidget(buttons)
         dialog.resize(640, 560)
-        setattr(window, name, dialog)
+        dialogs[name] = dialog
     dialog.browser.setHtml(body)
     dialog.show()
     dialog.raise_()
@@ -102,7 +105,7 @@ def _dialog(window: MainWindow, title: str, body: str, name: str) -> QDialog:
 
 
 def show_overfitting(window: MainWindow) -> QDialog:
-    return _dialog(window, "What is overfitting?", OVERFITTING_HTML, "_overfitting_dialog")
+    return _dialog(window, "What is overfitting?", OVERFITTING_HTML, "overfitting")
 
 
 def shortcut_rows(window: MainWindow) -> list[tuple[str, str, str]]:
@@ -159,7 +162,7 @@ def shortcuts_html(window: MainWindow) -> str:
 
 
 def show_shortcuts(window: MainWindow) -> QDialog:
-    return _dialog(window, "Keyboard shortcuts", shortcuts_html(window), "_shortcuts_dialog")
+    return _dialog(window, "Keyboard shortcuts", shortcuts_html(window), "shortcuts")
 
 
 def _installed(*names: str) -> str:
@@ -213,32 +216,54 @@ def about_html(window: MainWindow) -> str:
 
 
 def show_about(window: MainWindow) -> QDialog:
-    dialog = _dialog(window, "About FitGap", about_html(window), "_about_dialog")
+    dialog = _dialog(window, "About FitGap", about_html(window), "about")
     dialog.resize(460, 380)
     return dialog
 
 
-def install(window: MainWindow) -> None:
-    """Add the Help menu's three entries to ``window``."""
-    entries = (
-        ("&What is overfitting?", "F1", show_overfitting),
-        ("&Keyboard shortcuts", "Ctrl+/", show_shortcuts),
-        ("&About FitGap", None, show_about),
-    )
-    for text, keys, handler in entries:
-        action = QAction(text, window)
-        if keys:
-            action.setShortcut(QKeySequence(keys))
-        action.setMenuRole(QAction.MenuRole.NoRole)
-        if handler is show_about:
-            action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS puts it in the app menu
-        action.triggered.connect(lambda _=False, h=handler: h(window))
-        window.add_menu_action("help", action)
-    # An About opened while TensorFlow loads fills in its versions and GPU when ready.
-    window.engine_ready.connect(lambda: _refresh_about(window))
+class HelpMenu(QObject):
+    """The Help menu's entries and the dialogs they opened (``dialogs[name]``)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dialogs: dict[str, QDialog] = {}
+        #: Where the last Show log folder pointed (tests read it; the file manager opens it).
+        self.opened_folder: str | None = None
+        entries = (
+            ("&What is overfitting?", "F1", show_overfitting),
+            ("&Keyboard shortcuts", "Ctrl+/", show_shortcuts),
+            ("Show &log folder", None, show_log_folder),
+            ("&About FitGap", None, show_about),
+        )
+        for text, keys, handler in entries:
+            action = QAction(text, window)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+            action.setMenuRole(QAction.MenuRole.NoRole)
+            if handler is show_about:
+                action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS puts it in the app menu
+            action.triggered.connect(lambda _=False, h=handler: h(window))
+            window.add_menu_action("help", action)
+        # An About opened while TensorFlow loads fills in its versions and GPU when ready.
+        window.engine_ready.connect(lambda: _refresh_about(window))
+
+
+def show_log_folder(window: MainWindow) -> str:
+    """Open the log folder in the file manager (made first, so there is one to open)."""
+    folder = log_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        window.show_error(f"cannot open the log folder {folder}: {exc.strerror or exc}")
+        return str(folder)
+    window.help.opened_folder = str(folder)
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        window.statusBar().showMessage(f"The log files are in {folder}.")
+    return str(folder)
 
 
 def _refresh_about(window: MainWindow) -> None:
-    dialog = getattr(window, "_about_dialog", None)
+    dialog = window.help.dialogs.get("about")
     if dialog is not None and dialog.isVisible():
         dialog.browser.setHtml(about_html(window))

@@ -1,33 +1,30 @@
 """The Insights side tab: weight norms, decision boundary, confusion matrix, mistakes.
 
-It only listens to the window's GUI-thread signals: ``epoch_done`` carries the
-weight norms the training callback records, and ``insight_ready`` carries the
+It only listens to the live-run model (live_runs.py): ``epoch_appended`` carries
+the weight norms the training callback records, and ``insight_ready`` carries the
 grids and validation insight that ``insights_probe.InsightProbe`` computes on the
-worker thread.  The model itself is never touched here.
+worker thread.  The Keras model itself is never touched here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from ..core.live import LiveRun
 from ..core.results import EpochMetrics
 from .insights_probe import is_points2d
 from .insights_validation import ValidationView
 from .insights_views import BoundaryView, WeightNormsView
+from .live_runs import LiveRuns
 from .theme import LIGHT, PlotTheme
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
 
 class InsightsPanel(QWidget):
     """Sub-tabs Weights, Boundary, Validation for the run being trained."""
 
-    def __init__(self, window: MainWindow | None = None) -> None:
+    def __init__(self, live_runs: LiveRuns | None = None) -> None:
         super().__init__()
-        self._window = window
+        self.theme: PlotTheme = LIGHT
         self.run_id: int | None = None
         self.weights = WeightNormsView()
         self.boundary = BoundaryView()
@@ -39,17 +36,33 @@ class InsightsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        if live_runs is not None:
+            live_runs.run_added.connect(self._on_run_added)
+            live_runs.dataset_ready.connect(self.on_dataset_ready)
+            live_runs.epoch_appended.connect(self.on_epoch)
+            live_runs.insight_ready.connect(self.on_insight)
+            live_runs.start_failed.connect(self.on_start_failed)
 
     def _theme(self) -> PlotTheme:
-        plots = getattr(self._window, "plots", None)
-        return getattr(plots, "theme", LIGHT)
+        return self.theme
 
     def apply_theme(self, theme: PlotTheme) -> None:
         """View → Theme changed: the plots follow (the table keeps its own colours)."""
+        self.theme = theme
         self.weights.apply_theme(theme)
         self.boundary.apply_theme(theme)
 
-    # -- the window's signals -------------------------------------------------------------
+    # -- the model's signals ----------------------------------------------------------------
+    def _on_run_added(self, run: LiveRun) -> None:
+        if run.origin == "live":
+            self.on_run_started(run.run_id, run.config)
+
+    def on_start_failed(self, message: str) -> None:
+        """A run could not start: nothing shown may still name the last run's data."""
+        self.run_id = None
+        for view in (self.boundary, self.validation):
+            view.show_message(f"No run: {message}")
+
     def on_run_started(self, run_id: int, config) -> None:
         self.run_id = run_id
         model = config.model
@@ -91,15 +104,3 @@ class InsightsPanel(QWidget):
         elif kind == "unavailable":
             view = self.boundary if payload["view"] == "boundary" else self.validation
             view.show_message(f"Not available for this run: {payload['reason']}")
-
-
-def install(window: MainWindow) -> InsightsPanel:
-    """Add the Insights tab and follow the window's runs."""
-    panel = InsightsPanel(window)
-    window.add_side_tab(panel, "Insights")
-    window.run_started.connect(panel.on_run_started)
-    window.dataset_ready.connect(panel.on_dataset_ready)
-    window.epoch_done.connect(panel.on_epoch)
-    window.insight_ready.connect(panel.on_insight)
-    window.plots.theme_changed.connect(panel.apply_theme)
-    return panel

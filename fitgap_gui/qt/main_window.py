@@ -1,12 +1,18 @@
-"""The FitGap main window: controls, live plots, Train/Stop, and room for more tabs.
+"""The FitGap main window: it lays out the panels and owns the run lifecycle.
 
-It composes the panels and owns the ``TrainingController`` (the worker thread).
-Training is enabled once ``start_engine_loading`` has imported TensorFlow in the
-background.  Closing the window during a run asks the run to stop and waits for the
-thread, so Qt never destroys a running thread.
+``MainWindow`` constructs every panel and window part as a typed attribute and
+hands each the live-run model (``LiveRuns``) and whatever else it needs; panels
+never reach into one another.  The run lifecycle lives here: Train and the
+experiments send ``RunRequest``s to the ``TrainingController``, whose events feed
+the live-run model; the top bar (progress and summary) follows the runs.
+TensorFlow is imported in the background (``start_engine_loading``); Train is
+enabled once it is.  Closing the window asks every background task to stop and
+waits for it, or closes once it has ended, so Qt never destroys a running thread.
 """
 
 from __future__ import annotations
+
+import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -14,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -25,37 +32,35 @@ from PySide6.QtWidgets import (
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..core.live import RunRequest
 from ..core.results import EpochMetrics, RunResult
 from ..core.store import RunStore
+from ..core.summary import describe
+from . import exports, presets_menu, settings
+from .background import BackgroundTask, active_tasks
+from .busy import BusyIndicator
 from .controls import ControlsPanel
-from .features import install_features
+from .data_dialog import DataOpener
+from .diagnosis_panel import DiagnosisPanel
+from .experiments_panel import ExperimentsPanel
+from .exports import Exporter
+from .help import HelpMenu
+from .insights_panel import InsightsPanel
+from .live_runs import LiveRuns, PlotsAdapter
 from .plots import PlotsPanel
+from .presets_menu import ConfigFiles
 from .resources import default_config
-from .worker import NO_RUN, EngineLoader, TrainingController
+from .runs_panel import RunsPanel
+from .sweep_dialog import SweepDialog
+from .view_menu import ViewOptions
+from .worker import NO_RUN, TrainingController, error_message, import_engine
+
+logger = logging.getLogger(__name__)
 
 #: How long closing the window waits for a run to stop and the thread to end.
 CLOSE_WAIT_MS = 15000
 
-
-def describe(config: RunConfig) -> str:
-    """One line that says what a run is, for the summary label and the legend."""
-    d, m, t, e = config.data, config.model, config.training, config.early_stopping
-    data = d.source if d.source != "npz" else (d.path or "npz")
-    parts = [f"{data}, {d.train_fraction:g} of training data"]
-    if d.label_noise:
-        parts.append(f"label noise {d.label_noise:g}")
-    hidden = "-".join(str(u) for u in m.hidden_units) or "no hidden layer"
-    parts.append(f"{hidden} {m.activation}")
-    regs = [
-        f"dropout {m.dropout:g}" if m.dropout else "",
-        f"L2 {m.l2:g}" if m.l2 else "",
-        f"L1 {m.l1:g}" if m.l1 else "",
-    ]
-    parts.append(", ".join(r for r in regs if r) or "no regularization")
-    parts.append(f"{t.optimizer} lr {t.learning_rate:g}, batch {t.batch_size}, {t.epochs} epochs")
-    if e.enabled:
-        parts.append(f"early stopping on {e.monitor}, patience {e.patience}")
-    return " · ".join(parts)
+STATUS_WORDS = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
 
 
 class MainWindow(QMainWindow):
@@ -67,41 +72,56 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)
     #: A run (or sequence) has ended and the window shows its final state.
     training_ended = Signal()
-    #: Re-emitted in the GUI thread for feature panels: (run_id, RunConfig).
-    run_started = Signal(int, object)
-    #: (run_id, Dataset) once a run's data is loaded.
-    dataset_ready = Signal(int, object)
-    #: (run_id, EpochMetrics) after the plots have the epoch.
-    epoch_done = Signal(int, object)
-    #: (run_id, RunResult) after the plots show the run's end.
-    run_finished = Signal(int, object)
-    #: (run_id, kind, payload) insight views from the worker (see insights_probe.py).
-    insight_ready = Signal(int, str, object)
+
+    store: RunStore
+    controller: TrainingController
+    live_runs: LiveRuns
+    controls: ControlsPanel
+    plots: PlotsPanel
+    plots_adapter: PlotsAdapter
+    data_opener: DataOpener
+    runs_panel: RunsPanel
+    exporter: Exporter
+    config_files: ConfigFiles
+    presets_menu: QMenu
+    view_options: ViewOptions
+    help: HelpMenu
+    busy_indicator: BusyIndicator
+    diagnosis_panel: DiagnosisPanel
+    experiments_panel: ExperimentsPanel
+    insights_panel: InsightsPanel
+    sweep_dialog: SweepDialog | None
 
     def __init__(self, store: RunStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("FitGap")
         self.store = store if store is not None else RunStore()
         self.controller = TrainingController(self.store, self)
-        self._loader: EngineLoader | None = None
+        self.live_runs = LiveRuns(self)
+        self._loader: BackgroundTask | None = None
         self._engine_loaded = False
         self._close_when_idle = False
         self._error_box: QMessageBox | None = None
-        self.current_run: int | None = None
-        self._queued: list[RunConfig] = []
-        self._queued_labels: list[str] = []  # legend names of a sequence's runs
         self._epochs_asked = 0
+        self.sweep_dialog = None
         self._build()
         self._wire_worker()
         self.controls.set_config(default_config())
+        self._build_parts()
         self._update_buttons()
         self.statusBar().showMessage("Loading TensorFlow…")
-        install_features(self)
+        self._show_last_stored_run()
+
+    @property
+    def current_run(self) -> int | None:
+        """The latest run started in this window (kept after it has ended)."""
+        return self.live_runs.current_id
 
     # -- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
         self.controls = ControlsPanel()
         self.plots = PlotsPanel()
+        self.plots_adapter = PlotsAdapter(self.live_runs, self.plots)
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the network with these settings (Ctrl+R)")
@@ -130,7 +150,8 @@ class MainWindow(QMainWindow):
         column.addWidget(self.plots, 1)
 
         self.side_tabs = QTabWidget()
-        self.side_tabs.setVisible(False)  # shown once a later panel adds a tab
+        self.side_tabs.setVisible(False)  # shown once a panel adds a tab
+        self.side_tabs.setMinimumWidth(360)  # set, so no tab's own minimum resizes the side
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.controls)
         self.splitter.addWidget(centre)
@@ -143,8 +164,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
     def _build_menus(self) -> None:
-        # All top-level menus exist from the start, in this order; feature modules
-        # (see features.py) add their actions with ``add_menu_action``.
+        # All top-level menus exist from the start, in this order; the window parts
+        # (_build_parts) add their actions with ``add_menu_action``.
         self.menus = {
             name: self.menuBar().addMenu(title)
             for name, title in (
@@ -169,6 +190,75 @@ class MainWindow(QMainWindow):
         self.stop_action.triggered.connect(self.stop)
         run_menu.addAction(self.train_action)
         run_menu.addAction(self.stop_action)
+        self.clear_previous_action = QAction("C&lear previous runs", self)
+        self.clear_previous_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.clear_previous_action.setToolTip(
+            "Take the faint curves of earlier runs off the plots (stored runs stay stored)"
+        )
+        self.clear_previous_action.triggered.connect(self.clear_previous_runs)
+        run_menu.addAction(self.clear_previous_action)
+
+    def _build_parts(self) -> None:
+        """The panels and window parts, in tab and menu order."""
+        self.data_opener = DataOpener(self)  # File → Open data…, image folder, Keras cache
+        self.runs_panel = RunsPanel(self.store, self.live_runs, self.controls)
+        self._follow(self.runs_panel)
+        self.add_side_tab(self.runs_panel, "Runs")
+        self.exporter = exports.install(self, self.runs_panel)
+        self.config_files, self.presets_menu = presets_menu.install(self)
+        settings.install(self)  # the last controls, the layout, remembered
+        self.view_options = ViewOptions(self)
+        self.help = HelpMenu(self)
+        self.busy_indicator = BusyIndicator(self)
+
+        self.diagnosis_panel = DiagnosisPanel(self.live_runs, self.controls)
+        self.diagnosis_panel.onset_changed.connect(lambda epoch: self.plots.show_onset(epoch))
+        self.diagnosis_panel.apply_requested.connect(lambda _config: self.train())
+        self.diagnosis_panel.error.connect(self.show_error)
+        self.add_side_tab(self.diagnosis_panel, "Diagnosis")
+
+        self.experiments_panel = ExperimentsPanel(self.live_runs, self.controls, self)
+        self._follow(self.experiments_panel)
+        self.experiments_panel.shown.connect(self._show_experiments)
+        self.experiments_panel.apply_theme(self.plots.theme)
+        self.plots.theme_changed.connect(self.experiments_panel.apply_theme)
+        self.training_ended.connect(self.experiments_panel.on_training_ended)
+        self.add_side_tab(self.experiments_panel, "Experiments")
+        compare = QAction("Compare &remedies", self)
+        compare.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        compare.setToolTip(
+            "Train the current setup, + dropout, + L2, + early stopping, and all three"
+        )
+        compare.triggered.connect(self.experiments_panel.compare_remedies)
+        self.add_menu_action("run", compare)
+        sweep = QAction("S&weep…", self)
+        sweep.setShortcut(QKeySequence("Ctrl+Shift+W"))
+        sweep.setToolTip("A validation curve over one lever, or a learning curve")
+        sweep.triggered.connect(self.open_sweep_dialog)
+        self.add_menu_action("run", sweep)
+
+        self.insights_panel = InsightsPanel(self.live_runs)
+        self.insights_panel.apply_theme(self.plots.theme)
+        self.plots.theme_changed.connect(self.insights_panel.apply_theme)
+        self.add_side_tab(self.insights_panel, "Insights")
+
+        self.training_ended.connect(self.runs_panel.refresh)
+        self.live_runs.note.connect(self.statusBar().showMessage)
+
+    def _follow(self, panel: RunsPanel | ExperimentsPanel) -> None:
+        """A panel's errors and status lines go to the window's."""
+        panel.error.connect(self.show_error)
+        panel.message.connect(self.statusBar().showMessage)
+
+    def open_sweep_dialog(self) -> SweepDialog:
+        if self.sweep_dialog is None:
+            self.sweep_dialog = SweepDialog(self.experiments_panel, self)
+        self.sweep_dialog.open()
+        return self.sweep_dialog
+
+    def _show_experiments(self) -> None:
+        """An experiment started: its tab comes forward (the side area keeps its width)."""
+        self.side_tabs.setCurrentWidget(self.experiments_panel)
 
     def add_menu_action(self, menu: str, action: QAction) -> QAction:
         """Put a feature's action into File/Run/View/Help (File: above Quit)."""
@@ -184,43 +274,51 @@ class MainWindow(QMainWindow):
         if not self.side_tabs.isVisible():
             self.side_tabs.setVisible(True)
             sizes = self.splitter.sizes()
-            self.splitter.setSizes([sizes[0], max(sizes[1] - 320, 400), 320])
+            self.splitter.setSizes([sizes[0], max(sizes[1] - 440, 400), 440])
         return index
 
     # -- engine ------------------------------------------------------------------------------------
     def start_engine_loading(self) -> None:
-        """Import TensorFlow on a background thread; Train is enabled when it is done."""
+        """Import TensorFlow in the background; Train is enabled when it is done."""
         if self._engine_loaded or self._loader is not None:
             return
-        self._loader = EngineLoader(self)
-        self._loader.loaded.connect(self._on_engine_loaded)
-        self._loader.failed.connect(self._on_engine_failed)
-        self._loader.finished.connect(self._close_if_waiting)
+        self._loader = BackgroundTask(import_engine, name="fitgap-engine-loader")
+        self._loader.returned.connect(lambda _none: self._on_engine_loaded())
+        self._loader.errored.connect(self._on_engine_failed)
         self._loader.start()
 
     def engine_loaded(self) -> bool:
         return self._engine_loaded
 
     def _on_engine_loaded(self) -> None:
+        logger.info("TensorFlow loaded")
         self._engine_loaded = True
         self._update_buttons()
         self.statusBar().showMessage("Ready: press Train (Ctrl+R).")
         self.engine_ready.emit()
 
-    def _on_engine_failed(self, message: str) -> None:
-        self.show_error(f"TensorFlow could not be loaded: {message}")
+    def _on_engine_failed(self, exc: BaseException) -> None:
+        self.show_error(f"TensorFlow could not be loaded: {error_message(exc)}")
 
     # -- runs ---------------------------------------------------------------------------------------
     def _wire_worker(self) -> None:
-        worker = self.controller.worker
-        worker.started.connect(self._on_started)
-        worker.epoch_done.connect(self._on_epoch)
-        worker.finished.connect(self._on_finished)
-        worker.errored.connect(self._on_errored)
-        worker.aborted.connect(self._on_aborted)
-        worker.all_done.connect(self._on_all_done)
-        worker.dataset_ready.connect(self.dataset_ready)
-        worker.insight_ready.connect(self.insight_ready)
+        c, model = self.controller, self.live_runs
+        c.started.connect(self._on_started)
+        c.dataset_ready.connect(model.set_dataset)
+        c.epoch_done.connect(self._on_epoch)
+        c.finished.connect(self._on_finished)
+        c.errored.connect(self._on_errored)
+        c.aborted.connect(self._on_aborted)
+        c.insight_ready.connect(model.insight_ready)
+        c.idle.connect(self._on_all_done)
+
+    def refusal(self) -> str | None:
+        """Why no run can start now, or None (panels ask before they build a plan)."""
+        if not self._engine_loaded:
+            return "TensorFlow is still loading; try again in a moment."
+        if self.controller.is_busy():
+            return "A run is in progress: stop it first (Esc)."
+        return None
 
     def train(self) -> None:
         """Train the controls' config; a bad value is refused with its message."""
@@ -229,44 +327,51 @@ class MainWindow(QMainWindow):
         except FitGapError as exc:
             self.show_error(str(exc))
             return
-        self.train_configs([config])
+        self.train_requests([RunRequest(config)])
 
     def train_configs(self, configs: list[RunConfig], labels: list[str] | None = None) -> None:
-        """Train configs one after another, overlaid on fresh plots (remedies, sweeps).
+        """Train configs one after another; ``labels`` name them in the legend and store."""
+        names = list(labels or [])
+        names += [None] * (len(configs) - len(names))
+        self.train_requests([RunRequest(c, n) for c, n in zip(configs, names, strict=True)])
 
-        ``labels`` name the runs in the legend ("baseline", "+ dropout 0.3"), in order.
-        """
-        if not self._engine_loaded or self.controller.is_busy() or not configs:
-            return
-        self._queued = list(configs)
-        self._queued_labels = list(labels or [])
-        self.plots.clear()
-        self.summary.setText(describe(configs[0]))
+    def train_requests(self, requests: list[RunRequest]) -> bool:
+        """Start runs one after another; the last Train's runs stay on screen, faint."""
+        if self.refusal() is not None or not requests:
+            return False
+        self.live_runs.begin_batch(requests)
+        self.summary.setText(describe(requests[0].config))
         self.statusBar().showMessage("Loading data and building the model…")
-        self.controller.start(configs)
+        self.controller.start(requests)
         self._update_buttons()
+        return True
+
+    def clear_previous_runs(self) -> None:
+        gone = self.live_runs.clear_previous()
+        self.statusBar().showMessage(
+            f"Took {gone} previous run{'s' if gone != 1 else ''} off the plots."
+            if gone
+            else "No previous runs on the plots."
+        )
 
     def stop(self) -> None:
         if self.controller.is_busy():
             self.controller.stop()
             self.statusBar().showMessage("Stopping after the current step…")
 
-    def _on_started(self, run_id: int) -> None:
-        self.current_run = run_id
-        config = self._queued.pop(0)  # runs start in the order they were queued
-        label = self._queued_labels.pop(0) if self._queued_labels else f"#{run_id}"
+    def _on_started(self, run_id: int, request: RunRequest) -> None:
+        config = request.config
         self._epochs_asked = config.training.epochs
         self.progress.setRange(0, self._epochs_asked)
         self.progress.setValue(0)
         self.progress.setFormat(f"run #{run_id}: epoch %v of %m")
-        self.plots.set_epoch_span(max(self.plots.epoch_span, self._epochs_asked))
-        self.plots.begin_run(run_id, label, config.early_stopping.monitor)
         self.summary.setText(f"Run #{run_id}: {describe(config)}")
         self.statusBar().showMessage(f"Run #{run_id} training…")
-        self.run_started.emit(run_id, config)
+        self.live_runs.begin(run_id, request)
+        logger.info("run %s started: %s", run_id, describe(config))
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
-        self.plots.add_epoch(run_id, metrics)
+        self.live_runs.append_epoch(run_id, metrics)
         self.progress.setValue(metrics.epoch)
         self.statusBar().showMessage(
             f"Run #{run_id} epoch {metrics.epoch} of {self._epochs_asked}: "
@@ -274,10 +379,11 @@ class MainWindow(QMainWindow):
             f"val_loss {metrics.get('val_loss', float('nan')):.4f}, "
             f"val_accuracy {metrics.get('val_accuracy', float('nan')):.3f}"
         )
-        self.epoch_done.emit(run_id, metrics)
 
     def _on_finished(self, run_id: int, result: RunResult) -> None:
-        marker = self.plots.finish_run(run_id, result)
+        self.live_runs.finish(run_id, result)
+        logger.info("run %s %s after %s epochs", run_id, result.status, result.epochs_run)
+        marker = self.plots_adapter.markers.get(run_id, "")
         words = {
             "completed": f"completed {result.epochs_run} epochs",
             "stopped": f"stopped by you after {result.epochs_run} epochs",
@@ -287,28 +393,32 @@ class MainWindow(QMainWindow):
         }
         what = words.get(result.status, result.status)
         if result.status != "completed":  # say why the bar stops short of the end
-            ended = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
             self.progress.setFormat(
-                f"run #{run_id}: {ended.get(result.status, result.status)} at epoch %v of %m"
+                f"run #{run_id}: {STATUS_WORDS.get(result.status, result.status)} at epoch %v of %m"
             )
         self.statusBar().showMessage(f"Run #{run_id} {what} in {result.seconds:.1f} s. {marker}")
-        self.run_finished.emit(run_id, result)
 
     def _on_aborted(self, run_id: int) -> None:
         self.statusBar().showMessage(f"Run #{run_id} stopped; its epochs so far are kept.")
 
-    def _on_errored(self, run_id: int, message: str) -> None:
-        prefix = f"Run #{run_id} failed: " if run_id != NO_RUN else "Cannot train: "
-        self.show_error(prefix + message)
+    def _on_errored(self, run_id: int, exc: BaseException) -> None:
+        message = error_message(exc)
+        if run_id == NO_RUN:
+            # Nothing of the last run may look current: bar, summary and views reset.
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("not started")
+            self.summary.setText(f"Not started: {message}")
+            self.live_runs.start_failed_with(message)
+            self.show_error("Cannot train: " + message)
+        else:
+            self.progress.setFormat(f"run #{run_id}: failed at epoch %v of %m")
+            self.show_error(f"Run #{run_id} failed: {message}")
 
     def _on_all_done(self) -> None:
         self._update_buttons()
         self.training_ended.emit()
         self._close_if_waiting()
-
-    def _close_if_waiting(self) -> None:
-        if self._close_when_idle:
-            QTimer.singleShot(0, self.close)
 
     def _update_buttons(self) -> None:
         busy = self.controller.is_busy()
@@ -316,13 +426,38 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled(self._engine_loaded and not busy)
         self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy)
+        self.diagnosis_panel.set_can_train(self._engine_loaded and not busy)
 
     def is_training(self) -> bool:
         return self.controller.is_busy()
 
+    def _show_last_stored_run(self) -> None:
+        """After a restart the top bar shows the last stored run, not "no run yet"."""
+        try:
+            runs = self.store.list_runs()
+        except FitGapError as exc:
+            logger.warning("cannot read the run store: %s", exc)
+            return
+        if not runs:
+            return
+        last = max(runs, key=lambda r: r.run_id)
+        asked = max(last.config.training.epochs, last.epochs_run, 1)
+        self.progress.setRange(0, asked)
+        self.progress.setValue(last.epochs_run)
+        status = STATUS_WORDS.get(last.status, last.status.replace("_", " "))
+        self.progress.setFormat(f"last run #{last.run_id}: {status}, epoch %v of %m")
+        self.summary.setText(f"Last run #{last.run_id} ({last.name}): {describe(last.config)}")
+
     # -- errors -------------------------------------------------------------------------------------
+    def show_unexpected(self, exc: BaseException) -> None:
+        """A bug reached the event loop: one line here, the traceback is in the log."""
+        self.statusBar().showMessage(
+            f"Unexpected error: {error_message(exc)} (details in the log: Help → Show log folder)"
+        )
+
     def show_error(self, message: str) -> None:
         """Tell the user in the status bar and a non-blocking dialog (``open``, not ``exec``)."""
+        logger.warning("shown to the user: %s", message)
         self.statusBar().showMessage(message)
         if self._error_box is None:
             self._error_box = QMessageBox(self)
@@ -334,17 +469,30 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop a run and wait for the threads; never destroy a running QThread."""
+        """Stop every background task and wait for it; never destroy a running thread.
+
+        Work that stops within a step (a run) is waited for; work that cannot be
+        interrupted (a data preview, TensorFlow's import past its wait) defers the
+        close until its task has finished.
+        """
         if self.controller.is_busy():
             self.statusBar().showMessage("Stopping the run before closing…")
-        finished = self.controller.shutdown(CLOSE_WAIT_MS)
-        if self._loader is not None and not self._loader.wait(CLOSE_WAIT_MS):
-            finished = False  # TensorFlow's import cannot be interrupted; wait for it
-        if not finished:
-            # Still busy (a slow save): close as soon as the run has ended.
+        tasks = active_tasks()
+        for task in tasks:
+            task.abort()
+        pending = [t for t in tasks if not t.wait(t.close_wait_ms)]
+        if pending:
             self._close_when_idle = True
+            for task in pending:
+                task.finished.connect(self._close_if_waiting)
             event.ignore()
             return
         if self._error_box is not None:
             self._error_box.close()
         super().closeEvent(event)
+
+    def _close_if_waiting(self) -> None:
+        """The one deferred close: once no background task runs, close for real."""
+        if self._close_when_idle and not any(t.thread_running() for t in active_tasks()):
+            self._close_when_idle = False
+            QTimer.singleShot(0, self.close)

@@ -2,7 +2,8 @@
 
 Configs are the JSON of ``fitgap train --config`` (RunConfig.load / save), so a file
 saved here trains the same run from a terminal.  Presets are the ``*.json`` files of
-``resources/presets``.  The dialogs live only in the action handlers; ``open_config``
+``resources/presets`` (core/presets.py): each changes only the settings it holds, and
+its tooltip lists them.  The dialogs live only in the action handlers; ``open_config``
 and ``save_config`` take a path, so tests call them directly.
 """
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..core.presets import Preset, load_preset
 from . import settings
 from .resources import resources_dir
 
@@ -32,8 +34,7 @@ def preset_files() -> list[Path]:
 
 def preset_title(path: Path) -> str:
     """'early-stopping.json' -> 'Early stopping'."""
-    words = path.stem.replace("-", " ").replace("_", " ")
-    return words[:1].upper() + words[1:]
+    return Preset(path, {}).title
 
 
 class ConfigFiles:
@@ -51,6 +52,18 @@ class ConfigFiles:
             return None
         self.window.controls.set_config(config)
         self.window.statusBar().showMessage(f"Loaded the settings of {Path(path).name}.")
+        return config
+
+    def apply_preset(self, path: str | Path) -> RunConfig | None:
+        """Change only the settings the preset names; every other lever keeps its value."""
+        try:
+            preset = load_preset(path)
+            config = preset.apply(self.window.controls.config())
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return None
+        self.window.controls.set_config(config)
+        self.window.statusBar().showMessage(f"Preset {preset.title}: {preset.description}")
         return config
 
     def save_config(self, path: str | Path) -> bool:
@@ -86,7 +99,8 @@ class ConfigFiles:
             self.save_config(path)
 
 
-def install(window: MainWindow) -> ConfigFiles:
+def install(window: MainWindow) -> tuple[ConfigFiles, QMenu]:
+    """File → Open/Save config and Presets; returns the config files and the menu."""
     files = ConfigFiles(window)
     open_action = QAction("&Open config…", window)
     # Ctrl+O is File → Open data…; a shared shortcut would fire neither.
@@ -99,13 +113,17 @@ def install(window: MainWindow) -> ConfigFiles:
     window.add_menu_action("file", save_action)
 
     presets = QMenu("&Presets", window)
+    presets.setToolTipsVisible(True)  # each tooltip lists everything its preset sets
     for path in preset_files():
-        action = QAction(preset_title(path), presets)
-        action.setToolTip(str(path))
-        action.triggered.connect(lambda _checked=False, p=path: files.open_config(p))
+        try:
+            preset = load_preset(path)
+        except FitGapError:
+            continue  # a broken preset file must not keep the window from opening
+        action = QAction(preset.title, presets)
+        action.setToolTip(preset.description)
+        action.setStatusTip(preset.description)
+        action.triggered.connect(lambda _checked=False, p=path: files.apply_preset(p))
         presets.addAction(action)
     presets.setEnabled(bool(presets.actions()))
     window.add_menu_action("file", presets.menuAction())
-    window.config_files = files  # the tests and other features reach it here
-    window.presets_menu = presets
-    return files
+    return files, presets

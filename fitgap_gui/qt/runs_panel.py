@@ -2,22 +2,20 @@
 
 ``RunsPanel`` lists the runs of the store (name editable in place, date, status, the
 levers that differ from the defaults, metrics at the best epoch).  Selecting rows
-overlays those runs on the plots next to the current run, which is always shown.
+puts those runs into the live-run model (live_runs.py), so the plots overlay them
+next to the current run; selecting one row also gives it the Diagnosis tab's focus.
 Delete (confirmed), rename, "Load settings from this run" and the exports live in
 its context menu and buttons.  The list follows the store: it reloads when a run
 starts or ends here, and a timer watches ``RunStore.version()`` so a run committed
 by another process (``fitgap train`` in a terminal) appears within ~2 seconds.
-
-``install(window)`` adds the tab and the rest of the stored-runs window parts (exports,
-File → Open/Save config and presets, remembered settings).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +25,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,27 +34,61 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import FitGapError
-from ..core.store import StoredRun
+from ..core.formatting import (
+    MISSING,
+    format_accuracy,
+    format_accuracy_change,
+    format_loss,
+    run_label,
+)
+from ..core.live import LiveRun
+from ..core.store import RunStore, StoredRun
 from ..core.summary import lever_summary
+from .controls import ControlsPanel
+from .live_runs import LiveRuns
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+logger = logging.getLogger(__name__)
 
 #: How often the panel asks the store whether another process committed (ms).
 POLL_MS = 2000
 
 # What tells runs apart comes first: the side panel is narrow.
-COLUMNS = ("Name", "Levers", "Val acc", "Val loss", "Gap", "Best", "Epochs", "Status", "Date")
+COLUMNS = ("Name", "Levers", "Val acc", "Val loss", "Acc gap", "Best", "Epochs", "Status", "Date")
 NAME, LEVERS, VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS, STATUS, DATE = range(len(COLUMNS))
 _NUMERIC = (VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS)
+#: Shown until the user picks columns (right-click the header); the rest is in each
+#: row's tooltip, so the table fits the side panel without a sideways scroll bar.
+DEFAULT_COLUMNS = (NAME, LEVERS, VAL_ACC, GAP, STATUS)
+#: The name's width before it is elided (the whole name is in the tooltip).
+NAME_WIDTH = 90
+#: Statuses in a word or two, so the column stays narrow.
+STATUS_WORDS = {"completed": "done", "early_stopped": "early stop"}
+#: The widest text each fixed column holds (besides its title).
+_WIDEST = {
+    VAL_ACC: "100.0%",
+    VAL_LOSS: "10.0000",
+    GAP: "+100.0 pp",
+    BEST: "10000",
+    EPOCHS: "10000",
+    STATUS: "early stop",
+    DATE: "12-31 23:59",
+}
 _TIPS = {
     BEST: "The best epoch (by the early-stopping monitor, val_loss by default)",
     VAL_ACC: "Validation accuracy at the best epoch",
     VAL_LOSS: "Validation loss at the best epoch",
-    GAP: "Training minus validation accuracy at the best epoch",
+    GAP: "Training minus validation accuracy at the best epoch, in percentage points",
 }
 _RUN_ID = Qt.ItemDataRole.UserRole
 _SORT_KEY = Qt.ItemDataRole.UserRole + 1
+
+
+class _OneLine(QStyledItemDelegate):
+    """Draws a cell on one line, elided at the right: only the levers wrap."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
 
 
 class _Item(QTableWidgetItem):
@@ -67,18 +101,9 @@ class _Item(QTableWidgetItem):
         return mine < theirs
 
 
-def _number(value: float | None, digits: int) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def _signature(run: StoredRun) -> tuple:
     """What a row shows of a run: the row is rebuilt only when this changes."""
     return (run.name, run.status, run.epochs_run, run.best_epoch, run.finished, run.config)
-
-
-def run_label(run: StoredRun) -> str:
-    """The legend name of a run: its name, or ``#id`` like the live run while unnamed."""
-    return f"#{run.run_id}" if run.name == f"run {run.run_id}" else run.name
 
 
 def ask_yes_no(parent: QWidget, text: str) -> bool:
@@ -96,10 +121,15 @@ def ask_yes_no(parent: QWidget, text: str) -> bool:
 class RunsPanel(QWidget):
     """The table of runs; selection = overlay on the plots."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.store = window.store
+    #: A one-line error, and a status-bar message, for the window to show.
+    error = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, store: RunStore, live_runs: LiveRuns, controls: ControlsPanel) -> None:
+        super().__init__()
+        self.store = store
+        self.live_runs = live_runs
+        self.controls = controls
         #: Asked before deleting; tests replace it to answer without a dialog.
         self.confirm: Callable[[str], bool] = lambda text: ask_yes_no(self, text)
         self._overlaid: set[int] = set()
@@ -120,16 +150,13 @@ class RunsPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
+        self._fit_columns()
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.itemChanged.connect(self._on_item_changed)
-        self.table.itemSelectionChanged.connect(self.sync_overlays)
+        self.table.itemSelectionChanged.connect(self._on_selection)
         self.delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.delete_shortcut.activated.connect(self.delete_selected)
@@ -159,9 +186,9 @@ class RunsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
 
-        window.run_started.connect(self._on_run_started)
-        window.run_finished.connect(lambda *_: self.refresh())
-        window.training_ended.connect(self.refresh)
+        live_runs.run_added.connect(self._on_run_added)
+        live_runs.run_finished.connect(lambda *_: self.refresh())
+        live_runs.run_removed.connect(self._on_run_removed)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -169,6 +196,55 @@ class RunsPanel(QWidget):
         self.refresh()
         self._update_buttons()
         self.table.itemSelectionChanged.connect(self._update_buttons)
+
+    def _fit_columns(self) -> None:
+        """Columns that fit the panel: names elided, levers wrapped, no sideways scrolling."""
+        table = self.table
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setWordWrap(True)  # only the levers have spaces to wrap at; the rest elide
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(36)
+        self._one_line = _OneLine(table)
+        metrics = table.fontMetrics()
+        for column, title in enumerate(COLUMNS):
+            table.setColumnHidden(column, column not in DEFAULT_COLUMNS)
+            if column != LEVERS:
+                table.setItemDelegateForColumn(column, self._one_line)
+            if column in _WIDEST:
+                # A fixed width from the widest value: no re-layout as rows change.
+                text = max(_WIDEST[column], title, key=metrics.horizontalAdvance)
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+                table.setColumnWidth(column, metrics.horizontalAdvance(text) + 14)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+        table.setColumnWidth(NAME, NAME_WIDTH)
+        header.setSectionResizeMode(LEVERS, QHeaderView.ResizeMode.Stretch)
+        # Rows grow to the wrapped levers' lines.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._columns_menu)
+        for column in range(len(COLUMNS)):
+            item = table.horizontalHeaderItem(column)
+            tip = _TIPS.get(column, COLUMNS[column])
+            item.setToolTip(tip + " (right-click: choose the columns)")
+
+    def columns_menu(self) -> QMenu:
+        """Show or hide columns (the header's right-click menu)."""
+        menu = QMenu(self)
+        for column, title in enumerate(COLUMNS):
+            action = QAction(title, menu)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.setEnabled(column not in (NAME, LEVERS))
+            action.toggled.connect(lambda on, c=column: self.table.setColumnHidden(c, not on))
+            menu.addAction(action)
+        return menu
+
+    def _columns_menu(self, pos: QPoint) -> None:
+        menu = self.columns_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
 
     # -- the list ---------------------------------------------------------------------------------
     def poll(self) -> None:
@@ -213,8 +289,6 @@ class RunsPanel(QWidget):
             self.table.blockSignals(False)
             self.table.setSortingEnabled(True)
             self._filling = False
-        if not self.table.property("sized"):
-            self._size_columns()
         self.sync_overlays()
         self._update_buttons()
 
@@ -226,40 +300,46 @@ class RunsPanel(QWidget):
                 index = self.table.model().index(row, 0)
                 model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
 
-    def _size_columns(self) -> None:
-        if self.table.rowCount():
-            self.table.resizeColumnsToContents()
-            self.table.setColumnWidth(NAME, min(max(self.table.columnWidth(NAME), 80), 130))
-            self.table.setColumnWidth(LEVERS, min(self.table.columnWidth(LEVERS), 140))
-            self.table.setProperty("sized", True)
-
     def _fill_row(self, row: int, run: StoredRun) -> None:
         best = run.best_metrics
         levers = lever_summary(run.config)
+        val_acc, val_loss = best.get("val_accuracy"), best.get("val_loss")
+        status = STATUS_WORDS.get(run.status, run.status.replace("_", " "))
         cells = {
             NAME: (run.name, run.name.lower()),
-            LEVERS: (levers, levers),
-            VAL_ACC: (_number(best.get("val_accuracy"), 3), best.get("val_accuracy")),
-            VAL_LOSS: (_number(best.get("val_loss"), 4), best.get("val_loss")),
-            GAP: (_number(run.gap_at_best, 3), run.gap_at_best),
-            BEST: ("–" if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
+            # Lines break between levers, never inside one ("L2" / "1e-3").
+            LEVERS: (", ".join(p.replace(" ", "\u00a0") for p in levers.split(", ")), levers),
+            VAL_ACC: (format_accuracy(val_acc), val_acc),
+            VAL_LOSS: (format_loss(val_loss), val_loss),
+            GAP: (format_accuracy_change(run.gap_at_best), run.gap_at_best),
+            BEST: (MISSING if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
             EPOCHS: (str(run.epochs_run), run.epochs_run),
-            STATUS: (run.status.replace("_", " "), run.status),
+            STATUS: (status, run.status),
             # Short in the cell (the year rarely matters), whole in the tooltip.
             DATE: (run.created.replace("T", " ")[5:16], run.created),
         }
         last = run.last_metrics
+        who = (
+            run.name
+            if run.name == run_label(run.run_id)
+            else f"{run.name} ({run_label(run.run_id)})"
+        )
+        best_words = "" if run.best_epoch is None else f"best epoch {run.best_epoch}: "
         tip = (
-            f"Run #{run.run_id}, {run.created.replace('T', ' ')}: {run.status.replace('_', ' ')}"
+            f"{who}, {run.created.replace('T', ' ')}: {status}"
             + (f" — {run.message}" if run.message else "")
-            + f"\nLast epoch ({run.epochs_run}): val_accuracy "
-            + f"{_number(last.get('val_accuracy'), 3)}, val_loss {_number(last.get('val_loss'), 4)}"
+            + f"\n{best_words}val_accuracy {format_accuracy(val_acc)}, "
+            + f"val_loss {format_loss(val_loss)}"
+            + f"\nlast epoch ({run.epochs_run}): val_accuracy "
+            + f"{format_accuracy(last.get('val_accuracy'))}, "
+            + f"val_loss {format_loss(last.get('val_loss'))}"
+            + f"\nlevers: {levers}"
         )
         for column, (text, key) in cells.items():
             item = _Item(text)
             item.setData(_RUN_ID, run.run_id)
             item.setData(_SORT_KEY, key)
-            item.setToolTip(text if column == LEVERS else tip)
+            item.setToolTip(tip)
             flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
             if column == NAME:
                 flags |= Qt.ItemFlag.ItemIsEditable
@@ -301,41 +381,56 @@ class RunsPanel(QWidget):
     def export_ids(self) -> list[int]:
         """What an export covers: the selected runs (oldest first), else the current run."""
         chosen = sorted(self.selected_ids())
-        current = self.window_.current_run
+        current = self.live_runs.current_id
         if not chosen and current is not None:
             chosen = [current]
         return chosen
 
     # -- overlay ---------------------------------------------------------------------------------
     def sync_overlays(self) -> None:
-        """Show the selected runs on the plots, drop the deselected; keep the current run."""
-        plots = self.window_.plots
-        current = self.window_.current_run
-        wanted = set(self.selected_ids()) - {current}
+        """Put the selected runs on screen, take the deselected off; live runs stay."""
+        model = self.live_runs
+        wanted = {i for i in self.selected_ids() if model.get(i) is None or i in self._overlaid}
         for run_id in self._overlaid - wanted:
-            if run_id != current:
-                plots.remove_run(run_id)
-        # Oldest first, so colours follow the runs' order rather than the clicks'.
-        for run_id in sorted(wanted):
-            if run_id not in plots.runs:
-                self._show_run(run_id)
-        self._overlaid = wanted
+            model.remove(run_id)
+        # Oldest first: a run's colour is fixed when it first appears.
+        for run_id in sorted(wanted - self._overlaid):
+            if self._show_run(run_id):
+                self._overlaid.add(run_id)
+        self._overlaid &= wanted
 
-    def _show_run(self, run_id: int) -> None:
+    def _show_run(self, run_id: int) -> bool:
         try:
             run = self.store.get_run(run_id)
         except FitGapError:
-            return  # deleted by another process since the last refresh
-        result = run.to_result() if run.status != "running" else None
-        self.window_.plots.show_history(
-            run_id, run_label(run), run.history, result, run.config.early_stopping.monitor
-        )
+            return False  # deleted by another process since the last refresh
+        self.live_runs.show_stored(run)
+        return True
 
-    def _on_run_started(self, run_id: int, _config: object) -> None:
-        # A new run clears the plots: put the selected runs back next to it.
-        self.refresh()
-        self._overlaid.discard(run_id)
+    def _on_selection(self) -> None:
+        """The user changed the selection: overlays follow; one row takes the focus."""
         self.sync_overlays()
+        ids = self.selected_ids()
+        self.live_runs.set_focus(ids[0] if len(ids) == 1 else None)
+
+    def _on_run_added(self, run: LiveRun) -> None:
+        if run.origin == "live":
+            self.refresh()
+
+    def _on_run_removed(self, run_id: int) -> None:
+        # Taken off the plots elsewhere (runs of another data set): the row is deselected.
+        if run_id in self._overlaid:
+            self._overlaid.discard(run_id)
+            row = self.row_of(run_id)
+            if row >= 0:
+                self.table.blockSignals(True)
+                self.table.selectionModel().select(
+                    self.table.model().index(row, 0),
+                    self.table.selectionModel().SelectionFlag.Deselect
+                    | self.table.selectionModel().SelectionFlag.Rows,
+                )
+                self.table.blockSignals(False)
+                self._update_buttons()
 
     # -- editing ---------------------------------------------------------------------------------
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
@@ -351,10 +446,9 @@ class RunsPanel(QWidget):
             self.store.rename_run(run_id, name)
         except FitGapError as exc:
             self._signatures.pop(run_id, None)  # the cell shows the refused name: redo it
-            self.window_.show_error(str(exc))
+            self.error.emit(str(exc))
         else:
             if run_id in self._overlaid:  # redraw under the new legend name
-                self.window_.plots.remove_run(run_id)
                 self._show_run(run_id)
         self.refresh()
 
@@ -380,16 +474,15 @@ class RunsPanel(QWidget):
             try:
                 self.store.delete_run(run_id)
             except FitGapError as exc:
-                self.window_.show_error(str(exc))
+                self.error.emit(str(exc))
                 continue
-            self.window_.plots.remove_run(run_id)
             self._overlaid.discard(run_id)
+            self.live_runs.remove(run_id)
+            logger.info("run %s deleted", run_id)
             deleted += 1
         self.refresh()
         if deleted:
-            self.window_.statusBar().showMessage(
-                f"Deleted {deleted} run{'s' if deleted != 1 else ''}."
-            )
+            self.message.emit(f"Deleted {deleted} run{'s' if deleted != 1 else ''}.")
 
     def load_selected_settings(self) -> None:
         ids = self.selected_ids()
@@ -401,10 +494,10 @@ class RunsPanel(QWidget):
         try:
             run = self.store.get_run(run_id)
         except FitGapError as exc:
-            self.window_.show_error(str(exc))
+            self.error.emit(str(exc))
             return
-        self.window_.controls.set_config(run.config)
-        self.window_.statusBar().showMessage(f"Loaded the settings of {run.name} (#{run_id}).")
+        self.controls.set_config(run.config)
+        self.message.emit(f"Loaded the settings of {run.name} ({run_label(run_id)}).")
 
     # -- menus ------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
@@ -436,16 +529,3 @@ class RunsPanel(QWidget):
         menu = self.context_menu()
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.table.viewport().mapToGlobal(pos))
-
-
-def install(window: MainWindow) -> RunsPanel:
-    """The Runs tab, the exports, File → Open/Save config and presets, saved settings."""
-    from . import exports, presets_menu, settings
-
-    panel = RunsPanel(window)
-    window.add_side_tab(panel, "Runs")
-    window.runs_panel = panel  # the tests and other features reach it here
-    exports.install(window, panel)
-    presets_menu.install(window)
-    settings.install(window)
-    return panel

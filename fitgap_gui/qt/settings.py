@@ -140,5 +140,7 @@ def install(window: MainWindow) -> None:
     # The controls' config is kept as soon as a run starts, so a crash loses nothing.
     # Not the run's own config: a sequence (compare remedies, a sweep) trains variants
     # of what the controls say, and the next session should open on the controls.
-    window.run_started.connect(lambda _run_id, _config: _save_controls(window))
+    window.live_runs.run_added.connect(
+        lambda run: _save_controls(window) if run.origin == "live" else None
+    )
     window.installEventFilter(_Remember(window))

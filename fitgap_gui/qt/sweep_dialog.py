@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -32,6 +33,7 @@ from ..core.experiments import (
     parse_values,
     sweep_configs,
 )
+from ..core.levers import lever
 
 if TYPE_CHECKING:
     from .experiments_panel import ExperimentsPanel
@@ -46,6 +48,9 @@ LEVERS = (
     ("training.learning_rate", "Learning rate"),
     ("training.batch_size", "Batch size"),
 )
+
+
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 def values_text(values: list) -> str:
@@ -68,6 +73,8 @@ class SweepDialog(QDialog):
         self.lever = QComboBox()
         for key, words in LEVERS:
             self.lever.addItem(words, key)
+            # The lever's own tooltip, from the one lever table.
+            self.lever.setItemData(self.lever.count() - 1, lever(key).tooltip, TOOLTIP)
         self.values = QLineEdit()
         self.values.setToolTip("Comma-separated values, one run each")
         self.fractions = QLineEdit(values_text(LEARNING_CURVE_FRACTIONS))
@@ -129,7 +136,7 @@ class SweepDialog(QDialog):
 
     def run(self) -> bool:
         """Check the values, close and start the sweep; False (dialog stays) on bad input."""
-        base = self.panel.window.controls
+        base = self.panel.controls
         try:
             if self.validation.isChecked():
                 param = self.lever.currentData()

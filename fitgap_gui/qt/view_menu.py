@@ -6,8 +6,7 @@ bar above the plots drive the same ``ViewOptions``, which applies each option to
 the ``PlotsPanel`` and remembers it in FitGap's settings (``view/...``, see settings.py: an INI file
 under ``FITGAP_HOME`` in tests), so the window opens the way it was left.
 
-Usage: ``install(window)`` (features.py does it); ``window.view_options`` is the
-``ViewOptions`` afterwards.
+The window constructs one ``ViewOptions`` (``window.view_options``).
 """
 
 from __future__ import annotations
@@ -197,10 +196,3 @@ class ViewOptions(QObject):
     def _on_system_scheme(self, *_args) -> None:
         if self.theme_choice == "system":
             self.set_theme("system")
-
-
-def install(window: MainWindow, settings: QSettings | None = None) -> ViewOptions:
-    """Add the View menu's options and the bar above the plots to ``window``."""
-    options = ViewOptions(window, settings)
-    window.view_options = options
-    return options

@@ -1,26 +1,33 @@
-"""Training off the GUI thread: a QObject on a QThread that runs ``run_recorded``.
+"""Training off the GUI thread: ``TrainingController`` runs ``run_recorded`` in a task.
 
-``RunWorker`` adapts the engine's callbacks to one fixed signal vocabulary
-(``started, epoch_done, finished, errored, aborted``) and never lets an exception
-die silently in its thread.  ``TrainingController`` owns the one thread the worker
-lives on, reuses it for every run, and shuts it down cooperatively: a stop flag that
-the engine polls between execution chunks, never ``QThread.terminate()``.
-
-A sequence of configs (compare remedies, sweeps) runs through the same path:
-``run_many`` trains them one after another and reports ``progress(done, total)``.
+The controller starts one ``BackgroundTask`` (background.py) per Train press or
+experiment; the task trains each ``RunRequest`` in turn and reports every event
+(started, dataset, epoch, insight, finished, failed) through ``yielded``.  The
+controller turns them into one fixed signal vocabulary, emitted in the GUI thread:
+``started, epoch_done, finished, errored, aborted`` plus ``dataset_ready``,
+``insight_ready``, ``progress`` and ``idle``.  Each event carries the run id the
+store gave the run, and ``started`` carries the request (label and tag), so nothing
+downstream is matched by start order.  Stopping is cooperative: a flag the engine
+polls between execution chunks, never ``QThread.terminate()``.
 """
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from ..core.config import RunConfig
 from ..core.errors import FitGapError
+from ..core.live import RunRequest
+from ..core.logfiles import native_stderr_to_log
 from ..core.store import RunStore
+from .background import BackgroundTask, TaskState
 from .insights_probe import InsightProbe
+
+logger = logging.getLogger(__name__)
 
 #: The run id sent with ``errored`` when a run failed before it had a row (bad data).
 NO_RUN = 0
@@ -34,154 +41,146 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-class RunWorker(QObject):
-    """Runs configs with the real engine; lives on a worker thread.
+def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunStore) -> None:
+    """Train each request in turn on this (worker) thread; a stop or an error ends it.
 
-    Call ``run_many`` through a queued connection (``TrainingController`` does), and
-    ``request_stop`` from any thread.
+    Every event goes out as ``state.report((kind, run_id, ...))``.
     """
+    from ..core.session import run_recorded
 
-    started = Signal(int)
-    epoch_done = Signal(int, object)  # run_id, EpochMetrics
-    finished = Signal(int, object)  # run_id, RunResult
-    errored = Signal(int, str)
-    aborted = Signal(int)
-    #: The loaded data of a run (for views that want to draw it): run_id, Dataset.
-    dataset_ready = Signal(int, object)
-    #: Runs done so far and in total, after each run of a sequence.
-    progress = Signal(int, int)
-    #: A whole ``run_many`` call is over (completed, stopped or failed).
-    all_done = Signal()
-    #: run_id, kind, payload (plain numpy/dicts) from ``insights_probe.InsightProbe``.
-    insight_ready = Signal(int, str, object)
+    total = len(requests)
+    for done, request in enumerate(requests):
+        if state.abort_requested():
+            break
+        current = {"run_id": NO_RUN}
+        # Insight views: computed here, on the thread that owns the model.
+        probe = InsightProbe(
+            request.config,
+            lambda kind, data, c=current: state.report(("insight", c["run_id"], kind, data)),
+        )
 
-    def __init__(self, store: RunStore) -> None:
-        super().__init__()
-        self._store = store
-        self._stop = threading.Event()
+        def on_started(run_id: int, dataset, current=current, probe=probe, request=request):
+            current["run_id"] = run_id
+            state.report(("started", run_id, request))
+            state.report(("dataset", run_id, dataset))
+            probe.start(dataset)
 
-    def request_stop(self) -> None:
-        """Ask the running run (and the rest of a sequence) to end; safe from any thread."""
-        self._stop.set()
+        def on_epoch(run_id: int, metrics, probe=probe) -> None:
+            probe.note_epoch(metrics)
+            state.report(("epoch", run_id, metrics))
 
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    @Slot(object)
-    def run_many(self, configs: Sequence[RunConfig]) -> None:
-        """Train each config in turn; a stop or an error ends the sequence."""
-        from ..core.session import run_recorded
-
-        self._stop.clear()
-        total = len(configs)
         try:
-            for done, config in enumerate(configs):
-                if self._stop.is_set():
-                    break
-                current = {"run_id": NO_RUN}
-                # Insight views: computed here, on the thread that owns the model.
-                send = self.insight_ready.emit
-                probe = InsightProbe(
-                    config, lambda k, data, c=current, e=send: e(c["run_id"], k, data)
-                )
-
-                def on_started(run_id: int, dataset, current=current, probe=probe) -> None:
-                    current["run_id"] = run_id
-                    self.started.emit(run_id)
-                    self.dataset_ready.emit(run_id, dataset)
-                    probe.start(dataset)
-
-                def on_epoch(run_id: int, metrics, probe=probe) -> None:
-                    probe.note_epoch(metrics)
-                    self.epoch_done.emit(run_id, metrics)
-
-                try:
-                    result = run_recorded(
-                        config,
-                        self._store,
-                        on_started=on_started,
-                        on_epoch=on_epoch,
-                        should_stop=self._stop.is_set,
-                        inspect_model=probe.inspect,
-                    )
-                    probe.finish(result)
-                except Exception as exc:  # shown to the user, never lost in this thread
-                    self.errored.emit(current["run_id"], error_message(exc))
-                    break
-                if result.status == "stopped":
-                    self.aborted.emit(result.run_id)
-                self.finished.emit(result.run_id, result)
-                self.progress.emit(done + 1, total)
-        finally:
-            self.all_done.emit()
+            result = run_recorded(
+                request.config,
+                store,
+                on_started=on_started,
+                on_epoch=on_epoch,
+                should_stop=state.abort_requested,
+                inspect_model=probe.inspect,
+                name=request.label,
+            )
+            probe.finish(result)
+        except Exception as exc:  # shown to the user; the traceback goes to the log
+            if not isinstance(exc, FitGapError):
+                logger.exception("run %s failed", current["run_id"] or "(not started)")
+            state.report(("errored", current["run_id"], exc))
+            break
+        state.report(("finished", result.run_id, result))
+        state.report(("progress", done + 1, total))
 
 
 class TrainingController(QObject):
-    """Owns the worker thread: start runs, stop them, and shut down without leaks."""
+    """Start runs, stop them, and shut down without leaving a thread running."""
 
-    _run_requested = Signal(object)
-    #: Emitted in the controller's (GUI) thread once a run or sequence has ended, after
-    #: the worker's earlier signals were delivered there; wait on this, not on all_done.
+    #: run_id, RunRequest (its label and tag)
+    started = Signal(int, object)
+    #: run_id, Dataset, once a run's data is loaded
+    dataset_ready = Signal(int, object)
+    epoch_done = Signal(int, object)  # run_id, EpochMetrics
+    finished = Signal(int, object)  # run_id, RunResult
+    #: run_id (NO_RUN before the run had a row), the exception
+    errored = Signal(int, object)
+    aborted = Signal(int)
+    #: Runs done so far and in total, after each run of a sequence.
+    progress = Signal(int, int)
+    #: run_id, kind, payload (plain numpy/dicts) from ``insights_probe.InsightProbe``.
+    insight_ready = Signal(int, str, object)
+    #: A run or sequence has ended (completed, stopped or failed); every signal
+    #: above that belongs to it was delivered before this one.
     idle = Signal()
 
     def __init__(self, store: RunStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker = RunWorker(store)
-        self._thread = QThread()
-        self._thread.setObjectName("fitgap-training")
-        self.worker.moveToThread(self._thread)
-        self._run_requested.connect(self.worker.run_many)
-        self.worker.all_done.connect(self._on_all_done)
-        self._busy = False
+        self._store = store
+        self._task: BackgroundTask | None = None
 
     def is_busy(self) -> bool:
         """A run (or sequence) has been requested and has not ended yet."""
-        return self._busy
+        return self._task is not None
 
-    def start(self, configs: RunConfig | Sequence[RunConfig]) -> None:
-        """Train one config or a list of them, one after another, on the worker thread."""
-        if self._busy:
+    def start(self, requests: RunConfig | RunRequest | Sequence[RunConfig | RunRequest]) -> None:
+        """Train one request or a list of them, one after another, off the GUI thread."""
+        if self._task is not None:
             raise RuntimeError("a run is already in progress")
-        if isinstance(configs, RunConfig):
-            configs = [configs]
-        if not self._thread.isRunning():
-            self._thread.start()
-        self._busy = True
-        self._run_requested.emit(list(configs))
+        if isinstance(requests, (RunConfig, RunRequest)):
+            requests = [requests]
+        wanted = [r if isinstance(r, RunRequest) else RunRequest(r) for r in requests]
+        task = BackgroundTask(
+            train_requests, wanted, self._store, name="fitgap-training", pass_state=True
+        )
+        task.yielded.connect(self._dispatch)
+        task.errored.connect(lambda exc: self.errored.emit(NO_RUN, exc))
+        task.finished.connect(self._on_finished)
+        self._task = task
+        task.start()
 
     def stop(self) -> None:
-        self.worker.request_stop()
+        if self._task is not None:
+            self._task.abort()
 
-    @Slot()
-    def _on_all_done(self) -> None:
-        self._busy = False
+    def _dispatch(self, event: tuple[Any, ...]) -> None:
+        kind, *args = event
+        signal = {
+            "started": self.started,
+            "dataset": self.dataset_ready,
+            "epoch": self.epoch_done,
+            "insight": self.insight_ready,
+            "finished": self.finished,
+            "errored": self.errored,
+            "progress": self.progress,
+        }[kind]
+        if kind == "finished" and args[1].status == "stopped":
+            self.aborted.emit(args[0])
+        signal.emit(*args)
+
+    def _on_finished(self) -> None:
+        self._task = None
         self.idle.emit()
 
     def shutdown(self, timeout_ms: int = 15000) -> bool:
-        """Stop any run, end the thread and wait for it; False if it is still running.
+        """Stop any run and wait for its thread; False if it is still running.
 
         The engine sees the stop flag within one execution chunk, then saves the
         model; the wait covers that.  The thread is never terminated.
         """
-        self.worker.request_stop()
-        self._thread.quit()  # the event loop exits as soon as run_many returns
-        return not self._thread.isRunning() or self._thread.wait(timeout_ms)
+        task = self._task
+        if task is None:
+            return True
+        task.abort()
+        return task.wait(timeout_ms)
 
     def thread_running(self) -> bool:
-        return self._thread.isRunning()
+        return self._task is not None and self._task.thread_running()
 
 
-class EngineLoader(QThread):
-    """Imports TensorFlow/Keras off the GUI thread so the window shows first."""
+def import_engine() -> None:
+    """Import TensorFlow/Keras (slow); run in a task so the window shows first.
 
-    loaded = Signal()
-    failed = Signal(str)
+    The first operation starts TensorFlow's devices here too, so that all of its
+    C++ start-up lines go to the log file rather than the terminal.
+    """
+    with native_stderr_to_log():
+        import keras  # (keras imports tensorflow, its backend)
+        import sklearn.datasets  # noqa: F401  (the digits loader needs it)
 
-    def run(self) -> None:
-        try:
-            import keras  # noqa: F401  (keras imports tensorflow, its backend)
-            import sklearn.datasets  # noqa: F401  (the digits loader needs it)
-        except Exception as exc:  # a broken install: tell the user, keep the window
-            self.failed.emit(error_message(exc))
-            return
-        self.loaded.emit()
+        keras.ops.convert_to_numpy(keras.ops.ones((1,)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.errors import ConfigError
@@ -139,3 +140,82 @@ def test_file_and_image_levers_round_trip_and_follow_the_source(panel):
     assert not panel.augment_flip.isEnabled()  # augmentation is for image data only
     panel.label_column.setText("species")
     assert panel.config().data.label_column == "species"
+
+
+def test_choosing_ones_own_data_drops_the_demo_handicaps_and_back_restores_them(panel):
+    demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
+    panel.set_config(demo)
+    for own in ("csv", "npz", "images", "mnist"):
+        panel.source.setCurrentIndex(panel.source.findData(own))
+        panel.path.setText("/data/mine")
+        config = panel.config()
+        assert (config.data.train_fraction, config.data.label_noise) == (1.0, 0.0), own
+        panel.source.setCurrentIndex(panel.source.findData("digits"))
+        config = panel.config()
+        assert (config.data.train_fraction, config.data.label_noise) == (0.25, 0.2), own
+
+
+def test_a_handicap_set_on_ones_own_data_or_loaded_stays(panel):
+    # A stored run's config is shown as it is: no reset while set_config shows it.
+    mine = RunConfig().replace(
+        {"data.source": "csv", "data.path": "t.csv", "data.train_fraction": 0.5}
+    )
+    panel.set_config(mine)
+    assert panel.config().data.train_fraction == 0.5
+    panel.source.setCurrentIndex(panel.source.findData("npz"))  # own data to own data
+    assert panel.config().data.train_fraction == 0.5
+
+
+def test_every_config_key_has_a_lever_and_a_control(panel):
+    from fitgap_gui.core.levers import LEVERS_BY_KEY
+    from fitgap_gui.qt.controls import control_names
+
+    keys = {f"{section}.{key}" for section, values in RunConfig().to_dict().items()
+            for key in values}  # fmt: skip
+    assert keys == set(LEVERS_BY_KEY)
+    for lv in LEVERS_BY_KEY.values():
+        for name in control_names(lv):
+            assert getattr(panel, name).toolTip() == lv.tooltip, lv.key
+
+
+def test_keras_datasets_are_offered_only_when_cached(qtbot, tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    widget = ControlsPanel()
+    qtbot.addWidget(widget)
+    combo = widget.source
+    index = combo.findData("mnist")
+    assert "not downloaded" in combo.itemText(index)
+    assert "never downloads" in combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    assert not combo.model().item(index).isEnabled()
+    assert combo.model().item(combo.findData("digits")).isEnabled()
+
+    folder = tmp_path / "keras" / "datasets"
+    folder.mkdir(parents=True)
+    x, y = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)
+    np.savez(folder / "mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    combo.refresh()  # what opening the list does
+    assert combo.itemText(index) == "MNIST (cached)"
+    assert combo.model().item(index).isEnabled()
+    assert "not downloaded" in combo.itemText(combo.findData("cifar10"))
+
+
+def test_the_data_group_says_which_handicaps_are_on(panel):
+    panel.set_config(RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2}))
+    note = panel.handicaps_note.text()
+    assert "trains on 25% of the rows" in note and "20% of labels flipped" in note
+    panel.source.setCurrentIndex(panel.source.findData("csv"))
+    assert panel.handicaps_note.text().startswith("No handicaps")
+    panel.label_noise.setValue(0.1)
+    assert panel.handicaps_note.text() == "Handicaps on: 10% of labels flipped."
+
+
+def test_back_to_the_demo_after_opening_data_restores_its_handicaps(panel):
+    demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
+    panel.set_config(demo)
+    # What File → Open data does: the config with the user's CSV and no handicaps.
+    panel.set_config(demo.replace({"data.source": "csv", "data.path": "t.csv",
+                                   "data.train_fraction": 1.0, "data.label_noise": 0.0}))  # fmt: skip
+    panel.source.setCurrentIndex(panel.source.findData("digits"))
+    assert (panel.config().data.train_fraction, panel.config().data.label_noise) == (0.25, 0.2)

@@ -14,9 +14,8 @@ from fitgap_gui.core.store import RunStore
 def _preview(window, qtbot, path):
     """Open ``path`` and wait until its preview is shown."""
     opener = window.data_opener
-    with qtbot.waitSignal(opener.previewer.finished, timeout=20_000):
-        dialog = opener.open_path(path)
-    qtbot.waitUntil(lambda: dialog.current is not None, timeout=5_000)
+    dialog = opener.open_path(path)
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=20_000)
     return dialog
 
 
@@ -63,10 +62,9 @@ def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(
 
     # The cached one opens in the preview, its test part as the validation data.
     opener = window.data_opener
-    with qtbot.waitSignal(opener.previewer.finished, timeout=20_000):
-        entries["MNIST"].trigger()
+    entries["MNIST"].trigger()
     dialog = opener.dialog
-    qtbot.waitUntil(lambda: dialog.current is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: dialog.current is not None, timeout=20_000)
     assert (dialog.current.n_train, dialog.current.n_val) == (6, 2)
     assert len(dialog.image_labels()) == 6  # drawn from the 6 training images
 
@@ -220,7 +218,39 @@ def test_closing_the_window_while_a_preview_reads_waits_for_it(window, qtbot, tm
     root = _image_folder(tmp_path / "many", per_class=40, broken=False)
     opener = window.data_opener
     opener.open_path(root)
-    assert opener.previewer.isRunning()
+    assert opener.is_running()
     window.close()  # deferred until the preview thread is done, never destroyed running
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
-    assert not opener.previewer.isRunning()
+    assert not opener.is_running()
+
+
+def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
+    from fitgap_gui.core.summary import describe
+
+    demo = window.controls.config()
+    assert demo.data.source == "digits" and demo.data.train_fraction < 1.0
+    assert demo.data.label_noise > 0.0 and "handicaps: trains on 25%" in describe(demo)
+
+    path = tmp_path / "easy.csv"
+    rows = ["a,b,label"] + [f"{i % 2},{i % 2},{i % 2}" for i in range(40)]
+    path.write_text("\n".join(rows) + "\n")
+    dialog = _preview(window, qtbot, path)
+    dialog.use_button.click()
+    config = window.controls.config()
+    assert (config.data.source, config.data.train_fraction, config.data.label_noise) == (
+        "csv",
+        1.0,
+        0.0,
+    )
+    assert "no handicaps" in describe(config)
+    assert config.model == demo.model  # only the data and its handicaps changed
+
+
+def test_keras_entries_say_not_downloaded_and_that_fitgap_never_downloads(
+    window, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
+    window.data_opener.fill_keras_menu()
+    for action in window.data_opener.keras_menu.actions():
+        assert not action.isEnabled()
+        assert "not downloaded (FitGap never downloads)" in action.text()

@@ -29,7 +29,7 @@ def test_the_panel_follows_a_run_and_shows_the_stored_verdict(ready_window, qtbo
     window = ready_window
     panel = window.diagnosis_panel
     seen = []
-    window.epoch_done.connect(lambda _run_id, _m: seen.append(panel.verdict_text()))
+    window.live_runs.epoch_appended.connect(lambda _run_id, _m: seen.append(panel.verdict_text()))
     window.controls.set_config(tiny_config.replace({"training.epochs": 6}))
     with qtbot.waitSignal(window.training_ended, timeout=60_000):
         window.train()
@@ -57,8 +57,9 @@ def test_overfitting_marks_the_onset_on_the_loss_plot(window, tiny_config):
     panel.show_diagnosis(diagnosis, final=True)
 
     assert panel.verdict_text() == "Overfitting"
-    assert panel.onset_line.isVisible()
-    assert panel.onset_line.value() == diagnosis["onset_epoch"]
+    onset_line = window.plots.onset_line
+    assert onset_line.isVisible()
+    assert onset_line.value() == diagnosis["onset_epoch"]
     assert f"Onset: epoch {diagnosis['onset_epoch']}" in panel.summary.text()
     assert "would have stopped at epoch" in panel.numbers.text()
     titles = [item.advice["title"] for item in panel.advice_items]
@@ -68,7 +69,7 @@ def test_overfitting_marks_the_onset_on_the_loss_plot(window, tiny_config):
     underfit = diagnose(flat, tiny_config, n_classes=10).to_dict()
     assert underfit["verdict"] == "underfitting"
     panel.show_diagnosis(underfit)
-    assert panel.verdict_text() == "Underfitting" and not panel.onset_line.isVisible()
+    assert panel.verdict_text() == "Underfitting" and not onset_line.isVisible()
     assert [i.advice for i in panel.advice_items] == underfit["advice"]
     assert [i.title.text() for i in panel.advice_items] == [
         f"<b>{a['title']}</b>" for a in underfit["advice"]

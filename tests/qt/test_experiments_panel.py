@@ -39,7 +39,7 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
         assert panel.table.item(row, 1).text() == f"{run.best_metrics['val_loss']:.4f}"
         assert panel.table.item(row, 2).text() == f"{run.best_metrics['val_accuracy']:.1%}"
         gap = run.best_metrics["val_loss"] - run.best_metrics["loss"]
-        assert panel.table.item(row, 3).text() == f"{gap:+.3f}"
+        assert panel.table.item(row, 3).text() == f"{gap:+.4f}"
         assert panel.table.item(row, 4).text() == str(run.epochs_run)
         assert panel.rows[row].verdict == run.diagnosis["verdict"]
     assert panel.progress.value() == 5 and panel.progress.text() == "done: 5 runs"
@@ -131,3 +131,21 @@ def test_nothing_starts_while_a_run_is_training_or_before_the_engine(window, tin
     assert not panel.compare_remedies()  # TensorFlow is not loaded yet
     assert not panel.active and not window.is_training()
     assert "loading" in window.statusBar().currentMessage()
+
+
+def test_an_empty_tab_says_what_will_appear_instead_of_run_0_of_1(window):
+    panel = window.experiments_panel
+    window.side_tabs.setCurrentWidget(panel)
+    assert not panel.progress.isVisible() and not panel.table.isVisible()
+    assert not panel.cancel_button.isVisible()
+    assert panel.hint.isVisible()
+    words = panel.hint.text()
+    assert "Compare remedies" in words and "Sweep" in words and "will appear here" in words
+
+
+def test_a_sweep_over_layer_widths_is_labelled_without_python_lists(window):
+    panel = window.experiments_panel
+    panel.kind, panel.param = "sweep", "model.hidden_units"
+    assert panel.label([512, 512]) == "hidden units 512-512"
+    panel.param = "model.dropout"
+    assert panel.label(0.3) == "dropout 0.3"

@@ -15,7 +15,7 @@ from fitgap_gui.core.store import RunStore
 def _train(window, qtbot, config):
     """Train ``config`` from the controls; returns the worker's finished results."""
     results = []
-    window.controller.worker.finished.connect(lambda _run_id, r: results.append(r))
+    window.controller.finished.connect(lambda _run_id, r: results.append(r))
     window.controls.set_config(config)
     with qtbot.waitSignal(window.training_ended, timeout=60_000):
         window.train()

@@ -22,10 +22,11 @@ from fitgap_gui.qt.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
 def run_in(window, qtbot, *configs):
     """Train ``configs`` in the window; what its signals carried (the last run's data)."""
     seen: dict = {"insights": [], "epochs": []}
-    window.dataset_ready.connect(lambda run_id, dataset: seen.__setitem__("dataset", dataset))
-    window.run_finished.connect(lambda run_id, result: seen.__setitem__("result", result))
-    window.epoch_done.connect(lambda run_id, metrics: seen["epochs"].append((run_id, metrics)))
-    window.insight_ready.connect(
+    model = window.live_runs
+    model.dataset_ready.connect(lambda run_id, dataset: seen.__setitem__("dataset", dataset))
+    model.run_finished.connect(lambda run_id, run: seen.__setitem__("result", run.result))
+    model.epoch_appended.connect(lambda run_id, metrics: seen["epochs"].append((run_id, metrics)))
+    model.insight_ready.connect(
         lambda run_id, kind, payload: seen["insights"].append(
             (kind, payload, "result" in seen)  # did the run end before this arrived?
         )

@@ -49,7 +49,11 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     first = _train(window, qtbot, tiny_config)
     second = _train(window, qtbot, tiny_config.replace({"model.dropout": 0.5}))
     assert window.current_run == second
-    # The new run cleared the plots; the first one is back only once selected.
+    # The new run keeps the previous one on screen, faint, until the user clears it.
+    assert window.live_runs.get(first).faint and not window.live_runs.get(second).faint
+    assert window.plots.point_count(first) == 3
+    window.clear_previous_action.trigger()
+    # Cleared; the first one is back only once selected.
     assert first not in window.plots.runs
 
     panel.select_runs([first, second])
@@ -59,6 +63,7 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     # Two runs, two colours; training solid, validation dashed.
     colours = {window.plots.runs[r].colour for r in (first, second)}
     assert len(colours) == 2
+    first_colour = window.plots.runs[first].colour
     loss_item, _ = window.plots.runs[first].curves[0]
     val_item, _ = window.plots.runs[first].curves[1]
     assert loss_item.opts["pen"].style() != val_item.opts["pen"].style()
@@ -68,12 +73,18 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     assert first not in window.plots.runs
     assert window.plots.point_count(second) == 3
 
-    # A selected run is put back beside the next run, which clears the plots.
+    # A selected run stays beside the next run, in the colour it had; the run before
+    # turns faint, and leaves at the Train after (or when cleared).
     panel.select_runs([first])
+    assert window.plots.runs[first].colour == first_colour
     third = _train(window, qtbot, tiny_config)
     assert window.plots.point_count(third) == 3
     assert window.plots.point_count(first) == 3
-    assert second not in window.plots.runs  # neither current nor selected
+    assert not window.live_runs.get(first).faint  # selected, not a previous run
+    assert window.live_runs.get(second).faint
+    fourth = _train(window, qtbot, tiny_config)
+    assert second not in window.plots.runs  # neither current, previous nor selected
+    assert window.live_runs.get(third).faint and window.plots.point_count(fourth) == 3
 
 
 def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_home):
@@ -85,11 +96,11 @@ def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_hom
     row = panel.row_of(run_id)
     table = panel.table
     assert table.item(row, NAME).text() == "dropout run"
-    assert table.item(row, STATUS).text() == "completed"
-    assert table.item(row, LEVERS).text() == "dropout 0.5, L2 1e-3"
+    assert table.item(row, STATUS).text() == "done"
+    assert table.item(row, LEVERS).text().replace("\u00a0", " ") == "dropout 0.5, L2 1e-3"
     # Best epoch is 2 (lowest val_loss): 0.5 + 0.05 * 2, not the last epoch's 0.7.
-    assert table.item(row, VAL_ACC).text() == "0.600"
-    assert table.item(row, GAP).text() == f"{(0.7 - 0.6):.3f}"
+    assert table.item(row, VAL_ACC).text() == "60.0%"
+    assert table.item(row, GAP).text() == "+10.0 pp"
 
 
 def test_sorting_by_a_metric_is_numeric(window):
@@ -163,3 +174,60 @@ def test_a_run_committed_by_another_store_appears_after_the_poll(window, qtbot, 
     panel.timer.setInterval(50)  # the real interval is 2 s; the mechanism is the same
     qtbot.waitUntil(lambda: panel.row_of(run_id) >= 0, timeout=5_000)
     assert panel.table.item(panel.row_of(run_id), NAME).text() == "from the terminal"
+
+
+def test_columns_fit_the_side_panel_without_a_sideways_scroll_bar(window, qtbot):
+    store = RunStore()
+    long_name = "+ dropout, L2 and early stopping together on the noisy digits"
+    busy = RunConfig().replace(
+        {
+            "model.hidden_units": [512, 512, 256],
+            "model.dropout": 0.3,
+            "model.l2": 0.001,
+            "early_stopping.enabled": True,
+            "data.train_fraction": 0.25,
+            "data.label_noise": 0.2,
+            "training.epochs": 60,
+        }
+    )
+    ids = [_commit_run(store, busy, epochs=4, name=long_name), _commit_run(store, busy, 3)]
+    panel = window.runs_panel
+    window.side_tabs.setCurrentWidget(panel)
+    panel.refresh()
+    table = panel.table
+    qtbot.waitUntil(lambda: table.viewport().width() > 0)
+    shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+    assert sum(table.columnWidth(c) for c in shown) <= table.viewport().width()
+    assert table.horizontalScrollBar().maximum() == 0
+    assert {NAME, LEVERS, VAL_ACC, GAP, STATUS} <= set(shown)
+    metrics = table.fontMetrics()
+    row = panel.row_of(ids[0])
+    # Status and numbers are whole; a long name is elided with the whole name in its tooltip.
+    for column in (STATUS, VAL_ACC, GAP):
+        text = table.item(row, column).text()
+        assert metrics.horizontalAdvance(text) < table.columnWidth(column), text
+    assert long_name in table.item(row, NAME).toolTip()
+    # The levers wrap onto more lines instead of being cut.
+    assert table.rowHeight(row) > 2 * metrics.height()
+    levers = table.item(row, LEVERS).text()
+    assert "L2 1e-3" in levers.replace("\u00a0", " ")
+    # Hidden columns come back from the header's menu.
+    menu = panel.columns_menu()
+    date = next(a for a in menu.actions() if a.text() == "Date")
+    date.trigger()
+    assert not table.isColumnHidden(8)
+
+
+def test_the_side_panel_keeps_its_width_between_tabs(window, qtbot):
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    tabs = window.side_tabs
+    qtbot.waitUntil(lambda: window.splitter.sizes()[2] > 0)
+    width = window.splitter.sizes()[2]
+    # A tab whose content asks for more room (a long unwrapped line) must not widen the side.
+    wide = QLabel("a long line of diagnosis text that does not wrap " * 6)
+    tabs.addTab(wide, "Wide")
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        QApplication.processEvents()  # let the layout settle
+        assert window.splitter.sizes()[2] == width, tabs.tabText(index)

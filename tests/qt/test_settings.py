@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fitgap_gui.core.config import RunConfig
+from fitgap_gui.core.live import RunRequest
 from fitgap_gui.qt import settings
 from fitgap_gui.qt.main_window import MainWindow
 
@@ -43,7 +44,7 @@ def test_a_started_run_remembers_the_controls_not_the_variant_it_trains(window):
     controls = RunConfig().replace({"model.dropout": 0.1})
     window.controls.set_config(controls)
     variant = controls.replace({"model.dropout": 0.5, "model.l2": 0.01})
-    window.run_started.emit(1, variant)
+    window.live_runs.begin(1, RunRequest(variant))
     assert settings.saved_config() == window.controls.config()
     assert settings.saved_config().model.dropout == 0.1
 

@@ -81,9 +81,9 @@ def test_shortcuts_do_what_they_say(window, qtbot):
     view = plots.plots["loss"].getViewBox()
     view.setXRange(2, 3)
     _press(qtbot, window, "Ctrl+0")
-    assert view.autoRangeEnabled()[0] and view.viewRange()[0][1] > 9
+    assert view.viewRange()[0][0] <= 1 and view.viewRange()[0][1] > 9  # every epoch again
     _press(qtbot, window, "F1")
-    qtbot.waitUntil(lambda: window._overfitting_dialog.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: window.help.dialogs["overfitting"].isVisible(), timeout=3000)
 
 
 def test_view_options_are_remembered_for_the_next_window(window, qtbot):
@@ -156,7 +156,7 @@ def test_shortcuts_dialog_lists_every_action_even_ones_added_later(window):
 def test_overfitting_page_explains_the_gap_and_three_remedies(window):
     actions = _actions(window)
     actions[("Help", "What is overfitting?")].trigger()
-    text = window._overfitting_dialog.browser.toPlainText()
+    text = window.help.dialogs["overfitting"].browser.toPlainText()
     for words in ("gap", "Capacity", "Dropout", "L2", "Early stopping", "preset"):
         assert words in text
 
@@ -164,7 +164,7 @@ def test_overfitting_page_explains_the_gap_and_three_remedies(window):
 def test_about_lists_versions_without_importing_tensorflow_early(window):
     actions = _actions(window)
     actions[("Help", "About FitGap")].trigger()
-    text = window._about_dialog.browser.toPlainText()
+    text = window.help.dialogs["about"].browser.toPlainText()
     for expected in (__version__, qVersion(), pyqtgraph.__version__, "TensorFlow", "Keras"):
         assert expected in text
     assert "loading…" in text  # the engine is not loaded: no GPU check yet
@@ -190,8 +190,8 @@ def test_busy_bar_and_messages_from_train_to_the_first_epoch(ready_window, qtbot
     busy_at: dict[str, bool] = {}
     window.statusBar().messageChanged.connect(messages.append)
     # Connected after the indicator, so these see the state it has just set.
-    window.run_started.connect(lambda *_: busy_at.setdefault("start", busy.is_busy()))
-    window.epoch_done.connect(lambda *_: busy_at.setdefault("epoch", busy.is_busy()))
+    window.live_runs.run_added.connect(lambda *_: busy_at.setdefault("start", busy.is_busy()))
+    window.live_runs.epoch_appended.connect(lambda *_: busy_at.setdefault("epoch", busy.is_busy()))
     with qtbot.waitSignal(window.training_ended, timeout=120_000):
         window.train_configs([tiny_config])
     assert busy_at == {"start": True, "epoch": False}

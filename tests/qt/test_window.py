@@ -10,7 +10,7 @@ from fitgap_gui.core.store import RunStore
 def _train_and_collect(window, qtbot, config):
     """Press Train on ``config``; returns (epoch_done payloads, finished results)."""
     epochs, results = [], []
-    worker = window.controller.worker
+    worker = window.controller
     worker.epoch_done.connect(lambda run_id, m: epochs.append((run_id, m)))
     worker.finished.connect(lambda run_id, r: results.append(r))
     window.controls.set_config(config)
@@ -53,7 +53,7 @@ def test_training_emits_one_epoch_done_per_epoch_and_fills_the_curves(
 def test_stop_ends_the_run_and_keeps_the_partial_curves(ready_window, qtbot, tiny_config):
     window = ready_window
     config = tiny_config.replace({"training.epochs": 2000})
-    worker = window.controller.worker
+    worker = window.controller
     results, aborted = [], []
     worker.finished.connect(lambda run_id, r: results.append(r))
     worker.aborted.connect(aborted.append)
@@ -78,7 +78,7 @@ def test_stop_ends_the_run_and_keeps_the_partial_curves(ready_window, qtbot, tin
 def test_closing_during_training_stops_the_run_and_the_thread(ready_window, qtbot, tiny_config):
     window = ready_window
     window.controls.set_config(tiny_config.replace({"training.epochs": 5000}))
-    with qtbot.waitSignal(window.controller.worker.epoch_done, timeout=60_000) as first:
+    with qtbot.waitSignal(window.controller.epoch_done, timeout=60_000) as first:
         window.train()
     run_id = first.args[0]
     assert window.is_training()
@@ -96,12 +96,12 @@ def test_a_worker_error_reaches_errored_and_the_user(ready_window, qtbot, tiny_c
         tiny_config.replace({"data.source": "npz", "data.path": str(missing)})
     )
     with (
-        qtbot.waitSignal(window.controller.worker.errored, timeout=60_000) as errored,
+        qtbot.waitSignal(window.controller.errored, timeout=60_000) as errored,
         qtbot.waitSignal(window.error_shown, timeout=60_000) as shown,
     ):
         window.train()
-    run_id, message = errored.args
-    assert "nowhere.npz" in message
+    run_id, exc = errored.args
+    assert "nowhere.npz" in str(exc)
     assert "nowhere.npz" in shown.args[0]
     assert window._error_box is not None and window._error_box.isVisible()
     assert "nowhere.npz" in window.statusBar().currentMessage()
@@ -121,7 +121,7 @@ def test_a_bad_lever_is_refused_with_a_message_before_any_run(ready_window, qtbo
 def test_side_tabs_appear_when_a_panel_is_added(window):
     from PySide6.QtWidgets import QLabel
 
-    # Installed features (the Runs tab first) already show the tab area.
+    # The window's panels (the Runs tab first) already show the tab area.
     assert window.side_tabs.isVisible()
     assert window.side_tabs.tabText(0) == "Runs"
     index = window.add_side_tab(QLabel("more"), "More")
@@ -149,4 +149,4 @@ def test_a_sequence_of_configs_is_overlaid_on_the_plots(ready_window, qtbot, tin
 def test_closing_while_tensorflow_loads_waits_for_the_loader(window):
     window.start_engine_loading()
     assert window.close()
-    assert window._loader is not None and not window._loader.isRunning()
+    assert window._loader is not None and not window._loader.thread_running()

@@ -9,9 +9,9 @@ from fitgap_gui.qt.worker import NO_RUN, TrainingController, error_message
 
 def test_run_many_trains_each_config_in_turn_with_progress(qtbot, tiny_config):
     controller = TrainingController(RunStore())
-    worker = controller.worker
+    worker = controller
     started, finished, progress = [], [], []
-    worker.started.connect(started.append)
+    worker.started.connect(lambda run_id, _request: started.append(run_id))
     worker.finished.connect(lambda run_id, result: finished.append((run_id, result)))
     worker.progress.connect(lambda done, total: progress.append((done, total)))
     configs = [
@@ -29,10 +29,10 @@ def test_run_many_trains_each_config_in_turn_with_progress(qtbot, tiny_config):
 
 def test_an_error_stops_the_sequence_and_is_emitted(qtbot, tiny_config, tmp_path):
     controller = TrainingController(RunStore())
-    worker = controller.worker
+    worker = controller
     started, errors = [], []
-    worker.started.connect(started.append)
-    worker.errored.connect(lambda run_id, message: errors.append((run_id, message)))
+    worker.started.connect(lambda run_id, _request: started.append(run_id))
+    worker.errored.connect(lambda run_id, exc: errors.append((run_id, str(exc))))
     bad = tiny_config.replace({"data.source": "npz", "data.path": str(tmp_path / "gone.npz")})
     with qtbot.waitSignal(controller.idle, timeout=60_000):
         controller.start([bad, tiny_config])

@@ -19,11 +19,12 @@ from pathlib import Path
 from ..config import RunConfig
 from ..data import Dataset
 from ..errors import FitGapError
+from ..memory import check_model_memory, estimate_model_memory
 from ..model import augmentation_image_shape
 from ..results import EpochMetrics, RunResult
 from ..session import begin_run, end_run
 from ..store import RunStore
-from ..training import ShouldStop, count_dense_params
+from ..training import ShouldStop
 
 #: (plan index, run id, where it runs) once the run's store row exists.
 OnRunStarted = Callable[[int, int, str], None]
@@ -98,11 +99,14 @@ def plan_datasets(plan: Sequence[PlanItem]) -> list[Dataset]:
 
 
 def check_plan(plan: Sequence[PlanItem], datasets: Sequence[Dataset]) -> None:
-    """Refuse, before anything trains, a config that cannot fit its data."""
+    """Refuse, before anything trains, a config that cannot fit its data or memory."""
     if len(plan) != len(datasets):
         raise ValueError("one dataset per plan item is needed")
     for item, dataset in zip(plan, datasets, strict=True):
-        augmentation_image_shape(item.config.model, dataset.input_shape, dataset.image_shape)
+        config = item.config
+        augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
+        n_samples = len(dataset.x_train) + len(dataset.x_val)
+        check_model_memory(config, dataset.input_shape, dataset.n_classes, n_samples)
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -112,28 +116,24 @@ def dataset_bytes(dataset: Dataset) -> int:
 def bytes_per_run(plan: Sequence[PlanItem], datasets: Sequence[Dataset]) -> int:
     """Memory one worker needs for the plan's largest run: data + model + TensorFlow.
 
-    Data: its arrays (the worker holds one copy).  Model: parameters x 4 bytes x 4
-    (weights, gradients and Adam's two moments).  Plus the TensorFlow process baseline.
+    The worker's copy of the arrays, ``core.memory``'s estimate of the run (weights,
+    gradients, optimizer slots, a batch's activations, the copy ``fit`` makes), and
+    the TensorFlow process baseline.
     """
     largest = 0
     for item, dataset in zip(plan, datasets, strict=True):
-        params = count_dense_params(
-            dataset.input_shape, item.config.model.hidden_units, dataset.n_classes
-        )
-        largest = max(largest, dataset_bytes(dataset) + params * 4 * 4)
+        n_samples = len(dataset.x_train) + len(dataset.x_val)
+        run = estimate_model_memory(item.config, dataset.input_shape, dataset.n_classes, n_samples)
+        largest = max(largest, dataset_bytes(dataset) + run.total)
     return largest + TF_PROCESS_BASELINE_BYTES
 
 
 def available_memory() -> int | None:
-    """MemAvailable from /proc/meminfo in bytes, or None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    """Memory the workers may share: MemAvailable, or the cgroup's limit if lower."""
+    from ..memory import _cgroup_limit, _mem_available
+
+    found = [v for v in (_mem_available(), _cgroup_limit()) if v is not None]
+    return min(found) if found else None
 
 
 def usable_cores() -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from ..errors import DataError
+from ..userfiles import open_regular, shown, stat_regular
 
 
 @dataclass
@@ -43,16 +45,30 @@ class RawData:
 MAX_FILE_BYTES = 4 * 1024**3
 
 
+def _check_size(path: Path, size: int) -> None:
+    if size == 0:
+        raise DataError(f"{shown(path)} is empty")
+    if size > MAX_FILE_BYTES:
+        raise DataError(
+            f"{shown(path)} is {size / 1024**3:.1f} GiB; FitGap reads files up to 4 GiB"
+        )
+
+
 def require_file(path: Path, what: str) -> None:
     """Refuse a missing path, a folder, a FIFO or device (reading those could hang)."""
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder, not {what}")
-    if not path.is_file():
-        raise DataError(f"{path} is not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise DataError(f"{path} is empty")
-    if size > MAX_FILE_BYTES:
-        raise DataError(f"{path} is {size / 1024**3:.1f} GiB; FitGap reads files up to 4 GiB")
+    _check_size(path, stat_regular(path, DataError, what).st_size)
+
+
+def open_data_file(path: Path, what: str) -> BinaryIO:
+    """The data file opened for binary reading, after the checks of ``require_file``.
+
+    Opened without blocking, so a FIFO is refused instead of waited on, and every
+    OSError of the path (too long, a link loop, no permission) is a one-line DataError.
+    """
+    handle, size = open_regular(path, DataError, what)
+    try:
+        _check_size(path, size)
+    except DataError:
+        handle.close()
+        raise
+    return handle

@@ -8,20 +8,36 @@ finite number: the first bad cell is reported by line and column.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
+import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from . import RawData, require_file
+from . import RawData, open_data_file
 
 DELIMITERS = (",", ";", "\t")
 LABEL_NAMES = ("label", "target", "class", "y")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Cells that mean "no value" in exported spreadsheets (NaN parses as a number).
+MISSING_MARKERS = frozenset({"", "na", "n/a", "null", "none", "?"})
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+#: Line breaks other than \n and \r\n (or a lone \r): ``str.splitlines`` splits on them.
+_ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)")
+_SNIFF_CHARS = 1 << 16
+_SNIFF_ROWS = 50
 
 
 def _is_number(text: str) -> bool:
@@ -32,48 +48,134 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _is_missing(text: str) -> bool:
+    """A blank cell or a common missing-value marker (NA, N/A, null, ...)."""
+    return text.strip().lower() in MISSING_MARKERS
+
+
+def _utf16_without_bom(sample: bytes) -> bool:
+    """Mostly ASCII text stored as UTF-16: every other byte is a NUL."""
+    half = len(sample) // 2
+    if half < 2:
+        return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return max(even, odd) > 0.3 * half and min(even, odd) < 0.05 * half
+
+
 def _read_text(path: Path) -> str:
-    require_file(path, "a CSV file")
-    raw = path.read_bytes()
+    with open_data_file(path, "a CSV file") as handle:
+        raw = handle.read()
+    for bom, name in _WIDE_BOMS:
+        if raw.startswith(bom):
+            raise DataError(f"{path} is {name} text, not UTF-8; save it as UTF-8 CSV")
     if b"\x00" in raw[:65536]:
+        if _utf16_without_bom(raw[:4096]):
+            raise DataError(f"{path} looks like UTF-16 text, not UTF-8; save it as UTF-8 CSV")
         raise DataError(f"{path} is not a text file (it holds binary data)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
+            f"{path} is not UTF-8 text (byte {exc.start} is not UTF-8); save it as UTF-8 CSV"
         ) from None
 
 
-def sniff_delimiter(path: Path, lines: list[str]) -> str:
-    """The delimiter that splits the first lines into equal, mostly numeric fields."""
-    sample = [line for line in lines[:50] if line.strip()]
+def _records(path: Path, text: str, delim: str, limit: int | None = None):
+    """Non-blank records and the line each starts on, parsed from the whole stream.
+
+    The csv module sees the text as one stream, so a quoted field may hold a newline,
+    a U+2028 or a form feed; only a line break (LF, CRLF or CR) ends a line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, skipinitialspace=True)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            if row and (len(row) > 1 or row[0].strip()):
+                rows.append(row)
+                starts.append(start)
+                if limit is not None and len(rows) >= limit:
+                    break
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(f"{path}: line {reader.line_num}: {exc}") from None
+    return rows, starts
+
+
+def _plural(delim: str) -> str:
+    return {",": "commas", ";": "semicolons", "\t": "tabs"}[delim]
+
+
+def _no_delimiter(path: Path, head: str) -> DataError:
+    """Why no delimiter fits: the lines use different ones, some lines lack it, or none."""
+    first_use: dict[str, int] = {}
+    lacking = None
+    for number, line in enumerate(head.split("\n")[:200], start=1):
+        if not line.strip():
+            continue
+        present = [d for d in DELIMITERS if d in line]
+        for delim in present:
+            first_use.setdefault(delim, number)
+        if not present and lacking is None:
+            lacking = number
+    used = sorted(first_use.items(), key=lambda item: item[1])
+    if len(used) >= 2:
+        (a, line_a), (b, line_b) = used[:2]
+        return DataError(
+            f"{path}: the delimiters are mixed (line {line_a} uses {_plural(a)}, line "
+            f"{line_b} {_plural(b)}); use one delimiter in the whole file"
+        )
+    if used and lacking is not None:
+        only, line_only = used[0]
+        return DataError(
+            f"{path}: line {lacking} has no {_DELIMITER_NAMES[only]} while line {line_only} "
+            f"is {_DELIMITER_NAMES[only]}-separated; every row needs the same columns"
+        )
+    return DataError(
+        f"{path}: found no comma, semicolon or tab; a CSV needs feature columns and a label column"
+    )
+
+
+def sniff_delimiter(path: Path, text: str) -> str:
+    """The delimiter that splits the first records into equal, mostly numeric fields."""
+    head = text[:_SNIFF_CHARS]
     best, best_score = None, None
     for delim in DELIMITERS:
-        counts = [line.count(delim) for line in sample]
+        try:
+            rows, _ = _records(path, head, delim, limit=_SNIFF_ROWS + 1)
+        except DataError:
+            continue
+        if len(head) < len(text) and len(rows) > 1:
+            rows = rows[:-1]  # the cut may have split the last record
+        rows = rows[:_SNIFF_ROWS]
+        counts = [len(row) - 1 for row in rows]
         if not counts or min(counts) == 0:
             continue
-        fields = sample[-1].split(delim)
-        numeric = sum(_is_number(f.strip()) for f in fields)
-        # A consistent count first (quoted text may break it), then numeric fields.
+        numeric = sum(_is_number(f.strip()) for f in rows[-1])
+        # A consistent count first, then numeric fields.
         score = (len(set(counts)) == 1, numeric, min(counts))
         if best_score is None or score > best_score:
             best, best_score = delim, score
     if best is None:
-        raise DataError(
-            f"{path}: found no comma, semicolon or tab; a CSV needs feature columns "
-            "and a label column"
-        )
+        raise _no_delimiter(path, head)
     return best
 
 
 def _has_header(first: list[str], second: list[str] | None) -> bool:
-    """A header is all names, or names where the next row holds numbers."""
-    if all(f.strip() and not _is_number(f) for f in first):
+    """A header is all names, or names where the next row holds numbers.
+
+    A blank or NA cell is no evidence: it is a missing value of a data row, which
+    the caller refuses on line 1 like on any other line (never drops the row).
+    """
+    if all(f.strip() and not _is_number(f) and not _is_missing(f) for f in first):
         return True
     if second is None:
         return False
-    return any(not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False))
+    return any(
+        not _is_number(a) and not _is_missing(a) and _is_number(b)
+        for a, b in zip(first, second, strict=False)
+    )
 
 
 def _label_index(path: Path, header: list[str] | None, n_cols: int, wanted) -> int:
@@ -115,6 +217,8 @@ def _bad_cell(path: Path, rows, line_numbers, columns, names) -> DataError:
             try:
                 value = float(text)
             except ValueError:
+                if _is_missing(text):
+                    return DataError(f"{where}: missing value ({text!r})")
                 return DataError(f"{where}: {text[:40]!r} is not a number")
             if math.isnan(value):
                 return DataError(f"{where}: {text!r} is not a number (NaN)")
@@ -155,23 +259,6 @@ def _encode_labels(path, labels: list[str], line_numbers: list[int] | None, name
     return y, names
 
 
-def _parse_rows(path: Path, lines, delim: str, limit: int | None = None):
-    """Non-blank rows and their line numbers, with the csv module's quoting rules."""
-    reader = csv.reader(lines, delimiter=delim, skipinitialspace=True)
-    rows: list[list[str]] = []
-    line_numbers: list[int] = []
-    try:
-        for row in reader:
-            if row and (len(row) > 1 or row[0].strip()):
-                rows.append(row)
-                line_numbers.append(reader.line_num)
-                if limit is not None and len(rows) >= limit:
-                    break
-    except csv.Error as exc:
-        raise DataError(f"{path}: line {reader.line_num}: {exc}") from None
-    return rows, line_numbers
-
-
 def _fast_columns(lines: list[str], delim: str, n_cols: int, features, label):
     """numpy's C parser for the common, clean file; None sends it to the careful path.
 
@@ -196,73 +283,123 @@ def _fast_columns(lines: list[str], delim: str, n_cols: int, features, label):
     return x32, labels.tolist()
 
 
-def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
-    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
-    text = _read_text(path)
-    lines = text.splitlines()
-    nonblank = [line for line in lines if line.strip()]
-    if not nonblank:
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is laid out, as the reader sees it (the exported script reuses it)."""
+
+    delimiter: str
+    header: list[str] | None
+    #: Columns, not counting an empty last one that every line's final delimiter makes.
+    n_cols: int
+    #: Every line ends in the delimiter: the empty last column is ignored.
+    trailing: bool
+    #: The label column, 0-based.
+    label: int
+
+
+def _scan(path: Path, text: str, label_column):
+    """The layout, and what was parsed to find it (rows, or lines for the fast path)."""
+    if not text.strip():
         raise DataError(f"{path} holds no rows (only blank lines)")
-    delim = sniff_delimiter(path, lines)
-    first, _ = _parse_rows(path, lines, delim, limit=2)
+    delim = sniff_delimiter(path, text)
+    # Files without quotes or unusual line breaks can go to numpy's fast parser line by line.
+    simple = '"' not in text and not _ODD_BREAKS.search(text)
+    nonblank = None
+    if simple:
+        lines = [line.removesuffix("\r") for line in text.split("\n")]
+        nonblank = [line for line in lines if line.strip()]
+        trailing = all(line.rstrip(" \r").endswith(delim) for line in nonblank)
+        rows, starts = _records(path, text, delim, limit=2)
+    else:
+        rows, starts = _records(path, text, delim)
+        trailing = all(len(row) > 1 and not row[-1].strip() for row in rows)
+    if not rows:
+        raise DataError(f"{path} holds no rows (only blank lines)")
+    first = [row[:-1] if trailing else row for row in rows[:2]]
     header = None
     if _has_header(first[0], first[1] if len(first) > 1 else None):
         header = [h.strip() for h in first[0]]
-    n_cols = len(header) if header is not None else len(first[0])
+    n_cols = len(first[0])
     if n_cols < 2:
         raise DataError(f"{path} has one column; it needs feature columns and a label column")
+    label = _label_index(path, header, n_cols, label_column)
+    return CsvLayout(delim, header, n_cols, trailing, label), nonblank, rows, starts
+
+
+def csv_layout(path: Path, label_column: str | int | None = None) -> CsvLayout:
+    """The delimiter, header, columns and label column ``read_csv`` would use."""
+    return _scan(path, _read_text(path), label_column)[0]
+
+
+def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
+    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
+    text = _read_text(path)
+    layout, nonblank, rows, starts = _scan(path, text, label_column)
+    delim, header, n_cols, trailing, label = (
+        layout.delimiter,
+        layout.header,
+        layout.n_cols,
+        layout.trailing,
+        layout.label,
+    )
     names = [h or f"{i + 1}" for i, h in enumerate(header)] if header else None
     names = [repr(n) for n in names] if names else [str(i + 1) for i in range(n_cols)]
-    label = _label_index(path, header, n_cols, label_column)
     features = [c for c in range(n_cols) if c != label]
 
-    data_lines = nonblank[1:] if header is not None else nonblank
-    if not data_lines:
-        raise DataError(f"{path} has a header row but no data rows")
-    fast = None if '"' in text else _fast_columns(data_lines, delim, n_cols, features, label)
+    fast = None
+    if nonblank is not None:  # the simple file: numpy's parser first
+        data_lines = nonblank[1:] if header is not None else nonblank
+        if not data_lines:
+            raise DataError(f"{path} has a header row but no data rows")
+        fast = _fast_columns(data_lines, delim, n_cols + trailing, features, label)
+        if fast is None:
+            rows, starts = _records(path, text, delim)
     if fast is not None:
         x32, labels = fast
         line_numbers = None
     else:
-        x32, labels, line_numbers = _careful_columns(
-            path, lines, delim, header, n_cols, names, features, label
-        )
+        columns = (header, n_cols, trailing, names, features, label)
+        x32, labels, line_numbers = _careful_columns(path, rows, starts, delim, columns)
     y, class_names = _encode_labels(path, labels, line_numbers, names[label])
-    return RawData(
-        name=path.name,
-        x=x32,
-        y=y,
-        class_names=class_names,
-        meta={
-            "delimiter": _DELIMITER_NAMES[delim],
-            "header": header is not None,
-            "label_column": header[label] if header else label,
-            "feature_names": [header[c] for c in features] if header else None,
-        },
-    )
+    meta = {
+        "delimiter": _DELIMITER_NAMES[delim],
+        "header": header is not None,
+        "label_column": header[label] if header else label,
+        "feature_names": [header[c] for c in features] if header else None,
+    }
+    if trailing:
+        meta["empty_last_column_ignored"] = True
+    return RawData(name=path.name, x=x32, y=y, class_names=class_names, meta=meta)
 
 
-def _careful_columns(path, lines, delim, header, n_cols, names, features, label):
+def _careful_columns(path: Path, rows, starts, delim: str, layout):
     """The csv module's parse, cell by cell where needed, to name the first bad cell."""
-    rows, line_numbers = _parse_rows(path, lines, delim)
+    header, n_cols, trailing, names, features, label = layout
     if header is not None:
-        rows, line_numbers = rows[1:], line_numbers[1:]
+        rows, starts = rows[1:], starts[1:]
     if not rows:
         raise DataError(f"{path} has a header row but no data rows")
-    for row, line in zip(rows, line_numbers, strict=True):
-        if len(row) != n_cols:
+    width = n_cols + trailing
+    for row, line in zip(rows, starts, strict=True):
+        if len(row) != width:
             first = "the header" if header is not None else "the first row"
-            raise DataError(
-                f"{path}: line {line} has {len(row)} fields but {first} has {n_cols} "
-                f"({_DELIMITER_NAMES[delim]}-separated)"
+            others = [d for d in DELIMITERS if d != delim and any(d in cell for cell in row)]
+            mixed = (
+                f"; the delimiters are mixed (this line has {_plural(others[0])})" if others else ""
             )
+            raise DataError(
+                f"{path}: line {line} has {len(row) - trailing} fields but {first} has "
+                f"{n_cols} ({_DELIMITER_NAMES[delim]}-separated){mixed}"
+            )
+    if trailing:
+        rows = [row[:n_cols] for row in rows]
     cells = [[row[c] for c in features] for row in rows]
     try:
         x = np.array(cells, dtype=np.float64)
     except ValueError:
-        raise _bad_cell(path, rows, line_numbers, features, names) from None
+        raise _bad_cell(path, rows, starts, features, names) from None
     with np.errstate(over="ignore"):
         x32 = x.astype(np.float32)
     if not np.isfinite(x32).all():
-        raise _bad_cell(path, rows, line_numbers, features, names)
-    return x32, [row[label].strip() for row in rows], line_numbers
+        raise _bad_cell(path, rows, starts, features, names)
+    return x32, [row[label].strip() for row in rows], starts

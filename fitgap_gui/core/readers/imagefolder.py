@@ -10,7 +10,10 @@ Pillow may only try the formats in ``FORMATS``: a file named ``.png`` that holds
 PostScript would otherwise be handed to Ghostscript, which runs it.  Whatever goes
 wrong while decoding one image (Pillow's plugins raise many exception types) makes
 that image unreadable, never the whole folder.  Only regular files are opened, so a
-FIFO or device in a class folder cannot block the reader.
+FIFO or device in a class folder cannot block the reader.  Before any image is
+decoded, the arrays they will make (images x height x width x channels, float32) are
+checked against ``memory_budget()``, and a path that cannot be read (too long, a link
+loop) is one clear line.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..memory import FLOAT_BYTES, format_bytes, memory_budget
+from ..userfiles import os_error_text, shown, stat_path
 from . import RawData
 
 #: Keras's allow-list, plus TIFF and WebP, which Pillow reads as well.
@@ -34,16 +39,20 @@ MAX_IMAGES = 200_000
 
 
 def _class_folders(path: Path) -> list[Path]:
-    if not path.exists():
-        raise DataError(f"{path}: no such folder")
-    if not path.is_dir():
+    # Every way the path can fail (too long, a link loop, no permission) is one line.
+    mode = stat_path(path, DataError, missing="no such folder").st_mode
+    if not stat.S_ISDIR(mode):
+        what = "a file" if stat.S_ISREG(mode) else "not a folder"
         raise DataError(
-            f"{path} is a file; an image source is a folder with one subfolder per class"
+            f"{shown(path)} is {what}; an image source is a folder with one subfolder per class"
         )
-    folders = sorted(
-        (p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+    try:
+        folders = sorted(
+            (p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            key=lambda p: p.name,
+        )
+    except OSError as exc:
+        raise DataError(os_error_text(path, exc, missing="no such folder")) from None
     if not folders:
         raise DataError(
             f"{path} holds no class subfolders; put each class's images in a subfolder "
@@ -57,11 +66,31 @@ def _class_folders(path: Path) -> list[Path]:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
-    )
+    try:
+        return sorted(
+            p
+            for p in folder.rglob("*")
+            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        )
+    except OSError as exc:
+        raise DataError(os_error_text(folder, exc, missing="no such folder")) from None
+
+
+def _check_memory(path: Path, total: int, image_size: tuple[int, int], grayscale: bool) -> None:
+    """Refuse, before decoding any image, a folder whose arrays cannot fit in memory:
+    every image becomes ``height x width x channels`` float32 values."""
+    channels = 1 if grayscale else 3
+    need = total * image_size[0] * image_size[1] * channels * FLOAT_BYTES
+    budget = memory_budget()
+    if need > budget:
+        kind = "grayscale" if grayscale else "RGB"
+        gray = "" if grayscale else ", set data.grayscale (one channel instead of three)"
+        raise DataError(
+            f"{shown(path)} holds {total:,} images; at {image_size[0]}x{image_size[1]} "
+            f"{kind} they need about {format_bytes(need)} of memory, more than the "
+            f"{format_bytes(budget)} FitGap may use here; use a smaller data.image_size"
+            f"{gray}, or fewer images"
+        )
 
 
 def read_image(file: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray:
@@ -115,6 +144,7 @@ def read_image_folder(
         )
     if total > MAX_IMAGES:
         raise DataError(f"{path} holds {total} images; FitGap reads at most {MAX_IMAGES}")
+    _check_memory(path, total, image_size, grayscale)
 
     images: list[np.ndarray] = []
     labels: list[int] = []

@@ -6,48 +6,140 @@ Python objects is refused, never executed.  Labels are integers or one-hot rows.
 
 from __future__ import annotations
 
+import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from . import RawData, require_file
+from ..memory import format_bytes, memory_budget
+from . import RawData, open_data_file
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 NPY_MAGIC = b"\x93NUMPY"
 #: Validation arrays may also be named as Keras's own archives name them.
 VAL_ALIASES = (("x_val", "y_val"), ("x_test", "y_test"))
+#: numpy's own limit on an .npy header when pickles are not allowed (np.load's default).
+NPY_MAX_HEADER = 10_000
 
 
-def open_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every array of the archive, read with allow_pickle=False."""
-    require_file(path, "an .npz file")
-    with path.open("rb") as f:
-        head = f.read(6)
-    if head.startswith(NPY_MAGIC):
-        raise DataError(
-            f"{path} is a single .npy array, not an .npz archive; save x and y together "
-            "with np.savez"
-        )
-    if not head.startswith(ZIP_MAGIC):
-        raise DataError(f"{path} is not an .npz archive (no zip header)")
+def _header_too_large(path: Path, name: str, exc: Exception) -> DataError | None:
+    """numpy refuses headers over its size limit with a message that mentions pickles."""
+    text = str(exc)
+    if "Header info length" not in text and "max_header_size" not in text:
+        return None
+    return DataError(
+        f"{path}: the header of array {name!r} is larger than numpy's safety limit of "
+        f"{NPY_MAX_HEADER:,} characters; save the arrays again with np.savez"
+    )
+
+
+def _pickled(path: Path) -> DataError:
+    return DataError(
+        f"{path} holds pickled Python objects, which FitGap never loads; "
+        "save plain numeric arrays with np.savez"
+    )
+
+
+def _member_header(member) -> tuple[tuple[int, ...], np.dtype] | None:
+    """Shape and dtype from a member's .npy header, read without reading its data."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member, NPY_MAX_HEADER)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member, NPY_MAX_HEADER)
+    else:  # a newer format: np.load checks it itself
+        return None
+    return shape, dtype
+
+
+def check_expanded_size(path: Path, handle, size_on_disk: int) -> None:
+    """Refuse an archive whose arrays would not fit in memory, before expanding any.
+
+    The zip directory gives each member's uncompressed size and each .npy header its
+    shape, so a deflate bomb (gigabytes of zeros in a few megabytes) is refused
+    after reading a few hundred bytes, never by running out of memory.
+    """
     try:
-        # Our own file handle: np.load leaks its handle when the zip is damaged.
-        with path.open("rb") as f, np.load(f, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise DataError(
-                f"{path} holds pickled Python objects, which FitGap never loads; "
-                "save plain numeric arrays with np.savez"
-            ) from None
-        raise DataError(f"{path} is not a readable .npz archive ({exc})") from None
-    except MemoryError:
-        raise DataError(f"{path} holds arrays too large for this computer's memory") from None
-    except Exception as exc:  # zip, zlib, header and EOF errors of a damaged archive
+        archive = zipfile.ZipFile(handle)
+    except Exception as exc:  # BadZipFile, EOFError, OSError of a damaged directory
         raise DataError(
             f"{path} is not a readable .npz archive ({type(exc).__name__}: {exc})"
         ) from None
+    budget = memory_budget()
+    infos = archive.infolist()
+    total = sum(info.file_size for info in infos)
+    if total > budget:
+        biggest = max(infos, key=lambda info: info.file_size)
+        raise DataError(
+            f"{path}: its arrays expand to {format_bytes(total)} ({biggest.filename} alone "
+            f"{format_bytes(biggest.file_size)}) from {format_bytes(size_on_disk)} on disk, "
+            f"more than the {format_bytes(budget)} of memory FitGap may use here"
+        )
+    for info in infos:
+        name = info.filename.removesuffix(".npy")
+        try:
+            with archive.open(info) as member:
+                found = _member_header(member)
+        except ValueError as exc:
+            too_large = _header_too_large(path, name, exc)
+            if too_large is not None:
+                raise too_large from None
+            continue  # np.load reports a damaged header with its own words
+        except Exception:  # encrypted or damaged member: np.load reports it
+            continue
+        if found is None:
+            continue
+        shape, dtype = found
+        if dtype.hasobject:
+            raise _pickled(path)
+        declared = math.prod(shape) * dtype.itemsize
+        if declared > budget:
+            raise DataError(
+                f"{path}: array {name!r} has shape {shape} ({format_bytes(declared)}), more "
+                f"than the {format_bytes(budget)} of memory FitGap may use here"
+            )
+        if declared > info.file_size:
+            raise DataError(
+                f"{path}: array {name!r} claims shape {shape} ({format_bytes(declared)}) but "
+                f"holds {format_bytes(info.file_size)}; the archive is damaged"
+            )
+
+
+def open_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the archive, read with allow_pickle=False after a size check."""
+    # Our own file handle: np.load leaks its handle when the zip is damaged.
+    with open_data_file(path, "an .npz file") as handle:
+        head = handle.read(6)
+        if head.startswith(NPY_MAGIC):
+            raise DataError(
+                f"{path} is a single .npy array, not an .npz archive; save x and y together "
+                "with np.savez"
+            )
+        if not head.startswith(ZIP_MAGIC):
+            raise DataError(f"{path} is not an .npz archive (no zip header)")
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(0)
+        check_expanded_size(path, handle, size)
+        handle.seek(0)
+        try:
+            with np.load(handle, allow_pickle=False) as archive:
+                return {key: archive[key] for key in archive.files}
+        except ValueError as exc:
+            too_large = _header_too_large(path, "?", exc)
+            if too_large is not None:
+                raise too_large from None
+            if "pickle" in str(exc).lower():
+                raise _pickled(path) from None
+            raise DataError(f"{path} is not a readable .npz archive ({exc})") from None
+        except MemoryError:
+            raise DataError(f"{path} holds arrays too large for this computer's memory") from None
+        except Exception as exc:  # zip, zlib, header and EOF errors of a damaged archive
+            raise DataError(
+                f"{path} is not a readable .npz archive ({type(exc).__name__}: {exc})"
+            ) from None
 
 
 def labels(path: Path, key: str, y: np.ndarray) -> np.ndarray:

@@ -1,0 +1,314 @@
+"""Every lever of a run, defined once: key, label, range, tooltip, sources, wording.
+
+``LEVERS`` is the table the window's controls are built from (group, label, range,
+step, decimals, tooltip), and the one the config summary line, the runs table's
+levers column and the presets' tooltips word their values with.  A lever that
+applies only to some data sources (the toy sets' noise, a CSV's label column) says
+so in ``sources``; the demo's handicaps (training fraction, label noise) are marked
+``handicap`` and are reset when the user opens their own data.
+
+Lookups: ``lever("model.dropout")``, ``LEVERS_BY_KEY``, ``levers_in(group)``,
+``Lever.words(value)`` ("dropout 0.5"), ``Lever.applies_to(source_name)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .config import ACTIVATIONS, OPTIMIZERS, SCALES, RunConfig
+from .formatting import format_number, format_percent, format_units, format_value
+from .monitor import MONITORS
+from .sources import image_sources, names, source, toy_sources
+
+LeverKind = Literal["float", "int", "choice", "bool", "units", "text", "size", "source", "path"]
+
+#: The controls' group boxes, in order.
+GROUPS = ("Data", "Capacity", "Regularization", "Early stopping", "Training")
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One setting of ``RunConfig`` as people see it."""
+
+    #: The dotted config key, as in ``RunConfig.replace``: "model.dropout".
+    key: str
+    #: The form label: "Dropout rate".
+    label: str
+    kind: LeverKind
+    group: str
+    tooltip: str
+    #: The control's range and step (narrower than the contract where a value is silly).
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 1.0
+    decimals: int = 0
+    #: Steps that follow the value's magnitude (1e-4, 1e-3, ...) instead of a fixed step.
+    adaptive: bool = False
+    choices: tuple[str, ...] = ()
+    #: The data sources it applies to; None: every source.
+    sources: tuple[str, ...] | None = None
+    #: One of the demo's handicaps, reset to its default for the user's own data.
+    handicap: bool = False
+    #: How a value reads in a summary ("dropout 0.5"); None: "<short> <value>".
+    wording: Callable[[Any], str] | None = None
+    #: The word used by the default wording ("dropout").
+    short: str = ""
+
+    @property
+    def section(self) -> str:
+        return self.key.partition(".")[0]
+
+    @property
+    def name(self) -> str:
+        """The field name inside its section: ``dropout``."""
+        return self.key.partition(".")[2]
+
+    def applies_to(self, source_name: str) -> bool:
+        return self.sources is None or source_name in self.sources
+
+    def words(self, value: Any) -> str:
+        """The value in a summary: "dropout 0.5", "layers 512-512", "train 25%"."""
+        if self.wording is not None:
+            return self.wording(value)
+        return f"{self.short or self.name.replace('_', ' ')} {format_value(value)}"
+
+
+def _basename(path: str | None) -> str:
+    return (path or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+_TOY = toy_sources()
+_IMAGES = image_sources()
+_FILES = names("file")
+
+LEVERS: tuple[Lever, ...] = (
+    # -- Data ------------------------------------------------------------------------------
+    Lever(
+        "data.source", "Source", "source", "Data",
+        "What to learn. digits is small enough to overfit in seconds; the 2-D toy sets show "
+        "the gap with a noise level you choose; MNIST, Fashion-MNIST and CIFAR-10 are read "
+        "from Keras's download cache (FitGap never downloads); your own data is an NPZ, "
+        "a CSV or a folder of images. Your own data starts with no handicaps.",
+        choices=names(), wording=str,
+    ),
+    Lever(
+        "data.path", "File", "path", "Data",
+        "The data file or folder: an NPZ with keys x_train, y_train, x_val, y_val "
+        "(integer labels), a CSV with a label column, or a folder with one sub-folder per class.",
+        sources=_FILES, wording=_basename,
+    ),
+    Lever(
+        "data.label_column", "Label column", "text", "Data",
+        "CSV only: the column that holds the class, by name or 0-based number "
+        "(empty: a column called label, target, class or y).",
+        sources=("csv",), short="label column",
+    ),
+    Lever(
+        "data.image_size", "Image size", "size", "Data",
+        "Image folders only: every image is resized to height × width (pixels). Smaller "
+        "images train faster and give the network less to memorize. Typical 16-64.",
+        lo=4, hi=1024, step=4, sources=("images",),
+        wording=lambda v: f"images {v[0]}x{v[1]}",
+    ),
+    Lever(
+        "data.grayscale", "Grayscale", "bool", "Data",
+        "Image folders only: read images as one grey channel (a third of the inputs).",
+        sources=("images",), wording=lambda v: "grayscale" if v else "colour",
+    ),
+    Lever(
+        "data.noise", "Toy-set noise", "float", "Data",
+        "Noise of the 2-D toy set. More noise makes the classes overlap, so a big "
+        "network memorizes noise and overfits. Typical 0.1-0.5.",
+        lo=0.0, hi=5.0, step=0.05, decimals=2, sources=_TOY, short="noise",
+    ),
+    Lever(
+        "data.n_samples", "Toy-set samples", "int", "Data",
+        "How many points the 2-D toy set draws (before the split). Fewer points "
+        "overfit sooner. Typical 200-2000.",
+        lo=20, hi=1_000_000, step=100, sources=_TOY, wording=lambda v: f"n={v}",
+    ),
+    Lever(
+        "data.train_fraction", "Training fraction", "float", "Data",
+        "Share of the training rows the model may learn from. Less data is the quickest "
+        "way to overfit; more data is the surest cure. The demo uses a quarter of digits; "
+        "opening your own data resets it to 1.0 (all rows). Typical 0.1-1.0.",
+        lo=0.01, hi=1.0, step=0.05, decimals=2, handicap=True,
+        wording=lambda v: f"train {format_percent(v)}",
+    ),
+    Lever(
+        "data.validation_split", "Validation split", "float", "Data",
+        "Share of the data held out to measure the gap (ignored for a pre-split NPZ "
+        "file). Typical 0.1-0.3.",
+        lo=0.05, hi=0.95, step=0.05, decimals=2,
+        sources=tuple(n for n in names() if n != "npz"),
+        wording=lambda v: f"val {format_percent(v)}",
+    ),
+    Lever(
+        "data.label_noise", "Label noise", "float", "Data",
+        "Share of training labels flipped to a wrong class. A network that fits them has "
+        "memorized noise: validation loss rises. The demo flips some; opening your own "
+        "data resets it to 0. Typical 0-0.3.",
+        lo=0.0, hi=0.95, step=0.05, decimals=2, handicap=True,
+        wording=lambda v: f"label noise {format_percent(v)}",
+    ),
+    Lever(
+        "data.scale", "Scale inputs", "choice", "Data",
+        "Input scaling, fitted on the training rows only. Scaled inputs train more "
+        "smoothly; it does not by itself prevent overfitting.",
+        choices=SCALES, short="scale",
+    ),
+    # -- Capacity ----------------------------------------------------------------------------
+    Lever(
+        "model.hidden_units", "Hidden units", "units", "Capacity",
+        "Width of each hidden layer, comma-separated, e.g. 512, 512 (empty: no hidden "
+        "layer). More units and layers mean more capacity to memorize; shrink them to "
+        "fight overfitting. Typical 16-512 per layer, 1-3 layers.",
+        wording=lambda v: f"layers {format_units(v)}" if v else format_units(v),
+    ),
+    Lever(
+        "model.activation", "Activation", "choice", "Capacity",
+        "The hidden layers' activation. relu is the usual choice; it changes how fast "
+        "training goes more than how much it overfits.",
+        choices=ACTIVATIONS, wording=str,
+    ),
+    # -- Regularization ------------------------------------------------------------------------
+    Lever(
+        "model.dropout", "Dropout rate", "float", "Regularization",
+        "Keras Dropout after each hidden layer: drops this share of units at random while "
+        "training, so the network cannot rely on any one of them. Typical 0.2-0.5.",
+        lo=0.0, hi=0.95, step=0.05, decimals=2,
+    ),
+    Lever(
+        "model.l2", "L2", "float", "Regularization",
+        "L2 weight penalty on the hidden layers' kernels (keras.regularizers.l2): keeps "
+        "weights small and the fit smooth. Typical 1e-5 to 1e-2.",
+        lo=0.0, hi=10.0, step=1e-4, decimals=6, adaptive=True, short="L2",
+    ),
+    Lever(
+        "model.l1", "L1", "float", "Regularization",
+        "L1 weight penalty on the hidden layers' kernels (keras.regularizers.l1): drives "
+        "many weights to exactly zero. Typical 1e-6 to 1e-3.",
+        lo=0.0, hi=10.0, step=1e-5, decimals=6, adaptive=True, short="L1",
+    ),
+    Lever(
+        "model.augment_flip", "Augment", "bool", "Regularization",
+        "Image data only: Keras RandomFlip (horizontal) while training. Every epoch sees "
+        "slightly different images, so memorizing them is harder.",
+        sources=_IMAGES, wording=lambda v: "flips" if v else "no flips",
+    ),
+    Lever(
+        "model.augment_rotation", "Rotation", "float", "Regularization",
+        "Image data only: Keras RandomRotation factor (a fraction of a full turn) while "
+        "training. Typical 0.02-0.1.",
+        lo=0.0, hi=0.5, step=0.01, decimals=3, sources=_IMAGES, short="rotation",
+    ),
+    Lever(
+        "model.augment_translation", "Translation", "float", "Regularization",
+        "Image data only: Keras RandomTranslation factor (a fraction of the image size) "
+        "while training. Typical 0.05-0.15.",
+        lo=0.0, hi=0.5, step=0.01, decimals=3, sources=_IMAGES, short="translation",
+    ),
+    # -- Early stopping ------------------------------------------------------------------------
+    Lever(
+        "early_stopping.enabled", "Early stopping", "bool", "Early stopping",
+        "Keras EarlyStopping: stop when the monitored metric has not improved for "
+        "'patience' epochs, before the network memorizes the training set.",
+        wording=lambda v: "early stopping" if v else "no early stopping",
+    ),
+    Lever(
+        "early_stopping.monitor", "Monitor", "choice", "Early stopping",
+        "The metric early stopping watches and the best epoch is marked by. val_loss is "
+        "the usual choice.",
+        choices=MONITORS, wording=lambda v: f"on {v}",
+    ),
+    Lever(
+        "early_stopping.patience", "Patience (epochs)", "int", "Early stopping",
+        "Epochs without improvement before stopping. Short patience stops near the gap's "
+        "onset; long patience tolerates noisy curves. Typical 3-20.",
+        lo=0, hi=100_000, wording=lambda v: f"p={v}",
+    ),
+    Lever(
+        "early_stopping.min_delta", "Min delta", "float", "Early stopping",
+        "The smallest change that counts as an improvement. Typical 0-0.001.",
+        lo=0.0, hi=1e6, step=1e-4, decimals=5, wording=lambda v: f"Δ{format_number(v)}",
+    ),
+    Lever(
+        "early_stopping.restore_best_weights", "Restore best weights", "bool",
+        "Early stopping",
+        "At the end, put back the weights of the best epoch instead of keeping the last "
+        "epoch's (overfitted) ones.",
+        wording=lambda v: "restore best" if v else "no restore",
+    ),
+    # -- Training -------------------------------------------------------------------------------
+    Lever(
+        "training.optimizer", "Optimizer", "choice", "Training",
+        "The optimizer. adam is a robust default; plain sgd overfits more slowly.",
+        choices=OPTIMIZERS, wording=str,
+    ),
+    Lever(
+        "training.learning_rate", "Learning rate", "float", "Training",
+        "Step size. Too high diverges; lower rates overfit more slowly but do not stop it. "
+        "Typical 1e-4 to 1e-2 for adam.",
+        lo=1e-6, hi=10.0, step=1e-4, decimals=6, adaptive=True, short="lr",
+    ),
+    Lever(
+        "training.batch_size", "Batch size", "int", "Training",
+        "Samples per gradient step. Small batches add noise that regularizes a little. "
+        "Typical 16-256.",
+        lo=1, hi=65536, step=16, short="batch",
+    ),
+    Lever(
+        "training.epochs", "Epochs", "int", "Training",
+        "The most epochs to train. The gap usually opens after some epochs; training "
+        "longer shows it, early stopping cuts it. Typical 20-200.",
+        lo=1, hi=100_000, step=10, wording=lambda v: f"{v} epochs",
+    ),
+    Lever(
+        "training.seed", "Seed", "int", "Training",
+        "Random seed: the same seed and settings give the same run, so a lever's effect "
+        "is not confused with chance.",
+        lo=0, hi=2**31 - 1,
+    ),
+)  # fmt: skip
+
+LEVERS_BY_KEY: dict[str, Lever] = {lv.key: lv for lv in LEVERS}
+
+
+def lever(key: str) -> Lever:
+    """The lever of a dotted config key (KeyError for an unknown key)."""
+    return LEVERS_BY_KEY[key]
+
+
+def levers_in(group: str) -> tuple[Lever, ...]:
+    return tuple(lv for lv in LEVERS if lv.group == group)
+
+
+def handicap_levers() -> tuple[Lever, ...]:
+    return tuple(lv for lv in LEVERS if lv.handicap)
+
+
+def handicap_reset(old_source: str, new_source: str) -> dict[str, Any]:
+    """The changes that drop the demo's handicaps when the user turns to their own data.
+
+    From a built-in set to a file, a folder or a Keras dataset: training fraction 1.0
+    and label noise 0 (as ``RunConfig.replace`` keys).  Otherwise nothing changes, so a
+    handicap the user set on their own data stays.
+    """
+    if source(old_source).demo_handicaps and source(new_source).own_data:
+        plain = RunConfig()
+        return {lv.key: plain.get(lv.key) for lv in handicap_levers()}
+    return {}
+
+
+def flatten(raw: dict[str, Any]) -> dict[str, Any]:
+    """``{"model": {"dropout": 0.5}}`` -> ``{"model.dropout": 0.5}`` (a config's JSON)."""
+    flat: dict[str, Any] = {}
+    for section, values in raw.items():
+        if isinstance(values, dict):
+            for key, value in values.items():
+                flat[f"{section}.{key}"] = value
+        else:
+            flat[section] = values
+    return flat

@@ -1,0 +1,108 @@
+"""Every data source FitGap reads, defined once: its name, label, kind and handicaps.
+
+``data.source`` in a config is one of these names.  The config contract, the
+controls' source picker, the summaries and the data dialog all read this table.
+The demo's handicaps (training on a fraction of the rows, flipped labels) belong to
+the built-in sets, where they make overfitting show up in seconds; a user's own
+data (a file, a folder, a Keras dataset) starts without them.
+
+This module imports nothing from FitGap, so ``config.py`` can build on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SourceKind = Literal["builtin", "file", "keras_cache"]
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One value of ``data.source``."""
+
+    name: str
+    #: What the source picker shows.
+    label: str
+    kind: SourceKind
+    #: The samples are images (augmentation applies; an NPZ may hold images).
+    images: bool = False
+    #: A 2-D toy set drawn with a noise level and a sample count.
+    toy: bool = False
+
+    @property
+    def demo_handicaps(self) -> bool:
+        """Whether the demo's training fraction and label noise belong to this source."""
+        return self.kind == "builtin"
+
+    @property
+    def own_data(self) -> bool:
+        """The user's data: a file, a folder or a Keras dataset from the cache."""
+        return self.kind != "builtin"
+
+
+SOURCES: tuple[DataSource, ...] = (
+    DataSource("digits", "digits (8x8 images)", "builtin", images=True),
+    DataSource("moons", "moons (2-D)", "builtin", toy=True),
+    DataSource("circles", "circles (2-D)", "builtin", toy=True),
+    DataSource("spirals", "spirals (2-D)", "builtin", toy=True),
+    DataSource("xor", "xor (2-D)", "builtin", toy=True),
+    DataSource("mnist", "MNIST", "keras_cache", images=True),
+    DataSource("fashion_mnist", "Fashion-MNIST", "keras_cache", images=True),
+    DataSource("cifar10", "CIFAR-10", "keras_cache", images=True),
+    DataSource("npz", "NPZ file…", "file", images=True),
+    DataSource("csv", "CSV file…", "file"),
+    DataSource("images", "Image folder…", "file", images=True),
+)
+_BY_NAME = {s.name: s for s in SOURCES}
+
+
+def source(name: str) -> DataSource:
+    """The source called ``name`` (KeyError for an unknown name)."""
+    return _BY_NAME[name]
+
+
+def names(kind: SourceKind | None = None) -> tuple[str, ...]:
+    """The source names, of one kind or all, in the table's order."""
+    return tuple(s.name for s in SOURCES if kind is None or s.kind == kind)
+
+
+def image_sources() -> tuple[str, ...]:
+    return tuple(s.name for s in SOURCES if s.images)
+
+
+def toy_sources() -> tuple[str, ...]:
+    return tuple(s.name for s in SOURCES if s.toy)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source as a picker lists it now: its label, whether it can be used, and why not."""
+
+    name: str
+    label: str
+    ready: bool
+    tooltip: str
+
+
+def source_states() -> list[SourceState]:
+    """Every source, with Keras datasets ready only when their files are in the cache.
+
+    FitGap never downloads: a Keras dataset missing from ``~/.keras/datasets`` is listed
+    as "not downloaded" with the file to put there, never as ready.
+    """
+    from .readers.keras_cache import keras_cache_status  # the readers import config
+
+    cache = {entry.name: entry for entry in keras_cache_status()}
+    states = []
+    for s in SOURCES:
+        entry = cache.get(s.name)
+        if entry is None:
+            states.append(SourceState(s.name, s.label, True, ""))
+        elif entry.available:
+            states.append(SourceState(s.name, f"{s.label} (cached)", True, entry.hint))
+        else:
+            where = entry.hint.removeprefix("not available offline: ")
+            tip = f"Not downloaded, and FitGap never downloads: {where}."
+            states.append(SourceState(s.name, f"{s.label}: not downloaded", False, tip))
+    return states

@@ -1,0 +1,313 @@
+"""The runs on screen as one model: ``LiveRuns``, and the adapter that draws it.
+
+``LiveRuns`` holds every run the window shows (``core.live.LiveRun``): the one
+training now, the previous Train's runs kept faint beside it, and the stored runs
+selected in the Runs tab.  The window feeds it from the training controller; the
+panels (plots through ``PlotsAdapter``, diagnosis, insights, runs, experiments)
+are handed it in their constructors and listen to its signals.  Colours belong to
+runs: a run keeps its palette slot for the whole session, whatever is selected.
+Runs of another data set are never overlaid silently: starting one clears them
+and ``note`` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.diagnosis import diagnose
+from ..core.formatting import run_label
+from ..core.live import (
+    LiveRun,
+    RunRequest,
+    data_identity,
+    early_stopping_countdown,
+)
+from ..core.results import EpochMetrics, RunResult
+from ..core.store import StoredRun
+from .plots import PlotsPanel
+
+logger = logging.getLogger(__name__)
+
+
+def _data_name(data: tuple[str, str | None]) -> str:
+    source, path = data
+    return path or source
+
+
+def _diagnose(run: LiveRun) -> None:
+    """The run's diagnosis from its history; a diagnosis bug never stops the curves."""
+    try:
+        run.diagnosis = diagnose(run.history, run.config, n_classes=run.n_classes).to_dict()
+    except Exception:  # kept in the log with its traceback
+        logger.exception("diagnosis of run %s failed", run.run_id)
+
+
+class LiveRuns(QObject):
+    """The runs on screen; every change is announced by one signal."""
+
+    #: A run came on screen (LiveRun): a live one starting, or a stored one selected.
+    run_added = Signal(object)
+    #: run_id, EpochMetrics: the run's history has one more epoch.
+    epoch_appended = Signal(int, object)
+    #: run_id, LiveRun: the run ended (its ``result`` and final diagnosis are set).
+    run_finished = Signal(int, object)
+    #: run_id: its faint flag, diagnosis or label changed.
+    run_changed = Signal(int)
+    run_removed = Signal(int)
+    cleared = Signal()
+    #: The run the diagnosis follows (LiveRun, or None): the live run, or a selected one.
+    focus_changed = Signal(object)
+    #: run_id, Dataset, once a live run's data is loaded.
+    dataset_ready = Signal(int, object)
+    #: run_id, kind, payload: insight views from the worker (see insights_probe.py).
+    insight_ready = Signal(int, str, object)
+    #: A run could not start (bad data, config): views drop what they showed of the last.
+    start_failed = Signal(str)
+    #: A line for the status bar (runs of another data set were cleared…).
+    note = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs: dict[int, LiveRun] = {}
+        #: The run training now (None between runs).
+        self.live_id: int | None = None
+        #: The latest run started in this window (kept after it ends): exports default to it.
+        self.current_id: int | None = None
+        self.focus_id: int | None = None
+        self._colours: dict[int, int] = {}  # run_id -> palette slot, for the session
+        self._fainted: list[int] = []  # made faint by the batch that is starting
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, run_id: int | None) -> LiveRun | None:
+        return None if run_id is None else self.runs.get(run_id)
+
+    def focused(self) -> LiveRun | None:
+        return self.get(self.focus_id)
+
+    def colour_of(self, run_id: int) -> int:
+        """The run's palette slot: the first free one when it first appears, then fixed."""
+        if run_id not in self._colours:
+            taken = {run.colour for run in self.runs.values()}
+            slot = 0
+            while slot in taken:
+                slot += 1
+            self._colours[run_id] = slot
+        return self._colours[run_id]
+
+    # -- the live runs -----------------------------------------------------------------------
+    def begin_batch(self, requests: list[RunRequest]) -> None:
+        """A Train or an experiment is about to start: the last one's runs turn faint.
+
+        Runs that were already faint leave; runs of another data set leave too, with
+        a note, so curves of two data sets are never overlaid silently.
+        """
+        new_data = {data_identity(r.config) for r in requests}
+        other = [r for r in self.runs.values() if r.data not in new_data]
+        if other:
+            for run in other:
+                self.remove(run.run_id)
+            names = ", ".join(sorted({_data_name(r.data) for r in other}))
+            self.note.emit(
+                f"Cleared {len(other)} run{'s' if len(other) != 1 else ''} of {names} from the "
+                f"plots: the new run trains on {_data_name(data_identity(requests[0].config))}."
+            )
+        for run in list(self.runs.values()):
+            if run.origin == "live" and run.faint:
+                self.remove(run.run_id)
+        self._fainted = []
+        for run in self.runs.values():
+            if run.origin == "live":
+                run.faint = True
+                self._fainted.append(run.run_id)
+                self.run_changed.emit(run.run_id)
+
+    def begin(self, run_id: int, request: RunRequest) -> LiveRun:
+        """The worker started a run: it comes on screen and gets the focus."""
+        self._fainted = []  # the batch did start: the faint runs stay faint
+        label = request.label or run_label(run_id)
+        run = LiveRun(
+            run_id, label, request.config, self.colour_of(run_id), origin="live", tag=request.tag
+        )
+        self._add(run)
+        self.live_id = self.current_id = run_id
+        self.set_focus(run_id)
+        return run
+
+    def set_dataset(self, run_id: int, dataset: Any) -> None:
+        run = self.runs.get(run_id)
+        if run is not None:
+            run.n_classes = dataset.n_classes
+        self.dataset_ready.emit(run_id, dataset)
+
+    def append_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
+        """One more epoch of a live run; its live diagnosis follows."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run.append(metrics)
+        _diagnose(run)
+        self.epoch_appended.emit(run_id, metrics)
+
+    def finish(self, run_id: int, result: RunResult) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run.finish(result)
+        if result.diagnosis is None:  # a failed diagnosis must not hide the last live one
+            _diagnose(run)
+        if self.live_id == run_id:
+            self.live_id = None
+        self.run_finished.emit(run_id, run)
+
+    def start_failed_with(self, message: str) -> None:
+        """No run of the batch could start: un-fade the last runs and say so."""
+        for run_id in self._fainted:
+            run = self.runs.get(run_id)
+            if run is not None:
+                run.faint = False
+                self.run_changed.emit(run_id)
+        self._fainted = []
+        self.live_id = None
+        self.start_failed.emit(message)
+
+    def countdown_text(self, run_id: int) -> tuple[str, int | None] | None:
+        """Early stopping's countdown of a live run: its text and the epoch it stops at."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return None
+        countdown = early_stopping_countdown(
+            run.history, run.config.early_stopping, run.config.training.epochs
+        )
+        if countdown is None:
+            return None
+        where = (
+            f"\nstops at epoch {countdown.stop_epoch} if nothing improves"
+            if countdown.stop_epoch is not None
+            else ""
+        )
+        return f"early stopping: {countdown.text()}{where}", countdown.stop_epoch
+
+    # -- stored runs -------------------------------------------------------------------------
+    def show_stored(self, stored: StoredRun) -> LiveRun:
+        """Put a stored run on screen (selected in the Runs tab)."""
+        label = stored.name  # "run 7" until renamed, as the store and the Runs tab say
+        run = LiveRun(
+            stored.run_id,
+            label,
+            stored.config,
+            self.colour_of(stored.run_id),
+            origin="stored",
+            history={k: list(v) for k, v in stored.history.items()},
+            best_epoch=stored.best_epoch,
+            status=stored.status,
+            diagnosis=stored.diagnosis,
+        )
+        if stored.status != "running":
+            run.result = stored.to_result()
+        others = {r.data for r in self.runs.values()} - {run.data}
+        if others:
+            self.note.emit(
+                f"{label} trained on {_data_name(run.data)}; the other runs on the plots on "
+                f"{', '.join(sorted(_data_name(d) for d in others))}."
+            )
+        self._add(run)
+        return run
+
+    # -- leaving ------------------------------------------------------------------------------
+    def _add(self, run: LiveRun) -> None:
+        # A run shown again (renamed) replaces itself: views replace by run id.
+        self.runs[run.run_id] = run
+        self.run_added.emit(run)
+
+    def set_focus(self, run_id: int | None) -> None:
+        """The run the diagnosis tab shows (None: the live or latest run)."""
+        if run_id is None or run_id not in self.runs:
+            live = [r for r in self.runs.values() if r.origin == "live" and not r.faint]
+            run_id = live[-1].run_id if live else None
+        self.focus_id = run_id
+        self.focus_changed.emit(self.get(run_id))
+
+    def remove(self, run_id: int) -> None:
+        run = self.runs.pop(run_id, None)
+        if run is None:
+            return
+        if self.live_id == run_id:
+            self.live_id = None
+        self.run_removed.emit(run_id)
+        if self.focus_id == run_id:
+            self.set_focus(None)
+
+    def clear_previous(self) -> int:
+        """Drop the faint runs of earlier Trains (Run → Clear previous runs); how many."""
+        gone = [r.run_id for r in self.runs.values() if r.origin == "live" and r.faint]
+        for run_id in gone:
+            self.remove(run_id)
+        return len(gone)
+
+    def clear(self) -> None:
+        self.runs.clear()
+        self.live_id = None
+        self.focus_id = None
+        self.cleared.emit()
+        self.focus_changed.emit(None)
+
+
+class PlotsAdapter(QObject):
+    """Draws a ``LiveRuns`` on a ``PlotsPanel`` with the panel's public methods only."""
+
+    def __init__(self, model: LiveRuns, plots: PlotsPanel) -> None:
+        super().__init__(plots)
+        self.model, self.plots = model, plots
+        #: The marker text of each finished run ("Early stopping ended the run at…").
+        self.markers: dict[int, str] = {}
+        model.run_added.connect(self._on_added)
+        model.epoch_appended.connect(self._on_epoch)
+        model.run_finished.connect(self._on_finished)
+        model.run_changed.connect(self._restyle)
+        model.run_removed.connect(self._on_removed)
+        model.cleared.connect(self._on_cleared)
+        model.start_failed.connect(lambda _message: self.plots.show_countdown("", None))
+
+    def _on_added(self, run: LiveRun) -> None:
+        if run.origin == "stored":
+            self.plots.show_history(run.run_id, run.label, run.history, run.result, run.monitor)
+        else:
+            self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
+            self.plots.begin_run(run.run_id, run.label, run.monitor)
+        self._restyle(run.run_id)
+        if run.origin == "live":  # a new live run: the last one's countdown goes
+            self.plots.show_countdown("", None)
+
+    def _restyle(self, run_id: int) -> None:
+        run = self.model.get(run_id)
+        if run is not None:
+            self.plots.style_run(run_id, run.colour, faint=run.faint)
+
+    def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
+        self.plots.add_epoch(run_id, metrics)
+        if run_id == self.model.live_id:
+            shown = self.model.countdown_text(run_id)
+            self.plots.show_countdown(*(shown or ("", None)))
+
+    def _on_finished(self, run_id: int, run: LiveRun) -> None:
+        if run.result is not None:
+            self.markers[run_id] = self.plots.finish_run(run_id, run.result)
+        self.plots.show_countdown("", None)
+
+    def _on_removed(self, run_id: int) -> None:
+        self.plots.remove_run(run_id)
+        self.markers.pop(run_id, None)
+        # The x axis shrinks to the runs left (a training run: all the epochs it asked for).
+        spans = [
+            r.config.training.epochs if r.status == "running" else r.epochs
+            for r in self.model.runs.values()
+        ]
+        if spans:
+            self.plots.set_epoch_span(max(spans))
+
+    def _on_cleared(self) -> None:
+        self.plots.clear()
+        self.plots.show_countdown("", None)
