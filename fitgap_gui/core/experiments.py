@@ -30,7 +30,7 @@ from typing import Any
 from .config import SECTIONS, RunConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError
-from .executors import Executor, PlanItem
+from .executors import Executor, LocalExecutor, PlanItem
 from .results import BEST_METRIC, EpochMetrics, RunResult, best_epoch, finite_or_none
 from .session import run_recorded
 from .stats import Interval, Paired, describe, paired_comparison, t_interval
@@ -329,27 +329,17 @@ def run_repeats(
 
     All the data is loaded first, so a bad file fails before any training.  The
     first planned config is the baseline of the paired comparisons.  ``executor``
-    (``core.executors``) trains the runs elsewhere, several at once; rows then
-    arrive as runs end, and ``on_run_done`` gets each run's plan index.
+    (``core.executors``; by default this process, one run after another) may train
+    several runs at once; ``on_run_done`` then comes as runs end, with each run's
+    plan index.
     """
     repeated = with_repeats(planned, repeats)
     datasets = load_datasets(repeated)
     keys = [key for key, _ in planned]
-    if executor is None:
-        rows = run_sequence(
-            repeated,
-            store,
-            datasets=datasets,
-            name_prefix=name_prefix,
-            on_run_done=on_run_done,
-            should_stop=should_stop,
-            name_seeds=repeats > 1,
-        )
-        return rows, summarize(group_rows(rows, keys, repeats))
     indexed = run_plan(
         repeated,
         store,
-        executor,
+        executor or LocalExecutor(workers=1),  # in this process, one after another
         datasets=datasets,
         name_prefix=name_prefix,
         on_run_done=on_run_done,
