@@ -194,6 +194,8 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     name = printable(run.name)
     print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
     print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
+    if run.ran_on:
+        print(f"ran on {printable(run.ran_on)}")
     if run.message:
         print(printable(run.message))
     if run.diagnosis:
@@ -330,6 +332,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiments.with_repeats(planned, args.repeats)  # bad --repeats: exit 2 here
     if args.out:
         _check_writable(Path(args.out))
+    executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
     summary = printable(datasets[0].summary())
     print(
@@ -337,7 +340,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         flush=True,
     )
     print(experiments.ROW_HEADER, flush=True)
-    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=")
+    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=", executor)
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
@@ -345,10 +348,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
-def _run_repeats(planned, repeats: int, name_prefix: str):
+def _run_repeats(planned, repeats: int, name_prefix: str, executor=None):
     """Run and record each planned config ``repeats`` times, one row printed per run.
 
-    Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running run cleanly.
+    Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running runs cleanly.
+    ``executor`` (``executor_from_args``) says where the runs train.
     """
     from .core import experiments
     from .core.store import RunStore
@@ -363,6 +367,7 @@ def _run_repeats(planned, repeats: int, name_prefix: str):
                 printable(experiments.format_row(row)), flush=True
             ),
             should_stop=stop,
+            executor=executor,
         )
     return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
 
@@ -390,10 +395,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     experiments.with_repeats(planned, args.repeats)  # bad --repeats: exit 2 here
     if args.out:
         _check_writable(Path(args.out))
+    executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
     dataset = experiments.load_datasets(planned[:1])[0]  # bad data: exit 2 before training
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
-    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ")
+    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor)
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
     if args.out:
@@ -419,6 +425,7 @@ def _add_compare(sub) -> None:
     compare.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     compare.add_argument("--seed", type=int, metavar="S", help="override training.seed")
     compare.add_argument("--out", metavar="FILE", help="write the summary JSON here")
+    add_executor_flags(compare)
     compare.set_defaults(func=cmd_compare)
 
 
@@ -440,7 +447,51 @@ def _add_sweep(sub) -> None:
         "--repeats", type=int, default=3, metavar="N", help="seeds per value (default 3)"
     )
     sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
+    add_executor_flags(sweep)
     sweep.set_defaults(func=cmd_sweep)
+
+
+def _workers(text: str) -> int | None:
+    """``--workers``: a whole number >= 1, or ``auto`` (as many as the machine carries)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or 'auto', got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 worker, got {value}")
+    return value
+
+
+def add_executor_flags(parser: argparse.ArgumentParser) -> None:
+    """``--workers N|auto`` and ``--ray ADDRESS``: where an experiment's runs train."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="train N runs at once in worker processes on this machine; 'auto' picks N "
+        "from the cores and memory (default 1: one after another in this process)",
+    )
+    where.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="train each run as a Ray task: 'auto', 'ray://HOST:10001', or 'local' "
+        '(needs pip install -e ".[ray]")',
+    )
+
+
+def executor_from_args(args: argparse.Namespace):
+    """The executor that ``--workers``/``--ray`` ask for (see ``add_executor_flags``)."""
+    from .core.executors import make_executor
+
+    return make_executor(
+        workers=getattr(args, "workers", 1), ray_address=getattr(args, "ray", None)
+    )
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 from .config import SECTIONS, RunConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError
+from .executors import Executor, LocalExecutor, PlanItem
 from .results import BEST_METRIC, EpochMetrics, RunResult, best_epoch, finite_or_none
 from .session import run_recorded
 from .stats import Interval, Paired, describe, paired_comparison, t_interval
@@ -322,24 +323,66 @@ def run_repeats(
     name_prefix: str = "",
     on_run_done: OnRunDone | None = None,
     should_stop: ShouldStop | None = None,
+    executor: Executor | None = None,
 ) -> tuple[list[ResultRow], list[ArmSummary]]:
     """Run every planned config ``repeats`` times (seeds s, s+1, ...) and summarize.
 
     All the data is loaded first, so a bad file fails before any training.  The
-    first planned config is the baseline of the paired comparisons.
+    first planned config is the baseline of the paired comparisons.  ``executor``
+    (``core.executors``; by default this process, one run after another) may train
+    several runs at once; ``on_run_done`` then comes as runs end, with each run's
+    plan index.
     """
     repeated = with_repeats(planned, repeats)
     datasets = load_datasets(repeated)
-    rows = run_sequence(
+    keys = [key for key, _ in planned]
+    indexed = run_plan(
         repeated,
         store,
+        executor or LocalExecutor(workers=1),  # in this process, one after another
         datasets=datasets,
         name_prefix=name_prefix,
         on_run_done=on_run_done,
         should_stop=should_stop,
         name_seeds=repeats > 1,
     )
-    return rows, summarize(group_rows(rows, [key for key, _ in planned], repeats))
+    rows = [row for row in indexed if row is not None]
+    return rows, summarize(group_rows(indexed, keys, repeats))
+
+
+def run_plan(
+    planned: Sequence[Planned],
+    store: RunStore,
+    executor: Executor,
+    *,
+    datasets: Sequence[Dataset],
+    name_prefix: str = "",
+    on_run_done: OnRunDone | None = None,
+    should_stop: ShouldStop | None = None,
+    name_seeds: bool = False,
+) -> list[ResultRow | None]:
+    """``run_sequence`` through an executor: one row per planned run, in plan order.
+
+    A run that never started (the plan was stopped) has None in its place.
+    """
+    plan = [
+        PlanItem(
+            config,
+            f"{name_prefix}{key}" + (f" (seed {config.training.seed})" if name_seeds else ""),
+        )
+        for key, config in planned
+    ]
+    rows: list[ResultRow | None] = [None] * len(plan)
+
+    def done(index: int, result: RunResult) -> None:
+        key = planned[index][0]
+        row = best_row(result, label=str(key), value=key, n_train=len(datasets[index].x_train))
+        rows[index] = row
+        if on_run_done is not None:
+            on_run_done(index, row, result)
+
+    executor.run(plan, store, datasets=datasets, on_run_done=done, should_stop=should_stop)
+    return rows
 
 
 # -- text in, text out (the CLI) ---------------------------------------------------------------------
@@ -457,13 +500,17 @@ def summarize(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> list[ArmSumm
 
 
 def group_rows(
-    rows: Sequence[ResultRow], keys: Sequence[Any], repeats: int
+    rows: Sequence[ResultRow | None], keys: Sequence[Any], repeats: int
 ) -> list[tuple[str, list[ResultRow]]]:
     """Rows of ``run_sequence(with_repeats(planned, repeats))``, one group per planned key.
 
-    A sequence stopped early gives the groups it reached (the last one may be short).
+    A sequence stopped early gives the groups it reached (the last one may be short);
+    None stands for a run an executor never started.
     """
-    groups = [(str(key), list(rows[i * repeats : (i + 1) * repeats])) for i, key in enumerate(keys)]
+    groups = [
+        (str(key), [row for row in rows[i * repeats : (i + 1) * repeats] if row is not None])
+        for i, key in enumerate(keys)
+    ]
     return [(name, group) for name, group in groups if group]
 
 

@@ -28,6 +28,59 @@ OnStarted = Callable[[int, Dataset], None]
 OnRunEpoch = Callable[[int, EpochMetrics], None]
 
 
+def begin_run(
+    config: RunConfig,
+    store: RunStore,
+    dataset: Dataset,
+    *,
+    name: str | None = None,
+    ran_on: str | None = None,
+) -> int:
+    """Check ``config`` against the data and memory, then create its 'running' row."""
+    # A config that cannot fit this data (augmenting non-images) is refused before a run row.
+    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
+    # Arithmetic only: nothing is built, no random number drawn.
+    check_model_memory(
+        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+    )
+    # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
+    repeat = provenance(
+        seed=config.training.seed,
+        data={
+            "train": (dataset.x_train, dataset.y_train),
+            "validation": (dataset.x_val, dataset.y_val),
+        },
+    )
+    return store.create_run(config, name=name, provenance=repeat, ran_on=ran_on)
+
+
+def end_run(
+    store: RunStore,
+    run_id: int,
+    result: RunResult,
+    n_classes: int,
+    write_model: Callable[[Path], None] | None = None,
+) -> RunResult:
+    """Diagnose a returned run, write its model (once an epoch ran), finish its row."""
+    result.run_id = run_id
+    result.diagnosis = diagnose(result.history, result.config, n_classes=n_classes).to_dict()
+    model_file = None
+    if write_model is not None and result.epochs_run > 0:
+        model_file = _save_model(result, write_model, store.model_path(run_id))
+    try:
+        store.finish_run(run_id, result, model_file=model_file)
+    except StoreError as exc:
+        error = StoreError(
+            f"run {run_id} finished, but its result was not recorded "
+            f"(its {result.epochs_run} epochs are kept): {exc}",
+            exc.kind,
+        )
+        with contextlib.suppress(StoreError):  # the short form may still fit
+            store.fail_run(run_id, str(error), status="interrupted")
+        raise error from None
+    return result
+
+
 def run_recorded(
     config: RunConfig,
     store: RunStore,
@@ -48,21 +101,7 @@ def run_recorded(
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
-    # A config that cannot fit this data (augmenting non-images) is refused before a run row.
-    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
-    # Arithmetic only: nothing is built, no random number drawn.
-    check_model_memory(
-        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
-    )
-    # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
-    repeat = provenance(
-        seed=config.training.seed,
-        data={
-            "train": (dataset.x_train, dataset.y_train),
-            "validation": (dataset.x_val, dataset.y_val),
-        },
-    )
-    run_id = store.create_run(config, name=name, provenance=repeat)
+    run_id = begin_run(config, store, dataset, name=name)
     if on_started is not None:
         on_started(run_id, dataset)
 
@@ -91,33 +130,19 @@ def run_recorded(
         with contextlib.suppress(StoreError):  # never a second error on top of the first
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise
-    result.run_id = run_id
-    result.diagnosis = diagnose(result.history, config, n_classes=dataset.n_classes).to_dict()
-    model_file = None
-    if save_model and result.model is not None and result.epochs_run > 0:
-        model_file = _save_model(result, store.model_path(run_id))
-    try:
-        store.finish_run(run_id, result, model_file=model_file)
-    except StoreError as exc:
-        error = StoreError(
-            f"run {run_id} finished, but its result was not recorded "
-            f"(its {written} epochs are kept): {exc}",
-            exc.kind,
-        )
-        with contextlib.suppress(StoreError):  # the short form may still fit
-            store.fail_run(run_id, str(error), status="interrupted")
-        raise error from None
-    return result
+    model = result.model
+    write_model = model.save if save_model and model is not None else None
+    return end_run(store, run_id, result, dataset.n_classes, write_model)
 
 
-def _save_model(result: RunResult, path: Path) -> str | None:
+def _save_model(result: RunResult, write: Callable[[Path], None], path: Path) -> str | None:
     """Save the trained model; a failure becomes a warning in the run's message.
 
     The model is a by-product: a read-only or missing ``models`` folder, a full disk
     or anything Keras refuses must not cost the run it belongs to.
     """
     try:
-        result.model.save(path)
+        write(path)
         return str(path)
     except Exception as exc:  # noqa: BLE001 - whatever the cause, the run stands
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import json
 import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -64,7 +65,8 @@ CREATE TABLE IF NOT EXISTS runs (
     reserve       BLOB,
     kind          TEXT NOT NULL DEFAULT 'fitgap',
     levers        TEXT,
-    provenance    TEXT
+    provenance    TEXT,
+    ran_on        TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -86,6 +88,7 @@ ADDED_COLUMNS = {
     "kind": "TEXT NOT NULL DEFAULT 'fitgap'",
     "levers": "TEXT",
     "provenance": "TEXT",
+    "ran_on": "TEXT",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")
@@ -241,6 +244,11 @@ def process_start_token(pid: int) -> str | None:
     return f"{boot}:{fields[19]}"  # field 22 of the whole line: start time in ticks
 
 
+def here() -> str:
+    """Where a run that trains in this process runs: host name and pid."""
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
 def owner_alive(pid: int | None, started: str | None) -> bool:
     """Whether the process that created a run is still that same process."""
     if not pid:
@@ -286,6 +294,8 @@ class StoredRun:
     kind: str = "fitgap"
     levers: dict[str, Any] | None = None
     provenance: dict[str, Any] | None = None
+    #: Where it trained: this process, a local worker or a Ray node (None: older stores).
+    ran_on: str | None = None
 
     @property
     def gap_at_best(self) -> float | None:
@@ -320,6 +330,7 @@ class StoredRun:
         out = self.to_result().to_dict()
         out.update(name=self.name, created=self.created, finished=self.finished)
         out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
+        out["ran_on"] = self.ran_on
         return out
 
 
@@ -460,11 +471,13 @@ class RunStore:
         kind: str = "fitgap",
         levers: dict[str, Any] | None = None,
         provenance: dict[str, Any] | None = None,
+        ran_on: str | None = None,
     ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
         A relative data path is stored as absolute, so the run can be repeated (and
-        exported as a script) from any working folder later.
+        exported as a script) from any working folder later.  ``ran_on`` says where it
+        trains (an executor's worker or Ray node); by default this process.
         """
         if kind not in KINDS:
             raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -476,8 +489,8 @@ class RunStore:
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve, "
-                "kind, levers, provenance) "
-                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?)",
+                "kind, levers, provenance, ran_on) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?)",
                 (
                     "",
                     _now(),
@@ -488,6 +501,7 @@ class RunStore:
                     kind,
                     _dumps(levers),
                     _dumps(provenance),
+                    ran_on or here(),
                 ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
@@ -698,7 +712,7 @@ class RunStore:
             status, message = "interrupted", _INTERRUPTED
         added = {
             column: row[column]
-            for column in ("kind", "levers", "provenance")
+            for column in ("kind", "levers", "provenance", "ran_on")
             if column in row.keys()  # noqa: SIM118 - "in row" tests values
         }
         return StoredRun(
@@ -721,6 +735,7 @@ class RunStore:
             kind=added.get("kind") or "fitgap",
             levers=json.loads(added["levers"]) if added.get("levers") else None,
             provenance=json.loads(added["provenance"]) if added.get("provenance") else None,
+            ran_on=added.get("ran_on"),
         )
 
     @_guarded
