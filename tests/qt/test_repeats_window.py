@@ -186,3 +186,17 @@ def test_the_sweep_dialog_sets_the_same_repeats_as_the_experiments_tab(window):
     assert panel.repeats_box.value() == 5 and ExperimentsPanel._saved_repeats() == 5
     panel.repeats_box.setValue(2)
     assert dialog.repeats.value() == 2
+
+
+def test_a_band_over_runs_of_unequal_length_uses_the_runs_that_reached_each_epoch():
+    from fitgap_gui.qt.bands import band_statistics
+
+    long = np.array([1.0, 0.8, 0.6, 0.5])
+    short = np.array([0.9, np.nan, 0.7])  # a NaN epoch, then early stopping
+    epochs, mean, low, high = band_statistics([long, short])
+    assert list(epochs) == [1, 2, 3, 4]
+    assert mean == pytest.approx([0.95, 0.8, 0.65, 0.5])
+    assert low == pytest.approx([0.9, 0.8, 0.6, 0.5])
+    assert high == pytest.approx([1.0, 0.8, 0.7, 0.5])
+    _e, mean, low, _h = band_statistics([np.array([np.nan]), np.array([np.nan])])
+    assert np.isnan(mean[0]) and np.isnan(low[0])  # no run has a value: no band there
