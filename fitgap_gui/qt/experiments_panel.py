@@ -547,7 +547,14 @@ class ExperimentsPanel(QWidget):
         lines = [
             f"Lowest mean best validation cross-entropy: <b>{html.escape(arm.name)}</b> "
             f"({seeds}{format_loss(arm.val_cross_entropy.mean)}, accuracy "
-            f"{format_accuracy(arm.val_accuracy.mean)})."
+            f"{format_accuracy(arm.val_accuracy.mean)})"
+            # A lowest mean that seed noise could explain is no winner: say so.
+            + (
+                ", within seed noise of the baseline."
+                if arm.versus_baseline is not None
+                and arm.versus_baseline.verdict == "indistinguishable"
+                else "."
+            )
         ]
         sentences = [a.sentence() for a in self.summaries if a.sentence()]
         if sentences:

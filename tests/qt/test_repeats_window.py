@@ -57,6 +57,11 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
     assert tip.startswith("L2 0.001 ") and f"{paired.seeds_agree} of 2 seeds agree" in tip
     assert tip in panel.best_note.text().replace("&amp;", "&")
     assert panel.table.item(0, 5).text() == "–"  # the baseline is the reference
+    lowest = min(panel.summaries, key=lambda a: a.val_cross_entropy.mean)
+    noise = (
+        lowest.versus_baseline is not None and lowest.versus_baseline.verdict == "indistinguishable"
+    )
+    assert noise == ("within seed noise of the baseline" in panel.best_note.text())
 
     # The L2 runs' val_loss holds the penalty; where it is shown, it says so and how much.
     best = runs[4].best_metrics
