@@ -69,7 +69,7 @@ def _app_icon():
     """FitGap's icon from resources/icons (PNG sizes; the SVG needs Qt's SVG plugin)."""
     from PySide6.QtGui import QIcon
 
-    from .qt.resources import resources_dir
+    from .core.resources import resources_dir
 
     icon = QIcon()
     folder = resources_dir()
@@ -85,7 +85,7 @@ def show_window():
     """Create the main window and show it (no TensorFlow yet); returns the window."""
     from PySide6.QtWidgets import QApplication
 
-    from .qt.main_window import MainWindow
+    from .qt.window.main_window import MainWindow
 
     window = MainWindow()
     # 1400x850 where it fits; a smaller screen gets most of its area instead.

@@ -55,7 +55,7 @@ def _no_dangling_qthreads(qapp, monkeypatch):
 @pytest.fixture
 def window(qtbot):
     """The real main window, shown offscreen, with its own run store (FITGAP_HOME)."""
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)

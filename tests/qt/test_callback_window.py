@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.runs_panel import EPOCHS, LEVERS, NAME, STATUS
+from fitgap_gui.qt.panels.runs_panel import EPOCHS, LEVERS, NAME, STATUS
 
 
 def test_the_runs_tab_follows_a_callback_run_in_another_process(

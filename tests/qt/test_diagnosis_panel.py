@@ -7,7 +7,7 @@ import pytest
 
 from fitgap_gui.core.diagnosis import diagnose
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.diagnosis_panel import VERDICT_STYLE
+from fitgap_gui.qt.panels.diagnosis_panel import VERDICT_STYLE
 
 
 def _overfitting_history(n: int = 40) -> dict[str, list[float]]:

@@ -88,7 +88,7 @@ def test_selecting_a_stored_run_shows_its_diagnosis(window, tiny_config):
 
 
 def test_after_a_restart_the_top_bar_shows_the_last_stored_run(qtbot, tiny_config):
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     store = RunStore()
     _stored_run(store, tiny_config)
@@ -169,7 +169,7 @@ def test_early_stopping_counts_down_on_the_loss_plot(ready_window, qtbot, tiny_c
 
 
 def test_an_unexpected_error_keeps_its_traceback_in_the_log(window, qtbot, fitgap_home):
-    from fitgap_gui.qt.background import BackgroundTask
+    from fitgap_gui.qt.runtime.background import BackgroundTask
 
     handler = setup_logging()
     try:
@@ -217,7 +217,7 @@ def test_help_show_log_folder_opens_the_log_folder(window, fitgap_home):
 
 
 def test_the_window_starts_with_an_unwritable_log_and_a_clean_stderr(qtbot, tmp_path, capfd):
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     home = tmp_path / "a-file"
     home.write_text("the data folder is a file")

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.results import EpochMetrics, RunResult
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
+from fitgap_gui.qt.panels.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
 
 
 def _train(window, qtbot, config) -> int:

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication
 
 from fitgap_gui import __version__
 from fitgap_gui.qt import help as help_menu
-from fitgap_gui.qt.main_window import MainWindow
-from fitgap_gui.qt.theme import DARK, LIGHT, apply_app_theme
+from fitgap_gui.qt.window.main_window import MainWindow
+from fitgap_gui.qt.plots.theme import DARK, LIGHT, apply_app_theme
 
 #: Shortcuts the issue asks for, by (menu, action).
 EXPECTED = {

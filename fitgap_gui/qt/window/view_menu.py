@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QSlider, QWidget
 
 from .settings import open_settings
-from .theme import CHOICES, apply_app_theme
+from ..plots.theme import CHOICES, apply_app_theme
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

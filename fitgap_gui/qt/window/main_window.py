@@ -30,30 +30,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
-from ..core.live import RunRequest
-from ..core.results import EpochMetrics, RunResult
-from ..core.store import RunStore
-from ..core.summary import describe
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.live import RunRequest
+from ...core.results import EpochMetrics, RunResult
+from ...core.store import RunStore
+from ...core.summary import describe
 from . import exports, presets_menu, settings
-from .background import BackgroundTask, active_tasks
+from ..runtime.background import BackgroundTask, active_tasks
 from .busy import BusyIndicator
-from .controls import ControlsPanel
-from .data_dialog import DataOpener
-from .diagnosis_panel import DiagnosisPanel
-from .experiments_panel import ExperimentsPanel
+from ..panels.controls import ControlsPanel
+from ..dialogs.data_dialog import DataOpener
+from ..panels.diagnosis_panel import DiagnosisPanel
+from ..panels.experiments_panel import ExperimentsPanel
 from .exports import Exporter
 from .help import HelpMenu
-from .insights_panel import InsightsPanel
-from .live_runs import LiveRuns, PlotsAdapter
-from .plots import PlotsPanel
+from ..panels.insights_panel import InsightsPanel
+from ..runtime.live_runs import LiveRuns, PlotsAdapter
+from ..plots.plots import PlotsPanel
 from .presets_menu import ConfigFiles
-from .resources import default_config
-from .runs_panel import RunsPanel
-from .sweep_dialog import SweepDialog
+from ...core.resources import default_config
+from ..panels.runs_panel import RunsPanel
+from ..dialogs.sweep_dialog import SweepDialog
 from .view_menu import ViewOptions
-from .worker import NO_RUN, TrainingController, error_message, import_engine
+from ..runtime.worker import NO_RUN, TrainingController, error_message, import_engine
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
+from .config import RunConfig
+from .errors import FitGapError
 from ..resource_files import resources_dir
 
 __all__ = ["default_config", "resources_dir"]

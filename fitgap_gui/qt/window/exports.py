@@ -20,14 +20,14 @@ from PySide6.QtCore import QPoint, QRect, QRectF
 from PySide6.QtGui import QAction, QColor, QPainter
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from ..core.errors import FitGapError
-from ..core.export import export_runs
-from ..core.formatting import format_duration
+from ...core.errors import FitGapError
+from ...core.export import export_runs
+from ...core.formatting import format_duration
 from . import settings
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-    from .runs_panel import RunsPanel
+    from ..panels.runs_panel import RunsPanel
 
 #: format -> (menu text, dialog filter or None for a folder, suffix)
 RUN_FORMATS = {

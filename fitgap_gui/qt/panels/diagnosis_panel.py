@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import FitGapError
-from ..core.formatting import format_accuracy_change, format_loss_change
-from ..core.live import LiveRun
-from ..core.results import EpochMetrics
+from ...core.errors import FitGapError
+from ...core.formatting import format_accuracy_change, format_loss_change
+from ...core.live import LiveRun
+from ...core.results import EpochMetrics
 from .controls import ControlsPanel
-from .live_runs import LiveRuns
+from ..runtime.live_runs import LiveRuns
 
 #: Verdict -> (words shown, colour).  The colours read on light and dark backgrounds.
 VERDICT_STYLE = {

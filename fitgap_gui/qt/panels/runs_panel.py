@@ -33,19 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import FitGapError
-from ..core.formatting import (
+from ...core.errors import FitGapError
+from ...core.formatting import (
     MISSING,
     format_accuracy,
     format_accuracy_change,
     format_loss,
     run_label,
 )
-from ..core.live import LiveRun
-from ..core.store import RunStore, StoredRun
-from ..core.summary import lever_summary
+from ...core.live import LiveRun
+from ...core.store import RunStore, StoredRun
+from ...core.summary import lever_summary
 from .controls import ControlsPanel
-from .live_runs import LiveRuns
+from ..runtime.live_runs import LiveRuns
 
 logger = logging.getLogger(__name__)
 

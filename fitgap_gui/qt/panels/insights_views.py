@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from .theme import LIGHT, PlotTheme
+from ..plots.theme import LIGHT, PlotTheme
 
 
 def wrapped_label(text: str = "") -> QLabel:

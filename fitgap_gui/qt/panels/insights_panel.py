@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from ..core.live import LiveRun
-from ..core.results import EpochMetrics
-from .insights_probe import is_points2d
+from ...core.live import LiveRun
+from ...core.results import EpochMetrics
+from ...core.insights_probe import is_points2d
 from .insights_validation import ValidationView
 from .insights_views import BoundaryView, WeightNormsView
-from .live_runs import LiveRuns
-from .theme import LIGHT, PlotTheme
+from ..runtime.live_runs import LiveRuns
+from ..plots.theme import LIGHT, PlotTheme
 
 
 class InsightsPanel(QWidget):

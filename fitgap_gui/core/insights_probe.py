@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.config import RunConfig
-from ..core.data import Dataset
-from ..core.insights import decision_grid, predict_fn, validation_insight
-from ..core.live import improves
-from ..core.results import EpochMetrics, RunResult
+from .config import RunConfig
+from .data import Dataset
+from .insights import decision_grid, predict_fn, validation_insight
+from .live import improves
+from .results import EpochMetrics, RunResult
 
 Emit = Callable[[str, dict], None]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QProgressBar
 
-from ..core.live import LiveRun
+from ...core.live import LiveRun
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

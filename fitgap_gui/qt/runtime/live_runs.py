@@ -13,21 +13,23 @@ and ``note`` says so.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.diagnosis import diagnose
-from ..core.formatting import run_label
-from ..core.live import (
+from ...core.diagnosis import diagnose
+from ...core.formatting import run_label
+from ...core.live import (
     LiveRun,
     RunRequest,
     data_identity,
     early_stopping_countdown,
 )
-from ..core.results import EpochMetrics, RunResult
-from ..core.store import StoredRun
-from .plots import PlotsPanel
+from ...core.results import EpochMetrics, RunResult
+from ...core.store import StoredRun
+
+if TYPE_CHECKING:  # only a type: the model never imports the views it feeds
+    from ..plots.plots import PlotsPanel
 
 logger = logging.getLogger(__name__)
 
