@@ -47,10 +47,10 @@ from ...core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
 from ...core.data import DataPreview, keras_cache_status, preview
 from ...core.errors import FitGapError
 from ...core.levers import handicap_reset
-from ...core.sources import source as data_source
-from ..runtime.background import BackgroundTask
-from ..panels.controls import _label_column
 from ...core.resources import default_config
+from ...core.sources import source as data_source
+from ..panels.controls import _label_column
+from ..runtime.background import BackgroundTask
 from ..runtime.worker import error_message
 
 if TYPE_CHECKING:

@@ -54,9 +54,9 @@ from ...core.formatting import (
     run_label,
 )
 from ...core.live import LiveRun, RunRequest
-from .controls import ControlsPanel
-from ..runtime.live_runs import LiveRuns
 from ..plots.theme import LIGHT, PlotTheme
+from ..runtime.live_runs import LiveRuns
+from .controls import ControlsPanel
 
 logger = logging.getLogger(__name__)
 

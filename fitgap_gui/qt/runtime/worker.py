@@ -21,11 +21,11 @@ from PySide6.QtCore import QObject, Signal
 
 from ...core.config import RunConfig
 from ...core.errors import FitGapError
+from ...core.insights_probe import InsightProbe
 from ...core.live import RunRequest
 from ...core.logfiles import native_stderr_to_log
 from ...core.store import RunStore
 from .background import BackgroundTask, TaskState
-from ...core.insights_probe import InsightProbe
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from ...core.config import RunConfig
 from ...core.errors import FitGapError
 from ...core.presets import Preset, load_preset
-from . import settings
 from ...core.resources import resources_dir
+from . import settings
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
