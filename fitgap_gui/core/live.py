@@ -70,6 +70,9 @@ class LiveRun:
     faint: bool = False
     tag: Any = None
     result: RunResult | None = None
+    #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);
+    #: such a run is diagnosed with ``own_model.diagnose_own``.
+    levers: dict[str, Any] | None = None
     _best_value: float | None = field(default=None, repr=False)
 
     @property

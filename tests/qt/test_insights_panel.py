@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from fitgap_gui.core import insights_probe
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.data import load_dataset
+from fitgap_gui.core.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
 from fitgap_gui.core.results import EpochMetrics
 from fitgap_gui.core.training import train
-from fitgap_gui.core import insights_probe
 from fitgap_gui.qt.panels.insights_panel import InsightsPanel
-from fitgap_gui.core.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
 
 
 def run_in(window, qtbot, *configs):
@@ -53,7 +53,7 @@ def test_weight_norms_get_one_point_per_epoch_per_hidden_layer(ready_window, qtb
             expected = [m.extras["weight_norms"][layer] for r, m in seen["epochs"] if r == run_id]
             np.testing.assert_allclose(ys, expected)
     title = view.plot.getPlotItem().titleLabel.text
-    assert f"Run #{second} (L2 0.01)" in title and f"dashed: #{first} no L2" in title
+    assert f"Run {second} (L2 0.01)" in title and f"dashed: run {first} no L2" in title
 
 
 def test_digits_confusion_matrix_and_misclassified_thumbnails(ready_window, qtbot, tiny_config):

@@ -82,7 +82,7 @@ def test_selecting_a_stored_run_shows_its_diagnosis(window, tiny_config):
     panel = window.diagnosis_panel
     stored = RunStore().get_run(run_id)
     assert panel.run_id == run_id
-    assert f"Run #{run_id} (final)" in panel.summary.text()
+    assert f"Run {run_id} (yesterday) (final)" in panel.summary.text()
     assert panel.diagnosis == stored.diagnosis
     assert run_id in window.plots.runs
 
@@ -96,9 +96,9 @@ def test_after_a_restart_the_top_bar_shows_the_last_stored_run(qtbot, tiny_confi
     window = MainWindow()
     qtbot.addWidget(window)
     assert "no run yet" not in window.progress.text()
-    assert f"last run #{last}" in window.progress.text()
+    assert f"last run {last}:" in window.progress.text()
     assert "early-stopped" in window.progress.text() and window.progress.value() == 6
-    assert f"Last run #{last}" in window.summary.text()
+    assert f"Last run {last}" in window.summary.text()
 
 
 def test_a_failed_start_resets_what_the_last_run_left(ready_window, qtbot, tiny_config, tmp_path):
@@ -185,7 +185,7 @@ def test_an_unexpected_error_keeps_its_traceback_in_the_log(window, qtbot, fitga
         assert isinstance(exc, RuntimeError)
         with qtbot.waitSignal(window.error_shown, timeout=5_000) as shown:
             window._on_errored(7, exc)
-        assert shown.args[0] == "Run #7 failed: RuntimeError: a bug in a worker"
+        assert shown.args[0] == "Run 7 failed: RuntimeError: a bug in a worker"
         handler.flush()
         text = (fitgap_home / "logs" / LOG_NAME).read_text()
         assert "Traceback" in text and "RuntimeError: a bug in a worker" in text

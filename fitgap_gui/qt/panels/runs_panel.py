@@ -42,10 +42,10 @@ from ...core.formatting import (
     run_label,
 )
 from ...core.live import LiveRun
-from ...core.store import RunStore, StoredRun
+from ...core.store import RunStore, StoredRun, StoreError
 from ...core.summary import lever_summary
-from .controls import ControlsPanel
 from ..runtime.live_runs import LiveRuns
+from .controls import ControlsPanel
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ class RunsPanel(QWidget):
         self._overlaid: set[int] = set()
         self._filling = False
         self._version: int | None = None
+        #: The store fault last shown: the poll retries every tick but says it once.
+        self._fault_shown: str | None = None
         self._signatures: dict[int, tuple] = {}
         self.export_menu: QMenu | None = None  # filled in by exports.install
 
@@ -264,8 +266,19 @@ class RunsPanel(QWidget):
         Only rows whose run changed are rebuilt (during a run the poll finds one
         changed row each time): 300 runs cost ~160 ms to fill, one row well under 1 ms.
         """
-        self._version = self.store.version()
-        runs = self.store.list_runs()
+        try:
+            version = self.store.version()
+            runs = self.store.list_runs()
+        except StoreError as exc:
+            # A damaged, locked or vanished store: the rows already shown stay, the
+            # version is not taken, so the next poll tries again; the line is shown once.
+            if str(exc) != self._fault_shown:
+                self._fault_shown = str(exc)
+                logger.warning("cannot list the stored runs: %s", exc)
+                self.error.emit(str(exc))
+            return
+        self._version, self._fault_shown = version, None
+        self._follow_running(runs)
         rows = {self.table.item(r, NAME).data(_RUN_ID): r for r in range(self.table.rowCount())}
         same_runs = set(rows) == {run.run_id for run in runs}
         changed = [run for run in runs if self._signatures.get(run.run_id) != _signature(run)]
@@ -291,6 +304,29 @@ class RunsPanel(QWidget):
             self._filling = False
         self.sync_overlays()
         self._update_buttons()
+
+    def _follow_running(self, runs: list[StoredRun]) -> None:
+        """Overlaid runs still training elsewhere (the CLI, ``FitGapCallback``) grow.
+
+        Their new epochs go into the live-run model as they are committed, so the
+        plots and the diagnosis follow them as they follow a run of this window.
+        """
+        listed = {run.run_id: run for run in runs}
+        for run_id in sorted(self._overlaid):
+            shown, stored = self.live_runs.get(run_id), listed.get(run_id)
+            if shown is None or stored is None or shown.origin != "stored":
+                continue
+            if shown.status != "running":
+                continue
+            if stored.epochs_run <= shown.epochs and stored.status == "running":
+                continue
+            try:
+                epochs = self.store.epochs(run_id)
+                ended = None if stored.status == "running" else self.store.get_run(run_id)
+            except FitGapError as exc:
+                logger.warning("cannot follow run %s: %s", run_id, exc)
+                continue
+            self.live_runs.follow_stored(run_id, epochs[shown.epochs :], ended)
 
     def _select_rows(self, wanted) -> None:
         model = self.table.selectionModel()
