@@ -231,3 +231,14 @@ def test_the_side_panel_keeps_its_width_between_tabs(window, qtbot):
         tabs.setCurrentIndex(index)
         QApplication.processEvents()  # let the layout settle
         assert window.splitter.sizes()[2] == width, tabs.tabText(index)
+
+
+def test_an_empty_runs_tab_says_what_will_appear(window):
+    from fitgap_gui.qt.panels.runs_panel import HINT_EMPTY, HINT_RUNS
+
+    panel = window.runs_panel
+    assert panel.table.rowCount() == 0 and panel.hint.text() == HINT_EMPTY
+    assert "FitGapCallback" in HINT_EMPTY
+    _commit_run(RunStore(), RunConfig(), epochs=2, name="first")
+    panel.refresh()
+    assert panel.table.rowCount() == 1 and panel.hint.text() == HINT_RUNS

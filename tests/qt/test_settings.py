@@ -6,7 +6,7 @@ import json
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.live import RunRequest
-from fitgap_gui.qt import settings
+from fitgap_gui.qt.window import settings
 from fitgap_gui.qt.window.main_window import MainWindow
 
 

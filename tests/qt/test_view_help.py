@@ -9,8 +9,8 @@ from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication
 
 from fitgap_gui import __version__
-from fitgap_gui.qt import help as help_menu
 from fitgap_gui.qt.plots.theme import DARK, LIGHT, apply_app_theme
+from fitgap_gui.qt.window import help as help_menu
 from fitgap_gui.qt.window.main_window import MainWindow
 
 #: Shortcuts the issue asks for, by (menu, action).
@@ -222,7 +222,7 @@ def test_system_theme_follows_a_colour_scheme_change_at_run_time(window, monkeyp
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
 
-    from fitgap_gui.qt import theme
+    from fitgap_gui.qt.plots import theme
 
     plot = window.plots.plots["loss"]
     window.view_options.theme_actions["system"].trigger()

@@ -118,6 +118,14 @@ def ask_yes_no(parent: QWidget, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+#: The hint above the table: with runs listed, and before the first one.
+HINT_RUNS = "Select runs to overlay them on the plots (Ctrl/Shift+click)."
+HINT_EMPTY = (
+    "No runs stored yet. Every Train is kept here, and so are the runs of fitgap train and "
+    "of your own Keras scripts with FitGapCallback, live while they train."
+)
+
+
 class RunsPanel(QWidget):
     """The table of runs; selection = overlay on the plots."""
 
@@ -172,7 +180,7 @@ class RunsPanel(QWidget):
         self.delete_button.setToolTip("Delete the selected runs (Del)")
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button = QPushButton("Export")
-        self.hint = QLabel("Select runs to overlay them on the plots (Ctrl/Shift+click).")
+        self.hint = QLabel(HINT_EMPTY)
         self.hint.setWordWrap(True)
         # A palette role, not a fixed grey: the hint stays readable in the dark theme.
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -537,6 +545,8 @@ class RunsPanel(QWidget):
 
     # -- menus ------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
+        # An empty list says what will appear in it; a list says what selecting does.
+        self.hint.setText(HINT_RUNS if self.table.rowCount() else HINT_EMPTY)
         count = len(self.selected_ids())
         self.load_button.setEnabled(count == 1)
         self.rename_button.setEnabled(count == 1)
