@@ -74,7 +74,7 @@ def ready_window(window, qtbot):
 @pytest.fixture
 def panel(qtbot):
     """A bare PlotsPanel, shown offscreen (no window, no TensorFlow)."""
-    from fitgap_gui.qt.plots import PlotsPanel
+    from fitgap_gui.qt.plots.plots import PlotsPanel
 
     panel = PlotsPanel()
     qtbot.addWidget(panel)
