@@ -6,7 +6,8 @@ One model, many views (docs/ARCHITECTURE.md, "The window"):
   (``BackgroundTask``, the one way to run work on a thread), ``worker``
   (``TrainingController``, the training thread) and ``live_runs`` (``LiveRuns``, the
   runs on screen, and ``PlotsAdapter``, which draws them).
-- ``plots/``: the three curve plots (``plots``), their hover readout and the themes.
+- ``plots/``: the three curve plots (``plots``, drawn items in ``plot_items``), their hover
+  readout and the themes.
 - ``panels/``: the views beside the plots, each handed the model in its constructor:
   controls, runs, diagnosis, experiments, insights.
 - ``dialogs/``: open data, plan a sweep.
