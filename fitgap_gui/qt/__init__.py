@@ -1,6 +1,6 @@
 """The Qt face of FitGap: PySide6 widgets and pyqtgraph plots over fitgap_gui.core.
 
-One model, many views (docs/ARCHITECTURE.md, "The window"):
+One model, many views (docs/ARCHITECTURE.md, "Modules", qt/):
 
 - ``runtime/``: work off the GUI thread and the model it feeds: ``background``
   (``BackgroundTask``, the one way to run work on a thread), ``worker``
