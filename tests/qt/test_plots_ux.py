@@ -18,8 +18,8 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
 from fitgap_gui.core.results import EpochMetrics
-from fitgap_gui.qt.plot_items import ValueAxis
-from fitgap_gui.qt.theme import DARK, LIGHT, apply_app_theme
+from fitgap_gui.qt.plots.plot_items import ValueAxis
+from fitgap_gui.qt.plots.theme import DARK, LIGHT, apply_app_theme
 
 
 def _metrics(epoch: int, shift: float = 0.0) -> EpochMetrics:

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
-from ..core.experiments import (
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.experiments import (
     Planned,
     ResultRow,
     best_row,
@@ -46,17 +46,17 @@ from ..core.experiments import (
     remedy_configs,
     sweep_configs,
 )
-from ..core.formatting import (
+from ...core.formatting import (
     format_accuracy,
     format_loss,
     format_loss_change,
     format_value,
     run_label,
 )
-from ..core.live import LiveRun, RunRequest
+from ...core.live import LiveRun, RunRequest
+from ..plots.theme import LIGHT, PlotTheme
+from ..runtime.live_runs import LiveRuns
 from .controls import ControlsPanel
-from .live_runs import LiveRuns
-from .theme import LIGHT, PlotTheme
 
 logger = logging.getLogger(__name__)
 

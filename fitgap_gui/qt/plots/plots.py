@@ -35,7 +35,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ..core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
+from ...core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
 from .hover import HoverReadout
 from .plot_items import EpochAxis, FrozenLayer, ValueAxis
 from .theme import LIGHT, PlotTheme
@@ -883,7 +883,7 @@ class PlotsPanel(QWidget):
         x = curves.curves[0][0].xData
         return 0 if x is None else len(x)
 
-    # -- views of the live-run model (qt/live_runs.py) -------------------------------------------
+    # -- views of the live-run model (qt/runtime/live_runs.py) -------------------------------------------
     def style_run(self, run_id: int, colour_index: int, *, faint: bool = False) -> None:
         """Give a run its own palette slot; a previous run beside the new one is faint."""
         curves = self.runs.get(run_id)
