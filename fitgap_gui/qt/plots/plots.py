@@ -803,9 +803,9 @@ class PlotsPanel(QWidget):
             found = [b for c in shown if (b := c.bounds(name, log)) is not None]
             if not found:
                 continue
-            low, high = min(b[0] for b in found), max(b[1] for b in found)
-            pad = (high - low) * 0.03 or max(abs(high) * 0.05, 0.05)
-            low, high = low - pad, high + pad
+            data_low, data_high = min(b[0] for b in found), max(b[1] for b in found)
+            pad = (data_high - data_low) * 0.03 or max(abs(data_high) * 0.05, 0.05)
+            low, high = data_low - pad, data_high + pad
             if not exact:
                 (now_low, now_high) = view.viewRange()[1]
                 if now_low <= low and high <= now_high:
@@ -813,6 +813,13 @@ class PlotsPanel(QWidget):
                 margin = (max(high, now_high) - min(low, now_low)) * GROW_MARGIN
                 low = min(now_low, low - margin) if low < now_low else now_low
                 high = max(now_high, high + margin) if high > now_high else now_high
+            if name != "gap" and not log:
+                # A loss or an accuracy is never negative, an accuracy never above 1:
+                # the growth margin must not show a range no value can reach.
+                if data_low >= 0:
+                    low = max(low, data_low - pad)
+                if name == "accuracy" and data_high <= 1:
+                    high = min(high, data_high + pad)
             view.setYRange(low, high, padding=0)
 
     def finish_run(self, run_id: int, result: RunResult) -> str:
