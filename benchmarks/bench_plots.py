@@ -131,7 +131,7 @@ def main() -> None:
     benchlib.setup_env()
     print(benchlib.machine_line())
     from fitgap_gui.app import make_application
-    from fitgap_gui.qt.plots import PlotsPanel
+    from fitgap_gui.qt.plots.plots import PlotsPanel
 
     app = make_application([])
     for live_epochs, what in (

@@ -93,7 +93,7 @@ def _app_icon():
     """FitGap's icon from resources/icons (PNG sizes; the SVG needs Qt's SVG plugin)."""
     from PySide6.QtGui import QIcon
 
-    from .qt.resources import resources_dir
+    from .core.resources import resources_dir
 
     icon = QIcon()
     folder = resources_dir()
@@ -109,7 +109,7 @@ def show_window():
     """Create the main window and show it (no TensorFlow yet); returns the window."""
     from PySide6.QtWidgets import QApplication
 
-    from .qt.main_window import MainWindow
+    from .qt.window.main_window import MainWindow
 
     window = MainWindow()
     # TensorFlow leaves ~400,000 long-lived objects: every full collection of the

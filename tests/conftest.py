@@ -121,3 +121,34 @@ def own_model_script(tmp_path, fitgap_home):
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 stream.close()
+
+
+def damage_a_page(path, table: str = "runs") -> int:
+    """Overwrite one leaf page of ``table`` (not the header) with random bytes; its number."""
+    import random
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    leaves = [
+        row[0]
+        for row in db.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+            (table,),
+        )
+    ]
+    db.close()
+    assert len(leaves) >= 3, leaves  # runs on other pages must survive
+    page = leaves[len(leaves) // 2]
+    garbage = random.Random(7).randbytes(page_size)
+    with open(path, "r+b") as f:
+        f.seek((page - 1) * page_size)
+        f.write(garbage)
+    return page
+
+
+@pytest.fixture(name="damage_a_page")
+def _damage_a_page_fixture():
+    """``damage_a_page(path, table="runs")``: garbage in one page of a real store file."""
+    return damage_a_page

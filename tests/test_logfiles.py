@@ -30,7 +30,7 @@ def test_records_go_to_the_log_file_in_the_data_folder(fitgap_home, restore_logg
     try:
         raise ValueError("boom")
     except ValueError:
-        logging.getLogger("fitgap_gui.qt.worker").exception("run 3 failed")
+        logging.getLogger("fitgap_gui.qt.runtime.worker").exception("run 3 failed")
     handler.flush()
     text = (fitgap_home / "logs" / LOG_NAME).read_text()
     assert log_folder() == fitgap_home / "logs"
@@ -64,7 +64,7 @@ def test_tensorflow_stays_out_of_the_terminal(tmp_path):
     code = (
         "from fitgap_gui.app import quiet_tensorflow, start_logging\n"
         "quiet_tensorflow(); start_logging()\n"
-        "from fitgap_gui.qt.worker import import_engine\n"
+        "from fitgap_gui.qt.runtime.worker import import_engine\n"
         "import_engine()\n"
         "import tensorflow as tf, logging\n"
         "tf.constant([1.0]) + 1\n"

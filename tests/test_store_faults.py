@@ -48,31 +48,9 @@ def _checkpoint(path: Path) -> None:
     db.close()
 
 
-def _damage_a_page(path: Path, table: str = "runs") -> int:
-    """Overwrite one leaf page of ``table`` (not the header) with random bytes."""
-    _checkpoint(path)
-    db = sqlite3.connect(path)
-    page_size = db.execute("PRAGMA page_size").fetchone()[0]
-    leaves = [
-        row[0]
-        for row in db.execute(
-            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
-            (table,),
-        )
-    ]
-    db.close()
-    assert len(leaves) >= 3, leaves  # runs on other pages must survive
-    page = leaves[len(leaves) // 2]
-    garbage = random.Random(7).randbytes(page_size)
-    with path.open("r+b") as f:
-        f.seek((page - 1) * page_size)
-        f.write(garbage)
-    return page
-
-
 # -- a damaged store ---------------------------------------------------------------------
 def test_a_damaged_page_is_one_line_and_recover_salvages_the_rest(
-    tiny_config, fitgap_home, tmp_path, capsys
+    tiny_config, fitgap_home, tmp_path, capsys, damage_a_page
 ):
     store = RunStore()
     config = tiny_config.replace({"data.path": "x" * 1500})  # big rows: several leaf pages
@@ -80,7 +58,7 @@ def test_a_damaged_page_is_one_line_and_recover_salvages_the_rest(
     store.model_path(ids[0]).write_bytes(b"a model")
     store.finish_run(ids[0], store.get_run(ids[0]).to_result(), str(store.model_path(ids[0])))
     store.close()
-    _damage_a_page(store.path)
+    damage_a_page(store.path)
 
     for argv in (["runs", "list"], ["runs", "show", str(ids[-1])], ["runs", "list", "--json"]):
         assert main(argv) == 2, argv
@@ -113,11 +91,11 @@ def test_a_damaged_page_is_one_line_and_recover_salvages_the_rest(
     print(f"damaged store: {len(kept)} of {len(ids)} runs salvaged")
 
 
-def test_a_damaged_epochs_page_costs_only_its_epochs(tiny_config, capsys):
+def test_a_damaged_epochs_page_costs_only_its_epochs(tiny_config, capsys, damage_a_page):
     store = RunStore()
     ids = [_record(store, tiny_config, f"run {n}", epochs=12) for n in range(25)]
     store.close()
-    _damage_a_page(store.path, "epochs")
+    damage_a_page(store.path, "epochs")
     assert main(["runs", "list"]) == 0  # the runs table is whole
     capsys.readouterr()
     shown = [main(["runs", "show", str(run_id)]) for run_id in ids]

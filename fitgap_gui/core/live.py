@@ -7,7 +7,7 @@ screen (the one training, a previous one kept faint, or a stored one the user
 selected): its history as it grows, best epoch, status, diagnosis and colour.
 ``early_stopping_countdown`` reads a history the way Keras's EarlyStopping does.
 
-No Qt here: ``fitgap_gui.qt.live_runs.LiveRuns`` holds these and signals changes.
+No Qt here: ``fitgap_gui.qt.runtime.live_runs.LiveRuns`` holds these and signals changes.
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ class LiveRun:
     faint: bool = False
     tag: Any = None
     result: RunResult | None = None
+    #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);
+    #: such a run is diagnosed with ``own_model.diagnose_own``.
+    levers: dict[str, Any] | None = None
     _best_value: float | None = field(default=None, repr=False)
 
     @property

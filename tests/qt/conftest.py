@@ -55,7 +55,7 @@ def _no_dangling_qthreads(qapp, monkeypatch):
 @pytest.fixture
 def window(qtbot):
     """The real main window, shown offscreen, with its own run store (FITGAP_HOME)."""
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)
@@ -74,7 +74,7 @@ def ready_window(window, qtbot):
 @pytest.fixture
 def panel(qtbot):
     """A bare PlotsPanel, shown offscreen (no window, no TensorFlow)."""
-    from fitgap_gui.qt.plots import PlotsPanel
+    from fitgap_gui.qt.plots.plots import PlotsPanel
 
     panel = PlotsPanel()
     qtbot.addWidget(panel)

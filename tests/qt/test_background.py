@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from fitgap_gui.qt.background import BackgroundTask, active_tasks
+from fitgap_gui.qt.runtime.background import BackgroundTask, active_tasks
 
 
 def _collect(task: BackgroundTask) -> list[tuple]:

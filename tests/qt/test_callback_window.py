@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.runs_panel import EPOCHS, LEVERS, NAME, STATUS
+from fitgap_gui.qt.panels.runs_panel import EPOCHS, LEVERS, NAME, STATUS
 
 
 def test_the_runs_tab_follows_a_callback_run_in_another_process(
@@ -40,3 +40,38 @@ def test_the_runs_tab_follows_a_callback_run_in_another_process(
     # Selected, it is overlaid on the plots like any stored run.
     panel.select_runs([run.run_id])
     assert window.plots.point_count(run.run_id) == 4
+
+
+def test_a_selected_callback_run_grows_on_the_plots_with_a_live_diagnosis(
+    window, qtbot, fitgap_home, own_model_script
+):
+    panel = window.runs_panel
+    panel.timer.setInterval(50)
+    proc = own_model_script(name="followed", epochs=4, pause_after=2)
+    assert proc.stdout is not None and proc.stdin is not None
+    assert [proc.stdout.readline().strip() for _ in range(2)] == ["epoch 1", "epoch 2"]
+    (run,) = RunStore(fitgap_home).list_runs()
+    qtbot.waitUntil(lambda: panel.row_of(run.run_id) >= 0, timeout=10_000)
+
+    # Selected while it trains in the other process: on screen with its two epochs.
+    panel.select_runs([run.run_id])
+    shown = window.live_runs.get(run.run_id)
+    assert shown is not None and shown.status == "running"
+    assert window.plots.point_count(run.run_id) == 2
+    assert window.diagnosis_panel.run_id == run.run_id
+    grew: list[tuple[int, int]] = []
+    window.live_runs.epoch_appended.connect(lambda run_id, m: grew.append((run_id, m.epoch)))
+
+    proc.stdin.write("go on\n")
+    proc.stdin.flush()
+    assert proc.stdout.read().split()[-1] == "done"
+    assert proc.wait(timeout=60) == 0
+    qtbot.waitUntil(lambda: shown.status == "completed", timeout=10_000)
+
+    # Each epoch committed by the script reached the model, the plots and the diagnosis.
+    assert grew == [(run.run_id, 3), (run.run_id, 4)]
+    assert window.plots.point_count(run.run_id) == 4
+    stored = RunStore(fitgap_home).get_run(run.run_id)
+    assert shown.history["loss"] == stored.history["loss"]
+    assert window.diagnosis_panel.diagnosis == stored.diagnosis
+    assert "(final)" in window.diagnosis_panel.summary.text()

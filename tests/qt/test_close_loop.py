@@ -17,7 +17,7 @@ ROUNDS = 3
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_close_during_training_repeatedly_stops_cleanly(qtbot, tiny_config, round_):
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)

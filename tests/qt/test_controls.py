@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.errors import ConfigError
-from fitgap_gui.qt.controls import TIPS, ControlsPanel, parse_hidden_units
+from fitgap_gui.qt.panels.controls import TIPS, ControlsPanel, parse_hidden_units
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_a_handicap_set_on_ones_own_data_or_loaded_stays(panel):
 
 def test_every_config_key_has_a_lever_and_a_control(panel):
     from fitgap_gui.core.levers import LEVERS_BY_KEY
-    from fitgap_gui.qt.controls import control_names
+    from fitgap_gui.qt.panels.controls import control_names
 
     keys = {f"{section}.{key}" for section, values in RunConfig().to_dict().items()
             for key in values}  # fmt: skip

@@ -7,7 +7,7 @@ import pytest
 
 from fitgap_gui.core.diagnosis import diagnose
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.diagnosis_panel import VERDICT_STYLE
+from fitgap_gui.qt.panels.diagnosis_panel import VERDICT_STYLE
 
 
 def _overfitting_history(n: int = 40) -> dict[str, list[float]]:
@@ -42,7 +42,7 @@ def test_the_panel_follows_a_run_and_shows_the_stored_verdict(ready_window, qtbo
     # Final: the diagnosis stored with the run, in its colour, with its numbers.
     assert panel.verdict_text() == words
     assert colour in panel.verdict.styleSheet()
-    assert f"Run #{run.run_id} (final)" in panel.summary.text()
+    assert f"Run {run.run_id} (final)" in panel.summary.text()
     assert "Early stopping with patience" in panel.numbers.text()
     assert f"of {run.epochs_run}" in panel.numbers.text()
     buttons = [item.button for item in panel.advice_items]

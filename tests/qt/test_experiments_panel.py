@@ -50,7 +50,7 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
 def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
     ready_window, tiny_config, finished_runs
 ):
-    from fitgap_gui.qt.sweep_dialog import SweepDialog
+    from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
 
     window = ready_window
     panel = window.experiments_panel

@@ -90,3 +90,40 @@ def test_model_script_and_tensorboard_of_a_trained_run(ready_window, qtbot, tiny
     (logdir,) = window.exporter.export_runs("tensorboard", tmp_path / "tb")
     assert list((logdir / "train").glob("events.out.tfevents.*"))
     assert list((logdir / "validation").glob("events.out.tfevents.*"))
+
+
+def test_file_export_report_writes_one_html_file_with_the_names_escaped(window, tmp_path):
+    ids = _two_runs(window)
+    hostile = '<script>alert("x")</script> & <b>co</b>'
+    window.runs_panel.store.rename_run(ids[1], hostile)
+    window.runs_panel.refresh()
+    window.runs_panel.select_runs(ids)
+    # One step from the File menu, with report.html proposed.
+    action = window.exporter.report_action
+    assert action is not None and action in window.menus["file"].actions()
+    assert "report" in action.text().lower()
+
+    written = window.exporter.export_runs("report", tmp_path / "report.html")
+    assert written == [tmp_path / "report.html"]
+    html = written[0].read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "baseline" in html
+    assert "&lt;script&gt;alert(" in html and "<script>alert(" not in html
+    assert "&lt;b&gt;co&lt;/b&gt;" in html and "<b>co</b>" not in html
+    assert "Exported 2 runs to" in window.statusBar().currentMessage()
+
+
+def test_export_report_proposes_report_html(window, tmp_path, monkeypatch):
+    from fitgap_gui.qt.window import exports
+
+    _two_runs(window)
+    asked: list[str] = []
+
+    def save_as(_parent, _title, start, _filters):  # the user types "lab" and saves
+        asked.append(start)
+        return str(tmp_path / "lab"), ""
+
+    monkeypatch.setattr(exports.QFileDialog, "getSaveFileName", save_as)
+    window.exporter.report_action.trigger()
+    assert asked and asked[0].endswith("report.html")
+    assert (tmp_path / "lab.html").read_text(encoding="utf-8").count("baseline") >= 1

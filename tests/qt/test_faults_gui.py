@@ -42,7 +42,7 @@ def test_a_diverging_run_ends_as_diverged_with_the_hint_and_keeps_its_epochs(
     assert 1 <= result.epochs_run < 5  # ended within the epoch it diverged in
     assert "learning rate" in result.message
     status = ready_window.statusBar().currentMessage()
-    assert f"Run #{result.run_id} diverged at epoch {result.epochs_run}" in status
+    assert f"Run {result.run_id} diverged at epoch {result.epochs_run}" in status
     assert "learning rate too high?" in status
     # The plots keep every epoch it ran, the finite ones drawn as points.
     assert ready_window.plots.point_count(result.run_id) == result.epochs_run
@@ -74,7 +74,7 @@ def test_an_exception_inside_training_is_shown_and_the_run_stored_as_failed(
 
     (run,) = RunStore().list_runs()
     expected = "OperationalError: database or disk is full"
-    assert shown.args[0] == f"Run #{run.run_id} failed: {expected}"
+    assert shown.args[0] == f"Run {run.run_id} failed: {expected}"
     assert window._error_box.isVisible() and expected in window._error_box.text()
     assert run.status == "failed" and expected in run.message
     assert len(RunStore().history(run.run_id)["loss"]) == 1  # epoch 1 was committed

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from fitgap_gui.core import insights_probe
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.data import load_dataset
+from fitgap_gui.core.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
 from fitgap_gui.core.results import EpochMetrics
 from fitgap_gui.core.training import train
-from fitgap_gui.qt import insights_probe
-from fitgap_gui.qt.insights_panel import InsightsPanel
-from fitgap_gui.qt.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
+from fitgap_gui.qt.panels.insights_panel import InsightsPanel
 
 
 def run_in(window, qtbot, *configs):
@@ -53,7 +53,7 @@ def test_weight_norms_get_one_point_per_epoch_per_hidden_layer(ready_window, qtb
             expected = [m.extras["weight_norms"][layer] for r, m in seen["epochs"] if r == run_id]
             np.testing.assert_allclose(ys, expected)
     title = view.plot.getPlotItem().titleLabel.text
-    assert f"Run #{second} (L2 0.01)" in title and f"dashed: #{first} no L2" in title
+    assert f"Run {second} (L2 0.01)" in title and f"dashed: run {first} no L2" in title
 
 
 def test_digits_confusion_matrix_and_misclassified_thumbnails(ready_window, qtbot, tiny_config):
@@ -99,7 +99,7 @@ def test_moons_boundary_is_live_and_training_is_unchanged(ready_window, qtbot):
     assert panel.boundary.image.image.shape[:2] == (100, 100)
     assert panel.boundary.grid_shape == (100, 100)
     # View → Theme: the grid on show is redrawn on the dark background, not recomputed.
-    from fitgap_gui.qt.theme import DARK
+    from fitgap_gui.qt.plots.theme import DARK
 
     drawn, before = panel.boundary.updates, panel.boundary.image.image.copy()
     ready_window.plots.apply_theme(DARK)
@@ -154,7 +154,7 @@ def test_boundary_refresh_waits_so_it_costs_at_most_a_tenth(monkeypatch):
 
 
 def test_boundary_segments_follow_the_zero_line():
-    from fitgap_gui.qt.insights_views import zero_crossings
+    from fitgap_gui.qt.panels.insights_views import zero_crossings
 
     xs, ys = np.linspace(-2, 2, 41), np.linspace(-1.5, 1.5, 31)
     gx, gy = np.meshgrid(xs, ys)
@@ -169,7 +169,7 @@ def test_boundary_segments_follow_the_zero_line():
 
 
 def test_thumbnails_scale_grey_and_colour_images_with_sharp_pixels(qapp):
-    from fitgap_gui.qt.insights_validation import thumbnail
+    from fitgap_gui.qt.panels.insights_validation import thumbnail
 
     grey = thumbnail(np.arange(64, dtype=np.float64).reshape(8, 8))
     assert (grey.width(), grey.height()) == (56, 56)  # 7x, nearest neighbour

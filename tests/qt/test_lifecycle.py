@@ -82,13 +82,13 @@ def test_selecting_a_stored_run_shows_its_diagnosis(window, tiny_config):
     panel = window.diagnosis_panel
     stored = RunStore().get_run(run_id)
     assert panel.run_id == run_id
-    assert f"Run #{run_id} (final)" in panel.summary.text()
+    assert f"Run {run_id} (yesterday) (final)" in panel.summary.text()
     assert panel.diagnosis == stored.diagnosis
     assert run_id in window.plots.runs
 
 
 def test_after_a_restart_the_top_bar_shows_the_last_stored_run(qtbot, tiny_config):
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     store = RunStore()
     _stored_run(store, tiny_config)
@@ -96,9 +96,9 @@ def test_after_a_restart_the_top_bar_shows_the_last_stored_run(qtbot, tiny_confi
     window = MainWindow()
     qtbot.addWidget(window)
     assert "no run yet" not in window.progress.text()
-    assert f"last run #{last}" in window.progress.text()
+    assert f"last run {last}:" in window.progress.text()
     assert "early-stopped" in window.progress.text() and window.progress.value() == 6
-    assert f"Last run #{last}" in window.summary.text()
+    assert f"Last run {last}" in window.summary.text()
 
 
 def test_a_failed_start_resets_what_the_last_run_left(ready_window, qtbot, tiny_config, tmp_path):
@@ -169,7 +169,7 @@ def test_early_stopping_counts_down_on_the_loss_plot(ready_window, qtbot, tiny_c
 
 
 def test_an_unexpected_error_keeps_its_traceback_in_the_log(window, qtbot, fitgap_home):
-    from fitgap_gui.qt.background import BackgroundTask
+    from fitgap_gui.qt.runtime.background import BackgroundTask
 
     handler = setup_logging()
     try:
@@ -185,7 +185,7 @@ def test_an_unexpected_error_keeps_its_traceback_in_the_log(window, qtbot, fitga
         assert isinstance(exc, RuntimeError)
         with qtbot.waitSignal(window.error_shown, timeout=5_000) as shown:
             window._on_errored(7, exc)
-        assert shown.args[0] == "Run #7 failed: RuntimeError: a bug in a worker"
+        assert shown.args[0] == "Run 7 failed: RuntimeError: a bug in a worker"
         handler.flush()
         text = (fitgap_home / "logs" / LOG_NAME).read_text()
         assert "Traceback" in text and "RuntimeError: a bug in a worker" in text
@@ -217,7 +217,7 @@ def test_help_show_log_folder_opens_the_log_folder(window, fitgap_home):
 
 
 def test_the_window_starts_with_an_unwritable_log_and_a_clean_stderr(qtbot, tmp_path, capfd):
-    from fitgap_gui.qt.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     home = tmp_path / "a-file"
     home.write_text("the data folder is a file")

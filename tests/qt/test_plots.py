@@ -9,7 +9,7 @@ import numpy as np
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.results import EpochMetrics, RunResult
-from fitgap_gui.qt.plots import PlotsPanel
+from fitgap_gui.qt.plots.plots import PlotsPanel
 
 
 def _metrics(epoch: int) -> EpochMetrics:

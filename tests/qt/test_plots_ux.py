@@ -18,8 +18,8 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
 from fitgap_gui.core.results import EpochMetrics
-from fitgap_gui.qt.plot_items import ValueAxis
-from fitgap_gui.qt.theme import DARK, LIGHT, apply_app_theme
+from fitgap_gui.qt.plots.plot_items import ValueAxis
+from fitgap_gui.qt.plots.theme import DARK, LIGHT, apply_app_theme
 
 
 def _metrics(epoch: int, shift: float = 0.0) -> EpochMetrics:
@@ -321,3 +321,27 @@ def test_older_generations_wait_until_the_run_is_over(qapp):
     finally:
         gc.callbacks.remove(note)
         del collector.busy  # back to the class's default
+
+
+def test_a_growing_loss_range_never_shows_negative_losses_nor_accuracy_above_one(panel):
+    """The y range grows by a margin during a live run, but never past 0 for a loss
+    (all values are >= 0) nor past 1 for an accuracy: no range that no value can reach."""
+    panel.begin_run(1, "run 1", "val_loss")
+    for epoch in range(1, 41):  # the loss falls towards 0: the range grows downwards
+        panel.add_epoch(
+            1,
+            EpochMetrics(
+                epoch,
+                {
+                    "loss": 2.0 / epoch,
+                    "val_loss": 0.5 + epoch / 100,
+                    "accuracy": min(1.0, 0.5 + epoch / 40),
+                    "val_accuracy": 0.8,
+                },
+            ),
+        )
+        panel.flush()
+    loss_low = panel.plots["loss"].getViewBox().viewRange()[1][0]
+    accuracy_high = panel.plots["accuracy"].getViewBox().viewRange()[1][1]
+    assert -0.1 < loss_low <= 0.05
+    assert 1.0 <= accuracy_high < 1.1

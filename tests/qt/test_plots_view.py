@@ -8,8 +8,8 @@ from PySide6.QtCore import QPointF
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.results import EpochMetrics, RunResult
-from fitgap_gui.qt.plots import _COL, ema_smooth
-from fitgap_gui.qt.theme import DARK, LIGHT
+from fitgap_gui.qt.plots.plots import _COL, ema_smooth
+from fitgap_gui.qt.plots.theme import DARK, LIGHT
 
 
 def _tensorboard_smooth(values, weight):

@@ -103,12 +103,13 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
 def test_the_repeats_box_is_remembered_and_a_sweep_plots_one_mean_per_value(
     ready_window, tiny_config, finished_runs
 ):
-    from fitgap_gui.qt.experiments_panel import ExperimentsPanel
+    from fitgap_gui.qt.panels.experiments_panel import REPEATS_KEY
+    from fitgap_gui.qt.window.settings import open_settings
 
     window = ready_window
     panel = window.experiments_panel
     panel.repeats_box.setValue(2)
-    assert ExperimentsPanel._saved_repeats() == 2  # the next window opens with 2
+    assert open_settings().value(REPEATS_KEY, type=int) == 2  # the next window opens with 2
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
     runs = finished_runs(window, lambda: panel.start_sweep("model.dropout", [0.0, 0.3]))
 
@@ -181,20 +182,19 @@ def test_the_view_menu_draws_keras_running_mean_on_request_and_remembers_it(wind
 
 
 def test_the_sweep_dialog_sets_the_same_repeats_as_the_experiments_tab(window):
-    from fitgap_gui.qt.experiments_panel import ExperimentsPanel
-    from fitgap_gui.qt.sweep_dialog import SweepDialog
+    from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
 
     panel = window.experiments_panel
     dialog = SweepDialog(panel, window)
     assert dialog.repeats.value() == panel.repeats_box.value() == 3  # the default
     dialog.repeats.setValue(5)
-    assert panel.repeats_box.value() == 5 and ExperimentsPanel._saved_repeats() == 5
+    assert panel.repeats_box.value() == 5 and panel._saved_repeats() == 5
     panel.repeats_box.setValue(2)
     assert dialog.repeats.value() == 2
 
 
 def test_a_band_over_runs_of_unequal_length_uses_the_runs_that_reached_each_epoch():
-    from fitgap_gui.qt.bands import band_statistics
+    from fitgap_gui.qt.plots.bands import band_statistics
 
     long = np.array([1.0, 0.8, 0.6, 0.5])
     short = np.array([0.9, np.nan, 0.7])  # a NaN epoch, then early stopping

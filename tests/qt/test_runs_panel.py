@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.results import EpochMetrics, RunResult
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
+from fitgap_gui.qt.panels.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
 
 
 def _train(window, qtbot, config) -> int:
@@ -231,3 +231,14 @@ def test_the_side_panel_keeps_its_width_between_tabs(window, qtbot):
         tabs.setCurrentIndex(index)
         QApplication.processEvents()  # let the layout settle
         assert window.splitter.sizes()[2] == width, tabs.tabText(index)
+
+
+def test_an_empty_runs_tab_says_what_will_appear(window):
+    from fitgap_gui.qt.panels.runs_panel import HINT_EMPTY, HINT_RUNS
+
+    panel = window.runs_panel
+    assert panel.table.rowCount() == 0 and panel.hint.text() == HINT_EMPTY
+    assert "FitGapCallback" in HINT_EMPTY
+    _commit_run(RunStore(), RunConfig(), epochs=2, name="first")
+    panel.refresh()
+    assert panel.table.rowCount() == 1 and panel.hint.text() == HINT_RUNS

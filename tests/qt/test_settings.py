@@ -6,8 +6,8 @@ import json
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.live import RunRequest
-from fitgap_gui.qt import settings
-from fitgap_gui.qt.main_window import MainWindow
+from fitgap_gui.qt.window import settings
+from fitgap_gui.qt.window.main_window import MainWindow
 
 
 def test_settings_live_in_fitgap_home_never_in_the_user_settings(fitgap_home):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitgap_gui.qt.diagnosis_panel import numbers_text
+from fitgap_gui.qt.panels.diagnosis_panel import numbers_text
 
 
 def test_diagnosis_numbers_read_as_losses_and_percentage_points():

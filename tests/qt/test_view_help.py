@@ -9,9 +9,9 @@ from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication
 
 from fitgap_gui import __version__
-from fitgap_gui.qt import help as help_menu
-from fitgap_gui.qt.main_window import MainWindow
-from fitgap_gui.qt.theme import DARK, LIGHT, apply_app_theme
+from fitgap_gui.qt.plots.theme import DARK, LIGHT, apply_app_theme
+from fitgap_gui.qt.window import help as help_menu
+from fitgap_gui.qt.window.main_window import MainWindow
 
 #: Shortcuts the issue asks for, by (menu, action).
 EXPECTED = {
@@ -201,7 +201,7 @@ def test_busy_bar_and_messages_from_train_to_the_first_epoch(ready_window, qtbot
     loading = [i for i, m in enumerate(messages) if "loading data" in m]
     building = [i for i, m in enumerate(messages) if "training the first epoch" in m]
     assert loading and building and loading[0] < building[0]
-    assert window.summary.isVisible() and window.summary.text().startswith("Run #")
+    assert window.summary.isVisible() and window.summary.text().startswith("Run ")
 
 
 def test_busy_bar_shows_while_tensorflow_loads(window):
@@ -224,7 +224,7 @@ def test_system_theme_follows_a_colour_scheme_change_at_run_time(window, monkeyp
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
 
-    from fitgap_gui.qt import theme
+    from fitgap_gui.qt.plots import theme
 
     plot = window.plots.plots["loss"]
     window.view_options.theme_actions["system"].trigger()

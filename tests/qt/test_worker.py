@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fitgap_gui.core.errors import DataError
 from fitgap_gui.core.store import RunStore
-from fitgap_gui.qt.worker import NO_RUN, TrainingController, error_message
+from fitgap_gui.qt.runtime.worker import NO_RUN, TrainingController, error_message
 
 
 def test_run_many_trains_each_config_in_turn_with_progress(qtbot, tiny_config):

@@ -13,21 +13,24 @@ and ``note`` says so.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.diagnosis import diagnose
-from ..core.formatting import run_label
-from ..core.live import (
+from ...core.diagnosis import diagnose
+from ...core.formatting import run_label
+from ...core.live import (
     LiveRun,
     RunRequest,
     data_identity,
     early_stopping_countdown,
 )
-from ..core.results import EpochMetrics, RunResult
-from ..core.store import StoredRun
-from .plots import PlotsPanel
+from ...core.own_model import diagnose_own
+from ...core.results import EpochMetrics, RunResult
+from ...core.store import StoredRun
+
+if TYPE_CHECKING:  # only a type: the model never imports the views it feeds
+    from ..plots.plots import PlotsPanel
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,10 @@ def _data_name(data: tuple[str, str | None]) -> str:
 def _diagnose(run: LiveRun) -> None:
     """The run's diagnosis from its history; a diagnosis bug never stops the curves."""
     try:
-        run.diagnosis = diagnose(run.history, run.config, n_classes=run.n_classes).to_dict()
+        if run.levers is not None:  # a user's own model: judged on what it reports
+            run.diagnosis = diagnose_own(run.history, run.levers).to_dict()
+        else:
+            run.diagnosis = diagnose(run.history, run.config, n_classes=run.n_classes).to_dict()
     except Exception:  # kept in the log with its traceback
         logger.exception("diagnosis of run %s failed", run.run_id)
 
@@ -204,6 +210,7 @@ class LiveRuns(QObject):
             best_epoch=stored.best_epoch,
             status=stored.status,
             diagnosis=stored.diagnosis,
+            levers=(stored.levers or {}) if stored.kind == "callback" else None,
         )
         if stored.status != "running":
             run.result = stored.to_result()
@@ -215,6 +222,22 @@ class LiveRuns(QObject):
             )
         self._add(run)
         return run
+
+    def follow_stored(
+        self, run_id: int, epochs: list[EpochMetrics], ended: StoredRun | None = None
+    ) -> None:
+        """A stored run still training in another process: its new epochs, then its end.
+
+        The Runs tab reads them from the store when its version moves; each epoch is
+        appended as a live one is (plots, best epoch and diagnosis follow).
+        """
+        run = self.runs.get(run_id)
+        if run is None or run.origin != "stored":
+            return
+        for metrics in epochs:
+            self.append_epoch(run_id, metrics)
+        if ended is not None and ended.status != "running":
+            self.finish(run_id, ended.to_result())
 
     # -- leaving ------------------------------------------------------------------------------
     def _add(self, run: LiveRun) -> None:
@@ -274,6 +297,8 @@ class PlotsAdapter(QObject):
     def _on_added(self, run: LiveRun) -> None:
         if run.origin == "stored":
             self.plots.show_history(run.run_id, run.label, run.history, run.result, run.monitor)
+            if run.status == "running":  # training elsewhere: room for the epochs it asked
+                self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
         else:
             self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
             self.plots.begin_run(run.run_id, run.label, run.monitor)

@@ -17,7 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from .theme import LIGHT, PlotTheme
+from ...core.formatting import format_duration, format_percent, run_label
+from ..plots.theme import LIGHT, PlotTheme
 
 
 def wrapped_label(text: str = "") -> QLabel:
@@ -93,13 +94,13 @@ class WeightNormsView(MessageStack):
             curve.setPen(pg.mkPen(colour, width=1.2, style=Qt.PenStyle.DashLine))
             self.legend.removeItem(curve)
             self._previous.append(curve)
-        title = f"Run #{run_id}" + (f" ({levers})" if levers else "")
+        title = run_label(run_id, capital=True) + (f" ({levers})" if levers else "")
         if self._previous:
             self.legend.addItem(self._previous[0], f"{self._run_title} (dashed)")
             title += f" · dashed: {self._run_title}"
         self._title = title
         self.plot.setTitle(title, color=theme.foreground, size="10pt")
-        self._run_title = f"#{run_id}" + (f" {levers}" if levers else "")
+        self._run_title = run_label(run_id) + (f" {levers}" if levers else "")
         self.curves, self._points = [], []
         self._names = [f"hidden {i + 1} ({u} units)" for i, u in enumerate(hidden_units)]
 
@@ -303,8 +304,8 @@ class BoundaryView(MessageStack):
             when = f"Live boundary after epoch {payload['epoch']}."
         self.caption.setText(
             f"{when} Filled: training points, hollow: validation points. "
-            f"Refresh {payload['seconds'] * 1000:.0f} ms, "
-            f"{payload['share'] * 100:.1f}% of training time so far."
+            f"Refresh {format_duration(payload['seconds'])}, "
+            f"{format_percent(payload['share'])} of training time so far."
         )
 
     def _draw_boundary(self, probabilities: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from ..core.live import LiveRun
-from ..core.results import EpochMetrics
-from .insights_probe import is_points2d
+from ...core.formatting import run_label
+from ...core.insights_probe import is_points2d
+from ...core.live import LiveRun
+from ...core.results import EpochMetrics
+from ..plots.theme import LIGHT, PlotTheme
+from ..runtime.live_runs import LiveRuns
 from .insights_validation import ValidationView
 from .insights_views import BoundaryView, WeightNormsView
-from .live_runs import LiveRuns
-from .theme import LIGHT, PlotTheme
 
 
 class InsightsPanel(QWidget):
@@ -74,7 +75,7 @@ class InsightsPanel(QWidget):
             run_id, list(model.hidden_units), self._theme(), ", ".join(w for w in levers if w)
         )
         self.validation.clear(
-            f"Run #{run_id} is training: the validation insight follows at its end."
+            f"{run_label(run_id, capital=True)} is training: the validation insight follows at its end."
         )
 
     def on_dataset_ready(self, run_id: int, dataset) -> None:

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import FitGapError
-from ..core.formatting import format_accuracy_change, format_loss_change
-from ..core.live import LiveRun
-from ..core.results import EpochMetrics
+from ...core.errors import FitGapError
+from ...core.formatting import format_accuracy_change, format_loss_change, run_label
+from ...core.live import LiveRun
+from ...core.results import EpochMetrics
+from ..runtime.live_runs import LiveRuns
 from .controls import ControlsPanel
-from .live_runs import LiveRuns
 
 #: Verdict -> (words shown, colour).  The colours read on light and dark backgrounds.
 VERDICT_STYLE = {
@@ -194,6 +194,16 @@ class DiagnosisPanel(QWidget):
         self.summary.setText(f"The run could not start: {message}")
 
     # -- showing ---------------------------------------------------------------------------------
+    def _who(self) -> str:
+        """The run shown, as the Runs tab and the status bar name it: "Run 7 (baseline)"."""
+        if self.run_id is None:
+            return "The run"
+        who = run_label(self.run_id, capital=True)
+        run = self.live_runs.get(self.run_id)
+        if run is not None and run.label != run_label(self.run_id):
+            who += f" ({run.label})"
+        return who
+
     def show_diagnosis(self, diagnosis: dict[str, Any] | None, final: bool = False) -> None:
         """Show a diagnosis dict (``Diagnosis.to_dict()``); None: waiting for epochs."""
         self.diagnosis = diagnosis
@@ -201,7 +211,7 @@ class DiagnosisPanel(QWidget):
             self._show_advice([])
             self.verdict.setText("Waiting for epochs…")
             self.verdict.setStyleSheet("")
-            self.summary.setText(f"Run #{self.run_id}: the verdict appears after a few epochs.")
+            self.summary.setText(f"{self._who()}: the verdict appears after a few epochs.")
             self.numbers.setText("")
             self.advice_title.setText("")
             self.onset_changed.emit(0)
@@ -213,7 +223,7 @@ class DiagnosisPanel(QWidget):
         onset = diagnosis.get("onset_epoch")
         summary = diagnosis["summary"]
         self.summary.setText(
-            f"Run #{self.run_id} ({when}): {summary[:1].upper()}{summary[1:]}."
+            f"{self._who()} ({when}): {summary[:1].upper()}{summary[1:]}."
             + (f"<br><b>Onset: epoch {onset}</b>" if onset else "")
         )
         lines = numbers_text(diagnosis.get("numbers") or {})

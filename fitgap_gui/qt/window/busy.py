@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QProgressBar
 
-from ..core.live import LiveRun
+from ...core.formatting import run_label
+from ...core.live import LiveRun
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -48,12 +49,14 @@ class BusyIndicator:
             return
         run_id = self._waiting_run = run.run_id
         self.bar.setVisible(True)
-        self.window.statusBar().showMessage(f"Run #{run_id}: loading data… (Esc stops)")
+        self.window.statusBar().showMessage(
+            f"{run_label(run_id, capital=True)}: loading data… (Esc stops)"
+        )
 
     def _on_dataset(self, run_id: int, dataset) -> None:
         if run_id == self._waiting_run:
             self.window.statusBar().showMessage(
-                f"Run #{run_id}: {len(dataset.x_train)} training and {len(dataset.x_val)} "
+                f"{run_label(run_id, capital=True)}: {len(dataset.x_train)} training and {len(dataset.x_val)} "
                 f"validation samples of {dataset.name}; building the model and training "
                 "the first epoch…"
             )

@@ -17,8 +17,8 @@ from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QSlider, QWidget
 
+from ..plots.theme import CHOICES, apply_app_theme
 from .settings import open_settings
-from .theme import CHOICES, apply_app_theme
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
 from ..resource_files import resources_dir
+from .config import RunConfig
+from .errors import FitGapError
 
 __all__ = ["default_config", "resources_dir"]
 

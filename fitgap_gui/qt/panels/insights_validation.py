@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.formatting import format_accuracy
 from .insights_views import MessageStack, wrapped_label
 
 #: Fewest thumbnails per row in the mistakes grid, and their size on screen (pixels).
@@ -119,7 +120,7 @@ class ValidationView(MessageStack):
         total = int(confusion.sum())
         self.summary.setText(
             f"Validation set, weights of epoch {payload['epoch']} ({payload['which']}): "
-            f"accuracy {payload['accuracy'] * 100:.1f}% ({total - payload['n_wrong']} of "
+            f"accuracy {format_accuracy(payload['accuracy'])} ({total - payload['n_wrong']} of "
             f"{total}). Rows: true class, columns: predicted class."
         )
         self._fill_table(confusion, names)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
-from ..core.presets import Preset, load_preset
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.presets import Preset, load_preset
+from ...core.resources import resources_dir
 from . import settings
-from .resources import resources_dir
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -20,8 +20,8 @@ from PySide6.QtCore import QObject, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTextBrowser, QVBoxLayout
 
-from .. import __version__
-from ..core.logfiles import log_folder
+from ... import __version__
+from ...core.logfiles import log_folder
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

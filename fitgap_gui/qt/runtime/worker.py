@@ -19,13 +19,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
-from ..core.live import RunRequest
-from ..core.logfiles import native_stderr_to_log
-from ..core.store import RunStore
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.insights_probe import InsightProbe
+from ...core.live import RunRequest
+from ...core.logfiles import native_stderr_to_log
+from ...core.store import RunStore
 from .background import BackgroundTask, TaskState
-from .insights_probe import InsightProbe
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunS
 
     Every event goes out as ``state.report((kind, run_id, ...))``.
     """
-    from ..core.session import run_recorded
+    from ...core.session import run_recorded
 
     total = len(requests)
     for done, request in enumerate(requests):

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

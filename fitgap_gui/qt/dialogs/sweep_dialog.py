@@ -26,18 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import FitGapError
-from ..core.experiments import (
+from ...core.errors import FitGapError
+from ...core.experiments import (
     LEARNING_CURVE_FRACTIONS,
     default_values,
     is_log_scale,
     parse_values,
     sweep_configs,
 )
-from ..core.levers import lever
+from ...core.levers import lever
 
 if TYPE_CHECKING:
-    from .experiments_panel import ExperimentsPanel
+    from ..panels.experiments_panel import ExperimentsPanel
 
 #: The levers a validation curve can sweep, as (config key, what the user reads).
 LEVERS = (

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import FitGapError
-from ..core.formatting import (
+from ...core.errors import FitGapError
+from ...core.formatting import (
     MISSING,
     format_accuracy,
     format_accuracy_change,
@@ -42,11 +42,11 @@ from ..core.formatting import (
     format_validation_loss,
     run_label,
 )
-from ..core.live import LiveRun
-from ..core.store import RunStore, StoredRun
-from ..core.summary import lever_summary
+from ...core.live import LiveRun
+from ...core.store import RunStore, StoredRun, StoreError
+from ...core.summary import lever_summary
+from ..runtime.live_runs import LiveRuns
 from .controls import ControlsPanel
-from .live_runs import LiveRuns
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,14 @@ def ask_yes_no(parent: QWidget, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+#: The hint above the table: with runs listed, and before the first one.
+HINT_RUNS = "Select runs to overlay them on the plots (Ctrl/Shift+click)."
+HINT_EMPTY = (
+    "No runs stored yet. Every Train is kept here, and so are the runs of fitgap train and "
+    "of your own Keras scripts with FitGapCallback, live while they train."
+)
+
+
 class RunsPanel(QWidget):
     """The table of runs; selection = overlay on the plots."""
 
@@ -138,6 +146,8 @@ class RunsPanel(QWidget):
         self._overlaid: set[int] = set()
         self._filling = False
         self._version: int | None = None
+        #: The store fault last shown: the poll retries every tick but says it once.
+        self._fault_shown: str | None = None
         self._signatures: dict[int, tuple] = {}
         self.export_menu: QMenu | None = None  # filled in by exports.install
 
@@ -173,7 +183,7 @@ class RunsPanel(QWidget):
         self.delete_button.setToolTip("Delete the selected runs (Del)")
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button = QPushButton("Export")
-        self.hint = QLabel("Select runs to overlay them on the plots (Ctrl/Shift+click).")
+        self.hint = QLabel(HINT_EMPTY)
         self.hint.setWordWrap(True)
         # A palette role, not a fixed grey: the hint stays readable in the dark theme.
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -267,8 +277,19 @@ class RunsPanel(QWidget):
         Only rows whose run changed are rebuilt (during a run the poll finds one
         changed row each time): 300 runs cost ~160 ms to fill, one row well under 1 ms.
         """
-        self._version = self.store.version()
-        runs = self.store.list_runs()
+        try:
+            version = self.store.version()
+            runs = self.store.list_runs()
+        except StoreError as exc:
+            # A damaged, locked or vanished store: the rows already shown stay, the
+            # version is not taken, so the next poll tries again; the line is shown once.
+            if str(exc) != self._fault_shown:
+                self._fault_shown = str(exc)
+                logger.warning("cannot list the stored runs: %s", exc)
+                self.error.emit(str(exc))
+            return
+        self._version, self._fault_shown = version, None
+        self._follow_running(runs)
         rows = {self.table.item(r, NAME).data(_RUN_ID): r for r in range(self.table.rowCount())}
         same_runs = set(rows) == {run.run_id for run in runs}
         changed = [run for run in runs if self._signatures.get(run.run_id) != _signature(run)]
@@ -294,6 +315,29 @@ class RunsPanel(QWidget):
             self._filling = False
         self.sync_overlays()
         self._update_buttons()
+
+    def _follow_running(self, runs: list[StoredRun]) -> None:
+        """Overlaid runs still training elsewhere (the CLI, ``FitGapCallback``) grow.
+
+        Their new epochs go into the live-run model as they are committed, so the
+        plots and the diagnosis follow them as they follow a run of this window.
+        """
+        listed = {run.run_id: run for run in runs}
+        for run_id in sorted(self._overlaid):
+            shown, stored = self.live_runs.get(run_id), listed.get(run_id)
+            if shown is None or stored is None or shown.origin != "stored":
+                continue
+            if shown.status != "running":
+                continue
+            if stored.epochs_run <= shown.epochs and stored.status == "running":
+                continue
+            try:
+                epochs = self.store.epochs(run_id)
+                ended = None if stored.status == "running" else self.store.get_run(run_id)
+            except FitGapError as exc:
+                logger.warning("cannot follow run %s: %s", run_id, exc)
+                continue
+            self.live_runs.follow_stored(run_id, epochs[shown.epochs :], ended)
 
     def _select_rows(self, wanted) -> None:
         model = self.table.selectionModel()
@@ -506,6 +550,8 @@ class RunsPanel(QWidget):
 
     # -- menus ------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
+        # An empty list says what will appear in it; a list says what selecting does.
+        self.hint.setText(HINT_RUNS if self.table.rowCount() else HINT_EMPTY)
         count = len(self.selected_ids())
         self.load_button.setEnabled(count == 1)
         self.rename_button.setEnabled(count == 1)

@@ -35,8 +35,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ..core.monitor import is_better
-from ..core.results import EpochMetrics, RunResult, monitored
+from ...core.monitor import is_better
+from ...core.results import EpochMetrics, RunResult, monitored
 from .bands import ArmBand
 from .hover import HoverReadout
 from .plot_items import EpochAxis, FrozenLayer, ValueAxis
@@ -930,9 +930,9 @@ class PlotsPanel(QWidget):
             found = [b for c in shown if (b := c.bounds(name, log)) is not None]
             if not found:
                 continue
-            low, high = min(b[0] for b in found), max(b[1] for b in found)
-            pad = (high - low) * 0.03 or max(abs(high) * 0.05, 0.05)
-            low, high = low - pad, high + pad
+            data_low, data_high = min(b[0] for b in found), max(b[1] for b in found)
+            pad = (data_high - data_low) * 0.03 or max(abs(data_high) * 0.05, 0.05)
+            low, high = data_low - pad, data_high + pad
             if not exact:
                 (now_low, now_high) = view.viewRange()[1]
                 if now_low <= low and high <= now_high:
@@ -940,6 +940,13 @@ class PlotsPanel(QWidget):
                 margin = (max(high, now_high) - min(low, now_low)) * GROW_MARGIN
                 low = min(now_low, low - margin) if low < now_low else now_low
                 high = max(now_high, high + margin) if high > now_high else now_high
+            if name != "gap" and not log:
+                # A loss or an accuracy is never negative, an accuracy never above 1:
+                # the growth margin must not show a range no value can reach.
+                if data_low >= 0:
+                    low = max(low, data_low - pad)
+                if name == "accuracy" and data_high <= 1:
+                    high = min(high, data_high + pad)
             view.setYRange(low, high, padding=0)
 
     def finish_run(self, run_id: int, result: RunResult) -> str:
@@ -1050,7 +1057,7 @@ class PlotsPanel(QWidget):
         x = curves.curves[0][0].xData
         return 0 if x is None else len(x)
 
-    # -- views of the live-run model (qt/live_runs.py) -------------------------------------------
+    # -- views of the live-run model (qt/runtime/live_runs.py) -------------------------------------------
     def style_run(self, run_id: int, colour_index: int, *, faint: bool = False) -> None:
         """Give a run its own palette slot; a previous run beside the new one is faint."""
         curves = self.runs.get(run_id)

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.config import RunConfig
-from ..core.data import Dataset
-from ..core.insights import decision_grid, predict_fn, validation_insight
-from ..core.monitor import is_better
-from ..core.results import EpochMetrics, RunResult
+from .config import RunConfig
+from .data import Dataset
+from .insights import decision_grid, predict_fn, validation_insight
+from .monitor import is_better
+from .results import EpochMetrics, RunResult
 
 Emit = Callable[[str, dict], None]
 
@@ -130,10 +130,17 @@ class InsightProbe:
             self._best_weights = None
 
     # -- payloads ---------------------------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset:
+        """The run's data; ``start`` sets it before any payload is computed."""
+        if self._dataset is None:
+            raise RuntimeError("InsightProbe.start was not called")
+        return self._dataset
+
     def _send_grid(self, epoch: int, model: Any, *, final: bool, which: str = "") -> None:
         start = time.perf_counter()
         try:
-            grid = decision_grid(predict_fn(model), self._dataset, self._resolution)
+            grid = decision_grid(predict_fn(model), self.dataset, self._resolution)
         except Exception as exc:  # an insight must never end the run
             self._live = False
             self._emit("unavailable", {"view": "boundary", "reason": str(exc)})
@@ -159,9 +166,7 @@ class InsightProbe:
 
     def _send_validation(self, epoch: int, which: str, model: Any) -> None:
         try:
-            insight = validation_insight(
-                predict_fn(model), self._dataset, limit=MISCLASSIFIED_LIMIT
-            )
+            insight = validation_insight(predict_fn(model), self.dataset, limit=MISCLASSIFIED_LIMIT)
         except Exception as exc:
             self._emit("unavailable", {"view": "validation", "reason": str(exc)})
             return
@@ -185,6 +190,6 @@ class InsightProbe:
                 "accuracy": insight.accuracy,
                 "n_wrong": int(len(insight.predicted) - np.trace(insight.confusion)),
                 "misclassified": wrong,
-                "is_image": self._dataset.kind == "image" and bool(self._dataset.image_shape),
+                "is_image": self.dataset.kind == "image" and bool(self.dataset.image_shape),
             },
         )

@@ -43,18 +43,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
-from ..core.data import DataPreview, keras_cache_status, preview
-from ..core.errors import FitGapError
-from ..core.levers import handicap_reset
-from ..core.sources import source as data_source
-from .background import BackgroundTask
-from .controls import _label_column
-from .resources import default_config
-from .worker import error_message
+from ...core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
+from ...core.data import DataPreview, keras_cache_status, preview
+from ...core.errors import FitGapError
+from ...core.levers import handicap_reset
+from ...core.resources import default_config
+from ...core.sources import source as data_source
+from ..panels.controls import _label_column
+from ..runtime.background import BackgroundTask
+from ..runtime.worker import error_message
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from ..window.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 

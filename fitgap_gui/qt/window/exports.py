@@ -1,4 +1,5 @@
-"""File → Export (and the Runs tab's Export menu): metrics, plots, model, script, TensorBoard.
+"""File → Export (and the Runs tab's Export menu): metrics, plots, model, script, TensorBoard,
+and File → Export report (one self-contained HTML file, ``core/report.py``).
 
 The run exports call ``core.export.export_runs`` on the runs selected in the Runs
 tab (the current run when none is selected).  The plots go out as one PNG of the
@@ -20,14 +21,14 @@ from PySide6.QtCore import QPoint, QRect, QRectF
 from PySide6.QtGui import QAction, QColor, QPainter
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from ..core.errors import FitGapError
-from ..core.export import export_runs
-from ..core.formatting import format_duration
+from ...core.errors import FitGapError
+from ...core.export import export_runs
+from ...core.formatting import format_duration
 from . import settings
 
 if TYPE_CHECKING:
+    from ..panels.runs_panel import RunsPanel
     from .main_window import MainWindow
-    from .runs_panel import RunsPanel
 
 #: format -> (menu text, dialog filter or None for a folder, suffix)
 RUN_FORMATS = {
@@ -36,7 +37,10 @@ RUN_FORMATS = {
     "model": ("Trained &model (.keras)…", "Keras model (*.keras)", ".keras"),
     "script": ("As &Keras script…", "Python (*.py)", ".py"),
     "tensorboard": ("&TensorBoard log folder…", None, ""),
+    "report": ("&Report (HTML)…", "HTML (*.html)", ".html"),
 }
+#: The file name each dialog proposes, where it is not the run's (``run-7.csv``).
+_DEFAULT_STEM = {"report": "report"}
 #: Formats that write one file per run, so several runs need a folder.
 _PER_RUN = ("model", "script")
 
@@ -47,6 +51,7 @@ class Exporter:
     def __init__(self, window: MainWindow, panel: RunsPanel) -> None:
         self.window = window
         self.panel = panel
+        self.report_action: QAction | None = None
 
     # -- runs ---------------------------------------------------------------------------------------
     def export_runs(
@@ -137,7 +142,7 @@ class Exporter:
         if filters is None or (fmt in _PER_RUN and len(ids) > 1):
             path = self._ask_folder(title + " (a folder)")
         else:
-            stem = f"run-{ids[0]}" if len(ids) == 1 else "fitgap-runs"
+            stem = _DEFAULT_STEM.get(fmt) or (f"run-{ids[0]}" if len(ids) == 1 else "fitgap-runs")
             path = self._ask_file(title, stem + suffix, filters)
             if path and not Path(path).suffix:
                 path += suffix
@@ -175,6 +180,15 @@ def install(window: MainWindow, panel: RunsPanel) -> Exporter:
     exporter = Exporter(window, panel)
     menu = exporter.build_menu()
     window.add_menu_action("file", menu.menuAction())
+    # The lab report is what a user takes away: one step from the File menu.
+    report = QAction("Export &report…", window)
+    report.setToolTip(
+        "One HTML file with the selected runs' curves, levers, best epochs, diagnosis "
+        "and what is needed to repeat them"
+    )
+    report.triggered.connect(lambda _checked=False: exporter.choose_runs_export("report"))
+    window.add_menu_action("file", report)
+    exporter.report_action = report
     # The same menu in the Runs tab: its button and its context menu.
     panel.export_menu = menu
     panel.export_button.setMenu(menu)

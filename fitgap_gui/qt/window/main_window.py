@@ -30,31 +30,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
-from ..core.formatting import format_accuracy, format_training_loss, format_validation_loss
-from ..core.live import RunRequest
-from ..core.results import EpochMetrics, RunResult
-from ..core.store import RunStore
-from ..core.summary import describe
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.formatting import (
+    format_accuracy,
+    format_duration,
+    format_training_loss,
+    format_validation_loss,
+    run_label,
+)
+from ...core.live import RunRequest
+from ...core.resources import default_config
+from ...core.results import EpochMetrics, RunResult
+from ...core.store import RunStore
+from ...core.summary import describe
+from ..dialogs.data_dialog import DataOpener
+from ..dialogs.sweep_dialog import SweepDialog
+from ..panels.controls import ControlsPanel
+from ..panels.diagnosis_panel import DiagnosisPanel
+from ..panels.experiments_panel import ExperimentsPanel
+from ..panels.insights_panel import InsightsPanel
+from ..panels.runs_panel import RunsPanel
+from ..plots.plots import PlotsPanel
+from ..runtime.background import BackgroundTask, active_tasks
+from ..runtime.live_runs import LiveRuns, PlotsAdapter
+from ..runtime.worker import NO_RUN, TrainingController, error_message, import_engine
 from . import exports, presets_menu, settings
-from .background import BackgroundTask, active_tasks
 from .busy import BusyIndicator
-from .controls import ControlsPanel
-from .data_dialog import DataOpener
-from .diagnosis_panel import DiagnosisPanel
-from .experiments_panel import ExperimentsPanel
 from .exports import Exporter
 from .help import HelpMenu
-from .insights_panel import InsightsPanel
-from .live_runs import LiveRuns, PlotsAdapter
-from .plots import PlotsPanel
 from .presets_menu import ConfigFiles
-from .resources import default_config
-from .runs_panel import RunsPanel
-from .sweep_dialog import SweepDialog
 from .view_menu import ViewOptions
-from .worker import NO_RUN, TrainingController, error_message, import_engine
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +224,9 @@ class MainWindow(QMainWindow):
         self.diagnosis_panel.error.connect(self.show_error)
         self.add_side_tab(self.diagnosis_panel, "Diagnosis")
 
-        self.experiments_panel = ExperimentsPanel(self.live_runs, self.controls, self)
+        self.experiments_panel = ExperimentsPanel(
+            self.live_runs, self.controls, self, settings.open_settings()
+        )
         self._follow(self.experiments_panel)
         self.experiments_panel.shown.connect(self._show_experiments)
         self.experiments_panel.apply_theme(self.plots.theme)
@@ -368,9 +376,9 @@ class MainWindow(QMainWindow):
         self._epochs_asked = config.training.epochs
         self.progress.setRange(0, self._epochs_asked)
         self.progress.setValue(0)
-        self.progress.setFormat(f"run #{run_id}: epoch %v of %m")
-        self.summary.setText(f"Run #{run_id}: {describe(config)}")
-        self.statusBar().showMessage(f"Run #{run_id} training…")
+        self.progress.setFormat(f"{run_label(run_id)}: epoch %v of %m")
+        self.summary.setText(f"{run_label(run_id, capital=True)}: {describe(config)}")
+        self.statusBar().showMessage(f"{run_label(run_id, capital=True)} training…")
         self.live_runs.begin(run_id, request)
         logger.info("run %s started: %s", run_id, describe(config))
 
@@ -378,7 +386,7 @@ class MainWindow(QMainWindow):
         self.live_runs.append_epoch(run_id, metrics)
         self.progress.setValue(metrics.epoch)
         self.statusBar().showMessage(
-            f"Run #{run_id} epoch {metrics.epoch} of {self._epochs_asked}: "
+            f"{run_label(run_id, capital=True)} epoch {metrics.epoch} of {self._epochs_asked}: "
             f"{format_training_loss(metrics.metrics)}, "
             f"{format_validation_loss(metrics.metrics)}, "
             f"val_accuracy {format_accuracy(metrics.get('val_accuracy'))}"
@@ -398,12 +406,18 @@ class MainWindow(QMainWindow):
         what = words.get(result.status, result.status)
         if result.status != "completed":  # say why the bar stops short of the end
             self.progress.setFormat(
-                f"run #{run_id}: {STATUS_WORDS.get(result.status, result.status)} at epoch %v of %m"
+                f"{run_label(run_id)}: {STATUS_WORDS.get(result.status, result.status)} "
+                "at epoch %v of %m"
             )
-        self.statusBar().showMessage(f"Run #{run_id} {what} in {result.seconds:.1f} s. {marker}")
+        self.statusBar().showMessage(
+            f"{run_label(run_id, capital=True)} {what} in {format_duration(result.seconds)}. "
+            f"{marker}"
+        )
 
     def _on_aborted(self, run_id: int) -> None:
-        self.statusBar().showMessage(f"Run #{run_id} stopped; its epochs so far are kept.")
+        self.statusBar().showMessage(
+            f"{run_label(run_id, capital=True)} stopped; its epochs so far are kept."
+        )
 
     def _on_errored(self, run_id: int, exc: BaseException) -> None:
         message = error_message(exc)
@@ -416,8 +430,12 @@ class MainWindow(QMainWindow):
             self.live_runs.start_failed_with(message)
             self.show_error("Cannot train: " + message)
         else:
-            self.progress.setFormat(f"run #{run_id}: failed at epoch %v of %m")
-            self.show_error(f"Run #{run_id} failed: {message}")
+            self.progress.setFormat(f"{run_label(run_id)}: failed at epoch %v of %m")
+            if message.startswith(run_label(run_id) + " "):
+                # The store's line already names the run and what was kept: shown as it is.
+                self.show_error(message[:1].upper() + message[1:])
+            else:
+                self.show_error(f"{run_label(run_id, capital=True)} failed: {message}")
 
     def _on_all_done(self) -> None:
         self._update_buttons()
@@ -449,8 +467,11 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, asked)
         self.progress.setValue(last.epochs_run)
         status = STATUS_WORDS.get(last.status, last.status.replace("_", " "))
-        self.progress.setFormat(f"last run #{last.run_id}: {status}, epoch %v of %m")
-        self.summary.setText(f"Last run #{last.run_id} ({last.name}): {describe(last.config)}")
+        self.progress.setFormat(f"last {run_label(last.run_id)}: {status}, epoch %v of %m")
+        who = run_label(last.run_id)
+        if last.name != who:
+            who = f"{who} ({last.name})"
+        self.summary.setText(f"Last {who}: {describe(last.config)}")
 
     # -- errors -------------------------------------------------------------------------------------
     def show_unexpected(self, exc: BaseException) -> None:

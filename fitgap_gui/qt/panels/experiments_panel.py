@@ -29,7 +29,7 @@ import math
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -44,9 +44,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import RunConfig
-from ..core.errors import FitGapError
-from ..core.experiments import (
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.experiments import (
     DEFAULT_REPEATS,
     ArmSummary,
     Planned,
@@ -59,19 +59,18 @@ from ..core.experiments import (
     sweep_configs,
     with_repeats,
 )
-from ..core.formatting import (
+from ...core.formatting import (
     format_accuracy,
     format_loss,
     format_loss_change,
     format_value,
     run_label,
 )
-from ..core.live import LiveRun, RunRequest
-from ..core.stats import Interval
+from ...core.live import LiveRun, RunRequest
+from ...core.stats import Interval
+from ..plots.theme import LIGHT, PlotTheme
+from ..runtime.live_runs import LiveRuns
 from .controls import ControlsPanel
-from .live_runs import LiveRuns
-from .settings import open_settings
-from .theme import LIGHT, PlotTheme
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +166,16 @@ class ExperimentsPanel(QWidget):
     #: A new experiment starts: the last one's bands go.
     bands_cleared = Signal()
 
-    def __init__(self, live_runs: LiveRuns, controls: ControlsPanel, launcher: RunLauncher) -> None:
+    def __init__(
+        self,
+        live_runs: LiveRuns,
+        controls: ControlsPanel,
+        launcher: RunLauncher,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__()
+        #: Where the Repeats box is remembered (the window passes FitGap's settings).
+        self.settings = settings if settings is not None else QSettings()
         self.live_runs = live_runs
         self.controls = controls
         self.launcher = launcher
@@ -301,19 +308,16 @@ class ExperimentsPanel(QWidget):
         column.addWidget(self.sweep_box, 1)
 
     # -- repeats --------------------------------------------------------------------------------
-    @staticmethod
-    def _saved_repeats() -> int:
-        value = open_settings().value(REPEATS_KEY, DEFAULT_REPEATS)
+    def _saved_repeats(self) -> int:
+        value = self.settings.value(REPEATS_KEY, DEFAULT_REPEATS)
         try:
             return min(max(int(value), 1), MAX_REPEATS)
         except (TypeError, ValueError):  # a hand-edited settings file
             return DEFAULT_REPEATS
 
-    @staticmethod
-    def _save_repeats(value: int) -> None:
-        settings = open_settings()
-        settings.setValue(REPEATS_KEY, int(value))
-        settings.sync()
+    def _save_repeats(self, value: int) -> None:
+        self.settings.setValue(REPEATS_KEY, int(value))
+        self.settings.sync()
 
     # -- starting ------------------------------------------------------------------------------
     def _base_config(self) -> RunConfig | None:

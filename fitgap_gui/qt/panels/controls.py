@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.config import RunConfig
-from ..core.errors import ConfigError
-from ..core.levers import GROUPS, LEVERS, Lever, handicap_reset, levers_in
-from ..core.sources import image_sources, names, source_states, toy_sources
-from ..core.sources import source as data_source
-from ..core.summary import handicaps_in_words
+from ...core.config import RunConfig
+from ...core.errors import ConfigError
+from ...core.levers import GROUPS, LEVERS, Lever, handicap_reset, levers_in
+from ...core.sources import image_sources, names, source_states, toy_sources
+from ...core.sources import source as data_source
+from ...core.summary import handicaps_in_words
 
 TOY_SOURCES = toy_sources()
 FILE_SOURCES = names("file")

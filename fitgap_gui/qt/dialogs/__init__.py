@@ -1,0 +1,1 @@
+"""Dialogs opened from the window: open data (with its preview) and plan a sweep."""

@@ -1,0 +1,2 @@
+"""The loss, accuracy and gap plots (pyqtgraph), their hover readout and the light and dark
+themes."""
