@@ -112,7 +112,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
     # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
     check_model_memory(
-        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+        config,
+        dataset.input_shape,
+        dataset.n_classes,
+        len(dataset.x_train) + len(dataset.x_val),
+        image_shape=dataset.image_shape,
     )
     if args.out:
         _check_writable(Path(args.out))

@@ -18,7 +18,7 @@ from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
 from .memory import check_model_memory
-from .model import augmentation_image_shape
+from .model import check_model_for_data
 from .provenance import provenance
 from .results import EpochMetrics, RunResult
 from .store import RunStore, StoreError
@@ -49,10 +49,14 @@ def run_recorded(
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
     # A config that cannot fit this data (augmenting non-images) is refused before a run row.
-    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
+    check_model_for_data(config.model, dataset.input_shape, dataset.image_shape)
     # Arithmetic only: nothing is built, no random number drawn.
     check_model_memory(
-        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
+        config,
+        dataset.input_shape,
+        dataset.n_classes,
+        len(dataset.x_train) + len(dataset.x_val),
+        image_shape=dataset.image_shape,
     )
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
     repeat = provenance(
