@@ -142,7 +142,7 @@ def test_learning_rate_goes_into_the_store_csv_and_tensorboard(tmp_path, tiny_co
     assert rates == pytest.approx([1e-3, 5e-4, 2.5e-4], rel=1e-5)
     assert [e.metrics["learning_rate"] for e in store.epochs(result.run_id)] == rates
     (path,) = export_runs(store, "csv", [result.run_id], tmp_path / "runs.csv")
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
     assert [float(r["learning_rate"]) for r in rows] == pytest.approx(rates)
     (folder,) = export_runs(store, "tensorboard", [result.run_id], tmp_path / "tb")
     events = b"".join(p.read_bytes() for p in (folder / "train").glob("events.*"))

@@ -16,7 +16,7 @@ def test_completed_run_reports_every_epoch(tiny_config):
     result = train(tiny_config, load_dataset(tiny_config.data, 1), on_epoch=seen.append)
     assert result.status == "completed"
     assert result.epochs_run == 3 == len(seen) == len(result.history["loss"])
-    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
     assert result.best_epoch == best_epoch(result.history, "val_loss")
     assert result.stopped_epoch is None
 
