@@ -109,7 +109,10 @@ def test_tensorboard_files_read_back_with_tensorboards_reader(two_runs, tmp_path
         for sub, prefix in (("train", ""), ("validation", "val_")):
             acc = EventAccumulator(str(logdir / name / sub))
             acc.Reload()
-            assert sorted(acc.Tags()["scalars"]) == ["epoch_accuracy", "epoch_loss"]
+            # As Keras's TensorBoard callback: the learning rate with the training curves.
+            tags = ["epoch_accuracy", "epoch_loss"]
+            tags += ["epoch_learning_rate"] if sub == "train" else []
+            assert sorted(acc.Tags()["scalars"]) == sorted(tags)
             for metric in ("loss", "accuracy"):
                 events = acc.Scalars(f"epoch_{metric}")
                 assert [e.step for e in events] == list(range(result.epochs_run))
