@@ -158,8 +158,8 @@ def _image_shape(
         return (input_shape[0], input_shape[1], input_shape[2])
     if len(input_shape) == 2:
         return (input_shape[0], input_shape[1], 1)
-    if image_shape is not None and len(image_shape) == 2 and math.prod(image_shape):
-        h, w = image_shape
+    if image_shape is not None and len(image_shape) == 2 and image_shape[0] * image_shape[1]:
+        h, w = image_shape[0], image_shape[1]
         return (h, w, max(1, math.prod(input_shape) // (h * w)))
     return None  # refused by model.cnn_image_shape before anything is built
 
