@@ -78,6 +78,14 @@ def _format_epoch(epoch: int, total: int, metrics: dict[str, float]) -> str:
     return "  ".join(parts)
 
 
+def _rate_drop(previous: float | None, metrics: dict[str, float]) -> str | None:
+    """ "learning rate 0.001 -> 0.0005" when this epoch's rate is lower than the last one's."""
+    rate = metrics.get("learning_rate")
+    if previous is None or rate is None or not rate < previous * (1 - 1e-6):
+        return None
+    return f"learning rate {previous:.3g} -> {rate:.3g}"
+
+
 class _StopOnCtrlC:
     """While active, the first Ctrl+C asks for a clean stop; the second one aborts."""
 
@@ -126,12 +134,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.jsonl:
             print(f"run {run_id}: {printable(ds.summary())}", flush=True)
 
+    # Plateau and step schedules drop the rate now and then: each drop gets its own line
+    # (a cosine schedule lowers it every epoch, so it is not announced).
+    rates: list[float] = []
+    announce = config.training.lr_schedule["kind"] in ("plateau", "step")
+
     def on_epoch(run_id: int, metrics) -> None:
         if args.jsonl:
             line = {"run_id": run_id, **metrics.to_dict()}
             print(json.dumps(line), flush=True)
         else:
             print(_format_epoch(metrics.epoch, config.training.epochs, metrics.metrics), flush=True)
+            drop = _rate_drop(rates[-1] if rates else None, metrics.metrics)
+            if announce and drop:
+                print(f"  {drop}", flush=True)
+        if metrics.metrics.get("learning_rate") is not None:
+            rates.append(metrics.metrics["learning_rate"])
 
     with _StopOnCtrlC() as stop:
         result = run_recorded(

@@ -149,3 +149,17 @@ def test_learning_rate_goes_into_the_store_csv_and_tensorboard(tmp_path, tiny_co
     assert b"epoch_learning_rate" in events
     stored = json.loads(store.get_run(result.run_id).config.to_json())
     assert stored["training"]["lr_schedule"] == {"kind": "step", "every": 1, "factor": 0.5}
+
+
+def test_fitgap_train_prints_each_learning_rate_drop(tmp_path, tiny_config, capsys):
+    from fitgap_gui.cli import main
+
+    config = tiny_config.replace({"training.lr_schedule": {"kind": "step", "every": 2}})
+    path = tmp_path / "step.json"
+    config.save(path)
+    assert main(["train", "--config", str(path), "--epochs", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    drops = [line.strip() for line in lines if "learning rate" in line]
+    assert drops == ["learning rate 0.001 -> 0.0005"]  # after epoch 2, once
+    at = lines.index("  learning rate 0.001 -> 0.0005")
+    assert lines[at - 1].startswith("epoch 3/3")  # under the epoch that used the new rate
