@@ -163,3 +163,26 @@ def test_fitgap_train_prints_each_learning_rate_drop(tmp_path, tiny_config, caps
     assert drops == ["learning rate 0.001 -> 0.0005"]  # after epoch 2, once
     at = lines.index("  learning rate 0.001 -> 0.0005")
     assert lines[at - 1].startswith("epoch 3/3")  # under the epoch that used the new rate
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_exported_layers_stay_within_100_columns(kind):
+    from fitgap_gui.core.keras_script import keras_script
+
+    config = RunConfig.from_dict(
+        {
+            "model": {
+                "kind": kind,
+                "batch_norm": kind == "cnn",
+                "activation": "relu",
+                "hidden_units": [4096],
+                "l1": 1e-4 if kind == "cnn" else 0.0,
+                "l2": 1e-3,
+            },
+            "training": {"lr_schedule": {"kind": "cosine", "warmup_epochs": 2}},
+        }
+    )
+    text = keras_script(config, input_shape=(64,), image_shape=(8, 8))
+    compile(text, "run.py", "exec")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "keras.layers.Conv2D(" in text if kind == "cnn" else "Conv2D" not in text

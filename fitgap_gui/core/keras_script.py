@@ -140,26 +140,32 @@ def _augmentation_lines(config: RunConfig) -> list[str]:
     return lines
 
 
-def _layer_call(name: str, args: str, indent: str = "            ") -> str:
-    """``keras.layers.<name>(<args>),`` on one line, or wrapped the way ruff format would."""
-    if len(name) + len(args) <= 75:  # Dense: the arguments fit in 70 characters
-        return f"keras.layers.{name}({args}),"
-    return f"keras.layers.{name}(\n{indent}    {args}\n{indent}),"
+def _layer_call(name: str, args: list[str], indent: str = "            ") -> str:
+    """``keras.layers.<name>(<args>),`` laid out the way ruff format would: on one line,
+    wrapped onto a second, or one argument per line."""
+    joined = ", ".join(args)
+    one_line = f"keras.layers.{name}({joined}),"
+    if len(indent) + len(one_line) <= 100:
+        return one_line
+    inner = indent + "    "
+    if len(inner) + len(joined) <= 100:
+        return f"keras.layers.{name}(\n{inner}{joined}\n{indent}),"
+    return f"keras.layers.{name}(\n" + "".join(f"{inner}{a},\n" for a in args) + f"{indent}),"
 
 
-def _block_lines(config: RunConfig, layer: str, first_arg: str) -> list[str]:
+def _block_lines(config: RunConfig, layer: str, first_args: list[str]) -> list[str]:
     """One Dense or Conv2D block: with batch_norm, BatchNormalization then the activation."""
     m = config.model
     act = literal(m.activation)
-    extra = ', padding="same"' if layer == "Conv2D" else ""
+    args = [*first_args, 'padding="same"'] if layer == "Conv2D" else list(first_args)
     reg = f"kernel_regularizer={_regularizer(config)}"
     if m.batch_norm:
         return [
-            _layer_call(layer, f"{first_arg}{extra}, {reg}"),
+            _layer_call(layer, [*args, reg]),
             "keras.layers.BatchNormalization(),",
             f"keras.layers.Activation({act}),",
         ]
-    return [_layer_call(layer, f"{first_arg}{extra}, activation={act}, {reg}")]
+    return [_layer_call(layer, [*args, f"activation={act}", reg])]
 
 
 def _build_model_function(config: RunConfig, input_shape, image_shape, input_rank: int) -> str:
@@ -175,12 +181,12 @@ def _build_model_function(config: RunConfig, input_shape, image_shape, input_ran
     if m.kind == "cnn":
         lines.append("# Convolution blocks: 3x3 filters, each block halves the image.")
         for i in range(len(m.conv_filters)):
-            lines += _block_lines(config, "Conv2D", f"CONV_FILTERS[{i}], 3")
+            lines += _block_lines(config, "Conv2D", [f"CONV_FILTERS[{i}]", "3"])
             lines.append("keras.layers.MaxPooling2D(2),")
     if input_rank > 1 or picture is not None:
         lines.append("keras.layers.Flatten(),")
     for units in m.hidden_units:
-        lines += _block_lines(config, "Dense", str(units))
+        lines += _block_lines(config, "Dense", [str(units)])
         if m.dropout > 0:
             lines.append("keras.layers.Dropout(DROPOUT),")
     lines.append('keras.layers.Dense(n_classes, activation="softmax"),')
