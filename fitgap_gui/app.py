@@ -10,6 +10,7 @@ FitGap, TensorFlow and absl log goes to a rotating log file in FitGap's data fol
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -60,9 +61,32 @@ def collect_garbage_in_gui_thread(app) -> None:
     pyqtgraph's GarbageCollector is the known remedy: gc off, collected on a timer.
     """
     if getattr(app, "_fitgap_gc", None) is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+        app._fitgap_gc = _gui_thread_collector()
 
-        app._fitgap_gc = GarbageCollector(interval=1.0)
+
+def _gui_thread_collector():
+    """pyqtgraph's GarbageCollector that leaves the older generations alone while a run
+    trains (``busy``): one such collection over a run's Keras objects took ~150 ms, a
+    stall of the live plots; it runs at the first check after the run instead."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    class GuiThreadCollector(GarbageCollector):
+        @staticmethod
+        def busy() -> bool:
+            return False
+
+        def check(self) -> None:
+            young, older, oldest = gc.get_count()
+            if young > self.threshold[0]:
+                gc.collect(0)  # a few ms at most
+            if self.busy():
+                return
+            if older > self.threshold[1]:
+                gc.collect(1)
+                if oldest > self.threshold[2]:
+                    gc.collect(2)
+
+    return GuiThreadCollector(interval=1.0)
 
 
 def _app_icon():
@@ -88,6 +112,13 @@ def show_window():
     from .qt.main_window import MainWindow
 
     window = MainWindow()
+    # TensorFlow leaves ~400,000 long-lived objects: every full collection of the
+    # GUI-thread collector above then stalled the window for 0.2-0.9 s (measured by
+    # benchmarks/bench_responsive.py).  Once it is loaded, they leave the collector's view.
+    window.engine_ready.connect(gc.freeze)
+    collector = getattr(QApplication.instance(), "_fitgap_gc", None)
+    if collector is not None:
+        collector.busy = window.controller.is_busy
     # 1400x850 where it fits; a smaller screen gets most of its area instead.
     screen = window.screen().availableGeometry()
     window.resize(min(1400, int(screen.width() * 0.95)), min(850, int(screen.height() * 0.95)))

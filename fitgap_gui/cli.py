@@ -342,35 +342,106 @@ def _add_runs_and_export(sub) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Validation curve: one recorded run per value of one setting, one row per run."""
+    """Validation curve: recorded runs per value (and seed), one row per run, a summary."""
     _quiet_tensorflow()
     from .core import experiments
-    from .core.store import RunStore
 
     config = load_config(args)
     values = experiments.parse_values(args.values)
     planned = experiments.sweep_configs(config, args.param, values)  # bad value: exit 2 here
+    experiments.with_repeats(planned, args.repeats)  # bad --repeats: exit 2 here
     if args.out:
         _check_writable(Path(args.out))
     datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
     summary = printable(datasets[0].summary())
-    print(f"sweep {args.param} over {len(planned)} values: {summary}", flush=True)
+    print(
+        f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
+        flush=True,
+    )
     print(experiments.ROW_HEADER, flush=True)
+    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=")
+    if not stopped:
+        _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
+    if args.out:
+        experiments.write_rows(args.out, rows, param=args.param, summary=arms)
+    return EXIT_INTERRUPTED if stopped else EXIT_OK
+
+
+def _run_repeats(planned, repeats: int, name_prefix: str):
+    """Run and record each planned config ``repeats`` times, one row printed per run.
+
+    Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running run cleanly.
+    """
+    from .core import experiments
+    from .core.store import RunStore
+
     with _StopOnCtrlC() as stop:
-        rows = experiments.run_sequence(
+        rows, arms = experiments.run_repeats(
             planned,
             RunStore(),
-            datasets=datasets,
-            name_prefix=f"sweep {args.param}=",
+            repeats,
+            name_prefix=name_prefix,
             on_run_done=lambda i, row, result: print(
                 printable(experiments.format_row(row)), flush=True
             ),
             should_stop=stop,
         )
+    return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
+
+
+def _print_summary(arms, baseline: str) -> None:
+    """The per-arm table over the repeats, then each paired verdict in words."""
+    from .core import experiments
+
+    print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
+    print(experiments.SUMMARY_HEADER)
+    for arm in arms:
+        print(printable(experiments.format_summary(arm)))
+    for arm in arms:
+        if arm.sentence():
+            print(f"- {printable(arm.sentence())}")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare remedies headless: the window's five arms, each over several seeds."""
+    _quiet_tensorflow()
+    from .core import experiments
+
+    config = load_config(args)
+    planned = experiments.remedy_configs(config)
+    experiments.with_repeats(planned, args.repeats)  # bad --repeats: exit 2 here
     if args.out:
-        experiments.write_rows(args.out, rows, param=args.param)
-    stopped = stop.requested or any(row.status == "stopped" for row in rows)
+        _check_writable(Path(args.out))
+    dataset = experiments.load_datasets(planned[:1])[0]  # bad data: exit 2 before training
+    print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
+    print(experiments.ROW_HEADER, flush=True)
+    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ")
+    if not stopped:
+        _print_summary(arms, "the baseline, seed by seed")
+    if args.out:
+        payload = experiments.summary_payload(arms)
+        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return EXIT_INTERRUPTED if stopped else EXIT_OK
+
+
+def _add_compare(sub) -> None:
+    compare = sub.add_parser(
+        "compare",
+        help="compare remedies: baseline, + dropout, + L2, + early stopping, all three",
+    )
+    compare.add_argument("--config", metavar="FILE", help="the base RunConfig JSON file")
+    compare.add_argument("--data", metavar="PATH", help="a data file or image folder")
+    compare.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="seeds per arm: training.seed, +1, ... (default 3)",
+    )
+    compare.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    compare.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    compare.add_argument("--out", metavar="FILE", help="write the summary JSON here")
+    compare.set_defaults(func=cmd_compare)
 
 
 def _add_sweep(sub) -> None:
@@ -387,6 +458,9 @@ def _add_sweep(sub) -> None:
     sweep.add_argument("--data", metavar="PATH", help="a data file or image folder")
     sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    sweep.add_argument(
+        "--repeats", type=int, default=3, metavar="N", help="seeds per value (default 3)"
+    )
     sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
     sweep.set_defaults(func=cmd_sweep)
 
@@ -447,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(sub)
     _add_install_desktop(sub)
     _add_sweep(sub)
+    _add_compare(sub)
     return parser
 
 

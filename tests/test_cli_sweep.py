@@ -25,6 +25,7 @@ def config_file(tmp_path, tiny_config):
 def test_sweep_writes_one_csv_row_per_value(config_file, tmp_path, capsys):
     out = tmp_path / "curve.csv"
     args = ["sweep", "--config", str(config_file), "--param", "model.dropout"]
+    args += ["--repeats", "1"]
     assert main([*args, "--values", "0,0.4", "--epochs", "2", "--out", str(out)]) == 0
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -45,6 +46,7 @@ def test_sweep_writes_one_csv_row_per_value(config_file, tmp_path, capsys):
 def test_sweep_writes_json_when_the_name_is_not_csv(config_file, tmp_path):
     out = tmp_path / "curve.json"
     args = ["sweep", "--config", str(config_file), "--param", "model.hidden_units"]
+    args += ["--repeats", "1"]
     assert main([*args, "--values", "4,[8,8]", "--epochs", "1", "--out", str(out)]) == 0
     payload = json.loads(out.read_text())
     assert payload["param"] == "model.hidden_units"
@@ -85,6 +87,7 @@ def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file
     # first row must stop the second run cleanly and still write both rows.
     out = tmp_path / "rows.json"
     args = ["sweep", "--config", str(config_file), "--param", "training.epochs"]
+    args += ["--repeats", "1"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "fitgap_gui.cli", *args, "--values", "2,100000", "--out", str(out)],
         stdout=subprocess.PIPE,
@@ -109,3 +112,23 @@ def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file
     assert rows in ([(2, "completed"), (100000, "stopped")], [(2, "completed")])
     assert stdout.splitlines()[-1].split()[-1] == rows[-1][1]
     assert "Traceback" not in stderr
+
+
+def test_sweep_repeats_each_value_and_summarizes_per_value(config_file, tmp_path, capsys):
+    out = tmp_path / "curve.json"
+    args = ["sweep", "--config", str(config_file), "--param", "model.dropout", "--epochs", "2"]
+    assert main([*args, "--values", "0,0.5", "--repeats", "2", "--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert [(row["value"], row["seed"]) for row in payload["rows"]] == [
+        (0, 1),
+        (0, 1 + 1),
+        (0.5, 1),
+        (0.5, 1 + 1),
+    ]
+    arms = payload["summary"]["arms"]
+    assert [arm["name"] for arm in arms] == ["0", "0.5"]
+    assert arms[0]["run_ids"] == [row["run_id"] for row in payload["rows"][:2]]
+    assert arms[0]["versus_baseline"] is None
+    assert arms[1]["versus_baseline"]["verdict"] in ("better", "worse", "indistinguishable")
+    stdout = capsys.readouterr().out
+    assert "over the seeds" in stdout and "0.5" in stdout.split("over the seeds")[1]

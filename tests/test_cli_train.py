@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from fitgap_gui.cli import main
+from fitgap_gui.core.measurements import HONEST_KEYS
 from fitgap_gui.core.store import RunStore
 
 
@@ -27,6 +28,7 @@ def test_train_writes_the_run_result_json(config_file, tmp_path, capsys):
     assert result["status"] == "completed"
     assert result["epochs_run"] == 2
     assert len(result["history"]["val_loss"]) == 2
+    assert all(len(result["history"][key]) == 2 for key in HONEST_KEYS)
     assert result["config"]["training"]["epochs"] == 2
     assert result["stopped_epoch"] is None
     assert 1 <= result["best_epoch"] <= 2
@@ -43,6 +45,11 @@ def test_jsonl_prints_one_line_per_epoch(config_file, capsys):
     assert [line["epoch"] for line in lines] == [1, 2, 3]
     assert len({line["run_id"] for line in lines}) == 1
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(lines[0])
+    assert set(HONEST_KEYS) <= set(lines[0])  # measured like validation, every epoch
+    capsys.readouterr()
+    assert main(["runs", "show", str(lines[0]["run_id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["history"]
+    assert [shown[key][-1] for key in HONEST_KEYS] == [lines[-1][key] for key in HONEST_KEYS]
 
 
 @pytest.mark.parametrize(

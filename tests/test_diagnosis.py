@@ -275,3 +275,121 @@ def test_train_out_and_runs_show_carry_the_diagnosis(tiny_config, tmp_path, caps
     capsys.readouterr()
     assert main(["runs", "show", str(result["run_id"]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["diagnosis"] == result["diagnosis"]
+
+
+# -- the honest curves and plain words ------------------------------------------------------------
+def _honest(train_ce, val_ce, train_acc=None, val_acc=None, **extra):
+    """A history with the honest keys (and Keras's, copied, so both exist)."""
+    out = {
+        "loss": list(train_ce),
+        "val_loss": list(val_ce),
+        "train_eval_cross_entropy": list(train_ce),
+        "val_cross_entropy": list(val_ce),
+    }
+    if train_acc is not None:
+        out.update(
+            accuracy=list(train_acc),
+            train_eval_accuracy=list(train_acc),
+            val_accuracy=list(val_acc),
+        )
+    out.update({k: list(v) for k, v in extra.items()})
+    return out
+
+
+def test_the_diagnosis_reads_the_honest_curves_not_keras_running_loss():
+    epochs = np.arange(1, 31)
+    train_ce = 1.0 * np.exp(-epochs / 6) + 0.2
+    val_ce = train_ce + 0.03
+    history = _honest(train_ce, val_ce)
+    # Keras's running loss (dropout on, penalty in val_loss) would tell another story.
+    history["loss"] = list(train_ce + 0.5)
+    history["val_loss"] = list(_overfit_curve(n=30)["val_loss"])
+    diagnosis = diagnose(history)
+    assert diagnosis.verdict == "good_fit", diagnosis.summary
+    assert diagnosis.numbers["curves"] == "honest"
+    assert "validation cross-entropy follows training cross-entropy" in diagnosis.summary
+
+
+def test_onset_is_never_before_the_last_real_improvement():
+    # Validation gains 0.02 per epoch until epoch 9 (a real improvement), then rises;
+    # smoothing alone put the onset at epoch 7.
+    epochs = np.arange(1, 31)
+    loss = 1.2 * np.exp(-(epochs - 1) / 6) + 0.02
+    val = np.concatenate(
+        [[1.6, 1.2, 0.9, 0.7, 0.6], [0.58, 0.56, 0.54, 0.52], 0.52 + 0.012 * np.arange(1, 22)]
+    )
+    diagnosis = diagnose(_history(loss, val))
+    assert diagnosis.verdict == "overfitting"
+    assert diagnosis.onset_epoch == 9 == diagnosis.numbers["best_epoch"]
+    assert "since epoch 9" in diagnosis.summary and "->" not in diagnosis.summary
+    # A later low by less than half a percent is no real improvement, and is named.
+    val[14] = val[8] - 0.001
+    later = diagnose(_history(loss, val))
+    assert later.onset_epoch == 9 and later.numbers["best_epoch"] == 15
+    assert "(its lowest, at epoch 15, is only 0.001 below epoch 9's)" in later.summary
+
+
+def test_advice_says_why_its_patience_differs_from_the_settings():
+    config = RunConfig().replace({"early_stopping.patience": 3})
+    diagnosis = diagnose(_overfit_curve(n=60), config)
+    advice = {a.key: a for a in diagnosis.advice}["early_stopping"]
+    patience = advice.changes["early_stopping.patience"]
+    assert patience == diagnosis.numbers["smoothing_window"] > 3
+    assert f"Patience {patience}, not the 3 in the early stopping settings" in advice.why
+    assert "wobble" in advice.why
+    same = RunConfig().replace({"early_stopping.patience": 10})
+    advice = {a.key: a for a in diagnose(_overfit_curve(n=60), same).advice}["early_stopping"]
+    assert "not the" not in advice.why
+
+
+def test_training_accuracy_far_below_validation_is_no_good_fit():
+    epochs = np.arange(1, 31)
+    train_ce = 0.9 * np.exp(-epochs / 6) + 0.6
+    val_ce = 0.9 * np.exp(-epochs / 6) + 0.3
+    train_acc, val_acc = np.full(30, 0.75), np.full(30, 0.91)
+    noisy = RunConfig().replace({"data.source": "moons", "data.label_noise": 0.2})
+    history = _honest(train_ce, val_ce, train_acc, val_acc, memorized_noise=np.full(30, 0.04))
+    diagnosis = diagnose(history, noisy)
+    assert diagnosis.verdict != "good_fit"
+    assert diagnosis.summary.startswith(
+        "training accuracy (75%) is far below validation accuracy (91%): 20% of the "
+        "training labels are wrong on purpose"
+    )
+    assert "it predicts 4% of the wrong labels: it is not memorizing them" in diagnosis.summary
+    clean = diagnose(_honest(train_ce, val_ce, train_acc, val_acc), RunConfig())
+    assert clean.verdict != "good_fit"
+    assert "validation set is probably easier by chance" in clean.summary
+
+
+def test_a_negative_gap_early_is_explained_with_the_numbers():
+    epochs = np.arange(1, 21)
+    train_ce = 1.0 * np.exp(-epochs / 5) + 1.0
+    val_ce = 1.0 * np.exp(-epochs / 5) + 0.75
+    history = _honest(train_ce, val_ce)
+    history["loss"] = list(train_ce + 0.4)
+    config = RunConfig().replace({"data.label_noise": 0.2, "model.dropout": 0.3})
+    (note,) = diagnose(history, config).notes
+    assert note.startswith(
+        f"At epoch 1 validation cross-entropy ({val_ce[0]:.2f}) is below training "
+        f"cross-entropy ({train_ce[0]:.2f}), a gap of -0.25"
+    )
+    assert "only the training labels carry the 20% label noise" in note
+    assert "with dropout 0.3 active" in note
+    assert diagnose(_honest(train_ce, train_ce + 0.1)).notes == []
+
+
+def test_texts_are_plain_words():
+    one = diagnose(_history([2.0], [2.1]))
+    assert one.summary == "1 epoch is too few to see a trend"
+    # Underfitting, still learning slowly: the slope in plain decimals.
+    n = 20
+    loss = np.linspace(2.25, 1.6, n)
+    slow = diagnose(_history(loss, loss + 0.01), RunConfig().replace({"training.epochs": 20}))
+    assert slow.verdict == "underfitting"
+    texts = [slow.summary] + [a.title + " " + a.why for a in slow.advice]
+    texts += [a.title + " " + a.why for a in diagnose(_overfit_curve()).advice]
+    for text in texts:
+        assert "[" not in text and "e-0" not in text, text
+    longer = {a.key: a for a in slow.advice}["more_epochs"]
+    assert "falling by about 0.03 per epoch" in longer.why  # slope -0.0342
+    assert "Add capacity (128 units to 512 units)" in [a.title for a in slow.advice]

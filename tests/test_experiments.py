@@ -13,13 +13,17 @@ from fitgap_gui.core.experiments import (
     ROW_FIELDS,
     best_row,
     default_values,
+    format_row,
     is_log_scale,
     learning_curve_configs,
     load_datasets,
     parse_values,
     remedy_configs,
+    run_repeats,
     run_sequence,
+    summary_payload,
     sweep_configs,
+    with_repeats,
     write_rows,
 )
 from fitgap_gui.core.results import RunResult
@@ -125,11 +129,26 @@ def test_best_row_reads_the_best_epoch():
         "val_loss": [1.1, 0.7, 0.9],
         "accuracy": [0.5, 0.8, 0.95],
         "val_accuracy": [0.45, 0.75, 0.7],
+        "val_cross_entropy": [1.0, 0.6, 0.8],
+        "train_eval_cross_entropy": [0.9, 0.4, 0.1],
+        "train_eval_accuracy": [0.55, 0.85, 0.97],
     }
     result = RunResult(RunConfig(), history, "completed", 3, best_epoch=2, run_id=7)
     row = best_row(result, label="baseline")
     assert (row.best_epoch, row.val_loss, row.val_accuracy, row.run_id) == (2, 0.7, 0.75, 7)
-    assert row.gap == pytest.approx(0.2) and row.accuracy_gap == pytest.approx(0.05)
+    # The gap is honest: validation minus training cross-entropy, both at the epoch's end.
+    assert row.gap == pytest.approx(0.2) and row.accuracy_gap == pytest.approx(0.1)
+    assert row.val_cross_entropy == 0.6
+    # Without a stored best epoch the lowest validation cross-entropy decides.
+    no_best = RunResult(RunConfig(), history, "completed", 3, run_id=8)
+    assert best_row(no_best).best_epoch == 2 and not best_row(no_best).restored_best
+    # Early stopping restored epoch 3's weights: the row reads epoch 3, labelled so.
+    restored = RunResult(
+        RunConfig(), history, "early_stopped", 3, best_epoch=3, restored_best=True, run_id=9
+    )
+    row = best_row(restored)
+    assert (row.best_epoch, row.restored_best, row.val_cross_entropy) == (3, True, 0.8)
+    assert " 3r " in format_row(row)
     assert list(row.to_dict()) == ROW_FIELDS
 
 
@@ -182,9 +201,8 @@ def test_run_sequence_stops_inside_a_run_and_starts_no_more(tiny_config):
 
 
 def test_write_rows_as_csv_and_json(tmp_path):
-    result = RunResult(
-        RunConfig(), {"loss": [1.0], "val_loss": [1.5]}, "completed", 1, best_epoch=1, run_id=3
-    )
+    history = {"val_cross_entropy": [1.5], "train_eval_cross_entropy": [1.0]}
+    result = RunResult(RunConfig(), history, "completed", 1, best_epoch=1, run_id=3)
     rows = [best_row(result, value=[8, 8]), best_row(result, value=0.5)]
     write_rows(tmp_path / "rows.csv", rows, param="model.hidden_units")
     with (tmp_path / "rows.csv").open(newline="") as handle:
@@ -194,3 +212,35 @@ def test_write_rows_as_csv_and_json(tmp_path):
     write_rows(tmp_path / "rows.json", rows, param="model.dropout")
     payload = json.loads((tmp_path / "rows.json").read_text())
     assert payload["param"] == "model.dropout" and payload["rows"][1]["value"] == 0.5
+
+
+def test_repeats_share_seeds_across_arms_and_summaries_pair_them(tiny_config):
+    planned = remedy_configs(tiny_config.replace({"training.epochs": 2}))[:2]
+    repeated = with_repeats(planned, 2)
+    assert [(key, c.training.seed) for key, c in repeated] == [
+        ("baseline", 1),
+        ("baseline", 2),
+        ("+ dropout 0.3", 1),
+        ("+ dropout 0.3", 2),
+    ]
+    with pytest.raises(ConfigError, match="repeats must be 1 or more"):
+        with_repeats(planned, 0)
+    store = RunStore()
+    rows, arms = run_repeats(planned, store, 2, name_prefix="r: ")
+    assert [arm.name for arm in arms] == ["baseline", "+ dropout 0.3"]
+    assert arms[0].run_ids == [rows[0].run_id, rows[1].run_id]
+    assert arms[0].versus_baseline is None
+    assert store.get_run(rows[1].run_id).name == "r: baseline (seed 2)"
+    diffs = [rows[2].val_cross_entropy - rows[0].val_cross_entropy]
+    diffs.append(rows[3].val_cross_entropy - rows[1].val_cross_entropy)
+    assert arms[1].versus_baseline.difference.mean == pytest.approx(sum(diffs) / 2)
+    payload = summary_payload(arms)
+    assert payload["metric"] == "val_cross_entropy"
+    assert set(payload["arms"][1]["versus_baseline"]) == {
+        "mean",
+        "low",
+        "high",
+        "seeds_agree",
+        "verdict",
+    }
+    json.dumps(payload, allow_nan=False)

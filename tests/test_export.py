@@ -109,11 +109,14 @@ def test_tensorboard_files_read_back_with_tensorboards_reader(two_runs, tmp_path
         for sub, prefix in (("train", ""), ("validation", "val_")):
             acc = EventAccumulator(str(logdir / name / sub))
             acc.Reload()
-            # As Keras's TensorBoard callback: the learning rate with the training curves.
-            tags = ["epoch_accuracy", "epoch_loss"]
-            tags += ["epoch_learning_rate"] if sub == "train" else []
-            assert sorted(acc.Tags()["scalars"]) == sorted(tags)
-            for metric in ("loss", "accuracy"):
+            tags = sorted(acc.Tags()["scalars"])
+            honest = ["epoch_cross_entropy"]
+            if sub == "train":  # the measurements without a val_ prefix sit with training
+                honest += ["epoch_penalty", "epoch_train_eval_accuracy"]
+                honest += ["epoch_train_eval_cross_entropy"]
+                honest += ["epoch_learning_rate"]  # as Keras's TensorBoard callback writes it
+            assert tags == sorted(["epoch_accuracy", "epoch_loss", *honest])
+            for metric in ("loss", "accuracy", "cross_entropy"):
                 events = acc.Scalars(f"epoch_{metric}")
                 assert [e.step for e in events] == list(range(result.epochs_run))
                 np.testing.assert_allclose(

@@ -12,6 +12,7 @@ import pytest
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.data import load_dataset
+from fitgap_gui.core.measurements import HONEST_KEYS
 from fitgap_gui.core.training import train
 
 
@@ -28,12 +29,19 @@ def presplit_npz(tmp_path):
     return path
 
 
-def plain_keras_history(path, seed, units, dropout, l2, lr, batch_size, epochs, es=None):
-    """The program of docs/ARCHITECTURE.md's faithfulness contract: nothing from FitGap."""
+def plain_keras_history(
+    path, seed, units, dropout, l2, lr, batch_size, epochs, es=None, arrays=None
+):
+    """The program of docs/ARCHITECTURE.md's faithfulness contract: nothing from FitGap.
+
+    ``arrays`` replaces the file's arrays (FitGap's, with its label noise applied).
+    """
     import keras
 
     data = np.load(path)
-    x_train, y_train, x_val, y_val = (data[k] for k in ("x_train", "y_train", "x_val", "y_val"))
+    x_train, y_train, x_val, y_val = arrays or (
+        data[k] for k in ("x_train", "y_train", "x_val", "y_val")
+    )
     keras.utils.set_random_seed(seed)
     layers = [keras.Input(x_train.shape[1:])]
     for width in units:
@@ -82,15 +90,18 @@ def plain_keras_history(path, seed, units, dropout, l2, lr, batch_size, epochs, 
                 "restore_best_weights": True,
             },
         },
+        {"units": [40], "dropout": 0.2, "l2": 1e-2, "es": None, "label_noise": 0.3},
     ],
-    ids=["plain", "dropout-l2-earlystopping"],
+    ids=["plain", "dropout-l2-earlystopping", "dropout-l2-labelnoise"],
 )
 def test_history_equals_plain_keras(presplit_npz, levers):
+    """Keras's own keys equal the plain program's, with the honest measurements on."""
     seed, lr, batch_size, epochs = 11, 0.003, 16, 6
     es = levers["es"]
+    noise = levers.get("label_noise", 0.0)
     config = RunConfig.from_dict(
         {
-            "data": {"source": "npz", "path": str(presplit_npz)},
+            "data": {"source": "npz", "path": str(presplit_npz), "label_noise": noise},
             "model": {
                 "hidden_units": levers["units"],
                 "dropout": levers["dropout"],
@@ -106,7 +117,8 @@ def test_history_equals_plain_keras(presplit_npz, levers):
         }
     )
     streamed = []
-    result = train(config, load_dataset(config.data, seed), on_epoch=streamed.append)
+    dataset = load_dataset(config.data, seed)
+    result = train(config, dataset, on_epoch=streamed.append)
 
     expected = plain_keras_history(
         presplit_npz,
@@ -118,9 +130,12 @@ def test_history_equals_plain_keras(presplit_npz, levers):
         batch_size,
         epochs,
         es,
+        arrays=(dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val) if noise else None,
     )
-    # FitGap adds the learning rate of each epoch beside Keras's keys.
-    assert set(result.history) == set(expected) | {"learning_rate"}
+    # FitGap adds its measurements and each epoch's learning rate beside Keras's keys
+    # and changes none of them.
+    extra = set(HONEST_KEYS) | ({"memorized_noise"} if noise else set()) | {"learning_rate"}
+    assert set(result.history) == set(expected) | extra
     np.testing.assert_allclose(result.history["learning_rate"], lr, rtol=1e-6)
     for key, values in expected.items():
         assert len(result.history[key]) == len(values), key

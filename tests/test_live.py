@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from fitgap_gui.core.config import EarlyStoppingConfig, RunConfig
-from fitgap_gui.core.live import LiveRun, early_stopping_countdown, improves
+from fitgap_gui.core.live import LiveRun, early_stopping_countdown
+from fitgap_gui.core.monitor import is_better
 from fitgap_gui.core.results import EpochMetrics
 
 
@@ -70,10 +71,11 @@ def test_countdown_text_and_budget():
     assert early_stopping_countdown({"val_loss": [1.0]}, off, 10) is None
 
 
-def test_improves_follows_the_monitor_direction_and_min_delta():
-    assert improves(0.5, None, "val_loss")
-    assert improves(0.5, 0.6, "val_loss", 0.05) and not improves(0.56, 0.6, "val_loss", 0.05)
-    assert improves(0.7, 0.6, "val_accuracy", 0.05) and not improves(0.64, 0.6, "accuracy", 0.05)
+def test_is_better_follows_the_monitor_direction_and_min_delta():
+    assert is_better("val_loss", 0.5, None)
+    assert is_better("val_loss", 0.5, 0.6, 0.05) and not is_better("val_loss", 0.56, 0.6, 0.05)
+    assert is_better("val_accuracy", 0.7, 0.6, 0.05)
+    assert not is_better("accuracy", 0.64, 0.6, 0.05)
 
 
 def test_a_live_run_keeps_its_best_epoch_as_epochs_arrive():

@@ -39,8 +39,9 @@ def test_round_trip_of_a_recorded_run(tiny_config, fitgap_home):
     assert run.best_epoch == result.best_epoch
     assert run.best_metrics["val_loss"] == result.metric_at("val_loss", result.best_epoch)
     assert run.last_metrics["loss"] == result.history["loss"][-1]
+    # The accuracy gap is measured like validation: training set at the epoch's end.
     assert run.gap_at_best == pytest.approx(
-        run.best_metrics["accuracy"] - run.best_metrics["val_accuracy"]
+        run.best_metrics["train_eval_accuracy"] - run.best_metrics["val_accuracy"]
     )
     assert run.has_model and Path(run.model_file) == store.model_path(result.run_id)
     assert [e.epoch for e in store.epochs(result.run_id)] == [1, 2, 3]
@@ -63,12 +64,25 @@ def test_best_epoch_is_kept_current_while_running(tiny_config):
 
 
 def test_best_epoch_follows_the_early_stopping_monitor(tiny_config):
-    config = tiny_config.replace({"early_stopping.monitor": "val_accuracy"})
+    # Early stopping that restores weights decides the run's best epoch.
+    config = tiny_config.replace(
+        {"early_stopping.enabled": True, "early_stopping.monitor": "val_accuracy"}
+    )
     store = RunStore()
     run_id = store.create_run(config)
     for n, val_acc in enumerate([0.2, 0.6, 0.5], start=1):
         store.append_epoch(run_id, _epoch(n, 1.0, 1.0, val_acc=val_acc))
     assert store.get_run(run_id).best_epoch == 2
+
+
+def test_best_epoch_is_the_lowest_val_cross_entropy_without_restored_weights(tiny_config):
+    store = RunStore()
+    run_id = store.create_run(tiny_config)
+    for n, (val_loss, val_ce) in enumerate([(1.0, 0.9), (0.8, 0.7), (0.7, 0.75)], start=1):
+        epoch = _epoch(n, 1.0, val_loss)
+        epoch.metrics["val_cross_entropy"] = val_ce
+        store.append_epoch(run_id, epoch)
+    assert store.get_run(run_id).best_epoch == 2  # val_loss alone would say 3
 
 
 def test_relative_data_path_is_stored_absolute(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fitgap_gui.core.data import load_dataset
+from fitgap_gui.core.measurements import HONEST_KEYS
 from fitgap_gui.core.results import best_epoch
 from fitgap_gui.core.session import run_recorded
 from fitgap_gui.core.store import RunStore
@@ -16,8 +17,9 @@ def test_completed_run_reports_every_epoch(tiny_config):
     result = train(tiny_config, load_dataset(tiny_config.data, 1), on_epoch=seen.append)
     assert result.status == "completed"
     assert result.epochs_run == 3 == len(seen) == len(result.history["loss"])
-    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
-    assert result.best_epoch == best_epoch(result.history, "val_loss")
+    keras_keys = {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(result.history) == keras_keys | set(HONEST_KEYS) | {"learning_rate"}
+    assert result.best_epoch == best_epoch(result.history, "val_cross_entropy")
     assert result.stopped_epoch is None
 
 

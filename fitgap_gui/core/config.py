@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
 from .sources import names as source_names
 from .userfiles import open_regular, os_error_text, shown
 
@@ -30,7 +31,6 @@ KERAS_CACHE_SOURCES = source_names("keras_cache")
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
-MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 MODEL_KINDS = ("mlp", "cnn")
 LR_SCHEDULES = ("constant", "plateau", "cosine", "step")
 
@@ -283,7 +283,7 @@ class EarlyStoppingConfig:
     """Keras's EarlyStopping callback, with its own argument names."""
 
     enabled: bool = False
-    monitor: str = "val_loss"
+    monitor: Monitor = "val_loss"
     patience: int = 3
     min_delta: float = 0.0
     restore_best_weights: bool = True

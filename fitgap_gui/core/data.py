@@ -67,6 +67,8 @@ class Dataset:
     kind: str = "tabular"  # "tabular", "points2d" or "image"
     image_shape: tuple[int, ...] | None = None
     meta: dict = field(default_factory=dict)
+    #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
+    flipped_rows: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -340,6 +342,7 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
     x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
+    clean = y_tr
     y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
     x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
     return Dataset(
@@ -352,6 +355,7 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         kind=raw.kind,
         image_shape=raw.image_shape,
         meta=_with_notices(dict(raw.meta, source=cfg.source), notices),
+        flipped_rows=np.flatnonzero(y_tr != clean) if cfg.label_noise > 0 else None,
     )
 
 

@@ -5,13 +5,21 @@ Everything here is a pure function of a history dict (``{"loss": [...],
 the RunConfig, so the window can call ``diagnose`` after every epoch and the engine
 stores its ``to_dict()`` with the finished run.  No Keras, no Qt.
 
+It reads the honest curves (``core.measurements``): the training set's
+cross-entropy and accuracy measured at each epoch's end in inference mode
+(``train_eval_*``) against the validation cross-entropy without the weight penalty
+(``val_cross_entropy``).  A history stored before those existed falls back to
+Keras's ``loss``/``val_loss``/``accuracy``.  Texts are plain words and rounded
+decimals, never Python reprs or scientific notation.
+
 How the verdict is reached (all on 1-based epochs):
 
 * The loss curves are smoothed with a centred moving average whose window grows
   with the run (3 epochs for short runs, up to 11), so a single noisy epoch never
   flips the verdict.  The wiggle left after smoothing is the curve's noise level.
 * ``overfitting``: the smoothed validation loss stopped improving (see
-  ``stall_onset``) at least a patience-like window ago (the *onset*), training
+  ``stall_onset``, and never before its last real improvement, see
+  ``last_real_improvement``) at least a patience-like window ago (the *onset*), training
   loss kept falling since then, and the train/validation gap widened by more than
   the noise to at least a fifth of the validation loss.
 * ``underfitting``: training loss is still high, i.e. the network has removed less
@@ -20,7 +28,8 @@ How the verdict is reached (all on 1-based epochs):
   chance to what the labels allow; validation is no better.
 * ``inconclusive``: too few epochs, no validation loss, curves that barely moved,
   or epoch-to-epoch noise too large to read.
-* ``good_fit``: none of the above.
+* ``good_fit``: none of the above, and training accuracy is not far below
+  validation accuracy (when it is, the summary says why instead).
 
 Each advice item is a concrete lever change in dotted config keys
 (``{"model.dropout": 0.3}``) that validates against the run's config, so the window
@@ -36,15 +45,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from .config import RunConfig
 from .errors import ConfigError
-from .results import LOWER_IS_BETTER, best_epoch, finite_or_none
+from .monitor import is_better
+from .results import best_epoch, finite_or_none
+from .stats import plain
 
-VERDICTS = ("overfitting", "underfitting", "good_fit", "inconclusive")
+Verdict = Literal["overfitting", "underfitting", "good_fit", "inconclusive"]
+VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
+#: A new validation low that beats the previous one by this share of the loss is a real
+#: improvement (half a percent: 0.0025 on a loss of 0.5); an onset never comes before it.
+#: Creeping down by less each epoch, while training loss collapses, is not.
+REAL_IMPROVEMENT = 0.005
+#: Training accuracy this far below validation accuracy is not a "good fit".
+ACCURACY_BELOW_VALIDATION = 0.1
 
 #: Fewer finished epochs than this cannot show a trend.
 MIN_EPOCHS = 5
@@ -54,7 +72,34 @@ BUILTIN_CLASSES = {"digits": 10, "moons": 2, "circles": 2, "spirals": 2, "xor": 
 History = Mapping[str, Sequence[float | None]]
 
 
-# -- small numeric helpers --------------------------------------------------------------------
+# -- small numeric and text helpers -------------------------------------------------------------
+def epochs_text(n: int) -> str:
+    """'1 epoch', '3 epochs'."""
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def widths_text(widths: list[int]) -> str:
+    """Hidden layer widths for a person: '128 units', '64 and 32 units'."""
+    if not widths:
+        return "no hidden layer"
+    if len(widths) == 1:
+        return f"{widths[0]} units"
+    return ", ".join(str(w) for w in widths[:-1]) + f" and {widths[-1]} units"
+
+
+def curve_names(history: History) -> dict[str, str]:
+    """The history keys the diagnosis reads: the honest curves where they exist."""
+    honest = "train_eval_cross_entropy" in history and "val_cross_entropy" in history
+    if honest:
+        return {
+            "loss": "train_eval_cross_entropy",
+            "val": "val_cross_entropy",
+            "acc": "train_eval_accuracy",
+            "val_acc": "val_accuracy",
+        }
+    return {"loss": "loss", "val": "val_loss", "acc": "accuracy", "val_acc": "val_accuracy"}
+
+
 def _series(history: History, key: str) -> np.ndarray:
     """A history column as floats, with None (JSON's NaN) as NaN."""
     return np.array([np.nan if v is None else float(v) for v in history.get(key, ())], dtype=float)
@@ -104,6 +149,22 @@ def stall_onset(s_val: np.ndarray, s_loss: np.ndarray, tolerance: float) -> int:
     return int(np.flatnonzero(improving)[-1] + 1) if improving.any() else 0
 
 
+def last_real_improvement(values: np.ndarray, tolerance: float) -> int:
+    """0-based epoch of the last new low of ``values`` that beat the previous low by more
+    than ``tolerance``; 0 when there was none.  An overfitting onset is never put
+    before it: validation was still getting better until then.
+    """
+    best = math.inf
+    last = 0
+    for i, value in enumerate(values):
+        if not math.isfinite(value):
+            continue
+        if value < best - tolerance or not math.isfinite(best):
+            last = i
+        best = min(best, value)
+    return last
+
+
 def label_noise_entropy(noise: float, n_classes: int) -> float:
     """The training loss an honest model cannot beat when ``noise`` of labels are flipped."""
     if noise <= 0 or n_classes < 2:
@@ -133,8 +194,7 @@ class StopEstimate:
             return f"early stopping (patience {self.patience}) would not have stopped this run"
         return (
             f"would have stopped at epoch {self.stopped_epoch} and saved "
-            f"{self.epochs_saved} epoch{'s' if self.epochs_saved != 1 else ''}"
-            f" (best epoch {self.best_epoch})"
+            f"{epochs_text(self.epochs_saved)} (best epoch {self.best_epoch})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,19 +214,14 @@ def would_have_stopped(
     replay against a real Keras run.
     """
     values = _series(history, monitor)
-    lower = monitor in LOWER_IS_BETTER
     best_value: float | None = None
     best_index: int | None = None
     wait = 0
     for index, current in enumerate(values):
         if math.isnan(current):  # Keras compares NaN as "no improvement"
             improved = best_value is None
-        elif best_value is None:
-            improved = True
-        elif lower:
-            improved = current + min_delta < best_value
         else:
-            improved = current - min_delta > best_value
+            improved = is_better(monitor, current, best_value, min_delta)
         wait += 1
         if improved:
             best_value, best_index, wait = current, index, 0
@@ -199,11 +254,13 @@ class Advice:
 class Diagnosis:
     """The verdict on one history; ``to_dict()`` is the run JSON's ``diagnosis``."""
 
-    verdict: str
+    verdict: Verdict
     onset_epoch: int | None
     summary: str
     numbers: dict[str, Any] = field(default_factory=dict)
     advice: list[Advice] = field(default_factory=list)
+    #: Plain-language remarks beside the verdict (why the gap is negative early, ...).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         numbers = {
@@ -215,6 +272,7 @@ class Diagnosis:
             "summary": self.summary,
             "numbers": numbers,
             "advice": [a.to_dict() for a in self.advice],
+            "notes": list(self.notes),
         }
 
 
@@ -235,8 +293,10 @@ def diagnose(
     """
     config = config or RunConfig()
     k_classes = _n_classes(config, n_classes)
-    loss, val = _series(history, "loss"), _series(history, "val_loss")
-    acc, val_acc = _series(history, "accuracy"), _series(history, "val_accuracy")
+    names = curve_names(history)
+    honest = names["loss"] == "train_eval_cross_entropy"
+    loss, val = _series(history, names["loss"]), _series(history, names["val"])
+    acc, val_acc = _series(history, names["acc"]), _series(history, names["val_acc"])
     n_all = min(len(loss), len(val))
 
     # A diverged run is read on its finite prefix; the advice leads with the cause.
@@ -249,33 +309,43 @@ def diagnose(
 
     es = config.early_stopping
     stop = would_have_stopped(history, es.patience, es.min_delta, es.monitor)
-    numbers: dict[str, Any] = {"epochs": n_all, "diverged": diverged}
+    numbers: dict[str, Any] = {
+        "epochs": n_all,
+        "diverged": diverged,
+        "curves": "honest" if honest else "keras",
+    }
     if n_all == 0:
         why = "no validation loss to compare" if history.get("loss") else "no epochs yet"
         return _finish("inconclusive", None, why, numbers, config, [], history)
 
-    best = best_epoch({"val_loss": list(val)}, "val_loss")
+    best = best_epoch({"val_cross_entropy": list(val)})
     numbers.update(_raw_numbers(loss, val, acc, val_acc, best))
     numbers["would_have_stopped"] = stop.to_dict()
+    notes = _negative_gap_notes(history, loss, val, config, honest)
     if n < MIN_EPOCHS:
-        why = f"{n} epoch{'s' if n != 1 else ''} are too few to see a trend"
-        return _finish("inconclusive", None, why, numbers, config, ["too_short"], history)
+        why = f"{epochs_text(n)} {'is' if n == 1 else 'are'} too few to see a trend"
+        return _finish("inconclusive", None, why, numbers, config, ["too_short"], history, notes)
 
     w = smoothing_window(n)
     patience_window = max(3, w)
     s_loss, s_val = smooth(loss, w), smooth(val, w)
     noise_val, noise_loss = noise_level(val, s_val), noise_level(loss, s_loss)
-    onset = stall_onset(s_val, s_loss, 2 * noise_val)  # 0-based
+    # Never before validation's last real improvement: it was still getting better then.
+    last_gain = last_real_improvement(val, REAL_IMPROVEMENT * float(np.min(val)))
+    onset = max(stall_onset(s_val, s_loss, 2 * noise_val), last_gain)  # 0-based
     gap_onset, gap_now = s_val[onset] - s_loss[onset], s_val[-1] - s_loss[-1]
     recent = slice(max(0, n - max(patience_window, n // 4)), n)
     numbers.update(
         smoothing_window=w,
         val_loss_noise=noise_val,
         smoothed_best_epoch=int(np.argmin(s_val)) + 1,
+        last_real_improvement=last_gain + 1,
         stall_epoch=onset + 1,
         val_loss_slope=slope(val[recent]),
         train_loss_slope=slope(loss[recent]),
     )
+    val_words = "validation cross-entropy" if honest else "validation loss"
+    train_words = "training cross-entropy" if honest else "training loss"
 
     # Overfitting: validation stalled at least a window ago, training kept improving
     # since, and the gap opened by more than the noise to a real size.
@@ -289,16 +359,23 @@ def diagnose(
     wide_gap = gap_now > 0.5 * s_val[-1] and gap_now > 2 * noise_val and acc_gap > 0.1
     if stalled and real_gap and (train_fell and gap_opened or wide_gap):
         summary = (
-            f"overfitting since epoch {onset + 1}: validation loss went {s_val[onset]:.3g} -> "
-            f"{s_val[-1]:.3g} while training loss went {s_loss[onset]:.3g} -> {s_loss[-1]:.3g}"
+            f"overfitting since epoch {onset + 1}: {val_words} went from "
+            f"{plain(s_val[onset])} to {plain(s_val[-1])} while {train_words} went from "
+            f"{plain(s_loss[onset])} to {plain(s_loss[-1])}"
         )
-        return _finish("overfitting", onset + 1, summary, numbers, config, [], history)
+        if best is not None and best > onset + 1:  # a later low, too small to be a real gain
+            summary += (
+                f" (its lowest, at epoch {best}, is only {plain(val[onset] - val[best - 1])} "
+                f"below epoch {onset + 1}'s)"
+            )
+        return _finish("overfitting", onset + 1, summary, numbers, config, [], history, notes)
     if wide_gap:
         summary = (
-            f"a wide gap is opening (training loss {s_loss[-1]:.3g}, validation "
-            f"{s_val[-1]:.3g}) but validation loss is still at its low: watch the next epochs"
+            f"a wide gap is opening ({train_words} {plain(s_loss[-1])}, {val_words} "
+            f"{plain(s_val[-1])}) but {val_words} is still at its low: watch the next epochs"
         )
-        return _finish("inconclusive", None, summary, numbers, config, ["gap_opening"], history)
+        tags = ["gap_opening"]
+        return _finish("inconclusive", None, summary, numbers, config, tags, history, notes)
 
     # Underfitting: judged against what the labels allow, not against zero.
     label_noise = config.data.label_noise
@@ -308,35 +385,130 @@ def diagnose(
         high = floor + 0.5 * (math.log(k_classes) - floor)
         numbers["high_loss_threshold"] = high
         if s_loss[-1] > high and s_val[-1] > high:
-            poor.append(f"training loss {s_loss[-1]:.3g} is still above {high:.3g}")
-    if len(acc) and len(val_acc):
+            poor.append(f"{train_words} {plain(s_loss[-1])} is still above {plain(high)}")
+    s_acc = smooth(acc, w) if len(acc) and len(val_acc) else np.array([])
+    s_val_acc = smooth(val_acc, w) if len(s_acc) else np.array([])
+    if len(s_acc):
         chance = 1.0 / (k_classes or 2)
         target = chance + 0.5 * (1.0 - label_noise - chance)
-        s_acc, s_val_acc = smooth(acc, w), smooth(val_acc, w)
         if s_acc[-1] < target and s_val_acc[-1] < target:
             poor.append(f"training accuracy {s_acc[-1]:.1%} is below {target:.0%}")
     if poor:
         summary = "underfitting: " + " and ".join(poor) + "; validation is no better"
         still_learning = numbers["train_loss_slope"] < -0.01 * s_loss[-1]
         tags = ["still_learning"] if still_learning else []
-        return _finish("underfitting", None, summary, numbers, config, tags, history)
+        return _finish("underfitting", None, summary, numbers, config, tags, history, notes)
 
     # Inconclusive: flat or too noisy to read.
     spread = float(np.ptp(s_val)) + float(np.ptp(s_loss))
     level = float(np.median(np.abs(val))) or 1.0
     if spread < 0.01 * level:
-        return _finish(
-            "inconclusive", None, "the loss curves barely moved", numbers, config, ["flat"], history
-        )
+        why = "the loss curves barely moved"
+        return _finish("inconclusive", None, why, numbers, config, ["flat"], history, notes)
     if noise_val > 0.25 * level:
-        why = f"validation loss jumps by about {noise_val:.2g} from epoch to epoch"
-        return _finish("inconclusive", None, why, numbers, config, ["noisy"], history)
+        why = f"{val_words} jumps by about {plain(noise_val)} from epoch to epoch"
+        return _finish("inconclusive", None, why, numbers, config, ["noisy"], history, notes)
 
-    summary = (
-        f"good fit: validation loss follows training loss (gap {gap_now:.3g}"
-        f"{'' if not stalled else f', flat since epoch {onset + 1}'})"
+    # Training accuracy far below validation accuracy is not a good fit: say why.
+    if len(s_acc) and s_acc[-1] < s_val_acc[-1] - ACCURACY_BELOW_VALIDATION:
+        summary = _accuracy_below_validation(
+            float(s_acc[-1]), float(s_val_acc[-1]), history, config, honest, k_classes
+        )
+        tags = ["accuracy_below_validation"]
+        return _finish("inconclusive", None, summary, numbers, config, tags, history, notes)
+
+    flat = "" if not stalled else f", flat since epoch {onset + 1}"
+    summary = f"good fit: {val_words} follows {train_words} (gap {plain(gap_now)} nats{flat})"
+    return _finish("good_fit", None, summary, numbers, config, [], history, notes)
+
+
+def _accuracy_below_validation(
+    train_acc: float,
+    val_acc: float,
+    history: History,
+    config: RunConfig,
+    honest: bool,
+    k_classes: int | None,
+) -> str:
+    """What makes training accuracy far lower than validation accuracy, in plain words."""
+    text = f"training accuracy ({train_acc:.0%}) is far below validation accuracy ({val_acc:.0%})"
+    reasons = []
+    noise = config.data.label_noise
+    if noise > 0:
+        k = k_classes or 2
+        # Validation-level skill scored against labels of which `noise` are flipped.
+        expected = val_acc * (1 - noise) + (1 - val_acc) * noise / max(1, k - 1)
+        reason = (
+            f"{noise:.0%} of the training labels are wrong on purpose, so a network that "
+            f"learned the real pattern scores only about {expected:.0%} against them"
+        )
+        memorized = _last(history, "memorized_noise")
+        if memorized is not None:
+            reason += f" (it predicts {memorized:.0%} of the wrong labels: "
+            reason += "it is not memorizing them)" if memorized < 0.5 else "it memorizes them)"
+        reasons.append(reason)
+    if not honest:
+        if config.model.dropout > 0:
+            reasons.append(
+                f"Keras measures training accuracy with dropout {config.model.dropout:g} "
+                "active, and as a running mean over the epoch"
+            )
+        if config.model.augment_flip or config.model.augment_rotation:
+            reasons.append("Keras measures training accuracy on augmented images")
+    if not reasons:
+        reasons.append(
+            "nothing in the settings makes training harder than validation, so the "
+            "validation set is probably easier by chance; try another seed or a larger "
+            "validation split"
+        )
+    return f"{text}: " + "; ".join(reasons)
+
+
+def _last(history: History, key: str) -> float | None:
+    values = [v for v in history.get(key, ()) if v is not None and math.isfinite(v)]
+    return float(values[-1]) if values else None
+
+
+def _negative_gap_notes(
+    history: History, loss: np.ndarray, val: np.ndarray, config: RunConfig, honest: bool
+) -> list[str]:
+    """Why validation is below training in the first epochs, with the numbers."""
+    if len(val) == 0 or not val[0] < loss[0] - 0.01:
+        return []
+    gap = val[0] - loss[0]
+    kind = "cross-entropy" if honest else "loss"
+    text = (
+        f"At epoch 1 validation {kind} ({plain(val[0])}) is below training {kind} "
+        f"({plain(loss[0])}), a gap of {plain(gap)}: "
     )
-    return _finish("good_fit", None, summary, numbers, config, [], history)
+    reasons = []
+    noise, m = config.data.label_noise, config.model
+    if noise > 0:
+        reasons.append(
+            f"only the training labels carry the {noise:.0%} label noise, and every wrong "
+            "label costs cross-entropy that the validation labels do not"
+        )
+    keras_loss = _series(history, "loss")
+    if honest and len(keras_loss) and math.isfinite(keras_loss[0]):
+        active = []
+        if m.dropout > 0:
+            active.append(f"dropout {m.dropout:g}")
+        if m.augment_flip or m.augment_rotation or m.augment_translation:
+            active.append("augmentation")
+        extra = f", with {' and '.join(active)} active" if active else ""
+        reasons.append(
+            f"Keras's own training loss ({plain(keras_loss[0])}) is higher still because it "
+            f"is a running mean over the epoch while the network was still learning{extra}"
+        )
+    elif not honest:
+        reasons.append("Keras's training loss is a running mean over an epoch of learning")
+        if m.dropout > 0:
+            reasons.append(f"dropout {m.dropout:g} is active while training loss is measured")
+        if m.augment_flip or m.augment_rotation or m.augment_translation:
+            reasons.append("training loss is measured on augmented images")
+    if not reasons or (honest and noise == 0):
+        reasons.append("the validation set may simply be easier than the training set")
+    return [text + "; ".join(reasons) + "."]
 
 
 def _raw_numbers(loss, val, acc, val_acc, best: int | None) -> dict[str, Any]:
@@ -351,7 +523,7 @@ def _raw_numbers(loss, val, acc, val_acc, best: int | None) -> dict[str, Any]:
     return out
 
 
-def _finish(verdict, onset, summary, numbers, config, tags, history) -> Diagnosis:
+def _finish(verdict, onset, summary, numbers, config, tags, history, notes=()) -> Diagnosis:
     items = advice_for(verdict, numbers, config, tags, history)
     es = config.early_stopping
     if verdict == "overfitting" and es.enabled and numbers["epochs"] < config.training.epochs:
@@ -360,7 +532,7 @@ def _finish(verdict, onset, summary, numbers, config, tags, history) -> Diagnosi
         summary += f"; early stopping ended the run at epoch {numbers['epochs']}"
         if es.restore_best_weights and kept:
             summary += f" and kept the weights of epoch {kept}"
-    return Diagnosis(verdict, onset, summary, numbers, items)
+    return Diagnosis(verdict, onset, summary, numbers, items, list(notes))
 
 
 def valid_changes(config: RunConfig, changes: dict[str, Any]) -> bool:
@@ -382,18 +554,29 @@ def _early_stopping_advice(history: History, numbers, config: RunConfig, score: 
     es = config.early_stopping
     if es.enabled:
         return []
-    patience = max(es.patience, numbers.get("smoothing_window", 0))
+    window = numbers.get("smoothing_window", 0)
+    patience = max(es.patience, window)
     stop = would_have_stopped(history, patience, es.min_delta, es.monitor)
     if stop.stopped_epoch is None:
         return []
     past = numbers.get("epochs_past_best") or 0
+    curve = "validation cross-entropy" if numbers.get("curves") == "honest" else "validation loss"
+    why = (
+        f"{curve} was best at epoch {numbers.get('best_epoch')} and has not improved for "
+        f"{epochs_text(past)}; with patience {patience} training {stop.message}, keeping "
+        "the best weights"
+    )
+    if patience != es.patience:
+        why += (
+            f". Patience {patience}, not the {es.patience} in the early stopping settings: "
+            f"the validation curve wobbles over about {epochs_text(window)}, and a shorter "
+            "patience would stop on a wobble instead of a real turn"
+        )
     return [
         Advice(
             "early_stopping",
             f"Turn on early stopping (patience {patience})",
-            f"validation loss was best at epoch {numbers.get('best_epoch')} and has not "
-            f"improved for {past} epochs; with patience {patience} training "
-            f"{stop.message}, keeping the best weights",
+            why,
             {"early_stopping.enabled": True, "early_stopping.patience": patience},
             score + min(2.0, stop.epochs_saved / 10),
         )
@@ -445,7 +628,7 @@ def _against_overfitting(history: History, numbers, config: RunConfig) -> list[A
         items.append(
             Advice(
                 "l2",
-                f"{verb} an L2 weight penalty ({m.l2:g} -> {l2:g})",
+                f"{verb} an L2 weight penalty ({plain(m.l2)} -> {plain(l2)})",
                 "penalizing large weights keeps the learned function smooth, so it cannot "
                 "bend around single noisy examples",
                 {"model.l2": l2},
@@ -458,7 +641,7 @@ def _against_overfitting(history: History, numbers, config: RunConfig) -> list[A
         items.append(
             Advice(
                 "smaller_model",
-                f"Reduce capacity ({m.hidden_units} -> {widths})",
+                f"Reduce capacity ({widths_text(m.hidden_units)} to {widths_text(widths)})",
                 "fewer hidden units leave less room to store individual training examples",
                 {"model.hidden_units": widths},
                 1.8,
@@ -475,7 +658,7 @@ def _against_underfitting(numbers, config: RunConfig, tags) -> list[Advice]:
         items.append(
             Advice(
                 "bigger_model",
-                f"Add capacity ({m.hidden_units} -> {widths})",
+                f"Add capacity ({widths_text(m.hidden_units)} to {widths_text(widths)})",
                 "the network cannot even fit its training data; more hidden units can "
                 "represent a more detailed function",
                 {"model.hidden_units": widths},
@@ -509,7 +692,8 @@ def _against_underfitting(numbers, config: RunConfig, tags) -> list[Advice]:
             Advice(
                 "more_patience",
                 f"Give early stopping more patience ({es.patience} -> {patience})",
-                f"early stopping ended the run after {numbers['epochs']} of {t.epochs} epochs, "
+                f"early stopping ended the run after {numbers['epochs']} of "
+                f"{epochs_text(t.epochs)}, "
                 "before the network had learned enough",
                 {"early_stopping.patience": patience},
                 2.7,
@@ -520,8 +704,8 @@ def _against_underfitting(numbers, config: RunConfig, tags) -> list[Advice]:
             Advice(
                 "more_epochs",
                 f"Train longer ({t.epochs} -> {min(100_000, t.epochs * 2)} epochs)",
-                f"training loss was still falling by {-numbers['train_loss_slope']:.2g} per "
-                "epoch when the run ended",
+                "training cross-entropy was still falling by about "
+                f"{plain(-numbers['train_loss_slope'])} per epoch when the run ended",
                 {"training.epochs": min(100_000, t.epochs * 2)},
                 2.6,
             )
@@ -531,7 +715,7 @@ def _against_underfitting(numbers, config: RunConfig, tags) -> list[Advice]:
         items.append(
             Advice(
                 "higher_learning_rate",
-                f"Raise the learning rate ({t.learning_rate:g} -> {lr:g})",
+                f"Raise the learning rate ({plain(t.learning_rate)} -> {plain(lr)})",
                 "larger steps reach a better fit in the same number of epochs",
                 {"training.learning_rate": lr},
                 1.8,
@@ -551,7 +735,7 @@ def advice_for(
         items.append(
             Advice(
                 "lower_learning_rate",
-                f"Lower the learning rate ({t.learning_rate:g} -> {lr:g})",
+                f"Lower the learning rate ({plain(t.learning_rate)} -> {plain(lr)})",
                 "the loss became infinite or NaN: the steps were too large",
                 {"training.learning_rate": lr},
                 10.0,

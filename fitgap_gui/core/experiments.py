@@ -4,10 +4,17 @@ An experiment is a list of planned runs, ``(key, RunConfig)`` pairs built from o
 base config, so the window can show the plan, run it on its worker thread (each
 item is one ``run_recorded`` call) and the CLI can run the same list with
 ``run_sequence``.  ``ResultRow`` is the one table row both show: best validation
-loss and accuracy, the gap at the best epoch, epochs run and the run id.
+cross-entropy and accuracy, the gap at the best epoch, epochs run and the run id.
 
 Planned configs differ from the base only in the lever under study; data and seed
-stay the same, so the runs differ only in that lever.
+stay the same, so the runs differ only in that lever.  ``with_repeats`` trains each
+planned config with seeds s, s+1, ... (the seed also draws the split), and
+``summarize`` turns the rows into the per-arm table with paired verdicts
+(``core.stats``).
+
+The gap, everywhere: validation cross-entropy minus training cross-entropy, both
+measured at the epoch's end in inference mode (``train_eval_cross_entropy``); the
+accuracy gap is training minus validation accuracy, measured the same way.
 """
 
 from __future__ import annotations
@@ -23,13 +30,17 @@ from typing import Any
 from .config import SECTIONS, RunConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError
-from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
+from .results import BEST_METRIC, EpochMetrics, RunResult, best_epoch, finite_or_none
 from .session import run_recorded
+from .stats import Interval, Paired, describe, paired_comparison, t_interval
 from .store import RunStore
 from .textsafe import spreadsheet_cell
 from .training import InspectModel, ShouldStop
 
 Planned = tuple[Any, RunConfig]
+
+#: Repeats (seeds) for compare remedies and sweeps unless asked otherwise.
+DEFAULT_REPEATS = 3
 
 #: The remedies of "compare remedies"; each is raised to this if the base is lower.
 REMEDY_DROPOUT = 0.3
@@ -131,10 +142,32 @@ def learning_curve_configs(
     return sweep_configs(base, "data.train_fraction", fractions or LEARNING_CURVE_FRACTIONS)
 
 
+def with_repeats(planned: Sequence[Planned], repeats: int) -> list[Planned]:
+    """Each planned config with seeds s, s+1, ..., s+repeats-1, arm after arm.
+
+    Keys stay the planned ones (a sweep's rows keep their values); every arm uses
+    the same seeds, so arms can be compared seed by seed (paired).
+    """
+    if repeats < 1:
+        raise ConfigError(f"repeats must be 1 or more, not {repeats}")
+    out: list[Planned] = []
+    for key, config in planned:
+        seed = config.training.seed
+        if seed + repeats - 1 > 2**31 - 1:
+            raise ConfigError(f"training.seed {seed} + {repeats} repeats is past 2**31 - 1")
+        out += [(key, config.replace({"training.seed": seed + i})) for i in range(repeats)]
+    return out
+
+
 # -- results as table rows ----------------------------------------------------------------------------
 @dataclass
 class ResultRow:
-    """One line of the compare/sweep table: the run's numbers at its best epoch."""
+    """One line of the compare/sweep table: the run's numbers at its best epoch.
+
+    ``val_loss``, ``loss`` and ``accuracy`` are Keras's own (``val_loss`` holds the
+    weight penalty, ``loss``/``accuracy`` are running means over the epoch); the
+    comparisons use ``val_cross_entropy`` and the honest training numbers.
+    """
 
     label: str
     value: Any
@@ -146,11 +179,18 @@ class ResultRow:
     val_accuracy: float | None
     loss: float | None
     accuracy: float | None
-    gap: float | None  # val_loss - loss at the best epoch
-    accuracy_gap: float | None  # accuracy - val_accuracy at the best epoch
+    gap: float | None  # val_cross_entropy - train_eval_cross_entropy at the best epoch
+    accuracy_gap: float | None  # train_eval_accuracy - val_accuracy at the best epoch
     verdict: str | None
     seconds: float
     n_train: int | None = None  # training samples: the x axis of a learning curve
+    val_cross_entropy: float | None = None
+    train_eval_cross_entropy: float | None = None
+    train_eval_accuracy: float | None = None
+    penalty: float | None = None
+    seed: int | None = None
+    #: Early stopping restored this epoch's weights: the numbers are the kept model's.
+    restored_best: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -162,8 +202,12 @@ ROW_FIELDS = [f.name for f in dataclasses.fields(ResultRow)]
 def best_row(
     result: RunResult, label: str | None = None, value: Any = None, n_train: int | None = None
 ) -> ResultRow:
-    """The table row for a finished run, read at its best epoch."""
-    best = result.best_epoch or best_epoch(result.history, "val_loss")
+    """The table row for a finished run, read at its best epoch.
+
+    The best epoch is the run's own (the restored one under early stopping), else
+    the epoch with the lowest validation cross-entropy.
+    """
+    best = result.best_epoch or best_epoch(result.history)
 
     def at(name: str) -> float | None:
         return finite_or_none(result.metric_at(name, best))
@@ -182,11 +226,17 @@ def best_row(
         val_accuracy=at("val_accuracy"),
         loss=at("loss"),
         accuracy=at("accuracy"),
-        gap=minus(at("val_loss"), at("loss")),
-        accuracy_gap=minus(at("accuracy"), at("val_accuracy")),
+        gap=minus(at("val_cross_entropy"), at("train_eval_cross_entropy")),
+        accuracy_gap=minus(at("train_eval_accuracy"), at("val_accuracy")),
         verdict=(result.diagnosis or {}).get("verdict"),
         seconds=round(result.seconds, 3),
         n_train=n_train,
+        val_cross_entropy=at("val_cross_entropy"),
+        train_eval_cross_entropy=at("train_eval_cross_entropy"),
+        train_eval_accuracy=at("train_eval_accuracy"),
+        penalty=at("penalty"),
+        seed=result.config.training.seed,
+        restored_best=result.restored_best and best == result.best_epoch,
     )
 
 
@@ -222,6 +272,7 @@ def run_sequence(
     should_stop: ShouldStop | None = None,
     datasets: Sequence[Dataset] | None = None,
     inspect_model: InspectModel | None = None,
+    name_seeds: bool = False,
 ) -> list[ResultRow]:
     """Run planned configs one after another with ``run_recorded``; one row per run.
 
@@ -229,7 +280,8 @@ def run_sequence(
     gives its row (status ``stopped``) and nothing after it starts.  Runs are named
     ``name_prefix + str(key)`` in the store.  ``datasets`` (from ``load_datasets``)
     saves loading the data again when the caller already checked it;
-    ``inspect_model`` goes to each run (see ``core.training.train``).  An error in
+    ``inspect_model`` goes to each run (see ``core.training.train``); ``name_seeds``
+    adds each run's seed to its name (repeats).  An error in
     a run (stored as ``failed``) ends the sequence and propagates to the caller.
     """
     stop = should_stop or (lambda: False)
@@ -242,7 +294,7 @@ def run_sequence(
             config,
             store,
             dataset=dataset,
-            name=f"{name_prefix}{key}",
+            name=f"{name_prefix}{key}" + (f" (seed {config.training.seed})" if name_seeds else ""),
             on_started=(lambda run_id, _ds, i=index, k=key: on_run_started(i, k, run_id))  # type: ignore[misc]
             if on_run_started
             else None,
@@ -260,6 +312,34 @@ def run_sequence(
         if rows[-1].status == "stopped":
             break
     return rows
+
+
+def run_repeats(
+    planned: Sequence[Planned],
+    store: RunStore,
+    repeats: int,
+    *,
+    name_prefix: str = "",
+    on_run_done: OnRunDone | None = None,
+    should_stop: ShouldStop | None = None,
+) -> tuple[list[ResultRow], list[ArmSummary]]:
+    """Run every planned config ``repeats`` times (seeds s, s+1, ...) and summarize.
+
+    All the data is loaded first, so a bad file fails before any training.  The
+    first planned config is the baseline of the paired comparisons.
+    """
+    repeated = with_repeats(planned, repeats)
+    datasets = load_datasets(repeated)
+    rows = run_sequence(
+        repeated,
+        store,
+        datasets=datasets,
+        name_prefix=name_prefix,
+        on_run_done=on_run_done,
+        should_stop=should_stop,
+        name_seeds=repeats > 1,
+    )
+    return rows, summarize(group_rows(rows, [key for key, _ in planned], repeats))
 
 
 # -- text in, text out (the CLI) ---------------------------------------------------------------------
@@ -285,27 +365,152 @@ def parse_values(text: str) -> list[Any]:
     return values
 
 
+def _num(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def format_row(row: ResultRow) -> str:
-    """One fixed-width line: value, best epoch, val loss/accuracy, gap, run id."""
-
-    def num(value: float | None, spec: str) -> str:
-        return "-" if value is None else format(value, spec)
-
+    """One fixed-width line: value, best epoch, val cross-entropy/accuracy, gap, run id."""
+    best = _num(row.best_epoch, "d") + ("r" if row.restored_best else "")
     return (
-        f"{row.label:>14}  {num(row.best_epoch, 'd'):>4}  {num(row.val_loss, '.4f'):>8}  "
-        f"{num(row.val_accuracy, '.4f'):>7}  {num(row.gap, '+.4f'):>8}  "
-        f"{row.epochs_run:>6}  {num(row.run_id, 'd'):>6}  {row.status}"
+        f"{row.label:>14}  {best:>4}  "
+        f"{_num(row.val_cross_entropy, '.4f'):>8}  {_num(row.val_accuracy, '.4f'):>7}  "
+        f"{_num(row.gap, '+.4f'):>8}  {row.epochs_run:>6}  {_num(row.run_id, 'd'):>6}  {row.status}"
     )
 
 
+#: ``best``: the best epoch ("r": early stopping restored its weights); ``val_ce``:
+#: validation cross-entropy (no penalty); ``gap``: val_ce minus the training
+#: cross-entropy at the epoch's end, in nats per sample.
 ROW_HEADER = (
-    f"{'value':>14}  {'best':>4}  {'val_loss':>8}  {'val_acc':>7}  {'gap':>8}  "
+    f"{'value':>14}  {'best':>4}  {'val_ce':>8}  {'val_acc':>7}  {'gap':>8}  "
     f"{'epochs':>6}  {'run':>6}  status"
 )
 
 
-def write_rows(path: str | Path, rows: Sequence[ResultRow], param: str | None = None) -> None:
-    """CSV when ``path`` ends in .csv (one line per row), JSON otherwise."""
+# -- repeats: one summary per arm ----------------------------------------------------------------
+@dataclass
+class ArmSummary:
+    """One arm over its seeds: mean and 95 % interval of the best-epoch numbers.
+
+    ``versus_baseline`` pairs each seed's best validation cross-entropy with the
+    baseline's of the same seed (None for the baseline itself).
+    """
+
+    name: str
+    rows: list[ResultRow]
+    val_cross_entropy: Interval
+    val_accuracy: Interval
+    gap: Interval
+    epochs_run: Interval
+    versus_baseline: Paired | None = None
+
+    @property
+    def run_ids(self) -> list[int | None]:
+        return [row.run_id for row in self.rows]
+
+    def sentence(self) -> str:
+        """The paired verdict in words ('' for the baseline)."""
+        if self.versus_baseline is None:
+            return ""
+        words = "best validation cross-entropy"
+        return describe(self.name, self.versus_baseline, words, len(self.rows))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "run_ids": self.run_ids,
+            "best": {
+                "val_cross_entropy": self.val_cross_entropy.to_dict(),
+                "val_accuracy": self.val_accuracy.to_dict(),
+            },
+            "versus_baseline": (
+                None if self.versus_baseline is None else self.versus_baseline.to_dict()
+            ),
+        }
+
+
+def summarize(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> list[ArmSummary]:
+    """Per-arm summaries; the first group is the baseline the others are paired with.
+
+    Each group's rows are in seed order (``with_repeats`` + ``run_sequence``), so the
+    i-th row of every arm was trained with the same seed and split.
+    """
+    arms: list[ArmSummary] = []
+    baseline: list[float | None] = []
+    for index, (name, rows) in enumerate(groups):
+        values = [row.val_cross_entropy for row in rows]
+        arm = ArmSummary(
+            name=name,
+            rows=list(rows),
+            val_cross_entropy=t_interval(values),
+            val_accuracy=t_interval([row.val_accuracy for row in rows]),
+            gap=t_interval([row.gap for row in rows]),
+            epochs_run=t_interval([float(row.epochs_run) for row in rows]),
+        )
+        if index == 0:
+            baseline = values
+        else:
+            arm.versus_baseline = paired_comparison(values, baseline, BEST_METRIC)
+        arms.append(arm)
+    return arms
+
+
+def group_rows(
+    rows: Sequence[ResultRow], keys: Sequence[Any], repeats: int
+) -> list[tuple[str, list[ResultRow]]]:
+    """Rows of ``run_sequence(with_repeats(planned, repeats))``, one group per planned key.
+
+    A sequence stopped early gives the groups it reached (the last one may be short).
+    """
+    groups = [(str(key), list(rows[i * repeats : (i + 1) * repeats])) for i, key in enumerate(keys)]
+    return [(name, group) for name, group in groups if group]
+
+
+def summary_payload(arms: Sequence[ArmSummary]) -> dict[str, Any]:
+    """The compare JSON: ``{"metric": "val_cross_entropy", "arms": [...]}``, baseline first."""
+    return {"metric": BEST_METRIC, "arms": [arm.to_dict() for arm in arms]}
+
+
+def _interval_text(interval: Interval, spec: str) -> str:
+    if interval.mean is None:
+        return "-"
+    if interval.low is None or interval.high is None:
+        return format(interval.mean, spec)
+    half = (interval.high - interval.low) / 2
+    return f"{format(interval.mean, spec)} ± {format(half, spec.lstrip('+'))}"
+
+
+SUMMARY_HEADER = (
+    f"{'arm':<34}  {'best val_ce (95% CI)':>20}  {'val_acc':>15}  {'gap (nats)':>17}  "
+    f"{'epochs':>6}  versus baseline"
+)
+
+
+def format_summary(arm: ArmSummary) -> str:
+    """One line of the repeats table: mean ± half the 95 % interval, and the verdict."""
+    versus: str = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
+    if arm.versus_baseline is not None and arm.versus_baseline.difference.mean is not None:
+        d = arm.versus_baseline.difference
+        versus += f" ({_num(d.mean, '+.4f')}, {arm.versus_baseline.seeds_agree}/{len(arm.rows)})"
+    return (
+        f"{arm.name[:34]:<34}  {_interval_text(arm.val_cross_entropy, '.4f'):>20}  "
+        f"{_interval_text(arm.val_accuracy, '.3f'):>15}  {_interval_text(arm.gap, '+.4f'):>17}  "
+        f"{_num(arm.epochs_run.mean, '.1f'):>6}  {versus}"
+    )
+
+
+def write_rows(
+    path: str | Path,
+    rows: Sequence[ResultRow],
+    param: str | None = None,
+    summary: Sequence[ArmSummary] | None = None,
+) -> None:
+    """CSV when ``path`` ends in .csv (one line per row), JSON otherwise.
+
+    The JSON also holds ``summary`` (``summary_payload``: one arm per value over its
+    repeats) when given.
+    """
     path = Path(path)
     if path.suffix.lower() == ".csv":
         with path.open("w", newline="", encoding="utf-8") as handle:
@@ -320,5 +525,7 @@ def write_rows(path: str | Path, rows: Sequence[ResultRow], param: str | None = 
                 record = {"param": param, **record}
                 writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
         return
-    payload = {"param": param, "rows": [row.to_dict() for row in rows]}
+    payload: dict[str, Any] = {"param": param, "rows": [row.to_dict() for row in rows]}
+    if summary is not None:
+        payload["summary"] = summary_payload(summary)
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

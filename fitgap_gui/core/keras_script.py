@@ -198,6 +198,54 @@ def _build_model_function(config: RunConfig, input_shape, image_shape, input_ran
     )
 
 
+# -- the honest measurements (core.measurements, written out) -----------------------------------
+MEASUREMENTS = '''
+class HonestMeasurements(keras.callbacks.Callback):
+    """After each epoch, measure the training set the way fit() measures validation.
+
+    Adds to the epoch's logs: train_eval_cross_entropy and train_eval_accuracy
+    (inference mode, end-of-epoch weights, at most TRAIN_EVAL_SAMPLES rows drawn once
+    from their own generator), penalty (the weight penalty, sum of model.losses) and,
+    with label noise, memorized_noise (the share of wrongly labelled training rows
+    the network now predicts with their wrong label).  Inference draws no random
+    numbers, so Keras's own history is unchanged.
+    """
+
+    def __init__(self, x_train, y_train, noisy_rows=None):
+        super().__init__()
+        rows = np.arange(len(x_train))
+        if len(x_train) > TRAIN_EVAL_SAMPLES:
+            rng = np.random.default_rng(SEED)
+            rows = np.sort(rng.choice(len(x_train), size=TRAIN_EVAL_SAMPLES, replace=False))
+        self.x, self.y = x_train[rows], y_train[rows]
+        self.noisy = None
+        if noisy_rows is not None:
+            noisy = np.intersect1d(rows, noisy_rows)
+            self.noisy = (x_train[noisy], y_train[noisy])
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = self.model.evaluate(
+            self.x, self.y, batch_size=BATCH_SIZE, verbose=0, return_dict=True
+        )
+        logs["train_eval_cross_entropy"] = float(scores["cross_entropy"])
+        logs["train_eval_accuracy"] = float(scores["accuracy"])
+        penalties = [float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses]
+        logs["penalty"] = float(sum(penalties))
+        if self.noisy is not None:
+            x_noisy, y_noisy = self.noisy
+            probs = self.model.predict(x_noisy, batch_size=BATCH_SIZE, verbose=0)
+            logs["memorized_noise"] = float(np.mean(probs.argmax(axis=1) == y_noisy))
+'''
+
+NOISY_ROWS = '''
+
+def noisy_rows(n_train):
+    """The training rows load_data() gave a wrong label: the same draw again."""
+    rng = np.random.default_rng(SEED + 7919)
+    return rng.choice(n_train, size=int(round(n_train * LABEL_NOISE)), replace=False)
+'''
+
+
 def _schedule_lines(config: RunConfig) -> tuple[str, str]:
     """(lines that make the rate and the callbacks' first entries, the history's rate lines).
 
@@ -258,9 +306,12 @@ def _schedule_lines(config: RunConfig) -> tuple[str, str]:
 
 
 def _callback_lines(config: RunConfig) -> str:
-    """``callbacks = [...]``: ReduceLROnPlateau first, then EarlyStopping (either optional)."""
+    """``callbacks = [...]``: the measurements, then ReduceLROnPlateau and EarlyStopping
+    (either optional)."""
     es, s = config.early_stopping, config.training.lr_schedule
-    entries = []
+    noisy = "noisy_rows(len(y_train))" if config.data.label_noise > 0 else "None"
+    honest = f"HonestMeasurements(x_train, y_train, {noisy})"
+    entries = [f"        {honest},  # first: the callbacks after it see its numbers\n"]
     if s["kind"] == "plateau":
         entries.append(
             "        keras.callbacks.ReduceLROnPlateau(\n"
@@ -280,8 +331,8 @@ def _callback_lines(config: RunConfig) -> str:
             f"            restore_best_weights={es.restore_best_weights!r},\n"
             "        ),\n"
         )
-    if not entries:
-        return "    callbacks = []\n"
+    if len(entries) == 1:
+        return f"    callbacks = [{honest}]\n"
     return "    callbacks = [\n" + "".join(entries) + "    ]\n"
 
 
@@ -302,7 +353,8 @@ def _main_function(config: RunConfig) -> str:
         "    model.compile(\n"
         f"        optimizer=keras.optimizers.{optimizer}(learning_rate=learning_rate{decay}),\n"
         '        loss="sparse_categorical_crossentropy",\n'
-        '        metrics=["accuracy"],\n'
+        "        # Keras's own cross-entropy: the loss without the weight penalty.\n"
+        '        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")],\n'
         "    )\n"
         f"{callbacks}"
         "    history = model.fit(\n"
@@ -399,6 +451,7 @@ def keras_script(
         f"LEARNING_RATE = {t.learning_rate!r}",
         f"BATCH_SIZE = {t.batch_size!r}",
         f"EPOCHS = {epochs if epochs is not None else t.epochs!r}",
+        "TRAIN_EVAL_SAMPLES = 10000",
     ]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
@@ -424,6 +477,10 @@ def keras_script(
         "\n\n",
         _section("model"),
         _build_model_function(config, input_shape, image_shape, input_rank),
+        "\n\n",
+        _section("measurements"),
+        MEASUREMENTS.lstrip("\n"),
+        NOISY_ROWS if d.label_noise > 0.0 else "",
         "\n\n",
         _section("training"),
         _main_function(config),

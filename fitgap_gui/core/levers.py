@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .config import ACTIVATIONS, MODEL_KINDS, MONITORS, OPTIMIZERS, SCALES, RunConfig
+from .config import ACTIVATIONS, MODEL_KINDS, OPTIMIZERS, SCALES, RunConfig
 from .formatting import format_number, format_percent, format_units, format_value
+from .monitor import MONITORS
 from .sources import image_sources, names, source, toy_sources
 
 LeverKind = Literal["float", "int", "choice", "bool", "units", "text", "size", "source", "path"]

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .config import EarlyStoppingConfig, RunConfig
-from .results import LOWER_IS_BETTER, EpochMetrics, RunResult
+from .monitor import is_better
+from .results import EpochMetrics, RunResult
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
@@ -36,19 +37,6 @@ class RunRequest:
 def data_identity(config: RunConfig) -> tuple[str, str | None]:
     """What tells data sets apart: their source and file (runs of two are not comparable)."""
     return (config.data.source, config.data.path)
-
-
-def improves(value: float, reference: float | None, monitor: str, min_delta: float = 0.0) -> bool:
-    """Is ``value`` better than ``reference`` by more than ``min_delta``, as Keras decides.
-
-    Keras's ``MonitorCallback``: losses improve downwards, anything else upwards; an
-    empty reference is always improved on.
-    """
-    if reference is None:
-        return True
-    if monitor in LOWER_IS_BETTER:
-        return value < reference - abs(min_delta)
-    return value > reference + abs(min_delta)
 
 
 @dataclass
@@ -91,7 +79,7 @@ class LiveRun:
         watched = metrics.get(self.monitor)
         if watched is None or not math.isfinite(watched):
             return
-        if improves(watched, self._best_value, self.monitor):
+        if is_better(self.monitor, watched, self._best_value):
             self._best_value, self.best_epoch = watched, metrics.epoch
 
     def finish(self, result: RunResult) -> None:
@@ -136,7 +124,7 @@ def early_stopping_countdown(
         if (
             value is not None
             and math.isfinite(value)
-            and improves(value, best, stopping.monitor, stopping.min_delta)
+            and is_better(stopping.monitor, value, best, stopping.min_delta)
         ):
             best, best_epoch, waited = value, epoch, 0
     # Right after an improvement Keras checks no patience that epoch: the earliest stop

@@ -234,10 +234,17 @@ def build_model(
 def compile_model(
     model, training_cfg: TrainingConfig, steps_per_execution: int = 1, steps: int = 1
 ) -> None:
-    """Compile with the configured optimizer; ``steps`` (updates per epoch) sizes a schedule."""
+    """Keras's loss and accuracy, plus its cross-entropy metric (the loss without penalty).
+
+    A compiled metric is computed from the same forward pass as the loss and never
+    enters the gradients, so ``loss``/``accuracy``/``val_*`` stay the plain program's.
+    ``steps`` (updates per epoch) sizes a learning-rate schedule.
+    """
+    from .measurements import cross_entropy_metric
+
     model.compile(
         optimizer=make_optimizer(training_cfg, steps),
         loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        metrics=["accuracy", cross_entropy_metric()],
         steps_per_execution=steps_per_execution,
     )

@@ -10,15 +10,29 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .config import RunConfig
+from .monitor import best_index
 
 #: The run statuses of the run result JSON contract, plus two the store uses.
-STATUSES = ("completed", "stopped", "early_stopped", "diverged", "failed", "running", "interrupted")
+RunStatus = Literal[
+    "completed", "stopped", "early_stopped", "diverged", "failed", "running", "interrupted"
+]
+STATUSES: tuple[str, ...] = RunStatus.__args__  # type: ignore[attr-defined]
 
-#: Metrics where lower is better; anything else (accuracy) is higher-is-better.
-LOWER_IS_BETTER = ("loss", "val_loss")
+#: Metrics where lower is better; anything else (accuracy) is higher-is-better
+#: (``core.monitor.mode_of`` decides; this list is for the window's readers).
+LOWER_IS_BETTER = (
+    "loss",
+    "val_loss",
+    "cross_entropy",
+    "val_cross_entropy",
+    "train_eval_cross_entropy",
+)
+#: The metric that names the best epoch for comparisons and the diagnosis: the
+#: validation loss without the weight penalty.
+BEST_METRIC = "val_cross_entropy"
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -52,16 +66,35 @@ class EpochMetrics:
 
 
 def best_epoch(
-    history: Mapping[str, Sequence[float | None]], monitor: str = "val_loss"
+    history: Mapping[str, Sequence[float | None]], monitor: str = BEST_METRIC
 ) -> int | None:
-    """1-based epoch with the best value of ``monitor`` (first of ties), or None."""
-    values = [v if v is not None and math.isfinite(v) else None for v in history.get(monitor, [])]
-    candidates = [(v, i) for i, v in enumerate(values) if v is not None]
-    if not candidates:
-        return None
-    if monitor in LOWER_IS_BETTER:
-        return min(candidates)[1] + 1
-    return min((-v, i) for v, i in candidates)[1] + 1
+    """1-based epoch with the best value of ``monitor`` (first of ties), or None.
+
+    A history without ``val_cross_entropy`` (a run stored before it was measured)
+    falls back to ``val_loss``.
+    """
+    if monitor == BEST_METRIC and monitor not in history:
+        monitor = "val_loss"
+    index = best_index(history.get(monitor, []), monitor)
+    return None if index is None else index + 1
+
+
+def monitored(values: Mapping[str, float | None], monitor: str) -> float | None:
+    """``values[monitor]``; a run stored before ``val_cross_entropy`` reads ``val_loss``."""
+    if monitor == BEST_METRIC and monitor not in values:
+        monitor = "val_loss"
+    return values.get(monitor)
+
+
+def best_monitor(config: RunConfig) -> str:
+    """The metric whose best epoch a run reports.
+
+    Early stopping that restores the best weights leaves the model at its monitor's
+    best epoch, so the run's numbers are that epoch's; otherwise the epoch with the
+    lowest validation cross-entropy.
+    """
+    es = config.early_stopping
+    return es.monitor if es.enabled and es.restore_best_weights else BEST_METRIC
 
 
 @dataclass
@@ -70,7 +103,7 @@ class RunResult:
 
     config: RunConfig
     history: dict[str, list[float | None]]
-    status: str
+    status: RunStatus
     epochs_run: int
     best_epoch: int | None = None
     stopped_epoch: int | None = None

@@ -32,7 +32,15 @@ from urllib.parse import quote
 
 from .config import RunConfig
 from .errors import FitGapError, RunNotFoundError
-from .results import LOWER_IS_BETTER, EpochMetrics, RunResult, finite_or_none
+from .monitor import is_better
+from .results import (
+    EpochMetrics,
+    RunResult,
+    RunStatus,
+    best_monitor,
+    finite_or_none,
+    monitored,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -264,7 +272,7 @@ class StoredRun:
     created: str
     finished: str | None
     config: RunConfig
-    status: str
+    status: RunStatus
     epochs_run: int
     best_epoch: int | None
     stopped_epoch: int | None
@@ -281,8 +289,10 @@ class StoredRun:
 
     @property
     def gap_at_best(self) -> float | None:
-        """Training minus validation accuracy at the best epoch: the overfitting gap."""
-        train, val = self.best_metrics.get("accuracy"), self.best_metrics.get("val_accuracy")
+        """Training minus validation accuracy at the best epoch, both at the epoch's end."""
+        best = self.best_metrics
+        train = best.get("train_eval_accuracy", best.get("accuracy"))  # older runs: Keras's
+        val = best.get("val_accuracy")
         if train is None or val is None:
             return None
         return train - val
@@ -484,17 +494,16 @@ class RunStore:
             run_id = cur.lastrowid
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
         self._record_unrecorded()
-        self._monitors[run_id] = config.early_stopping.monitor
+        self._monitors[run_id] = best_monitor(config)
         return run_id
 
     def _monitor(self, db: sqlite3.Connection, run_id: int) -> str:
-        """The metric that decides the best epoch: early stopping's monitor."""
+        """The metric that decides the best epoch (``results.best_monitor``)."""
         if run_id not in self._monitors:
             row = db.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
-            section = json.loads(row["config"]).get("early_stopping", {})
-            self._monitors[run_id] = section.get("monitor", "val_loss")
+            self._monitors[run_id] = best_monitor(RunConfig.from_json(row["config"]))
         return self._monitors[run_id]
 
     def append_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
@@ -523,12 +532,12 @@ class RunStore:
             )
             # Keep the best epoch current, so a running or interrupted run has one too.
             monitor = self._monitor(db, run_id)
-            new = values.get(monitor)  # None when missing or NaN: never the best
+            new = monitored(values, monitor)  # None when missing or NaN: never the best
             row = db.execute("SELECT best_metrics FROM runs WHERE id = ?", (run_id,)).fetchone()
-            old = json.loads(row["best_metrics"]).get(monitor) if row["best_metrics"] else None
-            if new is not None and (
-                old is None or (new < old if monitor in LOWER_IS_BETTER else new > old)
-            ):
+            old = (
+                monitored(json.loads(row["best_metrics"]), monitor) if row["best_metrics"] else None
+            )
+            if is_better(monitor, new, old):
                 db.execute(
                     "UPDATE runs SET best_epoch = ?, best_metrics = ? WHERE id = ?",
                     (metrics.epoch, _dumps(values), run_id),
@@ -573,7 +582,7 @@ class RunStore:
         with self._connect() as db:
             db.execute("UPDATE runs SET levers = ? WHERE id = ?", (_dumps(levers), run_id))
 
-    def fail_run(self, run_id: int, message: str, status: str = "failed") -> None:
+    def fail_run(self, run_id: int, message: str, status: RunStatus = "failed") -> None:
         """Record how a run ended early.  Waits out a lock once, not several times:
         it is called after a failure, when the caller is about to report one.
 

@@ -150,7 +150,8 @@ def run_row(run: Any) -> dict[str, Any]:
         "epochs_run": run.epochs_run,
         "best_epoch": run.best_epoch,
         "best_val_accuracy": best.get("val_accuracy"),
-        "best_val_loss": best.get("val_loss"),
+        "best_val_loss": best.get("val_loss"),  # Keras's: holds the weight penalty
+        "best_val_cross_entropy": best.get("val_cross_entropy"),  # what comparisons use
         "gap_at_best": run.gap_at_best,
         "levers": lever_summary(run.config),
         "kind": run.kind,

@@ -19,6 +19,7 @@ from typing import Any
 
 from .config import RunConfig
 from .data import Dataset
+from .measurements import make_honest_callback
 from .memory import (
     check_model_memory,
     count_dense_params,
@@ -26,7 +27,7 @@ from .memory import (
     multiply_adds,
     out_of_memory_error,
 )
-from .results import EpochMetrics, RunResult, best_epoch, finite_or_none
+from .results import EpochMetrics, RunResult, RunStatus, best_epoch, finite_or_none
 
 OnEpoch = Callable[[EpochMetrics], None]
 ShouldStop = Callable[[], bool]
@@ -238,9 +239,17 @@ def train(
         compile_model(model, config.training, steps_per_execution=spe, steps=steps)
 
         stream = _make_stream_callback(record, should_stop or (lambda: False), inspect_model)
+        # First, so EarlyStopping, the stream and Keras's History all see its keys.
+        honest = make_honest_callback(
+            dataset.x_train,
+            dataset.y_train,
+            seed=config.training.seed,
+            widest_layer=max([math.prod(dataset.input_shape), *config.model.hidden_units]),
+            flipped_rows=dataset.flipped_rows,
+        )
         es_cfg = config.early_stopping
         early = None
-        callbacks = []
+        callbacks = [honest]
         plateau = plateau_callback(config.training, es_cfg.monitor)
         if plateau is not None:  # before EarlyStopping, as in the plain program
             callbacks.append(plateau)
@@ -278,12 +287,15 @@ def train(
         stopped_epoch = early.stopped_epoch + 1
     if early is not None and es_cfg.restore_best_weights and early.best_weights is not None:
         restored = True
-    if early is not None and early.best is not None and early.best_epoch < epochs_run:
+    # The run's numbers are the restored epoch's when early stopping restored weights,
+    # else those of the epoch with the lowest validation cross-entropy.
+    if restored and early is not None and early.best is not None and early.best_epoch < epochs_run:
         best = early.best_epoch + 1
     else:
-        best = best_epoch(history, es_cfg.monitor)
+        best = best_epoch(history)
 
     message = None
+    status: RunStatus
     if stream.diverged:
         status = "diverged"
         message = (

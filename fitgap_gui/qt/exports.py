@@ -102,6 +102,8 @@ class Exporter:
             # Each plot on its own: a view rendered directly draws its scene as
             # vectors, while rendering the parent panel would paste the views as bitmaps.
             painter.fillRect(QRect(0, 0, plots.width(), plots.height()), QColor("white"))
+            # The key row above the plots names the runs (the plots hold no legend).
+            plots.key_label.render(painter, plots.key_label.mapTo(plots, QPoint(0, 0)))
             for plot in plots.plots.values():
                 target = QRectF(QRect(plot.mapTo(plots, QPoint(0, 0)), plot.size()))
                 plot.render(painter, target, plot.viewport().rect())

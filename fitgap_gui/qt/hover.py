@@ -4,13 +4,16 @@ Each plot's scene reports mouse moves through a pyqtgraph ``SignalProxy`` that
 passes at most ``RATE_LIMIT`` moves a second, so a fast mouse over many long runs
 never stalls the window.  The plot under the mouse gets a vertical line at the
 nearest epoch and a box with that epoch's values (with the smoothed value beside
-the raw one while smoothing is on), at the top or bottom, whichever keeps it off
-the legend; leaving the plot area hides them.
+the raw one while smoothing is on), one line per run.  The box stays inside the
+plot: beside the line on the side where it fits, as wide as the plot at most, and
+with more runs than lines fit, the last ones are summed up as "+ N more runs".
+Leaving the plot area, or the plot widget (the panel watches for that), hides them.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -22,10 +25,17 @@ if TYPE_CHECKING:
 
 #: Mouse moves handled per second (the rest are dropped by the proxy).
 RATE_LIMIT = 30
+#: Pixels kept free between the readout box and the plot's edges or the line.
+MARGIN = 4
 
 
 def _number(value: float) -> str:
-    return "—" if value != value else f"{value:.4g}"  # NaN != NaN
+    """One format for every value: four decimals (scientific only when that hides it)."""
+    if value != value:  # NaN != NaN
+        return "—"
+    if value != 0 and not 1e-3 <= abs(value) < 1e5:
+        return f"{value:.3e}"
+    return f"{value:.4f}"
 
 
 class HoverReadout:
@@ -44,8 +54,8 @@ class HoverReadout:
             line.setVisible(False)
             line.setZValue(50)
             plot.addItem(line, ignoreBounds=True)
-            # The box hangs on the view box itself, not on its data group, so that it
-            # draws above the legend (a sibling of the data group) instead of under it.
+            # The box hangs on the view box itself (pixels), not on its data group,
+            # so it is placed and kept inside the plot in pixels.
             box = pg.TextItem(anchor=(0, 0))
             box.setParentItem(plot.getViewBox())
             box.setZValue(1000)
@@ -84,50 +94,73 @@ class HoverReadout:
         self.plot_name, self.epoch = name, epoch
         rows = []
         plain = [f"epoch {epoch}"]
+        header: list[str] = []
         for curves in self.panel.runs.values():
-            for label, colour, raw, shown in curves.values_at(name, epoch):
+            values, colour, names = [], curves.colour, []
+            for label, _colour, raw, shown in curves.values_at(name, epoch):
                 value = _number(raw)
                 if shown != raw:
                     value = f"{_number(shown)} (raw {value})"
                 plain.append(f"{label}: {value}")
+                names.append(label.removeprefix(curves.label).strip())  # "training", ...
+                values.append(f"<b>{value}</b>")
+            if values:  # one short line per run: "name: training / validation"
+                header = header or names
                 rows.append(
-                    f'<span style="color:{colour}">■</span> {html.escape(label)}: <b>{value}</b>'
+                    f'<span style="color:{colour}">■</span> {html.escape(curves.label)}: '
+                    + " / ".join(values)
                 )
         if not rows:
             self.hide()
             return ""
         self._plain = "\n".join(plain)
         box, line = self.boxes[name], self.lines[name]
-        box.setHtml(
-            f'<div style="color:{self.panel.theme.foreground}">epoch <b>{epoch}</b><br>'
-            + "<br>".join(rows)
-            + "</div>"
-        )
+        self._fill(name, epoch, rows, header)
         self._place(name, epoch)
         line.setPos(epoch)
         line.setVisible(True)
         box.setVisible(True)
         return self._plain
 
+    def _fill(self, name: str, epoch: int, rows: list[str], header: list[str]) -> None:
+        """The box's text, cut to the lines that fit the plot's height and width."""
+        view = self.panel.plots[name].getViewBox()
+        box = self.boxes[name]
+        box.setTextWidth(-1)
+        room_w, room_h = view.width() - 2 * MARGIN, view.height() - 2 * MARGIN
+        shown = rows
+        while True:
+            more = len(rows) - len(shown)
+            lines = [f"epoch <b>{epoch}</b>: {html.escape(' / '.join(header))}", *shown]
+            if more:
+                lines.append(f"+ {more} more run{'s' if more > 1 else ''}")
+            box.setHtml(
+                f'<div style="color:{self.panel.theme.foreground}">' + "<br>".join(lines) + "</div>"
+            )
+            if box.boundingRect().width() > room_w:
+                box.setTextWidth(max(room_w, 40))  # wrap rather than run out of the plot
+            height = box.boundingRect().height()
+            if height <= room_h or not shown:
+                return
+            # Too tall: drop as many runs as the overflow holds lines (at least one),
+            # instead of laying the text out again once per dropped run.
+            per_line = height / (len(lines) + 1)
+            drop = max(1, math.ceil((height - room_h) / per_line) + (0 if more else 1))
+            shown = shown[: max(len(shown) - drop, 0)]
+
     def _place(self, name: str, epoch: int) -> None:
-        """Beside the line, on the side where the box fits, at the end away from the legend."""
-        plot = self.panel.plots[name]
-        view = plot.getViewBox()
+        """Beside the line, on the side where the box fits, always inside the plot."""
+        view = self.panel.plots[name].getViewBox()
         box = self.boxes[name]
         x = view.mapFromView(QPointF(epoch, view.viewRange()[1][0])).x()  # view-box pixels
         width, room = box.boundingRect().width(), view.width()
-        right = x + 6 + width <= room  # else left of the line, kept inside the plot
-        left_x = x + 6 if right else max(x - 6, width)
-        for top in (True, False):
-            box.setAnchor((0.0 if right else 1.0, 0.0 if top else 1.0))
-            box.setPos(QPointF(left_x, 4 if top else view.height() - 4))
-            legend = plot.plotItem.legend
-            if legend is None or not legend.isVisible():
-                return
-            if not box.sceneBoundingRect().intersects(legend.sceneBoundingRect()):
-                return
-        box.setAnchor((0.0 if right else 1.0, 0.0))  # covers the legend either way: top
-        box.setPos(QPointF(left_x, 4))
+        right = x + MARGIN + width <= room - MARGIN  # else left of the line
+        if right:
+            box.setAnchor((0.0, 0.0))
+            box.setPos(QPointF(max(x + MARGIN, MARGIN), MARGIN))
+        else:
+            box.setAnchor((1.0, 0.0))
+            box.setPos(QPointF(min(max(x - MARGIN, width + MARGIN), room - MARGIN), MARGIN))
 
     def text(self) -> str:
         """The readout as plain text ("" when hidden), for tests and accessibility."""
@@ -137,6 +170,14 @@ class HoverReadout:
         """Redo the readout after the data or the view options changed."""
         if self.plot_name is not None and self.epoch is not None:
             self.show_at(self.plot_name, self.epoch)
+
+    def leave(self) -> None:
+        """The pointer left a plot: drop the moves still queued in the rate-limiting
+        proxies (one would show the readout again) and hide it."""
+        for proxy in self._proxies:
+            proxy.timer.stop()
+            proxy.args = None
+        self.hide()
 
     def hide(self) -> None:
         for item in (*self.lines.values(), *self.boxes.values()):

@@ -28,7 +28,7 @@ import numpy as np
 from ..core.config import RunConfig
 from ..core.data import Dataset
 from ..core.insights import decision_grid, predict_fn, validation_insight
-from ..core.live import improves
+from ..core.monitor import is_better
 from ..core.results import EpochMetrics, RunResult
 
 Emit = Callable[[str, dict], None]
@@ -78,7 +78,7 @@ class InsightProbe:
         value = metrics.metrics.get(self._monitor)
         if value is None or not np.isfinite(value):
             return
-        if improves(value, self._best_value, self._monitor):
+        if is_better(self._monitor, value, self._best_value):
             self._best_value, self._best_epoch = value, metrics.epoch
             self._pending_best = True
 

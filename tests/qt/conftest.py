@@ -69,3 +69,15 @@ def ready_window(window, qtbot):
     with qtbot.waitSignal(window.engine_ready, timeout=120_000):
         window.start_engine_loading()
     return window
+
+
+@pytest.fixture
+def panel(qtbot):
+    """A bare PlotsPanel, shown offscreen (no window, no TensorFlow)."""
+    from fitgap_gui.qt.plots import PlotsPanel
+
+    panel = PlotsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    return panel

@@ -44,7 +44,8 @@ def test_epochs_append_to_the_same_curves_and_mark_the_best(qtbot):
     assert np.allclose(gap_item.yData, [_metrics(e)["val_loss"] - 1.0 / e for e in range(1, 9)])
     for name, plot in panel.plots.items():
         assert plot.getAxis("bottom").labelText == "epoch", name
-        assert plot.plotItem.legend is not None and plot.plotItem.legend.items, name
+        assert plot.plotItem.legend is None, name  # the key row above names the runs
+    assert "#1" in panel.key_label.text()
 
 
 def test_early_stop_is_marked_and_says_which_weights_were_restored(qtbot):
@@ -79,12 +80,14 @@ def test_runs_overlay_hide_and_remove(qtbot):
     second = panel.show_history(2, "#2", history)
     assert first.colour != second.colour
     assert panel.point_count(1) == panel.point_count(2) == 3
-    legend = panel.plots["loss"].plotItem.legend
-    assert len(legend.items) == 2  # one entry per run
+    key = panel.key_label
+    assert "#1" in key.text() and "#2" in key.text()  # one key entry per run
     panel.set_run_visible(1, False)
     assert not first.curves[0][0].isVisible() and second.curves[0][0].isVisible()
+    assert "#1" not in key.text()
+    panel.set_run_visible(1, True)
     panel.remove_run(1)
-    assert 1 not in panel.runs and len(legend.items) == 1
+    assert 1 not in panel.runs and "#1" not in key.text() and "#2" in key.text()
     assert first.curves[0][0] not in panel.plots["loss"].plotItem.items
     # Freeing a removed run's items must not free a line's label twice (it crashed).
     del first

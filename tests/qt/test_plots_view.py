@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.results import EpochMetrics, RunResult
-from fitgap_gui.qt.plots import _COL, PlotsPanel, ema_smooth
+from fitgap_gui.qt.plots import _COL, ema_smooth
 from fitgap_gui.qt.theme import DARK, LIGHT
 
 
@@ -33,19 +33,11 @@ def _metrics(epoch: int, spike: bool = False) -> EpochMetrics:
     )
 
 
-@pytest.fixture
-def panel(qtbot):
-    panel = PlotsPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 600)
-    panel.show()
-    return panel
-
-
 def _fill(panel, run_id=1, epochs=12, spike=False):
     panel.begin_run(run_id, f"#{run_id}", "val_loss")
     for epoch in range(1, epochs + 1):
         panel.add_epoch(run_id, _metrics(epoch, spike))
+    panel.flush()  # what the paint timer does
     return panel.runs[run_id]
 
 
@@ -57,7 +49,7 @@ def test_smoothing_matches_tensorboard_including_gaps(weight):
     )
 
 
-def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel):
+def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel, qtbot):
     curves = _fill(panel)
     raw_before = curves.raw().copy()
     val_item = curves.curves[1][0]
@@ -75,6 +67,7 @@ def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel):
     assert raw_item.opts["pen"].color().alpha() < 255
 
     panel.add_epoch(1, _metrics(13))  # a live epoch arrives smoothed too
+    qtbot.waitUntil(lambda: len(val_item.yData) == 13, timeout=3000)  # the paint timer
     assert np.allclose(val_item.yData, ema_smooth(curves.raw()[:, _COL["val_loss"]], 0.8))
 
     panel.set_smoothing(0.0)
@@ -105,6 +98,7 @@ def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel):
     panel.set_ignore_outliers(True)
     assert view.viewRange()[1][1] < 5
     panel.add_epoch(1, _metrics(61))  # stays on while curves grow
+    panel.flush()
     view.updateAutoRange()
     assert view.viewRange()[1][1] < 5
     panel.set_ignore_outliers(False)
@@ -112,13 +106,14 @@ def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel):
 
 
 def test_reset_zoom_and_hide_the_gap_plot(panel):
-    _fill(panel)
+    curves = _fill(panel)
     view = panel.plots["accuracy"].getViewBox()
-    view.setXRange(3, 4)
-    assert not view.autoRangeEnabled()[0]
+    view.setRange(xRange=(3, 4), yRange=(0.55, 0.56))
     panel.reset_zoom()
-    assert all(view.autoRangeEnabled())
-    assert view.viewRange()[0][1] > 10
+    (x0, x1), (y0, y1) = view.viewRange()
+    assert x0 <= 1 and x1 > 12  # every epoch of the run
+    accuracy = curves.raw()[:, [_COL["accuracy"], _COL["val_accuracy"]]]
+    assert y0 <= accuracy.min() and accuracy.max() <= y1  # every point
 
     panel.set_gap_visible(False)
     assert panel.plots["gap"].isHidden() and not panel.gap_visible()
@@ -138,8 +133,7 @@ def test_dark_theme_recolours_plots_legends_and_existing_runs(panel):
     pen = curves.curves[0][0].opts["pen"]
     assert pen.color().name().lower() == DARK.palette[0].lower()
     assert curves.curves[1][0].opts["pen"].style().name == "DashLine"  # validation dashed
-    _sample, label = plot.plotItem.legend.items[0]
-    assert DARK.foreground[1:].lower() in label.item.toHtml().lower()
+    assert DARK.foreground.lower() in panel.key_label.styleSheet().lower()
 
 
 def test_hover_readout_shows_the_epoch_and_every_visible_curve(panel, qtbot):
@@ -155,8 +149,8 @@ def test_hover_readout_shows_the_epoch_and_every_visible_curve(panel, qtbot):
     plot.scene().sigMouseMoved.emit(scene_pos)  # what a real mouse move emits
     qtbot.waitUntil(lambda: "epoch 5" in panel.hover.text(), timeout=3000)
     text = panel.hover.text()
-    assert f"#1 validation: {expected[_COL['val_loss']]:.4g}" in text
-    assert f"#1 training: {expected[_COL['loss']]:.4g}" in text
+    assert f"#1 validation: {expected[_COL['val_loss']]:.4f}" in text
+    assert f"#1 training: {expected[_COL['loss']]:.4f}" in text
     assert "#2 validation" in text and "accuracy" not in text
     assert panel.hover.lines["loss"].isVisible() and panel.hover.lines["loss"].value() == 5
 
