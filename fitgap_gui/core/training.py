@@ -166,6 +166,14 @@ def learning_rate_of_epoch(config: RunConfig, steps: int) -> Callable[[int, Any]
     return rate
 
 
+def _widest_layer(config: RunConfig, input_shape: tuple[int, ...]) -> int:
+    """Floats per sample in the widest layer output (a conv map: pixels x filters, at most)."""
+    widest = max([math.prod(input_shape), *config.model.hidden_units])
+    if config.model.kind == "cnn":
+        widest = max(widest, math.prod(input_shape) * max(config.model.conv_filters))
+    return widest
+
+
 def _make_learning_rate_callback(rate: Callable[[int, Any], float]):
     """Adds ``learning_rate`` to each epoch's logs unless ReduceLROnPlateau logged it."""
     import keras
@@ -244,7 +252,7 @@ def train(
             dataset.x_train,
             dataset.y_train,
             seed=config.training.seed,
-            widest_layer=max([math.prod(dataset.input_shape), *config.model.hidden_units]),
+            widest_layer=_widest_layer(config, dataset.input_shape),
             flipped_rows=dataset.flipped_rows,
         )
         es_cfg = config.early_stopping
