@@ -112,20 +112,14 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.data import load_dataset
-    from .core.memory import check_model_memory
+    from .core.memory import check_dataset_memory
     from .core.session import run_recorded
     from .core.store import RunStore
 
     config = load_config(args)
     dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
     # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
-    check_model_memory(
-        config,
-        dataset.input_shape,
-        dataset.n_classes,
-        len(dataset.x_train) + len(dataset.x_val),
-        image_shape=dataset.image_shape,
-    )
+    check_dataset_memory(config, dataset)
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()

@@ -18,10 +18,14 @@ import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import RunConfig
 from .errors import ConfigError, FitGapError
 from .readers import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from .data import Dataset
 
 #: Bytes; replaces the measured budget (tests, or a user who knows better).
 BUDGET_ENV = "FITGAP_MEMORY_BUDGET"
@@ -296,6 +300,17 @@ def check_model_memory(
             f"{_what_to_reduce(config, est)}"
         )
     return est
+
+
+def check_dataset_memory(config: RunConfig, dataset: Dataset) -> ModelMemory:
+    """``check_model_memory`` for a loaded dataset: its shapes and all of its rows."""
+    return check_model_memory(
+        config,
+        dataset.input_shape,
+        dataset.n_classes,
+        len(dataset.x_train) + len(dataset.x_val),
+        image_shape=dataset.image_shape,
+    )
 
 
 # -- running out anyway ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
-from .memory import check_model_memory
+from .memory import check_dataset_memory
 from .model import check_model_for_data
 from .provenance import provenance
 from .results import EpochMetrics, RunResult
@@ -51,13 +51,7 @@ def run_recorded(
     # A config that cannot fit this data (augmenting non-images) is refused before a run row.
     check_model_for_data(config.model, dataset.input_shape, dataset.image_shape)
     # Arithmetic only: nothing is built, no random number drawn.
-    check_model_memory(
-        config,
-        dataset.input_shape,
-        dataset.n_classes,
-        len(dataset.x_train) + len(dataset.x_val),
-        image_shape=dataset.image_shape,
-    )
+    check_dataset_memory(config, dataset)
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
     repeat = provenance(
         seed=config.training.seed,

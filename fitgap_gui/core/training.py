@@ -21,7 +21,7 @@ from .config import RunConfig
 from .data import Dataset
 from .measurements import make_honest_callback
 from .memory import (
-    check_model_memory,
+    check_dataset_memory,
     count_dense_params,
     is_out_of_memory,
     multiply_adds,
@@ -204,13 +204,7 @@ def train(
     so the run's numbers do not change) but must not train or set weights.
     """
     # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
-    check_model_memory(
-        config,
-        dataset.input_shape,
-        dataset.n_classes,
-        len(dataset.x_train) + len(dataset.x_val),
-        image_shape=dataset.image_shape,
-    )
+    check_dataset_memory(config, dataset)
     import keras
 
     from .model import build_model, compile_model, plateau_callback, steps_per_epoch
