@@ -78,6 +78,14 @@ def _format_epoch(epoch: int, total: int, metrics: dict[str, float]) -> str:
     return "  ".join(parts)
 
 
+def _rate_drop(previous: float | None, metrics: dict[str, float]) -> str | None:
+    """ "learning rate 0.001 -> 0.0005" when this epoch's rate is lower than the last one's."""
+    rate = metrics.get("learning_rate")
+    if previous is None or rate is None or not rate < previous * (1 - 1e-6):
+        return None
+    return f"learning rate {previous:.3g} -> {rate:.3g}"
+
+
 class _StopOnCtrlC:
     """While active, the first Ctrl+C asks for a clean stop; the second one aborts."""
 
@@ -104,16 +112,14 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     from .core.data import load_dataset
-    from .core.memory import check_model_memory
+    from .core.memory import check_dataset_memory
     from .core.session import run_recorded
     from .core.store import RunStore
 
     config = load_config(args)
     dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
     # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
-    check_model_memory(
-        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
-    )
+    check_dataset_memory(config, dataset)
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()
@@ -122,12 +128,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.jsonl:
             print(f"run {run_id}: {printable(ds.summary())}", flush=True)
 
+    # Plateau and step schedules drop the rate now and then: each drop gets its own line
+    # (a cosine schedule lowers it every epoch, so it is not announced).
+    rates: list[float] = []
+    announce = config.training.lr_schedule["kind"] in ("plateau", "step")
+
     def on_epoch(run_id: int, metrics) -> None:
         if args.jsonl:
             line = {"run_id": run_id, **metrics.to_dict()}
             print(json.dumps(line), flush=True)
         else:
             print(_format_epoch(metrics.epoch, config.training.epochs, metrics.metrics), flush=True)
+            drop = _rate_drop(rates[-1] if rates else None, metrics.metrics)
+            if announce and drop:
+                print(f"  {drop}", flush=True)
+        if metrics.metrics.get("learning_rate") is not None:
+            rates.append(metrics.metrics["learning_rate"])
 
     with _StopOnCtrlC() as stop:
         result = run_recorded(

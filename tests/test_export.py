@@ -114,6 +114,7 @@ def test_tensorboard_files_read_back_with_tensorboards_reader(two_runs, tmp_path
             if sub == "train":  # the measurements without a val_ prefix sit with training
                 honest += ["epoch_penalty", "epoch_train_eval_accuracy"]
                 honest += ["epoch_train_eval_cross_entropy"]
+                honest += ["epoch_learning_rate"]  # as Keras's TensorBoard callback writes it
             assert tags == sorted(["epoch_accuracy", "epoch_loss", *honest])
             for metric in ("loss", "accuracy", "cross_entropy"):
                 events = acc.Scalars(f"epoch_{metric}")

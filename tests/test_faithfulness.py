@@ -132,9 +132,11 @@ def test_history_equals_plain_keras(presplit_npz, levers):
         es,
         arrays=(dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val) if noise else None,
     )
-    # FitGap adds its measurements beside Keras's keys and changes none of them.
-    extra = set(HONEST_KEYS) | ({"memorized_noise"} if noise else set())
+    # FitGap adds its measurements and each epoch's learning rate beside Keras's keys
+    # and changes none of them.
+    extra = set(HONEST_KEYS) | ({"memorized_noise"} if noise else set()) | {"learning_rate"}
     assert set(result.history) == set(expected) | extra
+    np.testing.assert_allclose(result.history["learning_rate"], lr, rtol=1e-6)
     for key, values in expected.items():
         assert len(result.history[key]) == len(values), key
         np.testing.assert_allclose(result.history[key], values, atol=1e-4, rtol=0, err_msg=key)

@@ -184,6 +184,9 @@ def test_metrics_csv_neutralises_formula_names(tmp_path):
 
 def test_sweep_csv_neutralises_text_cells_and_keeps_negative_numbers(tmp_path):
     history = {"loss": [1.0], "val_loss": [0.5], "accuracy": [0.5], "val_accuracy": [0.9]}
+    # The gap is the honest one: validation minus training cross-entropy at the epoch's end.
+    history |= {"val_cross_entropy": [0.5], "train_eval_cross_entropy": [1.0]}
+    history |= {"train_eval_accuracy": [0.5]}
     result = RunResult(RunConfig(), history, "completed", 1, best_epoch=1, run_id=3)
     rows = [best_row(result, value="=cmd|'/C calc'!A0"), best_row(result, value=-0.25)]
     rows.append(best_row(result, label="@label", value=[8, 8]))

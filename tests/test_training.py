@@ -18,7 +18,7 @@ def test_completed_run_reports_every_epoch(tiny_config):
     assert result.status == "completed"
     assert result.epochs_run == 3 == len(seen) == len(result.history["loss"])
     keras_keys = {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert set(result.history) == keras_keys | set(HONEST_KEYS)
+    assert set(result.history) == keras_keys | set(HONEST_KEYS) | {"learning_rate"}
     assert result.best_epoch == best_epoch(result.history, "val_cross_entropy")
     assert result.stopped_epoch is None
 

@@ -31,6 +31,8 @@ KERAS_CACHE_SOURCES = source_names("keras_cache")
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
+MODEL_KINDS = ("mlp", "cnn")
+LR_SCHEDULES = ("constant", "plateau", "cosine", "step")
 
 Check = Callable[[str, Any], Any]
 
@@ -113,6 +115,60 @@ def _hidden_units(key: str, value: Any) -> list[int]:
     return [width(f"{key}[{i}]", units) for i, units in enumerate(value)]
 
 
+def _optional_number(lo: float, hi: float) -> Check:
+    number = _number(lo, hi)
+
+    def check(key: str, value: Any) -> Any:
+        return None if value is None else number(key, value)
+
+    return check
+
+
+def _conv_filters(key: str, value: Any) -> list[int]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(f"{key} must be a non-empty list of filter counts such as [16, 32]")
+    if len(value) > 8:
+        raise ConfigError(f"{key} may have at most 8 convolution layers, not {len(value)}")
+    count = _number(1, 1024, integer=True)
+    return [count(f"{key}[{i}]", f) for i, f in enumerate(value)]
+
+
+#: Each schedule's own keys, their defaults and checks (Keras's argument meanings:
+#: ReduceLROnPlateau, CosineDecay with warm-up, ExponentialDecay with staircase).
+LR_SCHEDULE_KEYS: dict[str, dict[str, tuple[Any, Check]]] = {
+    "constant": {},
+    "plateau": {
+        "factor": (0.5, _number(0.0, 1.0, lo_open=True, hi_open=True)),
+        "patience": (3, _number(0, 100_000, integer=True)),
+        "min_delta": (0.0, _number(0.0, 1e6)),
+        "min_lr": (1e-5, _number(0.0, 10.0)),
+    },
+    "cosine": {"warmup_epochs": (0, _number(0, 100_000, integer=True))},
+    "step": {
+        "every": (10, _number(1, 100_000, integer=True)),
+        "factor": (0.5, _number(0.0, 1.0, lo_open=True)),
+    },
+}
+
+
+def _lr_schedule(key: str, value: Any) -> dict[str, Any]:
+    """``{"kind": ...}`` plus that kind's keys, every missing one at its default."""
+    if isinstance(value, str):  # "cosine" is short for {"kind": "cosine"}
+        value = {"kind": value}
+    if not isinstance(value, dict) or "kind" not in value:
+        raise ConfigError(f'{key} must be an object such as {{"kind": "plateau"}}, not {value!r}')
+    kind = _choice(LR_SCHEDULES)(f"{key}.kind", value["kind"])
+    known = LR_SCHEDULE_KEYS[kind]
+    out: dict[str, Any] = {"kind": kind}
+    for name in value:
+        if name != "kind" and name not in known:
+            allowed = ", ".join(["kind", *known])
+            raise ConfigError(f"unknown key {key}.{name} for kind {kind!r} (known: {allowed})")
+    for name, (default, check) in known.items():
+        out[name] = check(f"{key}.{name}", value[name]) if name in value else default
+    return out
+
+
 @dataclass
 class DataConfig:
     """Where the data comes from and how much of it the model may learn from."""
@@ -164,6 +220,12 @@ class ModelConfig:
     augment_flip: bool = False
     augment_rotation: float = 0.0
     augment_translation: float = 0.0
+    #: Dense -> BatchNormalization -> Activation (-> Dropout) in each hidden block.
+    batch_norm: bool = False
+    #: "mlp": Dense blocks only; "cnn" (image data): Conv2D -> MaxPooling2D per entry of
+    #: ``conv_filters``, then Flatten and the Dense blocks.
+    kind: str = "mlp"
+    conv_filters: list[int] = field(default_factory=lambda: [16, 32])
 
     _checks = {
         "hidden_units": _hidden_units,
@@ -174,6 +236,9 @@ class ModelConfig:
         "augment_flip": _boolean,
         "augment_rotation": _number(0.0, 0.5),
         "augment_translation": _number(0.0, 0.5),
+        "batch_norm": _boolean,
+        "kind": _choice(MODEL_KINDS),
+        "conv_filters": _conv_filters,
     }
 
     def _cross_check(self) -> None:
@@ -189,6 +254,10 @@ class TrainingConfig:
     batch_size: int = 32
     epochs: int = 20
     seed: int = 0
+    #: {"kind": "constant"} (the default), "plateau", "cosine" or "step"; see LR_SCHEDULE_KEYS.
+    lr_schedule: dict[str, Any] = field(default_factory=lambda: {"kind": "constant"})
+    #: The optimizer's own (decoupled) weight_decay; None keeps the optimizer's default.
+    weight_decay: float | None = None
 
     _checks = {
         "optimizer": _choice(OPTIMIZERS),
@@ -196,10 +265,17 @@ class TrainingConfig:
         "batch_size": _number(1, 65536, integer=True),
         "epochs": _number(1, 100_000, integer=True),
         "seed": _number(0, 2**31 - 1, integer=True),
+        "lr_schedule": _lr_schedule,
+        "weight_decay": _optional_number(0.0, 10.0),
     }
 
     def _cross_check(self) -> None:
-        pass
+        schedule = self.lr_schedule
+        if schedule["kind"] == "cosine" and schedule["warmup_epochs"] >= self.epochs:
+            raise ConfigError(
+                f"training.lr_schedule.warmup_epochs ({schedule['warmup_epochs']}) must be "
+                f"less than training.epochs ({self.epochs}): the cosine decay needs epochs left"
+            )
 
 
 @dataclass

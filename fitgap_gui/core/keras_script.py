@@ -57,8 +57,19 @@ SUPPORTED = {
         "augment_flip",
         "augment_rotation",
         "augment_translation",
+        "batch_norm",
+        "kind",
+        "conv_filters",
     },
-    "training": {"optimizer", "learning_rate", "batch_size", "epochs", "seed"},
+    "training": {
+        "optimizer",
+        "learning_rate",
+        "batch_size",
+        "epochs",
+        "seed",
+        "lr_schedule",
+        "weight_decay",
+    },
     "early_stopping": {"enabled", "monitor", "patience", "min_delta", "restore_best_weights"},
 }
 
@@ -103,21 +114,23 @@ def _regularizer(config: RunConfig) -> str:
     return "None"
 
 
-def _augmentation_lines(config: RunConfig, input_shape, image_shape) -> list[str]:
-    """model.build_model's augmentation layers, in its order (empty when it is off)."""
-    from .model import augmentation_enabled, augmentation_image_shape
+def _picture_shape(config: RunConfig, input_shape, image_shape):
+    """The (height, width, channels) augmentation or a CNN works on, or None."""
+    from .model import augmentation_enabled, augmentation_image_shape, cnn_image_shape
 
     m = config.model
-    if not augmentation_enabled(m):
-        return []
+    if not augmentation_enabled(m) and m.kind != "cnn":
+        return None
     if input_shape is None:
-        raise ScriptExportError("augmentation needs the data's shape to be written out")
-    aug_shape = augmentation_image_shape(m, tuple(input_shape), image_shape)
+        raise ScriptExportError("augmentation or a CNN needs the data's shape to be written out")
+    shape = tuple(input_shape)
+    return augmentation_image_shape(m, shape, image_shape) or cnn_image_shape(m, shape, image_shape)
+
+
+def _augmentation_lines(config: RunConfig) -> list[str]:
+    """model.build_model's augmentation layers, in its order (empty when it is off)."""
+    m = config.model
     lines = []
-    if tuple(input_shape) != aug_shape:
-        lines.append(
-            f"keras.layers.Reshape({aug_shape!r}),  # samples as (height, width, channels)"
-        )
     if m.augment_flip:
         lines.append('keras.layers.RandomFlip("horizontal"),')
     if m.augment_rotation:
@@ -127,22 +140,53 @@ def _augmentation_lines(config: RunConfig, input_shape, image_shape) -> list[str
     return lines
 
 
+def _layer_call(name: str, args: list[str], indent: str = "            ") -> str:
+    """``keras.layers.<name>(<args>),`` laid out the way ruff format would: on one line,
+    wrapped onto a second, or one argument per line."""
+    joined = ", ".join(args)
+    one_line = f"keras.layers.{name}({joined}),"
+    if len(indent) + len(one_line) <= 100:
+        return one_line
+    inner = indent + "    "
+    if len(inner) + len(joined) <= 100:
+        return f"keras.layers.{name}(\n{inner}{joined}\n{indent}),"
+    return f"keras.layers.{name}(\n" + "".join(f"{inner}{a},\n" for a in args) + f"{indent}),"
+
+
+def _block_lines(config: RunConfig, layer: str, first_args: list[str]) -> list[str]:
+    """One Dense or Conv2D block: with batch_norm, BatchNormalization then the activation."""
+    m = config.model
+    act = literal(m.activation)
+    args = [*first_args, 'padding="same"'] if layer == "Conv2D" else list(first_args)
+    reg = f"kernel_regularizer={_regularizer(config)}"
+    if m.batch_norm:
+        return [
+            _layer_call(layer, [*args, reg]),
+            "keras.layers.BatchNormalization(),",
+            f"keras.layers.Activation({act}),",
+        ]
+    return [_layer_call(layer, [*args, f"activation={act}", reg])]
+
+
 def _build_model_function(config: RunConfig, input_shape, image_shape, input_rank: int) -> str:
     m = config.model
-    augmentation = _augmentation_lines(config, input_shape, image_shape)
+    picture = _picture_shape(config, input_shape, image_shape)
+    augmentation = _augmentation_lines(config)
     lines = ["keras.Input(shape=input_shape),"]
+    if picture is not None and tuple(input_shape) != picture:
+        lines.append(f"keras.layers.Reshape({picture!r}),  # samples as (height, width, channels)")
     if augmentation:
         lines.append("# Augmentation: random changes to each training batch, none in validation.")
     lines += augmentation
-    if input_rank > 1 or augmentation:
+    if m.kind == "cnn":
+        lines.append("# Convolution blocks: 3x3 filters, each block halves the image.")
+        for i in range(len(m.conv_filters)):
+            lines += _block_lines(config, "Conv2D", [f"CONV_FILTERS[{i}]", "3"])
+            lines.append("keras.layers.MaxPooling2D(2),")
+    if input_rank > 1 or picture is not None:
         lines.append("keras.layers.Flatten(),")
     for units in m.hidden_units:
-        args = f"{units}, activation={literal(m.activation)}, "
-        args += f"kernel_regularizer={_regularizer(config)}"
-        if len(args) <= 70:
-            lines.append(f"keras.layers.Dense({args}),")
-        else:  # wrapped the way ruff format would
-            lines.append(f"keras.layers.Dense(\n                {args}\n            ),")
+        lines += _block_lines(config, "Dense", [str(units)])
         if m.dropout > 0:
             lines.append("keras.layers.Dropout(DROPOUT),")
     lines.append('keras.layers.Dense(n_classes, activation="softmax"),')
@@ -202,25 +246,102 @@ def noisy_rows(n_train):
 '''
 
 
-def _main_function(config: RunConfig) -> str:
-    t, es = config.training, config.early_stopping
+def _schedule_lines(config: RunConfig) -> tuple[str, str]:
+    """(lines that make the rate and the callbacks' first entries, the history's rate lines).
+
+    Mirrors model.lr_schedule / model.plateau_callback, and training's learning_rate
+    history entry: the rate of each epoch's last update.
+    """
+    t = config.training
+    s = t.lr_schedule
+    kind = s["kind"]
+    make = ""
+    if kind in ("cosine", "step"):
+        make = "    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # updates per epoch\n"
+    if kind == "cosine" and s["warmup_epochs"]:
+        make += (
+            "    # Warm-up: from 0 up to LEARNING_RATE over WARMUP_EPOCHS, then a cosine decay.\n"
+            "    learning_rate = keras.optimizers.schedules.CosineDecay(\n"
+            "        initial_learning_rate=0.0,\n"
+            "        decay_steps=(EPOCHS - WARMUP_EPOCHS) * steps_per_epoch,\n"
+            "        warmup_target=LEARNING_RATE,\n"
+            "        warmup_steps=WARMUP_EPOCHS * steps_per_epoch,\n"
+            "    )\n"
+        )
+    elif kind == "cosine":
+        make += (
+            "    learning_rate = keras.optimizers.schedules.CosineDecay(\n"
+            "        initial_learning_rate=LEARNING_RATE,\n"
+            "        decay_steps=EPOCHS * steps_per_epoch,\n"
+            "    )\n"
+        )
+    elif kind == "step":
+        make += (
+            "    # The rate is multiplied by STEP_FACTOR every STEP_EPOCHS epochs.\n"
+            "    learning_rate = keras.optimizers.schedules.ExponentialDecay(\n"
+            "        LEARNING_RATE,\n"
+            "        decay_steps=STEP_EPOCHS * steps_per_epoch,\n"
+            "        decay_rate=STEP_FACTOR,\n"
+            "        staircase=True,\n"
+            "    )\n"
+        )
+    else:
+        make += "    learning_rate = LEARNING_RATE\n"
+    if kind in ("cosine", "step"):
+        record = (
+            "    # The rate of each epoch's last update, as FitGap records it.\n"
+            '    history.history["learning_rate"] = [\n'
+            "        float(learning_rate((epoch + 1) * steps_per_epoch - 1))\n"
+            '        for epoch in range(len(history.history["loss"]))\n'
+            "    ]\n"
+        )
+    elif kind == "constant":
+        record = (
+            "    # The rate every epoch used, as FitGap records it.\n"
+            '    history.history["learning_rate"] = [LEARNING_RATE] * len(history.history["loss"])\n'
+        )
+    else:
+        record = ""  # ReduceLROnPlateau logs learning_rate itself
+    return make, record
+
+
+def _callback_lines(config: RunConfig) -> str:
+    """``callbacks = [...]``: the measurements, then ReduceLROnPlateau and EarlyStopping
+    (either optional)."""
+    es, s = config.early_stopping, config.training.lr_schedule
     noisy = "noisy_rows(len(y_train))" if config.data.label_noise > 0 else "None"
     honest = f"HonestMeasurements(x_train, y_train, {noisy})"
+    entries = [f"        {honest},  # first: the callbacks after it see its numbers\n"]
+    if s["kind"] == "plateau":
+        entries.append(
+            "        keras.callbacks.ReduceLROnPlateau(\n"
+            f"            monitor={literal(es.monitor)},\n"
+            f"            factor={s['factor']!r},\n"
+            f"            patience={s['patience']!r},\n"
+            f"            min_delta={s['min_delta']!r},\n"
+            f"            min_lr={s['min_lr']!r},\n"
+            "        ),\n"
+        )
     if es.enabled:
-        callbacks = (
-            "    callbacks = [\n"
-            f"        {honest},  # first: the callbacks after it see its numbers\n"
+        entries.append(
             "        keras.callbacks.EarlyStopping(\n"
             f"            monitor={literal(es.monitor)},\n"
             f"            patience={es.patience!r},\n"
             f"            min_delta={es.min_delta!r},\n"
             f"            restore_best_weights={es.restore_best_weights!r},\n"
             "        ),\n"
-            "    ]\n"
         )
-    else:
-        callbacks = f"    callbacks = [{honest}]\n"
+    if len(entries) == 1:
+        return f"    callbacks = [{honest}]\n"
+    return "    callbacks = [\n" + "".join(entries) + "    ]\n"
+
+
+def _main_function(config: RunConfig) -> str:
+    t = config.training
+    callbacks = _callback_lines(config)
+    make_rate, record_rate = _schedule_lines(config)
     optimizer = OPTIMIZER_CLASSES[t.optimizer]
+    decay = "" if t.weight_decay is None else ", weight_decay=WEIGHT_DECAY"
     return (
         "def main():\n"
         "    x_train, y_train, x_val, y_val, n_classes = load_data()\n"
@@ -228,8 +349,9 @@ def _main_function(config: RunConfig) -> str:
         "    # draw from Keras's random stream between the two.\n"
         "    keras.utils.set_random_seed(SEED)\n"
         "    model = build_model(x_train.shape[1:], n_classes)\n"
+        f"{make_rate}"
         "    model.compile(\n"
-        f"        optimizer=keras.optimizers.{optimizer}(learning_rate=LEARNING_RATE),\n"
+        f"        optimizer=keras.optimizers.{optimizer}(learning_rate=learning_rate{decay}),\n"
         '        loss="sparse_categorical_crossentropy",\n'
         "        # Keras's own cross-entropy: the loss without the weight penalty.\n"
         '        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")],\n'
@@ -245,14 +367,17 @@ def _main_function(config: RunConfig) -> str:
         "        shuffle=True,\n"
         "        verbose=0,\n"
         "    )\n"
+        f"{record_rate}"
         "    print(json.dumps(history.history))\n"
     )
 
 
 # -- the whole program ----------------------------------------------------------------------------
-def _imports(source: Source) -> str:
+def _imports(source: Source, config: RunConfig) -> str:
     """The import block, sorted as ruff's isort would: stdlib, then keras/numpy/Pillow."""
     stdlib = {"import json", "import os"} | {i for i in source.imports if "PIL" not in i}
+    if config.training.lr_schedule["kind"] in ("cosine", "step"):
+        stdlib.add("import math")  # steps per epoch
     straight = sorted(i for i in stdlib if i.startswith("import "))
     froms = sorted(i for i in stdlib if i.startswith("from "))
     third = ["import keras  # noqa: E402", "import numpy as np  # noqa: E402"]
@@ -313,6 +438,15 @@ def keras_script(
         )
         if value
     ]
+    if m.kind == "cnn":
+        consts.append(f"CONV_FILTERS = {m.conv_filters!r}")
+    schedule = t.lr_schedule
+    if schedule["kind"] == "cosine" and schedule["warmup_epochs"]:
+        consts.append(f"WARMUP_EPOCHS = {schedule['warmup_epochs']!r}")
+    if schedule["kind"] == "step":
+        consts += [f"STEP_EPOCHS = {schedule['every']!r}", f"STEP_FACTOR = {schedule['factor']!r}"]
+    if t.weight_decay is not None:
+        consts.append(f"WEIGHT_DECAY = {t.weight_decay!r}")
     consts += [
         f"LEARNING_RATE = {t.learning_rate!r}",
         f"BATCH_SIZE = {t.batch_size!r}",
@@ -332,7 +466,7 @@ def keras_script(
         header += "".join(f"# {comment_text(line)}\n" for line in note.splitlines()) + "\n"
     parts = [
         header,
-        _imports(source),
+        _imports(source, config),
         "# The run's settings.\n" + "\n".join(consts) + "\n\n\n",
         _section("data"),
     ]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .config import ACTIVATIONS, OPTIMIZERS, SCALES, RunConfig
+from .config import ACTIVATIONS, MODEL_KINDS, OPTIMIZERS, SCALES, RunConfig
 from .formatting import format_number, format_percent, format_units, format_value
 from .monitor import MONITORS
 from .sources import image_sources, names, source, toy_sources
@@ -173,6 +173,14 @@ LEVERS: tuple[Lever, ...] = (
         "training goes more than how much it overfits.",
         choices=ACTIVATIONS, wording=str,
     ),
+    Lever(
+        "model.kind", "Network", "choice", "Capacity",
+        "Image data only: mlp is a stack of Dense layers that sees pixels as a flat list; "
+        "cnn puts Conv2D + MaxPooling2D blocks (model.conv_filters) first, which share "
+        "their weights across the image, so it needs far fewer parameters for the same "
+        "fit and memorizes less per parameter.",
+        choices=MODEL_KINDS, sources=_IMAGES, wording=lambda v: v.upper(),
+    ),
     # -- Regularization ------------------------------------------------------------------------
     Lever(
         "model.dropout", "Dropout rate", "float", "Regularization",
@@ -191,6 +199,14 @@ LEVERS: tuple[Lever, ...] = (
         "L1 weight penalty on the hidden layers' kernels (keras.regularizers.l1): drives "
         "many weights to exactly zero. Typical 1e-6 to 1e-3.",
         lo=0.0, hi=10.0, step=1e-5, decimals=6, adaptive=True, short="L1",
+    ),
+    Lever(
+        "model.batch_norm", "Batch normalization", "bool", "Regularization",
+        "Keras BatchNormalization between each hidden layer and its activation. It "
+        "mostly speeds training up; the noise of per-batch statistics regularizes a "
+        "little. It behaves differently in training (this batch's mean and variance) "
+        "and in validation (running averages), which alone can open a small gap early on.",
+        wording=lambda v: "batch norm" if v else "no batch norm",
     ),
     Lever(
         "model.augment_flip", "Augment", "bool", "Regularization",
@@ -274,7 +290,51 @@ LEVERS: tuple[Lever, ...] = (
     ),
 )  # fmt: skip
 
-LEVERS_BY_KEY: dict[str, Lever] = {lv.key: lv for lv in LEVERS}
+
+def _schedule_words(value: dict[str, Any]) -> str:
+    kind = value.get("kind", "constant")
+    if kind == "plateau":
+        return f"lr ×{format_number(value['factor'])} on plateau p={value['patience']}"
+    if kind == "cosine":
+        warm = value.get("warmup_epochs", 0)
+        return f"lr cosine, warm-up {warm}" if warm else "lr cosine"
+    if kind == "step":
+        return f"lr ×{format_number(value['factor'])} every {value['every']}"
+    return "constant lr"
+
+
+#: Levers whose value is a list or an object, or may be null: the runs table, the
+#: summaries and the presets word them, but the controls have no widget kind for them
+#: yet (their values travel through the controls' config unchanged).
+MORE_LEVERS: tuple[Lever, ...] = (
+    Lever(
+        "model.conv_filters", "Conv filters", "units", "Capacity",
+        "CNN only: filters of each Conv2D(3x3) block, each block followed by "
+        "MaxPooling2D(2). More filters, more capacity. Typical 16, 32.",
+        wording=lambda v: f"conv {format_units(v)}",
+    ),
+    Lever(
+        "training.lr_schedule", "Learning-rate schedule", "text", "Training",
+        "constant; plateau (Keras ReduceLROnPlateau: when the monitored metric stalls, "
+        "the rate is multiplied by factor, and a smaller step can find a lower valley: "
+        "validation loss may fall again); cosine (decays to 0 over the run, after an "
+        "optional warm-up); step (multiplied by factor every few epochs).",
+        wording=_schedule_words,
+    ),
+    Lever(
+        "training.weight_decay", "Weight decay", "float", "Regularization",
+        "The optimizer's own weight decay (decoupled, as AdamW does): each step shrinks "
+        "every weight by learning rate × decay, outside the loss. L2 instead adds a "
+        "penalty to the loss, which adam rescales per weight, and covers the hidden "
+        "kernels only. Empty: the optimizer's default (adamw 0.004, others none).",
+        lo=0.0, hi=10.0, step=1e-3, decimals=5, adaptive=True,
+        wording=lambda v: f"wd {format_number(v)}" if v is not None else "default wd",
+    ),
+)  # fmt: skip
+
+#: Every lever, with a control or not, in table order.
+ALL_LEVERS: tuple[Lever, ...] = (*LEVERS, *MORE_LEVERS)
+LEVERS_BY_KEY: dict[str, Lever] = {lv.key: lv for lv in ALL_LEVERS}
 
 
 def lever(key: str) -> Lever:

@@ -18,10 +18,14 @@ import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import RunConfig
 from .errors import ConfigError, FitGapError
 from .readers import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from .data import Dataset
 
 #: Bytes; replaces the measured budget (tests, or a user who knows better).
 BUDGET_ENV = "FITGAP_MEMORY_BUDGET"
@@ -148,22 +152,84 @@ class ModelMemory:
         return int(self.total * SAFETY_FACTOR) + HEADROOM_BYTES
 
 
+def _image_shape(
+    config: RunConfig, input_shape: tuple[int, ...], image_shape: tuple[int, ...] | None
+) -> tuple[int, int, int] | None:
+    """The CNN's (height, width, channels), as model.cnn_image_shape finds it."""
+    if config.model.kind != "cnn":
+        return None
+    if len(input_shape) == 3:
+        return (input_shape[0], input_shape[1], input_shape[2])
+    if len(input_shape) == 2:
+        return (input_shape[0], input_shape[1], 1)
+    if image_shape is not None and len(image_shape) == 2 and image_shape[0] * image_shape[1]:
+        h, w = image_shape[0], image_shape[1]
+        return (h, w, max(1, math.prod(input_shape) // (h * w)))
+    return None  # refused by model.cnn_image_shape before anything is built
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    parameters: int
+    first_layer: int  # the input-side layer's weights
+    conv_activations: int  # per sample: every conv block's outputs kept for the backward pass
+    multiply_adds: int  # per sample, forward
+
+
+def _layer_sizes(
+    config: RunConfig,
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    image_shape: tuple[int, ...] | None,
+) -> _Sizes:
+    """Parameters and per-sample sizes of the stack model.build_model makes (arithmetic)."""
+    m = config.model
+    hidden = list(m.hidden_units)
+    bn_params = 4 if m.batch_norm else 0  # gamma, beta, moving mean and variance
+    params = first = macs = conv_acts = 0
+    features = math.prod(input_shape)
+    picture = _image_shape(config, input_shape, image_shape)
+    if picture is not None:
+        h, w, c = picture
+        for f in m.conv_filters:
+            weights = 9 * c * f
+            params += weights + f + bn_params * f
+            first = first or weights
+            macs += h * w * weights
+            # the conv output, BatchNormalization's and the activation's, and the pooled map
+            conv_acts += h * w * f * (3 if m.batch_norm else 1) + (h // 2) * (w // 2) * f
+            h, w, c = h // 2, w // 2, f
+        features = h * w * c
+    widths = [features, *hidden, n_classes]
+    dense = sum(a * b + b for a, b in itertools.pairwise(widths))
+    params += dense + bn_params * sum(hidden)
+    macs += sum(a * b for a, b in itertools.pairwise(widths))
+    first = first or features * (hidden[0] if hidden else n_classes)
+    return _Sizes(params, first, conv_acts, macs)
+
+
 def estimate_model_memory(
     config: RunConfig,
     input_shape: tuple[int, ...],
     n_classes: int,
     n_samples: int,
+    image_shape: tuple[int, ...] | None = None,
 ) -> ModelMemory:
-    """Arithmetic only: no TensorFlow, no layers, no random numbers drawn."""
+    """Arithmetic only: no TensorFlow, no layers, no random numbers drawn.
+
+    ``image_shape`` (the dataset's (height, width)) lets a CNN on flat images such as
+    digits be counted with its convolution layers.
+    """
     features = math.prod(input_shape)
     hidden = list(config.model.hidden_units)
-    params = count_dense_params(input_shape, hidden, n_classes)
-    first = features * (hidden[0] if hidden else n_classes)
+    sizes = _layer_sizes(config, input_shape, n_classes, image_shape)
+    params = sizes.parameters
     copies = 2 + OPTIMIZER_SLOTS.get(config.training.optimizer, 2)  # weights, gradients, slots
     batch = min(config.training.batch_size, max(n_samples, 1))
     # Each layer's output is kept for the backward pass and gets a gradient of its own;
-    # augmentation layers each make an image-sized copy, dropout a mask per layer.
-    widths = features + sum(hidden) + n_classes
+    # augmentation layers each make an image-sized copy, dropout a mask per layer,
+    # BatchNormalization and its separate activation two more outputs per layer.
+    widths = features + sum(hidden) + n_classes + sizes.conv_activations
     augment = sum(
         bool(v)
         for v in (
@@ -173,13 +239,24 @@ def estimate_model_memory(
         )
     )
     per_sample = 2 * widths + augment * features + (sum(hidden) if config.model.dropout else 0)
+    per_sample += 2 * 2 * sum(hidden) if config.model.batch_norm else 0
     return ModelMemory(
         parameters=params,
         state_bytes=params * FLOAT_BYTES * copies,
         activation_bytes=batch * per_sample * FLOAT_BYTES,
         data_bytes=n_samples * features * FLOAT_BYTES,
-        first_layer_share=first / params if params else 0.0,
+        first_layer_share=sizes.first_layer / params if params else 0.0,
     )
+
+
+def multiply_adds(
+    config: RunConfig,
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    image_shape: tuple[int, ...] | None = None,
+) -> int:
+    """One sample's forward multiply-adds (a CNN's convolutions reuse each weight per pixel)."""
+    return _layer_sizes(config, input_shape, n_classes, image_shape).multiply_adds
 
 
 def _what_to_reduce(config: RunConfig, est: ModelMemory) -> str:
@@ -207,9 +284,10 @@ def check_model_memory(
     n_classes: int,
     n_samples: int,
     budget: int | None = None,
+    image_shape: tuple[int, ...] | None = None,
 ) -> ModelMemory:
     """Refuse, with one line saying what to reduce, a run whose model cannot fit."""
-    est = estimate_model_memory(config, input_shape, n_classes, n_samples)
+    est = estimate_model_memory(config, input_shape, n_classes, n_samples, image_shape)
     budget = memory_budget() if budget is None else budget
     if est.required > budget:
         optimizer = config.training.optimizer
@@ -222,6 +300,17 @@ def check_model_memory(
             f"{_what_to_reduce(config, est)}"
         )
     return est
+
+
+def check_dataset_memory(config: RunConfig, dataset: Dataset) -> ModelMemory:
+    """``check_model_memory`` for a loaded dataset: its shapes and all of its rows."""
+    return check_model_memory(
+        config,
+        dataset.input_shape,
+        dataset.n_classes,
+        len(dataset.x_train) + len(dataset.x_val),
+        image_shape=dataset.image_shape,
+    )
 
 
 # -- running out anyway ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 from .config import RunConfig
 from .errors import ConfigError
 from .formatting import format_value
-from .levers import LEVERS, LEVERS_BY_KEY, flatten
+from .levers import ALL_LEVERS, LEVERS_BY_KEY, Lever, flatten
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ class Preset:
     @property
     def description(self) -> str:
         """Every setting the preset changes, in the lever table's order and words."""
-        named = [lv for lv in LEVERS if lv.key in self.changes]
-        listed = ", ".join(f"{lv.label} {_value(lv.kind, self.changes[lv.key])}" for lv in named)
+        named = [lv for lv in ALL_LEVERS if lv.key in self.changes]
+        listed = ", ".join(f"{lv.label} {_value(lv, self.changes[lv.key])}" for lv in named)
         if self.sets_everything:
             return f"Replaces every setting. {listed}."
         return f"Sets only {listed}. Every other setting stays as it is."
@@ -53,8 +53,10 @@ class Preset:
         return config.replace(self.changes)
 
 
-def _value(kind: str, value: Any) -> str:
-    return f"{value[0]}x{value[1]}" if kind == "size" else format_value(value)
+def _value(lv: Lever, value: Any) -> str:
+    if isinstance(value, dict):  # a learning-rate schedule, in the lever's words
+        return lv.words(value)
+    return f"{value[0]}x{value[1]}" if lv.kind == "size" else format_value(value)
 
 
 def load_preset(path: str | Path) -> Preset:

@@ -17,8 +17,8 @@ from pathlib import Path
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
-from .memory import check_model_memory
-from .model import augmentation_image_shape
+from .memory import check_dataset_memory
+from .model import check_model_for_data
 from .provenance import provenance
 from .results import EpochMetrics, RunResult
 from .store import RunStore, StoreError
@@ -37,12 +37,11 @@ def begin_run(
     ran_on: str | None = None,
 ) -> int:
     """Check ``config`` against the data and memory, then create its 'running' row."""
-    # A config that cannot fit this data (augmenting non-images) is refused before a run row.
-    augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
+    # A config that cannot fit this data (augmenting or a CNN on non-images) is refused
+    # before a run row.
+    check_model_for_data(config.model, dataset.input_shape, dataset.image_shape)
     # Arithmetic only: nothing is built, no random number drawn.
-    check_model_memory(
-        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
-    )
+    check_dataset_memory(config, dataset)
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
     repeat = provenance(
         seed=config.training.seed,

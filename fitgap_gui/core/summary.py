@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import RunConfig
 from .formatting import format_number, format_percent
-from .levers import LEVERS, LEVERS_BY_KEY, levers_in
+from .levers import ALL_LEVERS, LEVERS_BY_KEY
 from .sources import source as data_source
 from .textsafe import printable
 
@@ -62,7 +62,7 @@ def lever_summary(config: RunConfig, default: RunConfig | None = None) -> str:
             if config.early_stopping.enabled:
                 parts.append(_early_stopping_words(config))
             continue
-        for lv in LEVERS:
+        for lv in ALL_LEVERS:
             if lv.section != section or not lv.applies_to(source):
                 continue
             if lv.key == "data.path":
@@ -72,6 +72,8 @@ def lever_summary(config: RunConfig, default: RunConfig | None = None) -> str:
                     path = config.data.path
                     parts.append(f"{source} {_path_words(path)}" if path else source)
                 continue
+            if lv.key == "model.conv_filters" and config.model.kind != "cnn":
+                continue  # unused by an MLP
             if _differs(config, base, lv.key):
                 parts.append(lv.words(config.get(lv.key)))
     return ", ".join(parts) or "defaults"
@@ -110,12 +112,17 @@ def describe(config: RunConfig) -> str:
         data += f" (n={d.n_samples}, noise {format_number(d.noise)})"
     on = handicaps(config)
     parts = [data, "handicaps: " + ", ".join(on) if on else "no handicaps"]
-    parts.append(f"{LEVERS_BY_KEY['model.hidden_units'].words(m.hidden_units)} {m.activation}")
+    network = f"{LEVERS_BY_KEY['model.hidden_units'].words(m.hidden_units)} {m.activation}"
+    if m.kind == "cnn":
+        network = f"CNN {LEVERS_BY_KEY['model.conv_filters'].words(m.conv_filters)}, {network}"
+    parts.append(network)
     plain = RunConfig()
     regs = [
         lv.words(config.get(lv.key))
-        for lv in levers_in("Regularization")
-        if lv.applies_to(d.source) and config.get(lv.key) != plain.get(lv.key)
+        for lv in ALL_LEVERS
+        if lv.group == "Regularization"
+        and lv.applies_to(d.source)
+        and config.get(lv.key) != plain.get(lv.key)
     ]
     parts.append(", ".join(regs) or "no regularization")
     training = [
@@ -124,6 +131,8 @@ def describe(config: RunConfig) -> str:
         LEVERS_BY_KEY["training.batch_size"].words(t.batch_size),
         LEVERS_BY_KEY["training.epochs"].words(t.epochs),
     ]
+    if t.lr_schedule != plain.training.lr_schedule:
+        training.insert(2, LEVERS_BY_KEY["training.lr_schedule"].words(t.lr_schedule))
     parts.append(" ".join(training[:2]) + ", " + ", ".join(training[2:]))
     if e.enabled:
         parts.append(f"early stopping on {e.monitor}, patience {e.patience}")

@@ -20,7 +20,13 @@ from typing import Any
 from .config import RunConfig
 from .data import Dataset
 from .measurements import make_honest_callback
-from .memory import check_model_memory, count_dense_params, is_out_of_memory, out_of_memory_error
+from .memory import (
+    check_dataset_memory,
+    count_dense_params,
+    is_out_of_memory,
+    multiply_adds,
+    out_of_memory_error,
+)
 from .results import EpochMetrics, RunResult, RunStatus, best_epoch, finite_or_none
 
 OnEpoch = Callable[[EpochMetrics], None]
@@ -137,6 +143,49 @@ def _make_stream_callback(
     return EpochStream()
 
 
+def learning_rate_of_epoch(config: RunConfig, steps: int) -> Callable[[int, Any], float]:
+    """``(epoch, optimizer) -> rate``: the rate of the epoch's last update (0-based epoch).
+
+    A schedule is asked for step ``(epoch + 1) * steps - 1`` (the optimizer's own
+    ``learning_rate`` would already be one step further); a constant rate, or one that
+    ReduceLROnPlateau changes between epochs, is read from the optimizer's variable.
+    Pure reads: no random numbers, nothing in the run changes.
+    """
+    from .model import lr_schedule
+
+    schedule = lr_schedule(config.training, steps)
+
+    def rate(epoch: int, optimizer: Any) -> float:
+        import keras
+
+        value = (
+            schedule((epoch + 1) * steps - 1) if schedule is not None else optimizer.learning_rate
+        )
+        return float(keras.ops.convert_to_numpy(value))
+
+    return rate
+
+
+def _widest_layer(config: RunConfig, input_shape: tuple[int, ...]) -> int:
+    """Floats per sample in the widest layer output (a conv map: pixels x filters, at most)."""
+    widest = max([math.prod(input_shape), *config.model.hidden_units])
+    if config.model.kind == "cnn":
+        widest = max(widest, math.prod(input_shape) * max(config.model.conv_filters))
+    return widest
+
+
+def _make_learning_rate_callback(rate: Callable[[int, Any], float]):
+    """Adds ``learning_rate`` to each epoch's logs unless ReduceLROnPlateau logged it."""
+    import keras
+
+    class LearningRateLog(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None and "learning_rate" not in logs:
+                logs["learning_rate"] = rate(epoch, self.model.optimizer)
+
+    return LearningRateLog()
+
+
 def train(
     config: RunConfig,
     dataset: Dataset,
@@ -155,12 +204,10 @@ def train(
     so the run's numbers do not change) but must not train or set weights.
     """
     # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
-    check_model_memory(
-        config, dataset.input_shape, dataset.n_classes, len(dataset.x_train) + len(dataset.x_val)
-    )
+    check_dataset_memory(config, dataset)
     import keras
 
-    from .model import build_model, compile_model
+    from .model import build_model, compile_model, plateau_callback, steps_per_epoch
 
     history: dict[str, list[float | None]] = {}
 
@@ -181,12 +228,17 @@ def train(
         model = build_model(
             config.model, dataset.input_shape, dataset.n_classes, image_shape=dataset.image_shape
         )
-        spe = choose_steps_per_execution(
-            len(dataset.x_train),
-            config.training.batch_size,
-            count_dense_params(dataset.input_shape, config.model.hidden_units, dataset.n_classes),
-        )
-        compile_model(model, config.training, steps_per_execution=spe)
+        if config.model.kind == "cnn":  # convolutions reuse each weight once per pixel
+            work = multiply_adds(
+                config, dataset.input_shape, dataset.n_classes, dataset.image_shape
+            )
+        else:
+            work = count_dense_params(
+                dataset.input_shape, config.model.hidden_units, dataset.n_classes
+            )
+        spe = choose_steps_per_execution(len(dataset.x_train), config.training.batch_size, work)
+        steps = steps_per_epoch(len(dataset.x_train), config.training.batch_size)
+        compile_model(model, config.training, steps_per_execution=spe, steps=steps)
 
         stream = _make_stream_callback(record, should_stop or (lambda: False), inspect_model)
         # First, so EarlyStopping, the stream and Keras's History all see its keys.
@@ -194,12 +246,15 @@ def train(
             dataset.x_train,
             dataset.y_train,
             seed=config.training.seed,
-            widest_layer=max([math.prod(dataset.input_shape), *config.model.hidden_units]),
+            widest_layer=_widest_layer(config, dataset.input_shape),
             flipped_rows=dataset.flipped_rows,
         )
         es_cfg = config.early_stopping
         early = None
         callbacks = [honest]
+        plateau = plateau_callback(config.training, es_cfg.monitor)
+        if plateau is not None:  # before EarlyStopping, as in the plain program
+            callbacks.append(plateau)
         if es_cfg.enabled:
             early = keras.callbacks.EarlyStopping(
                 monitor=es_cfg.monitor,
@@ -208,6 +263,7 @@ def train(
                 restore_best_weights=es_cfg.restore_best_weights,
             )
             callbacks.append(early)
+        callbacks.append(_make_learning_rate_callback(learning_rate_of_epoch(config, steps)))
         callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
 
         model.fit(

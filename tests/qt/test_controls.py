@@ -167,15 +167,22 @@ def test_a_handicap_set_on_ones_own_data_or_loaded_stays(panel):
 
 
 def test_every_config_key_has_a_lever_and_a_control(panel):
-    from fitgap_gui.core.levers import LEVERS_BY_KEY
+    from fitgap_gui.core.levers import LEVERS, LEVERS_BY_KEY, MORE_LEVERS
     from fitgap_gui.qt.panels.controls import control_names
 
     keys = {f"{section}.{key}" for section, values in RunConfig().to_dict().items()
             for key in values}  # fmt: skip
     assert keys == set(LEVERS_BY_KEY)
-    for lv in LEVERS_BY_KEY.values():
+    for lv in LEVERS:
         for name in control_names(lv):
             assert getattr(panel, name).toolTip() == lv.tooltip, lv.key
+    # Lists, objects and nulls have no widget kind yet: they travel through unchanged.
+    changed = RunConfig().replace(
+        {"training.lr_schedule": {"kind": "cosine"}, "training.weight_decay": 0.01,
+         "model.conv_filters": [8]}
+    )  # fmt: skip
+    panel.set_config(changed)
+    assert all(panel.config().get(lv.key) == changed.get(lv.key) for lv in MORE_LEVERS)
 
 
 def test_keras_datasets_are_offered_only_when_cached(qtbot, tmp_path, monkeypatch):
