@@ -10,7 +10,7 @@ number never appears in three shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 #: What a missing number shows.
 MISSING = "–"
@@ -96,3 +96,31 @@ def run_label(run_id: int, *, capital: bool = False) -> str:
     the status bar agree.  ``capital`` starts a sentence: ``Run 7``.
     """
     return f"{'Run' if capital else 'run'} {run_id}"
+
+
+def format_validation_loss(metrics: Mapping[str, float | None]) -> str:
+    """The validation loss of one epoch, saying what holds the weight penalty.
+
+    ``val_cross_entropy 0.5200 (Keras's val_loss 0.8600 includes the weight penalty
+    0.3400)``; without a penalty only the cross-entropy; a run stored before the
+    cross-entropy was measured shows Keras's ``val_loss``, labelled so.
+    """
+    cross_entropy, val_loss = metrics.get("val_cross_entropy"), metrics.get("val_loss")
+    if cross_entropy is None:
+        return f"val_loss {format_loss(val_loss)} (Keras's, with any weight penalty)"
+    text = f"val_cross_entropy {format_loss(cross_entropy)}"
+    penalty = metrics.get("penalty")
+    if penalty is not None and math.isfinite(penalty) and penalty > 0:
+        text += (
+            f" (Keras's val_loss {format_loss(val_loss)} includes the weight penalty "
+            f"{format_loss(penalty)})"
+        )
+    return text
+
+
+def format_training_loss(metrics: Mapping[str, float | None]) -> str:
+    """The training cross-entropy measured at the epoch's end (an old run: Keras's loss)."""
+    honest = metrics.get("train_eval_cross_entropy")
+    if honest is None:
+        return f"loss {format_loss(metrics.get('loss'))} (Keras's running mean)"
+    return f"training cross-entropy {format_loss(honest)} (end of epoch)"

@@ -235,8 +235,9 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "early_stopping.monitor", "Monitor", "choice", "Early stopping",
-        "The metric early stopping watches and the best epoch is marked by. val_loss is "
-        "the usual choice.",
+        "The metric Keras's EarlyStopping watches. val_loss includes any L1/L2 weight "
+        "penalty; val_cross_entropy is the validation loss without it (what FitGap "
+        "compares runs by); val_accuracy stops on accuracy.",
         choices=MONITORS, wording=lambda v: f"on {v}",
     ),
     Lever(

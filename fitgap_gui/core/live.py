@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from .config import EarlyStoppingConfig, RunConfig
 from .monitor import is_better
-from .results import EpochMetrics, RunResult
+from .results import EpochMetrics, RunResult, best_monitor, monitored
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
@@ -69,7 +69,9 @@ class LiveRun:
 
     @property
     def monitor(self) -> str:
-        return self.config.early_stopping.monitor
+        """What names the best epoch: the validation cross-entropy, or the monitor of an
+        early stopping that restores its best weights (``results.best_monitor``)."""
+        return best_monitor(self.config)
 
     @property
     def epochs(self) -> int:
@@ -79,7 +81,7 @@ class LiveRun:
         """Add one epoch and keep the best epoch (first of ties, no min_delta)."""
         for key, value in metrics.metrics.items():
             self.history.setdefault(key, []).append(value)
-        watched = metrics.get(self.monitor)
+        watched = monitored(metrics.metrics, self.monitor)  # an old run: val_loss
         if watched is None or not math.isfinite(watched):
             return
         if is_better(self.monitor, watched, self._best_value):

@@ -81,3 +81,16 @@ def panel(qtbot):
     panel.resize(900, 600)
     panel.show()
     return panel
+
+
+@pytest.fixture
+def finished_runs(qtbot):
+    """Start a sequence with ``start()`` in ``window``; the stored runs once it has ended."""
+    from fitgap_gui.core.store import RunStore
+
+    def run(window, start, timeout: int = 240_000) -> list:
+        with qtbot.waitSignal(window.training_ended, timeout=timeout):
+            assert start()
+        return sorted(RunStore().list_runs(), key=lambda r: r.run_id)
+
+    return run

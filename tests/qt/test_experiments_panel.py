@@ -7,20 +7,15 @@ import pytest
 from fitgap_gui.core.store import RunStore
 
 
-def _finished_runs(window, qtbot, start) -> list:
-    with qtbot.waitSignal(window.training_ended, timeout=120_000):
-        assert start()
-    return sorted(RunStore().list_runs(), key=lambda r: r.run_id)
-
-
 def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
-    ready_window, qtbot, tiny_config
+    ready_window, tiny_config, finished_runs
 ):
     window = ready_window
     panel = window.experiments_panel
     base = tiny_config.replace({"training.epochs": 2})
     window.controls.set_config(base)
-    runs = _finished_runs(window, qtbot, panel.compare_remedies)
+    panel.repeats_box.setValue(1)  # one seed per arm here; repeats: test_repeats_window.py
+    runs = finished_runs(window, panel.compare_remedies)
 
     assert len(runs) == 5 and panel.table.rowCount() == 5
     names = [r.name for r in runs]
@@ -33,18 +28,19 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
     assert {r.config.training.seed for r in runs} == {base.training.seed}
     assert runs[1].config.model.dropout > 0 and runs[2].config.model.l2 > 0
     assert runs[3].config.early_stopping.enabled
-    # The table's numbers are the stored runs' best-epoch numbers.
+    # The table's numbers are the stored runs' best-epoch numbers: the validation
+    # cross-entropy (no weight penalty) and the gap between the end-of-epoch numbers.
     for row, run in enumerate(runs):
+        best = run.best_metrics
         assert panel.table.item(row, 0).text() == run.name
-        assert panel.table.item(row, 1).text() == f"{run.best_metrics['val_loss']:.4f}"
-        assert panel.table.item(row, 2).text() == f"{run.best_metrics['val_accuracy']:.1%}"
-        # The one gap: validation minus training cross-entropy, both at the epoch's end.
-        gap = run.best_metrics["val_cross_entropy"] - run.best_metrics["train_eval_cross_entropy"]
+        assert panel.table.item(row, 1).text() == f"{best['val_cross_entropy']:.4f}"
+        assert panel.table.item(row, 2).text() == f"{best['val_accuracy']:.1%}"
+        gap = best["val_cross_entropy"] - best["train_eval_cross_entropy"]
         assert panel.table.item(row, 3).text() == f"{gap:+.4f}"
         assert panel.table.item(row, 4).text() == str(run.epochs_run)
         assert panel.rows[row].verdict == run.diagnosis["verdict"]
     assert panel.progress.value() == 5 and panel.progress.text() == "done: 5 runs"
-    best = min(range(5), key=lambda i: runs[i].best_metrics["val_loss"])
+    best = min(range(5), key=lambda i: runs[i].best_metrics["val_cross_entropy"])
     assert f"<b>{runs[best].name}</b>" in panel.best_note.text()
     assert panel.table.item(best, 1).font().bold()
     assert not panel.table.item((best + 1) % 5, 1).font().bold()
@@ -52,13 +48,14 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
 
 
 def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
-    ready_window, qtbot, tiny_config
+    ready_window, tiny_config, finished_runs
 ):
     from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
 
     window = ready_window
     panel = window.experiments_panel
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
+    panel.repeats_box.setValue(1)
     dialog = SweepDialog(panel, window)
     dialog.open()
     dialog.choose("model.dropout", "0, 2")  # dropout 2 is refused before any run
@@ -66,7 +63,7 @@ def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
     assert dialog.isVisible() and not window.is_training()
 
     dialog.choose("model.dropout", "0, 0.2, 0.4")
-    runs = _finished_runs(window, qtbot, dialog.run)
+    runs = finished_runs(window, dialog.run)
 
     assert not dialog.isVisible()
     assert [r.config.model.dropout for r in runs] == [0.0, 0.2, 0.4]
@@ -74,30 +71,32 @@ def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
     assert panel.point_count() == 3 and panel.sweep_box.isVisible()
     xs, train, val = panel.sweep_points()
     assert xs == [0.0, 0.2, 0.4]
-    assert val == pytest.approx([r.best_metrics["val_loss"] for r in runs])
-    assert train == pytest.approx([r.best_metrics["loss"] for r in runs])
+    assert val == pytest.approx([r.best_metrics["val_cross_entropy"] for r in runs])
+    assert train == pytest.approx([r.best_metrics["train_eval_cross_entropy"] for r in runs])
     panel.metric.setCurrentText("accuracy")
     assert panel.sweep_points()[2] == pytest.approx([r.best_metrics["val_accuracy"] for r in runs])
     assert not panel.sweep_plot.plotItem.ctrl.logXCheck.isChecked()
 
 
-def test_a_learning_rate_sweep_is_drawn_on_a_log_axis(ready_window, qtbot, tiny_config):
+def test_a_learning_rate_sweep_is_drawn_on_a_log_axis(ready_window, tiny_config, finished_runs):
     window = ready_window
     panel = window.experiments_panel
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
-    runs = _finished_runs(
-        window, qtbot, lambda: panel.start_sweep("training.learning_rate", [1e-3, 1e-2])
-    )
+    panel.repeats_box.setValue(1)
+    runs = finished_runs(window, lambda: panel.start_sweep("training.learning_rate", [1e-3, 1e-2]))
     assert [r.config.training.learning_rate for r in runs] == [1e-3, 1e-2]
     assert panel.point_count() == 2
     assert panel.sweep_plot.plotItem.ctrl.logXCheck.isChecked()
 
 
-def test_a_learning_curve_plots_against_the_training_set_size(ready_window, qtbot, tiny_config):
+def test_a_learning_curve_plots_against_the_training_set_size(
+    ready_window, tiny_config, finished_runs
+):
     window = ready_window
     panel = window.experiments_panel
     window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
-    runs = _finished_runs(window, qtbot, lambda: panel.start_learning_curve([0.05, 0.1]))
+    panel.repeats_box.setValue(1)
+    runs = finished_runs(window, lambda: panel.start_learning_curve([0.05, 0.1]))
 
     assert [r.config.data.train_fraction for r in runs] == [0.05, 0.1]
     xs, _train, _val = panel.sweep_points()
@@ -110,6 +109,7 @@ def test_cancel_stops_the_whole_sequence(ready_window, qtbot, tiny_config):
     window = ready_window
     panel = window.experiments_panel
     window.controls.set_config(tiny_config.replace({"training.epochs": 2000}))
+    panel.repeats_box.setValue(1)
     assert panel.compare_remedies()
     assert panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: window.progress.value() >= 2, timeout=60_000)

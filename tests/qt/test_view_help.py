@@ -138,7 +138,9 @@ def test_hover_readout_in_the_window(window, qtbot):
     plot.scene().sigMouseMoved.emit(view.mapViewToScene(QPointF(3.1, 0.6)))
     qtbot.waitUntil(lambda: window.plots.hover.text().startswith("epoch 3"), timeout=3000)
     text = window.plots.hover.text()
-    assert "#7 training: 0.575" in text and "#7 validation: 0.6" in text
+    # A history without end-of-epoch measurements: the hover says it is Keras's.
+    assert "#7 training accuracy (Keras running mean; old run): 0.575" in text
+    assert "#7 validation accuracy: 0.6" in text
 
 
 def test_shortcuts_dialog_lists_every_action_even_ones_added_later(window):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -89,6 +90,15 @@ class SweepDialog(QDialog):
         form.addRow("Values:", self.values)
         form.addRow("", self.scale_note)
         form.addRow("Training fractions:", self.fractions)
+        # The Experiments tab's Repeats box, mirrored: one setting, remembered there.
+        self.repeats = QSpinBox()
+        self.repeats.setRange(panel.repeats_box.minimum(), panel.repeats_box.maximum())
+        self.repeats.setSuffix(panel.repeats_box.suffix())
+        self.repeats.setToolTip(panel.repeats_box.toolTip())
+        self.repeats.setValue(panel.repeats_box.value())
+        self.repeats.valueChanged.connect(panel.repeats_box.setValue)
+        panel.repeats_box.valueChanged.connect(self.repeats.setValue)
+        form.addRow("Repeats per value:", self.repeats)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -100,7 +110,10 @@ class SweepDialog(QDialog):
         column.addWidget(self.learning)
         column.addLayout(form)
         column.addWidget(
-            QLabel("Every run uses the current settings, data and seed; only this changes.")
+            QLabel(
+                "Every run uses the current settings and data; only this lever changes. "
+                "Each value is trained with seeds s, s+1, … (Repeats)."
+            )
         )
         column.addWidget(self.error)
         column.addWidget(buttons)

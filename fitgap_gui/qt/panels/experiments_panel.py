@@ -10,6 +10,14 @@ both back with the run, so nothing is matched by start order.  As each run ends 
 validation metric) onto the sweep plot under the table.  Stop (Esc) cancels the
 rest of the sequence; every run that started is in the store under its label.
 
+Every experiment trains each plan item ("arm") over several seeds (the Repeats box,
+remembered between sessions; seeds s, s+1, ...).  The table has one row per arm: the
+mean and 95 % interval of the best-epoch validation cross-entropy and accuracy, the
+gap at the best epoch and the epochs run, and the arm paired seed by seed with the
+baseline (``core.experiments.summarize``, statistics from ``core.stats``); the
+verdicts in words go under the table.  When an arm's seeds are done, ``arm_done``
+asks the plots to draw the arm as its mean curve with a band.
+
 Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py``) start them.
 """
 
@@ -21,7 +29,7 @@ import math
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -29,6 +37,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -38,13 +47,17 @@ from PySide6.QtWidgets import (
 from ...core.config import RunConfig
 from ...core.errors import FitGapError
 from ...core.experiments import (
+    DEFAULT_REPEATS,
+    ArmSummary,
     Planned,
     ResultRow,
     best_row,
     is_log_scale,
     learning_curve_configs,
     remedy_configs,
+    summarize,
     sweep_configs,
+    with_repeats,
 )
 from ...core.formatting import (
     format_accuracy,
@@ -54,6 +67,7 @@ from ...core.formatting import (
     run_label,
 )
 from ...core.live import LiveRun, RunRequest
+from ...core.stats import Interval
 from ..plots.theme import LIGHT, PlotTheme
 from ..runtime.live_runs import LiveRuns
 from .controls import ControlsPanel
@@ -73,24 +87,31 @@ class RunLauncher(Protocol):
     def stop(self) -> None: ...
 
 
-COLUMNS = ("Run", "Val loss", "Val acc", "Loss gap", "Epochs", "Verdict")
+COLUMNS = ("Arm", "Val cross-\nentropy", "Val acc", "Gap\n(nats)", "Epochs", "Verdict")
 _TIPS = (
-    "The run's name (hover for its run id and status)",
-    "Validation loss at the best epoch",
-    "Validation accuracy at the best epoch",
-    "Validation minus training loss at the best epoch",
-    "Epochs run (fewer than asked: early stopping or Stop)",
-    "The diagnosis of the finished run",
+    "The arm (hover for its runs, seeds and diagnoses)",
+    "Best-epoch validation cross-entropy (no weight penalty): mean ± half its 95 % "
+    "interval over the seeds",
+    "Validation accuracy at the best epoch: mean ± half its 95 % interval",
+    "Gap at the best epoch: validation − training cross-entropy, both measured at the "
+    "epoch's end in inference mode, in nats per sample (mean ± half the 95 % interval)",
+    "Epochs run, mean over the seeds (fewer than asked: early stopping or Stop)",
+    "Paired with the baseline seed by seed: better, worse, or not distinguishable from "
+    "seed noise (hover for the numbers)",
 )
+#: QSettings key of the Repeats box.
+REPEATS_KEY = "experiments/repeats"
+MAX_REPEATS = 20
 VERDICT_WORDS = {"good_fit": "good fit"}
 TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
 #: What an empty tab says will appear (there is no "run 0 of 1" before an experiment).
 EMPTY_TEXT = (
     "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four remedies "
-    "on the same data and seed; Run → Sweep… (Ctrl+Shift+W) draws a validation curve "
-    "over one lever, or a learning curve. Each run's best-epoch validation loss, "
-    "accuracy and gap will appear here in a table, the best run in bold, and a sweep's "
-    "points on a plot below it."
+    "on the same data and seeds; Run → Sweep… (Ctrl+Shift+W) draws a validation curve "
+    "over one lever, or a learning curve. Each arm's best-epoch validation "
+    "cross-entropy, accuracy and gap over its seeds will appear here in a table, with "
+    "each remedy compared with the baseline seed by seed, and a sweep's points on a "
+    "plot below it."
 )
 
 
@@ -105,6 +126,21 @@ def lever_name(param: str) -> str:
         "training.batch_size": "batch size",
         "data.train_fraction": "training fraction",
     }.get(param, param.split(".")[-1].replace("_", " "))
+
+
+def _first(value: float | None, fallback: float | None) -> float | None:
+    return fallback if value is None else value
+
+
+def interval_text(interval: Interval, fmt: Any) -> str:
+    """``0.5123 ± 0.0210``: the mean and half the 95 % interval (the mean alone for one seed)."""
+    if interval.mean is None:
+        return "–"
+    if interval.low is None or interval.high is None:
+        return fmt(interval.mean)
+    half = fmt((interval.high - interval.low) / 2).lstrip("+")
+    # Two lines: the side panel keeps its width with six columns, no sideways scroll.
+    return f"{fmt(interval.mean)}\n± {half}"
 
 
 def _cell(text: str, tip: str = "") -> QTableWidgetItem:
@@ -125,9 +161,21 @@ class ExperimentsPanel(QWidget):
     #: A one-line error, and a status-bar message, for the window to show.
     error = Signal(str)
     message = Signal(str)
+    #: Every seed of an arm finished: (arm label, its run ids), for the plots' band.
+    arm_done = Signal(str, list)
+    #: A new experiment starts: the last one's bands go.
+    bands_cleared = Signal()
 
-    def __init__(self, live_runs: LiveRuns, controls: ControlsPanel, launcher: RunLauncher) -> None:
+    def __init__(
+        self,
+        live_runs: LiveRuns,
+        controls: ControlsPanel,
+        launcher: RunLauncher,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__()
+        #: Where the Repeats box is remembered (the window passes FitGap's settings).
+        self.settings = settings if settings is not None else QSettings()
         self.live_runs = live_runs
         self.controls = controls
         self.launcher = launcher
@@ -136,6 +184,11 @@ class ExperimentsPanel(QWidget):
         self.param: str | None = None
         self.plan: list[Planned] = []
         self.rows: list[ResultRow] = []
+        #: Seeds per arm of the running experiment, and every (arm, seed) it trains.
+        self.repeats = 1
+        self.runs_plan: list[Planned] = []
+        self.arm_rows: dict[int, list[ResultRow]] = {}
+        self.summaries: list[ArmSummary] = []
         self.active = False
         self._index_of: dict[int, int] = {}  # run_id -> planned index
         self._n_train: dict[int, int] = {}  # run_id -> training samples
@@ -147,6 +200,22 @@ class ExperimentsPanel(QWidget):
     def _build(self) -> None:
         self.title = QLabel("<b>No experiment yet</b>")
         self.title.setWordWrap(True)
+        self.repeats_box = QSpinBox()
+        self.repeats_box.setRange(1, MAX_REPEATS)
+        self.repeats_box.setValue(self._saved_repeats())
+        self.repeats_box.setSuffix(" seeds")
+        self.repeats_box.setToolTip(
+            "Train every arm of an experiment this many times, with seeds s, s+1, … "
+            "(the seed also draws the split). Arms are compared with the baseline seed by "
+            "seed; one seed cannot tell a remedy from noise."
+        )
+        self.repeats_box.valueChanged.connect(self._save_repeats)
+        repeats_row = QHBoxLayout()
+        repeats_label = QLabel("Repeats per arm:")
+        repeats_label.setToolTip(self.repeats_box.toolTip())
+        repeats_row.addWidget(repeats_label)
+        repeats_row.addWidget(self.repeats_box)
+        repeats_row.addStretch(1)
         self.hint = QLabel(EMPTY_TEXT)
         self.hint.setWordWrap(True)
         self.progress = QProgressBar()
@@ -175,13 +244,18 @@ class ExperimentsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
-        # Long names ("+ early stopping (patience 5)") are elided, never wrapped.
-        self.table.setWordWrap(False)
+        # Two lines a row (mean, then ± half the interval); long arm names
+        # ("+ early stopping (patience 5)") wrap onto the second line.
+        self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.metric = QComboBox()
         self.metric.addItems(["loss", "accuracy"])
-        self.metric.setToolTip("Plot the best epoch's loss or accuracy against the lever")
+        self.metric.setToolTip(
+            "Plot the best epoch's cross-entropy (training measured at the epoch's end) or "
+            "accuracy against the lever, every seed a point"
+        )
         self.metric.currentTextChanged.connect(lambda _text: self.redraw_sweep())
         self.sweep_plot = pg.PlotWidget()
         self.sweep_plot.setBackground("w")
@@ -220,6 +294,7 @@ class ExperimentsPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.title)
+        column.addLayout(repeats_row)
         column.addWidget(self.hint)
         column.addWidget(self.progress_row)
         column.addWidget(self.table)
@@ -231,6 +306,18 @@ class ExperimentsPanel(QWidget):
         self.filler = QWidget()
         column.addWidget(self.filler, 1)
         column.addWidget(self.sweep_box, 1)
+
+    # -- repeats --------------------------------------------------------------------------------
+    def _saved_repeats(self) -> int:
+        value = self.settings.value(REPEATS_KEY, DEFAULT_REPEATS)
+        try:
+            return min(max(int(value), 1), MAX_REPEATS)
+        except (TypeError, ValueError):  # a hand-edited settings file
+            return DEFAULT_REPEATS
+
+    def _save_repeats(self, value: int) -> None:
+        self.settings.setValue(REPEATS_KEY, int(value))
+        self.settings.sync()
 
     # -- starting ------------------------------------------------------------------------------
     def _base_config(self) -> RunConfig | None:
@@ -279,15 +366,32 @@ class ExperimentsPanel(QWidget):
         if refusal is not None:
             self.message.emit(refusal)
             return False
+        repeats = self.repeats_box.value()
+        try:
+            runs_plan = with_repeats(planned, repeats)
+        except FitGapError as exc:  # a seed near 2**31 - 1
+            self.error.emit(str(exc))
+            return False
         self.kind, self.param, self.plan = kind, param, list(planned)
+        self.repeats, self.runs_plan = repeats, runs_plan
         self.rows, self._index_of, self._n_train = [], {}, {}
-        self.title.setText(f"<b>{title}</b> — {len(planned)} runs, same data and seed")
+        self.arm_rows, self.summaries = {}, []
+        self.bands_cleared.emit()
+        seeds = (
+            f"seeds {planned[0][1].training.seed}–{planned[0][1].training.seed + repeats - 1}"
+            if repeats > 1
+            else "one seed"
+        )
+        self.title.setText(
+            f"<b>{html.escape(title)}</b> — {len(planned)} arms × {repeats} "
+            f"({len(runs_plan)} runs), same data, {seeds}"
+        )
         self.hint.setVisible(False)
         self.progress_row.setVisible(True)
         self.table.setVisible(True)
         self.table.setRowCount(0)
         self.best_note.setText("")
-        self.progress.setRange(0, len(planned))
+        self.progress.setRange(0, len(runs_plan))
         self.progress.setValue(0)
         self.progress.setFormat("starting run 1 of %m")
         self.sweep_box.setVisible(kind != "remedies")
@@ -300,8 +404,8 @@ class ExperimentsPanel(QWidget):
         logger.info("experiment %s: %d runs", title, len(planned))
         self.shown.emit()
         requests = [
-            RunRequest(config, self.label(key), tag=(id(self), index))
-            for index, (key, config) in enumerate(planned)
+            RunRequest(config, self.run_name(key, config), tag=(id(self), index))
+            for index, (key, config) in enumerate(runs_plan)
         ]
         if not self.launcher.train_requests(requests):  # refused by the window
             self.active = False
@@ -311,8 +415,11 @@ class ExperimentsPanel(QWidget):
 
     def _fit_table(self, rows: int) -> None:
         """As tall as the planned rows: the room below goes to the note and the plot."""
+        lines = 2 if self.repeats > 1 else 1  # a mean, then "± half the interval"
+        row_height = self.table.fontMetrics().lineSpacing() * lines + 8
+        self.table.verticalHeader().setDefaultSectionSize(row_height)
         height = self.table.horizontalHeader().sizeHint().height()
-        height += rows * self.table.verticalHeader().defaultSectionSize()
+        height += rows * row_height
         self.table.setFixedHeight(height + 2 * self.table.frameWidth() + 2)
 
     def label(self, key: Any) -> str:
@@ -323,6 +430,12 @@ class ExperimentsPanel(QWidget):
             return f"training fraction {format_value(float(key))}"
         # format_value: hidden units read "128-64", never a Python list.
         return f"{lever_name(self.param or '')} {format_value(key)}"
+
+    def run_name(self, key: Any, config: RunConfig) -> str:
+        """A run's name: its arm, and its seed when the arm has several."""
+        if self.repeats > 1:
+            return f"{self.label(key)} (seed {config.training.seed})"
+        return self.label(key)
 
     def x_label(self) -> str:
         if self.kind == "learning":
@@ -336,7 +449,7 @@ class ExperimentsPanel(QWidget):
             return
         index = run.tag[1]
         self._index_of[run.run_id] = index
-        self.progress.setFormat(f"run {index + 1} of {len(self.plan)}")
+        self.progress.setFormat(f"run {index + 1} of {len(self.runs_plan)}")
 
     def _on_dataset(self, run_id: int, dataset) -> None:
         if run_id in self._index_of:
@@ -347,14 +460,19 @@ class ExperimentsPanel(QWidget):
         result = run.result
         if index is None or result is None:
             return
-        key = self.plan[index][0]
+        key = self.runs_plan[index][0]
+        arm = index // self.repeats
         row = best_row(result, self.label(key), key, self._n_train.get(run_id))
         self.rows.append(row)
+        self.arm_rows.setdefault(arm, []).append(row)
         self.progress.setValue(len(self.rows))
-        self._add_table_row(row)
-        self._mark_best()
+        self._show_summaries()
         self.redraw_sweep()
         self.row_added.emit(index, row)
+        arm_rows = self.arm_rows[arm]
+        if self.repeats > 1 and len(arm_rows) == self.repeats:
+            ids = [r.run_id for r in arm_rows if r.run_id is not None]
+            self.arm_done.emit(self.label(key), ids)
 
     def on_training_ended(self) -> None:
         """The window's run lifecycle ended the sequence (completed, stopped or failed)."""
@@ -362,52 +480,98 @@ class ExperimentsPanel(QWidget):
             return
         self.active = False
         self.cancel_button.setEnabled(False)
-        done, total = len(self.rows), len(self.plan)
+        done, total = len(self.rows), len(self.runs_plan)
         stopped = done < total or any(r.status == "stopped" for r in self.rows)
         self.progress.setFormat(
             f"cancelled after {done} of {total} runs" if stopped else f"done: {total} runs"
         )
 
-    def _add_table_row(self, row: ResultRow) -> None:
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        verdict = VERDICT_WORDS.get(row.verdict or "", row.verdict or "–")
-        cells = (
-            _cell(
-                row.label,
-                f"{run_label(row.run_id)}, {row.status.replace('_', ' ')}, "
-                f"best epoch {row.best_epoch}",
-            ),
-            _cell(format_loss(row.val_loss)),
-            _cell(format_accuracy(row.val_accuracy)),
-            _cell(format_loss_change(row.gap)),
-            _cell(str(row.epochs_run)),
-            _cell(verdict),
+    def _show_summaries(self) -> None:
+        """One table row per arm reached: means and intervals over its seeds so far."""
+        groups = [
+            (self.label(self.plan[arm][0]), rows) for arm, rows in sorted(self.arm_rows.items())
+        ]
+        self.summaries = summarize(groups)
+        self.table.setRowCount(len(self.summaries))
+        for r, summary in enumerate(self.summaries):
+            for column, item in enumerate(self._summary_cells(summary)):
+                if column:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, column, item)
+        self._mark_best()
+
+    def _summary_cells(self, arm: ArmSummary) -> list[QTableWidgetItem]:
+        runs = "\n".join(
+            f"{run_label(row.run_id)}, seed {row.seed}: {row.status.replace('_', ' ')}, "
+            f"best epoch {row.best_epoch}"
+            + (" (weights restored)" if row.restored_best else "")
+            + f", {VERDICT_WORDS.get(row.verdict or '', row.verdict or 'no diagnosis')}"
+            for row in arm.rows
         )
-        for column, item in enumerate(cells):
-            if column:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(r, column, item)
+        name = arm.name
+        if len(arm.rows) < self.repeats:
+            name += f" ({len(arm.rows)} of {self.repeats} seeds)"
+        versus, tip = "–", "The baseline: the other arms are compared with it"
+        if arm.versus_baseline is not None:
+            versus = {"indistinguishable": "seed noise"}.get(
+                arm.versus_baseline.verdict, arm.versus_baseline.verdict
+            )
+            tip = arm.sentence()
+        return [
+            _cell(name, f"{arm.name}\n{runs}"),
+            _cell(interval_text(arm.val_cross_entropy, format_loss)),
+            _cell(interval_text(arm.val_accuracy, format_accuracy)),
+            _cell(interval_text(arm.gap, format_loss_change)),
+            _cell(format_value(round(arm.epochs_run.mean or 0, 1))),
+            _cell(versus, tip),
+        ]
 
     def _mark_best(self) -> None:
-        """Bold the row with the lowest validation loss and name it under the table."""
-        losses = [(r.val_loss, i) for i, r in enumerate(self.rows) if r.val_loss is not None]
-        if not losses:
+        """Bold the arm with the lowest mean best validation cross-entropy; the paired
+        verdicts in words under the table."""
+        means = [
+            (a.val_cross_entropy.mean, i)
+            for i, a in enumerate(self.summaries)
+            if a.val_cross_entropy.mean is not None
+        ]
+        if not means:
+            self.best_note.setText("")
             return
-        _, best = min(losses)
+        _, best = min(means)
         for r in range(self.table.rowCount()):
             for c in range(self.table.columnCount()):
                 item = self.table.item(r, c)
                 font = item.font()
                 font.setBold(r == best)
                 item.setFont(font)
-        row = self.rows[best]
-        self.best_note.setText(
-            f"Lowest validation loss so far: <b>{html.escape(row.label)}</b> "
-            f"({format_loss(row.val_loss)}, accuracy {format_accuracy(row.val_accuracy)}, "
-            f"best epoch {row.best_epoch}). "
-            "Numbers are at each run's best epoch; gap = validation − training loss."
+        arm = self.summaries[best]
+        seeds = f"mean of {len(arm.rows)} seeds, " if len(arm.rows) > 1 else ""
+        lines = [
+            f"Lowest mean best validation cross-entropy: <b>{html.escape(arm.name)}</b> "
+            f"({seeds}{format_loss(arm.val_cross_entropy.mean)}, accuracy "
+            f"{format_accuracy(arm.val_accuracy.mean)})"
+            # A lowest mean that seed noise could explain is no winner: say so.
+            + (
+                ", within seed noise of the baseline."
+                if arm.versus_baseline is not None
+                and arm.versus_baseline.verdict == "indistinguishable"
+                else "."
+            )
+        ]
+        sentences = [a.sentence() for a in self.summaries if a.sentence()]
+        if sentences:
+            lines.append(
+                "Versus the baseline, seed by seed (95 % interval):<br>"
+                + "<br>".join(f"• {html.escape(t)}" for t in sentences)
+            )
+        lines.append(
+            "Numbers are at each run's best epoch (lowest validation cross-entropy, no "
+            "weight penalty); gap = validation − training cross-entropy, both measured at "
+            "the epoch's end."
         )
+        self.best_note.setText("<br>".join(lines))
 
     # -- the sweep plot ------------------------------------------------------------------------------
     def sweep_points(self) -> tuple[list[float], list[float | None], list[float | None]]:
@@ -424,8 +588,13 @@ class ExperimentsPanel(QWidget):
             else:
                 x = float(position)
             xs.append(x)
-            train.append(row.loss if metric == "loss" else row.accuracy)
-            val.append(row.val_loss if metric == "loss" else row.val_accuracy)
+            # The honest training numbers (an old run: Keras's) and the cross-entropy.
+            if metric == "loss":
+                train.append(_first(row.train_eval_cross_entropy, row.loss))
+                val.append(_first(row.val_cross_entropy, row.val_loss))
+            else:
+                train.append(_first(row.train_eval_accuracy, row.accuracy))
+                val.append(row.val_accuracy)
         return xs, train, val
 
     def _style_sweep_plot(self, title: str) -> None:
@@ -447,12 +616,19 @@ class ExperimentsPanel(QWidget):
         xs, train, val = self.sweep_points()
         log_x = bool(self.param) and is_log_scale(self.param) and all(x > 0 for x in xs)
         self.sweep_plot.setLogMode(x=log_x, y=False)
-        self.sweep_plot.setLabel("left", f"best-epoch {self.metric.currentText()}")
-        order = sorted(range(len(xs)), key=xs.__getitem__)
+        metric = self.metric.currentText()
+        words = "cross-entropy" if metric == "loss" else "accuracy"
+        seeds = f", mean of {self.repeats} seeds" if self.repeats > 1 else ""
+        self.sweep_plot.setLabel("left", f"best-epoch {words}{seeds}")
 
         def series(ys: list[float | None]) -> tuple[list[float], list[float]]:
-            keep = [i for i in order if ys[i] is not None and math.isfinite(ys[i])]
-            return [xs[i] for i in keep], [ys[i] for i in keep]
+            """One point per value: the mean over its seeds."""
+            by_x: dict[float, list[float]] = {}
+            for x, y in zip(xs, ys, strict=True):
+                if y is not None and math.isfinite(y):
+                    by_x.setdefault(x, []).append(y)
+            keys = sorted(by_x)
+            return keys, [sum(by_x[x]) / len(by_x[x]) for x in keys]
 
         self.train_points.setData(*series(train))
         self.val_points.setData(*series(val))

@@ -39,6 +39,7 @@ from ...core.formatting import (
     format_accuracy,
     format_accuracy_change,
     format_loss,
+    format_validation_loss,
     run_label,
 )
 from ...core.live import LiveRun
@@ -74,9 +75,11 @@ _WIDEST = {
     DATE: "12-31 23:59",
 }
 _TIPS = {
-    BEST: "The best epoch (by the early-stopping monitor, val_loss by default)",
+    BEST: "The best epoch: lowest validation cross-entropy, or the epoch early stopping restored",
     VAL_ACC: "Validation accuracy at the best epoch",
-    VAL_LOSS: "Validation loss at the best epoch",
+    VAL_LOSS: "Validation cross-entropy at the best epoch, without the weight penalty "
+    "(Keras's val_loss, which includes it, is in the row's tooltip; an old run shows "
+    "Keras's val_loss)",
     GAP: "Training minus validation accuracy at the best epoch, in percentage points",
 }
 _RUN_ID = Qt.ItemDataRole.UserRole
@@ -347,7 +350,9 @@ class RunsPanel(QWidget):
     def _fill_row(self, row: int, run: StoredRun) -> None:
         best = run.best_metrics
         levers = lever_summary(run.config)
-        val_acc, val_loss = best.get("val_accuracy"), best.get("val_loss")
+        val_acc = best.get("val_accuracy")
+        # The cross-entropy compares runs; Keras's val_loss holds the weight penalty.
+        val_loss = best.get("val_cross_entropy", best.get("val_loss"))
         status = STATUS_WORDS.get(run.status, run.status.replace("_", " "))
         cells = {
             NAME: (run.name, run.name.lower()),
@@ -373,10 +378,10 @@ class RunsPanel(QWidget):
             f"{who}, {run.created.replace('T', ' ')}: {status}"
             + (f" — {run.message}" if run.message else "")
             + f"\n{best_words}val_accuracy {format_accuracy(val_acc)}, "
-            + f"val_loss {format_loss(val_loss)}"
+            + format_validation_loss(best)
             + f"\nlast epoch ({run.epochs_run}): val_accuracy "
             + f"{format_accuracy(last.get('val_accuracy'))}, "
-            + f"val_loss {format_loss(last.get('val_loss'))}"
+            + format_validation_loss(last)
             + f"\nlevers: {levers}"
         )
         for column, (text, key) in cells.items():

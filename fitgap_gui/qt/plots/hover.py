@@ -95,7 +95,8 @@ class HoverReadout:
         rows = []
         plain = [f"epoch {epoch}"]
         header: list[str] = []
-        for curves in self.panel.runs.values():
+        # The runs shown, then the experiment arms drawn as a mean with a band.
+        for curves in [*self.panel.runs.values(), *self.panel.bands.values()]:
             values, colour, names = [], curves.colour, []
             for label, _colour, raw, shown in curves.values_at(name, epoch):
                 value = _number(raw)

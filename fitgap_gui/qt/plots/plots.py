@@ -35,7 +35,9 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.results import LOWER_IS_BETTER, EpochMetrics, RunResult
+from ...core.monitor import is_better
+from ...core.results import EpochMetrics, RunResult, monitored
+from .bands import ArmBand
 from .hover import HoverReadout
 from .plot_items import EpochAxis, FrozenLayer, ValueAxis
 from .theme import LIGHT, PlotTheme
@@ -61,12 +63,45 @@ GROW_MARGIN = 0.25
 #: Width in pixels of the y axes: fixed, so new tick labels never re-lay out a plot.
 Y_AXIS_WIDTH = 52
 
-#: Buffer columns: epoch, then the metrics, then the two gaps.
-COLUMNS = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "loss_gap", "accuracy_gap")
+#: Buffer columns: epoch, the drawn training and validation metrics, the two gaps,
+#: then Keras's running-mean training loss and accuracy (a View option, drawn faint).
+#: "loss"/"accuracy" hold the training set measured at the epoch's end in inference
+#: mode (``train_eval_*``) and "val_loss" the validation cross-entropy without the
+#: weight penalty; a run stored before those were measured falls back to Keras's
+#: ``loss``/``accuracy``/``val_loss``, and its legend names say so.
+COLUMNS = (
+    "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "loss_gap", "accuracy_gap",
+    "keras_loss", "keras_accuracy",
+)  # fmt: skip
 _COL = {name: i for i, name in enumerate(COLUMNS)}
+#: Where each history key is drawn: (column, the key used when it is missing).
+_SOURCES = {
+    "loss": ("train_eval_cross_entropy", "loss"),
+    "val_loss": ("val_cross_entropy", "val_loss"),
+    "accuracy": ("train_eval_accuracy", "accuracy"),
+    "val_accuracy": ("val_accuracy", "val_accuracy"),
+    "keras_loss": ("loss", "loss"),
+    "keras_accuracy": ("accuracy", "accuracy"),
+}
+#: The column a monitored metric's best-epoch dot sits on.
+_MONITOR_COL = {
+    "loss": "keras_loss",
+    "val_loss": "val_loss",
+    "val_cross_entropy": "val_loss",
+    "accuracy": "keras_accuracy",
+    "val_accuracy": "val_accuracy",
+}
 
 #: Which plot each monitored metric lives on.
-_PLOT_OF = {"loss": "loss", "val_loss": "loss", "accuracy": "accuracy", "val_accuracy": "accuracy"}
+_PLOT_OF = {
+    "loss": "loss",
+    "val_loss": "loss",
+    "val_cross_entropy": "loss",
+    "accuracy": "accuracy",
+    "val_accuracy": "accuracy",
+}
+#: The curves of Keras's running-mean training numbers (shown only on request).
+_KERAS_COLUMNS = ("keras_loss", "keras_accuracy")
 
 
 def _reach(count: int) -> int:
@@ -108,6 +143,33 @@ def ema_smooth(values: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
+def _spec(label: str, *, honest: bool) -> list[tuple[str, str, str, Qt.PenStyle]]:
+    """(plot, column, hover name, pen style) of a run's curves.
+
+    The hover names say which training curve is which: the one measured at the
+    epoch's end in inference mode (like validation), or Keras's running mean over
+    the epoch (dropout on, weights changing), which an old stored run falls back to.
+    """
+    if honest:
+        train_loss = f"{label} training cross-entropy (end of epoch)"
+        val_loss = f"{label} validation cross-entropy (no penalty)"
+        train_acc = f"{label} training accuracy (end of epoch)"
+    else:
+        train_loss = f"{label} training loss (Keras running mean; old run)"
+        val_loss = f"{label} validation loss (Keras, with any penalty; old run)"
+        train_acc = f"{label} training accuracy (Keras running mean; old run)"
+    return [
+        ("loss", "loss", train_loss, Qt.PenStyle.SolidLine),
+        ("loss", "val_loss", val_loss, Qt.PenStyle.DashLine),
+        ("accuracy", "accuracy", train_acc, Qt.PenStyle.SolidLine),
+        ("accuracy", "val_accuracy", f"{label} validation accuracy", Qt.PenStyle.DashLine),
+        ("gap", "loss_gap", f"{label} gap: val − train cross-entropy (nats)", Qt.PenStyle.SolidLine),
+        ("gap", "accuracy_gap", f"{label} gap: train − val accuracy (fraction)", Qt.PenStyle.DotLine),
+        ("loss", "keras_loss", f"{label} Keras running-mean training loss", Qt.PenStyle.DotLine),
+        ("accuracy", "keras_accuracy", f"{label} Keras running-mean training accuracy", Qt.PenStyle.DotLine),
+    ]  # fmt: skip
+
+
 class RunCurves:
     """The curves and markers of one run on the three plots."""
 
@@ -140,19 +202,15 @@ class RunCurves:
         #: How far the x axis goes for this run while it trains (grows in steps).
         self.reach = 0
         self._best_value: float | None = None
-        self._bounds: dict[tuple[str, bool, int], tuple[float, float] | None] = {}
+        self._bounds: dict[tuple[str, bool, int, bool], tuple[float, float] | None] = {}
         #: (epoch, value, visible) the best-epoch markers were last placed at.
         self._placed: tuple[int, float, bool] | None = None
+        #: The history has the end-of-epoch training measurements (False: an old run
+        #: drawn from Keras's running means; None: no epoch yet).
+        self.honest: bool | None = None
         plots = panel.plots
         #: (plot, column, legend name, pen style) of each curve, in ``curves`` order.
-        self.spec = [
-            ("loss", "loss", f"{label} training", Qt.PenStyle.SolidLine),
-            ("loss", "val_loss", f"{label} validation", Qt.PenStyle.DashLine),
-            ("accuracy", "accuracy", f"{label} training", Qt.PenStyle.SolidLine),
-            ("accuracy", "val_accuracy", f"{label} validation", Qt.PenStyle.DashLine),
-            ("gap", "loss_gap", f"{label} loss: val − train", Qt.PenStyle.SolidLine),
-            ("gap", "accuracy_gap", f"{label} accuracy: train − val", Qt.PenStyle.DotLine),
-        ]
+        self.spec = _spec(label, honest=True)
         self.curves: list[tuple[pg.PlotDataItem, int]] = []
         #: The raw curves drawn faint behind smoothed ones (empty while smoothing is off).
         self.raw_curves: list[pg.PlotDataItem] = []
@@ -189,7 +247,7 @@ class RunCurves:
             plot.addItem(line, ignoreBounds=True)
         self.best_dot = pg.ScatterPlotItem(size=11)
         self.best_dot.setZValue(10)
-        plots[_PLOT_OF[monitor]].addItem(self.best_dot)
+        plots[_PLOT_OF.get(monitor, "loss")].addItem(self.best_dot)
         self.restyle()
         self.set_labelled(labelled)
 
@@ -212,10 +270,13 @@ class RunCurves:
         faint = pg.mkColor(colour)
         faint.setAlpha(theme.faint_alpha)
         width = FROZEN_WIDTH if self.frozen else LIVE_WIDTH
-        for (item, _), raw, (_plot, _col, _name, style) in zip(
+        for (item, _), raw, (_plot, column, _name, style) in zip(
             self.curves, self.raw_curves, self.spec, strict=True
         ):
-            item.setPen(pg.mkPen(stroke, width=width, style=style))
+            # Keras's running means are context, not the measurement: drawn faint.
+            item.setPen(
+                pg.mkPen(faint if column in _KERAS_COLUMNS else stroke, width=width, style=style)
+            )
             raw.setPen(pg.mkPen(faint, width=1, style=style))  # wider + alpha: slow stroker
         best_pen = pg.mkPen(stroke, width=1.5, style=Qt.PenStyle.DashDotLine)
         for line in self.best_lines:
@@ -250,7 +311,7 @@ class RunCurves:
             self.best_lines + self.stop_lines, list(self.panel.layers.values()) * 2, strict=True
         ):
             layer.freeze(line)
-        self.panel.layers[_PLOT_OF[self.monitor]].freeze(self.best_dot)
+        self.panel.layers[_PLOT_OF.get(self.monitor, "loss")].freeze(self.best_dot)
 
     # -- data ---------------------------------------------------------------------------------
     def _grow(self, needed: int) -> None:
@@ -260,31 +321,36 @@ class RunCurves:
             self.data = bigger
 
     def _write_row(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
+        if self.honest is None:
+            self.honest = "train_eval_cross_entropy" in metrics
+            if not self.honest:
+                self.spec = _spec(self.label, honest=False)
         row = self.data[self.count]
         row[0] = epoch
-        for name in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            value = metrics.get(name)
-            row[_COL[name]] = np.nan if value is None else value
+        for column, (key, fallback) in _SOURCES.items():
+            value = metrics.get(key) if key in metrics else metrics.get(fallback)
+            row[_COL[column]] = np.nan if value is None else value
         row[_COL["loss_gap"]] = row[_COL["val_loss"]] - row[_COL["loss"]]
         row[_COL["accuracy_gap"]] = row[_COL["accuracy"]] - row[_COL["val_accuracy"]]
         self.count += 1
-        value = metrics.get(self.monitor)
+        value = monitored(metrics, self.monitor)  # an old run without it: val_loss
         if value is not None and math.isfinite(value) and self._is_better(value):
             self._best_value, self.best_epoch = value, epoch
 
     def _is_better(self, value: float) -> bool:
-        if self._best_value is None:
-            return True
-        if self.monitor in LOWER_IS_BETTER:
-            return value < self._best_value
-        return value > self._best_value
+        return is_better(self.monitor, value, self._best_value)  # Keras's rule, one place
 
     def bounds(self, plot_name: str, log: bool = False) -> tuple[float, float] | None:
         """The lowest and highest value of this run's curves on a plot (log10 values on
         a log plot), or None with nothing finite.  Smoothed values lie between them."""
-        key = (plot_name, log, self.count)
+        keras = self.panel.keras_running
+        key = (plot_name, log, self.count, keras)
         if key not in self._bounds:
-            columns = [_COL[col] for plot, col, _n, _s in self.spec if plot == plot_name]
+            columns = [
+                _COL[col]
+                for plot, col, _n, _s in self.spec
+                if plot == plot_name and (keras or col not in _KERAS_COLUMNS)
+            ]
             values = self.data[: self.count, columns]
             values = values[np.isfinite(values)]
             if log:
@@ -310,15 +376,28 @@ class RunCurves:
         view = self.data[: self.count]
         x = view[:, 0]
         smoothing = self.panel.smoothing > 0
-        for (item, column), raw in zip(self.curves, self.raw_curves, strict=True):
+        for index, ((item, column), raw) in enumerate(
+            zip(self.curves, self.raw_curves, strict=True)
+        ):
             item.setData(x, self.shown(column))
-            if smoothing:
+            item.setVisible(self._shows(index))
+            if smoothing and not self._is_keras(index):
                 raw.setData(x, view[:, column])
             elif raw.xData is not None and len(raw.xData):  # once, not at every paint
                 raw.setData([], [])
-            raw.setVisible(smoothing and self.visible)
+            raw.setVisible(smoothing and self._shows(index) and not self._is_keras(index))
         self._place_best()
         self.panel._invalidate_layers(self)
+
+    def _is_keras(self, index: int) -> bool:
+        return self.spec[index][1] in _KERAS_COLUMNS
+
+    def _shows(self, index: int) -> bool:
+        """Whether curve ``index`` is drawn: Keras's running means only on request, and
+        only beside the end-of-epoch curves (an old run's training curve already is one)."""
+        if not self.visible:
+            return False
+        return not self._is_keras(index) or (self.panel.keras_running and self.honest is True)
 
     def append(self, metrics: EpochMetrics) -> None:
         """One more epoch into the buffer; the curves get it at the panel's next flush."""
@@ -345,9 +424,9 @@ class RunCurves:
             for line in self.best_lines:
                 line.setVisible(False)
             return
-        value = self.data[epoch - 1, _COL[self.monitor]]
+        value = self.data[epoch - 1, _COL[_MONITOR_COL.get(self.monitor, "val_loss")]]
         # A scatter item has no log mode of its own: on a log plot it needs log10 values.
-        if self.panel.log_y and _PLOT_OF[self.monitor] == "loss" and value > 0:
+        if self.panel.log_y and _PLOT_OF.get(self.monitor, "loss") == "loss" and value > 0:
             value = math.log10(value)
         if self._placed == (epoch, value, self.visible):
             return  # most epochs are not a new best: leave the markers alone
@@ -381,16 +460,20 @@ class RunCurves:
                 f"(best {self.monitor} at epoch {result.best_epoch})."
             )
         if result.best_epoch is not None:
-            return f"Best {self.monitor} at epoch {result.best_epoch} of {result.epochs_run}."
+            return (
+                f"Best epoch {result.best_epoch} of {result.epochs_run} "
+                f"(lowest {self.monitor.replace('_', ' ')})."
+            )
         return ""
 
     # -- visibility ----------------------------------------------------------------------------------
     def set_visible(self, visible: bool) -> None:
         self.visible = visible
-        for item, _ in self.curves:
-            item.setVisible(visible)
-        for raw in self.raw_curves:
-            raw.setVisible(visible and self.panel.smoothing > 0)
+        for index, ((item, _), raw) in enumerate(zip(self.curves, self.raw_curves, strict=True)):
+            item.setVisible(self._shows(index))
+            raw.setVisible(
+                self._shows(index) and self.panel.smoothing > 0 and not self._is_keras(index)
+            )
         self.best_dot.setVisible(visible)
         has_best = self.best_epoch is not None
         for line in self.best_lines:
@@ -412,8 +495,8 @@ class RunCurves:
         ):
             layer.thaw(line)
             plot.removeItem(line)
-        self.panel.layers[_PLOT_OF[self.monitor]].thaw(self.best_dot)
-        plots[_PLOT_OF[self.monitor]].removeItem(self.best_dot)
+        self.panel.layers[_PLOT_OF.get(self.monitor, "loss")].thaw(self.best_dot)
+        plots[_PLOT_OF.get(self.monitor, "loss")].removeItem(self.best_dot)
 
     def values_at(self, plot_name: str, epoch: int) -> list[tuple[str, str, float, float]]:
         """(legend name, colour, raw value, shown value) of this run's curves on a plot."""
@@ -452,12 +535,18 @@ class PlotsPanel(QWidget):
     theme_changed = Signal(object)
 
     TITLES = {
-        "loss": ("Loss", "loss"),
+        "loss": ("Loss", "cross-entropy (nats)"),
         "accuracy": ("Accuracy", "accuracy"),
-        "gap": ("Gap: val − train loss (solid), train − val accuracy (dotted)", "gap"),
+        "gap": (
+            "Gap: val − train cross-entropy (solid), train − val accuracy (dotted)",
+            "nats (solid) · fraction (dotted)",
+        ),
     }
     #: The line key, said once above the plots instead of in every title.
-    KEY = "solid: training   ·   dashed: validation   ·   dash-dot line: best epoch"
+    KEY = (
+        "solid: training (measured at the epoch's end, like validation)   ·   "
+        "dashed: validation   ·   dash-dot line: best epoch"
+    )
     #: What each empty plot says will appear in it.
     EMPTY = {
         "loss": "Press Train (Ctrl+R): training and validation loss will appear here, "
@@ -471,11 +560,15 @@ class PlotsPanel(QWidget):
         super().__init__(parent)
         self.theme: PlotTheme = LIGHT
         self.smoothing = 0.0
+        #: Draw Keras's running-mean training loss/accuracy too, faint (View option).
+        self.keras_running = False
         #: Epochs the next live run will train (0: not said), see set_epoch_span.
         self.epoch_span = 0
         self.log_y = False
         self.ignore_outliers = False
         self.runs: dict[int, RunCurves] = {}
+        #: Experiment arms drawn as a mean curve with a band over their seeds, by label.
+        self.bands: dict[str, ArmBand] = {}
         self._next_colour = 0
         #: Runs with epochs not yet handed to their curves (the paint timer's work).
         self._dirty: set[int] = set()
@@ -599,6 +692,8 @@ class PlotsPanel(QWidget):
         self.zero_line.setPen(pg.mkPen(theme.zero_line, width=1))
         for curves in self.runs.values():
             curves.restyle()
+        for band in self.bands.values():
+            band.restyle()
         # An explicit colour and background: a label left to the application palette
         # kept the previous theme's text colour after a switch (light text on light).
         self.key_label.setStyleSheet(
@@ -625,6 +720,19 @@ class PlotsPanel(QWidget):
                 f'<span style="color:{text}">{html.escape(curves.label).replace(" ", "&nbsp;")}'
                 "</span>"
             )
+        bands = [band for band in self.bands.values() if band.visible]
+        if bands:
+            seeds = sorted({band.n for band in bands})
+            parts.append(
+                f'<span style="color:{theme.foreground}">line: mean of an arm\'s runs, '
+                f"shaded band: min–max of {'/'.join(map(str, seeds))} seeds</span>"
+            )
+        for band in bands:
+            parts.append(
+                f'<span style="color:{band.colour}"><b>▬▬</b></span>&nbsp;'
+                f'<span style="color:{theme.foreground}">'
+                f"{html.escape(band.label).replace(' ', '&nbsp;')}</span>"
+            )
         self.key_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     def set_smoothing(self, weight: float) -> None:
@@ -633,6 +741,16 @@ class PlotsPanel(QWidget):
         if weight == self.smoothing:
             return
         self.smoothing = weight
+        self._redraw_all()
+
+    def set_keras_running(self, on: bool) -> None:
+        """Also draw Keras's running-mean training loss and accuracy, faint and dotted.
+
+        They are averages over the epoch with dropout and augmentation on, while the
+        weights change; the solid training curve is measured like validation."""
+        if bool(on) == self.keras_running:
+            return
+        self.keras_running = bool(on)
         self._redraw_all()
 
     def set_log_y(self, on: bool) -> None:
@@ -701,10 +819,18 @@ class PlotsPanel(QWidget):
 
     def x_span(self) -> int:
         """The last epoch the x axes show: the longest run shown, or a live run's plan."""
-        shown = [c for c in self.runs.values() if c.visible]
+        shown: list = [c for c in self.runs.values() if c.visible]
+        shown += [b for b in self.bands.values() if b.visible]
         if not shown:
             return max(self.epoch_span, MIN_SPAN)
-        last = max(max(c.planned, c.count if c.frozen else c.reach, c.count) for c in shown)
+        last = max(
+            max(
+                getattr(c, "planned", 0),
+                c.count if getattr(c, "frozen", True) else c.reach,
+                c.count,
+            )
+            for c in shown
+        )
         return max(last, 2)
 
     def _apply_span(self, *, force: bool = False) -> None:
@@ -794,7 +920,8 @@ class PlotsPanel(QWidget):
         """
         if exact:
             self._y_exact = False
-        shown = [c for c in self.runs.values() if c.visible and c.count]
+        shown: list = [c for c in self.runs.values() if c.visible and c.count]
+        shown += [b for b in self.bands.values() if b.visible and b.count]
         for name, plot in self.plots.items():
             view = plot.getViewBox()
             if name in self._zoomed or view.autoRangeEnabled()[1] or not shown:
@@ -867,6 +994,8 @@ class PlotsPanel(QWidget):
     def remove_run(self, run_id: int) -> None:
         curves = self.runs.pop(run_id, None)
         self._dirty.discard(run_id)
+        for label in [k for k, band in self.bands.items() if run_id in band.run_ids]:
+            self.remove_band(label)  # a band without one of its runs would misstate the arm
         if curves is not None:
             curves.remove()
             self._update_empty_state()
@@ -874,12 +1003,50 @@ class PlotsPanel(QWidget):
             self.hover.refresh()
 
     def clear(self) -> None:
+        self.clear_bands()
         for run_id in list(self.runs):
             self.remove_run(run_id)
         self._next_colour = 0
         self.epoch_span = 0  # the next run sets its own
         self.hover.hide()
         self._update_empty_state()
+
+    # -- experiment arms as bands ------------------------------------------------------------------
+    def show_band(self, label: str, run_ids: Sequence[int]) -> ArmBand | None:
+        """Draw the runs ``run_ids`` (an arm's repeats) as their mean with a min-max band.
+
+        The runs' own curves are hidden (they stay in the panel, and in the store);
+        the band takes the colour of the arm's first run.  None when no run is here.
+        """
+        self.flush()
+        members = [self.runs[r] for r in run_ids if r in self.runs and self.runs[r].count]
+        if not members:
+            return None
+        self.remove_band(label)
+        # One palette slot per arm, in plan order: the runs' own slots cycle the
+        # palette every few runs, so arms would share colours.
+        band = ArmBand(self, label, members, len(self.bands))
+        self.bands[label] = band
+        for curves in members:
+            curves.set_visible(False)
+        self._update_key()
+        self._apply_span()
+        self._fit_y(exact=True)
+        return band
+
+    def remove_band(self, label: str) -> None:
+        band = self.bands.pop(label, None)
+        if band is None:
+            return
+        band.remove()
+        for run_id in band.run_ids:
+            if run_id in self.runs:
+                self.runs[run_id].set_visible(True)
+        self._update_key()
+
+    def clear_bands(self) -> None:
+        for label in list(self.bands):
+            self.remove_band(label)
 
     def point_count(self, run_id: int) -> int:
         """How many epochs a run's curves hold (tests and the status bar use it)."""

@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 
 from ...core.config import RunConfig
 from ...core.errors import FitGapError
-from ...core.formatting import format_accuracy, format_duration, format_loss, run_label
+from ...core.formatting import (
+    format_accuracy,
+    format_duration,
+    format_training_loss,
+    format_validation_loss,
+    run_label,
+)
 from ...core.live import RunRequest
 from ...core.resources import default_config
 from ...core.results import EpochMetrics, RunResult
@@ -218,12 +224,17 @@ class MainWindow(QMainWindow):
         self.diagnosis_panel.error.connect(self.show_error)
         self.add_side_tab(self.diagnosis_panel, "Diagnosis")
 
-        self.experiments_panel = ExperimentsPanel(self.live_runs, self.controls, self)
+        self.experiments_panel = ExperimentsPanel(
+            self.live_runs, self.controls, self, settings.open_settings()
+        )
         self._follow(self.experiments_panel)
         self.experiments_panel.shown.connect(self._show_experiments)
         self.experiments_panel.apply_theme(self.plots.theme)
         self.plots.theme_changed.connect(self.experiments_panel.apply_theme)
         self.training_ended.connect(self.experiments_panel.on_training_ended)
+        # An arm's seeds done: the plots draw it as a mean with a band.
+        self.experiments_panel.arm_done.connect(self.plots.show_band)
+        self.experiments_panel.bands_cleared.connect(self.plots.clear_bands)
         self.add_side_tab(self.experiments_panel, "Experiments")
         compare = QAction("Compare &remedies", self)
         compare.setShortcut(QKeySequence("Ctrl+Shift+R"))
@@ -376,8 +387,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(metrics.epoch)
         self.statusBar().showMessage(
             f"{run_label(run_id, capital=True)} epoch {metrics.epoch} of {self._epochs_asked}: "
-            f"loss {format_loss(metrics.get('loss'))}, "
-            f"val_loss {format_loss(metrics.get('val_loss'))}, "
+            f"{format_training_loss(metrics.metrics)}, "
+            f"{format_validation_loss(metrics.metrics)}, "
             f"val_accuracy {format_accuracy(metrics.get('val_accuracy'))}"
         )
 

@@ -34,8 +34,11 @@ TIPS = {
     "noisy curves become readable; the raw curve stays faint behind.",
     "outliers": "Scale the y axes to the 2nd-98th percentile of the points, so one early "
     "spike does not flatten the rest of the curves.",
-    "gap": "Show the plot of the gap: validation loss minus training loss and training "
-    "accuracy minus validation accuracy (Ctrl+G).",
+    "gap": "Show the plot of the gap: validation minus training cross-entropy (nats) and "
+    "training minus validation accuracy, both sets measured at the epoch's end (Ctrl+G).",
+    "keras": "Also draw Keras's own training loss and accuracy, faint and dotted: running "
+    "means over the epoch with dropout and augmentation on while the weights change, so "
+    "not measured like validation. The solid training curve is measured at the epoch's end.",
     "reset": "Back to the full curves after zooming or panning (Ctrl+0). Scroll to zoom, "
     "drag to pan.",
 }
@@ -75,6 +78,10 @@ class ViewOptions(QObject):
         self.outliers_action.toggled.connect(self.set_ignore_outliers)
         self.gap_action = self._action("Show &gap plot", TIPS["gap"], "Ctrl+G", True)
         self.gap_action.toggled.connect(self.set_gap_visible)
+        self.keras_action = self._action(
+            "&Keras running-mean training loss (faint)", TIPS["keras"], None, True
+        )
+        self.keras_action.toggled.connect(self.set_keras_running)
         self.reset_action = self._action("&Reset zoom", TIPS["reset"], "Ctrl+0", False)
         self.reset_action.triggered.connect(self.plots.reset_zoom)
 
@@ -102,7 +109,7 @@ class ViewOptions(QObject):
             self.theme_menu.addAction(action)
             self.theme_actions[choice] = action
 
-        for action in (self.log_action, self.outliers_action, self.gap_action):
+        for action in (self.log_action, self.outliers_action, self.gap_action, self.keras_action):
             w.add_menu_action("view", action)
         w.add_menu_action("view", self.smoothing_menu.menuAction())
         w.menus["view"].addSeparator()
@@ -147,6 +154,7 @@ class ViewOptions(QObject):
         self.set_log_y(s.value("view/log_y", False, type=bool))
         self.set_ignore_outliers(s.value("view/ignore_outliers", False, type=bool))
         self.set_gap_visible(s.value("view/show_gap", True, type=bool))
+        self.set_keras_running(s.value("view/keras_running", False, type=bool))
         self.set_smoothing(s.value("view/smoothing", 0.0, type=float))
         self.set_theme(str(s.value("view/theme", "system")))
 
@@ -173,6 +181,12 @@ class ViewOptions(QObject):
         self.gap_action.setChecked(on)
         self.gap_box.setChecked(on)
         self._save("show_gap", on)
+
+    def set_keras_running(self, on: bool) -> None:
+        on = bool(on)
+        self.plots.set_keras_running(on)
+        self.keras_action.setChecked(on)
+        self._save("keras_running", on)
 
     def set_smoothing(self, weight: float) -> None:
         weight = round(min(max(float(weight), 0.0), SLIDER_MAX / 100), 2)
