@@ -110,19 +110,65 @@ class _StopOnCtrlC:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train one configuration; with ``--repeats N``, once per seed s, s+1, ... s+N-1."""
     _quiet_tensorflow()
     from .core.data import load_dataset
     from .core.memory import check_dataset_memory
-    from .core.session import run_recorded
     from .core.store import RunStore
 
     config = load_config(args)
-    dataset = load_dataset(config.data, config.training.seed)  # bad data: exit 2 before TF
-    # A model too large for memory: exit 2 before a run is stored (arithmetic, no TF).
-    check_dataset_memory(config, dataset)
+    if args.repeats < 1:
+        raise FitGapError(f"--repeats must be 1 or more, not {args.repeats}")
+    configs = [
+        config.replace({"training.seed": config.training.seed + i}) for i in range(args.repeats)
+    ]
+    # Bad data: exit 2 before TensorFlow; the seed also draws the split, so each repeat
+    # has its own.  A model too large for memory: exit 2 before a run is stored.
+    datasets = [load_dataset(c.data, c.training.seed) for c in configs]
+    check_dataset_memory(config, datasets[0])
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()
+    results = []
+    for run_config, dataset in zip(configs, datasets, strict=True):
+        results.append(_train_one(args, run_config, dataset, store))
+        if results[-1].status == "stopped":
+            break
+    if args.out:
+        payload = results[0].to_dict()
+        if args.repeats > 1:
+            payload = _repeats_payload(results)
+        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if args.repeats > 1 and not args.jsonl and len(results) == args.repeats:
+        from .core import experiments
+
+        (arm,) = _repeats_summary(results)
+        print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
+        print(experiments.SUMMARY_HEADER)
+        print(printable(experiments.format_summary(arm)))
+    return EXIT_INTERRUPTED if results[-1].status == "stopped" else EXIT_OK
+
+
+def _repeats_summary(results):
+    """The one arm of a repeated train: mean and 95 % interval over its seeds."""
+    from .core import experiments
+
+    seeds = [result.config.training.seed for result in results]
+    rows = [experiments.best_row(result) for result in results]
+    return experiments.summarize([(f"seeds {seeds[0]}-{seeds[-1]}", rows)])
+
+
+def _repeats_payload(results) -> dict:
+    """``--out`` of a repeated train: every run's result JSON, then the summary."""
+    from .core import experiments
+
+    summary = experiments.summary_payload(_repeats_summary(results))
+    return {"runs": [result.to_dict() for result in results], "summary": summary}
+
+
+def _train_one(args: argparse.Namespace, config, dataset, store):
+    """One recorded run with its epoch lines (or JSON lines) and its closing lines."""
+    from .core.session import run_recorded
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
@@ -155,8 +201,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             should_stop=stop,
         )
 
-    if args.out:
-        Path(args.out).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not args.jsonl:
         best = f", best epoch {result.best_epoch}" if result.best_epoch else ""
         print(
@@ -168,7 +212,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"diagnosis: {printable(diagnosis)}")
     if result.message:  # a diverged run's hint; stderr keeps --jsonl's stdout pure JSON
         print(printable(result.message), file=sys.stderr)
-    return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
+    return result
 
 
 def _check_writable(path: Path) -> None:
@@ -557,7 +601,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     train.add_argument("--seed", type=int, metavar="S", help="override training.seed")
-    train.add_argument("--out", metavar="FILE", help="write the run result JSON here")
+    train.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train N times, with seeds S, S+1, ... (the seed also draws the split), and "
+        "print the mean and 95%% interval over them (default 1)",
+    )
+    train.add_argument(
+        "--out",
+        metavar="FILE",
+        help='write the run result JSON here (with --repeats: {"runs": [...], "summary": ...})',
+    )
     train.add_argument(
         "--jsonl", action="store_true", help="print one JSON line per finished epoch"
     )

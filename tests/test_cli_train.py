@@ -96,3 +96,29 @@ def test_csv_that_used_to_be_refused_or_fail_now_trains(tmp_path, capsys):
     assert "13 training and 4 validation samples" in out
     assert "has a single sample, too few to appear in both training and validation" in out
     assert "completed after 1 epochs" in out
+
+
+def test_train_repeats_runs_one_seed_after_another_and_summarizes(config_file, tmp_path, capsys):
+    """`--repeats 2`: seeds s and s+1 (each its own split), every run stored, and the
+    mean with its 95 % t interval over them, checked against scipy here."""
+    from scipy import stats
+
+    out = tmp_path / "repeats.json"
+    args = ["train", "--config", str(config_file), "--epochs", "2", "--seed", "5"]
+    assert main([*args, "--repeats", "2", "--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    runs = payload["runs"]
+    assert [run["config"]["training"]["seed"] for run in runs] == [5, 6]
+    assert {run.run_id for run in RunStore().list_runs()} == {run["run_id"] for run in runs}
+    best = [run["history"]["val_cross_entropy"][run["best_epoch"] - 1] for run in runs]
+    (arm,) = payload["summary"]["arms"]
+    interval = arm["best"]["val_cross_entropy"]
+    assert interval["mean"] == pytest.approx(sum(best) / 2)
+    low, high = stats.t.interval(0.95, 1, loc=sum(best) / 2, scale=stats.sem(best))
+    assert (interval["low"], interval["high"]) == pytest.approx((low, high))
+    assert "over the 2 seeds" in capsys.readouterr().out
+
+
+def test_train_repeats_below_one_is_one_error_line(config_file, capsys):
+    assert main(["train", "--config", str(config_file), "--repeats", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --repeats must be 1 or more, not 0"
