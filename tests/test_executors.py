@@ -40,16 +40,6 @@ LEVERS = [
 ]
 
 
-def wait_until(condition, timeout: float) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -203,6 +193,7 @@ def test_killing_fitgap_sweep_with_workers_leaves_no_worker_processes(
     tmp_path,
     fitgap_home,
     tiny_config,
+    qtbot,  # only for its waitUntil (a polling wait with a timeout, no sleeping)
 ):
     config = tmp_path / "tiny.json"
     tiny_config.replace({"training.epochs": 100000}).save(config)
@@ -214,14 +205,14 @@ def test_killing_fitgap_sweep_with_workers_leaves_no_worker_processes(
     ) as proc:
         try:
             # Both runs train in their own worker (their rows say which) ...
-            assert wait_until(lambda: len(worker_pids_in_store(fitgap_home)) == 2, timeout=240)
+            qtbot.waitUntil(lambda: len(worker_pids_in_store(fitgap_home)) == 2, timeout=240_000)
             pids = worker_pids_in_store(fitgap_home)
             assert os.getpid() not in pids and proc.pid not in pids
             assert all(pid_alive(pid) for pid in pids)
             # ... and go with the parent when it is killed.
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
-            assert wait_until(lambda: not any(pid_alive(pid) for pid in pids), timeout=5.0)
+            qtbot.waitUntil(lambda: not any(pid_alive(pid) for pid in pids), timeout=5_000)
         finally:
             proc.kill()
     # The killed parent's runs are interrupted, with the epochs it had committed.

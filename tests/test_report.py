@@ -156,3 +156,41 @@ def test_report_of_a_run_without_epochs_and_a_diverged_one(tiny_config):
     assert "No finite loss or accuracy was recorded." in html
     assert "No diagnosis stored" in html
     assert html.count("<polyline") >= 4  # the diverged run's finite prefix is drawn
+
+
+def test_report_statistics_give_intervals_and_a_paired_verdict(tiny_config, tmp_path):
+    """Two groups of three seeds: each group's mean and 95 % t interval of the best
+    validation cross-entropy, and the second compared with the first seed by seed,
+    all checked against scipy here."""
+    import numpy as np
+    from scipy import stats
+
+    from fitgap_gui.core.report import statistics
+
+    store = RunStore()
+    bases, arms = [0.50, 0.55, 0.52], [0.45, 0.49, 0.48]  # the arm is lower on every seed
+    ids = []
+    for values, l2 in ((bases, 0.0), (arms, 0.001)):
+        for seed, best in enumerate(values):
+            history = dict(HISTORY)
+            history["val_cross_entropy"] = [best + 0.3, best + 0.1, best, best + 0.05]
+            history["train_eval_cross_entropy"] = [1.0, 0.6, 0.4, 0.3]
+            history = {k: v[:4] for k, v in history.items()}
+            config = tiny_config.replace({"training.seed": seed, "model.l2": l2})
+            ids.append(_record(store, config, f"l2 {l2} seed {seed}", history))
+    groups = statistics(store.get_runs(ids))
+    assert [g["run_ids"] for g in groups] == [ids[:3], ids[3:]]
+    column = {c["name"]: c for c in groups[0]["columns"]}["val_cross_entropy"]
+    low, high = stats.t.interval(0.95, 2, loc=np.mean(bases), scale=stats.sem(bases))
+    assert (column["mean"], column["low"], column["high"]) == pytest.approx(
+        (np.mean(bases), low, high)
+    )
+    gap = {c["name"]: c for c in groups[0]["columns"]}["gap"]
+    assert gap["mean"] == pytest.approx(np.mean(bases) - 0.4)  # val CE - train CE at best
+    assert groups[0]["versus"] is None
+    versus = groups[1]["versus"]
+    assert stats.ttest_rel(arms, bases).pvalue < 0.05 and versus["verdict"] == "better"
+    assert "3 of 3 seeds agree" in versus["sentence"]
+    out = tmp_path / "report.html"
+    assert main(["export", "report", *map(str, ids), "-o", str(out)]) == 0
+    assert "versus the baseline" in out.read_text()

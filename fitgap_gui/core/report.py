@@ -21,6 +21,7 @@ from typing import Any
 from .errors import FitGapError
 from .own_model import accuracy_key
 from .provenance import versions
+from .stats import describe, paired_comparison, t_interval
 from .store import StoredRun
 from .summary import format_number
 
@@ -41,9 +42,17 @@ ACCURACY_LINES = (
     ("train_eval_accuracy", "training, measured", "#1f77b4", "5 3"),
 )
 #: The best-epoch table's metric columns.
-BEST_COLUMNS = ("loss", "val_loss", "accuracy", "val_accuracy", "train_eval_cross_entropy")
+BEST_COLUMNS = (
+    "loss",
+    "val_loss",
+    "accuracy",
+    "val_accuracy",
+    "train_eval_cross_entropy",
+    "val_cross_entropy",
+    "gap",
+)
 #: Numbers summarised over runs that repeat one setup.
-STAT_COLUMNS = ("val_loss", "val_accuracy", "gap_at_best")
+STAT_COLUMNS = ("val_cross_entropy", "val_accuracy", "gap", "gap_at_best")
 #: Early stopping's settings (not what it did) are part of a run's setup.
 ES_SETUP = ("monitor", "patience", "min_delta", "restore_best_weights", "mode", "baseline")
 
@@ -237,20 +246,38 @@ def best_row(run: StoredRun) -> dict[str, Any]:
         "accuracy": acc,
         "val_accuracy": f"val_{acc}",
         "train_eval_cross_entropy": "train_eval_cross_entropy",
+        "val_cross_entropy": "val_cross_entropy",
+        "train_eval_accuracy": "train_eval_accuracy",
     }
     values = {column: _at(run, key, run.best_epoch) for column, key in keys.items()}
-    train, val = values["accuracy"], values["val_accuracy"]
+    # The one gap (docs/ARCHITECTURE.md): measured at the epoch's end, in inference mode,
+    # where the run has those numbers; else Keras's running-mean training accuracy.
+    train = values["train_eval_accuracy"]
+    if train is None:
+        train = values["accuracy"]
+    val = values["val_accuracy"]
     values["gap_at_best"] = None if train is None or val is None else train - val
+    ce_train, ce_val = values["train_eval_cross_entropy"], values["val_cross_entropy"]
+    values["gap"] = None if ce_train is None or ce_val is None else ce_val - ce_train
     return values
 
 
-def _stats(values: list[float]) -> dict[str, float]:
+def _stats(values: list[float]) -> dict[str, Any]:
+    """Mean with its 95 % t interval (core.stats), and the range."""
+    interval = t_interval(values)
     return {
-        "mean": sum(values) / len(values),
+        "mean": interval.mean,
+        "low": interval.low,
+        "high": interval.high,
         "min": min(values),
         "max": max(values),
         "n": len(values),
     }
+
+
+def _seed(run: StoredRun) -> int | None:
+    seed = (run.provenance or {}).get("seed")
+    return seed if isinstance(seed, int) else run.config.training.seed
 
 
 def _setup_key(run: StoredRun) -> str:
@@ -280,14 +307,17 @@ def _setup_key(run: StoredRun) -> str:
 
 
 def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
-    """Mean, min and max of the best-epoch numbers over each group of repeated runs.
+    """Each group of repeated runs: mean, 95 % interval and range at the best epoch.
 
-    A group is two or more selected runs with the same setup apart from the seed.
+    A group is two or more selected runs with the same setup apart from the seed; the
+    group of the lowest run id is the baseline, and every other group is compared with
+    it seed by seed (paired, core.stats) on the best validation cross-entropy.
     """
     groups: dict[str, list[StoredRun]] = {}
-    for run in runs:
+    for run in sorted(runs, key=lambda r: r.run_id):
         groups.setdefault(_setup_key(run), []).append(run)
-    out = []
+    out: list[dict[str, Any]] = []
+    baseline: dict[int | None, float | None] = {}
     for members in groups.values():
         if len(members) < 2:
             continue
@@ -297,7 +327,29 @@ def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
             values = [r[column] for r in rows if r[column] is not None]
             if values:
                 columns.append({"name": column, **_stats(values)})
-        out.append({"run_ids": [run.run_id for run in members], "columns": columns})
+        by_seed = {
+            _seed(run): row["val_cross_entropy"] for run, row in zip(members, rows, strict=True)
+        }
+        group: dict[str, Any] = {
+            "run_ids": [run.run_id for run in members],
+            "columns": columns,
+            "versus": None,
+        }
+        if not out:
+            baseline = by_seed
+        else:
+            seeds = sorted((s for s in by_seed if s in baseline), key=lambda s: (s is None, s))
+            if len(seeds) >= 2:
+                paired = paired_comparison(
+                    [by_seed[s] for s in seeds], [baseline[s] for s in seeds]
+                )
+                name = f"runs {', '.join(str(run.run_id) for run in members)}"
+                words = "best validation cross-entropy"
+                group["versus"] = {
+                    "verdict": paired.verdict,
+                    "sentence": describe(name, paired, words, len(seeds)),
+                }
+        out.append(group)
     return out
 
 
