@@ -54,7 +54,7 @@ def numbers_text(numbers: dict[str, Any]) -> list[str]:
         )
     if "gap_at_best" in numbers:
         lines.append(
-            f"Gap (val − train loss): {format_loss_change(numbers.get('gap_at_best'))} at the "
+            f"Gap (val − train cross-entropy, nats): {format_loss_change(numbers.get('gap_at_best'))} at the "
             f"best epoch, {format_loss_change(numbers.get('gap_at_last'))} at the last"
         )
     if "accuracy_gap_at_best" in numbers:
@@ -65,7 +65,7 @@ def numbers_text(numbers: dict[str, Any]) -> list[str]:
         )
     if "val_loss_slope" in numbers:
         lines.append(
-            "Validation loss slope, recent epochs: "
+            "Validation cross-entropy slope, recent epochs: "
             f"{format_loss_change(numbers['val_loss_slope'])} per epoch"
         )
     stop = numbers.get("would_have_stopped")
