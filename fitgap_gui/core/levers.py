@@ -22,7 +22,10 @@ from .formatting import format_number, format_percent, format_units, format_valu
 from .monitor import MONITORS
 from .sources import image_sources, names, source, toy_sources
 
-LeverKind = Literal["float", "int", "choice", "bool", "units", "text", "size", "source", "path"]
+LeverKind = Literal[
+    "float", "int", "choice", "bool", "units", "text", "size", "source", "path",
+    "optional_float", "schedule", "filters",
+]  # fmt: skip
 
 #: The controls' group boxes, in order.
 GROUPS = ("Data", "Capacity", "Regularization", "Early stopping", "Training")
@@ -77,6 +80,18 @@ class Lever:
 
 def _basename(path: str | None) -> str:
     return (path or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _schedule_words(value: dict[str, Any]) -> str:
+    kind = value.get("kind", "constant")
+    if kind == "plateau":
+        return f"lr ×{format_number(value['factor'])} on plateau p={value['patience']}"
+    if kind == "cosine":
+        warm = value.get("warmup_epochs", 0)
+        return f"lr cosine, warm-up {warm}" if warm else "lr cosine"
+    if kind == "step":
+        return f"lr ×{format_number(value['factor'])} every {value['every']}"
+    return "constant lr"
 
 
 _TOY = toy_sources()
@@ -181,6 +196,13 @@ LEVERS: tuple[Lever, ...] = (
         "fit and memorizes less per parameter.",
         choices=MODEL_KINDS, sources=_IMAGES, wording=lambda v: v.upper(),
     ),
+    Lever(
+        "model.conv_filters", "Conv filters", "filters", "Capacity",
+        "CNN only: the filters of each Conv2D(3x3) block, comma-separated (e.g. 16, 32); "
+        "each block is followed by MaxPooling2D(2), which halves the image. More filters "
+        "or blocks, more capacity to memorize. Typical 8-64 per block, 1-3 blocks.",
+        sources=_IMAGES, wording=lambda v: f"conv {format_units(v)}",
+    ),
     # -- Regularization ------------------------------------------------------------------------
     Lever(
         "model.dropout", "Dropout rate", "float", "Regularization",
@@ -195,6 +217,18 @@ LEVERS: tuple[Lever, ...] = (
         lo=0.0, hi=10.0, step=1e-4, decimals=6, adaptive=True, short="L2",
     ),
     Lever(
+        "training.weight_decay", "Weight decay", "optional_float", "Regularization",
+        "The optimizer's own weight_decay (decoupled, as AdamW does): every step shrinks "
+        "each weight directly by learning rate × decay, outside the loss and its "
+        "gradient. L2 instead adds a penalty to the loss, whose gradient adam then "
+        "divides by its running scale per weight, so heavily-updated weights are barely "
+        "held back: with adam the two are not the same lever (with plain sgd they "
+        "nearly are). Empty: the optimizer's default (adamw 0.004, the others none). "
+        "Typical 1e-4 to 1e-2.",
+        lo=0.0, hi=10.0, step=1e-3, decimals=6, adaptive=True,
+        wording=lambda v: f"wd {format_number(v)}" if v is not None else "default wd",
+    ),
+    Lever(
         "model.l1", "L1", "float", "Regularization",
         "L1 weight penalty on the hidden layers' kernels (keras.regularizers.l1): drives "
         "many weights to exactly zero. Typical 1e-6 to 1e-3.",
@@ -202,10 +236,14 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "model.batch_norm", "Batch normalization", "bool", "Regularization",
-        "Keras BatchNormalization between each hidden layer and its activation. It "
-        "mostly speeds training up; the noise of per-batch statistics regularizes a "
-        "little. It behaves differently in training (this batch's mean and variance) "
-        "and in validation (running averages), which alone can open a small gap early on.",
+        "Keras BatchNormalization between each hidden (and conv) layer and its "
+        "activation. It mostly makes training faster and steadier; because each batch "
+        "is normalized with its own mean and variance, every sample gets a little noise "
+        "from its batch-mates, which regularizes a little (it is no substitute for "
+        "dropout or more data). In training it uses the batch's statistics, in "
+        "inference the moving averages of them, so Keras's running training loss and "
+        "the inference-mode curves (validation, the honest training measure) differ "
+        "most in the first epochs, while those averages catch up.",
         wording=lambda v: "batch norm" if v else "no batch norm",
     ),
     Lever(
@@ -271,6 +309,17 @@ LEVERS: tuple[Lever, ...] = (
         lo=1e-6, hi=10.0, step=1e-4, decimals=6, adaptive=True, short="lr",
     ),
     Lever(
+        "training.lr_schedule", "LR schedule", "schedule", "Training",
+        "How the learning rate changes during the run (drawn per epoch beside the "
+        "loss). Constant: as set. Reduce on plateau (Keras ReduceLROnPlateau): when "
+        "the early-stopping metric stalls, the rate is multiplied by factor. Cosine: "
+        "decays smoothly to 0 by the last epoch, after an optional warm-up. Step: "
+        "multiplied by factor every few epochs. A smaller step settles into the valley "
+        "a large one kept jumping across, so validation loss can fall again after a "
+        "drop; it does not stop memorizing by itself.",
+        wording=_schedule_words,
+    ),
+    Lever(
         "training.batch_size", "Batch size", "int", "Training",
         "Samples per gradient step. Small batches add noise that regularizes a little. "
         "Typical 16-256.",
@@ -291,46 +340,112 @@ LEVERS: tuple[Lever, ...] = (
 )  # fmt: skip
 
 
-def _schedule_words(value: dict[str, Any]) -> str:
-    kind = value.get("kind", "constant")
-    if kind == "plateau":
-        return f"lr ×{format_number(value['factor'])} on plateau p={value['patience']}"
-    if kind == "cosine":
-        warm = value.get("warmup_epochs", 0)
-        return f"lr cosine, warm-up {warm}" if warm else "lr cosine"
-    if kind == "step":
-        return f"lr ×{format_number(value['factor'])} every {value['every']}"
-    return "constant lr"
-
-
-#: Levers whose value is a list or an object, or may be null: the runs table, the
-#: summaries and the presets word them, but the controls have no widget kind for them
-#: yet (their values travel through the controls' config unchanged).
-MORE_LEVERS: tuple[Lever, ...] = (
-    Lever(
-        "model.conv_filters", "Conv filters", "units", "Capacity",
-        "CNN only: filters of each Conv2D(3x3) block, each block followed by "
-        "MaxPooling2D(2). More filters, more capacity. Typical 16, 32.",
-        wording=lambda v: f"conv {format_units(v)}",
-    ),
-    Lever(
-        "training.lr_schedule", "Learning-rate schedule", "text", "Training",
-        "constant; plateau (Keras ReduceLROnPlateau: when the monitored metric stalls, "
-        "the rate is multiplied by factor, and a smaller step can find a lower valley: "
-        "validation loss may fall again); cosine (decays to 0 over the run, after an "
-        "optional warm-up); step (multiplied by factor every few epochs).",
-        wording=_schedule_words,
-    ),
-    Lever(
-        "training.weight_decay", "Weight decay", "float", "Regularization",
-        "The optimizer's own weight decay (decoupled, as AdamW does): each step shrinks "
-        "every weight by learning rate × decay, outside the loss. L2 instead adds a "
-        "penalty to the loss, which adam rescales per weight, and covers the hidden "
-        "kernels only. Empty: the optimizer's default (adamw 0.004, others none).",
-        lo=0.0, hi=10.0, step=1e-3, decimals=5, adaptive=True,
-        wording=lambda v: f"wd {format_number(v)}" if v is not None else "default wd",
-    ),
+#: The learning-rate schedules as the controls offer them: kind, label, tooltip.
+SCHEDULE_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("constant", "Constant", "The learning rate stays as set for the whole run."),
+    ("plateau", "Reduce on plateau",
+     "Keras ReduceLROnPlateau on the early-stopping metric (val_loss by default): when "
+     "it has not improved for 'patience' epochs, the rate is multiplied by factor. The "
+     "smaller steps settle lower in the valley, so validation loss often falls again "
+     "right after a drop; if the gap is already open it keeps widening."),
+    ("cosine", "Cosine with warm-up",
+     "Keras CosineDecay: the rate rises linearly from 0 over the warm-up epochs, then "
+     "falls along a half cosine to 0 at the last epoch. The late small steps polish the "
+     "fit of the training set, which can widen the gap if nothing else regularizes."),
+    ("step", "Step",
+     "Keras ExponentialDecay with staircase: the rate is multiplied by factor every K "
+     "epochs."),
 )  # fmt: skip
+
+#: Each schedule's own settings, as controls (keys ``training.lr_schedule.<name>``).
+SCHEDULE_PARAMS: dict[str, tuple[Lever, ...]] = {
+    "constant": (),
+    "plateau": (
+        Lever(
+            "training.lr_schedule.factor",
+            "Factor",
+            "float",
+            "Training",
+            "Each reduction multiplies the rate by this (0 < factor < 1). Typical 0.1-0.5.",
+            lo=0.001,
+            hi=0.999,
+            step=0.05,
+            decimals=3,
+        ),
+        Lever(
+            "training.lr_schedule.patience",
+            "Patience (epochs)",
+            "int",
+            "Training",
+            "Epochs without improvement before the rate is reduced. Keep it below early "
+            "stopping's patience, or training stops before the rate ever drops. "
+            "Typical 2-5.",
+            lo=0,
+            hi=100_000,
+        ),
+        Lever(
+            "training.lr_schedule.min_delta",
+            "Min delta",
+            "float",
+            "Training",
+            "The smallest change of the metric that counts as an improvement.",
+            lo=0.0,
+            hi=1e6,
+            step=1e-4,
+            decimals=5,
+        ),
+        Lever(
+            "training.lr_schedule.min_lr",
+            "Min learning rate",
+            "float",
+            "Training",
+            "The rate is never reduced below this.",
+            lo=0.0,
+            hi=10.0,
+            step=1e-6,
+            decimals=8,
+            adaptive=True,
+        ),
+    ),
+    "cosine": (
+        Lever(
+            "training.lr_schedule.warmup_epochs",
+            "Warm-up epochs",
+            "int",
+            "Training",
+            "Epochs over which the rate rises linearly from 0 to the learning rate "
+            "(0: no warm-up). Must be fewer than the epochs.",
+            lo=0,
+            hi=100_000,
+        ),
+    ),
+    "step": (
+        Lever(
+            "training.lr_schedule.every",
+            "Every (epochs)",
+            "int",
+            "Training",
+            "The rate drops every this many epochs.",
+            lo=1,
+            hi=100_000,
+            step=1,
+        ),
+        Lever(
+            "training.lr_schedule.factor",
+            "Factor",
+            "float",
+            "Training",
+            "Each drop multiplies the rate by this (1: no drop). Typical 0.1-0.5.",
+            lo=0.001,
+            hi=1.0,
+            step=0.05,
+            decimals=3,
+        ),
+    ),
+}
+
+#: Levers the controls have no widget for (their values travel through unchanged).
+MORE_LEVERS: tuple[Lever, ...] = ()
 
 #: Every lever, with a control or not, in table order.
 ALL_LEVERS: tuple[Lever, ...] = (*LEVERS, *MORE_LEVERS)
@@ -361,6 +476,53 @@ def handicap_reset(old_source: str, new_source: str) -> dict[str, Any]:
         plain = RunConfig()
         return {lv.key: plain.get(lv.key) for lv in handicap_levers()}
     return {}
+
+
+def network_for(new_source: str, kind: str) -> tuple[str, str]:
+    """The network the window shows once the user picks ``new_source``, and a note.
+
+    MNIST, Fashion-MNIST and CIFAR-10 get the CNN; a CNN left on a source that is not
+    image data goes back to the MLP (it would be refused when the data loads).
+    Otherwise the kind stays and the note is empty.  Only the window does this: a
+    config file without ``model.kind`` still means the MLP.
+    """
+    new = source(new_source)
+    if new.picks_cnn and kind != "cnn":
+        return "cnn", (
+            f"CNN chosen for {new.label}: its convolutions share weights across the "
+            "image, so it fits images with far fewer weights (Network: mlp to compare)."
+        )
+    if kind == "cnn" and not new.images:
+        return "mlp", (
+            f"Network reset to mlp: {new.label} is not image data, and a CNN needs images."
+        )
+    return kind, ""
+
+
+def subset_for(old_source: str, new_source: str, fraction: float) -> float | None:
+    """The training fraction the window picks with ``new_source``; None leaves it.
+
+    CIFAR-10 comes with a subset small enough for compare remedies to finish in
+    minutes on two cores; leaving it for other data of one's own drops that subset
+    unless the user changed it.
+    """
+    new, old = source(new_source), source(old_source)
+    if new.window_fraction is not None:
+        return new.window_fraction
+    if old.window_fraction == fraction and new.own_data:
+        return 1.0
+    return None
+
+
+def subset_words(source_name: str, fraction: float) -> str:
+    """ "≈2,500 of 50,000 training images · validation: the 10,000 test images" ("" if unknown)."""
+    s = source(source_name)
+    if s.n_train is None or s.n_val is None:
+        return ""
+    return (
+        f"≈{round(s.n_train * fraction):,} of {s.n_train:,} training images · "
+        f"validation: the {s.n_val:,} test images"
+    )
 
 
 def flatten(raw: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -30,17 +29,28 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.config import RunConfig
 from ...core.errors import ConfigError
-from ...core.levers import GROUPS, LEVERS, Lever, handicap_reset, levers_in
+from ...core.levers import (
+    GROUPS,
+    LEVERS,
+    Lever,
+    handicap_reset,
+    levers_in,
+    network_for,
+    subset_for,
+    subset_words,
+)
 from ...core.sources import image_sources, names, source_states, toy_sources
 from ...core.sources import source as data_source
 from ...core.summary import handicaps_in_words
+from .lever_controls import NumbersEdit, OptionalNumberEdit, ScheduleControl
+from .lever_controls import double_box as _double
+from .lever_controls import integer_box as _integer
 
 TOY_SOURCES = toy_sources()
 FILE_SOURCES = names("file")
@@ -71,21 +81,13 @@ TIPS = {name: lv.tooltip for lv in LEVERS for name in control_names(lv)}
 _HIDDEN_PATTERN = QRegularExpression(r"^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*,?\s*)?$")
 
 
-def _double(lo: float, hi: float, step: float, decimals: int) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setDecimals(decimals)
-    box.setKeyboardTracking(False)
-    return box
-
-
-def _integer(lo: int, hi: int, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setKeyboardTracking(False)
-    return box
+def _note() -> QLabel:
+    """A quiet line under a control; hidden while it has nothing to say."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    label.hide()
+    return label
 
 
 def _combo(items: tuple[str, ...]) -> QComboBox:
@@ -195,6 +197,12 @@ class ControlsPanel(QScrollArea):
                 form.addRow(row)
             else:
                 form.addRow(lv.label, row)
+            if lv.key == "data.train_fraction":
+                self.subset_note = _note()  # how many images, where the size is known
+                form.addRow(self.subset_note)
+            elif lv.key == "model.kind":
+                self.network_note = _note()  # why the window changed the network
+                form.addRow(self.network_note)
         if title == "Data":
             # Says which handicaps are on, so none trains unseen on the user's data.
             self.handicaps_note = QLabel()
@@ -228,7 +236,11 @@ class ControlsPanel(QScrollArea):
             row.addWidget(QLabel("×"))
             row.addWidget(self.image_width)
             return row
-        if lv.kind == "float":
+        if lv.kind in ("schedule", "optional_float", "filters"):
+            kinds = {"schedule": ScheduleControl, "optional_float": OptionalNumberEdit}
+            widget = kinds.get(lv.kind, NumbersEdit)(lv)
+            widget.setValue(RunConfig().get(lv.key))  # a valid value before any config
+        elif lv.kind == "float":
             box = _double(lv.lo, lv.hi, lv.step, lv.decimals)
             if lv.adaptive:
                 box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
@@ -265,6 +277,9 @@ class ControlsPanel(QScrollArea):
         self.changed.emit()
 
     def _update_handicaps_note(self) -> None:
+        words = subset_words(self.source.currentData(), self.train_fraction.value())
+        self.subset_note.setText(words)
+        self.subset_note.setVisible(bool(words))
         on = handicaps_in_words(self.train_fraction.value(), self.label_noise.value())
         self.handicaps_note.setText(
             "Handicaps on: " + ", ".join(on) + "."
@@ -287,6 +302,17 @@ class ControlsPanel(QScrollArea):
             # Back from one's own data to a built-in set: the demo as it was.
             self.train_fraction.setValue(self._demo_handicaps["data.train_fraction"])
             self.label_noise.setValue(self._demo_handicaps["data.label_noise"])
+        self._pick_network_and_subset(old, new)
+
+    def _pick_network_and_subset(self, old: str, new: str) -> None:
+        """The CNN for Keras's image sets, the MLP off images, CIFAR-10's subset."""
+        kind, note = network_for(new, self.kind.currentText())
+        self.kind.setCurrentText(kind)
+        self.network_note.setText(note)
+        self.network_note.setVisible(bool(note))
+        fraction = subset_for(old, new, self.train_fraction.value())
+        if fraction is not None:
+            self.train_fraction.setValue(fraction)
 
     def _remember_demo_handicaps(self) -> None:
         """Keep the demo's handicaps, to put back when the user returns to a built-in set."""
@@ -303,6 +329,8 @@ class ControlsPanel(QScrollArea):
             if lv.sources is not None:
                 for name in control_names(lv):
                     getattr(self, name).setEnabled(lv.applies_to(source))
+        # Conv filters mean something only to the CNN.
+        self.conv_filters.setEnabled(self.kind.isEnabled() and self.kind.currentText() == "cnn")
         self.browse.setEnabled(source in FILE_SOURCES)
 
     def _choose_file(self) -> None:
@@ -333,6 +361,11 @@ class ControlsPanel(QScrollArea):
         if lv.kind == "units":
             return parse_hidden_units(self.hidden_units.text())
         widget = getattr(self, lv.name)
+        if lv.kind == "filters" and self.kind.currentText() != "cnn" and widget.error():
+            # Unused by an MLP: a half-typed list must not block the run.
+            return self._base[lv.section][lv.name]
+        if lv.kind in ("schedule", "optional_float", "filters"):
+            return widget.value()
         if lv.kind == "text":
             return _label_column(widget.text())
         if lv.kind == "choice":
@@ -391,5 +424,6 @@ class ControlsPanel(QScrollArea):
         finally:
             self._setting = False
         self._source = config.data.source
+        self.network_note.hide()  # a shown config's network is its own choice
         self._update_enabled()
         self._update_handicaps_note()
