@@ -88,9 +88,9 @@ def _schedule_words(value: dict[str, Any]) -> str:
         return f"lr ×{format_number(value['factor'])} on plateau p={value['patience']}"
     if kind == "cosine":
         warm = value.get("warmup_epochs", 0)
-        return f"lr cosine, warm-up {warm}" if warm else "lr cosine"
+        return f"lr cosine (warm-up {warm})" if warm else "lr cosine"
     if kind == "step":
-        return f"lr ×{format_number(value['factor'])} every {value['every']}"
+        return f"lr ×{format_number(value['factor'])} every {value['every']} epochs"
     return "constant lr"
 
 
@@ -512,6 +512,20 @@ def subset_for(old_source: str, new_source: str, fraction: float) -> float | Non
     if old.window_fraction == fraction and new.own_data:
         return 1.0
     return None
+
+
+def source_switch(old: str, new: str, kind: str, fraction: float) -> tuple[dict[str, Any], str]:
+    """What the window changes beside the handicaps when the user picks another source.
+
+    The network (``network_for``) and CIFAR-10's subset (``subset_for``), as
+    ``RunConfig.replace`` keys, and a note saying why (or "").
+    """
+    new_kind, note = network_for(new, kind)
+    changes: dict[str, Any] = {"model.kind": new_kind}
+    subset = subset_for(old, new, fraction)
+    if subset is not None:
+        changes["data.train_fraction"] = subset
+    return changes, note
 
 
 def subset_words(source_name: str, fraction: float) -> str:

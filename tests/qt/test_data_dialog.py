@@ -75,6 +75,8 @@ def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(
     assert opener.dialog is second
     second.use_button.click()
     assert window.controls.config().data.source == "mnist"
+    assert window.controls.config().model.kind == "cnn"  # the window picks the CNN
+    assert "CNN chosen for MNIST" in window.statusBar().currentMessage()
 
 
 def test_csv_preview_shows_counts_delimiter_header_and_label_column(window, qtbot, tmp_path):
@@ -244,6 +246,17 @@ def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
     )
     assert "no handicaps" in describe(config)
     assert config.model == demo.model  # only the data and its handicaps changed
+
+
+def test_opening_a_csv_after_a_cnn_resets_the_network_to_mlp_with_a_note(window, qtbot, tmp_path):
+    window.controls.kind.setCurrentText("cnn")  # digits can use the CNN
+    assert window.controls.config().model.kind == "cnn"
+    path = tmp_path / "table.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    dialog = _preview(window, qtbot, path)
+    dialog.use_button.click()
+    assert window.controls.config().model.kind == "mlp"  # no ConfigError at Train
+    assert "Network reset to mlp" in window.statusBar().currentMessage()
 
 
 def test_keras_entries_say_not_downloaded_and_that_fitgap_never_downloads(

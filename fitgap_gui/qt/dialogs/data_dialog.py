@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from ...core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
 from ...core.data import DataPreview, keras_cache_status, preview
 from ...core.errors import FitGapError
-from ...core.levers import handicap_reset
+from ...core.levers import handicap_reset, network_for, source_switch
 from ...core.resources import default_config
 from ...core.sources import source as data_source
 from ..panels.controls import _label_column
@@ -222,6 +222,13 @@ class DataPreviewDialog(QDialog):
             )
         # The demo's handicaps (a quarter of the rows, flipped labels) stay with the demo.
         changes.update(handicap_reset(self._base.data.source, self._data["source"]))
+        # As picking the source in the controls: the CNN for Keras's image sets, the
+        # MLP off image data, CIFAR-10's subset.
+        fraction = changes.get("data.train_fraction", self._base.data.train_fraction)
+        switch, _note = source_switch(
+            self._base.data.source, self._data["source"], self._base.model.kind, fraction
+        )
+        changes.update(switch)
         return self._base.replace(changes)
 
     def refresh(self) -> None:
@@ -468,9 +475,12 @@ class DataOpener(QObject):
 
     def apply(self, config: RunConfig) -> None:
         """Put the chosen data into the controls; training waits for the user's Train."""
+        kind_before = self.window.controls.kind.currentText()
         self.window.controls.set_config(config)
         where = config.data.path or KERAS_NAMES.get(config.data.source, config.data.source)
-        self.window.statusBar().showMessage(f"Data: {where}. Press Train (Ctrl+R).")
+        note = network_for(config.data.source, kind_before)[1]
+        note = f" {note}" if config.model.kind != kind_before else ""
+        self.window.statusBar().showMessage(f"Data: {where}.{note} Press Train (Ctrl+R).")
 
     # -- the preview thread ----------------------------------------------------------------------
     def submit(self, cfg: DataConfig, seed: int) -> int:

@@ -41,8 +41,7 @@ from ...core.levers import (
     Lever,
     handicap_reset,
     levers_in,
-    network_for,
-    subset_for,
+    source_switch,
     subset_words,
 )
 from ...core.sources import image_sources, names, source_states, toy_sources
@@ -306,13 +305,14 @@ class ControlsPanel(QScrollArea):
 
     def _pick_network_and_subset(self, old: str, new: str) -> None:
         """The CNN for Keras's image sets, the MLP off images, CIFAR-10's subset."""
-        kind, note = network_for(new, self.kind.currentText())
-        self.kind.setCurrentText(kind)
+        changes, note = source_switch(
+            old, new, self.kind.currentText(), self.train_fraction.value()
+        )
+        self.kind.setCurrentText(changes["model.kind"])
+        if "data.train_fraction" in changes:
+            self.train_fraction.setValue(changes["data.train_fraction"])
         self.network_note.setText(note)
         self.network_note.setVisible(bool(note))
-        fraction = subset_for(old, new, self.train_fraction.value())
-        if fraction is not None:
-            self.train_fraction.setValue(fraction)
 
     def _remember_demo_handicaps(self) -> None:
         """Keep the demo's handicaps, to put back when the user returns to a built-in set."""
