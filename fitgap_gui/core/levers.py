@@ -154,10 +154,11 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "data.validation_split", "Validation split", "float", "Data",
-        "Share of the data held out to measure the gap (ignored for a pre-split NPZ "
-        "file). Typical 0.1-0.3.",
+        "Share of the data held out to measure the gap (not for pre-split data: an NPZ "
+        "file's x_val, and MNIST, Fashion-MNIST and CIFAR-10, whose test part is the "
+        "validation set). Typical 0.1-0.3.",
         lo=0.05, hi=0.95, step=0.05, decimals=2,
-        sources=tuple(n for n in names() if n != "npz"),
+        sources=tuple(n for n in names() if n != "npz" and n not in names("keras_cache")),
         wording=lambda v: f"val {format_percent(v)}",
     ),
     Lever(

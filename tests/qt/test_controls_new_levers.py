@@ -189,6 +189,7 @@ def test_cifar10_comes_with_its_subset_shown_in_images(qtbot, tmp_path, monkeypa
     assert panel.subset_note.isVisible()
     assert panel.subset_note.text().startswith("≈2,500 of 50,000 training images")
     assert "10,000 test images" in panel.subset_note.text()
+    assert not panel.validation_split.isEnabled()  # pre-split: the test part validates
     panel.train_fraction.setValue(0.1)
     assert panel.subset_note.text().startswith("≈5,000 of 50,000")
     panel.train_fraction.setValue(0.05)
