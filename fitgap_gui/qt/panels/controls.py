@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.config import RunConfig
-from ...core.errors import ConfigError
 from ...core.levers import (
     GROUPS,
     LEVERS,
@@ -47,7 +46,7 @@ from ...core.levers import (
 from ...core.sources import image_sources, names, source_states, toy_sources
 from ...core.sources import source as data_source
 from ...core.summary import handicaps_in_words
-from .lever_controls import NumbersEdit, OptionalNumberEdit, ScheduleControl
+from .lever_controls import NumbersEdit, OptionalNumberEdit, ScheduleControl, parse_numbers
 from .lever_controls import double_box as _double
 from .lever_controls import integer_box as _integer
 
@@ -108,13 +107,7 @@ def _label_column(text: str) -> str | int | None:
 
 def parse_hidden_units(text: str) -> list[int]:
     """``"512, 512"`` -> ``[512, 512]``; an empty text is no hidden layer."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    try:
-        return [int(p) for p in parts]
-    except ValueError:
-        raise ConfigError(
-            f"model.hidden_units must be whole numbers separated by commas, not {text!r}"
-        ) from None
+    return parse_numbers("model.hidden_units", text)
 
 
 class SourceCombo(QComboBox):

@@ -37,6 +37,17 @@ _NUMBER_PATTERN = QRegularExpression(r"^\s*[0-9]*\.?[0-9]*([eE][-+]?[0-9]*)?\s*$
 _LIST_PATTERN = QRegularExpression(r"^[\s0-9,]*$")
 
 
+def parse_numbers(key: str, text: str) -> list[int]:
+    """``"16, 32"`` -> ``[16, 32]`` (empty: ``[]``); ConfigError naming ``key`` if not numbers."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ConfigError(
+            f"{key} must be whole numbers separated by commas, not {text!r}"
+        ) from None
+
+
 def double_box(lo: float, hi: float, step: float, decimals: int) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
     box.setRange(lo, hi)
@@ -155,13 +166,7 @@ class NumbersEdit(_CheckedLine):
         super().__init__(lv, placeholder, _LIST_PATTERN)
 
     def _parse(self, text: str) -> list[int]:
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        try:
-            return [int(p) for p in parts]
-        except ValueError:
-            raise ConfigError(
-                f"{self.key} must be whole numbers separated by commas, not {text!r}"
-            ) from None
+        return parse_numbers(self.key, text)
 
     def _text(self, value: list[int]) -> str:
         return ", ".join(str(v) for v in value)
