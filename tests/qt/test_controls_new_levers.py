@@ -163,6 +163,8 @@ def test_keras_image_sets_pick_the_cnn_and_other_data_resets_it(qtbot, tmp_path,
     assert panel.network_note.isVisible() and "CNN chosen for MNIST" in panel.network_note.text()
     _select(panel, "digits")  # can use the CNN: not switched
     assert panel.config().model.kind == "cnn"
+    panel.kind.activated.emit(panel.kind.currentIndex())  # the user picks a network
+    assert not panel.network_note.isVisible()
     _select(panel, "moons")  # not images: back to the MLP, with a note, before any error
     config = panel.config()
     assert config.model.kind == "mlp"

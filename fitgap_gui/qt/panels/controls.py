@@ -169,6 +169,8 @@ class ControlsPanel(QScrollArea):
         self._base: dict = RunConfig().to_dict()
         self._connect_changes()
         self.source.currentIndexChanged.connect(self._on_source_changed)
+        # The user's own choice of network: the window's note about it is stale.
+        self.kind.activated.connect(lambda _index: self.network_note.hide())
         self._update_enabled()
         self._update_handicaps_note()
 
