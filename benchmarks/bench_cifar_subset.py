@@ -13,8 +13,9 @@ all three) on the CNN with the default conv filters, for training subsets
 (``data.train_fraction`` of the 50,000) and repeats, one after another, as a user on
 this machine would run it.
 
-    .venv/bin/python benchmarks/bench_cifar_subset.py                     # ~25 min on 2 busy cores
-    .venv/bin/python benchmarks/bench_cifar_subset.py --subsets 1000 --repeats 1
+    .venv/bin/python benchmarks/bench_cifar_subset.py                 # ~45 min on 2 busy cores
+    .venv/bin/python benchmarks/bench_cifar_subset.py --plan 2500x1   # one compare, ~6 min
+    .venv/bin/python benchmarks/bench_cifar_subset.py --probe         # fit vs validation, ~1 min
 """
 
 from __future__ import annotations
@@ -139,6 +140,50 @@ def run_times(home: Path, after_id: int) -> list[tuple[int, int, float]]:
     return out
 
 
+def probe(subsets: list[int]) -> None:
+    """Where an epoch's time goes: one epoch's fit on n images vs one validation pass.
+
+    Plain Keras, the CNN FitGap builds by default (Conv2D 16, 32 + MaxPooling2D, Dense
+    128), random 32x32x3 inputs; after one warm-up call each, so no tracing is timed.
+    """
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (N_TEST, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 10, N_TEST)
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[:256], y[:256], batch_size=32, epochs=1, verbose=0)
+    for n in subsets:
+        start = time.perf_counter()
+        model.fit(x[:n], y[:n], batch_size=32, epochs=1, verbose=0)
+        print(
+            f"probe: one epoch's fit on {n:,} images (batch 32): "
+            f"{time.perf_counter() - start:.2f} s | {benchlib.load_line()}",
+            flush=True,
+        )
+    for batch in (32, 128):
+        model.evaluate(x[:256], y[:256], batch_size=batch, verbose=0)
+        start = time.perf_counter()
+        model.evaluate(x, y, batch_size=batch, verbose=0)
+        print(
+            f"probe: one validation pass on {N_TEST:,} images (batch {batch}): "
+            f"{time.perf_counter() - start:.2f} s | {benchlib.load_line()}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -148,7 +193,14 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, help="training.epochs (default: the config's)")
     parser.add_argument("--batch-size", type=int, help="training.batch_size (default: 32)")
+    parser.add_argument(
+        "--probe", action="store_true", help="only time one epoch's fit vs one validation pass"
+    )
     args = parser.parse_args()
+    if args.probe:
+        print(benchlib.machine_line(), flush=True)
+        probe(sorted({int(item.split("x")[0]) for item in args.plan.split(",")}))
+        return
     tmp = benchlib.setup_env()
     home = Path(os.environ["FITGAP_HOME"])
     os.environ["KERAS_HOME"] = str(tmp / "keras")
