@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import pickle
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -209,25 +210,31 @@ def main() -> None:
     folder = write_cifar_cache(tmp / "keras")
     print(f"# synthetic CIFAR-10 cache written in {time.perf_counter() - start:.1f} s: {folder}")
     print("# images are synthetic with CIFAR-10's shapes: timings hold, accuracies do not")
-    last_id = 0
-    for item in args.plan.split(","):
-        n_train, repeats = (int(v) for v in item.split("x"))
-        result = compare_once(tmp, n_train, repeats, args.epochs, args.batch_size)
-        per_run = result["wall_s"] / result["runs"]
-        print(
-            f"train {n_train:>6,} | val {N_TEST:,} | repeats {repeats} | "
-            f"{result['runs']:>2} runs | wall {result['wall_s']:7.1f} s "
-            f"({per_run:5.1f} s/run) | {result['load_before']} -> "
-            f"{result['load_after']}",
-            flush=True,
-        )
-        times = run_times(home, last_id)
-        last_id = max([last_id, *(t[0] for t in times)])
-        epochs = sum(t[1] for t in times)
-        seconds = sum(t[2] for t in times)
-        print(f"    {epochs} epochs in all, {seconds / max(epochs, 1):.2f} s per epoch", flush=True)
-        for line in result["stdout"].splitlines()[1:]:
-            print(f"    {line}", flush=True)
+    try:
+        last_id = 0
+        for item in args.plan.split(","):
+            n_train, repeats = (int(v) for v in item.split("x"))
+            result = compare_once(tmp, n_train, repeats, args.epochs, args.batch_size)
+            per_run = result["wall_s"] / result["runs"]
+            print(
+                f"train {n_train:>6,} | val {N_TEST:,} | repeats {repeats} | "
+                f"{result['runs']:>2} runs | wall {result['wall_s']:7.1f} s "
+                f"({per_run:5.1f} s/run) | {result['load_before']} -> "
+                f"{result['load_after']}",
+                flush=True,
+            )
+            times = run_times(home, last_id)
+            last_id = max([last_id, *(t[0] for t in times)])
+            epochs = sum(t[1] for t in times)
+            seconds = sum(t[2] for t in times)
+            print(
+                f"    {epochs} epochs in all, {seconds / max(epochs, 1):.2f} s per epoch",
+                flush=True,
+            )
+            for line in result["stdout"].splitlines()[1:]:
+                print(f"    {line}", flush=True)
+    finally:
+        shutil.rmtree(tmp / "keras", ignore_errors=True)  # 300 MB of synthetic images
 
 
 if __name__ == "__main__":
