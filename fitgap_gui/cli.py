@@ -532,10 +532,13 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--workers",
         type=_workers,
-        default=1,
+        default=None,
         metavar="N",
-        help="train N runs at once in worker processes on this machine; 'auto' picks N "
-        "from the cores and memory (default 1: one after another in this process)",
+        help="train N runs at once in worker processes on this machine (default auto: "
+        "N = the smallest of the usable cores, the available memory divided by one run's "
+        "need (its data, the model's estimate, and ~600 MiB for TensorFlow), and the "
+        "number of runs; each worker gets cores/N TensorFlow threads); 1: one after "
+        "another in this process",
     )
     where.add_argument(
         "--ray",
@@ -550,7 +553,7 @@ def executor_from_args(args: argparse.Namespace):
     from .core.executors import make_executor
 
     return make_executor(
-        workers=getattr(args, "workers", 1), ray_address=getattr(args, "ray", None)
+        workers=getattr(args, "workers", None), ray_address=getattr(args, "ray", None)
     )
 
 

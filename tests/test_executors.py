@@ -244,6 +244,22 @@ def test_choosing_ray_without_ray_says_how_to_install_it(monkeypatch, capsys):
     assert RunStore().list_runs() == []
 
 
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_the_cli_default_is_auto_workers_and_1_stays_in_process(command, capsys):
+    from fitgap_gui.cli import build_parser, executor_from_args
+
+    parser = build_parser()
+    extra = ["--param", "model.dropout", "--values", "0"] if command == "sweep" else []
+    default = executor_from_args(parser.parse_args([command, *extra]))
+    assert isinstance(default, LocalExecutor) and default.workers is None  # auto
+    one = executor_from_args(parser.parse_args([command, *extra, "--workers", "1"]))
+    assert isinstance(one, LocalExecutor) and one.workers == 1
+    with pytest.raises(SystemExit):
+        parser.parse_args([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "default auto: N = the smallest of the usable cores" in help_text
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "two"])
 def test_bad_worker_counts_exit_2(bad, capsys):
     args = ["sweep", "--param", "model.dropout", "--values", "0", "--workers", bad]

@@ -9,13 +9,18 @@ controller turns them into one fixed signal vocabulary, emitted in the GUI threa
 store gave the run, and ``started`` carries the request (label and tag), so nothing
 downstream is matched by start order.  Stopping is cooperative: a flag the engine
 polls between execution chunks, never ``QThread.terminate()``.
+
+``start_plan`` runs an experiment's requests through an executor
+(``core.executors``: worker processes, or Ray tasks) on the same kind of task: the
+executor's callbacks arrive on the task's thread and leave it as the same events, so
+several runs are live at once and the window cannot tell how they were trained.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -24,8 +29,12 @@ from ...core.errors import FitGapError
 from ...core.insights_probe import InsightProbe
 from ...core.live import RunRequest
 from ...core.logfiles import native_stderr_to_log
+from ...core.results import EpochMetrics, RunResult
 from ...core.store import RunStore
 from .background import BackgroundTask, TaskState
+
+if TYPE_CHECKING:  # a type only: the executors load the engine's modules
+    from ...core.executors import Executor
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +98,66 @@ def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunS
         state.report(("progress", done + 1, total))
 
 
+def train_plan(
+    state: TaskState, requests: Sequence[RunRequest], store: RunStore, executor: Executor
+) -> None:
+    """Train the requests as one plan through ``executor``; its runs may overlap.
+
+    The executor's callbacks run on this (the task's) thread; each becomes one event,
+    as in ``train_requests``.  A run that ended without returning (failed in its
+    worker, or ended after a stop) is reported ``finished`` with its stored row, so
+    no run stays "training" on screen.
+    """
+    from ...core.executors import PlanItem, plan_datasets
+
+    plan = [PlanItem(r.config, r.label or "") for r in requests]
+    total = len(plan)
+    started: dict[int, int] = {}  # plan index -> run id
+    returned: set[int] = set()
+    try:
+        datasets = plan_datasets(plan)  # bad data: refused before any row exists
+    except Exception as exc:
+        state.report(("errored", NO_RUN, exc))
+        return
+
+    def on_run_started(index: int, run_id: int, _ran_on: str) -> None:
+        started[index] = run_id
+        state.report(("started", run_id, requests[index]))
+        state.report(("dataset", run_id, datasets[index]))
+
+    def on_epoch(_index: int, run_id: int, metrics: EpochMetrics) -> None:
+        state.report(("epoch", run_id, metrics))
+
+    def on_run_done(index: int, result: RunResult) -> None:
+        returned.add(index)
+        state.report(("finished", started.get(index, result.run_id), result))
+        state.report(("progress", len(returned), total))
+
+    error: Exception | None = None
+    try:
+        executor.run(
+            plan,
+            store,
+            datasets=datasets,
+            on_run_started=on_run_started,
+            on_epoch=on_epoch,
+            on_run_done=on_run_done,
+            should_stop=state.abort_requested,
+        )
+    except Exception as exc:  # shown to the user; the traceback goes to the log
+        if not isinstance(exc, FitGapError):
+            logger.exception("a run of the plan failed")
+        error = exc
+    unreturned = [run_id for index, run_id in started.items() if index not in returned]
+    for run_id in unreturned:
+        try:
+            state.report(("finished", run_id, store.get_run(run_id).to_result()))
+        except FitGapError:  # the store cannot be read now: the run stays as last shown
+            logger.warning("run %s: its stored row could not be read", run_id)
+    if error is not None:
+        state.report(("errored", unreturned[0] if unreturned else NO_RUN, error))
+
+
 class TrainingController(QObject):
     """Start runs, stop them, and shut down without leaving a thread running."""
 
@@ -113,6 +182,8 @@ class TrainingController(QObject):
         super().__init__(parent)
         self._store = store
         self._task: BackgroundTask | None = None
+        #: The executor of the last plan (``start_plan``); tests read its worker pids.
+        self.last_executor: Executor | None = None
 
     def is_busy(self) -> bool:
         """A run (or sequence) has been requested and has not ended yet."""
@@ -125,9 +196,29 @@ class TrainingController(QObject):
         if isinstance(requests, (RunConfig, RunRequest)):
             requests = [requests]
         wanted = [r if isinstance(r, RunRequest) else RunRequest(r) for r in requests]
-        task = BackgroundTask(
-            train_requests, wanted, self._store, name="fitgap-training", pass_state=True
+        self._start_task(
+            BackgroundTask(
+                train_requests, wanted, self._store, name="fitgap-training", pass_state=True
+            )
         )
+
+    def start_plan(self, requests: Sequence[RunRequest], executor: Executor) -> None:
+        """Train the requests as one plan through ``executor`` (runs may overlap)."""
+        if self._task is not None:
+            raise RuntimeError("a run is already in progress")
+        self.last_executor = executor
+        self._start_task(
+            BackgroundTask(
+                train_plan,
+                list(requests),
+                self._store,
+                executor,
+                name="fitgap-training",
+                pass_state=True,
+            )
+        )
+
+    def _start_task(self, task: BackgroundTask) -> None:
         task.yielded.connect(self._dispatch)
         task.errored.connect(lambda exc: self.errored.emit(NO_RUN, exc))
         task.finished.connect(self._on_finished)
