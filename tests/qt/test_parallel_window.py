@@ -67,7 +67,9 @@ def test_compare_trains_two_runs_at_once_and_stop_ends_them_all(
         assert window.plots.runs[run.run_id].visible
     lines = panel.under_way.text().split("<br>")
     assert len(lines) == 2 and all(", epoch " in line and f"of {FOREVER}" in line for line in lines)
-    assert lines[0].startswith("baseline: training, epoch ")
+    # The first two arms, in whichever order their workers reported first.
+    names = sorted(line.split(": training, epoch ")[0] for line in lines)
+    assert names == sorted(run.label for run in training) == ["+ dropout 0.3", "baseline"]
     assert panel.progress.text() == "0 of 5 runs finished, 2 training"
     assert window.progress.text() == "0 of 5 runs finished, 2 training"
 
