@@ -112,6 +112,9 @@ def test_a_sweep_in_parallel_stores_every_run_and_counts_finished_runs(
     assert window.progress.text() == "4 of 4 runs finished"
     assert panel.point_count() == 2
     assert not any(_alive(pid) for pid in _worker_pids(window))
+    # The insight views need the model in this process: they say why they are empty.
+    message = window.insights_panel.validation.message.text()
+    assert message.startswith("Not available for this run: it trained on ") and "worker" in message
 
 
 def test_train_with_repeats_trains_the_seeds_in_parallel_as_one_arm(

@@ -227,7 +227,9 @@ class ExperimentsPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the current run and skip the rest (Esc)")
+        self.cancel_button.setToolTip(
+            "Stop every run under way and skip the rest; their epochs are kept (Esc)"
+        )
         self.cancel_button.clicked.connect(self.launcher.stop)
         self.cancel_button.setEnabled(False)
         # Progress and table appear with the first experiment: the empty tab says what

@@ -120,10 +120,17 @@ def train_plan(
         state.report(("errored", NO_RUN, exc))
         return
 
-    def on_run_started(index: int, run_id: int, _ran_on: str) -> None:
+    def on_run_started(index: int, run_id: int, ran_on: str) -> None:
         started[index] = run_id
         state.report(("started", run_id, requests[index]))
         state.report(("dataset", run_id, datasets[index]))
+        # The probe needs the model on this thread; the insight views say why it is absent.
+        reason = (
+            f"it trained on {ran_on}; the insight views follow runs trained one at a time "
+            "(Edit → Preferences: 1 worker)"
+        )
+        for view in ("boundary", "validation"):
+            state.report(("insight", run_id, "unavailable", {"view": view, "reason": reason}))
 
     def on_epoch(_index: int, run_id: int, metrics: EpochMetrics) -> None:
         state.report(("epoch", run_id, metrics))
