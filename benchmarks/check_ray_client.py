@@ -75,6 +75,45 @@ def stop_head(head: subprocess.Popen) -> float:
     return time.monotonic() - start
 
 
+def from_a_thread(address: str, config_path: Path) -> list[str]:
+    """The window's way: the plan runs on a thread that is not the main one."""
+    import threading
+
+    from fitgap_gui.core.config import RunConfig
+    from fitgap_gui.core.executors import PlanItem, RayExecutor
+    from fitgap_gui.core.store import RunStore
+
+    config = RunConfig.load(config_path)
+    plan = [PlanItem(config.replace({"training.seed": s}), f"thread seed {s}") for s in (1, 2)]
+    epochs: list[int] = []
+    outcome: dict = {}
+
+    def run() -> None:
+        executor = RayExecutor(address)
+        try:
+            outcome["results"] = executor.run(
+                plan, RunStore(), on_epoch=lambda _i, run_id, _m: epochs.append(run_id)
+            )
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+        finally:
+            executor.shutdown()
+
+    t = time.monotonic()
+    thread = threading.Thread(target=run, name="like-the-window's-training-task")
+    thread.start()
+    thread.join(timeout=600)
+    seconds = time.monotonic() - t
+    results = outcome.get("results") or []
+    print(f"the same address from a non-main thread: {len(results)} runs, {len(epochs)} epochs "
+          f"streamed, {seconds:.1f} s, error: {outcome.get('error')!r}")  # fmt: skip
+    if "error" in outcome or thread.is_alive():
+        return [f"from a thread: {outcome.get('error')!r}"]
+    if [r.status for r in results] != ["completed", "completed"] or len(epochs) != 6:
+        return ["from a thread: expected 2 completed runs and 6 epochs"]
+    return []
+
+
 def main() -> int:
     print("ray:// client check: " + benchlib.machine_line(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="fg-ray-"))
@@ -134,6 +173,7 @@ def main() -> int:
                 failures.append("a run's row does not name its Ray node")
             if not out.is_file():
                 failures.append("no --out file")
+            failures += from_a_thread(address, config)
     finally:
         stop_seconds = stop_head(head)
         print(f"ray head stopped in {stop_seconds:.1f} s (exit {head.returncode})")
