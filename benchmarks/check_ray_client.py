@@ -3,7 +3,9 @@
 
 This is the way a lab points FitGap at its cluster (Ray Client, the head's port 10001);
 here the "cluster" is a head started by this script on this machine with 2 CPUs, in
-its own temporary folder and ports, so it never touches another Ray instance.  FitGap's
+its own temporary folder and ports, so it never touches another Ray instance, and with
+token authentication on (its own token, given to the client as ``RAY_AUTH_MODE=token``
+and ``RAY_AUTH_TOKEN``, as a lab's cluster would need).  FitGap's
 code travels with the job (``runtime_env={"py_modules": [fitgap_gui]}``, see
 ``core/executors/rayexec.py``).  The head is ``ray start --block`` in a session of its
 own; it is ended by its process group id, which this script started.
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import benchlib
@@ -47,6 +51,18 @@ def wait_for_port(port: int, timeout: float) -> bool:
     return False
 
 
+#: The head's own token: token authentication on, as a lab's cluster has it, and
+#: independent of any ~/.ray/auth_token on this machine.
+TOKEN = uuid.uuid4().hex
+
+
+def ray_env() -> dict[str, str]:
+    """The environment of the head and of the client: this check's token, no RAY_ADDRESS."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")}
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=TOKEN)
+    return env
+
+
 def start_head(folder: Path, gcs_port: int, client_port: int) -> subprocess.Popen:
     ray = Path(sys.executable).with_name("ray")
     command = [
@@ -55,7 +71,7 @@ def start_head(folder: Path, gcs_port: int, client_port: int) -> subprocess.Pope
         "--num-cpus=2", "--include-dashboard=false", f"--temp-dir={folder}",
         "--disable-usage-stats",
     ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env = ray_env()
     log = (folder.parent / "head.log").open("w")
     return subprocess.Popen(
         command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
@@ -147,7 +163,7 @@ def main() -> int:
             sys.executable, "-m", "fitgap_gui.cli", "compare", "--config", str(config),
             "--repeats", "1", "--ray", address, "--out", str(out),
         ]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+        env = ray_env()
         env.update(FITGAP_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="3")
         t1 = time.monotonic()
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
@@ -160,7 +176,7 @@ def main() -> int:
             failures.append(f"fitgap compare exited {done.returncode}")
         else:
             sys.path.insert(0, str(benchlib.ROOT))
-            os.environ["FITGAP_HOME"] = str(home)
+            os.environ.update(ray_env(), FITGAP_HOME=str(home))  # before ray is imported
             from fitgap_gui.core.store import RunStore
 
             runs = sorted(RunStore().list_runs(), key=lambda r: r.run_id)
@@ -177,6 +193,8 @@ def main() -> int:
     finally:
         stop_seconds = stop_head(head)
         print(f"ray head stopped in {stop_seconds:.1f} s (exit {head.returncode})")
+    shutil.rmtree(ray_folder, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
     for failure in failures:
         print(f"FAILED: {failure}")
     print("met" if not failures else "MISSED")

@@ -306,3 +306,23 @@ def test_ray_tasks_are_faithful_fill_the_store_and_stop(local_ray, presplit_npz)
     check_plan_outcome(plan, results, store, watch)
     for result in results[:4]:
         assert store.get_run(result.run_id).ran_on.startswith("ray node ")
+
+
+def test_a_cluster_address_ships_fitgap_as_a_folder_ray_client_can_pickle(monkeypatch):
+    """Over ray:// Ray pickles the runtime env: a module object there failed to connect."""
+    import pickle
+
+    import ray
+
+    from fitgap_gui.core.executors.rayexec import RayExecutor, auth_hint
+
+    seen: dict = {}
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda address=None, **kwargs: seen.update(kwargs))
+    RayExecutor("ray://head.example:10001").connect()
+    env = pickle.loads(pickle.dumps(seen["runtime_env"]))
+    (folder,) = env["py_modules"]
+    assert os.path.isfile(os.path.join(folder, "cli.py"))
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    assert "RAY_AUTH_MODE=token" in auth_hint("ray://head.example:10001")
+    assert auth_hint("auto") == ""
