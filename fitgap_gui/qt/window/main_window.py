@@ -149,8 +149,7 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         self.repeats_box = QSpinBox()
         self.repeats_box.setRange(1, MAX_TRAIN_REPEATS)
-        self.repeats_box.setPrefix("× ")
-        self.repeats_box.setSuffix(" seed")
+        self.repeats_box.setPrefix("Repeats: ")
         self.repeats_box.setToolTip(
             "Repeats: train this setup with seeds s, s+1, … and show the mean curve with "
             "its band and the mean ± 95 % interval (Experiments tab); 1: a single run"
@@ -385,7 +384,7 @@ class MainWindow(QMainWindow):
         store.sync()
 
     def train_configs(self, configs: list[RunConfig], labels: list[str] | None = None) -> None:
-        """Train configs one after another; ``labels`` name them in the legend and store."""
+        """Train configs as one batch; ``labels`` name them in the legend and store."""
         names = list(labels or [])
         names += [None] * (len(configs) - len(names))
         self.train_requests([RunRequest(c, n) for c, n in zip(configs, names, strict=True)])
