@@ -219,3 +219,26 @@ def test_preferences_choose_the_executor_and_are_remembered(qtbot, window, monke
     assert 'pip install -e ".[ray]"' in dialog.ray_hint.text()
     assert dialog.local_button.isChecked()  # a remembered Ray choice falls back here
     dialog.reject()
+
+
+def test_live_runs_hold_several_training_runs_and_keep_the_focus(qtbot, tiny_config):
+    """Runs of a parallel plan start while others train: each keeps its own state."""
+    from fitgap_gui.core.live import RunRequest
+    from fitgap_gui.core.results import EpochMetrics, RunResult
+    from fitgap_gui.qt.runtime.live_runs import LiveRuns
+
+    live = LiveRuns()
+    live.begin(1, RunRequest(tiny_config, "a"))
+    live.begin(2, RunRequest(tiny_config, "b"))
+    assert [r.run_id for r in live.training()] == [1, 2]
+    assert live.focus_id == 1  # the diagnosis does not jump to each new start
+    assert live.live_id == 2 and live.runs[1].colour != live.runs[2].colour
+    live.append_epoch(2, EpochMetrics(1, {"loss": 1.0, "val_loss": 1.2}))
+    assert (live.runs[1].epochs, live.runs[2].epochs) == (0, 1)
+    result = RunResult(config=tiny_config, history={}, status="completed", epochs_run=1)
+    live.finish(2, result)
+    assert [r.run_id for r in live.training()] == [1] and live.live_id == 1
+    live.finish(1, result)
+    assert not live.training() and live.live_id is None
+    live.begin(3, RunRequest(tiny_config, "c"))
+    assert live.focus_id == 3  # nothing trains any more: the new run takes the focus
