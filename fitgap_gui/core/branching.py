@@ -68,6 +68,8 @@ class PauseGate:
         self._branch: RunConfig | None = None
         #: The epoch the run is held after (1-based), while paused.
         self.paused_epoch: int | None = None
+        #: Called on the training thread with the epoch, once the run is held.
+        self.on_hold: Callable[[int], None] | None = None
 
     def request_pause(self) -> None:
         with self._lock:
@@ -100,6 +102,8 @@ class PauseGate:
             self._branch = None
             self.paused_epoch = epoch
             self._paused.set()
+        if self.on_hold is not None:
+            self.on_hold(epoch)
         try:
             while not self._released.wait(_POLL_SECONDS):
                 if should_stop():
@@ -308,7 +312,7 @@ def branch_config(parent: RunConfig, child: RunConfig) -> RunConfig:
         key
         for section in ("data", "model", "training", "early_stopping")
         for key in _keys(parent, section)
-        if parent.get(key) != child.get(key) and not _is_lever(key)
+        if parent.get(key) != child.get(key) and not is_branch_lever(key)
     ]
     if changed:
         raise FitGapError(
@@ -318,7 +322,7 @@ def branch_config(parent: RunConfig, child: RunConfig) -> RunConfig:
     return child
 
 
-def _is_lever(key: str) -> bool:
+def is_branch_lever(key: str) -> bool:
     return any(key == lever or key.startswith(lever + ".") for lever in BRANCH_LEVERS)
 
 

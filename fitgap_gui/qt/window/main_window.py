@@ -59,6 +59,7 @@ from . import exports, presets_menu, settings
 from .busy import BusyIndicator
 from .exports import Exporter
 from .help import HelpMenu
+from .pausing import Pausing
 from .presets_menu import ConfigFiles
 from .view_menu import ViewOptions
 
@@ -67,7 +68,11 @@ logger = logging.getLogger(__name__)
 #: How long closing the window waits for a run to stop and the thread to end.
 CLOSE_WAIT_MS = 15000
 
-STATUS_WORDS = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
+STATUS_WORDS = {
+    "early_stopped": "early-stopped",
+    "stopped": "stopped by you",
+    "branched": "branched",
+}
 
 
 class MainWindow(QMainWindow):
@@ -94,6 +99,7 @@ class MainWindow(QMainWindow):
     view_options: ViewOptions
     help: HelpMenu
     busy_indicator: BusyIndicator
+    pausing: Pausing
     diagnosis_panel: DiagnosisPanel
     experiments_panel: ExperimentsPanel
     insights_panel: InsightsPanel
@@ -145,7 +151,7 @@ class MainWindow(QMainWindow):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        bar = QHBoxLayout()
+        bar = self._bar = QHBoxLayout()
         bar.addWidget(self.train_button)
         bar.addWidget(self.stop_button)
         bar.addWidget(self.progress, 1)
@@ -210,6 +216,9 @@ class MainWindow(QMainWindow):
         self.data_opener = DataOpener(self)  # File → Open data…, image folder, Keras cache
         self.runs_panel = RunsPanel(self.store, self.live_runs, self.controls)
         self._follow(self.runs_panel)
+        self.pausing = Pausing(self)  # Pause/Continue beside Stop; Run → Pause / Continue
+        self._bar.insertWidget(2, self.pausing.button)
+        self.runs_panel.continue_requested.connect(self.pausing.prepare_stored)
         self.add_side_tab(self.runs_panel, "Runs")
         self.exporter = exports.install(self, self.runs_panel)
         self.config_files, self.presets_menu = presets_menu.install(self)
@@ -402,6 +411,8 @@ class MainWindow(QMainWindow):
             "early_stopped": f"early-stopped after {result.epochs_run} epochs",
             "diverged": f"diverged at epoch {result.epochs_run}: the loss became NaN or "
             "infinite (learning rate too high?)",
+            "branched": f"branched at epoch {result.epochs_run}; its child goes on with the "
+            "changed levers",
         }
         what = words.get(result.status, result.status)
         if result.status != "completed":  # say why the bar stops short of the end
@@ -449,6 +460,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy)
         self.diagnosis_panel.set_can_train(self._engine_loaded and not busy)
+        self.pausing.update_buttons(busy, self._engine_loaded)
 
     def is_training(self) -> bool:
         return self.controller.is_busy()
