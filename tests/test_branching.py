@@ -18,6 +18,7 @@ from fitgap_gui.core.branching import (
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.data import load_dataset
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export import script_for_run
 from fitgap_gui.core.session import run_recorded, run_with_branches
 from fitgap_gui.core.store import RunStore
 from fitgap_gui.core.training import train
@@ -169,6 +170,8 @@ def test_a_stored_run_continues_from_its_saved_model(config):
     stored = store.get_run(more.run_id)
     assert (stored.parent_run_id, stored.branch_epoch, stored.epochs_run) == (run.run_id, 3, 5)
     assert more.history["loss"][:3] == pytest.approx(first.history["loss"])
+    script = script_for_run(stored)
+    assert f"branched from run {run.run_id} at epoch 3" in script and "does NOT" in script
     assert (
         more.history["train_eval_cross_entropy"][3] < first.history["train_eval_cross_entropy"][0]
     )

@@ -109,7 +109,8 @@ class LiveRun:
         if not self.branch_epoch:
             return self.history
         gap = self.branch_epoch - 1
-        return {k: [None] * min(gap, len(v)) + v[gap:] for k, v in self.history.items()}
+        blank: list[float | None] = [None] * gap
+        return {k: blank[: len(v)] + v[gap:] for k, v in self.history.items()}
 
     def finish(self, result: RunResult) -> None:
         self.result, self.status = result, result.status
