@@ -233,3 +233,49 @@ def test_an_old_store_gets_the_branch_columns(tmp_path):
     state = TrainingState(old.run_id, 0, [], None)
     child = store.create_run(RunConfig(), parent_run_id=state.parent_run_id, branch_epoch=0)
     assert store.get_run(child).parent_run_id == old.run_id
+
+
+def test_a_branch_inside_a_waiting_streak_stops_where_the_unpaused_run_stops():
+    """EarlyStopping's and ReduceLROnPlateau's counters are replayed, not reset."""
+    config = RunConfig.from_dict(
+        {
+            "data": {"source": "digits", "train_fraction": 0.3, "validation_split": 0.2},
+            "model": {"hidden_units": [64], "dropout": 0.3},
+            "training": {
+                "epochs": 60,
+                "batch_size": 32,
+                "seed": 1,
+                "learning_rate": 0.01,
+                "lr_schedule": {"kind": "plateau", "factor": 0.5, "patience": 2},
+            },
+            "early_stopping": {"enabled": True, "patience": 3, "restore_best_weights": True},
+        }
+    )
+    dataset = load_dataset(config.data, 1)
+    whole = train(config, dataset)
+    assert whole.stopped_epoch is not None and whole.stopped_epoch > 4
+    k = whole.stopped_epoch - 2  # the wait is running here: a reset would stop later
+    gate = PauseGate()
+    out: dict = {}
+
+    def pause_at_k(metrics):
+        if metrics.epoch == k:
+            gate.request_pause()
+
+    thread = threading.Thread(
+        target=lambda: out.setdefault("parent", train(config, dataset, pause_at_k, gate=gate))
+    )
+    thread.start()
+    assert gate.wait_paused(WAIT)
+    gate.resume(config.replace({"training.epochs": 61}))  # changes no number: it stops first
+    thread.join(WAIT)
+    branch = out["parent"].branch
+    assert out["parent"].status == "branched" and branch.state.epoch == k
+    rest = train(branch.config, dataset, resume=branch.state)
+    assert (rest.stopped_epoch, rest.best_epoch) == (whole.stopped_epoch, whole.best_epoch)
+    np.testing.assert_allclose(rest.history["val_loss"], whole.history["val_loss"], atol=1e-4)
+    np.testing.assert_allclose(
+        rest.history["learning_rate"], whole.history["learning_rate"], rtol=1e-6
+    )
+    for got, want in zip(rest.model.get_weights(), whole.model.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)  # the same best weights restored

@@ -10,10 +10,12 @@ layer and its optimizer's variables (``TrainingState``), and trains with
 ``fit(initial_epoch=k)``.  A stored run's model file gives the same state
 (``state_from_stored``).  No Qt here.
 
-What a branch cannot carry over (docs/ARCHITECTURE.md, "Pause, continue, branch"):
-the batch order (a new ``fit`` shuffles afresh from the seed), the callbacks' own
-counters (EarlyStopping's wait and best, ReduceLROnPlateau's), and the random state of
-dropout; the measurement callback starts afresh but holds nothing that changes numbers.
+What a branch carries and what it cannot (docs/ARCHITECTURE.md, "Pause, continue,
+branch"): the weights, the optimizer's variables, the learning rate it reached and the
+dropout layers' random states are copied; EarlyStopping's and ReduceLROnPlateau's
+counters are rebuilt by replaying the parent's epochs through the child's callbacks
+(``CarryCounters``).  The batch order is not carried: a new ``fit`` shuffles from the
+seed (with Keras 3 and a global seed every epoch gets the same order, so it matches).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .errors import FitGapError
@@ -140,6 +143,9 @@ class TrainingState:
     seeds: list[Any] = field(default_factory=list)
     #: Said to the user when something could not be carried (a fresh optimizer).
     note: str | None = None
+    #: The parent's EarlyStopping best epoch (0-based, as Keras counts) and its weights
+    #: (``model.get_weights()`` order), when it kept them (restore_best_weights).
+    early_best: tuple[int, list[Any]] | None = None
 
 
 @dataclass
@@ -259,6 +265,68 @@ def apply_state(model: Any, state: TrainingState, config: RunConfig) -> None:
                 variable.assign(state.learning_rate)
 
 
+class _StandIn:
+    """What a replayed callback sees as its model: the metrics, nothing it can change."""
+
+    def __init__(self, model: Any, learning_rate: float) -> None:
+        self.metrics = model.metrics
+        self.stop_training = False
+        self.optimizer = SimpleNamespace(learning_rate=learning_rate)
+
+    def get_weights(self) -> list[Any]:
+        # Not None: EarlyStopping would take each replayed epoch for its first (and best).
+        return []
+
+    def set_weights(self, _weights: Any) -> None:
+        return None
+
+
+def _replay(callback: Any, model: Any, state: TrainingState, learning_rate: float) -> None:
+    """Feed the parent's epochs to ``callback`` (EarlyStopping, ReduceLROnPlateau) as if
+    it had watched them: its wait, best and best epoch become what they would be."""
+    import keras
+
+    callback.set_model(_StandIn(model, learning_rate))
+    try:
+        for epoch in range(state.epoch):
+            logs = {
+                key: values[epoch]
+                for key, values in state.history.items()
+                if epoch < len(values) and values[epoch] is not None
+            }
+            callback.on_epoch_end(epoch, logs)
+    finally:
+        callback.set_model(model)
+    if isinstance(callback, keras.callbacks.EarlyStopping):
+        callback.stopped_epoch = 0  # a replayed stop is no stop: the child decides
+        if callback.restore_best_weights:
+            callback.best_weights = None
+            if callback.best_epoch == state.epoch - 1:  # the branch epoch: its weights
+                callback.best_weights = [w for ws in state.weights for w in ws]
+            elif state.early_best is not None and state.early_best[0] == callback.best_epoch:
+                callback.best_weights = state.early_best[1]
+
+
+def make_counter_carrier(state: TrainingState, callbacks: list[Any], learning_rate: float):
+    """A Keras callback, placed before ``callbacks``, that at the child's first epoch end
+    replays the parent's epochs through them (after Keras has built the metrics that
+    tell a monitor's direction, and before they judge that epoch)."""
+    import keras
+
+    class CarryCounters(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.replayed = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not self.replayed:
+                self.replayed = True
+                for callback in callbacks:
+                    _replay(callback, self.model, state, learning_rate)
+
+    return CarryCounters()
+
+
 def saved_epoch(run: StoredRun) -> tuple[int, bool]:
     """The epoch whose weights a stored run's model holds, and whether its optimizer
     state belongs to that epoch (not when early stopping restored an earlier one)."""
@@ -323,6 +391,7 @@ def branch_config(parent: RunConfig, child: RunConfig) -> RunConfig:
 
 
 def is_branch_lever(key: str) -> bool:
+    """Whether a paused run may change the config key ``key`` and branch."""
     return any(key == lever or key.startswith(lever + ".") for lever in BRANCH_LEVERS)
 
 

@@ -17,7 +17,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .branching import STOP, Branch, PauseGate, TrainingState, apply_state, capture_state
+from .branching import (
+    STOP,
+    Branch,
+    PauseGate,
+    TrainingState,
+    apply_state,
+    capture_state,
+    make_counter_carrier,
+)
 from .config import RunConfig
 from .data import Dataset
 from .measurements import make_honest_callback
@@ -114,6 +122,8 @@ def _make_stream_callback(
             self.branch: Branch | None = None
             #: The user stopped the run while it was held at an epoch's end.
             self.stopped_paused = False
+            #: The run's EarlyStopping (its best weights go with a branch).
+            self.early: Any = None
 
         def _check_stop(self) -> None:
             if not self.user_stopped and should_stop():
@@ -166,6 +176,9 @@ def _make_stream_callback(
                 state = capture_state(
                     self.model, epoch, history or {}, parent_run_id=parent_run_id, config=config
                 )
+                early = self.early
+                if early is not None and early.best_weights is not None:
+                    state.early_best = (early.best_epoch, list(early.best_weights))
                 self.branch = Branch(outcome, state)
                 self.model.stop_training = True
 
@@ -316,6 +329,12 @@ def train(
                 restore_best_weights=es_cfg.restore_best_weights,
             )
             callbacks.append(early)
+        stream.early = early
+        if resume is not None and (plateau is not None or early is not None):
+            # Before them: at the child's first epoch end they get the parent's epochs.
+            counted = [c for c in (plateau, early) if c is not None]
+            carrier = make_counter_carrier(resume, counted, config.training.learning_rate)
+            callbacks.insert(1, carrier)
         callbacks.append(_make_learning_rate_callback(learning_rate_of_epoch(config, steps)))
         callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
 
