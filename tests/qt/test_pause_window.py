@@ -56,6 +56,8 @@ def test_pause_then_continue_unchanged_is_one_run_with_the_same_numbers(
     assert window.controls.dropout.isEnabled() and window.controls.learning_rate.isEnabled()
     assert not window.controls.hidden_units.isEnabled()
     assert not window.controls.source.isEnabled()
+    assert not window.controls.early_stopping.isChecked()
+    assert not window.controls.patience.isEnabled()  # its group box is unchecked
     with qtbot.waitSignal(window.training_ended, timeout=120_000):
         window.pausing.button.click()
     (result,) = results  # the same fit went on: one run
@@ -63,6 +65,7 @@ def test_pause_then_continue_unchanged_is_one_run_with_the_same_numbers(
     for key, values in plain.history.items():
         np.testing.assert_allclose(result.history[key], values, atol=1e-4, err_msg=key)
     assert window.controls.hidden_units.isEnabled()  # the controls are back
+    assert not window.controls.patience.isEnabled()
     assert window.pausing.button.text() == "Pause"
 
 

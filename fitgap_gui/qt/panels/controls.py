@@ -309,9 +309,13 @@ class ControlsPanel(QScrollArea):
     def enable_only(self, allowed: Callable[[str], bool] | None) -> None:
         """Enable only the levers whose key ``allowed`` accepts (a paused run: those a
         branch may change); None puts back the usual enabling."""
+        stopping = self.early_stopping.isChecked()
         for lv in LEVERS:
+            on = allowed is None or allowed(lv.key)
+            if lv.group == "Early stopping" and lv.key != "early_stopping.enabled":
+                on = on and stopping  # an unchecked group box keeps its rows off
             for name in control_names(lv):
-                getattr(self, name).setEnabled(allowed is None or allowed(lv.key))
+                getattr(self, name).setEnabled(on)
         if allowed is None:
             self._update_enabled()
         else:

@@ -388,6 +388,12 @@ class MainWindow(QMainWindow):
         self.progress.setFormat(f"{run_label(run_id)}: epoch %v of %m")
         self.summary.setText(f"{run_label(run_id, capital=True)}: {describe(config)}")
         self.statusBar().showMessage(f"{run_label(run_id, capital=True)} training…")
+        if request.branch_epoch and request.parent_run_id is not None:
+            self.progress.setValue(request.branch_epoch)
+            self.statusBar().showMessage(
+                f"{run_label(run_id, capital=True)} training, branched from "
+                f"{run_label(request.parent_run_id)} at epoch {request.branch_epoch}…"
+            )
         self.live_runs.begin(run_id, request)
         logger.info("run %s started: %s", run_id, describe(config))
 
