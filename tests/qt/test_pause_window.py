@@ -113,3 +113,16 @@ def test_a_stored_run_continues_from_the_runs_tab(ready_window, qtbot, config):
     stored = RunStore().get_run(child.run_id)
     assert (stored.parent_run_id, stored.branch_epoch, stored.epochs_run) == (first.run_id, 3, 6)
     assert window.plots.point_count(child.run_id) == 6
+
+
+def test_stop_while_paused_stops_promptly_and_keeps_the_epochs(ready_window, qtbot, config):
+    window = ready_window
+    results = _collect(window)
+    run_id, epoch = _train_and_pause(window, qtbot, config)
+    with qtbot.waitSignal(window.training_ended, timeout=30_000):
+        window.stop()
+    (result,) = results
+    assert (result.run_id, result.status, result.epochs_run) == (run_id, "stopped", epoch)
+    assert len(RunStore().history(run_id)["loss"]) == epoch
+    assert window.pausing.button.text() == "Pause" and window.controls.hidden_units.isEnabled()
+    assert not window.controller.thread_running()

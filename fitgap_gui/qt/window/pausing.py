@@ -186,5 +186,6 @@ class Pausing(QObject):
             self._refresh()
 
     def _on_idle(self) -> None:
-        if self.held is not None or self._asked:
+        if self.held is not None or self._asked:  # stopped while held, or before it was
             self._release_controls()
+            self._refresh()
