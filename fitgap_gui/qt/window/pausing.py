@@ -120,6 +120,14 @@ class Pausing(QObject):
             self.window.controller.resume(None)
             message = f"{run_label(run_id, capital=True)} goes on from epoch {epoch}."
         else:
+            run = self.window.live_runs.get(run_id)
+            if run is not None and run.tag is not None:
+                # An experiment matches its runs to its plan: a child would not fit in.
+                self.window.show_error(
+                    "A run of an experiment can only go on unchanged: put the levers back, "
+                    "or stop the experiment and branch a run of your own."
+                )
+                return
             try:
                 self._check(parent, config, epoch)
             except FitGapError as exc:
