@@ -113,6 +113,12 @@ def test_a_stored_run_continues_from_the_runs_tab(ready_window, qtbot, config):
     stored = RunStore().get_run(child.run_id)
     assert (stored.parent_run_id, stored.branch_epoch, stored.epochs_run) == (first.run_id, 3, 6)
     assert window.plots.point_count(child.run_id) == 6
+    window.runs_panel.refresh()
+    tips = [
+        window.runs_panel.table.item(row, 0).toolTip()
+        for row in range(window.runs_panel.table.rowCount())
+    ]
+    assert sum(f"branched from run {first.run_id} at epoch 3" in tip for tip in tips) == 1
 
 
 def test_stop_while_paused_stops_promptly_and_keeps_the_epochs(ready_window, qtbot, config):

@@ -386,6 +386,7 @@ class RunsPanel(QWidget):
             + f"{format_accuracy(last.get('val_accuracy'))}, "
             + format_validation_loss(last)
             + f"\nlevers: {levers}"
+            + (f"\n{run.branched_from}" if run.branched_from else "")
         )
         for column, (text, key) in cells.items():
             item = _Item(text)
