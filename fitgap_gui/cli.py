@@ -116,6 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .core.memory import check_dataset_memory
     from .core.store import RunStore
 
+    if args.continue_run is not None:
+        return _continue_run(args)
     config = load_config(args)
     if args.repeats < 1:
         raise FitGapError(f"--repeats must be 1 or more, not {args.repeats}")
@@ -166,13 +168,66 @@ def _repeats_payload(results) -> dict:
     return {"runs": [result.to_dict() for result in results], "summary": summary}
 
 
-def _train_one(args: argparse.Namespace, config, dataset, store):
+def _continue_run(args: argparse.Namespace) -> int:
+    """``--continue RUN_ID``: a child run from the stored run's saved model.
+
+    The child keeps the run's data, model and seed; ``--config`` may change only the
+    levers a branch may change; ``--epochs N`` trains N more epochs (by default up to
+    the config's ``training.epochs``, when that is beyond the saved epoch).
+    """
+    from .core.branching import branch_config, saved_epoch, state_from_stored
+    from .core.data import load_dataset
+    from .core.store import RunStore
+
+    for flag, given in (
+        ("--data", args.data),
+        ("--seed", args.seed is not None),
+        ("--repeats", args.repeats != 1),
+    ):
+        if given:
+            raise FitGapError(f"--continue keeps the run's data and seed; {flag} cannot be used")
+    if args.epochs is not None and args.epochs < 1:
+        raise FitGapError(f"--epochs must be 1 or more, not {args.epochs}")
+    if args.out:
+        _check_writable(Path(args.out))
+    store = RunStore()
+    parent = store.get_run(args.continue_run)  # an unknown id: one error line, before TF
+    if not parent.has_model:
+        raise FitGapError(f"run {parent.run_id} has no saved model to continue from")
+    epoch, _same_optimizer = saved_epoch(parent)
+    wanted = RunConfig.load(args.config) if args.config else parent.config
+    total = epoch + args.epochs if args.epochs is not None else wanted.training.epochs
+    if total <= epoch:
+        raise FitGapError(
+            f"run {parent.run_id} is saved at epoch {epoch} of {wanted.training.epochs}; "
+            "give --epochs N to train N more"
+        )
+    config = branch_config(parent.config, wanted.replace({"training.epochs": total}))
+    dataset = load_dataset(config.data, config.training.seed)
+    _parent, state = state_from_stored(store, parent.run_id)
+    if not args.jsonl:
+        print(f"continuing run {parent.run_id} from epoch {epoch}", flush=True)
+        if state.note:
+            print(f"note: {printable(state.note)}", flush=True)
+    result = _train_one(args, config, dataset, store, resume=state)
+    if args.out:
+        Path(args.out).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
+
+
+def _train_one(args: argparse.Namespace, config, dataset, store, resume=None):
     """One recorded run with its epoch lines (or JSON lines) and its closing lines."""
     from .core.session import run_recorded
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
             print(f"run {run_id}: {printable(ds.summary())}", flush=True)
+            if resume is not None:
+                print(
+                    f"run {run_id}: branched from run {resume.parent_run_id} at epoch "
+                    f"{resume.epoch}",
+                    flush=True,
+                )
 
     # Plateau and step schedules drop the rate now and then: each drop gets its own line
     # (a cosine schedule lowers it every epoch, so it is not announced).
@@ -199,6 +254,7 @@ def _train_one(args: argparse.Namespace, config, dataset, store):
             on_started=on_started,
             on_epoch=on_epoch,
             should_stop=stop,
+            resume=resume,
         )
 
     if not args.jsonl:
@@ -256,6 +312,8 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
     if run.ran_on:
         print(f"ran on {printable(run.ran_on)}")
+    if run.branched_from:
+        print(f"{run.branched_from} (epochs 1-{run.branch_epoch} are that run's)")
     if run.message:
         print(printable(run.message))
     if run.diagnosis:
@@ -602,8 +660,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data", metavar="PATH", help="a data file or image folder (sets data.path)"
     )
-    train.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    train.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="override training.epochs (with --continue: train N more epochs)",
+    )
     train.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    train.add_argument(
+        "--continue",
+        dest="continue_run",
+        type=int,
+        metavar="RUN_ID",
+        help="go on from a stored run's saved model as a new, linked run; --config may "
+        "change dropout, L1/L2, weight decay, the learning rate and schedule, the batch "
+        "size and early stopping",
+    )
     train.add_argument(
         "--repeats",
         type=int,

@@ -146,6 +146,11 @@ class LiveRuns(QObject):
         run = LiveRun(
             run_id, label, request.config, self.colour_of(run_id), origin="live", tag=request.tag
         )
+        if request.branch_epoch:  # a branch: its history starts with its parent's epochs
+            run.parent_run_id, run.branch_epoch = request.parent_run_id, request.branch_epoch
+            parent = self.runs.get(request.parent_run_id or 0)
+            prefix = request.prefix or (parent.history if parent is not None else {})
+            run.start_from(prefix, request.branch_epoch)
         focused = self.focused()
         keep_focus = (
             focused is not None and focused.origin == "live" and focused.status == "running"
@@ -226,6 +231,8 @@ class LiveRuns(QObject):
             status=stored.status,
             diagnosis=stored.diagnosis,
             levers=(stored.levers or {}) if stored.kind == "callback" else None,
+            parent_run_id=stored.parent_run_id,
+            branch_epoch=stored.branch_epoch,
         )
         if stored.status != "running":
             run.result = stored.to_result()
@@ -311,12 +318,17 @@ class PlotsAdapter(QObject):
 
     def _on_added(self, run: LiveRun) -> None:
         if run.origin == "stored":
-            self.plots.show_history(run.run_id, run.label, run.history, run.result, run.monitor)
+            drawn = run.drawn_history()  # a branch joins its parent's curves at its epoch
+            self.plots.show_history(run.run_id, run.label, drawn, run.result, run.monitor)
             if run.status == "running":  # training elsewhere: room for the epochs it asked
                 self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
         else:
             self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
             self.plots.begin_run(run.run_id, run.label, run.monitor)
+            drawn = run.drawn_history()
+            for index in range(run.epochs):  # a branch's first point: its parent's
+                row = {k: v[index] for k, v in drawn.items() if index < len(v)}
+                self.plots.add_epoch(run.run_id, EpochMetrics(index + 1, row))  # type: ignore[arg-type]
         self._restyle(run.run_id)
         if run.origin == "live":  # a new live run: the last one's countdown goes
             self.plots.show_countdown("", None)

@@ -8,7 +8,11 @@ controller turns them into one fixed signal vocabulary, emitted in the GUI threa
 ``insight_ready``, ``progress`` and ``idle``.  Each event carries the run id the
 store gave the run, and ``started`` carries the request (label and tag), so nothing
 downstream is matched by start order.  Stopping is cooperative: a flag the engine
-polls between execution chunks, never ``QThread.terminate()``.
+polls between execution chunks, never ``QThread.terminate()``.  Pausing is the
+engine's ``PauseGate`` (core/branching.py): ``pause`` holds the run at the end of
+the epoch in progress (``paused`` says when), ``resume`` goes on or, with changed
+levers, branches: the parent finishes as ``branched`` and its child starts, as any
+run starts (``started`` with a request naming its parent and branch epoch).
 
 ``start_plan`` runs an experiment's requests through an executor
 (``core.executors``: worker processes, or Ray tasks) on the same kind of task: the
@@ -18,12 +22,14 @@ several runs are live at once and the window cannot tell how they were trained.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ...core.branching import PauseGate, state_from_stored
 from ...core.config import RunConfig
 from ...core.errors import FitGapError
 from ...core.insights_probe import InsightProbe
@@ -50,27 +56,36 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunStore) -> None:
+def train_requests(
+    state: TaskState,
+    requests: Sequence[RunRequest],
+    store: RunStore,
+    gate: PauseGate | None = None,
+) -> None:
     """Train each request in turn on this (worker) thread; a stop or an error ends it.
 
-    Every event goes out as ``state.report((kind, run_id, ...))``.
+    Every event goes out as ``state.report((kind, run_id, ...))``.  With ``gate`` a
+    run may be paused, continued and branched; each child run is reported as a run
+    of its own (``started`` … ``finished``).
     """
-    from ...core.session import run_recorded
+    from ...core.session import run_with_branches
 
     total = len(requests)
     for done, request in enumerate(requests):
         if state.abort_requested():
             break
-        current = {"run_id": NO_RUN}
+        current: dict[str, Any] = {"run_id": NO_RUN, "request": request}
+        if gate is not None:
+            gate.on_hold = lambda epoch, c=current: state.report(("paused", c["run_id"], epoch))
         # Insight views: computed here, on the thread that owns the model.
         probe = InsightProbe(
             request.config,
             lambda kind, data, c=current: state.report(("insight", c["run_id"], kind, data)),
         )
 
-        def on_started(run_id: int, dataset, current=current, probe=probe, request=request):
+        def on_started(run_id: int, dataset, current=current, probe=probe):
             current["run_id"] = run_id
-            state.report(("started", run_id, request))
+            state.report(("started", run_id, current["request"]))
             state.report(("dataset", run_id, dataset))
             probe.start(dataset)
 
@@ -78,23 +93,42 @@ def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunS
             probe.note_epoch(metrics)
             state.report(("epoch", run_id, metrics))
 
+        def on_finished(result, current=current, probe=probe, request=request) -> None:
+            probe.finish(result)
+            state.report(("finished", result.run_id, result))
+            if result.branch is not None:  # the child is the next run started
+                current["request"] = RunRequest(
+                    result.branch.config,
+                    tag=request.tag,
+                    parent_run_id=result.run_id,
+                    branch_epoch=result.branch.state.epoch,
+                    prefix=result.branch.state.history,
+                )
+
         try:
-            result = run_recorded(
+            resume = None
+            if request.from_store and request.parent_run_id is not None:
+                _parent, resume = state_from_stored(store, request.parent_run_id)
+                current["request"] = dataclasses.replace(
+                    request, branch_epoch=resume.epoch, prefix=resume.history
+                )
+            run_with_branches(
                 request.config,
                 store,
+                on_finished=on_finished,
+                resume=resume,
                 on_started=on_started,
                 on_epoch=on_epoch,
                 should_stop=state.abort_requested,
                 inspect_model=probe.inspect,
                 name=request.label,
+                gate=gate,
             )
-            probe.finish(result)
         except Exception as exc:  # shown to the user; the traceback goes to the log
             if not isinstance(exc, FitGapError):
                 logger.exception("run %s failed", current["run_id"] or "(not started)")
             state.report(("errored", current["run_id"], exc))
             break
-        state.report(("finished", result.run_id, result))
         state.report(("progress", done + 1, total))
 
 
@@ -181,6 +215,8 @@ class TrainingController(QObject):
     progress = Signal(int, int)
     #: run_id, kind, payload (plain numpy/dicts) from ``insights_probe.InsightProbe``.
     insight_ready = Signal(int, str, object)
+    #: run_id, epoch: the run is held at that epoch's end (``pause``) until ``resume``.
+    paused = Signal(int, int)
     #: A run or sequence has ended (completed, stopped or failed); every signal
     #: above that belongs to it was delivered before this one.
     idle = Signal()
@@ -191,10 +227,15 @@ class TrainingController(QObject):
         self._task: BackgroundTask | None = None
         #: The executor of the last plan (``start_plan``); tests read its worker pids.
         self.last_executor: Executor | None = None
+        self._gate: PauseGate | None = None
 
     def is_busy(self) -> bool:
         """A run (or sequence) has been requested and has not ended yet."""
         return self._task is not None
+
+    def can_pause(self) -> bool:
+        """Runs train in this process (not a plan's workers), so Pause can hold them."""
+        return self._task is not None and self._gate is not None
 
     def start(self, requests: RunConfig | RunRequest | Sequence[RunConfig | RunRequest]) -> None:
         """Train one request or a list of them, one after another, off the GUI thread."""
@@ -203,9 +244,15 @@ class TrainingController(QObject):
         if isinstance(requests, (RunConfig, RunRequest)):
             requests = [requests]
         wanted = [r if isinstance(r, RunRequest) else RunRequest(r) for r in requests]
+        self._gate = PauseGate()
         self._start_task(
             BackgroundTask(
-                train_requests, wanted, self._store, name="fitgap-training", pass_state=True
+                train_requests,
+                wanted,
+                self._store,
+                self._gate,
+                name="fitgap-training",
+                pass_state=True,
             )
         )
 
@@ -214,6 +261,7 @@ class TrainingController(QObject):
         if self._task is not None:
             raise RuntimeError("a run is already in progress")
         self.last_executor = executor
+        self._gate = None  # a plan's runs train elsewhere: there is nothing to pause here
         self._start_task(
             BackgroundTask(
                 train_plan,
@@ -236,6 +284,19 @@ class TrainingController(QObject):
         if self._task is not None:
             self._task.abort()
 
+    def pause(self) -> None:
+        """Hold the run at the end of the epoch in progress (``paused`` follows)."""
+        if self._gate is not None and self._task is not None:
+            self._gate.request_pause()
+
+    def resume(self, config: RunConfig | None = None) -> None:
+        """Go on (None or the same config) or branch with ``config``'s levers."""
+        if self._gate is not None:
+            self._gate.resume(config)
+
+    def is_paused(self) -> bool:
+        return self._gate is not None and self._gate.is_paused()
+
     def _dispatch(self, event: tuple[Any, ...]) -> None:
         kind, *args = event
         signal = {
@@ -246,6 +307,7 @@ class TrainingController(QObject):
             "finished": self.finished,
             "errored": self.errored,
             "progress": self.progress,
+            "paused": self.paused,
         }[kind]
         if kind == "finished" and args[1].status == "stopped":
             self.aborted.emit(args[0])
@@ -253,6 +315,7 @@ class TrainingController(QObject):
 
     def _on_finished(self) -> None:
         self._task = None
+        self._gate = None
         self.idle.emit()
 
     def shutdown(self, timeout_ms: int = 15000) -> bool:

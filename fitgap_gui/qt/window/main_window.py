@@ -63,6 +63,7 @@ from . import exports, preferences, presets_menu, settings
 from .busy import BusyIndicator
 from .exports import Exporter
 from .help import HelpMenu
+from .pausing import Pausing
 from .presets_menu import ConfigFiles
 from .view_menu import ViewOptions
 
@@ -75,7 +76,11 @@ CLOSE_WAIT_MS = 15000
 KEY_TRAIN_REPEATS = "train/repeats"
 MAX_TRAIN_REPEATS = 20
 
-STATUS_WORDS = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
+STATUS_WORDS = {
+    "early_stopped": "early-stopped",
+    "stopped": "stopped by you",
+    "branched": "branched",
+}
 
 
 class MainWindow(QMainWindow):
@@ -102,6 +107,7 @@ class MainWindow(QMainWindow):
     view_options: ViewOptions
     help: HelpMenu
     busy_indicator: BusyIndicator
+    pausing: Pausing
     diagnosis_panel: DiagnosisPanel
     experiments_panel: ExperimentsPanel
     insights_panel: InsightsPanel
@@ -165,7 +171,7 @@ class MainWindow(QMainWindow):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        bar = QHBoxLayout()
+        bar = self._bar = QHBoxLayout()
         bar.addWidget(self.train_button)
         bar.addWidget(self.repeats_box)
         bar.addWidget(self.stop_button)
@@ -232,6 +238,9 @@ class MainWindow(QMainWindow):
         self.data_opener = DataOpener(self)  # File → Open data…, image folder, Keras cache
         self.runs_panel = RunsPanel(self.store, self.live_runs, self.controls)
         self._follow(self.runs_panel)
+        self.pausing = Pausing(self)  # Pause/Continue beside Stop; Run → Pause / Continue
+        self._bar.insertWidget(2, self.pausing.button)
+        self.runs_panel.continue_requested.connect(self.pausing.prepare_stored)
         self.add_side_tab(self.runs_panel, "Runs")
         self.exporter = exports.install(self, self.runs_panel)
         self.config_files, self.presets_menu = presets_menu.install(self)
@@ -453,6 +462,12 @@ class MainWindow(QMainWindow):
             self.progress.setFormat(f"{run_label(run_id)}: epoch %v of %m")
         self.summary.setText(f"{run_label(run_id, capital=True)}: {describe(config)}")
         self.statusBar().showMessage(f"{run_label(run_id, capital=True)} training…")
+        if request.branch_epoch and request.parent_run_id is not None:
+            self.progress.setValue(request.branch_epoch)
+            self.statusBar().showMessage(
+                f"{run_label(run_id, capital=True)} training, branched from "
+                f"{run_label(request.parent_run_id)} at epoch {request.branch_epoch}…"
+            )
         self.live_runs.begin(run_id, request)
         self._show_plan_progress()
         logger.info("run %s started: %s", run_id, describe(config))
@@ -478,6 +493,8 @@ class MainWindow(QMainWindow):
             "early_stopped": f"early-stopped after {result.epochs_run} epochs",
             "diverged": f"diverged at epoch {result.epochs_run}: the loss became NaN or "
             "infinite (learning rate too high?)",
+            "branched": f"branched at epoch {result.epochs_run}; its child goes on with the "
+            "changed levers",
         }
         what = words.get(result.status, result.status)
         if self._plan_count is not None:
@@ -529,6 +546,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy)
         self.diagnosis_panel.set_can_train(self._engine_loaded and not busy)
+        self.pausing.update_buttons(busy, self._engine_loaded)
 
     def is_training(self) -> bool:
         return self.controller.is_busy()
