@@ -72,6 +72,8 @@ def test_compare_trains_two_runs_at_once_and_stop_ends_them_all(
     assert names == sorted(run.label for run in training) == ["+ dropout 0.3", "baseline"]
     assert panel.progress.text() == "0 of 5 runs finished, 2 training"
     assert window.progress.text() == "0 of 5 runs finished, 2 training"
+    # The runs train in worker processes: there is nothing here that Pause could hold.
+    assert not window.pausing.button.isEnabled() and not window.pausing.action.isEnabled()
 
     # Stop ends every run of the plan within seconds; their epochs stay stored.
     stopped_at = time.monotonic()
