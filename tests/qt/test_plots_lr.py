@@ -110,3 +110,29 @@ def test_a_live_drop_is_marked_as_the_epochs_arrive_and_follows_log_scale(panel)
 )
 def test_rate_drops(rates, drops):
     assert rate_drops(np.array(rates)) == drops
+
+
+def test_a_rate_falling_over_decades_is_painted_on_log_ticks(panel):
+    """The log axis's minor ticks have no spacing: the plot and its cached grid
+    must still draw (they once raised inside a paint, which crashed Qt)."""
+    from fitgap_gui.qt.plots.plot_items import ValueAxis
+
+    axis = ValueAxis("left")
+    axis.setLogMode(False, True)
+    levels = axis.tickValues(-4.2, -1.7, 200)
+    assert any(spacing is None for spacing, _values in levels)  # the minor level
+    panel.set_epoch_span(30)
+    panel.begin_run(1, "#1")
+    for epoch in range(1, 31):
+        rate = 0.01 * 0.2 ** ((epoch - 1) // 10)
+        metrics = {"loss": 1 / epoch, "val_loss": 1.2 / epoch, "accuracy": 0.5}
+        panel.add_epoch(
+            1, EpochMetrics(epoch, metrics | {"val_accuracy": 0.4, "learning_rate": rate})
+        )
+        panel.flush()
+    before = panel.layers["lr"].renders
+    image = panel.grab()
+    assert not image.isNull() and panel.layers["lr"].renders > before
+    low, high = panel.plots["lr"].getViewBox().viewRange()[1]
+    assert low <= np.log10(0.0004) and high >= np.log10(0.01)
+    assert [epoch for epoch, _old, _new in panel.runs[1].drops] == [10, 20]

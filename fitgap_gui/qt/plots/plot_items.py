@@ -157,9 +157,11 @@ class FrozenLayer(pg.GraphicsObject):
             image.setDevicePixelRatio(ratio)
             image.fill(self.background)
             inner = QPainter(image)
-            self._paint_grid(inner, opaque=True)
-            self._paint_curves(inner)
-            inner.end()
+            try:
+                self._paint_grid(inner, opaque=True)
+                self._paint_curves(inner)
+            finally:  # a painter left open on a dropped image crashes Qt
+                inner.end()
             self._image = image
             self.renders += 1
         painter.drawImage(rect.topLeft(), self._image)
@@ -324,7 +326,8 @@ class ValueAxis(pg.AxisItem):
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
         levels = super().tickValues(minVal, maxVal, size)
-        spacings = [spacing for spacing, values in levels[:2] if len(values)]
+        # On a log axis the minor level has no spacing (None): 2, 3, ... 9 of a decade.
+        spacings = [s for s, values in levels[:2] if len(values) and s is not None]
         self._finest = min(spacings) if spacings else 0.0
         return levels
 
