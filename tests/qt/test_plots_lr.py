@@ -136,3 +136,15 @@ def test_a_rate_falling_over_decades_is_painted_on_log_ticks(panel):
     low, high = panel.plots["lr"].getViewBox().viewRange()[1]
     assert low <= np.log10(0.0004) and high >= np.log10(0.01)
     assert [epoch for epoch, _old, _new in panel.runs[1].drops] == [10, 20]
+
+
+def test_a_live_curve_starts_at_its_first_epoch(panel):
+    """A live curve grows from its first point, not from (0, 0)."""
+    panel.begin_run(1, "#1")
+    for epoch in (1, 2, 3):
+        metrics = {"loss": 0.5 + epoch, "val_loss": 0.6 + epoch, "accuracy": 0.5}
+        panel.add_epoch(1, EpochMetrics(epoch, metrics | {"val_accuracy": 0.4}))
+        panel.flush()
+    path = panel.runs[1].curves[0][0]._path
+    points = [(path.elementAt(i).x, path.elementAt(i).y) for i in range(path.elementCount())]
+    assert points == [(1.0, 1.5), (2.0, 2.5), (3.0, 3.5)]

@@ -244,6 +244,10 @@ class LiveCurve(pg.GraphicsObject):
         finite = np.flatnonzero(np.isfinite(self.xData) & np.isfinite(y))
         if len(finite) and finite[-1] == len(y) - 1:
             self._last = (float(self.xData[-1]), float(y[-1]))
+            if self._path.elementCount() == 0:
+                # One point makes no path; without a moveTo the next lineTo would
+                # start the curve at (0, 0).
+                self._path.moveTo(QPointF(*self._last))
 
     def _padded(self, rect: QRectF) -> QRectF:
         """``rect`` grown by a few pixels (the pen and antialiasing reach past a point)."""
