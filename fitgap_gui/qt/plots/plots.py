@@ -481,7 +481,13 @@ class RunCurves:
         for line in self.best_lines:
             line.setPos(epoch)
             line.setVisible(self.visible)
-        self.best_lines[0].label.setFormat(f"best {epoch}")
+        label = self.best_lines[0].label
+        label.setFormat(f"best {epoch}")
+        # Near the right edge the text goes left of its line, or the plot cuts it off.
+        side = 1 if epoch > 0.85 * self.panel.x_span() else 0
+        if label.anchors[0][0] != side:
+            label.anchors = [(side, 0), (side, 0)]
+            label.updatePosition()
         self.panel._invalidate_layers(self)
 
     def _place_drops(self) -> None:
