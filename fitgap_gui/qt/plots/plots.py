@@ -1020,26 +1020,30 @@ class PlotsPanel(QWidget):
         self._paint_timer.stop()
         if not self._dirty:
             return
-        for run_id in sorted(self._dirty):
-            curves = self.runs.get(run_id)
-            if curves is not None:
-                curves.redraw()
+        changed = [self.runs[r] for r in sorted(self._dirty) if r in self.runs]
+        for curves in changed:
+            curves.redraw()
         self._dirty.clear()
         self._apply_span()
-        self._fit_y(exact=self._y_exact)
+        self._fit_y(exact=self._y_exact, changed=changed)
         self.hover.refresh()
 
-    def _fit_y(self, *, exact: bool) -> None:
+    def _fit_y(self, *, exact: bool, changed: Sequence[RunCurves] | None = None) -> None:
         """Set the y ranges from the runs shown, at most once per paint.
 
         ``exact`` fits the data (a run added, removed or hidden, a view option);
         otherwise the range only grows, and then by a margin, so a live run moves
         the axes (their tick text, the frozen layer) every many epochs, not every one.
+        A range that only grows need only look at the runs that ``changed`` (the
+        live ones), not at every finished run at every paint.
         """
         if exact:
             self._y_exact = False
+            changed = None
         shown: list = [c for c in self.runs.values() if c.visible and c.count]
         shown += [b for b in self.bands.values() if b.visible and b.count]
+        if changed is not None and shown:
+            shown = [c for c in changed if c.visible and c.count]
         for name, plot in self.plots.items():
             view = plot.getViewBox()
             if name in self._zoomed or view.autoRangeEnabled()[1] or not shown:
@@ -1058,8 +1062,16 @@ class PlotsPanel(QWidget):
                 if now_low <= low and high <= now_high:
                     continue
                 margin = (max(high, now_high) - min(low, now_low)) * GROW_MARGIN
-                low = min(now_low, low - margin) if low < now_low else now_low
-                high = max(now_high, high + margin) if high > now_high else now_high
+                grown_low, grown_high = low < now_low, high > now_high
+                low = low - margin if grown_low else now_low
+                high = high + margin if grown_high else now_high
+                if name != "gap" and not log:  # as below, on the side that grew only
+                    if grown_low and data_low >= 0:
+                        low = max(low, data_low - pad)
+                    if grown_high and name == "accuracy" and data_high <= 1:
+                        high = min(high, data_high + pad)
+                view.setYRange(low, high, padding=0)
+                continue
             if name != "gap" and not log:
                 # A loss or an accuracy is never negative, an accuracy never above 1:
                 # the growth margin must not show a range no value can reach.
