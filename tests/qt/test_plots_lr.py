@@ -148,3 +148,13 @@ def test_a_live_curve_starts_at_its_first_epoch(panel):
     path = panel.runs[1].curves[0][0]._path
     points = [(path.elementAt(i).x, path.elementAt(i).y) for i in range(path.elementCount())]
     assert points == [(1.0, 1.5), (2.0, 2.5), (3.0, 3.5)]
+
+
+def test_log_ticks_label_only_one_two_and_five_of_a_decade():
+    from fitgap_gui.qt.plots.plot_items import ValueAxis
+
+    axis = ValueAxis("left")
+    axis.setLogMode(False, True)
+    values = [float(np.log10(v)) for v in (0.0006, 0.0007, 0.0008, 0.0009, 0.001, 0.002, 0.005)]
+    texts = axis.tickStrings(values, 1.0, 1.0)
+    assert [bool(t) for t in texts] == [False, False, False, False, True, True, True]

@@ -307,6 +307,12 @@ class LiveCurve(pg.GraphicsObject):
         painter.drawPath(self._path)
 
 
+def _round_mantissa(log_value: float) -> bool:
+    """Whether 10**log_value is 1, 2 or 5 times a power of ten."""
+    mantissa = 10 ** (log_value - math.floor(log_value + 1e-9))
+    return any(math.isclose(mantissa, m, rel_tol=1e-6) for m in (1.0, 2.0, 5.0, 10.0))
+
+
 class EpochAxis(pg.AxisItem):
     """An epoch axis: ticks on whole epochs only, written as integers."""
 
@@ -336,7 +342,12 @@ class ValueAxis(pg.AxisItem):
         return levels
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        if self.logMode or spacing <= 0:
+        if self.logMode:
+            # Only 1, 2 and 5 of each decade get text: a narrow log range otherwise
+            # labels 6, 7, 8, 9 and 10 of a decade one on top of the other.
+            texts = super().tickStrings(values, scale, spacing)
+            return [t if _round_mantissa(v) else "" for v, t in zip(values, texts, strict=True)]
+        if spacing <= 0:
             return super().tickStrings(values, scale, spacing)
         step = min(spacing, self._finest or spacing) * scale
         decimals = 0 if step >= 1 else min(-math.floor(math.log10(step) + 1e-9), 6)

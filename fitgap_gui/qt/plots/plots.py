@@ -621,7 +621,8 @@ class PlotsPanel(QWidget):
             "Gap: val − train cross-entropy (solid), train − val accuracy (dotted)",
             "nats (solid) · fraction (dotted)",
         ),
-        "lr": ("Learning rate (log scale; ▼ on the loss plot: a drop)", "learning rate"),
+        # No axis label: the title names it, and a short plot has no room for both.
+        "lr": ("Learning rate (log scale; ▼ on the loss plot: a drop)", ""),
     }
     #: The line key, said once above the plots instead of in every title.
     KEY = (
