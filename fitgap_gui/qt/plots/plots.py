@@ -1,25 +1,28 @@
-"""Live curves: loss, accuracy and the gap, one curve set per run, overlayable.
+"""Live curves: loss, accuracy, the gap and the learning rate, one curve set per run.
 
-``PlotsPanel`` holds three pyqtgraph PlotWidgets.  Each run gets a ``RunCurves``
-keyed by run id: its curves are created once.  An epoch only appends to a growing
-numpy buffer and marks the run dirty; a ~30 Hz timer (``flush``) hands everything
-that arrived since the last paint to ``setData`` at once.  Finished and stored runs
-are "frozen": 1-px pens, drawn from one cached image per plot (plot_items.py), so a
-live epoch re-strokes only the live run.  The x axis spans the runs shown (and the
-epochs a live run will train), growing in steps, so the axes do not re-layout every
-epoch.  A run's colour comes from the Okabe-Ito palette (safe for colour-blind
-eyes) and stays its own; training is solid, validation dashed.  One key row above
-the plots names the runs, so no legend covers a curve; a run can be drawn faint
-(``set_run_faint``), as the previous run kept beside a new one.  The best epoch
-(by the early-stopping monitor, even when early stopping is off) is a vertical
-line and a dot on the monitored curve; an early stop is a second line with a label.
-With no run yet, each plot says what will appear in it.
+``PlotsPanel`` holds four pyqtgraph PlotWidgets (the learning rate's on a log scale, its
+x range tied to the loss plot's). Each run gets a ``RunCurves`` keyed by run id: its
+curves are created once. An epoch only appends to a growing numpy buffer and marks the
+run dirty; a ~30 Hz timer (``flush``) hands everything that arrived since the last paint
+to the curves at once. A live run draws with ``LiveCurve``s, which repaint only their
+new segment; a stored run with downsampled ``PlotDataItem``s. Finished and stored runs
+are "frozen": 1-px pens, drawn from one cached image per plot (plot_items.py), so a live
+epoch re-strokes only the live run. The x axis spans the runs shown (and the epochs a
+live run will train), growing in steps, so the axes do not re-layout every epoch. A
+run's colour comes from the Okabe-Ito palette (safe for colour-blind eyes) and stays its
+own; training is solid, validation dashed. One key row above the plots names the runs,
+so no legend covers a curve; a run can be drawn faint (``set_run_faint``), as the
+previous run kept beside a new one. The best epoch (by the early-stopping monitor, even
+when early stopping is off) is a vertical line and a dot on the monitored curve; an
+early stop is a second line with a label; each drop of the learning rate is a triangle
+on the validation loss (lr.py). With no run yet, each plot says what will appear in it.
 
 View options apply to every run's curves and never touch the stored numbers:
 ``set_smoothing`` draws a TensorBoard-style moving average with the raw curve faint
-behind it, ``set_log_y`` puts the loss plot on a log scale, ``set_ignore_outliers``
-scales the y axes to the 2nd-98th percentiles, ``set_gap_visible`` hides the gap
-plot and ``apply_theme`` recolours everything for a light or dark background.
+behind it (never for the learning rate), ``set_log_y`` puts the loss plot on a log
+scale, ``set_ignore_outliers`` scales the y axes to the 2nd-98th percentiles,
+``set_gap_visible`` and ``set_lr_visible`` hide the gap and the learning-rate plots and
+``apply_theme`` recolours everything for a light or dark background.
 The hover readout lives in hover.py.
 """
 
