@@ -14,6 +14,8 @@ Nothing here downloads anything: the built-ins ship with scikit-learn or are dra
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from .readers.csvfile import read_csv
 from .readers.imagefolder import read_image_folder
 from .readers.keras_cache import CacheEntry, keras_cache_status, read_keras_cached
 from .readers.npzfile import read_npz
+from .splits import split_rows
 
 __all__ = [
     "CacheEntry",
@@ -90,10 +93,34 @@ class Dataset:
 
 # -- built-in sets ------------------------------------------------------------------------
 def _digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    from sklearn.datasets import load_digits
+    """scikit-learn's ``load_digits()``, read from its file without importing scikit-learn.
 
-    bunch = load_digits()
-    return bunch.data.astype(np.float32), bunch.target.astype(np.int64), [str(i) for i in range(10)]
+    The import costs 1-2 s of every ``fitgap train``; the data is one small CSV
+    inside the installed package.  Where that file is not found (another layout
+    of a future scikit-learn), ``load_digits`` reads it.
+    """
+    path = _digits_file()
+    if path is None:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        data, target = bunch.data, bunch.target
+    else:
+        # What sklearn.datasets.load_digits does: the last column is the label.
+        with gzip.open(path, mode="rt", encoding="utf-8") as text:
+            table = np.loadtxt(text, delimiter=",")
+        data, target = table[:, :-1], table[:, -1].astype(int)
+    return data.astype(np.float32), target.astype(np.int64), [str(i) for i in range(10)]
+
+
+def _digits_file() -> Path | None:
+    """``sklearn/datasets/data/digits.csv.gz`` of the installed scikit-learn, if there."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return path
+    return None
 
 
 def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +159,7 @@ def _can_stratify(y, n_val: int) -> bool:
 
 
 def _split(x, y, validation_split: float, seed: int):
-    """Train/validation rows: sklearn's split, stratified where it can be.
+    """Train/validation rows: sklearn's split (``core.splits``), stratified where it can be.
 
     A class with a single sample cannot be in both parts.  Where sklearn's split put
     such a sample in validation, it trades places with the last training row whose
@@ -140,17 +167,13 @@ def _split(x, y, validation_split: float, seed: int):
     sizes stay; any other split is sklearn's, untouched.  Returns the four arrays
     and the single-sample classes.
     """
-    from sklearn.model_selection import train_test_split
-
     n_val = int(np.ceil(len(y) * validation_split))
     if n_val < 1 or len(y) - n_val < 1:
         raise DataError(
             f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
         )
-    stratify = y if _can_stratify(y, n_val) else None
-    x_tr, x_va, y_tr, y_va = train_test_split(
-        x, y, test_size=validation_split, random_state=seed, stratify=stratify
-    )
+    train, val = split_rows(y, validation_split, seed, stratify=_can_stratify(y, n_val))
+    x_tr, x_va, y_tr, y_va = x[train], x[val], y[train], y[val]
     singles = np.flatnonzero(np.bincount(y) == 1)
     lost = np.flatnonzero(np.isin(y_va, singles))
     if len(lost):
