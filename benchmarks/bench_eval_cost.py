@@ -12,6 +12,7 @@ takes at most 0.90 of the plain program's wall time.
 
     .venv/bin/python benchmarks/bench_eval_cost.py                   # ~5 min on 2 cores
     .venv/bin/python benchmarks/bench_eval_cost.py --parts process --rounds 5
+    .venv/bin/python benchmarks/bench_eval_cost.py --parts process --before /tmp/main-checkout
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def part_epochs(tmp: Path, rounds: int, sizes: list[str]) -> None:
         )
 
 
-def part_process(tmp: Path, rounds: int, epochs: int) -> None:
+def part_process(tmp: Path, rounds: int, epochs: int, before: Path | None = None) -> None:
     from fitgap_gui.core.config import RunConfig
     from fitgap_gui.core.data import load_dataset
 
@@ -167,6 +168,9 @@ def part_process(tmp: Path, rounds: int, epochs: int) -> None:
             str(tmp / "config.json"),
         ],  # fmt: skip
     }
+    if before is not None:  # another checkout (say, main) of FitGap in the same rotation
+        commands["before"] = commands["fitgap"]
+    cwd = {name: before if name == "before" else benchlib.ROOT for name in commands}
     print(
         f"\n## Part 2: whole process, {len(dataset.x_train)} digits training samples, "
         f"{epochs} epochs, {rounds} rounds"
@@ -175,7 +179,7 @@ def part_process(tmp: Path, rounds: int, epochs: int) -> None:
     for order in benchlib.alternate(list(commands), rounds):
         for name in order:
             start = time.perf_counter()
-            subprocess.run(commands[name], check=True, capture_output=True, cwd=benchlib.ROOT)
+            subprocess.run(commands[name], check=True, capture_output=True, cwd=cwd[name])
             times[name].append(time.perf_counter() - start)
         print(f"  round done ({benchlib.load_line()})", flush=True)
     ratios = [f / p for f, p in zip(times["fitgap"], times["plain"], strict=True)]
@@ -186,7 +190,12 @@ def part_process(tmp: Path, rounds: int, epochs: int) -> None:
         f"fitgap / plain        {ratio:.2f} (per round {min(ratios):.2f}-{max(ratios):.2f}); "
         f"goal <= {WALL_GOAL}: {benchlib.verdict(ratio <= WALL_GOAL)}"
     )
-    print(json.dumps({"plain_s": times["plain"], "fitgap_s": times["fitgap"]}))
+    if before is not None:
+        ratios = [f / p for f, p in zip(times["before"], times["plain"], strict=True)]
+        ratio = benchlib.median(times["before"]) / benchlib.median(times["plain"])
+        print(f"fitgap train (before) {benchlib.summary(times['before'], ' s')}")
+        print(f"before / plain        {ratio:.2f} (per round {min(ratios):.2f}-{max(ratios):.2f})")
+    print(json.dumps({f"{name}_s": values for name, values in times.items()}))
 
 
 def main() -> None:
@@ -195,13 +204,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=40, help="part 2's epochs")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="part 2 also runs `fitgap train` from this checkout (e.g. `git worktree` of main)",
+    )
     args = parser.parse_args()
     tmp = benchlib.setup_env()
     print(benchlib.machine_line())
     if "epochs" in args.parts:
         part_epochs(tmp, args.rounds, args.sizes.split(","))
     if "process" in args.parts:
-        part_process(tmp, args.rounds, args.epochs)
+        part_process(tmp, args.rounds, args.epochs, args.before)
 
 
 if __name__ == "__main__":
