@@ -393,14 +393,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
-    datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
+    loaded: dict = {}  # each data set is loaded once, here, and reused by the runs
+    datasets = experiments.load_datasets(planned, loaded)  # bad data: exit 2 before training
     summary = printable(datasets[0].summary())
     print(
         f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
         flush=True,
     )
     print(experiments.ROW_HEADER, flush=True)
-    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=", executor)
+    prefix = f"sweep {args.param}="
+    rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded)
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
@@ -408,11 +410,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
-def _run_repeats(planned, repeats: int, name_prefix: str, executor=None):
+def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=None):
     """Run and record each planned config ``repeats`` times, one row printed per run.
 
     Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running runs cleanly.
-    ``executor`` (``executor_from_args``) says where the runs train.
+    ``executor`` (``executor_from_args``) says where the runs train; ``loaded`` is the
+    data already loaded (``experiments.load_datasets``).
     """
     from .core import experiments
     from .core.store import RunStore
@@ -428,6 +431,7 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None):
             ),
             should_stop=stop,
             executor=executor,
+            loaded=loaded,
         )
     return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
 
@@ -456,10 +460,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
-    dataset = experiments.load_datasets(planned[:1])[0]  # bad data: exit 2 before training
+    loaded: dict = {}  # the arms share the data: loaded once per seed, here and below
+    dataset = experiments.load_datasets(planned[:1], loaded)[0]  # bad data: exit 2 here
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
-    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor)
+    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
     if args.out:
