@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -176,12 +177,21 @@ def part_process(tmp: Path, rounds: int, epochs: int, before: Path | None = None
         f"{epochs} epochs, {rounds} rounds"
     )
     times: dict[str, list[float]] = {name: [] for name in commands}
+    # CPU seconds (user + system, all threads) of each child: far less disturbed than
+    # wall time when other users load the machine.
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for order in benchlib.alternate(list(commands), rounds):
         for name in order:
+            before_cpu = _children_cpu()
             start = time.perf_counter()
             subprocess.run(commands[name], check=True, capture_output=True, cwd=cwd[name])
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(_children_cpu() - before_cpu)
         print(f"  round done ({benchlib.load_line()})", flush=True)
+    for name in commands:
+        print(f"CPU s, {name:<15} {benchlib.summary(cpu[name], ' s')}")
+    cpu_ratio = benchlib.median(cpu["fitgap"]) / benchlib.median(cpu["plain"])
+    print(f"CPU fitgap / plain    {cpu_ratio:.2f}")
     ratios = [f / p for f, p in zip(times["fitgap"], times["plain"], strict=True)]
     ratio = benchlib.median(times["fitgap"]) / benchlib.median(times["plain"])
     print(f"plain Keras program   {benchlib.summary(times['plain'], ' s')}")
@@ -195,7 +205,17 @@ def part_process(tmp: Path, rounds: int, epochs: int, before: Path | None = None
         ratio = benchlib.median(times["before"]) / benchlib.median(times["plain"])
         print(f"fitgap train (before) {benchlib.summary(times['before'], ' s')}")
         print(f"before / plain        {ratio:.2f} (per round {min(ratios):.2f}-{max(ratios):.2f})")
+    if before is not None:
+        print(
+            f"CPU before / plain    {benchlib.median(cpu['before']) / benchlib.median(cpu['plain']):.2f}"
+        )
     print(json.dumps({f"{name}_s": values for name, values in times.items()}))
+    print(json.dumps({f"{name}_cpu_s": values for name, values in cpu.items()}))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
