@@ -47,3 +47,41 @@ def test_fitgap_train_imports_neither(tmp_path):
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))\n"
     )
     assert _run(code, tmp_path) == "[]"
+
+
+def test_the_quick_exit_after_training_keeps_every_line_and_the_run(tmp_path):
+    """``fitgap train`` ends with ``os._exit``: output, store and model must all be there."""
+    config = {
+        "data": {"source": "digits", "train_fraction": 0.1},
+        "model": {"hidden_units": [8]},
+        "training": {"epochs": 3},
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    out = tmp_path / "result.json"
+    env = {"FITGAP_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin"}
+    command = [sys.executable, "-m", "fitgap_gui.cli", "train", "--config", str(path)]
+    proc = subprocess.run(
+        [*command, "--jsonl", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3]  # every line, flushed
+    run_id = json.loads(out.read_text())["run_id"]
+    listed = subprocess.run(
+        [sys.executable, "-m", "fitgap_gui.cli", "runs", "show", str(run_id), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=env,
+    )
+    assert listed.returncode == 0, listed.stderr
+    shown = json.loads(listed.stdout)
+    assert shown["status"] == "completed" and len(shown["history"]["val_loss"]) == 3
+    assert (tmp_path / "home" / "models" / f"run-{run_id}.keras").stat().st_size > 0
