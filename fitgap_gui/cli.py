@@ -659,17 +659,26 @@ def run(argv: list[str] | None = None) -> NoReturn:
     time for a process that is ending anyway (benchmarks/RESULTS.md, section 7b).
     By then everything is written: the store committed each epoch, ``--out`` files
     and saved models are closed.  So once output is flushed and logging shut down,
-    ``os._exit`` ends the process.  The window, and any command that never imported
-    TensorFlow, exit the ordinary way.
+    ``os._exit`` ends the process.  The window, a command that never imported
+    TensorFlow, and one that started Ray or worker processes (their clean-up runs at
+    exit) exit the ordinary way.
     """
     code = main(argv)
-    if "tensorflow" in sys.modules and "PySide6" not in sys.modules:
+    if _nothing_to_tear_down():
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to keep
                 stream.flush()
         logging.shutdown()
         os._exit(code)
     sys.exit(code)
+
+
+def _nothing_to_tear_down() -> bool:
+    """TensorFlow ran here, and nothing whose clean-up ``os._exit`` would skip."""
+    if "tensorflow" not in sys.modules or "PySide6" in sys.modules or "ray" in sys.modules:
+        return False
+    multiprocessing = sys.modules.get("multiprocessing")
+    return multiprocessing is None or not multiprocessing.active_children()
 
 
 if __name__ == "__main__":  # pragma: no cover
