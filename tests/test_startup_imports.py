@@ -10,8 +10,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"FITGAP_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin"}
+
+
+def _tiny_config(tmp_path: Path, epochs: int) -> Path:
+    config = {
+        "data": {"source": "digits", "train_fraction": 0.1},
+        "model": {"hidden_units": [8]},
+        "training": {"epochs": epochs},
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
 def _run(code: str, tmp_path: Path) -> str:
-    env = {"FITGAP_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin"}
+    env = _env(tmp_path)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=240, cwd=ROOT, env=env
     )
@@ -33,13 +48,7 @@ def test_import_keras_leaves_sklearn_and_scipy_out_and_importable(tmp_path):
 
 
 def test_fitgap_train_imports_neither(tmp_path):
-    config = {
-        "data": {"source": "digits", "train_fraction": 0.1},
-        "model": {"hidden_units": [8]},
-        "training": {"epochs": 2},
-    }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    path = _tiny_config(tmp_path, epochs=2)
     code = (
         "import sys\n"
         "from fitgap_gui.cli import main\n"
@@ -51,15 +60,9 @@ def test_fitgap_train_imports_neither(tmp_path):
 
 def test_the_quick_exit_after_training_keeps_every_line_and_the_run(tmp_path):
     """``fitgap train`` ends with ``os._exit``: output, store and model must all be there."""
-    config = {
-        "data": {"source": "digits", "train_fraction": 0.1},
-        "model": {"hidden_units": [8]},
-        "training": {"epochs": 3},
-    }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    path = _tiny_config(tmp_path, epochs=3)
     out = tmp_path / "result.json"
-    env = {"FITGAP_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin"}
+    env = _env(tmp_path)
     command = [sys.executable, "-m", "fitgap_gui.cli", "train", "--config", str(path)]
     proc = subprocess.run(
         [*command, "--jsonl", "--out", str(out)],
