@@ -1,4 +1,4 @@
-"""The split and the digits FitGap draws without scikit-learn are scikit-learn's, exactly."""
+"""The split and the built-in sets FitGap draws without scikit-learn are scikit-learn's, exactly."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_circles, make_moons
 from sklearn.model_selection import train_test_split
 
-from fitgap_gui.core import splits
+from fitgap_gui.core import sklearn_sets, splits
 from fitgap_gui.core.config import DataConfig
 from fitgap_gui.core.data import _can_stratify, _digits, load_dataset
 
@@ -89,6 +89,21 @@ def test_digits_are_load_digits_exactly():
     assert x.dtype == np.float32 and y.dtype == np.int64 and names == [str(i) for i in range(10)]
 
 
+@pytest.mark.parametrize("n_samples", [20, 21, 400, 1001])
+def test_moons_and_circles_are_sklearns_bit_for_bit(n_samples):
+    for seed, noise in ((0, 0.0), (5, 0.1), (2**31 - 1, 0.35)):
+        x, y = sklearn_sets.make_moons(n_samples, noise, seed)
+        want_x, want_y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+        np.testing.assert_array_equal(x, want_x)
+        np.testing.assert_array_equal(y, want_y)
+        x, y = sklearn_sets.make_circles(n_samples, noise, seed, factor=0.5)
+        want_x, want_y = make_circles(
+            n_samples=n_samples, noise=noise, factor=0.5, random_state=seed
+        )
+        np.testing.assert_array_equal(x, want_x)
+        np.testing.assert_array_equal(y, want_y)
+
+
 def test_the_digits_run_splits_like_the_exported_script():
     """The pipeline's split of digits is sklearn's stratified one, row for row."""
     bunch = load_digits()
@@ -104,13 +119,15 @@ def test_the_digits_run_splits_like_the_exported_script():
         np.testing.assert_array_equal(ds.y_val, y_va)
 
 
-def test_loading_digits_imports_no_sklearn():
+def test_loading_the_built_in_sets_imports_no_sklearn():
     code = (
         "import sys\n"
         "from fitgap_gui.core.config import DataConfig\n"
         "from fitgap_gui.core.data import load_dataset\n"
         "ds = load_dataset(DataConfig(source='digits', train_fraction=0.5), seed=1)\n"
         "assert len(ds.x_train) == 718, len(ds.x_train)\n"
+        "for source in ('moons', 'circles', 'spirals', 'xor'):\n"
+        "    assert len(load_dataset(DataConfig(source=source), seed=2).x_val) == 80\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))\n"
     )
     root = Path(__file__).resolve().parent.parent

@@ -9,7 +9,8 @@ deterministic so the exported Keras script can repeat it: load -> split (stratif
 ``label_noise`` of the training labels -> scale (fitted on training rows only).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
-Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn.
+Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,
+all without importing scikit-learn (``core.splits``, ``core.sklearn_sets``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .readers.csvfile import read_csv
 from .readers.imagefolder import read_image_folder
 from .readers.keras_cache import CacheEntry, keras_cache_status, read_keras_cached
 from .readers.npzfile import read_npz
+from .sklearn_sets import make_circles, make_moons
 from .splits import split_rows
 
 __all__ = [
@@ -125,14 +127,10 @@ def _digits_file() -> Path | None:
 
 def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    if source == "moons":
-        from sklearn.datasets import make_moons
-
-        x, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    if source == "moons":  # sklearn's generators, without importing sklearn
+        x, y = make_moons(n_samples, noise, seed)
     elif source == "circles":
-        from sklearn.datasets import make_circles
-
-        x, y = make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
+        x, y = make_circles(n_samples, noise, seed, factor=0.5)
     elif source == "spirals":
         t = np.sqrt(rng.uniform(0.0, 1.0, n_samples)) * 3.0 * np.pi
         arm = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3.0 * np.pi)
