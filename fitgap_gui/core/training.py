@@ -28,6 +28,7 @@ from .branching import (
 )
 from .config import RunConfig
 from .data import Dataset
+from .kerasimport import import_keras
 from .measurements import make_honest_callback
 from .memory import (
     check_dataset_memory,
@@ -257,7 +258,7 @@ def train(
     """
     # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
     check_dataset_memory(config, dataset)
-    import keras
+    keras = import_keras()  # the first import of Keras in a CLI or worker process
 
     from .model import build_model, compile_model, plateau_callback, steps_per_epoch
 
