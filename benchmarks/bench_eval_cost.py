@@ -12,6 +12,7 @@ takes at most 0.90 of the plain program's wall time.
 
     .venv/bin/python benchmarks/bench_eval_cost.py                   # ~5 min on 2 cores
     .venv/bin/python benchmarks/bench_eval_cost.py --parts process --rounds 5
+    .venv/bin/python benchmarks/bench_eval_cost.py --parts process --before /tmp/main-checkout
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -143,7 +145,7 @@ def part_epochs(tmp: Path, rounds: int, sizes: list[str]) -> None:
         )
 
 
-def part_process(tmp: Path, rounds: int, epochs: int) -> None:
+def part_process(tmp: Path, rounds: int, epochs: int, before: Path | None = None) -> None:
     from fitgap_gui.core.config import RunConfig
     from fitgap_gui.core.data import load_dataset
 
@@ -167,17 +169,29 @@ def part_process(tmp: Path, rounds: int, epochs: int) -> None:
             str(tmp / "config.json"),
         ],  # fmt: skip
     }
+    if before is not None:  # another checkout (say, main) of FitGap in the same rotation
+        commands["before"] = commands["fitgap"]
+    cwd = {name: before if name == "before" else benchlib.ROOT for name in commands}
     print(
         f"\n## Part 2: whole process, {len(dataset.x_train)} digits training samples, "
         f"{epochs} epochs, {rounds} rounds"
     )
     times: dict[str, list[float]] = {name: [] for name in commands}
+    # CPU seconds (user + system, all threads) of each child: far less disturbed than
+    # wall time when other users load the machine.
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for order in benchlib.alternate(list(commands), rounds):
         for name in order:
+            before_cpu = _children_cpu()
             start = time.perf_counter()
-            subprocess.run(commands[name], check=True, capture_output=True, cwd=benchlib.ROOT)
+            subprocess.run(commands[name], check=True, capture_output=True, cwd=cwd[name])
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(_children_cpu() - before_cpu)
         print(f"  round done ({benchlib.load_line()})", flush=True)
+    for name in commands:
+        print(f"CPU s, {name:<15} {benchlib.summary(cpu[name], ' s')}")
+    cpu_ratio = benchlib.median(cpu["fitgap"]) / benchlib.median(cpu["plain"])
+    print(f"CPU fitgap / plain    {cpu_ratio:.2f}")
     ratios = [f / p for f, p in zip(times["fitgap"], times["plain"], strict=True)]
     ratio = benchlib.median(times["fitgap"]) / benchlib.median(times["plain"])
     print(f"plain Keras program   {benchlib.summary(times['plain'], ' s')}")
@@ -186,7 +200,22 @@ def part_process(tmp: Path, rounds: int, epochs: int) -> None:
         f"fitgap / plain        {ratio:.2f} (per round {min(ratios):.2f}-{max(ratios):.2f}); "
         f"goal <= {WALL_GOAL}: {benchlib.verdict(ratio <= WALL_GOAL)}"
     )
-    print(json.dumps({"plain_s": times["plain"], "fitgap_s": times["fitgap"]}))
+    if before is not None:
+        ratios = [f / p for f, p in zip(times["before"], times["plain"], strict=True)]
+        ratio = benchlib.median(times["before"]) / benchlib.median(times["plain"])
+        print(f"fitgap train (before) {benchlib.summary(times['before'], ' s')}")
+        print(f"before / plain        {ratio:.2f} (per round {min(ratios):.2f}-{max(ratios):.2f})")
+    if before is not None:
+        print(
+            f"CPU before / plain    {benchlib.median(cpu['before']) / benchlib.median(cpu['plain']):.2f}"
+        )
+    print(json.dumps({f"{name}_s": values for name, values in times.items()}))
+    print(json.dumps({f"{name}_cpu_s": values for name, values in cpu.items()}))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -195,13 +224,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=40, help="part 2's epochs")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="part 2 also runs `fitgap train` from this checkout (e.g. `git worktree` of main)",
+    )
     args = parser.parse_args()
     tmp = benchlib.setup_env()
     print(benchlib.machine_line())
     if "epochs" in args.parts:
         part_epochs(tmp, args.rounds, args.sizes.split(","))
     if "process" in args.parts:
-        part_process(tmp, args.rounds, args.epochs)
+        part_process(tmp, args.rounds, args.epochs, args.before)
 
 
 if __name__ == "__main__":

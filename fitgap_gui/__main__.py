@@ -3,8 +3,6 @@
 The desktop launcher starts FitGap this way, with the interpreter it was installed from.
 """
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -8,12 +8,14 @@ stderr, no traceback), 1 anything unexpected, 130 stopped with Ctrl+C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .core.config import RunConfig
@@ -116,6 +118,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .core.memory import check_dataset_memory
     from .core.store import RunStore
 
+    if args.continue_run is not None:
+        return _continue_run(args)
     config = load_config(args)
     if args.repeats < 1:
         raise FitGapError(f"--repeats must be 1 or more, not {args.repeats}")
@@ -166,13 +170,66 @@ def _repeats_payload(results) -> dict:
     return {"runs": [result.to_dict() for result in results], "summary": summary}
 
 
-def _train_one(args: argparse.Namespace, config, dataset, store):
+def _continue_run(args: argparse.Namespace) -> int:
+    """``--continue RUN_ID``: a child run from the stored run's saved model.
+
+    The child keeps the run's data, model and seed; ``--config`` may change only the
+    levers a branch may change; ``--epochs N`` trains N more epochs (by default up to
+    the config's ``training.epochs``, when that is beyond the saved epoch).
+    """
+    from .core.branching import branch_config, saved_epoch, state_from_stored
+    from .core.data import load_dataset
+    from .core.store import RunStore
+
+    for flag, given in (
+        ("--data", args.data),
+        ("--seed", args.seed is not None),
+        ("--repeats", args.repeats != 1),
+    ):
+        if given:
+            raise FitGapError(f"--continue keeps the run's data and seed; {flag} cannot be used")
+    if args.epochs is not None and args.epochs < 1:
+        raise FitGapError(f"--epochs must be 1 or more, not {args.epochs}")
+    if args.out:
+        _check_writable(Path(args.out))
+    store = RunStore()
+    parent = store.get_run(args.continue_run)  # an unknown id: one error line, before TF
+    if not parent.has_model:
+        raise FitGapError(f"run {parent.run_id} has no saved model to continue from")
+    epoch, _same_optimizer = saved_epoch(parent)
+    wanted = RunConfig.load(args.config) if args.config else parent.config
+    total = epoch + args.epochs if args.epochs is not None else wanted.training.epochs
+    if total <= epoch:
+        raise FitGapError(
+            f"run {parent.run_id} is saved at epoch {epoch} of {wanted.training.epochs}; "
+            "give --epochs N to train N more"
+        )
+    config = branch_config(parent.config, wanted.replace({"training.epochs": total}))
+    dataset = load_dataset(config.data, config.training.seed)
+    _parent, state = state_from_stored(store, parent.run_id)
+    if not args.jsonl:
+        print(f"continuing run {parent.run_id} from epoch {epoch}", flush=True)
+        if state.note:
+            print(f"note: {printable(state.note)}", flush=True)
+    result = _train_one(args, config, dataset, store, resume=state)
+    if args.out:
+        Path(args.out).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
+
+
+def _train_one(args: argparse.Namespace, config, dataset, store, resume=None):
     """One recorded run with its epoch lines (or JSON lines) and its closing lines."""
     from .core.session import run_recorded
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
             print(f"run {run_id}: {printable(ds.summary())}", flush=True)
+            if resume is not None:
+                print(
+                    f"run {run_id}: branched from run {resume.parent_run_id} at epoch "
+                    f"{resume.epoch}",
+                    flush=True,
+                )
 
     # Plateau and step schedules drop the rate now and then: each drop gets its own line
     # (a cosine schedule lowers it every epoch, so it is not announced).
@@ -199,6 +256,7 @@ def _train_one(args: argparse.Namespace, config, dataset, store):
             on_started=on_started,
             on_epoch=on_epoch,
             should_stop=stop,
+            resume=resume,
         )
 
     if not args.jsonl:
@@ -256,6 +314,8 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
     if run.ran_on:
         print(f"ran on {printable(run.ran_on)}")
+    if run.branched_from:
+        print(f"{run.branched_from} (epochs 1-{run.branch_epoch} are that run's)")
     if run.message:
         print(printable(run.message))
     if run.diagnosis:
@@ -393,14 +453,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
-    datasets = experiments.load_datasets(planned)  # bad data: exit 2 before any training
+    loaded: dict = {}  # each data set is loaded once, here, and reused by the runs
+    datasets = experiments.load_datasets(planned, loaded)  # bad data: exit 2 before training
     summary = printable(datasets[0].summary())
     print(
         f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
         flush=True,
     )
     print(experiments.ROW_HEADER, flush=True)
-    rows, arms, stopped = _run_repeats(planned, args.repeats, f"sweep {args.param}=", executor)
+    prefix = f"sweep {args.param}="
+    rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded)
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
@@ -408,11 +470,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
-def _run_repeats(planned, repeats: int, name_prefix: str, executor=None):
+def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=None):
     """Run and record each planned config ``repeats`` times, one row printed per run.
 
     Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running runs cleanly.
-    ``executor`` (``executor_from_args``) says where the runs train.
+    ``executor`` (``executor_from_args``) says where the runs train; ``loaded`` is the
+    data already loaded (``experiments.load_datasets``).
     """
     from .core import experiments
     from .core.store import RunStore
@@ -428,6 +491,7 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None):
             ),
             should_stop=stop,
             executor=executor,
+            loaded=loaded,
         )
     return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
 
@@ -456,10 +520,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
-    dataset = experiments.load_datasets(planned[:1])[0]  # bad data: exit 2 before training
+    loaded: dict = {}  # the arms share the data: loaded once per seed, here and below
+    dataset = experiments.load_datasets(planned[:1], loaded)[0]  # bad data: exit 2 here
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
-    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor)
+    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
     if args.out:
@@ -532,10 +597,13 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--workers",
         type=_workers,
-        default=1,
+        default=None,
         metavar="N",
-        help="train N runs at once in worker processes on this machine; 'auto' picks N "
-        "from the cores and memory (default 1: one after another in this process)",
+        help="train N runs at once in worker processes on this machine (default auto: "
+        "N = the smallest of the usable cores, the available memory divided by one run's "
+        "need (its data, the model's estimate, and ~600 MiB for TensorFlow), and the "
+        "number of runs; each worker gets cores/N TensorFlow threads); 1: one after "
+        "another in this process",
     )
     where.add_argument(
         "--ray",
@@ -550,7 +618,7 @@ def executor_from_args(args: argparse.Namespace):
     from .core.executors import make_executor
 
     return make_executor(
-        workers=getattr(args, "workers", 1), ray_address=getattr(args, "ray", None)
+        workers=getattr(args, "workers", None), ray_address=getattr(args, "ray", None)
     )
 
 
@@ -599,8 +667,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data", metavar="PATH", help="a data file or image folder (sets data.path)"
     )
-    train.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    train.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="override training.epochs (with --continue: train N more epochs)",
+    )
     train.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    train.add_argument(
+        "--continue",
+        dest="continue_run",
+        type=int,
+        metavar="RUN_ID",
+        help="go on from a stored run's saved model as a new, linked run; --config may "
+        "change dropout, L1/L2, weight decay, the learning rate and schedule, the batch "
+        "size and early stopping",
+    )
     train.add_argument(
         "--repeats",
         type=int,
@@ -644,5 +726,35 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The ``fitgap`` command: ``main``, then an exit that skips TensorFlow's teardown.
+
+    After a command that trained, Python's ordinary exit finalizes every TensorFlow
+    object and waits for its thread pools: 0.3-0.5 s of CPU and up to seconds of wall
+    time for a process that is ending anyway (benchmarks/RESULTS.md, section 7b).
+    By then everything is written: the store committed each epoch, ``--out`` files
+    and saved models are closed.  So once output is flushed and logging shut down,
+    ``os._exit`` ends the process.  The window, a command that never imported
+    TensorFlow, and one that started Ray or worker processes (their clean-up runs at
+    exit) exit the ordinary way.
+    """
+    code = main(argv)
+    if _nothing_to_tear_down():
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to keep
+                stream.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _nothing_to_tear_down() -> bool:
+    """TensorFlow ran here, and nothing whose clean-up ``os._exit`` would skip."""
+    if "tensorflow" not in sys.modules or "PySide6" in sys.modules or "ray" in sys.modules:
+        return False
+    multiprocessing = sys.modules.get("multiprocessing")
+    return multiprocessing is None or not multiprocessing.active_children()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

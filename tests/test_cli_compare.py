@@ -29,6 +29,7 @@ def moons_file(tmp_path):
 def test_compare_writes_the_summary_json(moons_file, tmp_path, capsys):
     out = tmp_path / "compare.json"
     args = ["compare", "--config", str(moons_file), "--repeats", "2", "--epochs", "2"]
+    args += ["--workers", "1"]  # in this process: no worker start-up in a unit test
     assert main([*args, "--out", str(out)]) == 0
     payload = json.loads(out.read_text())
     assert payload["metric"] == "val_cross_entropy"

@@ -25,7 +25,7 @@ def config_file(tmp_path, tiny_config):
 def test_sweep_writes_one_csv_row_per_value(config_file, tmp_path, capsys):
     out = tmp_path / "curve.csv"
     args = ["sweep", "--config", str(config_file), "--param", "model.dropout"]
-    args += ["--repeats", "1"]
+    args += ["--repeats", "1", "--workers", "1"]  # in this process: rows in plan order
     assert main([*args, "--values", "0,0.4", "--epochs", "2", "--out", str(out)]) == 0
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -46,7 +46,7 @@ def test_sweep_writes_one_csv_row_per_value(config_file, tmp_path, capsys):
 def test_sweep_writes_json_when_the_name_is_not_csv(config_file, tmp_path):
     out = tmp_path / "curve.json"
     args = ["sweep", "--config", str(config_file), "--param", "model.hidden_units"]
-    args += ["--repeats", "1"]
+    args += ["--repeats", "1", "--workers", "1"]  # in this process: rows in plan order
     assert main([*args, "--values", "4,[8,8]", "--epochs", "1", "--out", str(out)]) == 0
     payload = json.loads(out.read_text())
     assert payload["param"] == "model.hidden_units"
@@ -87,7 +87,7 @@ def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file
     # first row must stop the second run cleanly and still write both rows.
     out = tmp_path / "rows.json"
     args = ["sweep", "--config", str(config_file), "--param", "training.epochs"]
-    args += ["--repeats", "1"]
+    args += ["--repeats", "1", "--workers", "1"]  # in this process: rows in plan order
     proc = subprocess.Popen(
         [sys.executable, "-m", "fitgap_gui.cli", *args, "--values", "2,100000", "--out", str(out)],
         stdout=subprocess.PIPE,
@@ -117,6 +117,7 @@ def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file
 def test_sweep_repeats_each_value_and_summarizes_per_value(config_file, tmp_path, capsys):
     out = tmp_path / "curve.json"
     args = ["sweep", "--config", str(config_file), "--param", "model.dropout", "--epochs", "2"]
+    args += ["--workers", "1"]  # in this process: no worker start-up in a unit test
     assert main([*args, "--values", "0,0.5", "--repeats", "2", "--out", str(out)]) == 0
     payload = json.loads(out.read_text())
     assert [(row["value"], row["seed"]) for row in payload["rows"]] == [

@@ -244,6 +244,22 @@ def test_choosing_ray_without_ray_says_how_to_install_it(monkeypatch, capsys):
     assert RunStore().list_runs() == []
 
 
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_the_cli_default_is_auto_workers_and_1_stays_in_process(command, capsys):
+    from fitgap_gui.cli import build_parser, executor_from_args
+
+    parser = build_parser()
+    extra = ["--param", "model.dropout", "--values", "0"] if command == "sweep" else []
+    default = executor_from_args(parser.parse_args([command, *extra]))
+    assert isinstance(default, LocalExecutor) and default.workers is None  # auto
+    one = executor_from_args(parser.parse_args([command, *extra, "--workers", "1"]))
+    assert isinstance(one, LocalExecutor) and one.workers == 1
+    with pytest.raises(SystemExit):
+        parser.parse_args([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "default auto: N = the smallest of the usable cores" in help_text
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "two"])
 def test_bad_worker_counts_exit_2(bad, capsys):
     args = ["sweep", "--param", "model.dropout", "--values", "0", "--workers", bad]
@@ -290,3 +306,23 @@ def test_ray_tasks_are_faithful_fill_the_store_and_stop(local_ray, presplit_npz)
     check_plan_outcome(plan, results, store, watch)
     for result in results[:4]:
         assert store.get_run(result.run_id).ran_on.startswith("ray node ")
+
+
+def test_a_cluster_address_ships_fitgap_as_a_folder_ray_client_can_pickle(monkeypatch):
+    """Over ray:// Ray pickles the runtime env: a module object there failed to connect."""
+    import pickle
+
+    import ray
+
+    from fitgap_gui.core.executors.rayexec import RayExecutor, auth_hint
+
+    seen: dict = {}
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda address=None, **kwargs: seen.update(kwargs))
+    RayExecutor("ray://head.example:10001").connect()
+    env = pickle.loads(pickle.dumps(seen["runtime_env"]))
+    (folder,) = env["py_modules"]
+    assert os.path.isfile(os.path.join(folder, "cli.py"))
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    assert "RAY_AUTH_MODE=token" in auth_hint("ray://head.example:10001")
+    assert auth_hint("auto") == ""

@@ -127,3 +127,39 @@ def test_early_stopping_can_watch_val_cross_entropy(tiny_config):
     assert result.best_epoch == replay.best_epoch
     assert result.stopped_epoch == replay.stopped_epoch
     assert result.epochs_run == len(result.history["val_cross_entropy"])
+
+
+def test_the_measurements_reuse_the_validation_trace_of_the_test_step(monkeypatch):
+    """One trace of Keras's test step per run: validation's, reused for every measurement.
+
+    ``test_on_batch`` traced it again for the whole training set and again for the
+    flipped rows (another length): two more traces, most of a second on digits.
+    """
+    from fitgap_gui.core import model as model_module
+
+    config = RunConfig.from_dict(
+        {
+            "data": {"source": "digits", "train_fraction": 0.1, "label_noise": 0.2},
+            "model": {"hidden_units": [8]},
+            "training": {"epochs": 2, "batch_size": 16, "seed": 1},
+        }
+    )
+    dataset = load_dataset(config.data, config.training.seed)
+    traced: list[tuple] = []
+    compile_model = model_module.compile_model
+
+    def compile_counting(model, *args, **kwargs):
+        test_step = model.test_step
+
+        def counting(data):  # runs once per trace, never per call of the compiled step
+            traced.append(tuple(None if t is None else tuple(t.shape) for t in data))
+            return test_step(data)
+
+        model.test_step = counting
+        return compile_model(model, *args, **kwargs)
+
+    monkeypatch.setattr(model_module, "compile_model", compile_counting)
+    result = train(config, dataset)
+    assert result.history["train_eval_accuracy"][-1] > 0
+    assert result.history["memorized_noise"][-1] >= 0
+    assert traced == [((None, 64), (None,))]  # validation's batches, of any length

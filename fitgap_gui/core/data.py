@@ -9,11 +9,14 @@ deterministic so the exported Keras script can repeat it: load -> split (stratif
 ``label_noise`` of the training labels -> scale (fitted on training rows only).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
-Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn.
+Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,
+all without importing scikit-learn (``core.splits``, ``core.sklearn_sets``).
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,8 @@ from .readers.csvfile import read_csv
 from .readers.imagefolder import read_image_folder
 from .readers.keras_cache import CacheEntry, keras_cache_status, read_keras_cached
 from .readers.npzfile import read_npz
+from .sklearn_sets import make_circles, make_moons
+from .splits import split_rows
 
 __all__ = [
     "CacheEntry",
@@ -90,22 +95,42 @@ class Dataset:
 
 # -- built-in sets ------------------------------------------------------------------------
 def _digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    from sklearn.datasets import load_digits
+    """scikit-learn's ``load_digits()``, read from its file without importing scikit-learn.
 
-    bunch = load_digits()
-    return bunch.data.astype(np.float32), bunch.target.astype(np.int64), [str(i) for i in range(10)]
+    The import costs 1-2 s of every ``fitgap train``; the data is one small CSV
+    inside the installed package.  Where that file is not found (another layout
+    of a future scikit-learn), ``load_digits`` reads it.
+    """
+    path = _digits_file()
+    if path is None:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        data, target = bunch.data, bunch.target
+    else:
+        # What sklearn.datasets.load_digits does: the last column is the label.
+        with gzip.open(path, mode="rt", encoding="utf-8") as text:
+            table = np.loadtxt(text, delimiter=",")
+        data, target = table[:, :-1], table[:, -1].astype(int)
+    return data.astype(np.float32), target.astype(np.int64), [str(i) for i in range(10)]
+
+
+def _digits_file() -> Path | None:
+    """``sklearn/datasets/data/digits.csv.gz`` of the installed scikit-learn, if there."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return path
+    return None
 
 
 def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    if source == "moons":
-        from sklearn.datasets import make_moons
-
-        x, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    if source == "moons":  # sklearn's generators, without importing sklearn
+        x, y = make_moons(n_samples, noise, seed)
     elif source == "circles":
-        from sklearn.datasets import make_circles
-
-        x, y = make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
+        x, y = make_circles(n_samples, noise, seed, factor=0.5)
     elif source == "spirals":
         t = np.sqrt(rng.uniform(0.0, 1.0, n_samples)) * 3.0 * np.pi
         arm = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3.0 * np.pi)
@@ -132,7 +157,7 @@ def _can_stratify(y, n_val: int) -> bool:
 
 
 def _split(x, y, validation_split: float, seed: int):
-    """Train/validation rows: sklearn's split, stratified where it can be.
+    """Train/validation rows: sklearn's split (``core.splits``), stratified where it can be.
 
     A class with a single sample cannot be in both parts.  Where sklearn's split put
     such a sample in validation, it trades places with the last training row whose
@@ -140,17 +165,13 @@ def _split(x, y, validation_split: float, seed: int):
     sizes stay; any other split is sklearn's, untouched.  Returns the four arrays
     and the single-sample classes.
     """
-    from sklearn.model_selection import train_test_split
-
     n_val = int(np.ceil(len(y) * validation_split))
     if n_val < 1 or len(y) - n_val < 1:
         raise DataError(
             f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
         )
-    stratify = y if _can_stratify(y, n_val) else None
-    x_tr, x_va, y_tr, y_va = train_test_split(
-        x, y, test_size=validation_split, random_state=seed, stratify=stratify
-    )
+    train, val = split_rows(y, validation_split, seed, stratify=_can_stratify(y, n_val))
+    x_tr, x_va, y_tr, y_va = x[train], x[val], y[train], y[val]
     singles = np.flatnonzero(np.bincount(y) == 1)
     lost = np.flatnonzero(np.isin(y_va, singles))
     if len(lost):

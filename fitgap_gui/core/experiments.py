@@ -247,12 +247,16 @@ OnSequenceEpoch = Callable[[int, int, EpochMetrics], None]  # (index, run_id, me
 OnRunDone = Callable[[int, ResultRow, RunResult], None]  # (index, row, result)
 
 
-def load_datasets(planned: Sequence[Planned]) -> list[Dataset]:
+def load_datasets(
+    planned: Sequence[Planned], loaded: dict[str, Dataset] | None = None
+) -> list[Dataset]:
     """Each planned run's data, loaded once per distinct data config and seed.
 
     Loading everything first means a bad data file fails before any training.
+    ``loaded`` (filled here) keeps the data between calls: a caller that checked the
+    data first passes the same dict to ``run_repeats``, which then loads nothing twice.
     """
-    cache: dict[str, Dataset] = {}
+    cache: dict[str, Dataset] = {} if loaded is None else loaded
     out = []
     for _, config in planned:
         key = json.dumps([dataclasses.asdict(config.data), config.training.seed])
@@ -324,17 +328,19 @@ def run_repeats(
     on_run_done: OnRunDone | None = None,
     should_stop: ShouldStop | None = None,
     executor: Executor | None = None,
+    loaded: dict[str, Dataset] | None = None,
 ) -> tuple[list[ResultRow], list[ArmSummary]]:
     """Run every planned config ``repeats`` times (seeds s, s+1, ...) and summarize.
 
-    All the data is loaded first, so a bad file fails before any training.  The
+    All the data is loaded first, so a bad file fails before any training; data
+    already in ``loaded`` (from ``load_datasets``) is not loaded again.  The
     first planned config is the baseline of the paired comparisons.  ``executor``
     (``core.executors``; by default this process, one run after another) may train
     several runs at once; ``on_run_done`` then comes as runs end, with each run's
     plan index.
     """
     repeated = with_repeats(planned, repeats)
-    datasets = load_datasets(repeated)
+    datasets = load_datasets(repeated, loaded)
     keys = [key for key, _ in planned]
     indexed = run_plan(
         repeated,

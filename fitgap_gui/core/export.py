@@ -164,7 +164,7 @@ def script_for_run(run: StoredRun) -> str:
     dataset = load_dataset(run.config.data, run.config.training.seed)
     epochs = None
     note = None
-    if run.status in ("stopped", "interrupted", "diverged") and run.epochs_run:
+    if run.status in ("stopped", "interrupted", "diverged", "branched") and run.epochs_run:
         epochs = run.epochs_run
         note = (
             f"The run was {run.status} after {run.epochs_run} of "
@@ -172,6 +172,17 @@ def script_for_run(run: StoredRun) -> str:
         )
         if run.status == "diverged":  # FitGap ends a diverged epoch early; Keras does not
             note += "\nIts loss became NaN, so the last epoch's numbers may differ."
+    if run.parent_run_id is not None:
+        # The branch itself (rebuild, copy the weights, fit from initial_epoch) is not
+        # written out: say so rather than let the numbers differ silently.
+        branched = (
+            f"This run branched from run {run.parent_run_id} at epoch {run.branch_epoch}: it "
+            f"went on from that run's weights with its own levers. This program trains "
+            f"this run's config from scratch, so it does NOT reproduce the branch; its "
+            f"numbers match only where the two setups agree. Export run {run.parent_run_id}'s "
+            "script for the run it branched from."
+        )
+        note = f"{note}\n{branched}" if note else branched
     return keras_script(
         run.config,
         input_shape=dataset.input_shape,

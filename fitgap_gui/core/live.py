@@ -32,6 +32,13 @@ class RunRequest:
     label: str | None = None
     #: Opaque to the worker; comes back with every event of this run (a plan index).
     tag: Any = None
+    #: A branch: the run it goes on from and that run's epoch (its weights there).
+    parent_run_id: int | None = None
+    branch_epoch: int | None = None
+    #: Continue ``parent_run_id`` from its saved model (the worker reads the store).
+    from_store: bool = False
+    #: The parent's epochs 1..branch_epoch, as the worker hands the started child over.
+    prefix: dict[str, list[float | None]] | None = field(default=None, compare=False)
 
 
 def data_identity(config: RunConfig) -> tuple[str, str | None]:
@@ -61,6 +68,9 @@ class LiveRun:
     #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);
     #: such a run is diagnosed with ``own_model.diagnose_own``.
     levers: dict[str, Any] | None = None
+    #: A branched run: the run it goes on from, and the epoch (its curves join there).
+    parent_run_id: int | None = None
+    branch_epoch: int | None = None
     _best_value: float | None = field(default=None, repr=False)
 
     @property
@@ -86,6 +96,21 @@ class LiveRun:
             return
         if is_better(self.monitor, watched, self._best_value):
             self._best_value, self.best_epoch = watched, metrics.epoch
+
+    def start_from(self, prefix: dict[str, list[float | None]], epochs: int) -> None:
+        """A branch's history starts with its parent's first ``epochs`` epochs."""
+        for index in range(epochs):
+            row = {k: v[index] for k, v in prefix.items() if index < len(v)}
+            self.append(EpochMetrics(index + 1, row))  # type: ignore[arg-type]  # None: a gap
+
+    def drawn_history(self) -> dict[str, list[float | None]]:
+        """What the plots draw: a branch from its branch epoch on (it joins its parent
+        there); the epochs before are gaps, so epoch numbers stay where they are."""
+        if not self.branch_epoch:
+            return self.history
+        gap = self.branch_epoch - 1
+        blank: list[float | None] = [None] * gap
+        return {k: blank[: len(v)] + v[gap:] for k, v in self.history.items()}
 
     def finish(self, result: RunResult) -> None:
         self.result, self.status = result, result.status

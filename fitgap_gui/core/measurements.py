@@ -12,8 +12,8 @@ The gap between two such numbers is partly an artefact.  So each run also record
 * ``penalty``: the weight penalty (the sum of ``model.losses``) at the epoch's end, so
   ``val_loss == val_cross_entropy + penalty``;
 * ``train_eval_cross_entropy`` / ``train_eval_accuracy``: Keras's compiled test step
-  (the one ``fit`` runs on the validation set) on the training set, at most
-  ``TRAIN_EVAL_SAMPLES`` of it (a fixed subsample drawn once per run from its own
+  (the one ``fit`` runs on the validation set, even the same trace) on the training
+  set, at most ``TRAIN_EVAL_SAMPLES`` of it (a fixed subsample drawn once per run from its own
   generator), with the end-of-epoch weights, in inference mode;
 * ``memorized_noise`` (label noise only): the fraction of the flipped training samples
   the network now predicts with their flipped, wrong label.
@@ -74,7 +74,7 @@ def chunk_rows(widest_layer: int) -> int:
 
 
 def keras_scores(model, x: np.ndarray, y: np.ndarray, rows_per_call: int) -> dict[str, float]:
-    """Keras's own test step (``test_on_batch``) over ``x``: cross-entropy and accuracy.
+    """Keras's own test step over ``x``: cross-entropy and accuracy.
 
     ``model.evaluate`` would build a tf.data pipeline and callbacks on every call,
     which cost more than a whole epoch on small data (measured in
@@ -82,13 +82,37 @@ def keras_scores(model, x: np.ndarray, y: np.ndarray, rows_per_call: int) -> dic
     arithmetic.  Chunk means are combined weighted by their sizes, as Keras's
     metrics do across batches.
     """
+    test_step = _compiled_test_step(model)
     totals = {"cross_entropy": 0.0, "accuracy": 0.0}
     for start in range(0, len(x), rows_per_call):
         xc, yc = x[start : start + rows_per_call], y[start : start + rows_per_call]
-        scores = model.test_on_batch(xc, yc, return_dict=True)
+        scores = test_step(xc, yc)
         for key in totals:
             totals[key] += float(scores[key]) * len(xc)
     return {key: total / len(x) for key, total in totals.items()}
+
+
+def _compiled_test_step(model):
+    """``(x, y) -> logs``: one call of the test step that ``fit`` runs on the validation set.
+
+    On TensorFlow this calls ``model.test_function`` itself with an ``(x, y)`` batch:
+    the step it runs for validation was traced for batches of any length, so this
+    reuses that trace.  ``test_on_batch`` passes ``(x, y, None)`` and traces the
+    step again for each new batch length (the whole training set, then the flipped
+    rows): up to a second per run on small data (benchmarks/RESULTS.md, section 7b).
+    Other backends' ``test_function`` takes other arguments: ``test_on_batch`` there.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return lambda x, y: model.test_on_batch(x, y, return_dict=True)
+    model.make_test_function()
+
+    def test_step(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        model.reset_metrics()  # what test_on_batch does first: this batch alone
+        return model.test_function([(x, y)])
+
+    return test_step
 
 
 def make_honest_callback(

@@ -16,8 +16,16 @@ from .config import RunConfig
 from .monitor import best_index
 
 #: The run statuses of the run result JSON contract, plus two the store uses.
+#: "branched": paused and continued with changed levers; a child run goes on from it.
 RunStatus = Literal[
-    "completed", "stopped", "early_stopped", "diverged", "failed", "running", "interrupted"
+    "completed",
+    "stopped",
+    "early_stopped",
+    "diverged",
+    "failed",
+    "running",
+    "interrupted",
+    "branched",
 ]
 STATUSES: tuple[str, ...] = RunStatus.__args__  # type: ignore[attr-defined]
 
@@ -114,6 +122,8 @@ class RunResult:
     diagnosis: dict[str, Any] | None = None
     #: The trained Keras model (best weights when restored); kept in memory only.
     model: Any = field(default=None, repr=False, compare=False)
+    #: Status "branched": the child's config and the state it starts from (in memory).
+    branch: Any = field(default=None, repr=False, compare=False)
 
     def metric_at(self, name: str, epoch: int | None) -> float | None:
         values = self.history.get(name, [])

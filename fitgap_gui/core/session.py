@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
+from .branching import PauseGate, TrainingState
 from .config import RunConfig
 from .data import Dataset, load_dataset
 from .diagnosis import diagnose
@@ -35,8 +36,13 @@ def begin_run(
     *,
     name: str | None = None,
     ran_on: str | None = None,
+    resume: TrainingState | None = None,
 ) -> int:
-    """Check ``config`` against the data and memory, then create its 'running' row."""
+    """Check ``config`` against the data and memory, then create its 'running' row.
+
+    With ``resume`` (a branch) the row names its parent and the epoch it goes on
+    from, and starts with the parent's epochs up to it.
+    """
     # A config that cannot fit this data (augmenting or a CNN on non-images) is refused
     # before a run row.
     check_model_for_data(config.model, dataset.input_shape, dataset.image_shape)
@@ -50,7 +56,14 @@ def begin_run(
             "validation": (dataset.x_val, dataset.y_val),
         },
     )
-    return store.create_run(config, name=name, provenance=repeat, ran_on=ran_on)
+    return store.create_run(
+        config,
+        name=name,
+        provenance=repeat,
+        ran_on=ran_on,
+        parent_run_id=resume.parent_run_id if resume is not None else None,
+        branch_epoch=resume.epoch if resume is not None else None,
+    )
 
 
 def end_run(
@@ -91,8 +104,14 @@ def run_recorded(
     name: str | None = None,
     save_model: bool = True,
     inspect_model: InspectModel | None = None,
+    gate: PauseGate | None = None,
+    resume: TrainingState | None = None,
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
+
+    ``gate`` lets the caller pause the run (``core.branching``); a run continued with
+    changed levers returns with status ``branched`` and ``result.branch`` set, and the
+    caller starts the child with ``resume=result.branch.state`` (``run_branches``).
 
     Bad data raises DataError, and a model too large for memory ConfigError, before
     any run row exists, so nothing half-made is stored for a setting the user has
@@ -100,11 +119,11 @@ def run_recorded(
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
-    run_id = begin_run(config, store, dataset, name=name)
+    run_id = begin_run(config, store, dataset, name=name, resume=resume)
     if on_started is not None:
         on_started(run_id, dataset)
 
-    written = 0
+    written = resume.epoch if resume is not None else 0
 
     def committed_then_told(metrics: EpochMetrics) -> None:
         nonlocal written
@@ -115,7 +134,14 @@ def run_recorded(
 
     try:
         result = train(
-            config, dataset, committed_then_told, should_stop, inspect_model=inspect_model
+            config,
+            dataset,
+            committed_then_told,
+            should_stop,
+            inspect_model=inspect_model,
+            gate=gate,
+            resume=resume,
+            run_id=run_id,
         )
     except StoreError as exc:
         kept = f"its {written} epochs are kept" if written else "no epoch was written"
@@ -129,9 +155,50 @@ def run_recorded(
         with contextlib.suppress(StoreError):  # never a second error on top of the first
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
         raise
+    if resume is not None and resume.note:  # what the continuation could not carry
+        result.message = f"{result.message}; {resume.note}" if result.message else resume.note
     model = result.model
     write_model = model.save if save_model and model is not None else None
     return end_run(store, run_id, result, dataset.n_classes, write_model)
+
+
+OnFinished = Callable[[RunResult], None]
+
+
+def run_with_branches(
+    config: RunConfig,
+    store: RunStore,
+    *,
+    on_finished: OnFinished | None = None,
+    dataset: Dataset | None = None,
+    resume: TrainingState | None = None,
+    **kwargs,
+) -> RunResult:
+    """``run_recorded``, then the child of each pause continued with changed levers.
+
+    ``on_finished`` hears each run's result (the parent, status ``branched``, then its
+    child); the last run's result is returned.  The children train on the parent's
+    data (a branch cannot change it).  ``kwargs`` go to every ``run_recorded``.
+    """
+    loaded: dict[str, Dataset] = {}
+    on_started = kwargs.pop("on_started", None)
+
+    def started(run_id: int, data: Dataset) -> None:
+        loaded["dataset"] = data
+        if on_started is not None:
+            on_started(run_id, data)
+
+    while True:
+        result = run_recorded(
+            config, store, on_started=started, dataset=dataset, resume=resume, **kwargs
+        )
+        if on_finished is not None:
+            on_finished(result)
+        if result.branch is None:
+            return result
+        kwargs.pop("name", None)  # the child is named after its own id
+        config, resume = result.branch.config, result.branch.state
+        dataset = loaded.get("dataset", dataset)
 
 
 def _save_model(result: RunResult, write: Callable[[Path], None], path: Path) -> str | None:

@@ -66,7 +66,9 @@ CREATE TABLE IF NOT EXISTS runs (
     kind          TEXT NOT NULL DEFAULT 'fitgap',
     levers        TEXT,
     provenance    TEXT,
-    ran_on        TEXT
+    ran_on        TEXT,
+    parent_run_id INTEGER,
+    branch_epoch  INTEGER
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -81,7 +83,9 @@ CREATE TABLE IF NOT EXISTS epochs (
 #: Columns added after the first stores were written: added on open, never rebuilt.
 #: ``reserve``: see ``RESERVE_BYTES``; ``kind``: who trained the run, "fitgap" (its own engine) or "callback" (a user's
 #: model through ``FitGapCallback``); ``levers``: what was read from a user's model
-#: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON).
+#: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON);
+#: ``parent_run_id``/``branch_epoch``: a branched run goes on from that run's epoch (its
+#: epochs 1..branch_epoch are copies of the parent's).
 ADDED_COLUMNS = {
     "pid_started": "TEXT",
     "reserve": "BLOB",
@@ -89,6 +93,8 @@ ADDED_COLUMNS = {
     "levers": "TEXT",
     "provenance": "TEXT",
     "ran_on": "TEXT",
+    "parent_run_id": "INTEGER",
+    "branch_epoch": "INTEGER",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")
@@ -296,6 +302,16 @@ class StoredRun:
     provenance: dict[str, Any] | None = None
     #: Where it trained: this process, a local worker or a Ray node (None: older stores).
     ran_on: str | None = None
+    #: A child run: the run it branched from and the epoch it went on from (else None).
+    parent_run_id: int | None = None
+    branch_epoch: int | None = None
+
+    @property
+    def branched_from(self) -> str | None:
+        """ "branched from run N at epoch k", or None for a run trained from scratch."""
+        if self.parent_run_id is None or self.branch_epoch is None:
+            return None
+        return f"branched from run {self.parent_run_id} at epoch {self.branch_epoch}"
 
     @property
     def gap_at_best(self) -> float | None:
@@ -331,6 +347,7 @@ class StoredRun:
         out.update(name=self.name, created=self.created, finished=self.finished)
         out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         out["ran_on"] = self.ran_on
+        out.update(parent_run_id=self.parent_run_id, branch_epoch=self.branch_epoch)
         return out
 
 
@@ -472,12 +489,16 @@ class RunStore:
         levers: dict[str, Any] | None = None,
         provenance: dict[str, Any] | None = None,
         ran_on: str | None = None,
+        parent_run_id: int | None = None,
+        branch_epoch: int | None = None,
     ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
         A relative data path is stored as absolute, so the run can be repeated (and
         exported as a script) from any working folder later.  ``ran_on`` says where it
         trains (an executor's worker or Ray node); by default this process.
+        A branched run names its parent and the epoch it goes on from; the parent's
+        epochs up to it are copied into the new run, so its history is whole.
         """
         if kind not in KINDS:
             raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -489,8 +510,8 @@ class RunStore:
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve, "
-                "kind, levers, provenance, ran_on) "
-                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?)",
+                "kind, levers, provenance, ran_on, parent_run_id, branch_epoch) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?)",
                 (
                     "",
                     _now(),
@@ -502,14 +523,38 @@ class RunStore:
                     _dumps(levers),
                     _dumps(provenance),
                     ran_on or here(),
+                    parent_run_id,
+                    branch_epoch,
                 ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
             run_id = cur.lastrowid
+            if parent_run_id is not None and branch_epoch:
+                self._copy_epochs(db, parent_run_id, run_id, branch_epoch)
             db.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run {run_id}", run_id))
         self._record_unrecorded()
         self._monitors[run_id] = best_monitor(config)
         return run_id
+
+    @staticmethod
+    def _copy_epochs(db: sqlite3.Connection, parent: int, child: int, upto: int) -> None:
+        """The parent's epochs 1..upto become the child's (``extras`` say whose they are)."""
+        rows = db.execute(
+            "SELECT epoch, metrics, seconds, extras FROM epochs "
+            "WHERE run_id = ? AND epoch <= ? ORDER BY epoch",
+            (parent, upto),
+        ).fetchall()
+        if len(rows) < upto:
+            raise RunNotFoundError(f"run {parent} has no epoch {upto} to branch from")
+        for row in rows:
+            extras = json.loads(row["extras"]) if row["extras"] else {}
+            extras["from_run"] = parent
+            db.execute(
+                "INSERT INTO epochs (run_id, epoch, metrics, seconds, extras) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (child, row["epoch"], row["metrics"], row["seconds"], _dumps(extras)),
+            )
+        db.execute("UPDATE runs SET epochs_run = ? WHERE id = ?", (upto, child))
 
     def _monitor(self, db: sqlite3.Connection, run_id: int) -> str:
         """The metric that decides the best epoch (``results.best_monitor``)."""
@@ -712,7 +757,14 @@ class RunStore:
             status, message = "interrupted", _INTERRUPTED
         added = {
             column: row[column]
-            for column in ("kind", "levers", "provenance", "ran_on")
+            for column in (
+                "kind",
+                "levers",
+                "provenance",
+                "ran_on",
+                "parent_run_id",
+                "branch_epoch",
+            )
             if column in row.keys()  # noqa: SIM118 - "in row" tests values
         }
         return StoredRun(
@@ -736,6 +788,8 @@ class RunStore:
             levers=json.loads(added["levers"]) if added.get("levers") else None,
             provenance=json.loads(added["provenance"]) if added.get("provenance") else None,
             ran_on=added.get("ran_on"),
+            parent_run_id=added.get("parent_run_id"),
+            branch_epoch=added.get("branch_epoch"),
         )
 
     @_guarded

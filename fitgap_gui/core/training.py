@@ -17,8 +17,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .branching import (
+    STOP,
+    Branch,
+    PauseGate,
+    TrainingState,
+    apply_state,
+    capture_state,
+    make_counter_carrier,
+)
 from .config import RunConfig
 from .data import Dataset
+from .kerasimport import import_keras
 from .measurements import make_honest_callback
 from .memory import (
     check_dataset_memory,
@@ -84,7 +94,14 @@ def hidden_weight_norms(model) -> list[float | None]:
 
 
 def _make_stream_callback(
-    on_epoch: OnEpoch, should_stop: ShouldStop, inspect_model: InspectModel | None = None
+    on_epoch: OnEpoch,
+    should_stop: ShouldStop,
+    inspect_model: InspectModel | None = None,
+    *,
+    gate: PauseGate | None = None,
+    config: RunConfig | None = None,
+    history: dict[str, list[float | None]] | None = None,
+    parent_run_id: int | None = None,
 ):
     import keras
 
@@ -102,6 +119,12 @@ def _make_stream_callback(
             self.diverged = False
             self.epochs_reported = 0
             self._epoch_start = 0.0
+            #: Set when a pause was continued with changed levers: the fit ends here.
+            self.branch: Branch | None = None
+            #: The user stopped the run while it was held at an epoch's end.
+            self.stopped_paused = False
+            #: The run's EarlyStopping (its best weights go with a branch).
+            self.early: Any = None
 
         def _check_stop(self) -> None:
             if not self.user_stopped and should_stop():
@@ -139,6 +162,26 @@ def _make_stream_callback(
             if inspect_model is not None:
                 inspect_model(epoch + 1, self.model)
             self._check_stop()
+            if gate is not None and not self.model.stop_training:
+                self._hold(epoch + 1)
+
+        def _hold(self, epoch: int) -> None:
+            """Held here while paused: inside fit, model and optimizer untouched."""
+            assert gate is not None
+            outcome = gate.hold(epoch, should_stop)
+            if outcome is STOP:
+                self.user_stopped = self.stopped_paused = True
+                self.model.stop_training = True
+            elif isinstance(outcome, RunConfig) and outcome != config:
+                # Captured now: nothing may touch the weights between here and the child.
+                state = capture_state(
+                    self.model, epoch, history or {}, parent_run_id=parent_run_id, config=config
+                )
+                early = self.early
+                if early is not None and early.best_weights is not None:
+                    state.early_best = (early.best_epoch, list(early.best_weights))
+                self.branch = Branch(outcome, state)
+                self.model.stop_training = True
 
     return EpochStream()
 
@@ -194,6 +237,9 @@ def train(
     *,
     verbose: int = 0,
     inspect_model: InspectModel | None = None,
+    gate: PauseGate | None = None,
+    resume: TrainingState | None = None,
+    run_id: int | None = None,
 ) -> RunResult:
     """Run ``model.fit`` for ``config`` on ``dataset``; returns when training ends.
 
@@ -202,14 +248,25 @@ def train(
     ``inspect_model(epoch, model)`` follows ``on_epoch`` for views that need the live
     model (``core.insights``); it may predict (inference draws no random numbers,
     so the run's numbers do not change) but must not train or set weights.
+
+    ``gate`` lets another thread pause the run at an epoch's end (``core.branching``);
+    a pause continued with changed levers ends the fit with status ``branched`` and
+    ``result.branch`` set.  ``resume`` starts from a parent's state instead of fresh
+    weights: its weights and optimizer variables are set after compiling and the fit
+    runs from ``initial_epoch=resume.epoch``; the history starts with the parent's
+    epochs.  ``run_id`` names this run as the parent of a branch.
     """
     # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
     check_dataset_memory(config, dataset)
-    import keras
+    keras = import_keras()  # the first import of Keras in a CLI or worker process
 
     from .model import build_model, compile_model, plateau_callback, steps_per_epoch
 
     history: dict[str, list[float | None]] = {}
+    first_epoch = 0
+    if resume is not None:
+        first_epoch = resume.epoch
+        history = {key: list(values) for key, values in resume.history.items()}
 
     def record(metrics: EpochMetrics) -> None:
         for key, value in metrics.metrics.items():
@@ -239,8 +296,18 @@ def train(
         spe = choose_steps_per_execution(len(dataset.x_train), config.training.batch_size, work)
         steps = steps_per_epoch(len(dataset.x_train), config.training.batch_size)
         compile_model(model, config.training, steps_per_execution=spe, steps=steps)
+        if resume is not None:
+            apply_state(model, resume, config)
 
-        stream = _make_stream_callback(record, should_stop or (lambda: False), inspect_model)
+        stream = _make_stream_callback(
+            record,
+            should_stop or (lambda: False),
+            inspect_model,
+            gate=gate,
+            config=config,
+            history=history,
+            parent_run_id=run_id,
+        )
         # First, so EarlyStopping, the stream and Keras's History all see its keys.
         honest = make_honest_callback(
             dataset.x_train,
@@ -263,6 +330,12 @@ def train(
                 restore_best_weights=es_cfg.restore_best_weights,
             )
             callbacks.append(early)
+        stream.early = early
+        if resume is not None and (plateau is not None or early is not None):
+            # Before them: at the child's first epoch end they get the parent's epochs.
+            counted = [c for c in (plateau, early) if c is not None]
+            carrier = make_counter_carrier(resume, counted, config.training.learning_rate)
+            callbacks.insert(1, carrier)
         callbacks.append(_make_learning_rate_callback(learning_rate_of_epoch(config, steps)))
         callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
 
@@ -271,6 +344,7 @@ def train(
             dataset.y_train,
             batch_size=config.training.batch_size,
             epochs=config.training.epochs,
+            initial_epoch=first_epoch,
             validation_data=(dataset.x_val, dataset.y_val),
             callbacks=callbacks,
             shuffle=True,
@@ -282,7 +356,7 @@ def train(
         done = stream.epochs_reported if stream is not None else 0
         raise out_of_memory_error(exc, done) from None
 
-    epochs_run = stream.epochs_reported
+    epochs_run = first_epoch + stream.epochs_reported
     stopped_epoch = None
     restored = False
     if early is not None and early.stopped_epoch > 0 and not stream.user_stopped:
@@ -304,8 +378,13 @@ def train(
             f"loss became NaN or infinite in epoch {epochs_run}: learning rate too high, "
             "or inputs too large? Try a lower training.learning_rate or data.scale"
         )
+    elif stream.branch is not None:
+        status = "branched"
+        message = f"branched at epoch {epochs_run}"
     elif stream.user_stopped:
         status = "stopped"
+        if stream.stopped_paused:
+            message = f"stopped while paused after epoch {epochs_run}"
     elif stopped_epoch is not None:
         status = "early_stopped"
     else:
@@ -321,4 +400,5 @@ def train(
         message=message,
         seconds=time.perf_counter() - start,
         model=model,
+        branch=stream.branch,
     )

@@ -54,9 +54,15 @@ def _no_dangling_qthreads(qapp, monkeypatch):
 
 @pytest.fixture
 def window(qtbot):
-    """The real main window, shown offscreen, with its own run store (FITGAP_HOME)."""
-    from fitgap_gui.qt.window.main_window import MainWindow
+    """The real main window, shown offscreen, with its own run store (FITGAP_HOME).
 
+    Its experiments train in its own process, one run after another (Preferences: one
+    worker), so a test sees runs in plan order; tests of parallel runs choose workers.
+    """
+    from fitgap_gui.qt.window.main_window import MainWindow
+    from fitgap_gui.qt.window.preferences import ExecutorChoice, save_choice
+
+    save_choice(ExecutorChoice(workers=1))
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()

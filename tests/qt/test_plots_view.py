@@ -60,7 +60,7 @@ def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel, qtbot)
     smoothed = ema_smooth(raw_before[:, _COL["val_loss"]], 0.8)
     assert np.allclose(val_item.yData, smoothed)
     assert not np.allclose(val_item.yData, raw_before[:, _COL["val_loss"]])
-    assert np.array_equal(curves.raw(), raw_before)  # the buffer is untouched
+    assert np.array_equal(curves.raw(), raw_before, equal_nan=True)  # the buffer is untouched
     # The raw curve is drawn faint behind the smoothed one.
     raw_item = curves.raw_curves[1]
     assert raw_item.isVisible() and np.allclose(raw_item.yData, raw_before[:, _COL["val_loss"]])

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from ..data import Dataset
@@ -45,6 +46,32 @@ def import_ray() -> Any:
     except ImportError:
         raise FitGapError(INSTALL_HINT) from None
     return ray
+
+
+def package_folder() -> str:
+    """FitGap's package folder, as Ray's ``py_modules`` takes it.
+
+    A path, not the module object: over Ray Client (``ray://``) the runtime env is
+    pickled (Ray's uv hook), and a module cannot be.
+    """
+    import fitgap_gui
+
+    return str(Path(fitgap_gui.__file__).resolve().parent)
+
+
+def auth_hint(address: str | None) -> str:
+    """What to try when a ``ray://`` connection fails: the cluster's token.
+
+    Ray never turns token authentication on by itself for an explicit address (a head
+    started where ``~/.ray/auth_token`` exists requires it), and the client then times
+    out without saying why.
+    """
+    if not (address or "").startswith("ray://") or os.environ.get("RAY_AUTH_MODE") == "token":
+        return ""
+    return (
+        " (if the cluster requires token authentication, set RAY_AUTH_MODE=token and its "
+        "token in RAY_AUTH_TOKEN or ~/.ray/auth_token)"
+    )
 
 
 class RayExecutor(Executor):
@@ -84,15 +111,15 @@ class RayExecutor(Executor):
         if self.address in (None, "local"):
             kwargs["include_dashboard"] = False
         else:
-            import fitgap_gui
-
             # The cluster's machines may not have FitGap: its package goes with the job.
-            kwargs["runtime_env"] = {"py_modules": [fitgap_gui]}
+            kwargs["runtime_env"] = {"py_modules": [package_folder()]}
         try:
             ray.init(address=self.address, **kwargs)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise FitGapError(f"cannot connect to Ray at {self.address!r}: {first}") from None
+            raise FitGapError(
+                f"cannot connect to Ray at {self.address!r}: {first}{auth_hint(self.address)}"
+            ) from None
         self._started_ray = True
         return ray
 

@@ -14,6 +14,7 @@ group says which handicaps are on.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QPalette, QRegularExpressionValidator, QStandardItemModel
@@ -327,6 +328,21 @@ class ControlsPanel(QScrollArea):
         # Conv filters mean something only to the CNN.
         self.conv_filters.setEnabled(self.kind.isEnabled() and self.kind.currentText() == "cnn")
         self.browse.setEnabled(source in FILE_SOURCES)
+
+    def enable_only(self, allowed: Callable[[str], bool] | None) -> None:
+        """Enable only the levers whose key ``allowed`` accepts (a paused run: those a
+        branch may change); None puts back the usual enabling."""
+        stopping = self.early_stopping.isChecked()
+        for lv in LEVERS:
+            on = allowed is None or allowed(lv.key)
+            if lv.group == "Early stopping" and lv.key != "early_stopping.enabled":
+                on = on and stopping  # an unchecked group box keeps its rows off
+            for name in control_names(lv):
+                getattr(self, name).setEnabled(on)
+        if allowed is None:
+            self._update_enabled()
+        else:
+            self.browse.setEnabled(False)
 
     def _choose_file(self) -> None:
         source = self.source.currentData()

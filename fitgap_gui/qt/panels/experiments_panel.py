@@ -18,7 +18,10 @@ baseline (``core.experiments.summarize``, statistics from ``core.stats``); the
 verdicts in words go under the table.  When an arm's seeds are done, ``arm_done``
 asks the plots to draw the arm as its mean curve with a band.
 
-Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py``) start them.
+Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py``) start them;
+Train with Repeats above 1 starts a plan of one arm over its seeds (``train_repeats``).
+The window may train the plan's runs in parallel (Edit → Preferences): the progress bar
+counts finished runs, and a line under it names each run under way and its epoch.
 """
 
 from __future__ import annotations
@@ -180,7 +183,7 @@ class ExperimentsPanel(QWidget):
         self.controls = controls
         self.launcher = launcher
         self.theme: PlotTheme = LIGHT
-        self.kind = ""  # "remedies", "sweep" or "learning"
+        self.kind = ""  # "remedies", "sweep", "learning" or "repeats" (Train over seeds)
         self.param: str | None = None
         self.plan: list[Planned] = []
         self.rows: list[ResultRow] = []
@@ -196,6 +199,7 @@ class ExperimentsPanel(QWidget):
         live_runs.run_added.connect(self._on_run_added)
         live_runs.dataset_ready.connect(self._on_dataset)
         live_runs.run_finished.connect(self._on_run_finished)
+        live_runs.epoch_appended.connect(self._on_epoch)
 
     def _build(self) -> None:
         self.title = QLabel("<b>No experiment yet</b>")
@@ -219,11 +223,13 @@ class ExperimentsPanel(QWidget):
         self.hint = QLabel(EMPTY_TEXT)
         self.hint.setWordWrap(True)
         self.progress = QProgressBar()
-        self.progress.setFormat("run %v of %m")
+        self.progress.setFormat("%v of %m runs finished")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the current run and skip the rest (Esc)")
+        self.cancel_button.setToolTip(
+            "Stop every run under way and skip the rest; their epochs are kept (Esc)"
+        )
         self.cancel_button.clicked.connect(self.launcher.stop)
         self.cancel_button.setEnabled(False)
         # Progress and table appear with the first experiment: the empty tab says what
@@ -234,6 +240,10 @@ class ExperimentsPanel(QWidget):
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.cancel_button)
         self.progress_row.setVisible(False)
+        #: The runs under way and each one's epoch (several when runs train in parallel).
+        self.under_way = QLabel("")
+        self.under_way.setWordWrap(True)
+        self.under_way.setVisible(False)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -297,6 +307,7 @@ class ExperimentsPanel(QWidget):
         column.addLayout(repeats_row)
         column.addWidget(self.hint)
         column.addWidget(self.progress_row)
+        column.addWidget(self.under_way)
         column.addWidget(self.table)
         self.table.setVisible(False)
         self.best_note = QLabel("")
@@ -358,15 +369,27 @@ class ExperimentsPanel(QWidget):
             return False
         return self.start("learning", planned, "Learning curve", "data.train_fraction")
 
+    def train_repeats(self, config: RunConfig, repeats: int) -> bool:
+        """Train's Repeats: one arm, this setup, over seeds s … s+repeats−1."""
+        return self.start("repeats", [("this setup", config)], "Train", repeats=repeats)
+
     def start(
-        self, kind: str, planned: list[Planned], title: str, param: str | None = None
+        self,
+        kind: str,
+        planned: list[Planned],
+        title: str,
+        param: str | None = None,
+        repeats: int | None = None,
     ) -> bool:
-        """Train a plan on the worker; False when the window cannot train now."""
+        """Train a plan on the worker; False when the window cannot train now.
+
+        ``repeats`` (seeds per arm) defaults to the Repeats box.
+        """
         refusal = self.launcher.refusal()
         if refusal is not None:
             self.message.emit(refusal)
             return False
-        repeats = self.repeats_box.value()
+        repeats = self.repeats_box.value() if repeats is None else repeats
         try:
             runs_plan = with_repeats(planned, repeats)
         except FitGapError as exc:  # a seed near 2**31 - 1
@@ -383,7 +406,7 @@ class ExperimentsPanel(QWidget):
             else "one seed"
         )
         self.title.setText(
-            f"<b>{html.escape(title)}</b> — {len(planned)} arms × {repeats} "
+            f"<b>{html.escape(title)}</b> — {len(planned)} arm{'s' if len(planned) != 1 else ''} × {repeats} "
             f"({len(runs_plan)} runs), same data, {seeds}"
         )
         self.hint.setVisible(False)
@@ -393,11 +416,14 @@ class ExperimentsPanel(QWidget):
         self.best_note.setText("")
         self.progress.setRange(0, len(runs_plan))
         self.progress.setValue(0)
-        self.progress.setFormat("starting run 1 of %m")
-        self.sweep_box.setVisible(kind != "remedies")
-        self.filler.setVisible(kind == "remedies")
+        self.progress.setFormat("0 of %m runs finished")
+        self.under_way.setText("")
+        self.under_way.setVisible(False)
+        sweep = kind in ("sweep", "learning")
+        self.sweep_box.setVisible(sweep)
+        self.filler.setVisible(not sweep)
         self._fit_table(len(planned))
-        if kind != "remedies":
+        if sweep:
             self._style_sweep_plot(title)
         self.redraw_sweep()
         self.active = True
@@ -424,7 +450,7 @@ class ExperimentsPanel(QWidget):
 
     def label(self, key: Any) -> str:
         """A planned item's name in the legend, the table and the store."""
-        if self.kind == "remedies":
+        if self.kind in ("remedies", "repeats"):
             return str(key)
         if self.kind == "learning":
             return f"training fraction {format_value(float(key))}"
@@ -447,9 +473,28 @@ class ExperimentsPanel(QWidget):
         # The tag says which plan item this is (and that it is this panel's experiment).
         if not self.active or not isinstance(run.tag, tuple) or run.tag[0] != id(self):
             return
-        index = run.tag[1]
-        self._index_of[run.run_id] = index
-        self.progress.setFormat(f"run {index + 1} of {len(self.runs_plan)}")
+        self._index_of[run.run_id] = run.tag[1]
+        self._show_under_way()
+
+    def _on_epoch(self, run_id: int, _metrics: Any) -> None:
+        if self.active and run_id in self._index_of:
+            self._show_under_way()
+
+    def _show_under_way(self) -> None:
+        """The bar: runs finished (and how many train); the line: each run under way."""
+        training = [
+            run for run in self.live_runs.training() if run.run_id in self._index_of and self.active
+        ]
+        total = len(self.runs_plan)
+        finished = f"{len(self.rows)} of {total} runs finished"
+        self.progress.setFormat(finished + (f", {len(training)} training" if training else ""))
+        lines = [
+            f"{html.escape(run.label)}: training, epoch {run.epochs} of "
+            f"{run.config.training.epochs}"
+            for run in training
+        ]
+        self.under_way.setText("<br>".join(lines))
+        self.under_way.setVisible(bool(lines))
 
     def _on_dataset(self, run_id: int, dataset) -> None:
         if run_id in self._index_of:
@@ -466,6 +511,7 @@ class ExperimentsPanel(QWidget):
         self.rows.append(row)
         self.arm_rows.setdefault(arm, []).append(row)
         self.progress.setValue(len(self.rows))
+        self._show_under_way()
         self._show_summaries()
         self.redraw_sweep()
         self.row_added.emit(index, row)
@@ -480,6 +526,7 @@ class ExperimentsPanel(QWidget):
             return
         self.active = False
         self.cancel_button.setEnabled(False)
+        self.under_way.setVisible(False)
         done, total = len(self.rows), len(self.runs_plan)
         stopped = done < total or any(r.status == "stopped" for r in self.rows)
         self.progress.setFormat(

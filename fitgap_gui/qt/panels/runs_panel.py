@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.branching import saved_epoch
 from ...core.errors import FitGapError
 from ...core.formatting import (
     MISSING,
@@ -135,6 +136,8 @@ class RunsPanel(QWidget):
     #: A one-line error, and a status-bar message, for the window to show.
     error = Signal(str)
     message = Signal(str)
+    #: run_id: the user asked to continue this stored run from its saved model.
+    continue_requested = Signal(int)
 
     def __init__(self, store: RunStore, live_runs: LiveRuns, controls: ControlsPanel) -> None:
         super().__init__()
@@ -383,6 +386,7 @@ class RunsPanel(QWidget):
             + f"{format_accuracy(last.get('val_accuracy'))}, "
             + format_validation_loss(last)
             + f"\nlevers: {levers}"
+            + (f"\n{run.branched_from}" if run.branched_from else "")
         )
         for column, (text, key) in cells.items():
             item = _Item(text)
@@ -566,6 +570,9 @@ class RunsPanel(QWidget):
             ("Rename", self.edit_selected_name, count == 1),
             ("Delete…", self.delete_selected, count > 0),
         ]
+        continuing = self._continue_action() if count == 1 else None
+        if continuing is not None:
+            actions.insert(1, continuing)
         for text, slot, enabled in actions:
             action = QAction(text, menu)
             action.triggered.connect(slot)
@@ -575,6 +582,22 @@ class RunsPanel(QWidget):
             menu.addSeparator()
             menu.addMenu(self.export_menu)
         return menu
+
+    def _continue_action(self) -> tuple[str, Callable[[], None], bool] | None:
+        """ "Continue from epoch k…" for one stored FitGap run with a saved model."""
+        run_id = self.selected_ids()[0]
+        try:
+            run = self.store.get_run(run_id)
+        except FitGapError:
+            return None
+        if run.kind != "fitgap" or run.status == "running":
+            return None
+        epoch, _same_optimizer = saved_epoch(run)
+        return (
+            f"Continue from epoch {epoch}…",
+            lambda: self.continue_requested.emit(run_id),
+            run.has_model and epoch > 0,
+        )
 
     def _context_menu(self, pos: QPoint) -> None:
         menu = self.context_menu()

@@ -116,6 +116,8 @@ class ArmBand:
     def bounds(self, plot_name: str, log: bool = False) -> tuple[float, float] | None:
         """Lowest and highest edge of this arm's bands on a plot (log10 on a log plot)."""
         columns = [col for plot, col, _s, _n in BAND_SPEC if plot == plot_name]
+        if not columns:  # a plot the bands do not draw on (the learning rate)
+            return None
         values = np.concatenate(
             [self.values[f"{c}_{edge}"] for c in columns for edge in ("low", "high")]
         )

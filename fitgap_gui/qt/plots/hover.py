@@ -111,6 +111,15 @@ class HoverReadout:
                     f'<span style="color:{colour}">■</span> {html.escape(curves.label)}: '
                     + " / ".join(values)
                 )
+        if name == "loss":  # the learning rate's drops, marked on this plot
+            for curves in self.panel.runs.values():
+                drop = curves.drop_at(epoch)
+                if drop is not None:
+                    plain.append(f"{curves.label}: {drop}")
+                    rows.append(
+                        f'<span style="color:{curves.colour}">▼</span> '
+                        f"{html.escape(curves.label)}: {html.escape(drop)}"
+                    )
         if not rows:
             self.hide()
             return ""

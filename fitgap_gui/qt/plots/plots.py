@@ -1,25 +1,28 @@
-"""Live curves: loss, accuracy and the gap, one curve set per run, overlayable.
+"""Live curves: loss, accuracy, the gap and the learning rate, one curve set per run.
 
-``PlotsPanel`` holds three pyqtgraph PlotWidgets.  Each run gets a ``RunCurves``
-keyed by run id: its curves are created once.  An epoch only appends to a growing
-numpy buffer and marks the run dirty; a ~30 Hz timer (``flush``) hands everything
-that arrived since the last paint to ``setData`` at once.  Finished and stored runs
-are "frozen": 1-px pens, drawn from one cached image per plot (plot_items.py), so a
-live epoch re-strokes only the live run.  The x axis spans the runs shown (and the
-epochs a live run will train), growing in steps, so the axes do not re-layout every
-epoch.  A run's colour comes from the Okabe-Ito palette (safe for colour-blind
-eyes) and stays its own; training is solid, validation dashed.  One key row above
-the plots names the runs, so no legend covers a curve; a run can be drawn faint
-(``set_run_faint``), as the previous run kept beside a new one.  The best epoch
-(by the early-stopping monitor, even when early stopping is off) is a vertical
-line and a dot on the monitored curve; an early stop is a second line with a label.
-With no run yet, each plot says what will appear in it.
+``PlotsPanel`` holds four pyqtgraph PlotWidgets (the learning rate's on a log scale, its
+x range tied to the loss plot's). Each run gets a ``RunCurves`` keyed by run id: its
+curves are created once. An epoch only appends to a growing numpy buffer and marks the
+run dirty; a ~30 Hz timer (``flush``) hands everything that arrived since the last paint
+to the curves at once. A live run draws with ``LiveCurve``s, which repaint only their
+new segment; a stored run with downsampled ``PlotDataItem``s. Finished and stored runs
+are "frozen": 1-px pens, drawn from one cached image per plot (plot_items.py), so a live
+epoch re-strokes only the live run. The x axis spans the runs shown (and the epochs a
+live run will train), growing in steps, so the axes do not re-layout every epoch. A
+run's colour comes from the Okabe-Ito palette (safe for colour-blind eyes) and stays its
+own; training is solid, validation dashed. One key row above the plots names the runs,
+so no legend covers a curve; a run can be drawn faint (``set_run_faint``), as the
+previous run kept beside a new one. The best epoch (by the early-stopping monitor, even
+when early stopping is off) is a vertical line and a dot on the monitored curve; an
+early stop is a second line with a label; each drop of the learning rate is a triangle
+on the validation loss (lr.py). With no run yet, each plot says what will appear in it.
 
 View options apply to every run's curves and never touch the stored numbers:
 ``set_smoothing`` draws a TensorBoard-style moving average with the raw curve faint
-behind it, ``set_log_y`` puts the loss plot on a log scale, ``set_ignore_outliers``
-scales the y axes to the 2nd-98th percentiles, ``set_gap_visible`` hides the gap
-plot and ``apply_theme`` recolours everything for a light or dark background.
+behind it (never for the learning rate), ``set_log_y`` puts the loss plot on a log
+scale, ``set_ignore_outliers`` scales the y axes to the 2nd-98th percentiles,
+``set_gap_visible`` and ``set_lr_visible`` hide the gap and the learning-rate plots and
+``apply_theme`` recolours everything for a light or dark background.
 The hover readout lives in hover.py.
 """
 
@@ -39,7 +42,8 @@ from ...core.monitor import is_better
 from ...core.results import EpochMetrics, RunResult, monitored
 from .bands import ArmBand
 from .hover import HoverReadout
-from .plot_items import EpochAxis, FrozenLayer, ValueAxis
+from .lr import drop_text, rate_drops
+from .plot_items import EpochAxis, FrozenLayer, LiveCurve, ValueAxis
 from .theme import LIGHT, PlotTheme
 
 #: Okabe-Ito, without yellow (too faint on white) and black (kept for markers).
@@ -71,7 +75,7 @@ Y_AXIS_WIDTH = 52
 #: ``loss``/``accuracy``/``val_loss``, and its legend names say so.
 COLUMNS = (
     "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "loss_gap", "accuracy_gap",
-    "keras_loss", "keras_accuracy",
+    "keras_loss", "keras_accuracy", "learning_rate",
 )  # fmt: skip
 _COL = {name: i for i, name in enumerate(COLUMNS)}
 #: Where each history key is drawn: (column, the key used when it is missing).
@@ -82,6 +86,7 @@ _SOURCES = {
     "val_accuracy": ("val_accuracy", "val_accuracy"),
     "keras_loss": ("loss", "loss"),
     "keras_accuracy": ("accuracy", "accuracy"),
+    "learning_rate": ("learning_rate", "learning_rate"),
 }
 #: The column a monitored metric's best-epoch dot sits on.
 _MONITOR_COL = {
@@ -102,6 +107,8 @@ _PLOT_OF = {
 }
 #: The curves of Keras's running-mean training numbers (shown only on request).
 _KERAS_COLUMNS = ("keras_loss", "keras_accuracy")
+#: Curves drawn as they are, whatever the smoothing: a schedule is not noise.
+_UNSMOOTHED = frozenset(("learning_rate",))
 
 
 def _reach(count: int) -> int:
@@ -167,6 +174,7 @@ def _spec(label: str, *, honest: bool) -> list[tuple[str, str, str, Qt.PenStyle]
         ("gap", "accuracy_gap", f"{label} gap: train − val accuracy (fraction)", Qt.PenStyle.DotLine),
         ("loss", "keras_loss", f"{label} Keras running-mean training loss", Qt.PenStyle.DotLine),
         ("accuracy", "keras_accuracy", f"{label} Keras running-mean training accuracy", Qt.PenStyle.DotLine),
+        ("lr", "learning_rate", f"{label} learning rate", Qt.PenStyle.SolidLine),
     ]  # fmt: skip
 
 
@@ -182,6 +190,7 @@ class RunCurves:
         monitor: str,
         *,
         labelled: bool = True,
+        live: bool = True,
     ) -> None:
         self.panel = panel
         self.run_id = run_id
@@ -211,15 +220,20 @@ class RunCurves:
         plots = panel.plots
         #: (plot, column, legend name, pen style) of each curve, in ``curves`` order.
         self.spec = _spec(label, honest=True)
-        self.curves: list[tuple[pg.PlotDataItem, int]] = []
+        self.curves: list[tuple[pg.PlotDataItem | LiveCurve, int]] = []
         #: The raw curves drawn faint behind smoothed ones (empty while smoothing is off).
-        self.raw_curves: list[pg.PlotDataItem] = []
+        self.raw_curves: list[pg.PlotDataItem | LiveCurve] = []
         self._homes: list[pg.PlotWidget] = []
         for plot_name, column, _name, _style in self.spec:
-            raw = plots[plot_name].plot([], [])
+            # A live run grows a point per epoch: LiveCurve repaints only the new
+            # segment.  A stored run is drawn whole, downsampled (PlotDataItem).
+            raw, item = (
+                (self._add_live(plots[plot_name]), self._add_live(plots[plot_name]))
+                if live
+                else (plots[plot_name].plot([], []), plots[plot_name].plot([], []))
+            )
             raw.setZValue(-1)
             # No legend in the plots: the key row above them names the runs.
-            item = plots[plot_name].plot([], [])
             self.curves.append((item, _COL[column]))
             self.raw_curves.append(raw)
             self._homes.append(plots[plot_name])
@@ -248,8 +262,23 @@ class RunCurves:
         self.best_dot = pg.ScatterPlotItem(size=11)
         self.best_dot.setZValue(10)
         plots[_PLOT_OF.get(monitor, "loss")].addItem(self.best_dot)
+        #: Where the learning rate dropped: (epoch after which it fell, old, new).
+        self.drops: list[tuple[int, float, float]] = []
+        self._drops_placed: list[tuple[int, float, str]] = []
+        # Down-pointing triangles on the validation loss, each with its drop as tooltip.
+        self.drop_dot = pg.ScatterPlotItem(
+            size=9, symbol="t", hoverable=True, tip=lambda x, y, data: data
+        )
+        self.drop_dot.setZValue(9)
+        plots["loss"].addItem(self.drop_dot)
         self.restyle()
         self.set_labelled(labelled)
+
+    @staticmethod
+    def _add_live(plot: pg.PlotWidget) -> LiveCurve:
+        item = LiveCurve()
+        plot.addItem(item)
+        return item
 
     def set_labelled(self, on: bool) -> None:
         """Show the "best N" / "early stop at N" texts (only the newest live run has them:
@@ -288,14 +317,17 @@ class RunCurves:
         self.stop_lines[2].label.setColor(theme.marker)
         self.best_dot.setBrush(pg.mkBrush(stroke))
         self.best_dot.setPen(pg.mkPen(theme.marker, width=1.5))
+        self.drop_dot.setBrush(pg.mkBrush(stroke))
+        self.drop_dot.setPen(pg.mkPen(theme.marker, width=1))
         # Faint is an opacity, not pens: it outlives a theme switch, and the frozen
         # layer paints each item at its opacity.
         opacity = FAINT_OPACITY if self.faint else 1.0
-        for item in [*self.items(), self.best_dot, *self.best_lines, *self.stop_lines]:
+        markers = [self.best_dot, self.drop_dot, *self.best_lines, *self.stop_lines]
+        for item in [*self.items(), *markers]:
             item.setOpacity(opacity)
         self.panel._invalidate_layers(self)
 
-    def items(self) -> list[pg.PlotDataItem]:
+    def items(self) -> list[pg.PlotDataItem | LiveCurve]:
         """Every curve item of this run (shown and raw), in ``spec`` order."""
         return [item for item, _ in self.curves] + self.raw_curves
 
@@ -312,6 +344,7 @@ class RunCurves:
         ):
             layer.freeze(line)
         self.panel.layers[_PLOT_OF.get(self.monitor, "loss")].freeze(self.best_dot)
+        self.panel.layers["loss"].freeze(self.drop_dot)
 
     # -- data ---------------------------------------------------------------------------------
     def _grow(self, needed: int) -> None:
@@ -369,7 +402,9 @@ class RunCurves:
         """What the curve of ``column`` draws: the raw values, or smoothed ones."""
         values = self.data[: self.count, column]
         weight = self.panel.smoothing
-        return ema_smooth(values, weight) if weight > 0 else values
+        if weight <= 0 or COLUMNS[column] in _UNSMOOTHED:
+            return values
+        return ema_smooth(values, weight)
 
     def redraw(self) -> None:
         """Set every curve's data from the buffer under the panel's view options."""
@@ -379,15 +414,29 @@ class RunCurves:
         for index, ((item, column), raw) in enumerate(
             zip(self.curves, self.raw_curves, strict=True)
         ):
+            shows = self._shows(index)
+            if not shows and self._is_keras(index):
+                # Hidden until the View option asks for them (it redraws every run then):
+                # no setData at every paint for curves nobody sees.
+                item.setVisible(False)
+                raw.setVisible(False)
+                continue
             item.setData(x, self.shown(column))
-            item.setVisible(self._shows(index))
-            if smoothing and not self._is_keras(index):
+            item.setVisible(shows)
+            behind = smoothing and self._has_raw(index)
+            if behind:
                 raw.setData(x, view[:, column])
             elif raw.xData is not None and len(raw.xData):  # once, not at every paint
                 raw.setData([], [])
-            raw.setVisible(smoothing and self._shows(index) and not self._is_keras(index))
+            raw.setVisible(behind and shows)
         self._place_best()
+        self._place_drops()
         self.panel._invalidate_layers(self)
+
+    def _has_raw(self, index: int) -> bool:
+        """Whether curve ``index`` gets its raw curve drawn faint behind it when smoothed."""
+        column = self.spec[index][1]
+        return column not in _KERAS_COLUMNS and column not in _UNSMOOTHED
 
     def _is_keras(self, index: int) -> bool:
         return self.spec[index][1] in _KERAS_COLUMNS
@@ -435,8 +484,41 @@ class RunCurves:
         for line in self.best_lines:
             line.setPos(epoch)
             line.setVisible(self.visible)
-        self.best_lines[0].label.setFormat(f"best {epoch}")
+        label = self.best_lines[0].label
+        label.setFormat(f"best {epoch}")
+        # Near the right edge the text goes left of its line, or the plot cuts it off.
+        side = 1 if epoch > 0.85 * self.panel.x_span() else 0
+        if label.anchors[0][0] != side:
+            label.anchors = [(side, 0), (side, 0)]
+            label.updatePosition()
         self.panel._invalidate_layers(self)
+
+    def _place_drops(self) -> None:
+        """A marker on the validation loss after each epoch the learning rate fell."""
+        drops = rate_drops(self.data[: self.count, _COL["learning_rate"]])
+        drawn = self.curves[1][0].yData  # the validation loss as drawn (maybe smoothed)
+        points = []
+        for epoch, old, new in drops:
+            value = float(drawn[epoch - 1]) if drawn is not None and len(drawn) >= epoch else 0.0
+            if self.panel.log_y:  # a scatter item has no log mode of its own
+                value = math.log10(value) if value > 0 else math.nan
+            if math.isfinite(value):
+                points.append((epoch, value, drop_text(epoch, old, new)))
+        self.drops = drops
+        if points == self._drops_placed:
+            return  # most epochs drop nothing: leave the markers alone
+        self._drops_placed = points
+        self.drop_dot.setData(
+            [p[0] for p in points], [p[1] for p in points], data=[p[2] for p in points]
+        )
+        self.panel._invalidate_layers(self)
+
+    def drop_at(self, epoch: int) -> str | None:
+        """What the drop marker at ``epoch`` says, if the learning rate fell after it."""
+        for at, old, new in self.drops:
+            if at == epoch and self.visible:
+                return drop_text(at, old, new)
+        return None
 
     def finish(self, result: RunResult) -> str:
         """Final markers from the engine's own result; returns a line for the status bar."""
@@ -471,10 +553,9 @@ class RunCurves:
         self.visible = visible
         for index, ((item, _), raw) in enumerate(zip(self.curves, self.raw_curves, strict=True)):
             item.setVisible(self._shows(index))
-            raw.setVisible(
-                self._shows(index) and self.panel.smoothing > 0 and not self._is_keras(index)
-            )
+            raw.setVisible(self._shows(index) and self.panel.smoothing > 0 and self._has_raw(index))
         self.best_dot.setVisible(visible)
+        self.drop_dot.setVisible(visible)
         has_best = self.best_epoch is not None
         for line in self.best_lines:
             line.setVisible(visible and has_best)
@@ -497,6 +578,8 @@ class RunCurves:
             plot.removeItem(line)
         self.panel.layers[_PLOT_OF.get(self.monitor, "loss")].thaw(self.best_dot)
         plots[_PLOT_OF.get(self.monitor, "loss")].removeItem(self.best_dot)
+        self.panel.layers["loss"].thaw(self.drop_dot)
+        plots["loss"].removeItem(self.drop_dot)
 
     def values_at(self, plot_name: str, epoch: int) -> list[tuple[str, str, float, float]]:
         """(legend name, colour, raw value, shown value) of this run's curves on a plot."""
@@ -541,6 +624,8 @@ class PlotsPanel(QWidget):
             "Gap: val − train cross-entropy (solid), train − val accuracy (dotted)",
             "nats (solid) · fraction (dotted)",
         ),
+        # No axis label: the title names it, and a short plot has no room for both.
+        "lr": ("Learning rate (log scale; ▼ on the loss plot: a drop)", ""),
     }
     #: The line key, said once above the plots instead of in every title.
     KEY = (
@@ -554,6 +639,7 @@ class PlotsPanel(QWidget):
         "accuracy": "Training and validation accuracy will appear here, epoch by epoch",
         "gap": "The gap between validation and training will appear here: "
         "when it opens up, the network is memorizing the training data",
+        "lr": "The learning rate of each epoch will appear here, on a log scale",
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -581,7 +667,18 @@ class PlotsPanel(QWidget):
             "loss": self._make_plot("loss"),
             "accuracy": self._make_plot("accuracy"),
             "gap": self._make_plot("gap"),
+            "lr": self._make_plot("lr"),
         }
+        # The learning rate spans decades under a schedule: log scale, and one x axis
+        # with the loss plot (zooming either zooms both).  Not pyqtgraph's setXLink: it
+        # lines the plots up by pixels, and the two plots have different widths.
+        self.plots["lr"].setLogMode(x=False, y=True)
+        for source, target in (("loss", "lr"), ("lr", "loss")):
+            self.plots[source].getViewBox().sigXRangeChanged.connect(
+                lambda _view, span, target=target: self._follow_x(target, span)
+            )
+        # setLogMode turns pyqtgraph's autorange on; the panel sets the ranges itself.
+        self.plots["lr"].getViewBox().enableAutoRange(x=False, y=False)
         self.layers = {name: FrozenLayer(plot.plotItem) for name, plot in self.plots.items()}
         self.empty_texts = {name: self._make_empty_text(name) for name in self.plots}
         self.zero_line = pg.InfiniteLine(pos=0, angle=0)
@@ -605,8 +702,10 @@ class PlotsPanel(QWidget):
         grid.addWidget(self.plots["loss"], 0, 0)
         grid.addWidget(self.plots["accuracy"], 0, 1)
         grid.addWidget(self.plots["gap"], 1, 0, 1, 2)
-        grid.setRowStretch(0, 3)  # loss and accuracy are read most: give them the height
-        grid.setRowStretch(1, 2)
+        grid.addWidget(self.plots["lr"], 2, 0, 1, 2)
+        grid.setRowStretch(0, 6)  # loss and accuracy are read most: give them the height
+        grid.setRowStretch(1, 4)
+        grid.setRowStretch(2, 3)  # the learning rate: a small plot, steps read at a glance
         column.addLayout(grid, 1)
         self._paint_timer = QTimer(self)
         self._paint_timer.setSingleShot(True)
@@ -636,7 +735,9 @@ class PlotsPanel(QWidget):
         # The panel sets both ranges (_apply_span, _fit_y): pyqtgraph's autorange
         # would scan every item's bounds at every paint.
         view.enableAutoRange(x=False, y=False)
-        view.sigRangeChangedManually.connect(lambda *_a, name=name: self._zoomed.add(name))
+        # The loss and learning-rate plots share their x axis: a zoom on one is on both.
+        linked = {"loss", "lr"} if name in ("loss", "lr") else {name}
+        view.sigRangeChangedManually.connect(lambda *_a, s=linked: self._zoomed.update(s))
         return plot
 
     def _make_empty_text(self, name: str) -> pg.TextItem:
@@ -654,6 +755,12 @@ class PlotsPanel(QWidget):
         view.sigResized.connect(centre)
         centre()
         return text
+
+    def _follow_x(self, name: str, span: Sequence[float]) -> None:
+        """Give plot ``name`` the x range ``span`` of the plot it is linked with."""
+        view = self.plots[name].getViewBox()
+        if [float(v) for v in span] != [float(v) for v in view.viewRange()[0]]:
+            view.setXRange(*span, padding=0)
 
     def layer_of(self, plot: pg.PlotWidget) -> FrozenLayer:
         """The cached layer of frozen curves on ``plot``."""
@@ -757,6 +864,12 @@ class PlotsPanel(QWidget):
         """A log-scale y axis on the loss plot (losses span decades when a net memorizes)."""
         self.log_y = bool(on)
         self.plots["loss"].setLogMode(x=False, y=self.log_y)
+        # setLogMode turns pyqtgraph's autorange on, which scans every curve at every
+        # paint; the panel sets the ranges itself (but "ignore outliers" needs it).
+        self.plots["loss"].getViewBox().enableAutoRange(
+            x=False, y=INLIER_FRACTION if self.ignore_outliers else False
+        )
+        self._apply_span(force=True)
         self.layers["loss"].invalidate()  # its grid follows the log ticks
         self._redraw_all()  # the best dot is placed in log10 units on a log plot
 
@@ -782,6 +895,13 @@ class PlotsPanel(QWidget):
 
     def gap_visible(self) -> bool:
         return not self.plots["gap"].isHidden()
+
+    def set_lr_visible(self, visible: bool) -> None:
+        """Show or hide the learning-rate plot (the drop markers stay on the loss plot)."""
+        self.plots["lr"].setVisible(bool(visible))
+
+    def lr_visible(self) -> bool:
+        return not self.plots["lr"].isHidden()
 
     def reset_zoom(self) -> None:
         """Back to the runs' x span and automatic y ranges (after zooming or panning)."""
@@ -873,7 +993,9 @@ class PlotsPanel(QWidget):
         if live:
             for other in self.runs.values():
                 other.set_labelled(False)
-        curves = RunCurves(self, run_id, label, self._next_colour, monitor, labelled=live)
+        curves = RunCurves(
+            self, run_id, label, self._next_colour, monitor, labelled=live, live=live
+        )
         self._next_colour += 1
         self.runs[run_id] = curves
         if live:
@@ -902,44 +1024,58 @@ class PlotsPanel(QWidget):
         self._paint_timer.stop()
         if not self._dirty:
             return
-        for run_id in sorted(self._dirty):
-            curves = self.runs.get(run_id)
-            if curves is not None:
-                curves.redraw()
+        changed = [self.runs[r] for r in sorted(self._dirty) if r in self.runs]
+        for curves in changed:
+            curves.redraw()
         self._dirty.clear()
         self._apply_span()
-        self._fit_y(exact=self._y_exact)
+        self._fit_y(exact=self._y_exact, changed=changed)
         self.hover.refresh()
 
-    def _fit_y(self, *, exact: bool) -> None:
+    def _fit_y(self, *, exact: bool, changed: Sequence[RunCurves] | None = None) -> None:
         """Set the y ranges from the runs shown, at most once per paint.
 
         ``exact`` fits the data (a run added, removed or hidden, a view option);
         otherwise the range only grows, and then by a margin, so a live run moves
         the axes (their tick text, the frozen layer) every many epochs, not every one.
+        A range that only grows need only look at the runs that ``changed`` (the
+        live ones), not at every finished run at every paint.
         """
         if exact:
             self._y_exact = False
+            changed = None
         shown: list = [c for c in self.runs.values() if c.visible and c.count]
         shown += [b for b in self.bands.values() if b.visible and b.count]
+        if changed is not None and shown:
+            shown = [c for c in changed if c.visible and c.count]
         for name, plot in self.plots.items():
             view = plot.getViewBox()
             if name in self._zoomed or view.autoRangeEnabled()[1] or not shown:
                 continue  # the user's zoom, or "ignore outliers" (pyqtgraph's autorange)
-            log = self.log_y and name == "loss"
+            log = (self.log_y and name == "loss") or name == "lr"
             found = [b for c in shown if (b := c.bounds(name, log)) is not None]
             if not found:
                 continue
             data_low, data_high = min(b[0] for b in found), max(b[1] for b in found)
             pad = (data_high - data_low) * 0.03 or max(abs(data_high) * 0.05, 0.05)
+            if name == "lr":  # in decades: a constant rate sits mid-plot beside a tick
+                pad = max(pad, 0.3)
             low, high = data_low - pad, data_high + pad
             if not exact:
                 (now_low, now_high) = view.viewRange()[1]
                 if now_low <= low and high <= now_high:
                     continue
                 margin = (max(high, now_high) - min(low, now_low)) * GROW_MARGIN
-                low = min(now_low, low - margin) if low < now_low else now_low
-                high = max(now_high, high + margin) if high > now_high else now_high
+                grown_low, grown_high = low < now_low, high > now_high
+                low = low - margin if grown_low else now_low
+                high = high + margin if grown_high else now_high
+                if name != "gap" and not log:  # as below, on the side that grew only
+                    if grown_low and data_low >= 0:
+                        low = max(low, data_low - pad)
+                    if grown_high and name == "accuracy" and data_high <= 1:
+                        high = min(high, data_high + pad)
+                view.setYRange(low, high, padding=0)
+                continue
             if name != "gap" and not log:
                 # A loss or an accuracy is never negative, an accuracy never above 1:
                 # the growth margin must not show a range no value can reach.

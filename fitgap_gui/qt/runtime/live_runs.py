@@ -1,8 +1,9 @@
 """The runs on screen as one model: ``LiveRuns``, and the adapter that draws it.
 
 ``LiveRuns`` holds every run the window shows (``core.live.LiveRun``): the one
-training now, the previous Train's runs kept faint beside it, and the stored runs
-selected in the Runs tab.  The window feeds it from the training controller; the
+training now (several at once when an experiment's plan runs in parallel), the
+previous Train's runs kept faint beside it, and the stored runs selected in the Runs
+tab.  The window feeds it from the training controller; the
 panels (plots through ``PlotsAdapter``, diagnosis, insights, runs, experiments)
 are handed it in their constructors and listen to its signals.  Colours belong to
 runs: a run keeps its palette slot for the whole session, whatever is selected.
@@ -78,7 +79,7 @@ class LiveRuns(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runs: dict[int, LiveRun] = {}
-        #: The run training now (None between runs).
+        #: The run training now, the latest started of several (None between runs).
         self.live_id: int | None = None
         #: The latest run started in this window (kept after it ends): exports default to it.
         self.current_id: int | None = None
@@ -92,6 +93,10 @@ class LiveRuns(QObject):
 
     def focused(self) -> LiveRun | None:
         return self.get(self.focus_id)
+
+    def training(self) -> list[LiveRun]:
+        """The runs of this window training now, in the order they started."""
+        return [r for r in self.runs.values() if r.origin == "live" and r.status == "running"]
 
     def colour_of(self, run_id: int) -> int:
         """The run's palette slot: the first free one when it first appears, then fixed."""
@@ -131,15 +136,29 @@ class LiveRuns(QObject):
                 self.run_changed.emit(run.run_id)
 
     def begin(self, run_id: int, request: RunRequest) -> LiveRun:
-        """The worker started a run: it comes on screen and gets the focus."""
+        """The worker started a run: it comes on screen and gets the focus.
+
+        Runs of a parallel plan start while others train: the focus stays on a run
+        that is still training, so the diagnosis does not jump at every start.
+        """
         self._fainted = []  # the batch did start: the faint runs stay faint
         label = request.label or run_label(run_id)
         run = LiveRun(
             run_id, label, request.config, self.colour_of(run_id), origin="live", tag=request.tag
         )
+        if request.branch_epoch:  # a branch: its history starts with its parent's epochs
+            run.parent_run_id, run.branch_epoch = request.parent_run_id, request.branch_epoch
+            parent = self.runs.get(request.parent_run_id or 0)
+            prefix = request.prefix or (parent.history if parent is not None else {})
+            run.start_from(prefix, request.branch_epoch)
+        focused = self.focused()
+        keep_focus = (
+            focused is not None and focused.origin == "live" and focused.status == "running"
+        )
         self._add(run)
         self.live_id = self.current_id = run_id
-        self.set_focus(run_id)
+        if not keep_focus:
+            self.set_focus(run_id)
         return run
 
     def set_dataset(self, run_id: int, dataset: Any) -> None:
@@ -164,8 +183,9 @@ class LiveRuns(QObject):
         run.finish(result)
         if result.diagnosis is None:  # a failed diagnosis must not hide the last live one
             _diagnose(run)
-        if self.live_id == run_id:
-            self.live_id = None
+        if self.live_id == run_id:  # another run of a parallel plan may still train
+            still = self.training()
+            self.live_id = still[-1].run_id if still else None
         self.run_finished.emit(run_id, run)
 
     def start_failed_with(self, message: str) -> None:
@@ -211,6 +231,8 @@ class LiveRuns(QObject):
             status=stored.status,
             diagnosis=stored.diagnosis,
             levers=(stored.levers or {}) if stored.kind == "callback" else None,
+            parent_run_id=stored.parent_run_id,
+            branch_epoch=stored.branch_epoch,
         )
         if stored.status != "running":
             run.result = stored.to_result()
@@ -296,12 +318,17 @@ class PlotsAdapter(QObject):
 
     def _on_added(self, run: LiveRun) -> None:
         if run.origin == "stored":
-            self.plots.show_history(run.run_id, run.label, run.history, run.result, run.monitor)
+            drawn = run.drawn_history()  # a branch joins its parent's curves at its epoch
+            self.plots.show_history(run.run_id, run.label, drawn, run.result, run.monitor)
             if run.status == "running":  # training elsewhere: room for the epochs it asked
                 self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
         else:
             self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
             self.plots.begin_run(run.run_id, run.label, run.monitor)
+            drawn = run.drawn_history()
+            for index in range(run.epochs):  # a branch's first point: its parent's
+                row = {k: v[index] for k, v in drawn.items() if index < len(v)}
+                self.plots.add_epoch(run.run_id, EpochMetrics(index + 1, row))  # type: ignore[arg-type]
         self._restyle(run.run_id)
         if run.origin == "live":  # a new live run: the last one's countdown goes
             self.plots.show_countdown("", None)

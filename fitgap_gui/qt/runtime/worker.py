@@ -8,24 +8,39 @@ controller turns them into one fixed signal vocabulary, emitted in the GUI threa
 ``insight_ready``, ``progress`` and ``idle``.  Each event carries the run id the
 store gave the run, and ``started`` carries the request (label and tag), so nothing
 downstream is matched by start order.  Stopping is cooperative: a flag the engine
-polls between execution chunks, never ``QThread.terminate()``.
+polls between execution chunks, never ``QThread.terminate()``.  Pausing is the
+engine's ``PauseGate`` (core/branching.py): ``pause`` holds the run at the end of
+the epoch in progress (``paused`` says when), ``resume`` goes on or, with changed
+levers, branches: the parent finishes as ``branched`` and its child starts, as any
+run starts (``started`` with a request naming its parent and branch epoch).
+
+``start_plan`` runs an experiment's requests through an executor
+(``core.executors``: worker processes, or Ray tasks) on the same kind of task: the
+executor's callbacks arrive on the task's thread and leave it as the same events, so
+several runs are live at once and the window cannot tell how they were trained.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ...core.branching import PauseGate, state_from_stored
 from ...core.config import RunConfig
 from ...core.errors import FitGapError
 from ...core.insights_probe import InsightProbe
 from ...core.live import RunRequest
 from ...core.logfiles import native_stderr_to_log
+from ...core.results import EpochMetrics, RunResult
 from ...core.store import RunStore
 from .background import BackgroundTask, TaskState
+
+if TYPE_CHECKING:  # a type only: the executors load the engine's modules
+    from ...core.executors import Executor
 
 logger = logging.getLogger(__name__)
 
@@ -41,27 +56,36 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunStore) -> None:
+def train_requests(
+    state: TaskState,
+    requests: Sequence[RunRequest],
+    store: RunStore,
+    gate: PauseGate | None = None,
+) -> None:
     """Train each request in turn on this (worker) thread; a stop or an error ends it.
 
-    Every event goes out as ``state.report((kind, run_id, ...))``.
+    Every event goes out as ``state.report((kind, run_id, ...))``.  With ``gate`` a
+    run may be paused, continued and branched; each child run is reported as a run
+    of its own (``started`` … ``finished``).
     """
-    from ...core.session import run_recorded
+    from ...core.session import run_with_branches
 
     total = len(requests)
     for done, request in enumerate(requests):
         if state.abort_requested():
             break
-        current = {"run_id": NO_RUN}
+        current: dict[str, Any] = {"run_id": NO_RUN, "request": request}
+        if gate is not None:
+            gate.on_hold = lambda epoch, c=current: state.report(("paused", c["run_id"], epoch))
         # Insight views: computed here, on the thread that owns the model.
         probe = InsightProbe(
             request.config,
             lambda kind, data, c=current: state.report(("insight", c["run_id"], kind, data)),
         )
 
-        def on_started(run_id: int, dataset, current=current, probe=probe, request=request):
+        def on_started(run_id: int, dataset, current=current, probe=probe):
             current["run_id"] = run_id
-            state.report(("started", run_id, request))
+            state.report(("started", run_id, current["request"]))
             state.report(("dataset", run_id, dataset))
             probe.start(dataset)
 
@@ -69,24 +93,110 @@ def train_requests(state: TaskState, requests: Sequence[RunRequest], store: RunS
             probe.note_epoch(metrics)
             state.report(("epoch", run_id, metrics))
 
+        def on_finished(result, current=current, probe=probe, request=request) -> None:
+            probe.finish(result)
+            state.report(("finished", result.run_id, result))
+            if result.branch is not None:  # the child is the next run started
+                current["request"] = RunRequest(
+                    result.branch.config,
+                    tag=request.tag,
+                    parent_run_id=result.run_id,
+                    branch_epoch=result.branch.state.epoch,
+                    prefix=result.branch.state.history,
+                )
+
         try:
-            result = run_recorded(
+            resume = None
+            if request.from_store and request.parent_run_id is not None:
+                _parent, resume = state_from_stored(store, request.parent_run_id)
+                current["request"] = dataclasses.replace(
+                    request, branch_epoch=resume.epoch, prefix=resume.history
+                )
+            run_with_branches(
                 request.config,
                 store,
+                on_finished=on_finished,
+                resume=resume,
                 on_started=on_started,
                 on_epoch=on_epoch,
                 should_stop=state.abort_requested,
                 inspect_model=probe.inspect,
                 name=request.label,
+                gate=gate,
             )
-            probe.finish(result)
         except Exception as exc:  # shown to the user; the traceback goes to the log
             if not isinstance(exc, FitGapError):
                 logger.exception("run %s failed", current["run_id"] or "(not started)")
             state.report(("errored", current["run_id"], exc))
             break
-        state.report(("finished", result.run_id, result))
         state.report(("progress", done + 1, total))
+
+
+def train_plan(
+    state: TaskState, requests: Sequence[RunRequest], store: RunStore, executor: Executor
+) -> None:
+    """Train the requests as one plan through ``executor``; its runs may overlap.
+
+    The executor's callbacks run on this (the task's) thread; each becomes one event,
+    as in ``train_requests``.  A run that ended without returning (failed in its
+    worker, or ended after a stop) is reported ``finished`` with its stored row, so
+    no run stays "training" on screen.
+    """
+    from ...core.executors import PlanItem, plan_datasets
+
+    plan = [PlanItem(r.config, r.label or "") for r in requests]
+    total = len(plan)
+    started: dict[int, int] = {}  # plan index -> run id
+    returned: set[int] = set()
+    try:
+        datasets = plan_datasets(plan)  # bad data: refused before any row exists
+    except Exception as exc:
+        state.report(("errored", NO_RUN, exc))
+        return
+
+    def on_run_started(index: int, run_id: int, ran_on: str) -> None:
+        started[index] = run_id
+        state.report(("started", run_id, requests[index]))
+        state.report(("dataset", run_id, datasets[index]))
+        # The probe needs the model on this thread; the insight views say why it is absent.
+        reason = (
+            f"it trained on {ran_on}; the insight views follow runs trained one at a time "
+            "(Edit → Preferences: 1 worker)"
+        )
+        for view in ("boundary", "validation"):
+            state.report(("insight", run_id, "unavailable", {"view": view, "reason": reason}))
+
+    def on_epoch(_index: int, run_id: int, metrics: EpochMetrics) -> None:
+        state.report(("epoch", run_id, metrics))
+
+    def on_run_done(index: int, result: RunResult) -> None:
+        returned.add(index)
+        state.report(("finished", started.get(index, result.run_id), result))
+        state.report(("progress", len(returned), total))
+
+    error: Exception | None = None
+    try:
+        executor.run(
+            plan,
+            store,
+            datasets=datasets,
+            on_run_started=on_run_started,
+            on_epoch=on_epoch,
+            on_run_done=on_run_done,
+            should_stop=state.abort_requested,
+        )
+    except Exception as exc:  # shown to the user; the traceback goes to the log
+        if not isinstance(exc, FitGapError):
+            logger.exception("a run of the plan failed")
+        error = exc
+    unreturned = [run_id for index, run_id in started.items() if index not in returned]
+    for run_id in unreturned:
+        try:
+            state.report(("finished", run_id, store.get_run(run_id).to_result()))
+        except FitGapError:  # the store cannot be read now: the run stays as last shown
+            logger.warning("run %s: its stored row could not be read", run_id)
+    if error is not None:
+        state.report(("errored", unreturned[0] if unreturned else NO_RUN, error))
 
 
 class TrainingController(QObject):
@@ -105,6 +215,8 @@ class TrainingController(QObject):
     progress = Signal(int, int)
     #: run_id, kind, payload (plain numpy/dicts) from ``insights_probe.InsightProbe``.
     insight_ready = Signal(int, str, object)
+    #: run_id, epoch: the run is held at that epoch's end (``pause``) until ``resume``.
+    paused = Signal(int, int)
     #: A run or sequence has ended (completed, stopped or failed); every signal
     #: above that belongs to it was delivered before this one.
     idle = Signal()
@@ -113,10 +225,17 @@ class TrainingController(QObject):
         super().__init__(parent)
         self._store = store
         self._task: BackgroundTask | None = None
+        #: The executor of the last plan (``start_plan``); tests read its worker pids.
+        self.last_executor: Executor | None = None
+        self._gate: PauseGate | None = None
 
     def is_busy(self) -> bool:
         """A run (or sequence) has been requested and has not ended yet."""
         return self._task is not None
+
+    def can_pause(self) -> bool:
+        """Runs train in this process (not a plan's workers), so Pause can hold them."""
+        return self._task is not None and self._gate is not None
 
     def start(self, requests: RunConfig | RunRequest | Sequence[RunConfig | RunRequest]) -> None:
         """Train one request or a list of them, one after another, off the GUI thread."""
@@ -125,9 +244,36 @@ class TrainingController(QObject):
         if isinstance(requests, (RunConfig, RunRequest)):
             requests = [requests]
         wanted = [r if isinstance(r, RunRequest) else RunRequest(r) for r in requests]
-        task = BackgroundTask(
-            train_requests, wanted, self._store, name="fitgap-training", pass_state=True
+        self._gate = PauseGate()
+        self._start_task(
+            BackgroundTask(
+                train_requests,
+                wanted,
+                self._store,
+                self._gate,
+                name="fitgap-training",
+                pass_state=True,
+            )
         )
+
+    def start_plan(self, requests: Sequence[RunRequest], executor: Executor) -> None:
+        """Train the requests as one plan through ``executor`` (runs may overlap)."""
+        if self._task is not None:
+            raise RuntimeError("a run is already in progress")
+        self.last_executor = executor
+        self._gate = None  # a plan's runs train elsewhere: there is nothing to pause here
+        self._start_task(
+            BackgroundTask(
+                train_plan,
+                list(requests),
+                self._store,
+                executor,
+                name="fitgap-training",
+                pass_state=True,
+            )
+        )
+
+    def _start_task(self, task: BackgroundTask) -> None:
         task.yielded.connect(self._dispatch)
         task.errored.connect(lambda exc: self.errored.emit(NO_RUN, exc))
         task.finished.connect(self._on_finished)
@@ -137,6 +283,19 @@ class TrainingController(QObject):
     def stop(self) -> None:
         if self._task is not None:
             self._task.abort()
+
+    def pause(self) -> None:
+        """Hold the run at the end of the epoch in progress (``paused`` follows)."""
+        if self._gate is not None and self._task is not None:
+            self._gate.request_pause()
+
+    def resume(self, config: RunConfig | None = None) -> None:
+        """Go on (None or the same config) or branch with ``config``'s levers."""
+        if self._gate is not None:
+            self._gate.resume(config)
+
+    def is_paused(self) -> bool:
+        return self._gate is not None and self._gate.is_paused()
 
     def _dispatch(self, event: tuple[Any, ...]) -> None:
         kind, *args = event
@@ -148,6 +307,7 @@ class TrainingController(QObject):
             "finished": self.finished,
             "errored": self.errored,
             "progress": self.progress,
+            "paused": self.paused,
         }[kind]
         if kind == "finished" and args[1].status == "stopped":
             self.aborted.emit(args[0])
@@ -155,6 +315,7 @@ class TrainingController(QObject):
 
     def _on_finished(self) -> None:
         self._task = None
+        self._gate = None
         self.idle.emit()
 
     def shutdown(self, timeout_ms: int = 15000) -> bool:

@@ -4,7 +4,10 @@
 hands each the live-run model (``LiveRuns``) and whatever else it needs; panels
 never reach into one another.  The run lifecycle lives here: Train and the
 experiments send ``RunRequest``s to the ``TrainingController``, whose events feed
-the live-run model; the top bar (progress and summary) follows the runs.
+the live-run model; the top bar (progress and summary) follows the runs.  A plan of
+several runs trains through the executor chosen in Edit → Preferences (worker
+processes or Ray; ``preferences.py``), so several runs may be live at once; a single
+Train, a plan of one run, and the choice "1 worker" train on the training thread.
 TensorFlow is imported in the background (``start_engine_loading``); Train is
 enabled once it is.  Closing the window asks every background task to stop and
 waits for it, or closes once it has ended, so Qt never destroys a running thread.
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -55,10 +59,11 @@ from ..plots.plots import PlotsPanel
 from ..runtime.background import BackgroundTask, active_tasks
 from ..runtime.live_runs import LiveRuns, PlotsAdapter
 from ..runtime.worker import NO_RUN, TrainingController, error_message, import_engine
-from . import exports, presets_menu, settings
+from . import exports, preferences, presets_menu, settings
 from .busy import BusyIndicator
 from .exports import Exporter
 from .help import HelpMenu
+from .pausing import Pausing
 from .presets_menu import ConfigFiles
 from .view_menu import ViewOptions
 
@@ -67,7 +72,15 @@ logger = logging.getLogger(__name__)
 #: How long closing the window waits for a run to stop and the thread to end.
 CLOSE_WAIT_MS = 15000
 
-STATUS_WORDS = {"early_stopped": "early-stopped", "stopped": "stopped by you"}
+#: QSettings key of the Repeats box beside Train, and its largest value.
+KEY_TRAIN_REPEATS = "train/repeats"
+MAX_TRAIN_REPEATS = 20
+
+STATUS_WORDS = {
+    "early_stopped": "early-stopped",
+    "stopped": "stopped by you",
+    "branched": "branched",
+}
 
 
 class MainWindow(QMainWindow):
@@ -94,10 +107,12 @@ class MainWindow(QMainWindow):
     view_options: ViewOptions
     help: HelpMenu
     busy_indicator: BusyIndicator
+    pausing: Pausing
     diagnosis_panel: DiagnosisPanel
     experiments_panel: ExperimentsPanel
     insights_panel: InsightsPanel
     sweep_dialog: SweepDialog | None
+    preferences: preferences.Preferences
 
     def __init__(self, store: RunStore | None = None) -> None:
         super().__init__()
@@ -110,6 +125,8 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         self._error_box: QMessageBox | None = None
         self._epochs_asked = 0
+        #: [finished, total] while a plan trains through an executor, else None.
+        self._plan_count: list[int] | None = None
         self.sweep_dialog = None
         self._build()
         self._wire_worker()
@@ -136,6 +153,15 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("End the run after the current step (Esc)")
         self.stop_button.clicked.connect(self.stop)
+        self.repeats_box = QSpinBox()
+        self.repeats_box.setRange(1, MAX_TRAIN_REPEATS)
+        self.repeats_box.setPrefix("Repeats: ")
+        self.repeats_box.setToolTip(
+            "Repeats: train this setup with seeds s, s+1, … and show the mean curve with "
+            "its band and the mean ± 95 % interval (Experiments tab); 1: a single run"
+        )
+        self.repeats_box.setValue(self._saved_train_repeats())
+        self.repeats_box.valueChanged.connect(self._save_train_repeats)
         self.progress = QProgressBar()
         self.progress.setFormat("no run yet")
         self.progress.setRange(0, 1)
@@ -145,8 +171,9 @@ class MainWindow(QMainWindow):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        bar = QHBoxLayout()
+        bar = self._bar = QHBoxLayout()
         bar.addWidget(self.train_button)
+        bar.addWidget(self.repeats_box)
         bar.addWidget(self.stop_button)
         bar.addWidget(self.progress, 1)
         centre = QWidget()
@@ -177,6 +204,7 @@ class MainWindow(QMainWindow):
             name: self.menuBar().addMenu(title)
             for name, title in (
                 ("file", "&File"),
+                ("edit", "&Edit"),
                 ("run", "&Run"),
                 ("view", "&View"),
                 ("help", "&Help"),
@@ -210,12 +238,16 @@ class MainWindow(QMainWindow):
         self.data_opener = DataOpener(self)  # File → Open data…, image folder, Keras cache
         self.runs_panel = RunsPanel(self.store, self.live_runs, self.controls)
         self._follow(self.runs_panel)
+        self.pausing = Pausing(self)  # Pause/Continue beside Stop; Run → Pause / Continue
+        self._bar.insertWidget(2, self.pausing.button)
+        self.runs_panel.continue_requested.connect(self.pausing.prepare_stored)
         self.add_side_tab(self.runs_panel, "Runs")
         self.exporter = exports.install(self, self.runs_panel)
         self.config_files, self.presets_menu = presets_menu.install(self)
         settings.install(self)  # the last controls, the layout, remembered
         self.view_options = ViewOptions(self)
         self.help = HelpMenu(self)
+        self.preferences = preferences.install(self)  # Edit → Preferences: the executor
         self.busy_indicator = BusyIndicator(self)
 
         self.diagnosis_panel = DiagnosisPanel(self.live_runs, self.controls)
@@ -333,30 +365,80 @@ class MainWindow(QMainWindow):
         return None
 
     def train(self) -> None:
-        """Train the controls' config; a bad value is refused with its message."""
+        """Train the controls' config; a bad value is refused with its message.
+
+        With Repeats above 1 the setup trains once per seed, as one experiment.
+        """
         try:
             config = self.controls.config()
         except FitGapError as exc:
             self.show_error(str(exc))
             return
+        repeats = self.repeats_box.value()
+        if repeats > 1:
+            self.experiments_panel.train_repeats(config, repeats)
+            return
         self.train_requests([RunRequest(config)])
 
+    def _saved_train_repeats(self) -> int:
+        value = settings.open_settings().value(KEY_TRAIN_REPEATS, 1)
+        try:
+            return min(max(int(value), 1), MAX_TRAIN_REPEATS)
+        except (TypeError, ValueError):  # a hand-edited settings file
+            return 1
+
+    def _save_train_repeats(self, value: int) -> None:
+        store = settings.open_settings()
+        store.setValue(KEY_TRAIN_REPEATS, int(value))
+        store.sync()
+
     def train_configs(self, configs: list[RunConfig], labels: list[str] | None = None) -> None:
-        """Train configs one after another; ``labels`` name them in the legend and store."""
+        """Train configs as one batch; ``labels`` name them in the legend and store."""
         names = list(labels or [])
         names += [None] * (len(configs) - len(names))
         self.train_requests([RunRequest(c, n) for c, n in zip(configs, names, strict=True)])
 
     def train_requests(self, requests: list[RunRequest]) -> bool:
-        """Start runs one after another; the last Train's runs stay on screen, faint."""
+        """Start the runs; the last Train's runs stay on screen, faint.
+
+        One run (or the choice of one worker) trains on the training thread; a plan
+        of several goes to the executor chosen in Preferences, runs overlapping.
+        """
         if self.refusal() is not None or not requests:
             return False
+        choice = self.preferences.choice()
+        executor = None
+        if len(requests) > 1 and not choice.in_process:
+            try:
+                executor = choice.executor()
+            except FitGapError as exc:  # Ray chosen but not installed: how to install it
+                self.show_error(str(exc))
+                return False
         self.live_runs.begin_batch(requests)
         self.summary.setText(describe(requests[0].config))
         self.statusBar().showMessage("Loading data and building the model…")
-        self.controller.start(requests)
+        if executor is None:
+            self._plan_count = None
+            self.controller.start(requests)
+        else:
+            self._plan_count = [0, len(requests)]
+            self.statusBar().showMessage(f"Training {len(requests)} runs on {choice.describe()}…")
+            self._show_plan_progress()
+            self.controller.start_plan(requests, executor)
         self._update_buttons()
         return True
+
+    def _show_plan_progress(self) -> None:
+        """The top bar of a plan: runs finished of the plan, and how many train now."""
+        if self._plan_count is None:
+            return
+        finished, total = self._plan_count
+        training = len(self.live_runs.training())
+        self.progress.setRange(0, total)
+        self.progress.setValue(finished)
+        self.progress.setFormat(
+            f"%v of %m runs finished, {training} training" if training else "%v of %m runs finished"
+        )
 
     def clear_previous_runs(self) -> None:
         gone = self.live_runs.clear_previous()
@@ -374,17 +456,26 @@ class MainWindow(QMainWindow):
     def _on_started(self, run_id: int, request: RunRequest) -> None:
         config = request.config
         self._epochs_asked = config.training.epochs
-        self.progress.setRange(0, self._epochs_asked)
-        self.progress.setValue(0)
-        self.progress.setFormat(f"{run_label(run_id)}: epoch %v of %m")
+        if self._plan_count is None:
+            self.progress.setRange(0, self._epochs_asked)
+            self.progress.setValue(0)
+            self.progress.setFormat(f"{run_label(run_id)}: epoch %v of %m")
         self.summary.setText(f"{run_label(run_id, capital=True)}: {describe(config)}")
         self.statusBar().showMessage(f"{run_label(run_id, capital=True)} training…")
+        if request.branch_epoch and request.parent_run_id is not None:
+            self.progress.setValue(request.branch_epoch)
+            self.statusBar().showMessage(
+                f"{run_label(run_id, capital=True)} training, branched from "
+                f"{run_label(request.parent_run_id)} at epoch {request.branch_epoch}…"
+            )
         self.live_runs.begin(run_id, request)
+        self._show_plan_progress()
         logger.info("run %s started: %s", run_id, describe(config))
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
         self.live_runs.append_epoch(run_id, metrics)
-        self.progress.setValue(metrics.epoch)
+        if self._plan_count is None:  # a plan's bar counts finished runs instead
+            self.progress.setValue(metrics.epoch)
         self.statusBar().showMessage(
             f"{run_label(run_id, capital=True)} epoch {metrics.epoch} of {self._epochs_asked}: "
             f"{format_training_loss(metrics.metrics)}, "
@@ -402,9 +493,14 @@ class MainWindow(QMainWindow):
             "early_stopped": f"early-stopped after {result.epochs_run} epochs",
             "diverged": f"diverged at epoch {result.epochs_run}: the loss became NaN or "
             "infinite (learning rate too high?)",
+            "branched": f"branched at epoch {result.epochs_run}; its child goes on with the "
+            "changed levers",
         }
         what = words.get(result.status, result.status)
-        if result.status != "completed":  # say why the bar stops short of the end
+        if self._plan_count is not None:
+            self._plan_count[0] += 1
+            self._show_plan_progress()
+        elif result.status != "completed":  # say why the bar stops short of the end
             self.progress.setFormat(
                 f"{run_label(run_id)}: {STATUS_WORDS.get(result.status, result.status)} "
                 "at epoch %v of %m"
@@ -429,7 +525,7 @@ class MainWindow(QMainWindow):
             self.summary.setText(f"Not started: {message}")
             self.live_runs.start_failed_with(message)
             self.show_error("Cannot train: " + message)
-        else:
+        elif self._plan_count is None:
             self.progress.setFormat(f"{run_label(run_id)}: failed at epoch %v of %m")
             if message.startswith(run_label(run_id) + " "):
                 # The store's line already names the run and what was kept: shown as it is.
@@ -438,6 +534,7 @@ class MainWindow(QMainWindow):
                 self.show_error(f"{run_label(run_id, capital=True)} failed: {message}")
 
     def _on_all_done(self) -> None:
+        self._plan_count = None
         self._update_buttons()
         self.training_ended.emit()
         self._close_if_waiting()
@@ -449,6 +546,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy)
         self.diagnosis_panel.set_can_train(self._engine_loaded and not busy)
+        self.pausing.update_buttons(busy, self._engine_loaded)
 
     def is_training(self) -> bool:
         return self.controller.is_busy()

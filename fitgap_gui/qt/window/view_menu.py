@@ -1,7 +1,7 @@
 """The View menu and the bar above the plots: how every run's curves are shown.
 
 Log scale (loss plot), TensorBoard-style smoothing, ignore outliers, show/hide
-the gap plot, reset zoom and the theme (System / Light / Dark).  The menu and the
+the gap plot and the learning-rate plot, reset zoom and the theme (System / Light / Dark).  The menu and the
 bar above the plots drive the same ``ViewOptions``, which applies each option to
 the ``PlotsPanel`` and remembers it in FitGap's settings (``view/...``, see settings.py: an INI file
 under ``FITGAP_HOME`` in tests), so the window opens the way it was left.
@@ -36,6 +36,8 @@ TIPS = {
     "spike does not flatten the rest of the curves.",
     "gap": "Show the plot of the gap: validation minus training cross-entropy (nats) and "
     "training minus validation accuracy, both sets measured at the epoch's end (Ctrl+G).",
+    "lr": "Show the plot of the learning rate of each epoch (log scale). A triangle on the "
+    "loss plot marks each drop; hover it to read the old and the new rate.",
     "keras": "Also draw Keras's own training loss and accuracy, faint and dotted: running "
     "means over the epoch with dropout and augmentation on while the weights change, so "
     "not measured like validation. The solid training curve is measured at the epoch's end.",
@@ -78,6 +80,8 @@ class ViewOptions(QObject):
         self.outliers_action.toggled.connect(self.set_ignore_outliers)
         self.gap_action = self._action("Show &gap plot", TIPS["gap"], "Ctrl+G", True)
         self.gap_action.toggled.connect(self.set_gap_visible)
+        self.lr_action = self._action("Show l&earning-rate plot", TIPS["lr"], None, True)
+        self.lr_action.toggled.connect(self.set_lr_visible)
         self.keras_action = self._action(
             "&Keras running-mean training loss (faint)", TIPS["keras"], None, True
         )
@@ -109,7 +113,13 @@ class ViewOptions(QObject):
             self.theme_menu.addAction(action)
             self.theme_actions[choice] = action
 
-        for action in (self.log_action, self.outliers_action, self.gap_action, self.keras_action):
+        for action in (
+            self.log_action,
+            self.outliers_action,
+            self.gap_action,
+            self.lr_action,
+            self.keras_action,
+        ):
             w.add_menu_action("view", action)
         w.add_menu_action("view", self.smoothing_menu.menuAction())
         w.menus["view"].addSeparator()
@@ -133,17 +143,19 @@ class ViewOptions(QObject):
         self.log_box = QCheckBox("Log scale")
         self.outliers_box = QCheckBox("Ignore outliers")
         self.gap_box = QCheckBox("Gap plot")
+        self.lr_box = QCheckBox("Learning rate")
         for box, action in (
             (self.log_box, self.log_action),
             (self.outliers_box, self.outliers_action),
             (self.gap_box, self.gap_action),
+            (self.lr_box, self.lr_action),
         ):
             box.setToolTip(action.toolTip())
             box.toggled.connect(action.setChecked)
         for widget in (label, self.slider, self.slider_value):
             row.addWidget(widget)
         row.addSpacing(12)
-        for widget in (self.log_box, self.outliers_box, self.gap_box):
+        for widget in (self.log_box, self.outliers_box, self.gap_box, self.lr_box):
             row.addWidget(widget)
         row.addStretch(1)
         return bar
@@ -154,6 +166,7 @@ class ViewOptions(QObject):
         self.set_log_y(s.value("view/log_y", False, type=bool))
         self.set_ignore_outliers(s.value("view/ignore_outliers", False, type=bool))
         self.set_gap_visible(s.value("view/show_gap", True, type=bool))
+        self.set_lr_visible(s.value("view/show_lr", True, type=bool))
         self.set_keras_running(s.value("view/keras_running", False, type=bool))
         self.set_smoothing(s.value("view/smoothing", 0.0, type=float))
         self.set_theme(str(s.value("view/theme", "system")))
@@ -181,6 +194,13 @@ class ViewOptions(QObject):
         self.gap_action.setChecked(on)
         self.gap_box.setChecked(on)
         self._save("show_gap", on)
+
+    def set_lr_visible(self, on: bool) -> None:
+        on = bool(on)
+        self.plots.set_lr_visible(on)
+        self.lr_action.setChecked(on)
+        self.lr_box.setChecked(on)
+        self._save("show_lr", on)
 
     def set_keras_running(self, on: bool) -> None:
         on = bool(on)

@@ -1,0 +1,200 @@
+"""Pause, Continue and branch in the window: the button, Run → Pause/Continue, the status.
+
+Pause (Ctrl+P) asks the ``TrainingController`` to hold the run at the end of the
+epoch in progress.  Once it is held the controls show the run's levers, and only the
+ones a branch may change (``core.branching.BRANCH_LEVERS``) are enabled.  Continue
+with nothing changed releases the same ``fit``; with a changed lever the run ends
+as ``branched`` and a child run goes on from its weights.  A stored run with a saved
+model is continued the same way from the Runs tab ("Continue from epoch k…").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QPushButton
+
+from ...core.branching import branch_config, is_branch_lever, saved_epoch
+from ...core.config import RunConfig
+from ...core.errors import FitGapError
+from ...core.formatting import run_label
+from ...core.live import RunRequest
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+PAUSE_TIP = "Hold the run at the end of this epoch; change a lever and Continue to branch (Ctrl+P)"
+CONTINUE_TIP = "Go on: the same run if nothing changed, else a branch with the new levers (Ctrl+P)"
+
+
+class Pausing(QObject):
+    """The Pause/Continue button and action, and what the window shows while paused."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.button = QPushButton("Pause")
+        self.button.setToolTip(PAUSE_TIP)
+        self.button.clicked.connect(self.toggle)
+        self.action = QAction("&Pause / Continue", window)
+        self.action.setShortcut(QKeySequence("Ctrl+P"))
+        self.action.setToolTip(PAUSE_TIP)
+        self.action.triggered.connect(self.toggle)
+        window.add_menu_action("run", self.action)
+        #: (run id, epoch, its config) while a run is held.
+        self.held: tuple[int, int, RunConfig] | None = None
+        #: (run id, epoch, its config): a stored run waiting for Continue.
+        self.stored: tuple[int, int, RunConfig] | None = None
+        self._asked = False
+        controller = window.controller
+        controller.paused.connect(self._on_paused)
+        controller.started.connect(self._on_started)
+        controller.idle.connect(self._on_idle)
+        window.controls.changed.connect(self._keep_enabling)
+
+    # -- state --------------------------------------------------------------------------------
+    def update_buttons(self, busy: bool, engine_loaded: bool) -> None:
+        waiting = self.held is not None or self.stored is not None
+        pausable = busy and not self._asked and self.window.controller.can_pause()
+        enabled = engine_loaded and (waiting or pausable)
+        self.button.setEnabled(enabled)
+        self.action.setEnabled(enabled)
+        self.button.setText("Continue" if waiting else ("Pausing…" if self._asked else "Pause"))
+        self.button.setToolTip(CONTINUE_TIP if waiting else PAUSE_TIP)
+
+    def _refresh(self) -> None:
+        self.window._update_buttons()
+
+    def _keep_enabling(self) -> None:
+        """A lever changed while paused: the controls' own enabling must not undo ours."""
+        if self.held is not None or self.stored is not None:
+            self.window.controls.enable_only(is_branch_lever)
+
+    def _restrict(self, config: RunConfig) -> None:
+        self.window.controls.set_config(config)
+        self.window.controls.enable_only(is_branch_lever)
+
+    def _release_controls(self) -> None:
+        self.held = self.stored = None
+        self._asked = False
+        self.window.controls.enable_only(None)
+
+    # -- pausing a live run ------------------------------------------------------------------
+    def toggle(self) -> None:
+        if self.held is not None or self.stored is not None:
+            self.continue_run()
+        elif self.window.controller.can_pause() and not self._asked:
+            self._asked = True
+            self.window.controller.pause()
+            self.window.statusBar().showMessage("Pausing at the end of this epoch…")
+            self._refresh()
+
+    def _on_paused(self, run_id: int, epoch: int) -> None:
+        run = self.window.live_runs.get(run_id)
+        if run is None:
+            return
+        self.held = (run_id, epoch, run.config)
+        self._asked = False
+        self._restrict(run.config)
+        self.window.statusBar().showMessage(
+            f"Paused after epoch {epoch} — change a lever and Continue to branch, "
+            "or Continue to go on"
+        )
+        self._refresh()
+
+    def continue_run(self) -> None:
+        """Continue (Ctrl+P): go on, branch, or start the prepared stored run's child."""
+        try:
+            config = self.window.controls.config()
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return
+        if self.stored is not None:
+            self._continue_stored(config)
+            return
+        if self.held is None:
+            return
+        run_id, epoch, parent = self.held
+        if config == parent:
+            self.window.controller.resume(None)
+            message = f"{run_label(run_id, capital=True)} goes on from epoch {epoch}."
+        else:
+            run = self.window.live_runs.get(run_id)
+            if run is not None and run.tag is not None:
+                # An experiment matches its runs to its plan: a child would not fit in.
+                self.window.show_error(
+                    "A run of an experiment can only go on unchanged: put the levers back, "
+                    "or stop the experiment and branch a run of your own."
+                )
+                return
+            try:
+                self._check(parent, config, epoch)
+            except FitGapError as exc:
+                self.window.show_error(str(exc))
+                return
+            self.window.controller.resume(config)
+            message = f"{run_label(run_id, capital=True)} branches at epoch {epoch}…"
+        self._release_controls()
+        self.window.statusBar().showMessage(message)
+        self._refresh()
+
+    @staticmethod
+    def _check(parent: RunConfig, config: RunConfig, epoch: int) -> None:
+        branch_config(parent, config)
+        if config.training.epochs <= epoch:
+            raise FitGapError(
+                f"the epochs must be above {epoch} for the branch to train any (now "
+                f"{config.training.epochs})"
+            )
+
+    # -- continuing a stored run ---------------------------------------------------------------
+    def prepare_stored(self, run_id: int) -> None:
+        """Runs tab → Continue from epoch k…: its levers in the controls, then Continue."""
+        if self.window.controller.is_busy():
+            self.window.show_error("A run is in progress: stop it first (Esc).")
+            return
+        try:
+            run = self.window.store.get_run(run_id)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return
+        if not run.has_model or run.kind != "fitgap":
+            self.window.show_error(f"{run_label(run_id, capital=True)} has no saved model.")
+            return
+        epoch, _same = saved_epoch(run)
+        config = run.config
+        if config.training.epochs <= epoch:  # it trained all it asked: as many again
+            config = config.replace({"training.epochs": 2 * epoch})
+        self.held = None
+        self.stored = (run_id, epoch, run.config)
+        self._restrict(config)
+        self.window.statusBar().showMessage(
+            f"Continue {run_label(run_id)} from epoch {epoch}: change a lever if you like, "
+            "then press Continue (Ctrl+P); Train starts afresh"
+        )
+        self._refresh()
+
+    def _continue_stored(self, config: RunConfig) -> None:
+        assert self.stored is not None
+        run_id, epoch, parent = self.stored
+        try:
+            self._check(parent, config, epoch)
+        except FitGapError as exc:
+            self.window.show_error(str(exc))
+            return
+        request = RunRequest(config, parent_run_id=run_id, branch_epoch=epoch, from_store=True)
+        self._release_controls()
+        self.window.train_requests([request])
+
+    # -- the run's end -------------------------------------------------------------------------
+    def _on_started(self, _run_id: int, request: RunRequest) -> None:
+        if self.stored is not None and not request.from_store:  # Train started afresh
+            self._release_controls()
+            self._refresh()
+
+    def _on_idle(self) -> None:
+        if self.held is not None or self._asked:  # stopped while held, or before it was
+            self._release_controls()
+            self._refresh()
