@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .errors import FitGapError
 from .keras_script import check_exportable, keras_script
+from .keras_script_branch import BranchPlan
 from .store import RunStore, StoredRun
 from .textsafe import spreadsheet_cell
 
@@ -149,8 +150,13 @@ def export_model(store: RunStore, run_ids: list[int], path: str | Path) -> list[
     return targets
 
 
-def script_for_run(run: StoredRun) -> str:
-    """The plain Keras program of a stored run (see ``keras_script``)."""
+def script_for_run(run: StoredRun, store: RunStore | None = None) -> str:
+    """The plain Keras program of a stored run (see ``keras_script``).
+
+    A branched run's program, given the ``store`` that holds its parent, trains the
+    parent's first epochs and then the branch (``keras_script_branch``); without the
+    store it trains the run's config from scratch and says so at its top.
+    """
     from .data import load_dataset
 
     if run.kind == "callback":
@@ -172,16 +178,9 @@ def script_for_run(run: StoredRun) -> str:
         )
         if run.status == "diverged":  # FitGap ends a diverged epoch early; Keras does not
             note += "\nIts loss became NaN, so the last epoch's numbers may differ."
+    plan = None
     if run.parent_run_id is not None:
-        # The branch itself (rebuild, copy the weights, fit from initial_epoch) is not
-        # written out: say so rather than let the numbers differ silently.
-        branched = (
-            f"This run branched from run {run.parent_run_id} at epoch {run.branch_epoch}: it "
-            f"went on from that run's weights with its own levers. This program trains "
-            f"this run's config from scratch, so it does NOT reproduce the branch; its "
-            f"numbers match only where the two setups agree. Export run {run.parent_run_id}'s "
-            "script for the run it branched from."
-        )
+        plan, branched = _branch_plan(run, store)
         note = f"{note}\n{branched}" if note else branched
     return keras_script(
         run.config,
@@ -190,12 +189,61 @@ def script_for_run(run: StoredRun) -> str:
         epochs=epochs,
         title=f"FitGap run {run.run_id} ({run.name})",
         note=note,
+        branch=plan,
     )
+
+
+def _branch_plan(run: StoredRun, store: RunStore | None) -> tuple[BranchPlan | None, str]:
+    """How ``run`` branched (None when its parent is not at hand), and what to say of it."""
+    from .branching import saved_epoch
+
+    k, parent_id = run.branch_epoch or 0, run.parent_run_id
+    said = f"This run branched from run {parent_id} at epoch {k}: it went on from that run's"
+    parent = None
+    if store is not None and k > 0:
+        try:
+            parent = store.get_run(parent_id)
+        except FitGapError:
+            parent = None
+    if parent is None or parent.kind != "fitgap":
+        return None, (
+            f"{said} weights with its own levers. That run is not in the store, so this "
+            "program trains this run's config from scratch and does NOT reproduce the "
+            "branch; its numbers match only where the two setups agree."
+        )
+    said += (
+        " state with its own levers. This program trains that run's config for "
+        f"{k} epochs, then branches the same way (weights, optimizer state, dropout random "
+        "states, callback counters) and trains on."
+    )
+    carry_optimizer = True
+    if parent.status != "branched":  # continued from a stored model, not from a pause
+        _epoch, carry_optimizer = saved_epoch(parent)
+        if not carry_optimizer:
+            said += (
+                f" Run {parent_id}'s saved optimizer state was a later epoch's, so the branch "
+                "starts a fresh optimizer, as FitGap did; the Dropout random states it copies "
+                f"are epoch {k}'s here but were the saved model's, so numbers after epoch {k} "
+                "may differ when dropout is on."
+            )
+        elif parent.status == "stopped" and "while paused" not in (parent.message or ""):
+            said += (
+                f" Run {parent_id} was stopped during epoch {k + 1}: the weights FitGap "
+                "continued from held part of that epoch, so numbers after the branch differ."
+            )
+    if parent.parent_run_id is not None:
+        said += (
+            f" Run {parent_id} was itself a branch (of run {parent.parent_run_id}); only one "
+            f"level is written out: its first {k} epochs are trained from scratch with its "
+            "config, so they match it only where the two setups agree."
+        )
+    plan = BranchPlan(parent.config, k, parent_id, carry_optimizer)
+    return plan, said
 
 
 def export_script(store: RunStore, run_ids: list[int], path: str | Path) -> list[Path]:
     runs = store.get_runs(run_ids)
-    texts = [script_for_run(run) for run in runs]  # refuse before writing anything
+    texts = [script_for_run(run, store) for run in runs]  # refuse before writing anything
     targets = _per_run_paths(runs, path, ".py")
     return [_write_text(t, text) for t, text in zip(targets, texts, strict=True)]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .config import SECTIONS, RunConfig
 from .keras_script_data import (
@@ -29,6 +30,9 @@ from .keras_script_data import (
     literal,
     load_data_function,
 )
+
+if TYPE_CHECKING:
+    from .keras_script_branch import BranchPlan
 
 __all__ = ["SOURCES", "SUPPORTED", "ScriptExportError", "check_exportable", "keras_script"]
 
@@ -336,12 +340,24 @@ def _callback_lines(config: RunConfig) -> str:
     return "    callbacks = [\n" + "".join(entries) + "    ]\n"
 
 
-def _main_function(config: RunConfig) -> str:
+def compile_lines(config: RunConfig) -> str:
+    """``model.compile(...)`` with the optimizer, after ``learning_rate`` is made."""
     t = config.training
-    callbacks = _callback_lines(config)
-    make_rate, record_rate = _schedule_lines(config)
     optimizer = OPTIMIZER_CLASSES[t.optimizer]
     decay = "" if t.weight_decay is None else ", weight_decay=WEIGHT_DECAY"
+    return (
+        "    model.compile(\n"
+        f"        optimizer=keras.optimizers.{optimizer}(learning_rate=learning_rate{decay}),\n"
+        '        loss="sparse_categorical_crossentropy",\n'
+        "        # Keras's own cross-entropy: the loss without the weight penalty.\n"
+        '        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")],\n'
+        "    )\n"
+    )
+
+
+def _main_function(config: RunConfig) -> str:
+    callbacks = _callback_lines(config)
+    make_rate, record_rate = _schedule_lines(config)
     return (
         "def main():\n"
         "    x_train, y_train, x_val, y_val, n_classes = load_data()\n"
@@ -350,12 +366,7 @@ def _main_function(config: RunConfig) -> str:
         "    keras.utils.set_random_seed(SEED)\n"
         "    model = build_model(x_train.shape[1:], n_classes)\n"
         f"{make_rate}"
-        "    model.compile(\n"
-        f"        optimizer=keras.optimizers.{optimizer}(learning_rate=learning_rate{decay}),\n"
-        '        loss="sparse_categorical_crossentropy",\n'
-        "        # Keras's own cross-entropy: the loss without the weight penalty.\n"
-        '        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")],\n'
-        "    )\n"
+        f"{compile_lines(config)}"
         f"{callbacks}"
         "    history = model.fit(\n"
         "        x_train,\n"
@@ -373,9 +384,10 @@ def _main_function(config: RunConfig) -> str:
 
 
 # -- the whole program ----------------------------------------------------------------------------
-def _imports(source: Source, config: RunConfig) -> str:
+def _imports(source: Source, config: RunConfig, extra: set[str] | None = None) -> str:
     """The import block, sorted as ruff's isort would: stdlib, then keras/numpy/Pillow."""
     stdlib = {"import json", "import os"} | {i for i in source.imports if "PIL" not in i}
+    stdlib |= extra or set()
     if config.training.lr_schedule["kind"] in ("cosine", "step"):
         stdlib.add("import math")  # steps per epoch
     straight = sorted(i for i in stdlib if i.startswith("import "))
@@ -391,7 +403,37 @@ def _imports(source: Source, config: RunConfig) -> str:
     )
 
 
-def _section(name: str) -> str:
+#: What the program does, in its docstring (a branched run's says more).
+_TRAINS = (
+    "builds and trains the same\nmodel, and prints the training history as JSON on its last "
+    "line of output; that\nhistory equals the run's to 1e-4."
+)
+
+
+def lever_consts(config: RunConfig, epochs: int | None = None) -> list[str]:
+    """The settings a branch may change, as constants (the rest are the data's and model's)."""
+    m, t = config.model, config.training
+    consts = [
+        f"{name} = {value!r}"
+        for name, value in (("DROPOUT", m.dropout), ("L2", m.l2), ("L1", m.l1))
+        if value
+    ]
+    schedule = t.lr_schedule
+    if schedule["kind"] == "cosine" and schedule["warmup_epochs"]:
+        consts.append(f"WARMUP_EPOCHS = {schedule['warmup_epochs']!r}")
+    if schedule["kind"] == "step":
+        consts += [f"STEP_EPOCHS = {schedule['every']!r}", f"STEP_FACTOR = {schedule['factor']!r}"]
+    if t.weight_decay is not None:
+        consts.append(f"WEIGHT_DECAY = {t.weight_decay!r}")
+    return [
+        *consts,
+        f"LEARNING_RATE = {t.learning_rate!r}",
+        f"BATCH_SIZE = {t.batch_size!r}",
+        f"EPOCHS = {epochs if epochs is not None else t.epochs!r}",
+    ]
+
+
+def section(name: str) -> str:
     return f"# -- {name} " + "-" * (86 - len(name)) + "\n\n\n"
 
 
@@ -404,6 +446,7 @@ def keras_script(
     epochs: int | None = None,
     title: str = "a FitGap run",
     note: str | None = None,
+    branch: BranchPlan | None = None,
 ) -> str:
     """The plain Keras program of ``config``.
 
@@ -411,10 +454,18 @@ def keras_script(
     (height, width) (both from ``load_dataset``; augmentation needs them), or give
     ``input_rank`` alone, the number of axes of one sample (2 or more adds a Flatten
     layer).  ``epochs`` overrides the config's count (a run stopped by hand ran fewer).
+    ``branch`` makes it the program of a branched run: the parent's first epochs, then
+    the branch (``keras_script_branch``).
     """
     check_exportable(config)
     if input_rank is None:
         input_rank = len(input_shape) if input_shape is not None else 1
+    extra = None
+    if branch is not None:
+        from .keras_script_branch import branch_parts
+
+        check_exportable(branch.parent)
+        extra = branch_parts(config, branch, input_shape, image_shape, input_rank)
     d, t, m = config.data, config.training, config.model
     source = SOURCES[d.source](config)
     # One line, whatever the run is called; escaped, since the name is the user's text
@@ -432,58 +483,47 @@ def keras_script(
         for name, value in (
             ("ROTATION", m.augment_rotation),
             ("TRANSLATION", m.augment_translation),
-            ("DROPOUT", m.dropout),
-            ("L2", m.l2),
-            ("L1", m.l1),
         )
         if value
     ]
     if m.kind == "cnn":
         consts.append(f"CONV_FILTERS = {m.conv_filters!r}")
-    schedule = t.lr_schedule
-    if schedule["kind"] == "cosine" and schedule["warmup_epochs"]:
-        consts.append(f"WARMUP_EPOCHS = {schedule['warmup_epochs']!r}")
-    if schedule["kind"] == "step":
-        consts += [f"STEP_EPOCHS = {schedule['every']!r}", f"STEP_FACTOR = {schedule['factor']!r}"]
-    if t.weight_decay is not None:
-        consts.append(f"WEIGHT_DECAY = {t.weight_decay!r}")
-    consts += [
-        f"LEARNING_RATE = {t.learning_rate!r}",
-        f"BATCH_SIZE = {t.batch_size!r}",
-        f"EPOCHS = {epochs if epochs is not None else t.epochs!r}",
-        "TRAIN_EVAL_SAMPLES = 10000",
-    ]
+    consts += [*lever_consts(config, epochs), "TRAIN_EVAL_SAMPLES = 10000"]
+    if extra is not None:
+        consts += ["", *extra.consts]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         f'"""{title}, as a plain Keras program (written by FitGap, {stamp}).\n\n'
-        "It rebuilds the data the way FitGap did, seeds Keras, builds and trains the same\n"
-        "model, and prints the training history as JSON on its last line of output; that\n"
-        "history equals the run's to 1e-4.  It needs numpy, scikit-learn"
+        f"It rebuilds the data the way FitGap did, seeds Keras, {_TRAINS}"
+        "  It needs numpy, scikit-learn"
         f"{', Pillow' if d.source == 'images' else ''} and Keras 3 with\n"
         'the TensorFlow backend, and nothing from FitGap.\n"""\n\n'
     )
+    if extra is not None:
+        header = header.replace(_TRAINS, extra.trains, 1)
     if note:
         header += "".join(f"# {comment_text(line)}\n" for line in note.splitlines()) + "\n"
     parts = [
         header,
-        _imports(source, config),
+        _imports(source, config, extra.imports if extra else None),
         "# The run's settings.\n" + "\n".join(consts) + "\n\n\n",
-        _section("data"),
+        section("data"),
     ]
     if source.helpers:
         parts.append(source.helpers.strip("\n") + "\n\n\n")
     parts += [
         load_data_function(config, source),
         "\n\n",
-        _section("model"),
+        section("model"),
         _build_model_function(config, input_shape, image_shape, input_rank),
         "\n\n",
-        _section("measurements"),
+        extra.model if extra else "",
+        section("measurements"),
         MEASUREMENTS.lstrip("\n"),
         NOISY_ROWS if d.label_noise > 0.0 else "",
         "\n\n",
-        _section("training"),
-        _main_function(config),
+        section("training"),
+        extra.training if extra else _main_function(config),
         '\n\nif __name__ == "__main__":\n    main()\n',
     ]
     return "".join(parts)
