@@ -149,3 +149,29 @@ def test_renaming_touches_names_never_strings_or_comments():
     code = 'x = DROPOUT + f(EPOCHS)  # DROPOUT\ny = "DROPOUT EPOCHS"\n'
     renamed = rename(code, {"DROPOUT": "PARENT_DROPOUT", "EPOCHS": "PARENT_EPOCHS"})
     assert renamed == 'x = PARENT_DROPOUT + f(PARENT_EPOCHS)  # DROPOUT\ny = "DROPOUT EPOCHS"\n'
+
+
+def test_a_branch_that_changes_schedule_batch_size_and_l2_is_reproduced(tiny_config, tmp_path):
+    """A step schedule becomes a cosine one, with a smaller batch and an L2 penalty."""
+    store = RunStore(tmp_path / "store")
+    config = tiny_config.replace(
+        {
+            "training.epochs": 4,
+            "training.learning_rate": 0.01,
+            "data.train_fraction": 0.1,
+            "training.lr_schedule": {"kind": "step", "every": 1, "factor": 0.5},
+        }
+    )
+    child_config = config.replace(
+        {
+            "training.batch_size": 8,
+            "model.l2": 0.001,
+            "training.lr_schedule": {"kind": "cosine", "warmup_epochs": 0},
+        }
+    )
+    _parent, child = branched_at_k(config, child_config, store)
+    text = script_for_run(child, store)
+    assert "PARENT_STEP_FACTOR = 0.5" in text and "PARENT_BATCH_SIZE = 16" in text
+    got = run_exported(store, child.run_id, tmp_path)
+    worst = assert_same_history(got, child.history)
+    print(f"max |difference| (schedule, batch size, L2), all keys and epochs: {worst:.2e}")

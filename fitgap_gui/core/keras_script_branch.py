@@ -337,8 +337,9 @@ def branch_parts(
         "trains the run this one\n"
         "branched from up to epoch BRANCH_EPOCH, then branches as FitGap did (the same\n"
         "weights, optimizer state, dropout random states and callback counters, with this\n"
-        "run's levers) and trains on; it prints the whole history (the parent's epochs,\n"
-        "then this run's) as JSON on its last line of output, which equals the run's to 1e-4."
+        "run's levers) and trains on.  It prints the whole history (the parent's epochs,\n"
+        "then this run's) as JSON on its last line of output; that history equals the\n"
+        "run's to 1e-4."
     )
     return BranchParts(consts, model, training, imports, trains)
 
