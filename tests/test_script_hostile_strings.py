@@ -23,6 +23,7 @@ from PIL import Image
 from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.export import export_runs
 from fitgap_gui.core.keras_script import keras_script
+from fitgap_gui.core.keras_script_branch import BranchPlan
 from fitgap_gui.core.session import run_recorded
 from fitgap_gui.core.store import RunStore
 
@@ -88,6 +89,18 @@ def test_run_name_stays_text_in_the_docstring(text):
     docstring = ast.get_docstring(tree, clean=False)
     # The name is kept exactly, with runs of whitespace made one space (one line).
     assert docstring.startswith(" ".join(title.split()) + ", as a plain Keras program")
+
+
+@pytest.mark.parametrize("text", CORPUS + TITLE_ONLY)
+def test_run_name_stays_text_in_a_branched_runs_script(text):
+    """A branched run's program (the parent's epochs, then the branch) escapes it too."""
+    parent = RunConfig().replace({"model.dropout": 0.2})
+    child = parent.replace({"model.dropout": 0.4, "training.learning_rate": 0.003})
+    title = f"FitGap run 2 ({text})"
+    source = keras_script(child, input_rank=1, title=title, branch=BranchPlan(parent, 2, 1))
+    tree = _assert_inert(source)
+    assert ast.get_docstring(tree, clean=False).startswith(" ".join(title.split()) + ", as a")
+    assert "def build_parent_model" in source
 
 
 def _safe_file_name(text: str) -> str:
