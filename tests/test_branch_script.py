@@ -175,3 +175,17 @@ def test_a_branch_that_changes_schedule_batch_size_and_l2_is_reproduced(tiny_con
     got = run_exported(store, child.run_id, tmp_path)
     worst = assert_same_history(got, child.history)
     print(f"max |difference| (schedule, batch size, L2), all keys and epochs: {worst:.2e}")
+
+
+def test_a_stored_run_continued_from_its_model_is_reproduced(parent_config, tmp_path):
+    """``fitgap train --continue``'s path: the parent completed, its saved model went on."""
+    store = RunStore(tmp_path / "store")
+    first = run_recorded(parent_config.replace({"training.epochs": K}), store)
+    _run, state = state_from_stored(store, first.run_id)
+    more = parent_config.replace({"model.dropout": 0.3, "training.epochs": 4})
+    child = store.get_run(run_recorded(more, store, resume=state).run_id)
+    assert (child.parent_run_id, child.branch_epoch) == (first.run_id, K)
+    assert "does NOT" not in script_for_run(child, store)
+    got = run_exported(store, child.run_id, tmp_path)
+    worst = assert_same_history(got, child.history)
+    print(f"max |difference| (continued from a stored model), all keys and epochs: {worst:.2e}")

@@ -359,6 +359,10 @@ def state_from_stored(store: RunStore, run_id: int) -> tuple[StoredRun, Training
         config=run.config,
         with_optimizer=same_optimizer,
     )
+    # A saved model holds no Dropout random states: a loaded model's are drawn afresh
+    # from Python's random state at load time, so copying them would make the child
+    # unrepeatable.  The child keeps its own, seeded like any run's.
+    state.seeds = []
     if not same_optimizer:
         state.note = (
             f"early stopping restored epoch {epoch}'s weights; the saved optimizer state is "

@@ -216,15 +216,14 @@ def _branch_plan(run: StoredRun, store: RunStore | None) -> tuple[BranchPlan | N
         f"{k} epochs, then branches the same way (weights, optimizer state, dropout random "
         "states, callback counters) and trains on."
     )
-    carry_optimizer = True
+    carry_optimizer, carry_seeds = True, True
     if parent.status != "branched":  # continued from a stored model, not from a pause
+        carry_seeds = False
         _epoch, carry_optimizer = saved_epoch(parent)
         if not carry_optimizer:
             said += (
                 f" Run {parent_id}'s saved optimizer state was a later epoch's, so the branch "
-                "starts a fresh optimizer, as FitGap did; the Dropout random states it copies "
-                f"are epoch {k}'s here but were the saved model's, so numbers after epoch {k} "
-                "may differ when dropout is on."
+                "starts a fresh optimizer, as FitGap did."
             )
         elif parent.status == "stopped" and "while paused" not in (parent.message or ""):
             said += (
@@ -237,7 +236,7 @@ def _branch_plan(run: StoredRun, store: RunStore | None) -> tuple[BranchPlan | N
             f"level is written out: its first {k} epochs are trained from scratch with its "
             "config, so they match it only where the two setups agree."
         )
-    plan = BranchPlan(parent.config, k, parent_id, carry_optimizer)
+    plan = BranchPlan(parent.config, k, parent_id, carry_optimizer, carry_seeds)
     return plan, said
 
 

@@ -40,12 +40,14 @@ from .keras_script import (
 class BranchPlan:
     """How a run branched: from ``parent`` at ``epoch``; ``carry_optimizer`` is False when
     the child started with a fresh optimizer (a stored run whose saved optimizer state
-    belongs to a later epoch)."""
+    belongs to a later epoch), ``carry_seeds`` when it went on from a saved model."""
 
     parent: RunConfig
     epoch: int
     parent_run_id: int | None = None
     carry_optimizer: bool = True
+    #: False when the child went on from a saved model, which holds no Dropout states.
+    carry_seeds: bool = True
 
 
 @dataclass
@@ -199,6 +201,11 @@ class CarryCounters(keras.callbacks.Callback):
 '''
 
 
+def dropout_layers(model) -> bool:
+    """Whether a model config has Dropout layers (build_model adds them when rate > 0)."""
+    return model.dropout > 0 and bool(model.hidden_units)
+
+
 def _fit_lines(epochs: str, callbacks: str, initial_epoch: str | None = None) -> str:
     first = f"        initial_epoch={initial_epoch},\n" if initial_epoch else ""
     return (
@@ -267,6 +274,20 @@ def _child_function(config: RunConfig, plan: BranchPlan) -> str:
         optimizer = (
             "    # The parent's saved optimizer state belongs to a later epoch: a fresh one.\n"
         )
+    if plan.carry_seeds:
+        seeds = (
+            "    seeds = dropout_seed_states(model)\n"
+            "    if len(seeds) == len(start.seeds):  # the same Dropout layers: their masks go on\n"
+            "        for state, value in zip(seeds, start.seeds, strict=True):\n"
+            "            state.assign(value)\n"
+        )
+    else:
+        seeds = (
+            "    # FitGap went on from the parent's saved model, which holds no Dropout random\n"
+            "    # states: the Dropout layers keep their own, seeded above.\n"
+        )
+        if not any(dropout_layers(c.model) for c in (plan.parent, config)):
+            seeds = ""
     carry = (
         "    # Before EarlyStopping/ReduceLROnPlateau: their counters go on from the parent's.\n"
         "    callbacks.insert(1, CarryCounters(callbacks[1:], parent_history, start))\n"
@@ -288,10 +309,7 @@ def _child_function(config: RunConfig, plan: BranchPlan) -> str:
         "    # The parent's weights at the branch, layer by layer.\n"
         "    for layer, values in zip(weighted_layers(model), start.weights, strict=True):\n"
         "        layer.set_weights(values)\n"
-        "    seeds = dropout_seed_states(model)\n"
-        "    if len(seeds) == len(start.seeds):  # the same Dropout layers: their masks go on\n"
-        "        for state, value in zip(seeds, start.seeds, strict=True):\n"
-        "            state.assign(value)\n"
+        f"{seeds}"
         f"{optimizer}"
         f"{_callback_lines(config)}"
         f"{carry}"
