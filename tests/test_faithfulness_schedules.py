@@ -192,3 +192,27 @@ def test_run_and_exported_script_equal_plain_keras(digits_npz, tmp_path, case):
     worst = max_difference(result.history, script)
     print(f"exported script: max |diff| {worst:g}")
     assert worst <= 1e-4
+
+
+def test_a_stopped_cosine_runs_script_keeps_the_schedule_it_was_set_to(digits_npz, tmp_path):
+    """Stopped after 2 of 4 epochs: the script trains 2, on the 4-epoch cosine it decayed by."""
+    config = fitgap_config(digits_npz, {"schedule": "cosine", "epochs": 4})
+    store = RunStore()
+    seen: list[int] = []
+    result = run_recorded(
+        config,
+        store,
+        on_epoch=lambda _run_id, metrics: seen.append(metrics.epoch),
+        should_stop=lambda: len(seen) >= 2,
+    )
+    assert result.status == "stopped" and result.epochs_run == 2
+
+    (path,) = export_runs(store, "script", [result.run_id], tmp_path / "run.py")
+    out = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=240, check=True
+    )
+    script = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(script["loss"]) == 2
+    worst = max_difference(result.history, script)
+    print(f"exported script of a stopped cosine run: max |diff| {worst:g}")
+    assert worst <= 1e-4

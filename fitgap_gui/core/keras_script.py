@@ -267,7 +267,7 @@ def _schedule_lines(config: RunConfig) -> tuple[str, str]:
             "    # Warm-up: from 0 up to LEARNING_RATE over WARMUP_EPOCHS, then a cosine decay.\n"
             "    learning_rate = keras.optimizers.schedules.CosineDecay(\n"
             "        initial_learning_rate=0.0,\n"
-            "        decay_steps=(EPOCHS - WARMUP_EPOCHS) * steps_per_epoch,\n"
+            "        decay_steps=(SCHEDULE_EPOCHS - WARMUP_EPOCHS) * steps_per_epoch,\n"
             "        warmup_target=LEARNING_RATE,\n"
             "        warmup_steps=WARMUP_EPOCHS * steps_per_epoch,\n"
             "    )\n"
@@ -276,7 +276,7 @@ def _schedule_lines(config: RunConfig) -> tuple[str, str]:
         make += (
             "    learning_rate = keras.optimizers.schedules.CosineDecay(\n"
             "        initial_learning_rate=LEARNING_RATE,\n"
-            "        decay_steps=EPOCHS * steps_per_epoch,\n"
+            "        decay_steps=SCHEDULE_EPOCHS * steps_per_epoch,\n"
             "    )\n"
         )
     elif kind == "step":
@@ -419,6 +419,10 @@ def lever_consts(config: RunConfig, epochs: int | None = None) -> list[str]:
         if value
     ]
     schedule = t.lr_schedule
+    if schedule["kind"] == "cosine":
+        # The cosine spans the epochs the run was set to, also when it stopped sooner
+        # (then EPOCHS, below, is the epochs it ran).
+        consts.append(f"SCHEDULE_EPOCHS = {t.epochs!r}")
     if schedule["kind"] == "cosine" and schedule["warmup_epochs"]:
         consts.append(f"WARMUP_EPOCHS = {schedule['warmup_epochs']!r}")
     if schedule["kind"] == "step":

@@ -66,6 +66,7 @@ _LEVER_NAMES = {
     "DROPOUT",
     "L1",
     "L2",
+    "SCHEDULE_EPOCHS",
     "WARMUP_EPOCHS",
     "STEP_EPOCHS",
     "STEP_FACTOR",
