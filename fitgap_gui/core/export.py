@@ -200,7 +200,7 @@ def _branch_plan(run: StoredRun, store: RunStore | None) -> tuple[BranchPlan | N
     k, parent_id = run.branch_epoch or 0, run.parent_run_id
     said = f"This run branched from run {parent_id} at epoch {k}: it went on from that run's"
     parent = None
-    if store is not None and k > 0:
+    if store is not None and k > 0 and parent_id is not None:
         try:
             parent = store.get_run(parent_id)
         except FitGapError:
