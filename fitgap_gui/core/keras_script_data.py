@@ -464,6 +464,19 @@ SUBSAMPLE = """
     x_train, y_train = x_train[keep], y_train[keep]
 """
 
+VALIDATION_SUBSAMPLE = """
+    # Keep VALIDATION_FRACTION of the data's own validation rows, at least one of each
+    # class, from a stream of its own (SEED + 104729).
+    rng = np.random.default_rng(SEED + 104729)
+    keep = []
+    for label in np.unique(y_val):
+        rows = np.flatnonzero(y_val == label)
+        n = max(1, int(round(len(rows) * VALIDATION_FRACTION)))
+        keep.append(rng.permutation(rows)[:n])
+    keep = np.sort(np.concatenate(keep))
+    x_val, y_val = x_val[keep], y_val[keep]
+"""
+
 LABEL_NOISE = """
     # Give LABEL_NOISE of the training labels a different, random class.
     rng = np.random.default_rng(SEED + 7919)
@@ -503,6 +516,13 @@ def load_data_function(config: RunConfig, source: Source) -> str:
             body += NPZ_CLASSES
     if d.train_fraction < 1.0:
         body += SUBSAMPLE
+    if d.validation_fraction < 1.0:
+        if not source.presplit:  # load_dataset refuses it too: nothing to subsample
+            raise ScriptExportError(
+                "data.validation_fraction needs data with its own validation set "
+                "(x_val/y_val); this data is split by data.validation_split"
+            )
+        body += VALIDATION_SUBSAMPLE
     if d.label_noise > 0.0:
         body += LABEL_NOISE
     if d.scale != "none":
