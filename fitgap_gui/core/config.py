@@ -21,6 +21,7 @@ from typing import Any
 from .errors import ConfigError
 from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
 from .sources import names as source_names
+from .sources import own_validation_sources
 from .userfiles import open_regular, os_error_text, shown
 
 # The data sources are defined once, in sources.py.
@@ -29,7 +30,7 @@ FILE_SOURCES = source_names("file")
 #: Keras's own datasets, read from its download cache (~/.keras/datasets); never downloaded.
 KERAS_CACHE_SOURCES = source_names("keras_cache")
 #: Sources that may come with their own validation set (an NPZ only with x_val/y_val).
-OWN_VALIDATION_SOURCES = (*KERAS_CACHE_SOURCES, "npz")
+OWN_VALIDATION_SOURCES = own_validation_sources()
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
