@@ -16,6 +16,7 @@ this machine would run it.
     .venv/bin/python benchmarks/bench_cifar_subset.py                 # ~45 min on 2 busy cores
     .venv/bin/python benchmarks/bench_cifar_subset.py --plan 2500x1   # one compare, ~6 min
     .venv/bin/python benchmarks/bench_cifar_subset.py --probe         # fit vs validation, ~1 min
+    .venv/bin/python benchmarks/bench_cifar_subset.py --plan 2500x1,2500x3 --validation 2000
 """
 
 from __future__ import annotations
@@ -77,10 +78,18 @@ def write_cifar_cache(keras_home: Path, seed: int = 0) -> Path:
 
 
 def compare_once(
-    tmp: Path, n_train: int, repeats: int, epochs: int | None, batch_size: int | None
+    tmp: Path,
+    n_train: int,
+    repeats: int,
+    epochs: int | None,
+    batch_size: int | None,
+    n_val: int = N_TEST,
 ) -> dict:
+    data: dict = {"source": "cifar10", "train_fraction": n_train / N_TRAIN}
+    if n_val < N_TEST:  # a fixed, per-class part of the 10,000 test images validates
+        data["validation_fraction"] = n_val / N_TEST
     config: dict = {
-        "data": {"source": "cifar10", "train_fraction": n_train / N_TRAIN},
+        "data": data,
         "model": {"kind": "cnn"},
         "training": {},
     }
@@ -88,9 +97,9 @@ def compare_once(
         config["training"]["epochs"] = epochs
     if batch_size is not None:
         config["training"]["batch_size"] = batch_size
-    path = tmp / f"cifar_{n_train}_{repeats}.json"  # one compare after another: reused
+    path = tmp / f"cifar_{n_train}_{n_val}_{repeats}.json"  # one compare after another: reused
     path.write_text(json.dumps(config))
-    out = tmp / f"summary_{n_train}_{repeats}.json"
+    out = tmp / f"summary_{n_train}_{n_val}_{repeats}.json"
     command = [
         benchlib.PYTHON,
         "-m",
@@ -192,6 +201,12 @@ def main() -> None:
         default="1000x1,2500x1,5000x1,2500x3",
         help="training images x repeats, comma-separated (default: %(default)s)",
     )
+    parser.add_argument(
+        "--validation",
+        type=int,
+        default=N_TEST,
+        help="validation images of the 10,000 (data.validation_fraction; default: all)",
+    )
     parser.add_argument("--epochs", type=int, help="training.epochs (default: the config's)")
     parser.add_argument("--batch-size", type=int, help="training.batch_size (default: 32)")
     parser.add_argument(
@@ -214,10 +229,12 @@ def main() -> None:
         last_id = 0
         for item in args.plan.split(","):
             n_train, repeats = (int(v) for v in item.split("x"))
-            result = compare_once(tmp, n_train, repeats, args.epochs, args.batch_size)
+            result = compare_once(
+                tmp, n_train, repeats, args.epochs, args.batch_size, args.validation
+            )
             per_run = result["wall_s"] / result["runs"]
             print(
-                f"train {n_train:>6,} | val {N_TEST:,} | repeats {repeats} | "
+                f"train {n_train:>6,} | val {args.validation:,} | repeats {repeats} | "
                 f"{result['runs']:>2} runs | wall {result['wall_s']:7.1f} s "
                 f"({per_run:5.1f} s/run) | {result['load_before']} -> "
                 f"{result['load_after']}",

@@ -77,8 +77,8 @@ def _write_keras_cache(datasets) -> None:
         datasets / "mnist.npz",
         x_train=_images(30, (28, 28)),
         y_train=np.arange(30) % 10,
-        x_test=_images(10, (28, 28)),
-        y_test=np.arange(10) % 10,
+        x_test=_images(20, (28, 28)),  # two per class: validation_fraction 0.5 keeps one
+        y_test=np.arange(20) % 10,
     )
     folder = datasets / "fashion-mnist"
     folder.mkdir()
@@ -137,6 +137,8 @@ def _exec_script(config: RunConfig, dataset) -> dict:
         {"source": "fashion_mnist", "train_fraction": 0.5},
         {"source": "cifar10", "scale": "standard"},
         {"source": "npz", "path": "aliased.npz", "label_noise": 0.2},
+        {"source": "mnist", "train_fraction": 0.5, "validation_fraction": 0.5},
+        {"source": "npz", "path": "aliased.npz", "validation_fraction": 0.7},
     ],
     ids=lambda d: f"{d['source']}-{d.get('path', '')}-{sorted(d)[-1]}",
 )
@@ -264,4 +266,20 @@ def test_keras_cache_mnist_run_with_rotation_and_translation_is_reproduced(files
         {"hidden_units": [8], "augment_rotation": 0.1, "augment_translation": 0.1},
         **TINY,
     )
+    assert _reproduce(config, tmp_path) <= 1e-4
+
+
+def test_keras_cache_run_on_part_of_its_validation_set_is_reproduced(files, tmp_path):
+    """validation_fraction 0.5 of MNIST's 20 test images: one per class, 10 in all, the
+    same 10 in the exported script, and the same history to 1e-4."""
+    config = _config(
+        files,
+        {"source": "mnist", "scale": "minmax", "validation_fraction": 0.5},
+        {"hidden_units": [8]},
+        **TINY,
+    )
+    dataset = load_dataset(config.data, seed=TINY["seed"])
+    assert len(dataset.y_val) == 10 and sorted(dataset.y_val.tolist()) == list(range(10))
+    x_val = _exec_script(config, dataset)["load_data"]()[2]
+    assert len(x_val) == 10
     assert _reproduce(config, tmp_path) <= 1e-4

@@ -21,6 +21,7 @@ from typing import Any
 from .errors import ConfigError
 from .monitor import MONITORS, Monitor  # val_cross_entropy: val_loss without the penalty
 from .sources import names as source_names
+from .sources import own_validation_sources
 from .userfiles import open_regular, os_error_text, shown
 
 # The data sources are defined once, in sources.py.
@@ -28,6 +29,8 @@ BUILTIN_SOURCES = source_names("builtin")
 FILE_SOURCES = source_names("file")
 #: Keras's own datasets, read from its download cache (~/.keras/datasets); never downloaded.
 KERAS_CACHE_SOURCES = source_names("keras_cache")
+#: Sources that may come with their own validation set (an NPZ only with x_val/y_val).
+OWN_VALIDATION_SOURCES = own_validation_sources()
 SCALES = ("none", "standard", "minmax")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
@@ -177,6 +180,9 @@ class DataConfig:
     path: str | None = None
     train_fraction: float = 1.0
     validation_split: float = 0.2
+    #: Sources with their own validation set (Keras's cached sets, an NPZ with
+    #: x_val/y_val): keep this share of it, per class, drawn from the seed.
+    validation_fraction: float = 1.0
     label_noise: float = 0.0
     scale: str = "none"
     noise: float = 0.2
@@ -192,6 +198,7 @@ class DataConfig:
         "path": _optional_text,
         "train_fraction": _number(0.0, 1.0, lo_open=True),
         "validation_split": _number(0.0, 1.0, lo_open=True, hi_open=True),
+        "validation_fraction": _number(0.0, 1.0, lo_open=True),
         "label_noise": _number(0.0, 1.0, hi_open=True),
         "scale": _choice(SCALES),
         "noise": _number(0.0, 5.0),
@@ -204,6 +211,12 @@ class DataConfig:
     def _cross_check(self) -> None:
         if self.source in FILE_SOURCES and not self.path:
             raise ConfigError(f"data.path is required when data.source is {self.source!r}")
+        if self.validation_fraction < 1.0 and self.source not in OWN_VALIDATION_SOURCES:
+            raise ConfigError(
+                f"data.validation_fraction applies only to data with its own validation set "
+                f"(MNIST, Fashion-MNIST, CIFAR-10, an NPZ with x_val/y_val); {self.source!r} "
+                "is split by data.validation_split, so set that instead"
+            )
 
 
 @dataclass

@@ -5,7 +5,8 @@ arrays; ``read_source`` adds the checks every source shares, ``preview`` summari
 source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
 source ends as a ``Dataset`` of numpy arrays.  The pipeline is short and
 deterministic so the exported Keras script can repeat it: load -> split (stratified,
-``random_state=seed``) -> keep ``train_fraction`` of the training rows -> flip
+``random_state=seed``) -> keep ``train_fraction`` of the training rows (and, for data
+with its own validation set, ``validation_fraction`` of the validation rows) -> flip
 ``label_noise`` of the training labels -> scale (fitted on training rows only).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
@@ -213,8 +214,13 @@ def _single_sample_notice(
     return line
 
 
+#: The validation subsample's stream is ``seed + VALIDATION_SEED_OFFSET``, so it is
+#: drawn independently of the training subsample's (``seed``) and label noise's.
+VALIDATION_SEED_OFFSET = 104_729
+
+
 def _subsample(x, y, fraction: float, seed: int):
-    """Keep ``fraction`` of the training rows, every class represented where possible."""
+    """Keep ``fraction`` of the rows of each class (at least one), in their order."""
     if fraction >= 1.0:
         return x, y
     rng = np.random.default_rng(seed)
@@ -225,6 +231,14 @@ def _subsample(x, y, fraction: float, seed: int):
         parts.append(rng.permutation(rows)[:n])
     keep = np.sort(np.concatenate(parts))
     return x[keep], y[keep]
+
+
+def kept_rows(y: np.ndarray, fraction: float) -> int:
+    """How many rows ``_subsample`` keeps of labels ``y`` at ``fraction``."""
+    if fraction >= 1.0:
+        return len(y)
+    counts = np.bincount(y)
+    return int(sum(max(1, int(round(n * fraction))) for n in counts[counts > 0]))
 
 
 def _flip_labels(y, fraction: float, n_classes: int, seed: int):
@@ -300,6 +314,11 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             raise DataError(f"{where}: labels must be 0 or more")
         if raw.presplit and label == "x" and len(y) == 0:  # (empty validation: "too few")
             raise DataError(f"{where}: the training arrays hold no samples")
+    if not raw.presplit and cfg.validation_fraction < 1.0:
+        raise DataError(
+            f"{where} has no validation set of its own (x_val, y_val), so "
+            "data.validation_fraction does not apply; set data.validation_split instead"
+        )
     if raw.presplit and raw.x.shape[1:] != raw.x_val.shape[1:]:
         raise DataError(
             f"{where}: training samples have shape {raw.x.shape[1:]} but validation "
@@ -363,6 +382,8 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
     x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
+    if raw.presplit:  # a validation set of its own: a fixed part of it (check_raw refuses others)
+        x_va, y_va = _subsample(x_va, y_va, cfg.validation_fraction, seed + VALIDATION_SEED_OFFSET)
     clean = y_tr
     y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
     x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
@@ -462,7 +483,7 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
     n_classes = int(y_all.max()) + 1
     names = raw.class_names or [str(i) for i in range(n_classes)]
     if raw.presplit:
-        n_train, n_val = len(raw.y), len(raw.y_val)
+        n_train, n_val = len(raw.y), kept_rows(raw.y_val, cfg.validation_fraction)
     else:
         n_val = int(np.ceil(len(y_all) * cfg.validation_split))
         n_train = len(y_all) - n_val

@@ -44,6 +44,7 @@ SUPPORTED = {
         "path",
         "train_fraction",
         "validation_split",
+        "validation_fraction",
         "label_noise",
         "scale",
         "noise",
@@ -480,6 +481,8 @@ def keras_script(
         consts.append(f"VALIDATION_SPLIT = {d.validation_split!r}")
     if d.train_fraction < 1.0:
         consts.append(f"TRAIN_FRACTION = {d.train_fraction!r}")
+    if d.validation_fraction < 1.0:
+        consts.append(f"VALIDATION_FRACTION = {d.validation_fraction!r}")
     if d.label_noise > 0.0:
         consts.append(f"LABEL_NOISE = {d.label_noise!r}")
     consts += [

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import KERAS_CACHE_SOURCES, RunConfig
+from .data import VALIDATION_SEED_OFFSET
 from .errors import FitGapError
 from .readers import csvfile
 
@@ -452,17 +453,33 @@ NPZ_CLASSES = """
     n_classes = int(max(y_train.max(), y_val.max())) + 1
 """
 
-SUBSAMPLE = """
-    # Keep TRAIN_FRACTION of the training rows, at least one of each class.
-    rng = np.random.default_rng(SEED)
+#: ``core.data._subsample``, written out for one part (train or val) of the arrays.
+SUBSAMPLE_TEMPLATE = """
+    # {comment}
+    rng = np.random.default_rng({seed})
     keep = []
-    for label in np.unique(y_train):
-        rows = np.flatnonzero(y_train == label)
-        n = max(1, int(round(len(rows) * TRAIN_FRACTION)))
+    for label in np.unique(y_{part}):
+        rows = np.flatnonzero(y_{part} == label)
+        n = max(1, int(round(len(rows) * {fraction})))
         keep.append(rng.permutation(rows)[:n])
     keep = np.sort(np.concatenate(keep))
-    x_train, y_train = x_train[keep], y_train[keep]
+    x_{part}, y_{part} = x_{part}[keep], y_{part}[keep]
 """
+
+SUBSAMPLE = SUBSAMPLE_TEMPLATE.format(
+    comment="Keep TRAIN_FRACTION of the training rows, at least one of each class.",
+    seed="SEED",
+    part="train",
+    fraction="TRAIN_FRACTION",
+)
+
+VALIDATION_SUBSAMPLE = SUBSAMPLE_TEMPLATE.format(
+    comment="Keep VALIDATION_FRACTION of the data's own validation rows, at least one of\n"
+    f"    # each class, from a stream of its own (SEED + {VALIDATION_SEED_OFFSET}).",
+    seed=f"SEED + {VALIDATION_SEED_OFFSET}",
+    part="val",
+    fraction="VALIDATION_FRACTION",
+)
 
 LABEL_NOISE = """
     # Give LABEL_NOISE of the training labels a different, random class.
@@ -503,6 +520,13 @@ def load_data_function(config: RunConfig, source: Source) -> str:
             body += NPZ_CLASSES
     if d.train_fraction < 1.0:
         body += SUBSAMPLE
+    if d.validation_fraction < 1.0:
+        if not source.presplit:  # load_dataset refuses it too: nothing to subsample
+            raise ScriptExportError(
+                "data.validation_fraction needs data with its own validation set "
+                "(x_val/y_val); this data is split by data.validation_split"
+            )
+        body += VALIDATION_SUBSAMPLE
     if d.label_noise > 0.0:
         body += LABEL_NOISE
     if d.scale != "none":

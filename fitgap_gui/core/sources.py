@@ -38,11 +38,20 @@ class DataSource:
     #: The training fraction the window picks with it (None: all rows): a subset
     #: small enough for compare remedies to finish in minutes on two cores.
     window_fraction: float | None = None
+    #: The validation fraction the window picks with it (None: all of its validation
+    #: set): CIFAR-10's 10,000 test images cost as much per epoch as the subset's fit.
+    window_val_fraction: float | None = None
 
     @property
     def demo_handicaps(self) -> bool:
         """Whether the demo's training fraction and label noise belong to this source."""
         return self.kind == "builtin"
+
+    @property
+    def own_validation(self) -> bool:
+        """Whether it may bring its own validation set (``data.validation_fraction``):
+        Keras's cached sets always, an NPZ when it holds x_val/y_val."""
+        return self.kind == "keras_cache" or self.name == "npz"
 
     @property
     def own_data(self) -> bool:
@@ -60,9 +69,9 @@ SOURCES: tuple[DataSource, ...] = (
                n_train=60_000, n_val=10_000),
     DataSource("fashion_mnist", "Fashion-MNIST", "keras_cache", images=True, picks_cnn=True,
                n_train=60_000, n_val=10_000),
-    # 2,500 training images: see benchmarks/RESULTS.md, section 10.
+    # 2,500 training and 2,000 validation images: see benchmarks/RESULTS.md, section 10.
     DataSource("cifar10", "CIFAR-10", "keras_cache", images=True, picks_cnn=True,
-               n_train=50_000, n_val=10_000, window_fraction=0.05),
+               n_train=50_000, n_val=10_000, window_fraction=0.05, window_val_fraction=0.2),
     DataSource("npz", "NPZ file…", "file", images=True),
     DataSource("csv", "CSV file…", "file"),
     DataSource("images", "Image folder…", "file", images=True),
@@ -82,6 +91,10 @@ def names(kind: SourceKind | None = None) -> tuple[str, ...]:
 
 def image_sources() -> tuple[str, ...]:
     return tuple(s.name for s in SOURCES if s.images)
+
+
+def own_validation_sources() -> tuple[str, ...]:
+    return tuple(s.name for s in SOURCES if s.own_validation)
 
 
 def toy_sources() -> tuple[str, ...]:

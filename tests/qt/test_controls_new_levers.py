@@ -208,3 +208,37 @@ def test_the_summary_line_words_the_new_levers_readably():
     step = RunConfig().replace({"training.lr_schedule": {"kind": "step", "every": 5}})
     assert "adam lr 1e-3, lr ×0.5 every 5 epochs, batch 32" in describe(step)
     assert lever_summary(RunConfig().replace({"training.weight_decay": 0.0})) == "wd 0"
+
+
+def test_cifar10_validates_on_a_fixed_part_of_its_test_images(qtbot, tmp_path, monkeypatch):
+    _cache(tmp_path, monkeypatch)
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    # digits splits itself: the control is off and the config keeps all of it.
+    assert not panel.validation_fraction.isEnabled()
+    assert panel.config().data.validation_fraction == 1.0
+    assert "√(p(1−p)/n)" in panel.validation_fraction.toolTip()
+    _select(panel, "cifar10")
+    assert panel.config().data.validation_fraction == 0.2
+    assert panel.validation_fraction.isEnabled()
+    assert panel.subset_note.text() == (
+        "≈2,500 of 50,000 training images · validation: ≈2,000 of the 10,000 test images"
+    )
+    panel.validation_fraction.setValue(0.5)
+    assert panel.subset_note.text().endswith("validation: ≈5,000 of the 10,000 test images")
+    panel.validation_fraction.setValue(0.2)
+    _select(panel, "mnist")  # CIFAR-10's own value left unchanged: all of MNIST's
+    assert panel.config().data.validation_fraction == 1.0
+    assert panel.subset_note.text().endswith("validation: the 10,000 test images")
+    panel.validation_fraction.setValue(0.5)  # the user's own choice stays on such data
+    _select(panel, "fashion_mnist")
+    assert panel.config().data.validation_fraction == 0.5
+    _select(panel, "digits")  # would be refused on data that splits itself
+    assert panel.config().data.validation_fraction == 1.0
+    assert not panel.validation_fraction.isEnabled()
+    # A config shows as it is and comes back unchanged.
+    shown = RunConfig.from_dict({"data": {"source": "cifar10", "validation_fraction": 0.35}})
+    panel.set_config(shown)
+    assert panel.config().data.validation_fraction == 0.35
+    assert panel.config().to_dict() == shown.to_dict()

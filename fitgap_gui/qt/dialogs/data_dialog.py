@@ -226,7 +226,11 @@ class DataPreviewDialog(QDialog):
         # MLP off image data, CIFAR-10's subset.
         fraction = changes.get("data.train_fraction", self._base.data.train_fraction)
         switch, _note = source_switch(
-            self._base.data.source, self._data["source"], self._base.model.kind, fraction
+            self._base.data.source,
+            self._data["source"],
+            self._base.model.kind,
+            fraction,
+            self._base.data.validation_fraction,
         )
         changes.update(switch)
         return self._base.replace(changes)

@@ -44,7 +44,13 @@ from ...core.levers import (
     source_switch,
     subset_words,
 )
-from ...core.sources import image_sources, names, source_states, toy_sources
+from ...core.sources import (
+    image_sources,
+    names,
+    own_validation_sources,
+    source_states,
+    toy_sources,
+)
 from ...core.sources import source as data_source
 from ...core.summary import handicaps_in_words
 from .lever_controls import NumbersEdit, OptionalNumberEdit, ScheduleControl, parse_numbers
@@ -55,6 +61,8 @@ TOY_SOURCES = toy_sources()
 FILE_SOURCES = names("file")
 #: Sources whose samples are images, where augmentation makes sense (an NPZ may be).
 IMAGE_SOURCES = image_sources()
+#: Sources that may bring their own validation set (validation_fraction applies).
+OWN_VALIDATION = own_validation_sources()
 #: Placeholders of the text fields (the rest of each lever is in core/levers.py).
 PLACEHOLDERS = {
     "data.path": "file or folder",
@@ -272,7 +280,11 @@ class ControlsPanel(QScrollArea):
         self.changed.emit()
 
     def _update_handicaps_note(self) -> None:
-        words = subset_words(self.source.currentData(), self.train_fraction.value())
+        words = subset_words(
+            self.source.currentData(),
+            self.train_fraction.value(),
+            self.validation_fraction.value(),
+        )
         self.subset_note.setText(words)
         self.subset_note.setVisible(bool(words))
         on = handicaps_in_words(self.train_fraction.value(), self.label_noise.value())
@@ -302,11 +314,17 @@ class ControlsPanel(QScrollArea):
     def _pick_network_and_subset(self, old: str, new: str) -> None:
         """The CNN for Keras's image sets, the MLP off images, CIFAR-10's subset."""
         changes, note = source_switch(
-            old, new, self.kind.currentText(), self.train_fraction.value()
+            old,
+            new,
+            self.kind.currentText(),
+            self.train_fraction.value(),
+            self.validation_fraction.value(),
         )
         self.kind.setCurrentText(changes["model.kind"])
         if "data.train_fraction" in changes:
             self.train_fraction.setValue(changes["data.train_fraction"])
+        if "data.validation_fraction" in changes:
+            self.validation_fraction.setValue(changes["data.validation_fraction"])
         self.network_note.setText(note)
         self.network_note.setVisible(bool(note))
 
@@ -415,6 +433,8 @@ class ControlsPanel(QScrollArea):
             merged[lv.section][lv.name] = self._read(lv)
         if source not in FILE_SOURCES:
             merged["data"]["path"] = None  # a leftover path must not travel with digits
+        if source not in OWN_VALIDATION:  # splits itself: a fraction would be refused
+            merged["data"]["validation_fraction"] = 1.0
         if source not in IMAGE_SOURCES:  # augmentation would be refused on these
             merged["model"].update(
                 augment_flip=False, augment_rotation=0.0, augment_translation=0.0
