@@ -11,7 +11,8 @@ it to the curves (``PlotsPanel.flush``) and Qt repaints.  Figures per step:
   (``processEvents``) -- the whole cost of showing that epoch;
 - the same through the real timer: the GUI thread's CPU time (``thread_time``) from
   add_epoch until the tick has fired and the repaint is done (waiting for the tick
-  blocks without using CPU, so it is not counted);
+  blocks without using CPU, so it is not counted).  The timer updates the plots one
+  at a time, a step each; this waits until the last step (``PlotsPanel.painting``);
 - ``add_epoch`` + flush + one forced render of the whole panel (``grab``).
 
 Two cases: the live run inside the range of the others (epoch 500) and past it
@@ -91,8 +92,11 @@ def measure(app, panel, live: int, steps: int, widget) -> dict[str, list[float]]
         flush()  # the paint timer's work for this epoch
         app.processEvents()  # the repaint it triggers
 
+    # Older trees paint every plot in one tick and have no ``painting``.
+    pending = getattr(panel, "painting", lambda: bool(getattr(panel, "_dirty", None)))
+
     def through_timer() -> None:
-        while getattr(panel, "_dirty", None):  # block (no CPU) until the tick fires
+        while pending():  # block (no CPU) until the paint (all its steps) is done
             app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
         app.processEvents()  # the repaint the tick triggered
 

@@ -194,6 +194,36 @@ def test_epochs_are_painted_by_the_timer_in_batches(panel, qtbot):
     assert curves.best_epoch == 3
 
 
+def test_the_paint_timer_updates_one_visible_plot_per_step(panel, qtbot):
+    """A paint hands the new epochs to one plot per timer step, so each plot repaints
+    in an event of its own; a hidden plot is updated in passing with the next one."""
+    panel.set_gap_visible(False)
+    curves = panel.begin_run(1, "#1")
+    for epoch in range(1, 4):
+        panel.add_epoch(1, _metrics(epoch))
+
+    def drawn() -> set[str]:
+        return {
+            plot
+            for (item, _column), (plot, *_rest) in zip(curves.curves, curves.spec, strict=True)
+            if item.xData is not None and len(item.xData) == 3
+        }
+
+    panel._paint_step()  # what the paint timer calls
+    assert drawn() == {"loss"}
+    assert curves.best_lines[0].isVisible() and not curves.best_lines[1].isVisible()
+    assert panel.painting()
+    panel._paint_step()
+    assert drawn() == {"loss", "accuracy"}
+    panel._paint_step()  # the hidden gap plot, then the learning rate's
+    assert drawn() == {"loss", "accuracy", "gap", "lr"}
+    assert all(line.value() == curves.best_epoch for line in curves.best_lines)
+    assert not panel.painting()
+    panel.add_epoch(1, _metrics(4))  # the real timer does the same by itself
+    qtbot.waitUntil(lambda: not panel.painting(), timeout=2000)
+    assert all(len(item.xData) == 4 for item, _column in curves.curves if item.isVisible())
+
+
 def _colour_pixels(image: QImage, colour: str) -> int:
     target = QColor(colour).rgb() & 0xFFFFFF
     array = np.frombuffer(

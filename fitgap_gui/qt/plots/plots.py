@@ -3,8 +3,9 @@
 ``PlotsPanel`` holds four pyqtgraph PlotWidgets (the learning rate's on a log scale, its
 x range tied to the loss plot's). Each run gets a ``RunCurves`` keyed by run id: its
 curves are created once. An epoch only appends to a growing numpy buffer and marks the
-run dirty; a ~30 Hz timer (``flush``) hands everything that arrived since the last paint
-to the curves at once. A live run draws with ``LiveCurve``s, which repaint only their
+run dirty; a ~30 Hz timer (``_paint_step``) hands everything that arrived since the last
+paint to the curves, one plot per step, so each plot repaints in an event of its own.
+A live run draws with ``LiveCurve``s, which repaint only their
 new segment; a stored run with downsampled ``PlotDataItem``s. Finished and stored runs
 are "frozen": 1-px pens, drawn from one cached image per plot (plot_items.py), so a live
 epoch re-strokes only the live run. The x axis spans the runs shown (and the epochs a
@@ -53,6 +54,11 @@ MARKER_COLOUR = LIGHT.marker
 INLIER_FRACTION = 0.96
 #: Milliseconds between two paints of new epochs: at most ~30 paints a second.
 PAINT_INTERVAL_MS = 33
+#: Milliseconds between the plots of one paint.  Each plot gets its new epochs and is
+#: repainted in an event of its own, so the GUI thread is never held for all four at
+#: once and a timer or a key press can come in between.  Zero: the next plot as soon
+#: as the event loop has painted this one (a wait would let the caches go cold).
+PLOT_STEP_MS = 0
 #: Pen widths: hairlines for every run.  A 1-px cosmetic pen avoids Qt's wide-line
 #: stroker: with 2 px the live run alone took more than the whole paint budget.
 LIVE_WIDTH, FROZEN_WIDTH = 1.0, 1.0
@@ -212,8 +218,8 @@ class RunCurves:
         self.reach = 0
         self._best_value: float | None = None
         self._bounds: dict[tuple[str, bool, int, bool], tuple[float, float] | None] = {}
-        #: (epoch, value, visible) the best-epoch markers were last placed at.
-        self._placed: tuple[int, float, bool] | None = None
+        #: (epoch, value, visible) the best-epoch markers of each plot were last placed at.
+        self._placed: dict[str, tuple[int, float, bool]] = {}
         #: The history has the end-of-epoch training measurements (False: an old run
         #: drawn from Keras's running means; None: no epoch yet).
         self.honest: bool | None = None
@@ -406,14 +412,19 @@ class RunCurves:
             return values
         return ema_smooth(values, weight)
 
-    def redraw(self) -> None:
-        """Set every curve's data from the buffer under the panel's view options."""
+    def redraw(self, only: str | None = None) -> None:
+        """Set every curve's data from the buffer under the panel's view options.
+
+        ``only`` names one plot: the paint tick updates the plots one at a time.
+        """
         view = self.data[: self.count]
         x = view[:, 0]
         smoothing = self.panel.smoothing > 0
         for index, ((item, column), raw) in enumerate(
             zip(self.curves, self.raw_curves, strict=True)
         ):
+            if only is not None and self.spec[index][0] != only:
+                continue
             shows = self._shows(index)
             if not shows and self._is_keras(index):
                 # Hidden until the View option asks for them (it redraws every run then):
@@ -429,8 +440,9 @@ class RunCurves:
             elif raw.xData is not None and len(raw.xData):  # once, not at every paint
                 raw.setData([], [])
             raw.setVisible(behind and shows)
-        self._place_best()
-        self._place_drops()
+        self._place_best(only)
+        if only in (None, "loss"):
+            self._place_drops()
         self.panel._invalidate_layers(self)
 
     def _has_raw(self, index: int) -> bool:
@@ -465,33 +477,49 @@ class RunCurves:
         self.redraw()
 
     # -- markers ----------------------------------------------------------------------------------
-    def _place_best(self) -> None:
+    def _place_best(self, only: str | None = None) -> None:
+        """The best epoch's line on each plot (``only``: on that one), its dot and label."""
+        names = [name for name in self.panel.plots if only in (None, name)]
+        dot_plot = _PLOT_OF.get(self.monitor, "loss")
         epoch = self.best_epoch
         if epoch is None or not 1 <= epoch <= self.count:
-            self._placed = None
-            self.best_dot.setData([], [])
-            for line in self.best_lines:
-                line.setVisible(False)
+            for name in names:
+                if self._placed.pop(name, None) is not None:
+                    self.best_lines[self._plot_index(name)].setVisible(False)
+                if name == dot_plot and len(self.best_dot.data):
+                    self.best_dot.setData([], [])
             return
         value = self.data[epoch - 1, _COL[_MONITOR_COL.get(self.monitor, "val_loss")]]
         # A scatter item has no log mode of its own: on a log plot it needs log10 values.
-        if self.panel.log_y and _PLOT_OF.get(self.monitor, "loss") == "loss" and value > 0:
+        if self.panel.log_y and dot_plot == "loss" and value > 0:
             value = math.log10(value)
-        if self._placed == (epoch, value, self.visible):
-            return  # most epochs are not a new best: leave the markers alone
-        self._placed = (epoch, value, self.visible)
-        self.best_dot.setData([epoch], [value])
-        for line in self.best_lines:
+        placed = (epoch, value, self.visible)
+        moved = False
+        for name in names:
+            if self._placed.get(name) == placed:
+                continue  # most epochs are not a new best: leave the markers alone
+            self._placed[name] = placed
+            moved = True
+            index = self._plot_index(name)
+            line = self.best_lines[index]
             line.setPos(epoch)
             line.setVisible(self.visible)
-        label = self.best_lines[0].label
-        label.setFormat(f"best {epoch}")
-        # Near the right edge the text goes left of its line, or the plot cuts it off.
-        side = 1 if epoch > 0.85 * self.panel.x_span() else 0
-        if label.anchors[0][0] != side:
-            label.anchors = [(side, 0), (side, 0)]
-            label.updatePosition()
-        self.panel._invalidate_layers(self)
+            if name == dot_plot:
+                self.best_dot.setData([epoch], [value])
+            if index == 0:
+                label = line.label
+                label.setFormat(f"best {epoch}")
+                # Near the right edge the text goes left of its line, or the plot cuts it off.
+                side = 1 if epoch > 0.85 * self.panel.x_span() else 0
+                if label.anchors[0][0] != side:
+                    label.anchors = [(side, 0), (side, 0)]
+                    label.updatePosition()
+        if moved:
+            self.panel._invalidate_layers(self)
+
+    def _plot_index(self, name: str) -> int:
+        """The position of plot ``name`` in the panel (and of its marker lines)."""
+        return list(self.panel.plots).index(name)
 
     def _place_drops(self) -> None:
         """A marker on the validation loss after each epoch the learning rate fell."""
@@ -658,9 +686,16 @@ class PlotsPanel(QWidget):
         self._next_colour = 0
         #: Runs with epochs not yet handed to their curves (the paint timer's work).
         self._dirty: set[int] = set()
+        #: The paint under way: the plots still to update, one per timer step, with the
+        #: runs they update and whether their y ranges are fitted afresh.
+        self._pass_plots: list[str] = []
+        self._pass_runs: set[int] = set()
+        self._pass_exact = False
+        self._pass_span = 0
         #: Plots the user zoomed or panned: their x axis is left alone until reset_zoom.
         self._zoomed: set[str] = set()
-        self._x_last = -1
+        #: The last epoch each plot's x axis was set to show (see _apply_span).
+        self._x_last: dict[str, int] = {}
         #: The next flush fits y to the data instead of only growing it.
         self._y_exact = True
         self.plots: dict[str, pg.PlotWidget] = {
@@ -710,7 +745,7 @@ class PlotsPanel(QWidget):
         self._paint_timer = QTimer(self)
         self._paint_timer.setSingleShot(True)
         self._paint_timer.setInterval(PAINT_INTERVAL_MS)
-        self._paint_timer.timeout.connect(self.flush)
+        self._paint_timer.timeout.connect(self._paint_step)
         self.hover = HoverReadout(self)
         self._leave_watcher = _LeaveWatcher(self)
         for plot in self.plots.values():
@@ -875,6 +910,7 @@ class PlotsPanel(QWidget):
 
     def _redraw_all(self) -> None:
         self._dirty.clear()
+        self._end_pass()
         for curves in self.runs.values():
             curves.redraw()
         self._fit_y(exact=True)
@@ -953,12 +989,16 @@ class PlotsPanel(QWidget):
         )
         return max(last, 2)
 
-    def _apply_span(self, *, force: bool = False) -> None:
-        last = self.x_span()
-        if last == self._x_last and not force:
-            return
-        self._x_last = last
+    def _apply_span(
+        self, *, force: bool = False, only: str | None = None, last: int | None = None
+    ) -> None:
+        """Set the x axes (``only``: of that plot) to show epochs up to ``last``
+        (by default ``x_span``, the epochs of the runs shown)."""
+        last = self.x_span() if last is None else last
         for name, plot in self.plots.items():
+            if only not in (None, name) or (self._x_last.get(name) == last and not force):
+                continue
+            self._x_last[name] = last
             if name in self._zoomed and not force:
                 continue
             view = plot.getViewBox()
@@ -1007,48 +1047,105 @@ class PlotsPanel(QWidget):
         return curves
 
     def add_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
-        """Buffer one epoch; the curves show it at the next paint tick (``flush``)."""
+        """Buffer one epoch; the curves show it at the next paint tick (``_paint_step``)."""
         curves = self.runs.get(run_id)
         if curves is not None:
             curves.append(metrics)
             self._dirty.add(run_id)
             if not self._paint_timer.isActive():
-                self._paint_timer.start()
+                self._paint_timer.start(PAINT_INTERVAL_MS)
+
+    def painting(self) -> bool:
+        """Whether epochs are waiting to be handed to the curves (a paint is due)."""
+        return bool(self._dirty or self._pass_plots)
 
     def flush(self) -> None:
-        """Hand every epoch buffered since the last paint to the curves, at once.
+        """Hand every epoch buffered so far to the curves of every plot, now.
 
-        The paint timer calls this at most ~30 times a second; the panel's other
-        methods call it when they need the curves current.
+        The paint timer does the same work one plot per step (``_paint_step``); the
+        panel's other methods call this when they need the curves current.
         """
         self._paint_timer.stop()
-        if not self._dirty:
-            return
-        changed = [self.runs[r] for r in sorted(self._dirty) if r in self.runs]
-        for curves in changed:
-            curves.redraw()
-        self._dirty.clear()
-        self._apply_span()
-        self._fit_y(exact=self._y_exact, changed=changed)
-        self.hover.refresh()
+        if self._dirty:
+            self._begin_pass()
+        while self._pass_plots:
+            self._update_plot(self._pass_plots.pop(0))
+        self._end_pass()
 
-    def _fit_y(self, *, exact: bool, changed: Sequence[RunCurves] | None = None) -> None:
+    def _paint_step(self) -> None:
+        """The paint timer: the next plot of the paint under way, or a new paint.
+
+        A paint hands every epoch that arrived since the last one to the curves, at
+        most ~30 times a second, one plot per step ``PLOT_STEP_MS`` apart; each plot
+        repaints between the steps.  Hidden plots are updated in passing.
+        """
+        if not self._pass_plots:
+            if not self._dirty:
+                return
+            self._begin_pass()
+        while self._pass_plots:
+            name = self._pass_plots.pop(0)
+            self._update_plot(name)
+            if self.plots[name].isVisible():
+                break
+        if self._pass_plots:
+            self._paint_timer.start(PLOT_STEP_MS)
+            return
+        self._end_pass()
+        if self._dirty:  # epochs that came during this paint: the next one, a tick away
+            self._paint_timer.start(PAINT_INTERVAL_MS)
+
+    def _begin_pass(self) -> None:
+        """A paint of the dirty runs on every plot (restarted if one is under way)."""
+        self._pass_plots = list(self.plots)
+        self._pass_runs |= self._dirty
+        self._dirty.clear()
+        self._pass_exact = self._pass_exact or self._y_exact
+        self._y_exact = False
+        self._pass_span = self.x_span()
+
+    def _update_plot(self, name: str) -> None:
+        changed = [self.runs[r] for r in sorted(self._pass_runs) if r in self.runs]
+        for curves in changed:
+            curves.redraw(only=name)
+        self._apply_span(only=name, last=self._pass_span)
+        self._fit_y(exact=self._pass_exact, changed=changed, only=name)
+
+    def _end_pass(self) -> None:
+        was_painting = bool(self._pass_runs)
+        self._pass_plots.clear()
+        self._pass_runs.clear()
+        self._pass_exact = False
+        if was_painting:
+            self.hover.refresh()
+
+    def _fit_y(
+        self,
+        *,
+        exact: bool,
+        changed: Sequence[RunCurves] | None = None,
+        only: str | None = None,
+    ) -> None:
         """Set the y ranges from the runs shown, at most once per paint.
 
         ``exact`` fits the data (a run added, removed or hidden, a view option);
         otherwise the range only grows, and then by a margin, so a live run moves
         the axes (their tick text, the frozen layer) every many epochs, not every one.
         A range that only grows need only look at the runs that ``changed`` (the
-        live ones), not at every finished run at every paint.
+        live ones), not at every finished run at every paint.  ``only`` names the one
+        plot to fit (a paint step).
         """
         if exact:
-            self._y_exact = False
+            if only is None:  # a paint step's exact fit was asked for at its start
+                self._y_exact = False
             changed = None
         shown: list = [c for c in self.runs.values() if c.visible and c.count]
         shown += [b for b in self.bands.values() if b.visible and b.count]
         if changed is not None and shown:
             shown = [c for c in changed if c.visible and c.count]
         for name, plot in self.plots.items():
+            if only not in (None, name):
+                continue
             view = plot.getViewBox()
             if name in self._zoomed or view.autoRangeEnabled()[1] or not shown:
                 continue  # the user's zoom, or "ignore outliers" (pyqtgraph's autorange)
@@ -1130,6 +1227,7 @@ class PlotsPanel(QWidget):
     def remove_run(self, run_id: int) -> None:
         curves = self.runs.pop(run_id, None)
         self._dirty.discard(run_id)
+        self._pass_runs.discard(run_id)
         for label in [k for k, band in self.bands.items() if run_id in band.run_ids]:
             self.remove_band(label)  # a band without one of its runs would misstate the arm
         if curves is not None:
