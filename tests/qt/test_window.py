@@ -150,3 +150,17 @@ def test_closing_while_tensorflow_loads_waits_for_the_loader(window):
     window.start_engine_loading()
     assert window.close()
     assert window._loader is not None and not window._loader.thread_running()
+
+
+def test_every_plot_fits_its_view_at_the_smallest_window(window, qtbot):
+    """pyqtgraph makes a plot's title width its minimum: a title longer than the view
+    pushed the gap plot's right side, and its last ticks, out of sight."""
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(window.minimumSizeHint())
+    QApplication.processEvents()
+    qtbot.waitUntil(lambda: window.plots.plots["gap"].width() > 0)
+    for name, plot in window.plots.plots.items():
+        drawn = plot.plotItem.sceneBoundingRect()
+        assert drawn.right() <= plot.viewport().width() + 1, name
+        assert plot.plotItem.titleLabel.minimumWidth() < plot.plotItem.vb.width() + 1, name

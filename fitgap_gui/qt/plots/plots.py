@@ -648,8 +648,10 @@ class PlotsPanel(QWidget):
     TITLES = {
         "loss": ("Loss", "cross-entropy (nats)"),
         "accuracy": ("Accuracy", "accuracy"),
+        # pyqtgraph makes a title's width the plot's minimum width: a longer title
+        # pushed the gap plot past the panel's edge and cut off its right side.
         "gap": (
-            "Gap: val − train cross-entropy (solid), train − val accuracy (dotted)",
+            "Gap: val − train loss (solid), train − val accuracy (dotted)",
             "nats (solid) · fraction (dotted)",
         ),
         # No axis label: the title names it, and a short plot has no room for both.
