@@ -11,6 +11,7 @@ from fitgap_gui.core.config import RunConfig
 from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.experiments import (
     ROW_FIELDS,
+    ResultRow,
     best_row,
     default_values,
     format_row,
@@ -21,6 +22,7 @@ from fitgap_gui.core.experiments import (
     remedy_configs,
     run_repeats,
     run_sequence,
+    summarize,
     summary_payload,
     sweep_configs,
     with_repeats,
@@ -244,3 +246,27 @@ def test_repeats_share_seeds_across_arms_and_summaries_pair_them(tiny_config):
         "verdict",
     }
     json.dumps(payload, allow_nan=False)
+
+
+def _seed_row(label: str, seed: int, val_ce: float) -> ResultRow:
+    return ResultRow(
+        label=label, value=None, run_id=None, status="completed", epochs_run=5, best_epoch=5,
+        val_loss=val_ce, val_accuracy=0.9, loss=0.1, accuracy=0.95, gap=val_ce - 0.1,
+        accuracy_gap=0.05, verdict=None, seconds=1.0, val_cross_entropy=val_ce, seed=seed,
+    )  # fmt: skip
+
+
+def test_arms_are_paired_with_the_baseline_by_seed_whatever_order_runs_finished():
+    """Runs trained in parallel finish out of seed order; the pairing must not care."""
+    baseline = [_seed_row("baseline", s, v) for s, v in [(0, 0.50), (1, 0.60), (2, 0.70)]]
+    arm = [_seed_row("+ dropout", s, v) for s, v in [(0, 0.45), (1, 0.55), (2, 0.65)]]
+    in_order = summarize([("baseline", baseline), ("+ dropout", arm)])[1].versus_baseline
+    shuffled = summarize([("baseline", baseline[::-1]), ("+ dropout", [arm[1], arm[2], arm[0]])])
+    versus = shuffled[1].versus_baseline
+    assert in_order.verdict == versus.verdict == "better"  # 0.05 lower on every seed
+    assert versus.difference.mean == pytest.approx(-0.05)
+    assert versus.seeds_agree == 3
+    # An arm with fewer seeds finished is paired on the seeds both have.
+    partial = summarize([("baseline", baseline[:2]), ("+ dropout", [arm[2], arm[1]])])
+    assert partial[1].versus_baseline.difference.n == 1
+    assert partial[1].versus_baseline.difference.mean == pytest.approx(-0.05)

@@ -89,3 +89,12 @@ def test_the_sentence_is_plain_words():
     )
     assert text.endswith("5 of 5 seeds agree")
     assert "e-" not in text
+
+
+def test_a_shift_constant_up_to_rounding_is_a_verdict_without_a_warning():
+    """0.45 - 0.50 and 0.55 - 0.60 differ in the 17th digit: scipy would warn of
+    catastrophic cancellation (an error in this suite); it is a constant shift."""
+    got = paired_comparison([0.45, 0.55, 0.65], [0.50, 0.60, 0.70], "val_cross_entropy")
+    assert got.verdict == "better"
+    assert got.p_value == 0.0
+    assert got.seeds_agree == 3

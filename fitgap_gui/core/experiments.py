@@ -482,11 +482,13 @@ class ArmSummary:
 def summarize(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> list[ArmSummary]:
     """Per-arm summaries; the first group is the baseline the others are paired with.
 
-    Each group's rows are in seed order (``with_repeats`` + ``run_sequence``), so the
-    i-th row of every arm was trained with the same seed and split.
+    An arm is paired with the baseline seed by seed (``ResultRow.seed``), whatever
+    order its runs finished in: runs trained in parallel finish out of seed order,
+    and an arm may have fewer seeds finished than the baseline.  Rows without a seed
+    are paired by position (the i-th row of every arm trained with the same seed).
     """
     arms: list[ArmSummary] = []
-    baseline: list[float | None] = []
+    baseline: Sequence[ResultRow] = []
     for index, (name, rows) in enumerate(groups):
         values = [row.val_cross_entropy for row in rows]
         arm = ArmSummary(
@@ -498,11 +500,23 @@ def summarize(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> list[ArmSumm
             epochs_run=t_interval([float(row.epochs_run) for row in rows]),
         )
         if index == 0:
-            baseline = values
+            baseline = rows
         else:
-            arm.versus_baseline = paired_comparison(values, baseline, BEST_METRIC)
+            arm.versus_baseline = paired_comparison(*_pair_by_seed(rows, baseline), BEST_METRIC)
         arms.append(arm)
     return arms
+
+
+def _pair_by_seed(
+    rows: Sequence[ResultRow], baseline: Sequence[ResultRow]
+) -> tuple[list[float | None], list[float | None]]:
+    """The best validation cross-entropy of ``rows`` and of the baseline, seed by seed."""
+    if any(row.seed is None for row in [*rows, *baseline]):
+        return [r.val_cross_entropy for r in rows], [r.val_cross_entropy for r in baseline]
+    base = {int(row.seed or 0): row.val_cross_entropy for row in baseline}
+    mine = {int(row.seed or 0): row.val_cross_entropy for row in rows}
+    seeds = sorted(seed for seed in mine if seed in base)
+    return [mine[seed] for seed in seeds], [base[seed] for seed in seeds]
 
 
 def group_rows(

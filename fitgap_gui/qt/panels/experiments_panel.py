@@ -509,13 +509,15 @@ class ExperimentsPanel(QWidget):
         arm = index // self.repeats
         row = best_row(result, self.label(key), key, self._n_train.get(run_id))
         self.rows.append(row)
-        self.arm_rows.setdefault(arm, []).append(row)
+        arm_rows = self.arm_rows.setdefault(arm, [])
+        arm_rows.append(row)
+        # Runs trained in parallel finish out of seed order: an arm lists them by seed.
+        arm_rows.sort(key=lambda r: (r.seed is None, r.seed or 0))
         self.progress.setValue(len(self.rows))
         self._show_under_way()
         self._show_summaries()
         self.redraw_sweep()
         self.row_added.emit(index, row)
-        arm_rows = self.arm_rows[arm]
         if self.repeats > 1 and len(arm_rows) == self.repeats:
             ids = [r.run_id for r in arm_rows if r.run_id is not None]
             self.arm_done.emit(self.label(key), ids)
