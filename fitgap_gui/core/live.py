@@ -22,6 +22,8 @@ from .results import EpochMetrics, RunResult, best_monitor, monitored
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
+#: How many run colours the plots have (each theme's palette has this many).
+PALETTE_SLOTS = 6
 
 
 @dataclass(frozen=True)

@@ -242,3 +242,19 @@ def test_an_empty_runs_tab_says_what_will_appear(window):
     _commit_run(RunStore(), RunConfig(), epochs=2, name="first")
     panel.refresh()
     assert panel.table.rowCount() == 1 and panel.hint.text() == HINT_RUNS
+
+
+def test_runs_trained_one_after_another_keep_different_colours_when_overlaid(
+    ready_window, qtbot, tiny_config
+):
+    """Each Train sends the run before last off screen; its colour went to the next
+    run, so selecting it again showed two runs in one colour."""
+    from fitgap_gui.core.live import PALETTE_SLOTS
+    from fitgap_gui.qt.plots.theme import DARK, LIGHT
+
+    assert len(LIGHT.palette) == len(DARK.palette) == PALETTE_SLOTS
+    window = ready_window
+    ids = [_train(window, qtbot, tiny_config) for _ in range(4)]
+    window.runs_panel.select_runs(ids[1:])
+    assert set(window.plots.runs) >= set(ids[1:])
+    assert len({window.plots.runs[r].colour for r in ids[1:]}) == 3

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from ...core.diagnosis import diagnose
 from ...core.formatting import run_label
 from ...core.live import (
+    PALETTE_SLOTS,
     LiveRun,
     RunRequest,
     data_identity,
@@ -99,13 +100,20 @@ class LiveRuns(QObject):
         return [r for r in self.runs.values() if r.origin == "live" and r.status == "running"]
 
     def colour_of(self, run_id: int) -> int:
-        """The run's palette slot: the first free one when it first appears, then fixed."""
+        """The run's palette slot, chosen when it first appears and then fixed.
+
+        The slot no run on screen has that was given out longest ago (or never): so
+        the runs trained one after another get different colours, and a run selected
+        again from the store beside them does not share its colour with a newer run.
+        With every slot on screen, the one given out longest ago.
+        """
         if run_id not in self._colours:
-            taken = {run.colour for run in self.runs.values()}
-            slot = 0
-            while slot in taken:
-                slot += 1
-            self._colours[run_id] = slot
+            on_screen = {run.colour % PALETTE_SLOTS for run in self.runs.values()}
+            given = {slot: order for order, slot in enumerate(self._colours.values())}
+            free = [s for s in range(PALETTE_SLOTS) if s not in on_screen]
+            self._colours[run_id] = min(
+                free or range(PALETTE_SLOTS), key=lambda s: (given.get(s, -1), s)
+            )
         return self._colours[run_id]
 
     # -- the live runs -----------------------------------------------------------------------
