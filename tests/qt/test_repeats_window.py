@@ -3,6 +3,8 @@ the honest training curve (measured at the epoch's end) on the plots."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -88,6 +90,12 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
         assert band.values["val_loss_high"][:n] == pytest.approx(val[:, :n].max(axis=0))
         fill, _lower, _upper = band.fills[1]
         assert fill.isVisible() and fill.brush().color().alpha() < 80
+        # The learning rate too, on its log plot: the band's mean sits at log10(rate).
+        (lr_mean,) = [item for plot, item, _name in band.means if plot == "lr"]
+        rate = base.training.learning_rate
+        assert lr_mean.getData()[1][0] == pytest.approx(math.log10(rate))
+        assert plots.plots["lr"].getViewBox().viewRange()[1][0] < math.log10(rate)
+        assert plots.plots["lr"].getViewBox().viewRange()[1][1] > math.log10(rate)
     # The key names the arms with their bands; the hover reads the band's mean.
     assert "shaded band: min–max of 2 seeds" in plots.key_label.text().replace("&nbsp;", " ")
     # One colour per arm (the runs' own slots would repeat within five arms).

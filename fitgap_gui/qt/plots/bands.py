@@ -2,8 +2,8 @@
 
 With three or five seeds per arm, five arms are 15-25 overlapping lines; what the
 reader needs is each arm's typical curve and how far the seeds spread.  ``ArmBand``
-draws, on each of the three plots, the mean over the arm's runs of every curve
-(training solid, validation dashed, gaps) and a ``pg.FillBetweenItem`` from the
+draws, on each of the four plots, the mean over the arm's runs of every curve
+(training solid, validation dashed, gaps, the learning rate) and a ``pg.FillBetweenItem`` from the
 lowest to the highest run at each epoch (min-max: with 3 repeats a 95 % interval
 would be wider than the data), in the arm's colour at low alpha.  The runs' own
 curves are hidden while the band shows (the hover still reads the band's mean).
@@ -36,6 +36,7 @@ BAND_SPEC = (
     ("accuracy", "val_accuracy", Qt.PenStyle.DashLine, "validation accuracy"),
     ("gap", "loss_gap", Qt.PenStyle.SolidLine, "gap: val − train cross-entropy (nats)"),
     ("gap", "accuracy_gap", Qt.PenStyle.DotLine, "gap: train − val accuracy (fraction)"),
+    ("lr", "learning_rate", Qt.PenStyle.SolidLine, "learning rate"),
 )
 
 
@@ -56,7 +57,7 @@ def band_statistics(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
 
 
 class ArmBand:
-    """One arm's mean curves and min-max bands on the three plots."""
+    """One arm's mean curves and min-max bands on the four plots."""
 
     def __init__(
         self, panel: PlotsPanel, label: str, members: Sequence[RunCurves], colour_index: int
@@ -82,6 +83,9 @@ class ArmBand:
             keep = np.isfinite(low) & np.isfinite(high)
             lower = pg.PlotDataItem(epochs[keep], low[keep])
             upper = pg.PlotDataItem(epochs[keep], high[keep])
+            if plot_name == "lr":  # a log plot: the edges are not in it to be told so
+                lower.setLogMode(False, True)
+                upper.setLogMode(False, True)
             fill = pg.FillBetweenItem(lower, upper)
             fill.setZValue(-0.5)
             plot.addItem(fill)
@@ -116,8 +120,6 @@ class ArmBand:
     def bounds(self, plot_name: str, log: bool = False) -> tuple[float, float] | None:
         """Lowest and highest edge of this arm's bands on a plot (log10 on a log plot)."""
         columns = [col for plot, col, _s, _n in BAND_SPEC if plot == plot_name]
-        if not columns:  # a plot the bands do not draw on (the learning rate)
-            return None
         values = np.concatenate(
             [self.values[f"{c}_{edge}"] for c in columns for edge in ("low", "high")]
         )
