@@ -326,3 +326,49 @@ def test_a_cluster_address_ships_fitgap_as_a_folder_ray_client_can_pickle(monkey
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     assert "RAY_AUTH_MODE=token" in auth_hint("ray://head.example:10001")
     assert auth_hint("auto") == ""
+
+
+WORKER_SCRIPT = """
+import sys
+from fitgap_gui.app import quiet_tensorflow, start_logging
+from fitgap_gui.core.config import RunConfig
+from fitgap_gui.core.executors import LocalExecutor, PlanItem
+from fitgap_gui.core.store import RunStore
+
+
+def main():
+    quiet_tensorflow()
+    start_logging()
+    config = RunConfig.from_dict({
+        "data": {"source": "digits", "train_fraction": 0.05},
+        "model": {"hidden_units": [8]},
+        "training": {"epochs": 2, "batch_size": 16, "seed": 1},
+    })
+    plan = [PlanItem(config, "a"), PlanItem(config.replace({"training.seed": 2}), "b")]
+    results = LocalExecutor(workers=2).run(plan, RunStore())
+    assert [r.epochs_run for r in results] == [2, 2], results
+    print("tensorflow here:", "tensorflow" in sys.modules)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_worker_processes_keep_tensorflow_start_up_lines_out_of_the_terminal(tmp_path):
+    """The window's experiments train in worker processes, which inherit its terminal:
+    their TensorFlow start-up lines ("oneDNN", "Could not find cuda drivers") must go
+    to the log file, like the window's own."""
+    script = tmp_path / "two_workers.py"
+    script.write_text(WORKER_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["FITGAP_HOME"] = str(tmp_path / "home")
+    result = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "tensorflow here: False" in result.stdout  # every line would be a worker's
+    for noise in ("cuInit", "oneDNN", "cuda drivers", "I0000", "E0000", "W0000"):
+        assert noise not in result.stderr, result.stderr
+    log = (tmp_path / "home" / "logs").glob("*.log")
+    assert any("oneDNN" in path.read_text() for path in log)
