@@ -83,3 +83,23 @@ def test_tensorflow_stays_out_of_the_terminal(tmp_path):
     assert "tf python warning" not in result.stderr and "absl warning" not in result.stderr
     log = (tmp_path / "logs" / LOG_NAME).read_text()
     assert "tf python warning" in log and "absl warning" in log
+
+
+def test_the_cli_keeps_tensorflow_start_up_lines_out_of_the_terminal(tmp_path):
+    """`fitgap train` (and `--continue`, which loads a model before training) start
+    TensorFlow with its C++ lines, cuInit's error among them, sent to the log file."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["FITGAP_HOME"] = str(tmp_path)
+    for args in (["train", "--epochs", "1"], ["train", "--continue", "1", "--epochs", "2"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "fitgap_gui.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "completed after" in result.stdout
+        for noise in ("cuInit", "oneDNN", "cuda drivers", "absl::InitializeLog", "I0000"):
+            assert noise not in result.stderr, result.stderr
+    assert "oneDNN" in (tmp_path / "logs" / LOG_NAME).read_text()

@@ -27,6 +27,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .errors import FitGapError
+from .kerasimport import import_keras
 
 if TYPE_CHECKING:
     from .config import RunConfig
@@ -171,7 +172,7 @@ def _role(path: str) -> str:
 
 
 def _seed_states(model: Any) -> list[Any]:
-    import keras
+    keras = import_keras()
 
     return [
         layer.seed_generator.state
@@ -190,7 +191,7 @@ def capture_state(
     with_optimizer: bool = True,
 ) -> TrainingState:
     """Copy the model's weights (and optimizer variables) out, as numpy arrays."""
-    import keras
+    keras = import_keras()
 
     def numpy(value: Any) -> Any:
         return keras.ops.convert_to_numpy(value).copy()
@@ -284,7 +285,7 @@ class _StandIn:
 def _replay(callback: Any, model: Any, state: TrainingState, learning_rate: float) -> None:
     """Feed the parent's epochs to ``callback`` (EarlyStopping, ReduceLROnPlateau) as if
     it had watched them: its wait, best and best epoch become what they would be."""
-    import keras
+    keras = import_keras()
 
     callback.set_model(_StandIn(model, learning_rate))
     try:
@@ -311,7 +312,7 @@ def make_counter_carrier(state: TrainingState, callbacks: list[Any], learning_ra
     """A Keras callback, placed before ``callbacks``, that at the child's first epoch end
     replays the parent's epochs through them (after Keras has built the metrics that
     tell a monitor's direction, and before they judge that epoch)."""
-    import keras
+    import keras  # called inside ``train``: Keras is imported by then
 
     class CarryCounters(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -345,7 +346,7 @@ def state_from_stored(store: RunStore, run_id: int) -> tuple[StoredRun, Training
     epoch, same_optimizer = saved_epoch(run)
     if epoch < 1:
         raise FitGapError(f"run {run_id} has no epoch to continue from")
-    import keras
+    keras = import_keras()
 
     try:
         model = keras.models.load_model(run.model_file, compile=True)

@@ -21,6 +21,8 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
+from .logfiles import native_stderr_to_log
+
 #: Imported by ``import keras`` only for code FitGap never runs.
 UNUSED_BY_KERAS = ("sklearn", "scipy")
 
@@ -39,17 +41,37 @@ def _without_unused_packages() -> Iterator[None]:
                 del sys.modules[name]
 
 
+#: Whether ``import_keras`` has started TensorFlow's devices in this process.
+_devices_started = False
+
+
 def import_keras() -> ModuleType:
-    """``import keras``; the first time, without importing scikit-learn or SciPy."""
-    if "keras" not in sys.modules:
-        with _without_unused_packages():
-            import keras  # noqa: F401
+    """``import keras``; the first time, without importing scikit-learn or SciPy.
+
+    The first call also starts TensorFlow's devices (one tiny operation), with the
+    process's C-level stderr sent to the log file: TensorFlow's C++ start-up lines
+    ("oneDNN custom operations are on", "Could not find cuda drivers", "failed call
+    to cuInit") are written then, and a user reads them in a terminal as errors.  The
+    CLI, worker processes and Ray tasks all train through here.
+    """
+    global _devices_started
+    if not _devices_started:
+        with native_stderr_to_log():
+            if "keras" not in sys.modules:
+                with _without_unused_packages():
+                    import keras  # noqa: F401
+            keras = sys.modules["keras"]
+            keras.ops.convert_to_numpy(keras.ops.ones((1,)))
+        _devices_started = True
     return sys.modules["keras"]
 
 
 def import_tensorflow() -> ModuleType:
-    """``import tensorflow``; the first time, without importing SciPy (nor scikit-learn)."""
+    """``import tensorflow``; the first time, without importing SciPy (nor scikit-learn),
+    and with its C++ start-up lines sent to the log file (see ``import_keras``).
+
+    It runs no operation: thread settings can still be changed after it."""
     if "tensorflow" not in sys.modules:
-        with _without_unused_packages():
+        with native_stderr_to_log(), _without_unused_packages():
             import tensorflow  # noqa: F401
     return sys.modules["tensorflow"]

@@ -249,19 +249,14 @@ def worker_main(
     """A worker's life: import TensorFlow once, then train each task until a None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    from ..logfiles import native_stderr_to_log
+    from ..kerasimport import import_keras
     from .base import limit_tensorflow_threads
 
-    # TensorFlow's C++ start-up lines ("oneDNN custom operations", "Could not find
-    # cuda drivers") go to the log file, as in the window's own engine import; the
-    # first operation starts its devices, which writes the rest of them.
-    with native_stderr_to_log():
-        limit_tensorflow_threads(threads)
-        from ..kerasimport import import_keras
-        from ..training import train
-
-        keras = import_keras()
-        keras.ops.convert_to_numpy(keras.ops.ones((1,)))
+    limit_tensorflow_threads(threads)
+    # Starts TensorFlow's devices now, its C++ start-up lines going to the log file
+    # rather than the terminal the worker inherited from the window.
+    import_keras()
+    from ..training import train
 
     ran_on = f"{socket.gethostname()} worker {worker + 1} pid {os.getpid()}"
     dataset: Dataset | None = None
