@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
 
+from fitgap_gui.core.branching import PauseGate
 from fitgap_gui.core.store import RunStore
 from fitgap_gui.qt.plots.plots import _COL
 
-EPOCHS = 30  # tiny epochs: enough that a pause asked at epoch 2 lands well before the end
+EPOCHS = 30  # tiny epochs: the pause is pressed after epoch 2, well before the end
 
 
 @pytest.fixture
@@ -24,8 +26,21 @@ def _collect(window):
     return results
 
 
-def _train_and_pause(window, qtbot, config):
-    """Train ``config`` and press Pause after epoch 2 is shown; returns the held epoch."""
+def _train_and_pause(window, qtbot, config, monkeypatch):
+    """Train ``config`` and press Pause after epoch 2 is shown; returns the held epoch.
+
+    The training thread waits at the end of epoch 2 until Pause is pressed: on a
+    loaded machine the tiny run could otherwise end before the window shows epoch 2.
+    """
+    pressed = threading.Event()
+    hold = PauseGate.hold
+
+    def hold_until_pressed(gate, epoch, should_stop):
+        if epoch == 2:
+            pressed.wait(60)
+        return hold(gate, epoch, should_stop)
+
+    monkeypatch.setattr(PauseGate, "hold", hold_until_pressed)
     shown = []
     window.controller.epoch_done.connect(lambda _run_id, m: shown.append(m.epoch))
     window.controls.set_config(config)
@@ -33,6 +48,7 @@ def _train_and_pause(window, qtbot, config):
     qtbot.waitUntil(lambda: len(shown) >= 2, timeout=60_000)
     with qtbot.waitSignal(window.controller.paused, timeout=60_000) as paused:
         window.pausing.button.click()
+        pressed.set()
     run_id, epoch = paused.args
     assert window.pausing.button.text() == "Continue"
     assert f"Paused after epoch {epoch}" in window.statusBar().currentMessage()
@@ -40,7 +56,7 @@ def _train_and_pause(window, qtbot, config):
 
 
 def test_pause_then_continue_unchanged_is_one_run_with_the_same_numbers(
-    ready_window, qtbot, config
+    ready_window, qtbot, config, monkeypatch
 ):
     window = ready_window
     results = _collect(window)
@@ -50,8 +66,8 @@ def test_pause_then_continue_unchanged_is_one_run_with_the_same_numbers(
     (plain,) = results
     results.clear()
 
-    run_id, epoch = _train_and_pause(window, qtbot, config)
-    assert 2 <= epoch < EPOCHS
+    run_id, epoch = _train_and_pause(window, qtbot, config, monkeypatch)
+    assert epoch == 2
     # Held: only the levers a branch may change are enabled.
     assert window.controls.dropout.isEnabled() and window.controls.learning_rate.isEnabled()
     assert not window.controls.hidden_units.isEnabled()
@@ -69,10 +85,14 @@ def test_pause_then_continue_unchanged_is_one_run_with_the_same_numbers(
     assert window.pausing.button.text() == "Pause"
 
 
-def test_pause_change_dropout_continue_branches_into_a_linked_child(ready_window, qtbot, config):
+def test_pause_change_dropout_continue_branches_into_a_linked_child(
+    ready_window, qtbot, config, monkeypatch
+):
     window = ready_window
     results = _collect(window)
-    run_id, epoch = _train_and_pause(window, qtbot, config.replace({"training.epochs": 12}))
+    run_id, epoch = _train_and_pause(
+        window, qtbot, config.replace({"training.epochs": 12}), monkeypatch
+    )
     window.controls.dropout.setValue(0.3)
     with qtbot.waitSignal(window.training_ended, timeout=120_000):
         window.pausing.button.click()
@@ -121,10 +141,12 @@ def test_a_stored_run_continues_from_the_runs_tab(ready_window, qtbot, config):
     assert sum(f"branched from run {first.run_id} at epoch 3" in tip for tip in tips) == 1
 
 
-def test_stop_while_paused_stops_promptly_and_keeps_the_epochs(ready_window, qtbot, config):
+def test_stop_while_paused_stops_promptly_and_keeps_the_epochs(
+    ready_window, qtbot, config, monkeypatch
+):
     window = ready_window
     results = _collect(window)
-    run_id, epoch = _train_and_pause(window, qtbot, config)
+    run_id, epoch = _train_and_pause(window, qtbot, config, monkeypatch)
     with qtbot.waitSignal(window.training_ended, timeout=30_000):
         window.stop()
     (result,) = results
