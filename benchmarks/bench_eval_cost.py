@@ -1,4 +1,4 @@
-"""What the honest measurements cost: per epoch, and for a whole ``fitgap train``.
+"""What the inference-mode measurements cost: per epoch, and for a whole ``fitgap train``.
 
 Part 1 (in process): FitGap's engine with its measurements on (Keras's cross-entropy
 metric compiled beside accuracy, and ``model.evaluate`` on the training set at each
@@ -70,10 +70,10 @@ def measurements(mode: str, eval_times: list[float]):
     compiled cross-entropy metric; ``off``: both parts removed."""
     import keras
 
-    from fitgap_gui.core import measurements as m
-    from fitgap_gui.core import training
+    from fitgap_gui.core.model import measurements as m
+    from fitgap_gui.core.run import training
 
-    original_callback, original_metric = training.make_honest_callback, m.cross_entropy_metric
+    original_callback, original_metric = training.make_train_eval_callback, m.cross_entropy_metric
 
     def timed(*args, **kwargs):
         callback = original_callback(*args, **kwargs)
@@ -88,19 +88,22 @@ def measurements(mode: str, eval_times: list[float]):
         return callback
 
     if mode == "on":
-        training.make_honest_callback = timed
+        training.make_train_eval_callback = timed
     else:
-        training.make_honest_callback = lambda *a, **k: keras.callbacks.Callback()
+        training.make_train_eval_callback = lambda *a, **k: keras.callbacks.Callback()
     if mode == "off":
         m.cross_entropy_metric = lambda: "accuracy"  # compiles accuracy twice: no extra work
     try:
         yield
     finally:
-        training.make_honest_callback, m.cross_entropy_metric = original_callback, original_metric
+        training.make_train_eval_callback, m.cross_entropy_metric = (
+            original_callback,
+            original_metric,
+        )
 
 
 def part_epochs(tmp: Path, rounds: int, sizes: list[str]) -> None:
-    from fitgap_gui.core.training import train
+    from fitgap_gui.core.run.training import train
 
     print("\n## Part 1: per-epoch cost in the engine (steady epochs, after the first)")
     print(
@@ -146,8 +149,8 @@ def part_epochs(tmp: Path, rounds: int, sizes: list[str]) -> None:
 
 
 def part_process(tmp: Path, rounds: int, epochs: int, before: Path | None = None) -> None:
-    from fitgap_gui.core.config import RunConfig
-    from fitgap_gui.core.data import load_dataset
+    from fitgap_gui.core.config.schema import RunConfig
+    from fitgap_gui.core.data.datasets import load_dataset
 
     config = RunConfig.from_dict(
         {"data": DIGITS_1000, "model": {"hidden_units": [128]}, "training": {"epochs": epochs}}

@@ -33,15 +33,15 @@ GOAL_RATIO = 0.80
 
 
 def base_config():
-    from fitgap_gui.core.config import RunConfig
+    from fitgap_gui.core.config.schema import RunConfig
 
     preset = benchlib.ROOT / "resources" / "presets" / "default.json"
     return RunConfig.load(preset)
 
 
 def plans() -> dict:
-    from fitgap_gui.core.executors import PlanItem
-    from fitgap_gui.core.experiments import remedy_configs
+    from fitgap_gui.core.experiments.executors import PlanItem
+    from fitgap_gui.core.experiments.plans import remedy_configs
 
     remedies = base_config().replace({"data.train_fraction": 0.7, "training.epochs": 40})
     remedies_plan = [
@@ -55,8 +55,8 @@ def plans() -> dict:
 
 
 def time_plan(executor, plan) -> dict:
-    from fitgap_gui.core.executors import plan_datasets
-    from fitgap_gui.core.store import RunStore
+    from fitgap_gui.core.experiments.executors import plan_datasets
+    from fitgap_gui.core.store.runstore import RunStore
 
     datasets = plan_datasets(plan)  # loaded once, outside the timing, as the CLI does
     load_before = os.getloadavg()[0]
@@ -87,7 +87,7 @@ def main() -> None:
     with open("/proc/loadavg", encoding="ascii") as handle:
         print(f"# /proc/loadavg at start: {handle.read().strip()}", flush=True)
 
-    from fitgap_gui.core.executors import LocalExecutor, RayExecutor
+    from fitgap_gui.core.experiments.executors import LocalExecutor, RayExecutor
 
     ray_executor = None
     ray_start_s = None

@@ -75,9 +75,9 @@ def plain_epoch_times(data, epochs: int, seed: int) -> list[float]:
 
 
 def engine_epoch_times(data, epochs: int, seed: int) -> tuple[list[float], int]:
-    from fitgap_gui.core.config import RunConfig
-    from fitgap_gui.core.data import Dataset
-    from fitgap_gui.core.training import choose_steps_per_execution, train
+    from fitgap_gui.core.config.schema import RunConfig
+    from fitgap_gui.core.data.datasets import Dataset
+    from fitgap_gui.core.run.training import choose_steps_per_execution, train
 
     x_train, y_train, x_val, y_val = data
     config = RunConfig.from_dict(

@@ -62,7 +62,7 @@ def fill(panel, live_epochs: int) -> int:
 
 
 def time_steps(app, panel, live: int, steps: int, repaint, clock=time.perf_counter):
-    from fitgap_gui.core.results import EpochMetrics
+    from fitgap_gui.core.results.records import EpochMetrics
 
     curves = panel.runs[live]
     out = []

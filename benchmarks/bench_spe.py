@@ -39,7 +39,7 @@ def main() -> None:
 
     tmp = benchlib.setup_env()
     print(benchlib.machine_line())
-    from fitgap_gui.core.training import choose_steps_per_execution, count_dense_params
+    from fitgap_gui.core.run.training import choose_steps_per_execution, count_dense_params
 
     for size in args.sizes.split(","):
         epochs = args.epochs_small if size == "small" else args.epochs_large

@@ -80,7 +80,7 @@ def main() -> None:
             rounds = args.rounds or (5 if size == "small" else 3)
             config = benchlib.make_config(size, epochs, tmp)
             dataset = benchlib.load(config)
-            from fitgap_gui.core.training import choose_steps_per_execution, count_dense_params
+            from fitgap_gui.core.run.training import choose_steps_per_execution, count_dense_params
 
             spe = choose_steps_per_execution(
                 len(dataset.x_train),

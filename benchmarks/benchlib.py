@@ -121,7 +121,7 @@ def large_npz(folder: Path, n_train: int = 60_000, n_val: int = 10_000, n_featur
 
 def make_config(size: str, epochs: int, folder: Path, batch_size: int = 32, dropout: float = 0.0):
     """The benchmark RunConfig: digits (``small``) or the synthetic set (``large``)."""
-    from fitgap_gui.core.config import RunConfig
+    from fitgap_gui.core.config.schema import RunConfig
 
     data = (
         {"source": "digits"}
@@ -138,7 +138,7 @@ def make_config(size: str, epochs: int, folder: Path, batch_size: int = 32, drop
 
 
 def load(config):
-    from fitgap_gui.core.data import load_dataset
+    from fitgap_gui.core.data.datasets import load_dataset
 
     return load_dataset(config.data, config.training.seed)
 
@@ -209,7 +209,7 @@ def plain_fit(
 
 def engine_fit(dataset, config) -> dict:
     """FitGap's engine without a window: ``core.training.train``."""
-    from fitgap_gui.core.training import train
+    from fitgap_gui.core.run.training import train
 
     ends: list[float] = []
     start = time.perf_counter()

@@ -95,9 +95,9 @@ def from_a_thread(address: str, config_path: Path) -> list[str]:
     """The window's way: the plan runs on a thread that is not the main one."""
     import threading
 
-    from fitgap_gui.core.config import RunConfig
-    from fitgap_gui.core.executors import PlanItem, RayExecutor
-    from fitgap_gui.core.store import RunStore
+    from fitgap_gui.core.config.schema import RunConfig
+    from fitgap_gui.core.experiments.executors import PlanItem, RayExecutor
+    from fitgap_gui.core.store.runstore import RunStore
 
     config = RunConfig.load(config_path)
     plan = [PlanItem(config.replace({"training.seed": s}), f"thread seed {s}") for s in (1, 2)]
@@ -177,7 +177,7 @@ def main() -> int:
         else:
             sys.path.insert(0, str(benchlib.ROOT))
             os.environ.update(ray_env(), FITGAP_HOME=str(home))  # before ray is imported
-            from fitgap_gui.core.store import RunStore
+            from fitgap_gui.core.store.runstore import RunStore
 
             runs = sorted(RunStore().list_runs(), key=lambda r: r.run_id)
             for run in runs:

@@ -3,6 +3,6 @@
 The desktop launcher starts FitGap this way, with the interpreter it was installed from.
 """
 
-from .cli import run
+from fitgap_gui.cli import run
 
 run()

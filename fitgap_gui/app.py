@@ -28,7 +28,7 @@ def quiet_tensorflow() -> None:
 
 def start_logging(home=None):
     """The log file (core/logfiles.py) for FitGap, TensorFlow's and absl's loggers."""
-    from .core.logfiles import setup_logging
+    from fitgap_gui.core.logfiles import setup_logging
 
     handler = setup_logging(home)
     logging.getLogger(__name__).info("FitGap starting (pid %s)", os.getpid())
@@ -93,7 +93,7 @@ def _app_icon():
     """FitGap's icon from resources/icons (PNG sizes; the SVG needs Qt's SVG plugin)."""
     from PySide6.QtGui import QIcon
 
-    from .core.resources import resources_dir
+    from fitgap_gui.core.config.defaults import resources_dir
 
     icon = QIcon()
     folder = resources_dir()
@@ -109,7 +109,7 @@ def show_window():
     """Create the main window and show it (no TensorFlow yet); returns the window."""
     from PySide6.QtWidgets import QApplication
 
-    from .qt.window.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
     window = MainWindow()
     # TensorFlow leaves ~400,000 long-lived objects: every full collection of the
@@ -129,11 +129,11 @@ def show_window():
 
 def main(argv: list[str] | None = None) -> int:
     """Run the FitGap window until it is closed; returns the exit status."""
-    from .qtcheck import preflight
+    from fitgap_gui.qtcheck import preflight
 
     if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
         return status
-    from .core.errors import FitGapError
+    from fitgap_gui.core.errors import FitGapError
 
     quiet_tensorflow()
     start_logging()

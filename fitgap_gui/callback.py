@@ -36,10 +36,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from .core.own_model import diagnose_own, is_classification, nearest_config
-from .core.provenance import provenance
-from .core.results import EpochMetrics, RunResult, best_epoch, finite_or_none
-from .core.store import RunStore
+from fitgap_gui.core.diagnosis.own_model import diagnose_own, is_classification, nearest_config
+from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
+from fitgap_gui.core.run.provenance import provenance
+from fitgap_gui.core.store.runstore import RunStore
 
 
 def default_run_name(now: datetime | None = None) -> str:
@@ -106,7 +106,7 @@ class FitGapCallback(keras.callbacks.Callback):
     - ``name``: the run's name (default: the script's or notebook's name and the time).
     - ``home``: the store's folder (default: the window's, honouring ``FITGAP_HOME``).
     - ``train_eval``: ``(x, y)``, a training subset measured at each epoch's end in
-      inference mode (``train_eval_cross_entropy``, ``train_eval_accuracy``): the honest
+      inference mode (``train_eval_cross_entropy``, ``train_eval_accuracy``): the
       training side of the gap.  Without it FitGap uses what Keras reports (the training
       loss averaged over the epoch, with dropout on and the penalty added) and says so.
     - ``early_stopping``: the ``EarlyStopping`` instance, where it cannot be found.
@@ -276,7 +276,7 @@ class FitGapCallback(keras.callbacks.Callback):
             "measured": "train_eval (inference mode, every epoch)"
             if self.train_eval is not None
             else "what Keras reports: the training loss is averaged over the epoch with "
-            "dropout on and any penalty added (pass train_eval=(x, y) for the honest gap)",
+            "dropout on and any penalty added (pass train_eval=(x, y) for the gap measured in inference mode)",
         }
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None:
@@ -313,7 +313,7 @@ class FitGapCallback(keras.callbacks.Callback):
 
     # -- per epoch ---------------------------------------------------------------------------
     def _measurements(self, logs: dict[str, float]) -> dict[str, float]:
-        """The learning rate, and the honest training side when ``train_eval`` is given."""
+        """The learning rate, and the training side measured in inference mode when ``train_eval`` is given."""
         out: dict[str, float] = {}
         optimizer = getattr(self.model, "optimizer", None)
         if optimizer is not None and "learning_rate" not in logs:

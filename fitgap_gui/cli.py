@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from .core.config import RunConfig
-from .core.errors import FitGapError
-from .core.textsafe import printable
+from fitgap_gui import __version__
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.textsafe import printable
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -47,7 +47,7 @@ def source_for_path(path: str) -> str:
     try:
         is_dir = p.is_dir()
     except OSError as exc:  # a name too long for the file system
-        from .core.userfiles import os_error_text
+        from fitgap_gui.core.userfiles import os_error_text
 
         raise FitGapError(os_error_text(p, exc)) from None
     if is_dir:
@@ -114,9 +114,9 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one configuration; with ``--repeats N``, once per seed s, s+1, ... s+N-1."""
     _quiet_tensorflow()
-    from .core.data import load_dataset
-    from .core.memory import check_dataset_memory
-    from .core.store import RunStore
+    from fitgap_gui.core.data.datasets import load_dataset
+    from fitgap_gui.core.model.memory import check_dataset_memory
+    from fitgap_gui.core.store.runstore import RunStore
 
     if args.continue_run is not None:
         return _continue_run(args)
@@ -144,7 +144,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             payload = _repeats_payload(results)
         Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     if args.repeats > 1 and not args.jsonl and len(results) == args.repeats:
-        from .core import experiments
+        from fitgap_gui.core.experiments import plans as experiments
 
         (arm,) = _repeats_summary(results)
         print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
@@ -155,7 +155,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _repeats_summary(results):
     """The one arm of a repeated train: mean and 95 % interval over its seeds."""
-    from .core import experiments
+    from fitgap_gui.core.experiments import plans as experiments
 
     seeds = [result.config.training.seed for result in results]
     rows = [experiments.best_row(result) for result in results]
@@ -164,7 +164,7 @@ def _repeats_summary(results):
 
 def _repeats_payload(results) -> dict:
     """``--out`` of a repeated train: every run's result JSON, then the summary."""
-    from .core import experiments
+    from fitgap_gui.core.experiments import plans as experiments
 
     summary = experiments.summary_payload(_repeats_summary(results))
     return {"runs": [result.to_dict() for result in results], "summary": summary}
@@ -177,9 +177,9 @@ def _continue_run(args: argparse.Namespace) -> int:
     levers a branch may change; ``--epochs N`` trains N more epochs (by default up to
     the config's ``training.epochs``, when that is beyond the saved epoch).
     """
-    from .core.branching import branch_config, saved_epoch, state_from_stored
-    from .core.data import load_dataset
-    from .core.store import RunStore
+    from fitgap_gui.core.data.datasets import load_dataset
+    from fitgap_gui.core.run.branching import branch_config, saved_epoch, state_from_stored
+    from fitgap_gui.core.store.runstore import RunStore
 
     for flag, given in (
         ("--data", args.data),
@@ -219,7 +219,7 @@ def _continue_run(args: argparse.Namespace) -> int:
 
 def _train_one(args: argparse.Namespace, config, dataset, store, resume=None):
     """One recorded run with its epoch lines (or JSON lines) and its closing lines."""
-    from .core.session import run_recorded
+    from fitgap_gui.core.run.session import run_recorded
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
@@ -285,8 +285,8 @@ def _check_writable(path: Path) -> None:
 
 # -- runs and exports (the run store, no TensorFlow unless a script export needs data) --
 def cmd_runs_list(args: argparse.Namespace) -> int:
-    from .core.store import RunStore
-    from .core.summary import run_row, runs_table
+    from fitgap_gui.core.export.summary import run_row, runs_table
+    from fitgap_gui.core.store.runstore import RunStore
 
     runs = RunStore().list_runs()
     if args.json:
@@ -300,8 +300,8 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_show(args: argparse.Namespace) -> int:
-    from .core.store import RunStore
-    from .core.summary import lever_summary
+    from fitgap_gui.core.export.summary import lever_summary
+    from fitgap_gui.core.store.runstore import RunStore
 
     run = RunStore().get_run(args.run_id)
     if args.json:
@@ -330,7 +330,7 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_delete(args: argparse.Namespace) -> int:
-    from .core.store import RunStore
+    from fitgap_gui.core.store.runstore import RunStore
 
     RunStore().delete_run(args.run_id)
     print(f"deleted run {args.run_id}")
@@ -339,7 +339,7 @@ def cmd_runs_delete(args: argparse.Namespace) -> int:
 
 def cmd_runs_rename(args: argparse.Namespace) -> int:
     """What the window's Rename does: the name is stored as given (trimmed)."""
-    from .core.store import RunStore
+    from fitgap_gui.core.store.runstore import RunStore
 
     store = RunStore()
     store.rename_run(args.run_id, args.name)
@@ -348,7 +348,7 @@ def cmd_runs_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_store_check(args: argparse.Namespace) -> int:
-    from .core.store_repair import check_store
+    from fitgap_gui.core.store.repair import check_store
 
     report = check_store()
     if not report.exists:
@@ -366,7 +366,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
 
 
 def cmd_store_recover(args: argparse.Namespace) -> int:
-    from .core.store_repair import recover_store
+    from fitgap_gui.core.store.repair import recover_store
 
     report = recover_store(force=args.force)
     if report is None:
@@ -397,8 +397,8 @@ def _add_store(sub) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
-    from .core.export import export_runs
-    from .core.store import RunStore
+    from fitgap_gui.core.export.files import export_runs
+    from fitgap_gui.core.store.runstore import RunStore
 
     for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
         print(printable(path))
@@ -444,7 +444,8 @@ def _add_runs_and_export(sub) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Validation curve: recorded runs per value (and seed), one row per run, a summary."""
     _quiet_tensorflow()
-    from .core import experiments
+    from fitgap_gui.core.data.datasets import load_datasets
+    from fitgap_gui.core.experiments import plans as experiments
 
     config = load_config(args)
     values = experiments.parse_values(args.values)
@@ -454,7 +455,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
     loaded: dict = {}  # each data set is loaded once, here, and reused by the runs
-    datasets = experiments.load_datasets(planned, loaded)  # bad data: exit 2 before training
+    datasets = load_datasets(planned, loaded)  # bad data: exit 2 before training
     summary = printable(datasets[0].summary())
     print(
         f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
@@ -477,8 +478,8 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
     ``executor`` (``executor_from_args``) says where the runs train; ``loaded`` is the
     data already loaded (``experiments.load_datasets``).
     """
-    from .core import experiments
-    from .core.store import RunStore
+    from fitgap_gui.core.experiments import plans as experiments
+    from fitgap_gui.core.store.runstore import RunStore
 
     with _StopOnCtrlC() as stop:
         rows, arms = experiments.run_repeats(
@@ -498,7 +499,7 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
 
 def _print_summary(arms, baseline: str) -> None:
     """The per-arm table over the repeats, then each paired verdict in words."""
-    from .core import experiments
+    from fitgap_gui.core.experiments import plans as experiments
 
     print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
     print(experiments.SUMMARY_HEADER)
@@ -512,7 +513,8 @@ def _print_summary(arms, baseline: str) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare remedies headless: the window's five arms, each over several seeds."""
     _quiet_tensorflow()
-    from .core import experiments
+    from fitgap_gui.core.data.datasets import load_datasets
+    from fitgap_gui.core.experiments import plans as experiments
 
     config = load_config(args)
     planned = experiments.remedy_configs(config)
@@ -521,7 +523,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _check_writable(Path(args.out))
     executor = executor_from_args(args)  # Ray chosen but missing: exit 2 before the data
     loaded: dict = {}  # the arms share the data: loaded once per seed, here and below
-    dataset = experiments.load_datasets(planned[:1], loaded)[0]  # bad data: exit 2 here
+    dataset = load_datasets(planned[:1], loaded)[0]  # bad data: exit 2 here
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
     print(experiments.ROW_HEADER, flush=True)
     _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
@@ -615,7 +617,7 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
 
 def executor_from_args(args: argparse.Namespace):
     """The executor that ``--workers``/``--ray`` ask for (see ``add_executor_flags``)."""
-    from .core.executors import make_executor
+    from fitgap_gui.core.experiments.executors import make_executor
 
     return make_executor(
         workers=getattr(args, "workers", None), ray_address=getattr(args, "ray", None)
@@ -623,7 +625,7 @@ def executor_from_args(args: argparse.Namespace):
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:
-    from . import desktop
+    from fitgap_gui import desktop
 
     if args.uninstall:
         removed = desktop.uninstall()
@@ -650,7 +652,7 @@ def _add_install_desktop(sub) -> None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from .app import main as gui_main
+    from fitgap_gui.app import main as gui_main
 
     return gui_main([])
 

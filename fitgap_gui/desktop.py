@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .core.errors import FitGapError
-from .resource_files import candidates
-from .resource_files import resources_dir as find_resources
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.resource_files import candidates
+from fitgap_gui.resource_files import resources_dir as find_resources
 
 APP_ID = "fitgap"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)

@@ -23,7 +23,7 @@ def fitgap_home(tmp_path, monkeypatch):
 @pytest.fixture
 def tiny_config():
     """A run that trains real Keras in well under a second: 60 digits, 3 epochs."""
-    from fitgap_gui.core.config import RunConfig
+    from fitgap_gui.core.config.schema import RunConfig
 
     return RunConfig.from_dict(
         {

@@ -120,7 +120,7 @@ def format_validation_loss(metrics: Mapping[str, float | None]) -> str:
 
 def format_training_loss(metrics: Mapping[str, float | None]) -> str:
     """The training cross-entropy measured at the epoch's end (an old run: Keras's loss)."""
-    honest = metrics.get("train_eval_cross_entropy")
-    if honest is None:
+    measured = metrics.get("train_eval_cross_entropy")
+    if measured is None:
         return f"loss {format_loss(metrics.get('loss'))} (Keras's running mean)"
-    return f"training cross-entropy {format_loss(honest)} (end of epoch)"
+    return f"training cross-entropy {format_loss(measured)} (end of epoch)"

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
-from .logfiles import native_stderr_to_log
+from fitgap_gui.core.logfiles import native_stderr_to_log
 
 #: Imported by ``import keras`` only for code FitGap never runs.
 UNUSED_BY_KERAS = ("sklearn", "scipy")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from .store import default_home
+from fitgap_gui.core.userfiles import default_home
 
 LOG_NAME = "fitgap.log"
 #: Five files of 1 MB: weeks of sessions, never a disk filler.

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import FitGapError
+from fitgap_gui.core.errors import FitGapError
 
 #: A path longer than this is shown shortened in messages (its start and its end).
 _SHOWN_CHARS = 300
@@ -111,3 +111,13 @@ def open_regular(
         os.close(fd)
         raise error(f"{shown(path)} is not a regular file (it is {_kind(info.st_mode)})")
     return os.fdopen(fd, "rb"), info.st_size
+
+
+def default_home() -> Path:
+    """``$FITGAP_HOME``, else the platform's user data folder for FitGap."""
+    env = os.environ.get("FITGAP_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("FitGap", appauthor=False))

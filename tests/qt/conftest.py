@@ -92,7 +92,7 @@ def panel(qtbot):
 @pytest.fixture
 def finished_runs(qtbot):
     """Start a sequence with ``start()`` in ``window``; the stored runs once it has ended."""
-    from fitgap_gui.core.store import RunStore
+    from fitgap_gui.core.store.runstore import RunStore
 
     def run(window, start, timeout: int = 240_000) -> list:
         with qtbot.waitSignal(window.training_ended, timeout=timeout):

@@ -43,18 +43,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.config import KERAS_CACHE_SOURCES, DataConfig, RunConfig
-from ...core.data import DataPreview, keras_cache_status, preview
-from ...core.errors import FitGapError
-from ...core.levers import handicap_reset, network_for, source_switch
-from ...core.resources import default_config
-from ...core.sources import source as data_source
-from ..panels.controls import _label_column
-from ..runtime.background import BackgroundTask
-from ..runtime.worker import error_message
+from fitgap_gui.core.config.defaults import default_config
+from fitgap_gui.core.config.levers import handicap_reset, network_for, source_switch
+from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, DataConfig, RunConfig
+from fitgap_gui.core.config.sources import source as data_source
+from fitgap_gui.core.data.datasets import DataPreview, keras_cache_status, preview
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.qt.panels.controls import _label_column
+from fitgap_gui.qt.runtime.background import BackgroundTask
+from fitgap_gui.qt.runtime.worker import error_message
 
 if TYPE_CHECKING:
-    from ..window.main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 

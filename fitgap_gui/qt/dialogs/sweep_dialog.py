@@ -26,18 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.errors import FitGapError
-from ...core.experiments import (
+from fitgap_gui.core.config.levers import lever
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.experiments.plans import (
     LEARNING_CURVE_FRACTIONS,
     default_values,
     is_log_scale,
     parse_values,
     sweep_configs,
 )
-from ...core.levers import lever
 
 if TYPE_CHECKING:
-    from ..panels.experiments_panel import ExperimentsPanel
+    from fitgap_gui.qt.panels.experiments_panel import ExperimentsPanel
 
 #: The levers a validation curve can sweep, as (config key, what the user reads).
 LEVERS = (

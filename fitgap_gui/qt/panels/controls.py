@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.config import RunConfig
-from ...core.levers import (
+from fitgap_gui.core.config.levers import (
     GROUPS,
     LEVERS,
     Lever,
@@ -44,18 +43,24 @@ from ...core.levers import (
     source_switch,
     subset_words,
 )
-from ...core.sources import (
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.config.sources import (
     image_sources,
     names,
     own_validation_sources,
-    source_states,
     toy_sources,
 )
-from ...core.sources import source as data_source
-from ...core.summary import handicaps_in_words
-from .lever_controls import NumbersEdit, OptionalNumberEdit, ScheduleControl, parse_numbers
-from .lever_controls import double_box as _double
-from .lever_controls import integer_box as _integer
+from fitgap_gui.core.config.sources import source as data_source
+from fitgap_gui.core.data.readers.keras_cache import source_states
+from fitgap_gui.core.export.summary import handicaps_in_words
+from fitgap_gui.qt.panels.lever_controls import (
+    NumbersEdit,
+    OptionalNumberEdit,
+    ScheduleControl,
+    parse_numbers,
+)
+from fitgap_gui.qt.panels.lever_controls import double_box as _double
+from fitgap_gui.qt.panels.lever_controls import integer_box as _integer
 
 TOY_SOURCES = toy_sources()
 FILE_SOURCES = names("file")

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.errors import FitGapError
-from ...core.formatting import format_accuracy_change, format_loss_change, run_label
-from ...core.live import LiveRun
-from ...core.results import EpochMetrics
-from ..runtime.live_runs import LiveRuns
-from .controls import ControlsPanel
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.formatting import format_accuracy_change, format_loss_change, run_label
+from fitgap_gui.core.results.records import EpochMetrics
+from fitgap_gui.core.run.live import LiveRun
+from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
 #: Verdict -> (words shown, colour).  The colours read on light and dark backgrounds.
 VERDICT_STYLE = {

@@ -47,9 +47,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.config import RunConfig
-from ...core.errors import FitGapError
-from ...core.experiments import (
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.experiments.plans import (
     DEFAULT_REPEATS,
     ArmSummary,
     Planned,
@@ -62,18 +62,18 @@ from ...core.experiments import (
     sweep_configs,
     with_repeats,
 )
-from ...core.formatting import (
+from fitgap_gui.core.formatting import (
     format_accuracy,
     format_loss,
     format_loss_change,
     format_value,
     run_label,
 )
-from ...core.live import LiveRun, RunRequest
-from ...core.stats import Interval
-from ..plots.theme import LIGHT, PlotTheme
-from ..runtime.live_runs import LiveRuns
-from .controls import ControlsPanel
+from fitgap_gui.core.results.stats import Interval
+from fitgap_gui.core.run.live import LiveRun, RunRequest
+from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
+from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
 logger = logging.getLogger(__name__)
 
@@ -637,7 +637,7 @@ class ExperimentsPanel(QWidget):
             else:
                 x = float(position)
             xs.append(x)
-            # The honest training numbers (an old run: Keras's) and the cross-entropy.
+            # The inference-mode training numbers (an old run: Keras's) and the cross-entropy.
             if metric == "loss":
                 train.append(_first(row.train_eval_cross_entropy, row.loss))
                 val.append(_first(row.val_cross_entropy, row.val_loss))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from ...core.formatting import run_label
-from ...core.insights_probe import is_points2d
-from ...core.live import LiveRun
-from ...core.results import EpochMetrics
-from ..plots.theme import LIGHT, PlotTheme
-from ..runtime.live_runs import LiveRuns
-from .insights_validation import ValidationView
-from .insights_views import BoundaryView, WeightNormsView
+from fitgap_gui.core.formatting import run_label
+from fitgap_gui.core.results.records import EpochMetrics
+from fitgap_gui.core.run.insights_probe import is_points2d
+from fitgap_gui.core.run.live import LiveRun
+from fitgap_gui.qt.panels.insights_validation import ValidationView
+from fitgap_gui.qt.panels.insights_views import BoundaryView, WeightNormsView
+from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
+from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
 
 class InsightsPanel(QWidget):

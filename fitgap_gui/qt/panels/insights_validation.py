@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.formatting import format_accuracy
-from .insights_views import MessageStack, wrapped_label
+from fitgap_gui.core.formatting import format_accuracy
+from fitgap_gui.qt.panels.insights_views import MessageStack, wrapped_label
 
 #: Fewest thumbnails per row in the mistakes grid, and their size on screen (pixels).
 THUMB_COLUMNS = 4

@@ -17,8 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from ...core.formatting import format_duration, format_percent, run_label
-from ..plots.theme import LIGHT, PlotTheme
+from fitgap_gui.core.formatting import format_duration, format_percent, run_label
+from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 
 
 def wrapped_label(text: str = "") -> QLabel:

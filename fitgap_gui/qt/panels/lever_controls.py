@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.config import LR_SCHEDULE_KEYS, RunConfig
-from ...core.errors import ConfigError
-from ...core.levers import SCHEDULE_KINDS, SCHEDULE_PARAMS, Lever
+from fitgap_gui.core.config.levers import SCHEDULE_KINDS, SCHEDULE_PARAMS, Lever
+from fitgap_gui.core.config.schema import LR_SCHEDULE_KEYS, RunConfig
+from fitgap_gui.core.errors import ConfigError
 
 _NUMBER_PATTERN = QRegularExpression(r"^\s*[0-9]*\.?[0-9]*([eE][-+]?[0-9]*)?\s*$")
 _LIST_PATTERN = QRegularExpression(r"^[\s0-9,]*$")

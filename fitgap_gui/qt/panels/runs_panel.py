@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.branching import saved_epoch
-from ...core.errors import FitGapError
-from ...core.formatting import (
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.summary import lever_summary
+from fitgap_gui.core.formatting import (
     MISSING,
     format_accuracy,
     format_accuracy_change,
@@ -43,11 +43,11 @@ from ...core.formatting import (
     format_validation_loss,
     run_label,
 )
-from ...core.live import LiveRun
-from ...core.store import RunStore, StoredRun, StoreError
-from ...core.summary import lever_summary
-from ..runtime.live_runs import LiveRuns
-from .controls import ControlsPanel
+from fitgap_gui.core.run.branching import saved_epoch
+from fitgap_gui.core.run.live import LiveRun
+from fitgap_gui.core.store.runstore import RunStore, StoredRun, StoreError
+from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
 logger = logging.getLogger(__name__)
 

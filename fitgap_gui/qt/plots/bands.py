@@ -24,7 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 if TYPE_CHECKING:
-    from .plots import PlotsPanel, RunCurves
+    from fitgap_gui.qt.plots.plots import PlotsPanel, RunCurves
 
 #: The band's fill opacity (0-255): low, so overlapping arms stay readable.
 BAND_ALPHA = 45
@@ -71,7 +71,7 @@ class ArmBand:
         self.means: list[tuple[str, pg.PlotDataItem, str]] = []
         self.fills: list[tuple[pg.FillBetweenItem, pg.PlotDataItem, pg.PlotDataItem]] = []
         self.values: dict[str, np.ndarray] = {}
-        from .plots import _COL  # the buffer layout lives with the curves
+        from fitgap_gui.qt.plots.plots import _COL  # the buffer layout lives with the curves
 
         for plot_name, column, _style, name in BAND_SPEC:
             epochs, mean, low, high = band_statistics([c.raw()[:, _COL[column]] for c in members])

@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 
 if TYPE_CHECKING:
-    from .plots import PlotsPanel
+    from fitgap_gui.qt.plots.plots import PlotsPanel
 
 #: Mouse moves handled per second (the rest are dropped by the proxy).
 RATE_LIMIT = 30

@@ -39,13 +39,13 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.monitor import is_better
-from ...core.results import EpochMetrics, RunResult, monitored
-from .bands import ArmBand
-from .hover import HoverReadout
-from .lr import drop_text, rate_drops
-from .plot_items import EpochAxis, FrozenLayer, LiveCurve, ValueAxis
-from .theme import LIGHT, PlotTheme
+from fitgap_gui.core.config.monitor import is_better
+from fitgap_gui.core.results.records import EpochMetrics, RunResult, monitored
+from fitgap_gui.qt.plots.bands import ArmBand
+from fitgap_gui.qt.plots.hover import HoverReadout
+from fitgap_gui.qt.plots.lr import drop_text, rate_drops
+from fitgap_gui.qt.plots.plot_items import EpochAxis, FrozenLayer, LiveCurve, ValueAxis
+from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 
 #: Okabe-Ito, without yellow (too faint on white) and black (kept for markers).
 PALETTE = LIGHT.palette
@@ -156,14 +156,14 @@ def ema_smooth(values: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
-def _spec(label: str, *, honest: bool) -> list[tuple[str, str, str, Qt.PenStyle]]:
+def _spec(label: str, *, measured: bool) -> list[tuple[str, str, str, Qt.PenStyle]]:
     """(plot, column, hover name, pen style) of a run's curves.
 
     The hover names say which training curve is which: the one measured at the
     epoch's end in inference mode (like validation), or Keras's running mean over
     the epoch (dropout on, weights changing), which an old stored run falls back to.
     """
-    if honest:
+    if measured:
         train_loss = f"{label} training cross-entropy (end of epoch)"
         val_loss = f"{label} validation cross-entropy (no penalty)"
         train_acc = f"{label} training accuracy (end of epoch)"
@@ -222,10 +222,10 @@ class RunCurves:
         self._placed: dict[str, tuple[int, float, bool]] = {}
         #: The history has the end-of-epoch training measurements (False: an old run
         #: drawn from Keras's running means; None: no epoch yet).
-        self.honest: bool | None = None
+        self.measured: bool | None = None
         plots = panel.plots
         #: (plot, column, legend name, pen style) of each curve, in ``curves`` order.
-        self.spec = _spec(label, honest=True)
+        self.spec = _spec(label, measured=True)
         self.curves: list[tuple[pg.PlotDataItem | LiveCurve, int]] = []
         #: The raw curves drawn faint behind smoothed ones (empty while smoothing is off).
         self.raw_curves: list[pg.PlotDataItem | LiveCurve] = []
@@ -360,10 +360,10 @@ class RunCurves:
             self.data = bigger
 
     def _write_row(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
-        if self.honest is None:
-            self.honest = "train_eval_cross_entropy" in metrics
-            if not self.honest:
-                self.spec = _spec(self.label, honest=False)
+        if self.measured is None:
+            self.measured = "train_eval_cross_entropy" in metrics
+            if not self.measured:
+                self.spec = _spec(self.label, measured=False)
         row = self.data[self.count]
         row[0] = epoch
         for column, (key, fallback) in _SOURCES.items():
@@ -458,7 +458,7 @@ class RunCurves:
         only beside the end-of-epoch curves (an old run's training curve already is one)."""
         if not self.visible:
             return False
-        return not self._is_keras(index) or (self.panel.keras_running and self.honest is True)
+        return not self._is_keras(index) or (self.panel.keras_running and self.measured is True)
 
     def append(self, metrics: EpochMetrics) -> None:
         """One more epoch into the buffer; the curves get it at the panel's next flush."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from ...core.errors import FitGapError
+from fitgap_gui.core.errors import FitGapError
 
 logger = logging.getLogger(__name__)
 

@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ...core.diagnosis import diagnose
-from ...core.formatting import run_label
-from ...core.live import (
+from fitgap_gui.core.diagnosis.own_model import diagnose_own
+from fitgap_gui.core.diagnosis.verdict import diagnose
+from fitgap_gui.core.formatting import run_label
+from fitgap_gui.core.results.records import EpochMetrics, RunResult
+from fitgap_gui.core.run.live import (
     PALETTE_SLOTS,
     LiveRun,
     RunRequest,
     data_identity,
     early_stopping_countdown,
 )
-from ...core.own_model import diagnose_own
-from ...core.results import EpochMetrics, RunResult
-from ...core.store import StoredRun
+from fitgap_gui.core.store.runstore import StoredRun
 
 if TYPE_CHECKING:  # only a type: the model never imports the views it feeds
-    from ..plots.plots import PlotsPanel
+    from fitgap_gui.qt.plots.plots import PlotsPanel
 
 logger = logging.getLogger(__name__)
 

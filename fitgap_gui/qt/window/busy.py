@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QProgressBar
 
-from ...core.formatting import run_label
-from ...core.live import LiveRun
+from fitgap_gui.core.formatting import run_label
+from fitgap_gui.core.run.live import LiveRun
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 
 class BusyIndicator:

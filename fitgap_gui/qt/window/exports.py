@@ -21,14 +21,14 @@ from PySide6.QtCore import QPoint, QRect, QRectF
 from PySide6.QtGui import QAction, QColor, QPainter
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from ...core.errors import FitGapError
-from ...core.export import export_runs
-from ...core.formatting import format_duration
-from . import settings
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.files import export_runs
+from fitgap_gui.core.formatting import format_duration
+from fitgap_gui.qt.window import settings
 
 if TYPE_CHECKING:
-    from ..panels.runs_panel import RunsPanel
-    from .main_window import MainWindow
+    from fitgap_gui.qt.panels.runs_panel import RunsPanel
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 #: format -> (menu text, dialog filter or None for a folder, suffix)
 RUN_FORMATS = {

@@ -20,11 +20,11 @@ from PySide6.QtCore import QObject, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTextBrowser, QVBoxLayout
 
-from ... import __version__
-from ...core.logfiles import log_folder
+from fitgap_gui import __version__
+from fitgap_gui.core.logfiles import log_folder
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 OVERFITTING_HTML = """
 <h2>What is overfitting?</h2>

@@ -34,38 +34,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.config import RunConfig
-from ...core.errors import FitGapError
-from ...core.formatting import (
+from fitgap_gui.core.config.defaults import default_config
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.summary import describe
+from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
     format_training_loss,
     format_validation_loss,
     run_label,
 )
-from ...core.live import RunRequest
-from ...core.resources import default_config
-from ...core.results import EpochMetrics, RunResult
-from ...core.store import RunStore
-from ...core.summary import describe
-from ..dialogs.data_dialog import DataOpener
-from ..dialogs.sweep_dialog import SweepDialog
-from ..panels.controls import ControlsPanel
-from ..panels.diagnosis_panel import DiagnosisPanel
-from ..panels.experiments_panel import ExperimentsPanel
-from ..panels.insights_panel import InsightsPanel
-from ..panels.runs_panel import RunsPanel
-from ..plots.plots import PlotsPanel
-from ..runtime.background import BackgroundTask, active_tasks
-from ..runtime.live_runs import LiveRuns, PlotsAdapter
-from ..runtime.worker import NO_RUN, TrainingController, error_message, import_engine
-from . import exports, preferences, presets_menu, settings
-from .busy import BusyIndicator
-from .exports import Exporter
-from .help import HelpMenu
-from .pausing import Pausing
-from .presets_menu import ConfigFiles
-from .view_menu import ViewOptions
+from fitgap_gui.core.results.records import EpochMetrics, RunResult
+from fitgap_gui.core.run.live import RunRequest
+from fitgap_gui.core.store.runstore import RunStore
+from fitgap_gui.qt.dialogs.data_dialog import DataOpener
+from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
+from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.panels.diagnosis_panel import DiagnosisPanel
+from fitgap_gui.qt.panels.experiments_panel import ExperimentsPanel
+from fitgap_gui.qt.panels.insights_panel import InsightsPanel
+from fitgap_gui.qt.panels.runs_panel import RunsPanel
+from fitgap_gui.qt.plots.plots import PlotsPanel
+from fitgap_gui.qt.runtime.background import BackgroundTask, active_tasks
+from fitgap_gui.qt.runtime.live_runs import LiveRuns, PlotsAdapter
+from fitgap_gui.qt.runtime.worker import NO_RUN, TrainingController, error_message, import_engine
+from fitgap_gui.qt.window import exports, preferences, presets_menu, settings
+from fitgap_gui.qt.window.busy import BusyIndicator
+from fitgap_gui.qt.window.exports import Exporter
+from fitgap_gui.qt.window.help import HelpMenu
+from fitgap_gui.qt.window.pausing import Pausing
+from fitgap_gui.qt.window.presets_menu import ConfigFiles
+from fitgap_gui.qt.window.view_menu import ViewOptions
 
 logger = logging.getLogger(__name__)
 

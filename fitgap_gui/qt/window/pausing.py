@@ -16,14 +16,14 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QPushButton
 
-from ...core.branching import branch_config, is_branch_lever, saved_epoch
-from ...core.config import RunConfig
-from ...core.errors import FitGapError
-from ...core.formatting import run_label
-from ...core.live import RunRequest
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.formatting import run_label
+from fitgap_gui.core.run.branching import branch_config, is_branch_lever, saved_epoch
+from fitgap_gui.core.run.live import RunRequest
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 PAUSE_TIP = "Hold the run at the end of this epoch; change a lever and Continue to branch (Ctrl+P)"
 CONTINUE_TIP = "Go on: the same run if nothing changed, else a branch with the new levers (Ctrl+P)"

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import settings as settings_module
+from fitgap_gui.qt.window import settings as settings_module
 
 if TYPE_CHECKING:
-    from ...core.executors import Executor
-    from .main_window import MainWindow
+    from fitgap_gui.core.experiments.executors import Executor
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 KEY_KIND = "executor/kind"
 #: Worker processes on this computer; 0 means Auto.
@@ -73,7 +73,7 @@ class ExecutorChoice:
 
     def executor(self) -> Executor:
         """The executor for a plan; Ray chosen but missing raises FitGapError (install hint)."""
-        from ...core.executors import make_executor
+        from fitgap_gui.core.experiments.executors import make_executor
 
         if self.kind == "ray":
             return make_executor(ray_address=self.address or DEFAULT_ADDRESS)
@@ -111,7 +111,9 @@ class PreferencesDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.settings = settings
-        from ...core.executors.base import usable_cores  # the engine's modules: not at start-up
+        from fitgap_gui.core.experiments.executors.base import (
+            usable_cores,  # the engine's modules: not at start-up
+        )
 
         self.cores = usable_cores()
         self.local_button = QRadioButton("This computer")

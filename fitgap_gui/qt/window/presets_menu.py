@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from ...core.config import RunConfig
-from ...core.errors import FitGapError
-from ...core.presets import Preset, load_preset
-from ...core.resources import resources_dir
-from . import settings
+from fitgap_gui.core.config.defaults import resources_dir
+from fitgap_gui.core.config.presets import Preset, load_preset
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.qt.window import settings
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 JSON_FILTER = "FitGap config (*.json);;All files (*)"
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings
 
-from ...core.config import RunConfig
-from ...core.errors import FitGapError
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 ORGANIZATION = APPLICATION = "FitGap"
 KEY_CONFIG = "config/last"

@@ -17,11 +17,11 @@ from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QSlider, QWidget
 
-from ..plots.theme import CHOICES, apply_app_theme
-from .settings import open_settings
+from fitgap_gui.qt.plots.theme import CHOICES, apply_app_theme
+from fitgap_gui.qt.window.settings import open_settings
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from fitgap_gui.qt.window.main_window import MainWindow
 
 #: Smoothing weights offered in the menu (the slider allows any 0-0.99).
 SMOOTHING_STEPS = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)

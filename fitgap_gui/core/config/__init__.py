@@ -1,0 +1,8 @@
+"""What a run is: its settings (``RunConfig``), the levers and data sources they name.
+
+- ``schema``: ``RunConfig`` and its four sections, validated, with a JSON round trip.
+- ``levers``: every lever defined once (key, label, range, tooltip, wording).
+- ``sources``: every data source defined once (name, label, kind, handicaps).
+- ``monitor``: which way a monitored metric improves, and the running best.
+- ``presets`` and ``defaults``: partial config files, and the window's default setup.
+"""

@@ -1,0 +1,537 @@
+"""Datasets: the built-in sets, the user's files, and the split into train/validation.
+
+The readers (``core.readers``) turn a CSV, NPZ, image folder or Keras cache file into
+arrays; ``read_source`` adds the checks every source shares, ``preview`` summarizes a
+source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
+source ends as a ``Dataset`` of numpy arrays.  The pipeline is short and
+deterministic so the exported Keras script can repeat it: load -> split (stratified,
+``random_state=seed``) -> keep ``train_fraction`` of the training rows (and, for data
+with its own validation set, ``validation_fraction`` of the validation rows) -> flip
+``label_noise`` of the training labels -> scale (fitted on training rows only).
+No step touches the global random stream, so Keras's seeded run stays plain Keras.
+
+Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,
+all without importing scikit-learn (``core.splits``, ``core.sklearn_sets``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import importlib.util
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, DataConfig, RunConfig
+from fitgap_gui.core.data.readers import RawData
+from fitgap_gui.core.data.readers.csvfile import read_csv
+from fitgap_gui.core.data.readers.imagefolder import read_image_folder
+from fitgap_gui.core.data.readers.keras_cache import (
+    CacheEntry,
+    keras_cache_status,
+    read_keras_cached,
+)
+from fitgap_gui.core.data.readers.npzfile import read_npz
+from fitgap_gui.core.data.sklearn_sets import make_circles, make_moons
+from fitgap_gui.core.data.splits import split_rows
+from fitgap_gui.core.errors import DataError
+
+__all__ = [
+    "CacheEntry",
+    "DataPreview",
+    "Dataset",
+    "keras_cache_status",
+    "load_dataset",
+    "preview",
+    "read_source",
+]
+
+#: Fewer samples cannot give two training classes and a validation set.
+MIN_SAMPLES = 4
+#: More classes than this is a label column of ids or numbers, not classes.
+MAX_CLASSES = 10_000
+#: Features per sample a dense network can take (1024x1024 RGB is 3.1 million).
+MAX_FEATURES = 4_000_000
+
+#: Small, readable descriptions for the data picker.
+BUILTIN_DESCRIPTIONS = {
+    "digits": "8x8 handwritten digits, 10 classes, 1,797 images (ships with scikit-learn)",
+    "moons": "two interleaving half circles, 2 classes (2-D)",
+    "circles": "a small circle inside a large one, 2 classes (2-D)",
+    "spirals": "two intertwined spirals, 2 classes (2-D)",
+    "xor": "four quadrants, opposite ones share a class (2-D)",
+}
+
+
+@dataclass
+class Dataset:
+    """Training and validation arrays plus what the window needs to show them."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    class_names: list[str]
+    name: str
+    kind: str = "tabular"  # "tabular", "points2d" or "image"
+    image_shape: tuple[int, ...] | None = None
+    meta: dict = field(default_factory=dict)
+    #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
+    flipped_rows: np.ndarray | None = None
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def summary(self) -> str:
+        counts = np.bincount(self.y_train, minlength=self.n_classes)
+        return (
+            f"{self.name}: {len(self.x_train)} training and {len(self.x_val)} validation samples, "
+            f"{int(np.prod(self.input_shape))} features, {self.n_classes} classes "
+            f"(training counts {counts.min()}-{counts.max()} per class)"
+            + "".join(f"; {notice}" for notice in self.meta.get("notices", []))
+        )
+
+
+# -- built-in sets ------------------------------------------------------------------------
+def _digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """scikit-learn's ``load_digits()``, read from its file without importing scikit-learn.
+
+    The import costs 1-2 s of every ``fitgap train``; the data is one small CSV
+    inside the installed package.  Where that file is not found (another layout
+    of a future scikit-learn), ``load_digits`` reads it.
+    """
+    path = _digits_file()
+    if path is None:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        data, target = bunch.data, bunch.target
+    else:
+        # What sklearn.datasets.load_digits does: the last column is the label.
+        with gzip.open(path, mode="rt", encoding="utf-8") as text:
+            table = np.loadtxt(text, delimiter=",")
+        data, target = table[:, :-1], table[:, -1].astype(int)
+    return data.astype(np.float32), target.astype(np.int64), [str(i) for i in range(10)]
+
+
+def _digits_file() -> Path | None:
+    """``sklearn/datasets/data/digits.csv.gz`` of the installed scikit-learn, if there."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return path
+    return None
+
+
+def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    if source == "moons":  # sklearn's generators, without importing sklearn
+        x, y = make_moons(n_samples, noise, seed)
+    elif source == "circles":
+        x, y = make_circles(n_samples, noise, seed, factor=0.5)
+    elif source == "spirals":
+        t = np.sqrt(rng.uniform(0.0, 1.0, n_samples)) * 3.0 * np.pi
+        arm = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3.0 * np.pi)
+        y = (np.arange(n_samples) >= n_samples // 2).astype(np.int64)
+        x = np.where(y[:, None] == 1, -arm, arm)
+        x = x + rng.normal(scale=noise * 0.5, size=x.shape)
+    elif source == "xor":
+        x = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
+        y = (np.sign(x[:, 0]) != np.sign(x[:, 1])).astype(np.int64)
+        x = x + rng.normal(scale=noise * 0.5, size=x.shape)
+    else:  # pragma: no cover - guarded by the config's choices
+        raise DataError(f"unknown built-in dataset {source!r}")
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+def _can_stratify(y, n_val: int) -> bool:
+    """Stratify when every class has two samples and both parts can hold every class."""
+    counts = np.bincount(y)
+    n_classes = np.count_nonzero(counts)
+    return bool(
+        counts[counts > 0].min() >= 2 and n_val >= n_classes and len(y) - n_val >= n_classes
+    )
+
+
+def _split(x, y, validation_split: float, seed: int):
+    """Train/validation rows: sklearn's split (``core.splits``), stratified where it can be.
+
+    A class with a single sample cannot be in both parts.  Where sklearn's split put
+    such a sample in validation, it trades places with the last training row whose
+    class keeps another training row, so every class is trained on and the part
+    sizes stay; any other split is sklearn's, untouched.  Returns the four arrays
+    and the single-sample classes.
+    """
+    n_val = int(np.ceil(len(y) * validation_split))
+    if n_val < 1 or len(y) - n_val < 1:
+        raise DataError(
+            f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
+        )
+    train, val = split_rows(y, validation_split, seed, stratify=_can_stratify(y, n_val))
+    x_tr, x_va, y_tr, y_va = x[train], x[val], y[train], y[val]
+    singles = np.flatnonzero(np.bincount(y) == 1)
+    lost = np.flatnonzero(np.isin(y_va, singles))
+    if len(lost):
+        x_tr, x_va, y_tr, y_va = x_tr.copy(), x_va.copy(), y_tr.copy(), y_va.copy()
+    for row in lost:
+        spare = np.flatnonzero(np.bincount(y_tr)[y_tr] >= 2)
+        if not len(spare):
+            break  # no training row can give its place; the training check will say so
+        k = spare[-1]
+        x_tr[k], x_va[row] = x_va[row].copy(), x_tr[k].copy()
+        y_tr[k], y_va[row] = y_va[row], y_tr[k]
+    return (x_tr, x_va, y_tr, y_va), singles.tolist()
+
+
+def _single_sample_notice(
+    singles: list[int], class_names: list[str] | None, y_val: np.ndarray | None = None
+) -> str | None:
+    """One line naming the classes too small to appear in both training and validation.
+
+    With ``y_val`` (after the split) it also names any that no training row could
+    make room for, so the line never claims more than the split did.
+    """
+    if not singles:
+        return None
+
+    def listed(classes: list[int]) -> str:
+        names = [repr(class_names[c]) if class_names else str(c) for c in classes]
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return ", ".join(names[:5]) + more
+
+    lost = [c for c in singles if y_val is not None and c in set(y_val.tolist())]
+    if len(singles) == 1:
+        line = f"class {listed(singles)} has a single sample"
+    else:
+        line = f"{len(singles)} classes have a single sample ({listed(singles)})"
+    line += ", too few to appear in both training and validation: kept in training"
+    if lost:
+        line += f" except {listed(lost)} (validation only: no training row could give way)"
+    return line
+
+
+#: The validation subsample's stream is ``seed + VALIDATION_SEED_OFFSET``, so it is
+#: drawn independently of the training subsample's (``seed``) and label noise's.
+VALIDATION_SEED_OFFSET = 104_729
+
+
+def _subsample(x, y, fraction: float, seed: int):
+    """Keep ``fraction`` of the rows of each class (at least one), in their order."""
+    if fraction >= 1.0:
+        return x, y
+    rng = np.random.default_rng(seed)
+    parts = []
+    for cls in np.unique(y):
+        rows = np.flatnonzero(y == cls)
+        n = max(1, int(round(len(rows) * fraction)))
+        parts.append(rng.permutation(rows)[:n])
+    keep = np.sort(np.concatenate(parts))
+    return x[keep], y[keep]
+
+
+def kept_rows(y: np.ndarray, fraction: float) -> int:
+    """How many rows ``_subsample`` keeps of labels ``y`` at ``fraction``."""
+    if fraction >= 1.0:
+        return len(y)
+    counts = np.bincount(y)
+    return int(sum(max(1, int(round(n * fraction))) for n in counts[counts > 0]))
+
+
+def _flip_labels(y, fraction: float, n_classes: int, seed: int):
+    """Give ``fraction`` of the labels a different, random class (training rows only)."""
+    if fraction <= 0.0 or n_classes < 2:
+        return y
+    rng = np.random.default_rng(seed + 7919)
+    y = y.copy()
+    rows = rng.choice(len(y), size=int(round(len(y) * fraction)), replace=False)
+    shift = rng.integers(1, n_classes, size=len(rows))
+    y[rows] = (y[rows] + shift) % n_classes
+    return y
+
+
+def _scale(x_train, x_val, how: str):
+    if how == "none":
+        return x_train, x_val
+    if how == "standard":
+        mean = x_train.mean(axis=0)
+        std = x_train.std(axis=0)
+        std[std == 0] = 1.0
+        return (x_train - mean) / std, (x_val - mean) / std
+    lo = x_train.min(axis=0)
+    span = x_train.max(axis=0) - lo
+    span[span == 0] = 1.0
+    return (x_train - lo) / span, (x_val - lo) / span
+
+
+def _source_name(cfg: DataConfig) -> str:
+    return str(Path(cfg.path).expanduser()) if cfg.path else cfg.source
+
+
+def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
+    """The samples a config names, read and checked but not yet split; no TensorFlow."""
+    path = Path(cfg.path).expanduser() if cfg.path else None
+    if cfg.source == "digits":
+        x, y, names = _digits()
+        raw = RawData("digits", x, y, class_names=names, kind="image", image_shape=(8, 8))
+    elif cfg.source in ("moons", "circles", "spirals", "xor"):
+        x, y = _toy(cfg.source, cfg.n_samples, cfg.noise, seed)
+        raw = RawData(cfg.source, x, y, class_names=["0", "1"], kind="points2d")
+    elif cfg.source == "npz":
+        raw = read_npz(path)
+    elif cfg.source == "csv":
+        raw = read_csv(path, cfg.label_column)
+    elif cfg.source == "images":
+        raw = read_image_folder(path, tuple(cfg.image_size), cfg.grayscale)
+    elif cfg.source in KERAS_CACHE_SOURCES:
+        raw = read_keras_cached(cfg.source)
+    else:  # pragma: no cover - guarded by the config's choices
+        raise DataError(f"data source {cfg.source!r} is not available in this version")
+    check_raw(raw, cfg, _source_name(cfg))
+    if raw.x.ndim >= 3 and raw.image_shape is None:
+        raw.kind, raw.image_shape = "image", tuple(raw.x.shape[1:3])
+    if raw.x.shape[1:] == (2,) and raw.kind == "tabular":
+        raw.kind = "points2d"
+    return raw
+
+
+def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
+    """The checks every source shares: shapes, lengths, classes, sizes, enough rows."""
+    parts = [("x", raw.x, raw.y)]
+    if raw.presplit:
+        parts.append(("validation x", raw.x_val, raw.y_val))
+    for label, x, y in parts:
+        if x.ndim < 2 or x.dtype.kind not in "fiu":
+            raise DataError(f"{where}: {label} must be numeric rows, got {x.dtype} {x.shape}")
+        if len(x) != len(y):
+            raise DataError(f"{where}: {label} has {len(x)} samples but {len(y)} labels")
+        if not np.isfinite(x).all():
+            raise DataError(f"{where}: {label} contains NaN or infinite values")
+        if len(y) and int(y.min()) < 0:
+            raise DataError(f"{where}: labels must be 0 or more")
+        if raw.presplit and label == "x" and len(y) == 0:  # (empty validation: "too few")
+            raise DataError(f"{where}: the training arrays hold no samples")
+    if not raw.presplit and cfg.validation_fraction < 1.0:
+        raise DataError(
+            f"{where} has no validation set of its own (x_val, y_val), so "
+            "data.validation_fraction does not apply; set data.validation_split instead"
+        )
+    if raw.presplit and raw.x.shape[1:] != raw.x_val.shape[1:]:
+        raise DataError(
+            f"{where}: training samples have shape {raw.x.shape[1:]} but validation "
+            f"samples {raw.x_val.shape[1:]}"
+        )
+    n_features = int(np.prod(raw.x.shape[1:]))
+    if n_features == 0:
+        raise DataError(f"{where}: the samples have no features (shape {raw.x.shape[1:]})")
+    if n_features > MAX_FEATURES:
+        raise DataError(
+            f"{where}: {n_features:,} features per sample is more than FitGap's dense "
+            f"networks take ({MAX_FEATURES:,}); use a smaller image_size"
+        )
+    y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
+    n_samples = len(y_all)
+    distinct = np.unique(y_all)
+    if n_samples == 0:
+        raise DataError(f"{where} holds no samples")
+    train_classes = np.unique(raw.y)  # raw.y is every sample when the source is unsplit
+    if len(train_classes) < 2:
+        only = raw.class_names[train_classes[0]] if raw.class_names else train_classes[0]
+        raise DataError(
+            f"{where}: every training label is the same class ({only}); "
+            "a classifier needs at least two classes"
+        )
+    n_classes = int(distinct.max()) + 1
+    if n_classes > MAX_CLASSES:
+        raise DataError(
+            f"{where}: a label of {n_classes - 1} would make {n_classes:,} classes; "
+            f"FitGap takes up to {MAX_CLASSES:,} (use labels 0..n_classes-1)"
+        )
+    if len(distinct) > 20 and len(distinct) > n_samples / 2:
+        raise DataError(
+            f"{where}: the labels take {len(distinct)} different values in {n_samples} "
+            "samples, which looks like a number to predict, not a class; FitGap "
+            "classifies (choose the class column with data.label_column)"
+        )
+    if raw.presplit:
+        n_train, n_val = len(raw.y), len(raw.y_val)
+    else:
+        n_val = int(np.ceil(n_samples * cfg.validation_split))
+        n_train = n_samples - n_val
+    if n_samples < MIN_SAMPLES or n_train < 2 or n_val < 1:
+        raise DataError(
+            f"{where}: {n_samples} samples are too few ({n_train} for training, {n_val} "
+            f"for validation); FitGap needs at least {MIN_SAMPLES}, two or more for training"
+        )
+
+
+def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
+    """Split, subsample, add label noise and scale: the deterministic pipeline."""
+    notices = []
+    if raw.presplit:
+        x_tr, y_tr, x_va, y_va = raw.x, raw.y, raw.x_val, raw.y_val
+    else:
+        (x_tr, x_va, y_tr, y_va), singles = _split(raw.x, raw.y, cfg.validation_split, seed)
+        notices.append(_single_sample_notice(singles, raw.class_names, y_va))
+    n_classes = int(max(y_tr.max(initial=0), y_va.max(initial=0))) + 1
+    class_names = raw.class_names or [str(i) for i in range(n_classes)]
+    if len(np.unique(y_tr)) < 2:
+        raise DataError(f"{raw.name}: the training data has fewer than two classes")
+
+    x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
+    if raw.presplit:  # a validation set of its own: a fixed part of it (check_raw refuses others)
+        x_va, y_va = _subsample(x_va, y_va, cfg.validation_fraction, seed + VALIDATION_SEED_OFFSET)
+    clean = y_tr
+    y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
+    x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
+    return Dataset(
+        x_train=np.ascontiguousarray(x_tr, dtype=np.float32),
+        y_train=np.ascontiguousarray(y_tr, dtype=np.int64),
+        x_val=np.ascontiguousarray(x_va, dtype=np.float32),
+        y_val=np.ascontiguousarray(y_va, dtype=np.int64),
+        class_names=list(class_names),
+        name=raw.name,
+        kind=raw.kind,
+        image_shape=raw.image_shape,
+        meta=_with_notices(dict(raw.meta, source=cfg.source), notices),
+        flipped_rows=np.flatnonzero(y_tr != clean) if cfg.label_noise > 0 else None,
+    )
+
+
+def _with_notices(meta: dict, notices: list[str | None]) -> dict:
+    """``meta["notices"]``: one-line remarks about the data (shown with its summary)."""
+    kept = [n for n in notices if n]
+    if kept:
+        meta["notices"] = [*meta.get("notices", []), *kept]
+    return meta
+
+
+def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
+    """Load and split the data a config names; raises DataError with a one-line reason."""
+    return _finish(read_source(cfg, seed), cfg, seed)
+
+
+# -- preview (File -> Open data) ---------------------------------------------------------------
+@dataclass
+class DataPreview:
+    """What the open-data dialog shows before training: sizes, classes, a few images."""
+
+    name: str
+    source: str
+    kind: str
+    n_samples: int
+    n_train: int
+    n_val: int
+    input_shape: tuple[int, ...]
+    class_names: list[str]
+    class_counts: list[int]
+    image_shape: tuple[int, ...] | None = None
+    #: Up to ``n_images`` (pixels as uint8 (h, w) or (h, w, 3), class name), one class each first.
+    sample_images: list[tuple[np.ndarray, str]] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    def summary(self) -> str:
+        counts = ", ".join(
+            f"{n} {c}" for c, n in zip(self.class_names, self.class_counts, strict=False)
+        )
+        skipped = self.meta.get("skipped_count")
+        tail = f"; {skipped} unreadable images skipped" if skipped else ""
+        tail += "".join(f"; {notice}" for notice in self.meta.get("notices", []))
+        return (
+            f"{self.name}: {self.n_samples} samples ({self.n_train} training, {self.n_val} "
+            f"validation), {self.n_features} features, {len(self.class_names)} classes "
+            f"({counts[:300]}){tail}"
+        )
+
+
+def _as_picture(sample: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """One sample as uint8 pixels, stretched to 0-255 so any value range is visible."""
+    pixels = sample.reshape(*image_shape, -1) if sample.ndim == 1 else sample
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    lo, hi = float(pixels.min()), float(pixels.max())
+    scaled = (pixels - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(pixels)
+    return scaled.astype(np.uint8)
+
+
+def _sample_images(raw: RawData, n_images: int) -> list[tuple[np.ndarray, str]]:
+    if raw.kind != "image" or raw.image_shape is None or n_images <= 0:
+        return []
+    names = raw.class_names or [str(i) for i in range(int(raw.y.max()) + 1)]
+    first_of_class = [int(np.flatnonzero(raw.y == c)[0]) for c in np.unique(raw.y)]
+    firsts = set(first_of_class)
+    rest = [i for i in range(min(len(raw.y), 2 * n_images + len(firsts))) if i not in firsts]
+    rows = (first_of_class + rest)[:n_images]
+    return [(_as_picture(raw.x[i], raw.image_shape), names[int(raw.y[i])]) for i in rows]
+
+
+def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
+    """Read and check the data a config names, without splitting or TensorFlow.
+
+    Raises the same DataError that training would, so the dialog can refuse a bad
+    file before the user presses Train.
+    """
+    raw = read_source(cfg, seed)
+    y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
+    n_classes = int(y_all.max()) + 1
+    names = raw.class_names or [str(i) for i in range(n_classes)]
+    if raw.presplit:
+        n_train, n_val = len(raw.y), kept_rows(raw.y_val, cfg.validation_fraction)
+    else:
+        n_val = int(np.ceil(len(y_all) * cfg.validation_split))
+        n_train = len(y_all) - n_val
+    return DataPreview(
+        name=raw.name,
+        source=cfg.source,
+        kind=raw.kind,
+        n_samples=len(y_all),
+        n_train=n_train,
+        n_val=n_val,
+        input_shape=tuple(raw.x.shape[1:]),
+        class_names=list(names),
+        class_counts=np.bincount(y_all, minlength=len(names)).tolist(),
+        image_shape=raw.image_shape,
+        sample_images=_sample_images(raw, n_images),
+        meta=_with_notices(dict(raw.meta), [_preview_notice(raw)]),
+    )
+
+
+def _preview_notice(raw: RawData) -> str | None:
+    """The split's notice, known before splitting: classes with a single sample."""
+    if raw.presplit:
+        return None
+    counts = np.bincount(raw.y)
+    return _single_sample_notice(np.flatnonzero(counts == 1).tolist(), raw.class_names)
+
+
+def load_datasets(
+    planned: Sequence[tuple[str, RunConfig]], loaded: dict[str, Dataset] | None = None
+) -> list[Dataset]:
+    """Each planned run's data, loaded once per distinct data config and seed.
+
+    Loading everything first means a bad data file fails before any training.
+    ``loaded`` (filled here) keeps the data between calls: a caller that checked the
+    data first passes the same dict to ``run_repeats``, which then loads nothing twice.
+    """
+    cache: dict[str, Dataset] = {} if loaded is None else loaded
+    out = []
+    for _, config in planned:
+        key = json.dumps([dataclasses.asdict(config.data), config.training.seed])
+        if key not in cache:
+            cache[key] = load_dataset(config.data, config.training.seed)
+        out.append(cache[key])
+    return out

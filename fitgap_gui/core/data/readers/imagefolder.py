@@ -1,0 +1,179 @@
+"""Image-folder reader: one subfolder per class, as Keras's image_dataset_from_directory.
+
+Images are read with Pillow (no TensorFlow), converted to RGB or grayscale and
+resized to ``image_size`` with bilinear interpolation, Keras's default; pixel values
+stay 0-255 as Keras gives them (``data.scale`` rescales).  An unreadable image is
+skipped and named in ``meta["skipped"]``; a class left with no readable image is an
+error, so nothing is silently dropped.
+
+Pillow may only try the formats in ``FORMATS``: a file named ``.png`` that holds
+PostScript would otherwise be handed to Ghostscript, which runs it.  Whatever goes
+wrong while decoding one image (Pillow's plugins raise many exception types) makes
+that image unreadable, never the whole folder.  Only regular files are opened, so a
+FIFO or device in a class folder cannot block the reader.  Before any image is
+decoded, the arrays they will make (images x height x width x channels, float32) are
+checked against ``memory_budget()``, and a path that cannot be read (too long, a link
+loop) is one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from fitgap_gui.core.data.readers import RawData
+from fitgap_gui.core.errors import DataError
+from fitgap_gui.core.memory import FLOAT_BYTES, format_bytes, memory_budget
+from fitgap_gui.core.userfiles import os_error_text, shown, stat_path
+
+#: Keras's allow-list, plus TIFF and WebP, which Pillow reads as well.
+IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+#: The only decoders Pillow may use: those of IMAGE_SUFFIXES (never EPS, PS or others).
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
+#: The most images one folder may hold (a safety net: 200k 32x32 RGB images is 2.4 GB).
+MAX_IMAGES = 200_000
+
+
+def _class_folders(path: Path) -> list[Path]:
+    # Every way the path can fail (too long, a link loop, no permission) is one line.
+    mode = stat_path(path, DataError, missing="no such folder").st_mode
+    if not stat.S_ISDIR(mode):
+        what = "a file" if stat.S_ISREG(mode) else "not a folder"
+        raise DataError(
+            f"{shown(path)} is {what}; an image source is a folder with one subfolder per class"
+        )
+    try:
+        folders = sorted(
+            (p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            key=lambda p: p.name,
+        )
+    except OSError as exc:
+        raise DataError(os_error_text(path, exc, missing="no such folder")) from None
+    if not folders:
+        raise DataError(
+            f"{path} holds no class subfolders; put each class's images in a subfolder "
+            "named after the class"
+        )
+    if len(folders) < 2:
+        raise DataError(
+            f"{path} has one class subfolder ({folders[0].name}); it needs at least two classes"
+        )
+    return folders
+
+
+def _image_files(folder: Path) -> list[Path]:
+    try:
+        return sorted(
+            p
+            for p in folder.rglob("*")
+            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        )
+    except OSError as exc:
+        raise DataError(os_error_text(folder, exc, missing="no such folder")) from None
+
+
+def _check_memory(path: Path, total: int, image_size: tuple[int, int], grayscale: bool) -> None:
+    """Refuse, before decoding any image, a folder whose arrays cannot fit in memory:
+    every image becomes ``height x width x channels`` float32 values."""
+    channels = 1 if grayscale else 3
+    need = total * image_size[0] * image_size[1] * channels * FLOAT_BYTES
+    budget = memory_budget()
+    if need > budget:
+        kind = "grayscale" if grayscale else "RGB"
+        gray = "" if grayscale else ", set data.grayscale (one channel instead of three)"
+        raise DataError(
+            f"{shown(path)} holds {total:,} images; at {image_size[0]}x{image_size[1]} "
+            f"{kind} they need about {format_bytes(need)} of memory, more than the "
+            f"{format_bytes(budget)} FitGap may use here; use a smaller data.image_size"
+            f"{gray}, or fewer images"
+        )
+
+
+def read_image(file: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray:
+    """One image as float32 (height, width, channels).
+
+    Raises an exception of any type when ``file`` is not a readable image (the
+    caller skips it); anything but a regular file raises OSError without a read.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not stat.S_ISREG(os.stat(file).st_mode):
+        raise OSError("not a regular file")
+    # Non-blocking, and checked again once open: a FIFO swapped in after the stat above
+    # must not hang the reader either.
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError("not a regular file")
+        with warnings.catch_warnings():
+            # Pillow's notes on damaged metadata ("Corrupt EXIF data") would reach the
+            # terminal; the image is read or skipped and counted either way.
+            warnings.simplefilter("ignore", UserWarning)
+            # A decompression bomb is refused like any other unreadable file.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                img = Image.open(handle, formats=FORMATS)
+            except UnidentifiedImageError:
+                raise OSError("not a PNG, JPEG, BMP, GIF, TIFF or WebP image") from None
+            with img:
+                converted = img.convert("L" if grayscale else "RGB")
+                converted = converted.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                pixels = np.asarray(converted, dtype=np.float32)
+    return pixels[..., None] if grayscale else pixels
+
+
+def read_image_folder(
+    path: Path, image_size: tuple[int, int] = (32, 32), grayscale: bool = False
+) -> RawData:
+    """Every readable image under ``path/<class>/``, resized; labels by folder."""
+    try:
+        from PIL import Image  # noqa: F401 - only to fail early with a clear line
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        raise DataError("reading image folders needs Pillow: pip install pillow") from None
+
+    folders = _class_folders(path)
+    files_by_class = [_image_files(folder) for folder in folders]
+    total = sum(len(files) for files in files_by_class)
+    if total == 0:
+        raise DataError(
+            f"{path}: the class subfolders hold no images ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    if total > MAX_IMAGES:
+        raise DataError(f"{path} holds {total} images; FitGap reads at most {MAX_IMAGES}")
+    _check_memory(path, total, image_size, grayscale)
+
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    skipped: list[str] = []
+    for cls, (folder, files) in enumerate(zip(folders, files_by_class, strict=True)):
+        found = 0
+        for file in files:
+            try:
+                images.append(read_image(file, image_size, grayscale))
+            except Exception as exc:  # any failure to decode it: skip this image
+                reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+                skipped.append(f"{file.relative_to(path)} ({reason})")
+                continue
+            labels.append(cls)
+            found += 1
+        if found == 0:
+            first = f"; unreadable: {skipped[-1]}" if files else ""
+            raise DataError(f"{path}: class folder {folder.name!r} has no readable images{first}")
+    return RawData(
+        name=path.name,
+        x=np.stack(images),
+        y=np.asarray(labels, dtype=np.int64),
+        class_names=[folder.name for folder in folders],
+        kind="image",
+        image_shape=tuple(image_size),
+        meta={
+            "images": len(images),
+            "skipped_count": len(skipped),
+            "skipped": skipped[:100],
+            "grayscale": grayscale,
+        },
+    )

@@ -1,0 +1,206 @@
+"""Keras's own datasets, read only from Keras's download cache: never downloaded.
+
+``keras.datasets.<name>.load_data()`` saves its files under ``$KERAS_HOME/datasets``
+(default ``~/.keras/datasets``).  Where they are already there, FitGap offers them;
+otherwise ``keras_cache_status`` names the file and the folder to put it in.  The
+files are parsed here without TensorFlow.  CIFAR-10's batches are Python pickles, so
+they are read with an unpickler that builds numpy arrays and nothing else.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fitgap_gui.core.config.sources import SOURCES
+from fitgap_gui.core.data.readers import RawData
+from fitgap_gui.core.errors import DataError
+
+FASHION_CLASSES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]  # fmt: skip
+CIFAR10_CLASSES = [
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+]  # fmt: skip
+FASHION_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
+CIFAR10_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One Keras dataset: whether it is cached here, where, and how to get it if not."""
+
+    name: str
+    available: bool
+    path: Path
+    hint: str
+
+
+def datasets_dir() -> Path:
+    """Keras's cache folder: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def _cifar_dir(root: Path) -> Path:
+    # Keras 3 extracts into "cifar-10-batches-py-target/"; Keras 2 did not.
+    older = root / "cifar-10-batches-py"
+    return older if older.is_dir() else root / "cifar-10-batches-py-target" / older.name
+
+
+def _where(name: str, root: Path) -> tuple[Path, tuple[str, ...]]:
+    if name == "mnist":
+        return root, ("mnist.npz",)
+    if name == "fashion_mnist":
+        return root / "fashion-mnist", FASHION_FILES
+    if name == "cifar10":
+        return _cifar_dir(root), CIFAR10_FILES
+    raise DataError(f"{name!r} is not a Keras dataset FitGap knows")
+
+
+def keras_cache_status() -> list[CacheEntry]:
+    """MNIST, Fashion-MNIST and CIFAR-10: available offline, or what file is missing."""
+    root = datasets_dir()
+    out = []
+    for name in ("mnist", "fashion_mnist", "cifar10"):
+        folder, files = _where(name, root)
+        missing = [f for f in files if not (folder / f).is_file()]
+        if not missing:
+            out.append(CacheEntry(name, True, folder, f"cached in {folder}"))
+            continue
+        hint = (
+            f"not available offline: put {', '.join(missing[:3])}"
+            f"{' ...' if len(missing) > 3 else ''} in {folder} "
+            f"(keras.datasets.{name}.load_data() saves it there when online)"
+        )
+        out.append(CacheEntry(name, False, folder, hint))
+    return out
+
+
+def _require(name: str) -> tuple[Path, tuple[str, ...]]:
+    folder, files = _where(name, datasets_dir())
+    for entry in keras_cache_status():
+        if entry.name == name and not entry.available:
+            raise DataError(f"{name} is {entry.hint}; FitGap never downloads")
+    return folder, files
+
+
+def _idx(path: Path, offset: int) -> np.ndarray:
+    try:
+        with gzip.open(path, "rb") as f:
+            return np.frombuffer(f.read(), np.uint8, offset=offset)
+    except (OSError, EOFError, ValueError) as exc:
+        raise DataError(f"{path} is not a readable gzip IDX file ({exc})") from None
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Builds dicts, lists, bytes and numpy arrays; any other global is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        batch = _ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
+        data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        y = np.asarray(batch[b"labels"], dtype=np.int64)
+    except Exception as exc:  # any damage in a file we did not write
+        raise DataError(f"{path} is not a readable CIFAR-10 batch ({exc})") from None
+    return data.transpose(0, 2, 3, 1), y
+
+
+def read_keras_cached(name: str) -> RawData:
+    """The cached dataset, its training part as training and its test part as validation."""
+    folder, files = _require(name)
+    if name == "mnist":
+        from fitgap_gui.core.data.readers.npzfile import open_npz
+
+        arrays = open_npz(folder / files[0])
+        try:
+            parts = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+        except KeyError as exc:
+            raise DataError(f"{folder / files[0]} lacks the array {exc}") from None
+        class_names = [str(i) for i in range(10)]
+    elif name == "fashion_mnist":
+        y_tr, x_tr, y_te, x_te = (_idx(folder / f, 8 if "labels" in f else 16) for f in files)
+        if x_tr.size % 784 or x_te.size % 784:
+            raise DataError(f"the Fashion-MNIST image files in {folder} are damaged")
+        parts = [x_tr.reshape(-1, 28, 28), y_tr, x_te.reshape(-1, 28, 28), y_te]
+        class_names = FASHION_CLASSES
+    else:
+        batches = [_cifar_batch(folder / f) for f in files]
+        parts = [
+            np.concatenate([b[0] for b in batches[:5]]),
+            np.concatenate([b[1] for b in batches[:5]]),
+            *batches[5],
+        ]
+        class_names = CIFAR10_CLASSES
+    x_tr, y_tr, x_va, y_va = parts
+    if len(x_tr) != len(y_tr) or len(x_va) != len(y_va):
+        raise DataError(f"{name} in {folder}: images and labels differ in number; re-download it")
+    return RawData(
+        name=name,
+        x=x_tr.astype(np.float32),
+        y=np.asarray(y_tr, dtype=np.int64).reshape(-1),
+        x_val=x_va.astype(np.float32),
+        y_val=np.asarray(y_va, dtype=np.int64).reshape(-1),
+        class_names=list(class_names),
+        kind="image",
+        image_shape=tuple(x_tr.shape[1:3]),
+        meta={"split": "presplit", "cache": str(folder)},
+    )
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source as a picker lists it now: its label, whether it can be used, and why not."""
+
+    name: str
+    label: str
+    ready: bool
+    tooltip: str
+
+
+def source_states() -> list[SourceState]:
+    """Every source, with Keras datasets ready only when their files are in the cache.
+
+    FitGap never downloads: a Keras dataset missing from ``~/.keras/datasets`` is listed
+    as "not downloaded" with the file to put there, never as ready.
+    """
+    cache = {entry.name: entry for entry in keras_cache_status()}
+    states = []
+    for s in SOURCES:
+        entry = cache.get(s.name)
+        if entry is None:
+            states.append(SourceState(s.name, s.label, True, ""))
+        elif entry.available:
+            states.append(SourceState(s.name, f"{s.label} (cached)", True, entry.hint))
+        else:
+            where = entry.hint.removeprefix("not available offline: ")
+            tip = f"Not downloaded, and FitGap never downloads: {where}."
+            states.append(SourceState(s.name, f"{s.label}: not downloaded", False, tip))
+    return states

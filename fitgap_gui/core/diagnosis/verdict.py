@@ -1,0 +1,776 @@
+"""Name the gap: a verdict, its onset, the numbers behind it and ranked advice.
+
+Everything here is a pure function of a history dict (``{"loss": [...],
+"val_loss": [...], ...}``, the same shape as the run result JSON) plus, for context,
+the RunConfig, so the window can call ``diagnose`` after every epoch and the engine
+stores its ``to_dict()`` with the finished run.  No Keras, no Qt.
+
+It reads the inference-mode curves (``core.measurements``): the training set's
+cross-entropy and accuracy measured at each epoch's end in inference mode
+(``train_eval_*``) against the validation cross-entropy without the weight penalty
+(``val_cross_entropy``).  A history stored before those existed falls back to
+Keras's ``loss``/``val_loss``/``accuracy``.  Texts are plain words and rounded
+decimals, never Python reprs or scientific notation.
+
+How the verdict is reached (all on 1-based epochs):
+
+* The loss curves are smoothed with a centred moving average whose window grows
+  with the run (3 epochs for short runs, up to 11), so a single noisy epoch never
+  flips the verdict.  The wiggle left after smoothing is the curve's noise level.
+* ``overfitting``: the smoothed validation loss stopped improving (see
+  ``stall_onset``, and never before its last real improvement, see
+  ``last_real_improvement``) at least a patience-like window ago (the *onset*), training
+  loss kept falling since then, and the train/validation gap widened by more than
+  the noise to at least a fifth of the validation loss.
+* ``underfitting``: training loss is still high, i.e. the network has removed less
+  than half of the loss it could remove (from chance level ``ln K`` down to the
+  entropy of the label noise), or training accuracy is less than halfway from
+  chance to what the labels allow; validation is no better.
+* ``inconclusive``: too few epochs, no validation loss, curves that barely moved,
+  or epoch-to-epoch noise too large to read.
+* ``good_fit``: none of the above, and training accuracy is not far below
+  validation accuracy (when it is, the summary says why instead).
+
+Each advice item is a concrete lever change in dotted config keys
+(``{"model.dropout": 0.3}``) that validates against the run's config, so the window
+can apply it and start the run in one click::
+
+    d = diagnose(history, config, n_classes=dataset.n_classes)  # after each epoch
+    d.verdict, d.onset_epoch, d.summary, d.numbers["would_have_stopped"]["message"]
+    next_config = config.replace(d.advice[0].changes)            # "Apply and run"
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from fitgap_gui.core.config.monitor import is_better
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import ConfigError
+from fitgap_gui.core.results.records import best_epoch, finite_or_none
+from fitgap_gui.core.results.stats import plain
+
+Verdict = Literal["overfitting", "underfitting", "good_fit", "inconclusive"]
+VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
+#: A new validation low that beats the previous one by this share of the loss is a real
+#: improvement (half a percent: 0.0025 on a loss of 0.5); an onset never comes before it.
+#: Creeping down by less each epoch, while training loss collapses, is not.
+REAL_IMPROVEMENT = 0.005
+#: Training accuracy this far below validation accuracy is not a "good fit".
+ACCURACY_BELOW_VALIDATION = 0.1
+
+#: Fewer finished epochs than this cannot show a trend.
+MIN_EPOCHS = 5
+#: Classes of the built-in data sets (file sources need ``n_classes`` from the Dataset).
+BUILTIN_CLASSES = {"digits": 10, "moons": 2, "circles": 2, "spirals": 2, "xor": 2}
+
+History = Mapping[str, Sequence[float | None]]
+
+
+# -- small numeric and text helpers -------------------------------------------------------------
+def epochs_text(n: int) -> str:
+    """'1 epoch', '3 epochs'."""
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def widths_text(widths: list[int]) -> str:
+    """Hidden layer widths for a person: '128 units', '64 and 32 units'."""
+    if not widths:
+        return "no hidden layer"
+    if len(widths) == 1:
+        return f"{widths[0]} units"
+    return ", ".join(str(w) for w in widths[:-1]) + f" and {widths[-1]} units"
+
+
+def curve_names(history: History) -> dict[str, str]:
+    """The history keys the diagnosis reads: the inference-mode curves where they exist."""
+    measured = "train_eval_cross_entropy" in history and "val_cross_entropy" in history
+    if measured:
+        return {
+            "loss": "train_eval_cross_entropy",
+            "val": "val_cross_entropy",
+            "acc": "train_eval_accuracy",
+            "val_acc": "val_accuracy",
+        }
+    return {"loss": "loss", "val": "val_loss", "acc": "accuracy", "val_acc": "val_accuracy"}
+
+
+def _series(history: History, key: str) -> np.ndarray:
+    """A history column as floats, with None (JSON's NaN) as NaN."""
+    return np.array([np.nan if v is None else float(v) for v in history.get(key, ())], dtype=float)
+
+
+def smoothing_window(n_epochs: int) -> int:
+    """An odd window that grows with the run: 3 below 20 epochs, at most 11."""
+    return int(min(11, 3 + 2 * (n_epochs // 20)))
+
+
+def smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average; the window shrinks at the ends (no lag, no padding)."""
+    n = len(values)
+    half = window // 2
+    csum = np.concatenate([[0.0], np.cumsum(values)])
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) + half + 1, 0, n)
+    return (csum[hi] - csum[lo]) / (hi - lo)
+
+
+def noise_level(values: np.ndarray, smoothed: np.ndarray) -> float:
+    """Robust standard deviation (MAD) of what smoothing removed."""
+    if len(values) < 3:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(values - smoothed)))
+
+
+def slope(values: np.ndarray) -> float:
+    """Least-squares change per epoch; 0 for fewer than two points."""
+    if len(values) < 2:
+        return 0.0
+    return float(np.polyfit(np.arange(len(values), dtype=float), values, 1)[0])
+
+
+def stall_onset(s_val: np.ndarray, s_loss: np.ndarray, tolerance: float) -> int:
+    """First epoch (0-based) from which validation loss has nothing left to gain.
+
+    From epoch i on, validation "still improves" if its smoothed loss will still drop
+    by more than ``tolerance`` (the noise), more than 5% of its lowest value, and
+    more than a tenth of what training loss will still drop.  A validation loss that creeps down by 0.03 while training
+    loss falls from 1.3 to 0.05 has stopped improving in the sense that matters.
+    """
+    val_to_gain = s_val - np.minimum.accumulate(s_val[::-1])[::-1]
+    train_to_gain = np.maximum(s_loss - s_loss[-1], 0.0)
+    floor = max(tolerance, 0.05 * float(np.min(s_val)))  # 5% of the loss is not news
+    improving = val_to_gain > np.maximum(floor, 0.1 * train_to_gain)
+    return int(np.flatnonzero(improving)[-1] + 1) if improving.any() else 0
+
+
+def last_real_improvement(values: np.ndarray, tolerance: float) -> int:
+    """0-based epoch of the last new low of ``values`` that beat the previous low by more
+    than ``tolerance``; 0 when there was none.  An overfitting onset is never put
+    before it: validation was still getting better until then.
+    """
+    best = math.inf
+    last = 0
+    for i, value in enumerate(values):
+        if not math.isfinite(value):
+            continue
+        if value < best - tolerance or not math.isfinite(best):
+            last = i
+        best = min(best, value)
+    return last
+
+
+def label_noise_entropy(noise: float, n_classes: int) -> float:
+    """The training loss a model that learns no noise cannot beat when ``noise`` of labels are flipped."""
+    if noise <= 0 or n_classes < 2:
+        return 0.0
+    return -((1 - noise) * math.log(1 - noise) + noise * math.log(noise / (n_classes - 1)))
+
+
+# -- early stopping, replayed --------------------------------------------------------------------
+@dataclass(frozen=True)
+class StopEstimate:
+    """What Keras's EarlyStopping would have done on this history."""
+
+    patience: int
+    monitor: str
+    min_delta: float
+    stopped_epoch: int | None  # 1-based; None: it would not have fired
+    best_epoch: int | None
+    epochs_run: int
+
+    @property
+    def epochs_saved(self) -> int:
+        return 0 if self.stopped_epoch is None else self.epochs_run - self.stopped_epoch
+
+    @property
+    def message(self) -> str:
+        if self.stopped_epoch is None:
+            return f"early stopping (patience {self.patience}) would not have stopped this run"
+        return (
+            f"would have stopped at epoch {self.stopped_epoch} and saved "
+            f"{epochs_text(self.epochs_saved)} (best epoch {self.best_epoch})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(epochs_saved=self.epochs_saved, message=self.message)
+        return out
+
+
+def would_have_stopped(
+    history: History, patience: int = 3, min_delta: float = 0.0, monitor: str = "val_loss"
+) -> StopEstimate:
+    """Replay ``keras.callbacks.EarlyStopping``'s rule on a finished history.
+
+    The rule is Keras's own (``callbacks/early_stopping.py``): ``wait`` counts every
+    epoch and resets on an improvement larger than ``min_delta``; training stops at
+    the first epoch after the first where ``wait >= patience``.  A test checks the
+    replay against a real Keras run.
+    """
+    values = _series(history, monitor)
+    best_value: float | None = None
+    best_index: int | None = None
+    wait = 0
+    for index, current in enumerate(values):
+        if math.isnan(current):  # Keras compares NaN as "no improvement"
+            improved = best_value is None
+        else:
+            improved = is_better(monitor, current, best_value, min_delta)
+        wait += 1
+        if improved:
+            best_value, best_index, wait = current, index, 0
+            continue
+        if wait >= patience and index > 0:
+            assert best_index is not None  # set by the first epoch at the latest
+            return StopEstimate(
+                patience, monitor, min_delta, index + 1, best_index + 1, len(values)
+            )
+    best = None if best_index is None else best_index + 1
+    return StopEstimate(patience, monitor, min_delta, None, best, len(values))
+
+
+# -- the diagnosis --------------------------------------------------------------------------------
+@dataclass
+class Advice:
+    """One thing to try: a plain-language title, why, and the config change that does it."""
+
+    key: str
+    title: str
+    why: str
+    changes: dict[str, Any]
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "why": self.why, "changes": self.changes}
+
+
+@dataclass
+class Diagnosis:
+    """The verdict on one history; ``to_dict()`` is the run JSON's ``diagnosis``."""
+
+    verdict: Verdict
+    onset_epoch: int | None
+    summary: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+    advice: list[Advice] = field(default_factory=list)
+    #: Plain-language remarks beside the verdict (why the gap is negative early, ...).
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        numbers = {
+            k: finite_or_none(v) if isinstance(v, float) else v for k, v in self.numbers.items()
+        }
+        return {
+            "verdict": self.verdict,
+            "onset_epoch": self.onset_epoch,
+            "summary": self.summary,
+            "numbers": numbers,
+            "advice": [a.to_dict() for a in self.advice],
+            "notes": list(self.notes),
+        }
+
+
+def _n_classes(config: RunConfig, n_classes: int | None) -> int | None:
+    if n_classes:
+        return n_classes
+    return BUILTIN_CLASSES.get(config.data.source)
+
+
+def diagnose(
+    history: History, config: RunConfig | None = None, *, n_classes: int | None = None
+) -> Diagnosis:
+    """Read a (possibly still growing) history; never raises on odd numbers.
+
+    ``config`` gives context (label noise, current lever values for the advice; the
+    defaults when None); ``n_classes`` (the Dataset's) sets the chance-level loss,
+    otherwise it is known for the built-in data sets only.
+    """
+    config = config or RunConfig()
+    k_classes = _n_classes(config, n_classes)
+    names = curve_names(history)
+    measured = names["loss"] == "train_eval_cross_entropy"
+    loss, val = _series(history, names["loss"]), _series(history, names["val"])
+    acc, val_acc = _series(history, names["acc"]), _series(history, names["val_acc"])
+    n_all = min(len(loss), len(val))
+
+    # A diverged run is read on its finite prefix; the advice leads with the cause.
+    finite = np.isfinite(loss[:n_all]) & np.isfinite(val[:n_all])
+    n = n_all if finite.all() else int(np.argmin(finite))
+    diverged = n < n_all
+    loss, val = loss[:n], val[:n]
+    acc = acc[:n] if len(acc) >= n else np.array([])
+    val_acc = val_acc[:n] if len(val_acc) >= n else np.array([])
+
+    es = config.early_stopping
+    stop = would_have_stopped(history, es.patience, es.min_delta, es.monitor)
+    numbers: dict[str, Any] = {
+        "epochs": n_all,
+        "diverged": diverged,
+        "curves": "inference" if measured else "keras",
+    }
+    if n_all == 0:
+        why = "no validation loss to compare" if history.get("loss") else "no epochs yet"
+        return _finish("inconclusive", None, why, numbers, config, [], history)
+
+    best = best_epoch({"val_cross_entropy": list(val)})
+    numbers.update(_raw_numbers(loss, val, acc, val_acc, best))
+    numbers["would_have_stopped"] = stop.to_dict()
+    notes = _negative_gap_notes(history, loss, val, config, measured)
+    if n < MIN_EPOCHS:
+        why = f"{epochs_text(n)} {'is' if n == 1 else 'are'} too few to see a trend"
+        return _finish("inconclusive", None, why, numbers, config, ["too_short"], history, notes)
+
+    w = smoothing_window(n)
+    patience_window = max(3, w)
+    s_loss, s_val = smooth(loss, w), smooth(val, w)
+    noise_val, noise_loss = noise_level(val, s_val), noise_level(loss, s_loss)
+    # Never before validation's last real improvement: it was still getting better then.
+    last_gain = last_real_improvement(val, REAL_IMPROVEMENT * float(np.min(val)))
+    onset = max(stall_onset(s_val, s_loss, 2 * noise_val), last_gain)  # 0-based
+    gap_onset, gap_now = s_val[onset] - s_loss[onset], s_val[-1] - s_loss[-1]
+    recent = slice(max(0, n - max(patience_window, n // 4)), n)
+    numbers.update(
+        smoothing_window=w,
+        val_loss_noise=noise_val,
+        smoothed_best_epoch=int(np.argmin(s_val)) + 1,
+        last_real_improvement=last_gain + 1,
+        stall_epoch=onset + 1,
+        val_loss_slope=slope(val[recent]),
+        train_loss_slope=slope(loss[recent]),
+    )
+    val_words = "validation cross-entropy" if measured else "validation loss"
+    train_words = "training cross-entropy" if measured else "training loss"
+
+    # Overfitting: validation stalled at least a window ago, training kept improving
+    # since, and the gap opened by more than the noise to a real size.
+    stalled = n - 1 - onset >= patience_window
+    train_fell = s_loss[onset] - s_loss[-1] > max(0.1 * s_loss[onset], 2 * noise_loss)
+    gap_opened = gap_now - gap_onset > max(0.1 * s_val[onset], 2 * noise_val)
+    real_gap = gap_now > 0.2 * s_val[-1]
+    # A validation loss over twice the training loss (and a 10-point accuracy gap)
+    # is memorizing even when training loss has flattened out too.
+    acc_gap = float(smooth(acc, w)[-1] - smooth(val_acc, w)[-1]) if len(val_acc) else 1.0
+    wide_gap = gap_now > 0.5 * s_val[-1] and gap_now > 2 * noise_val and acc_gap > 0.1
+    if stalled and real_gap and (train_fell and gap_opened or wide_gap):
+        summary = (
+            f"overfitting since epoch {onset + 1}: {val_words} went from "
+            f"{plain(s_val[onset])} to {plain(s_val[-1])} while {train_words} went from "
+            f"{plain(s_loss[onset])} to {plain(s_loss[-1])}"
+        )
+        if best is not None and best > onset + 1:  # a later low, too small to be a real gain
+            summary += (
+                f" (its lowest, at epoch {best}, is only {plain(val[onset] - val[best - 1])} "
+                f"below epoch {onset + 1}'s)"
+            )
+        return _finish("overfitting", onset + 1, summary, numbers, config, [], history, notes)
+    if wide_gap:
+        summary = (
+            f"a wide gap is opening ({train_words} {plain(s_loss[-1])}, {val_words} "
+            f"{plain(s_val[-1])}) but {val_words} is still at its low: watch the next epochs"
+        )
+        tags = ["gap_opening"]
+        return _finish("inconclusive", None, summary, numbers, config, tags, history, notes)
+
+    # Underfitting: judged against what the labels allow, not against zero.
+    label_noise = config.data.label_noise
+    poor = []
+    if k_classes:
+        floor = label_noise_entropy(label_noise, k_classes)
+        high = floor + 0.5 * (math.log(k_classes) - floor)
+        numbers["high_loss_threshold"] = high
+        if s_loss[-1] > high and s_val[-1] > high:
+            poor.append(f"{train_words} {plain(s_loss[-1])} is still above {plain(high)}")
+    s_acc = smooth(acc, w) if len(acc) and len(val_acc) else np.array([])
+    s_val_acc = smooth(val_acc, w) if len(s_acc) else np.array([])
+    if len(s_acc):
+        chance = 1.0 / (k_classes or 2)
+        target = chance + 0.5 * (1.0 - label_noise - chance)
+        if s_acc[-1] < target and s_val_acc[-1] < target:
+            poor.append(f"training accuracy {s_acc[-1]:.1%} is below {target:.0%}")
+    if poor:
+        summary = "underfitting: " + " and ".join(poor) + "; validation is no better"
+        still_learning = numbers["train_loss_slope"] < -0.01 * s_loss[-1]
+        tags = ["still_learning"] if still_learning else []
+        return _finish("underfitting", None, summary, numbers, config, tags, history, notes)
+
+    # Inconclusive: flat or too noisy to read.
+    spread = float(np.ptp(s_val)) + float(np.ptp(s_loss))
+    level = float(np.median(np.abs(val))) or 1.0
+    if spread < 0.01 * level:
+        why = "the loss curves barely moved"
+        return _finish("inconclusive", None, why, numbers, config, ["flat"], history, notes)
+    if noise_val > 0.25 * level:
+        why = f"{val_words} jumps by about {plain(noise_val)} from epoch to epoch"
+        return _finish("inconclusive", None, why, numbers, config, ["noisy"], history, notes)
+
+    # Training accuracy far below validation accuracy is not a good fit: say why.
+    if len(s_acc) and s_acc[-1] < s_val_acc[-1] - ACCURACY_BELOW_VALIDATION:
+        summary = _accuracy_below_validation(
+            float(s_acc[-1]), float(s_val_acc[-1]), history, config, measured, k_classes
+        )
+        tags = ["accuracy_below_validation"]
+        return _finish("inconclusive", None, summary, numbers, config, tags, history, notes)
+
+    flat = "" if not stalled else f", flat since epoch {onset + 1}"
+    summary = f"good fit: {val_words} follows {train_words} (gap {plain(gap_now)} nats{flat})"
+    return _finish("good_fit", None, summary, numbers, config, [], history, notes)
+
+
+def _accuracy_below_validation(
+    train_acc: float,
+    val_acc: float,
+    history: History,
+    config: RunConfig,
+    measured: bool,
+    k_classes: int | None,
+) -> str:
+    """What makes training accuracy far lower than validation accuracy, in plain words."""
+    text = f"training accuracy ({train_acc:.0%}) is far below validation accuracy ({val_acc:.0%})"
+    reasons = []
+    noise = config.data.label_noise
+    if noise > 0:
+        k = k_classes or 2
+        # Validation-level skill scored against labels of which `noise` are flipped.
+        expected = val_acc * (1 - noise) + (1 - val_acc) * noise / max(1, k - 1)
+        reason = (
+            f"{noise:.0%} of the training labels are wrong on purpose, so a network that "
+            f"learned the real pattern scores only about {expected:.0%} against them"
+        )
+        memorized = _last(history, "memorized_noise")
+        if memorized is not None:
+            reason += f" (it predicts {memorized:.0%} of the wrong labels: "
+            reason += "it is not memorizing them)" if memorized < 0.5 else "it memorizes them)"
+        reasons.append(reason)
+    if not measured:
+        if config.model.dropout > 0:
+            reasons.append(
+                f"Keras measures training accuracy with dropout {config.model.dropout:g} "
+                "active, and as a running mean over the epoch"
+            )
+        if config.model.augment_flip or config.model.augment_rotation:
+            reasons.append("Keras measures training accuracy on augmented images")
+    if not reasons:
+        reasons.append(
+            "nothing in the settings makes training harder than validation, so the "
+            "validation set is probably easier by chance; try another seed or a larger "
+            "validation split"
+        )
+    return f"{text}: " + "; ".join(reasons)
+
+
+def _last(history: History, key: str) -> float | None:
+    values = [v for v in history.get(key, ()) if v is not None and math.isfinite(v)]
+    return float(values[-1]) if values else None
+
+
+def _negative_gap_notes(
+    history: History, loss: np.ndarray, val: np.ndarray, config: RunConfig, measured: bool
+) -> list[str]:
+    """Why validation is below training in the first epochs, with the numbers."""
+    if len(val) == 0 or not val[0] < loss[0] - 0.01:
+        return []
+    gap = val[0] - loss[0]
+    kind = "cross-entropy" if measured else "loss"
+    text = (
+        f"At epoch 1 validation {kind} ({plain(val[0])}) is below training {kind} "
+        f"({plain(loss[0])}), a gap of {plain(gap)}: "
+    )
+    reasons = []
+    noise, m = config.data.label_noise, config.model
+    if noise > 0:
+        reasons.append(
+            f"only the training labels carry the {noise:.0%} label noise, and every wrong "
+            "label costs cross-entropy that the validation labels do not"
+        )
+    keras_loss = _series(history, "loss")
+    if measured and len(keras_loss) and math.isfinite(keras_loss[0]):
+        active = []
+        if m.dropout > 0:
+            active.append(f"dropout {m.dropout:g}")
+        if m.augment_flip or m.augment_rotation or m.augment_translation:
+            active.append("augmentation")
+        extra = f", with {' and '.join(active)} active" if active else ""
+        reasons.append(
+            f"Keras's own training loss ({plain(keras_loss[0])}) is higher still because it "
+            f"is a running mean over the epoch while the network was still learning{extra}"
+        )
+    elif not measured:
+        reasons.append("Keras's training loss is a running mean over an epoch of learning")
+        if m.dropout > 0:
+            reasons.append(f"dropout {m.dropout:g} is active while training loss is measured")
+        if m.augment_flip or m.augment_rotation or m.augment_translation:
+            reasons.append("training loss is measured on augmented images")
+    if not reasons or (measured and noise == 0):
+        reasons.append("the validation set may simply be easier than the training set")
+    return [text + "; ".join(reasons) + "."]
+
+
+def _raw_numbers(loss, val, acc, val_acc, best: int | None) -> dict[str, Any]:
+    """The plain numbers at the best and the last epoch, from the unsmoothed history."""
+    n = len(val)
+    out: dict[str, Any] = {"best_epoch": best, "epochs_past_best": n - best if best else None}
+    out["gap_at_best"] = float(val[best - 1] - loss[best - 1]) if best else None
+    out["gap_at_last"] = float(val[-1] - loss[-1]) if n else None
+    if len(acc) and len(val_acc):
+        out["accuracy_gap_at_best"] = float(acc[best - 1] - val_acc[best - 1]) if best else None
+        out["accuracy_gap_at_last"] = float(acc[-1] - val_acc[-1]) if n else None
+    return out
+
+
+def _finish(verdict, onset, summary, numbers, config, tags, history, notes=()) -> Diagnosis:
+    items = advice_for(verdict, numbers, config, tags, history)
+    es = config.early_stopping
+    if verdict == "overfitting" and es.enabled and numbers["epochs"] < config.training.epochs:
+        # The curves overfit, but early stopping already limited the damage: say so.
+        kept = (numbers.get("would_have_stopped") or {}).get("best_epoch")
+        summary += f"; early stopping ended the run at epoch {numbers['epochs']}"
+        if es.restore_best_weights and kept:
+            summary += f" and kept the weights of epoch {kept}"
+    return Diagnosis(verdict, onset, summary, numbers, items, list(notes))
+
+
+def valid_changes(config: RunConfig, changes: dict[str, Any]) -> bool:
+    """Whether ``changes`` validate against ``config`` and actually change something."""
+    try:
+        changed = config.replace(changes)
+    except ConfigError:
+        return False
+    return changed != config
+
+
+# -- advice -----------------------------------------------------------------------------------------
+def _scaled_widths(widths: list[int], factor: float, lo: int, hi: int) -> list[int]:
+    return [int(min(hi, max(lo, round(w * factor)))) for w in widths]
+
+
+def _early_stopping_advice(history: History, numbers, config: RunConfig, score: float):
+    """Turn on early stopping with a patience that outlasts the curve's noise."""
+    es = config.early_stopping
+    if es.enabled:
+        return []
+    window = numbers.get("smoothing_window", 0)
+    patience = max(es.patience, window)
+    stop = would_have_stopped(history, patience, es.min_delta, es.monitor)
+    if stop.stopped_epoch is None:
+        return []
+    past = numbers.get("epochs_past_best") or 0
+    curve = "validation cross-entropy" if numbers.get("curves") != "keras" else "validation loss"
+    why = (
+        f"{curve} was best at epoch {numbers.get('best_epoch')} and has not improved for "
+        f"{epochs_text(past)}; with patience {patience} training {stop.message}, keeping "
+        "the best weights"
+    )
+    if patience != es.patience:
+        why += (
+            f". Patience {patience}, not the {es.patience} in the early stopping settings: "
+            f"the validation curve wobbles over about {epochs_text(window)}, and a shorter "
+            "patience would stop on a wobble instead of a real turn"
+        )
+    return [
+        Advice(
+            "early_stopping",
+            f"Turn on early stopping (patience {patience})",
+            why,
+            {"early_stopping.enabled": True, "early_stopping.patience": patience},
+            score + min(2.0, stop.epochs_saved / 10),
+        )
+    ]
+
+
+def _against_overfitting(history: History, numbers, config: RunConfig) -> list[Advice]:
+    m, d = config.model, config.data
+    items = _early_stopping_advice(history, numbers, config, 3.0)
+    if d.label_noise > 0:
+        items.append(
+            Advice(
+                "label_noise",
+                "Remove the label noise",
+                f"{d.label_noise:.0%} of the training labels are wrong on purpose; a network "
+                "that fits them learns noise that validation cannot confirm",
+                {"data.label_noise": 0.0},
+                2.4 + 2 * d.label_noise,
+            )
+        )
+    if d.train_fraction < 1.0:
+        more = round(min(1.0, d.train_fraction * 2), 3)
+        items.append(
+            Advice(
+                "more_data",
+                f"Use more training data ({d.train_fraction:.0%} -> {more:.0%})",
+                "with few examples the network can memorize each one; more examples make "
+                "memorizing harder than learning the pattern",
+                {"data.train_fraction": more},
+                2.8 if d.train_fraction <= 0.5 else 2.0,
+            )
+        )
+    if m.dropout < 0.6:
+        rate = 0.3 if m.dropout < 0.3 else round(m.dropout + 0.2, 2)
+        verb = "Add" if m.dropout == 0 else "Raise"
+        items.append(
+            Advice(
+                "dropout",
+                f"{verb} dropout ({m.dropout:g} -> {rate:g})",
+                "silencing random hidden units on each step stops the network from relying "
+                "on a few memorized features",
+                {"model.dropout": rate},
+                2.5,
+            )
+        )
+    if m.l2 < 1.0:
+        l2 = 1e-3 if m.l2 == 0 else min(1.0, m.l2 * 10)
+        verb = "Add" if m.l2 == 0 else "Raise"
+        items.append(
+            Advice(
+                "l2",
+                f"{verb} an L2 weight penalty ({plain(m.l2)} -> {plain(l2)})",
+                "penalizing large weights keeps the learned function smooth, so it cannot "
+                "bend around single noisy examples",
+                {"model.l2": l2},
+                2.3,
+            )
+        )
+    if m.hidden_units and max(m.hidden_units) > 8:
+        factor = 0.25 if max(m.hidden_units) >= 64 else 0.5
+        widths = _scaled_widths(m.hidden_units, factor, 4, 8192)
+        items.append(
+            Advice(
+                "smaller_model",
+                f"Reduce capacity ({widths_text(m.hidden_units)} to {widths_text(widths)})",
+                "fewer hidden units leave less room to store individual training examples",
+                {"model.hidden_units": widths},
+                1.8,
+            )
+        )
+    return items
+
+
+def _against_underfitting(numbers, config: RunConfig, tags) -> list[Advice]:
+    m, t = config.model, config.training
+    items = []
+    widths = _scaled_widths(m.hidden_units or [8], 4, 32, 8192)
+    if widths != m.hidden_units:
+        items.append(
+            Advice(
+                "bigger_model",
+                f"Add capacity ({widths_text(m.hidden_units)} to {widths_text(widths)})",
+                "the network cannot even fit its training data; more hidden units can "
+                "represent a more detailed function",
+                {"model.hidden_units": widths},
+                3.0 if max(m.hidden_units or [0]) < 32 else 2.0,
+            )
+        )
+    if m.dropout > 0 or m.l2 > 0 or m.l1 > 0:
+        changes: dict[str, Any] = {}
+        if m.dropout > 0:
+            changes["model.dropout"] = 0.0 if m.dropout <= 0.2 else round(m.dropout / 2, 3)
+        if m.l2 > 0:
+            changes["model.l2"] = 0.0 if m.l2 <= 1e-4 else m.l2 / 10
+        if m.l1 > 0:
+            changes["model.l1"] = 0.0 if m.l1 <= 1e-4 else m.l1 / 10
+        strong = m.dropout >= 0.3 or m.l2 >= 1e-2 or m.l1 >= 1e-2
+        items.append(
+            Advice(
+                "less_regularization",
+                "Loosen the regularization",
+                "dropout and weight penalties fight memorizing, but here the network is not "
+                "yet fitting even the training data",
+                changes,
+                2.8 if strong else 2.0,
+            )
+        )
+    es = config.early_stopping
+    cut_short = es.enabled and numbers["epochs"] < t.epochs
+    if cut_short:
+        patience = max(2 * es.patience, 5)
+        items.append(
+            Advice(
+                "more_patience",
+                f"Give early stopping more patience ({es.patience} -> {patience})",
+                f"early stopping ended the run after {numbers['epochs']} of "
+                f"{epochs_text(t.epochs)}, "
+                "before the network had learned enough",
+                {"early_stopping.patience": patience},
+                2.7,
+            )
+        )
+    elif "still_learning" in tags:
+        items.append(
+            Advice(
+                "more_epochs",
+                f"Train longer ({t.epochs} -> {min(100_000, t.epochs * 2)} epochs)",
+                "training cross-entropy was still falling by about "
+                f"{plain(-numbers['train_loss_slope'])} per epoch when the run ended",
+                {"training.epochs": min(100_000, t.epochs * 2)},
+                2.6,
+            )
+        )
+    if t.learning_rate <= 0.01:
+        lr = round(t.learning_rate * 3, 6)
+        items.append(
+            Advice(
+                "higher_learning_rate",
+                f"Raise the learning rate ({plain(t.learning_rate)} -> {plain(lr)})",
+                "larger steps reach a better fit in the same number of epochs",
+                {"training.learning_rate": lr},
+                1.8,
+            )
+        )
+    return items
+
+
+def advice_for(
+    verdict: str, numbers: dict[str, Any], config: RunConfig, tags, history: History
+) -> list[Advice]:
+    """Ranked advice for a verdict; each item's changes validate against ``config``."""
+    t = config.training
+    items: list[Advice] = []
+    if numbers.get("diverged"):
+        lr = t.learning_rate / 10
+        items.append(
+            Advice(
+                "lower_learning_rate",
+                f"Lower the learning rate ({plain(t.learning_rate)} -> {plain(lr)})",
+                "the loss became infinite or NaN: the steps were too large",
+                {"training.learning_rate": lr},
+                10.0,
+            )
+        )
+    if verdict == "overfitting" or "gap_opening" in tags:
+        items += _against_overfitting(history, numbers, config)
+    elif verdict == "underfitting":
+        items += _against_underfitting(numbers, config, tags)
+    elif verdict == "good_fit":
+        # Only worth a click when it would save a good share of the run.
+        items += [
+            a for a in _early_stopping_advice(history, numbers, config, 1.0) if a.score >= 2.0
+        ]
+    elif "too_short" in tags and not numbers.get("diverged"):
+        epochs = max(20, t.epochs * 2) if numbers["epochs"] >= t.epochs else t.epochs
+        items.append(
+            Advice(
+                "more_epochs",
+                "Train for more epochs",
+                f"a verdict needs at least {MIN_EPOCHS} epochs",
+                {"training.epochs": epochs},
+                2.0,
+            )
+        )
+    elif "noisy" in tags:
+        split = round(min(0.5, config.data.validation_split * 1.5), 3)
+        items.append(
+            Advice(
+                "bigger_validation_set",
+                f"Use a larger validation set ({config.data.validation_split:g} -> {split:g})",
+                "a small validation set makes its loss jump from epoch to epoch",
+                {"data.validation_split": split},
+                2.0,
+            )
+        )
+    ranked = sorted(items, key=lambda a: -a.score)
+    return [a for a in ranked if valid_changes(config, a.changes)]

@@ -1,0 +1,298 @@
+"""Runs of a plan on this machine: in this process, or in N worker processes.
+
+``LocalExecutor(workers=1)`` (and any plan of one run) trains in the calling process
+with ``run_recorded``, exactly as a single run always has.  With N > 1 workers it
+starts N processes with multiprocessing's ``spawn`` context (TensorFlow is not
+fork-safe), each importing TensorFlow once with ``cores / N`` intra-op threads and
+running ``core.training.train``.  The parent loads each distinct dataset once and
+sends the arrays with a worker's task (a worker keeps the last one it got, so runs on
+the same data cost one transfer); the worker never reads the user's files.
+
+Only the parent writes the store: workers send ``started``, ``epoch`` and ``done``
+events through one multiprocessing Queue, in the order they happen, and the parent's
+``PlanRecorder`` commits each epoch before it tells the caller.  Stop sets a shared
+Event that each worker's ``should_stop`` reads between execution chunks; workers ignore
+Ctrl+C (the parent decides) and exit on their own when the parent process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import queue
+import signal
+import socket
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fitgap_gui.core.data.datasets import Dataset
+from fitgap_gui.core.experiments.executors.base import (
+    Executor,
+    PlanItem,
+    PlanRecorder,
+    bytes_per_run,
+    default_workers,
+    error_kind,
+    threads_per_worker,
+)
+from fitgap_gui.core.results.records import EpochMetrics
+from fitgap_gui.core.run.session import run_recorded
+from fitgap_gui.core.run.training import ShouldStop
+from fitgap_gui.core.store.runstore import here
+
+#: How long a stopped plan waits for its workers' runs to return before ending them.
+STOP_GRACE_SECONDS = 10.0
+#: How often a worker checks that its parent process still exists.
+PARENT_CHECK_SECONDS = 0.2
+
+
+class LocalExecutor(Executor):
+    """N worker processes on this machine; ``workers=None`` picks N (``choose_workers``)."""
+
+    def __init__(self, workers: int | None = None, *, save_model: bool = True) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self.save_model = save_model
+        #: The worker count and threads the last ``run`` used (for reports and tests).
+        self.last_workers = 0
+        self.last_threads = 0
+        #: Pids of the last run's worker processes.
+        self.worker_pids: list[int] = []
+
+    def describe(self) -> str:
+        if self.workers is None:
+            return "this machine (as many workers as it carries)"
+        return f"this machine ({self.workers} worker{'s' if self.workers > 1 else ''})"
+
+    def choose_workers(self, plan: Sequence[PlanItem], datasets: Sequence[Dataset]) -> int:
+        """The given N, or cores and MemAvailable / per-run memory, capped by the plan."""
+        if self.workers is not None:
+            return max(1, min(self.workers, len(plan)))
+        return default_workers(len(plan), bytes_per_run(plan, datasets))
+
+    def execute(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
+        n = self.choose_workers(recorder.plan, recorder.datasets)
+        self.last_workers = n
+        if n <= 1:
+            self.last_threads = 0  # TensorFlow's own default, as always
+            self._run_here(recorder, stop)
+            return
+        self.last_threads = threads_per_worker(n)
+        _WorkerPool(self, recorder, n, self.last_threads, stop).run()
+
+    def _run_here(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
+        """One after another in this process: ``run_recorded``, the path of a single run."""
+        ran_on = here()
+        on_started, on_epoch = recorder.on_run_started, recorder.on_epoch
+        for index, (item, dataset) in enumerate(zip(recorder.plan, recorder.datasets, strict=True)):
+            if stop():
+                break
+            result = run_recorded(
+                item.config,
+                recorder.store,
+                dataset=dataset,
+                name=item.label,
+                save_model=self.save_model,
+                should_stop=stop,
+                on_started=(lambda run_id, _ds, i=index: on_started(i, run_id, ran_on))  # type: ignore[misc]
+                if on_started
+                else None,
+                on_epoch=(lambda run_id, metrics, i=index: on_epoch(i, run_id, metrics))  # type: ignore[misc]
+                if on_epoch
+                else None,
+            )
+            result.model = None  # the Keras model is large; do not keep one per run alive
+            recorder.returned(index, result)
+            if result.status == "stopped":
+                break
+
+
+class _WorkerPool:
+    """The parent's loop for one plan: dispatch items to idle workers, record events."""
+
+    def __init__(
+        self,
+        executor: LocalExecutor,
+        recorder: PlanRecorder,
+        n: int,
+        threads: int,
+        stop: ShouldStop,
+    ) -> None:
+        self.executor, self.recorder = executor, recorder
+        self.plan, self.datasets = recorder.plan, recorder.datasets
+        self.n, self.threads, self.stop = n, threads, stop
+        # Items on the same data share one key, so a worker is sent each dataset once.
+        keys: dict[int, int] = {}
+        self.data_keys = [keys.setdefault(id(d), len(keys)) for d in self.datasets]
+
+    def run(self) -> None:
+        ctx = mp.get_context("spawn")
+        events: Any = ctx.Queue()
+        stop_flag = ctx.Event()
+        tasks = [ctx.Queue() for _ in range(self.n)]
+        procs = [
+            ctx.Process(
+                target=worker_main,
+                args=(i, tasks[i], events, stop_flag, os.getpid(), self.threads),
+                name=f"fitgap-worker-{i + 1}",
+                daemon=True,  # a parent that exits normally takes its workers along
+            )
+            for i in range(self.n)
+        ]
+        for proc in procs:
+            proc.start()
+        self.executor.worker_pids = [p.pid for p in procs if p.pid is not None]
+        pending = deque(range(len(self.plan)))
+        busy: dict[int, int] = {}  # worker -> plan index
+        has_key = [-1] * self.n
+        stopping = False
+        deadline = float("inf")
+        recorder = self.recorder
+        try:
+            while pending or busy:
+                if not stopping and self.stop():
+                    stopping = True
+                    stop_flag.set()
+                    deadline = time.monotonic() + STOP_GRACE_SECONDS
+                if stopping or recorder.error is not None:
+                    pending.clear()  # nothing new starts; runs under way finish
+                for worker in range(self.n):
+                    if pending and worker not in busy:
+                        index = pending.popleft()
+                        key = self.data_keys[index]
+                        data = None if has_key[worker] == key else self.datasets[index]
+                        has_key[worker] = key
+                        config = self.plan[index].config
+                        tasks[worker].put((index, config, data, self.executor.save_model))
+                        busy[worker] = index
+                if not busy:
+                    break
+                try:
+                    event = events.get(timeout=0.1)
+                except queue.Empty:
+                    self._check_workers(procs, busy)
+                    if time.monotonic() > deadline:
+                        break  # the rest is ended below, their epochs kept
+                    continue
+                self._handle(event, busy)
+        finally:
+            stop_flag.set()
+            for task_queue in tasks:
+                with contextlib.suppress(Exception):
+                    task_queue.put(None)
+            _end_processes(procs)
+            recorder.end_unfinished(stopping)
+            events.cancel_join_thread()
+            for task_queue in tasks:
+                task_queue.cancel_join_thread()
+
+    def _handle(self, event: tuple, busy: dict[int, int]) -> None:
+        kind, worker, index = event[0], event[1], event[2]
+        if kind == "started":
+            self.recorder.started(index, event[3])
+        elif kind == "epoch":
+            self.recorder.epoch(index, event[3])
+        elif kind == "done":
+            busy.pop(worker, None)
+            self.recorder.done(index, event[3], event[4])
+        elif kind == "failed":
+            busy.pop(worker, None)
+            self.recorder.failed(index, event[3], event[4])
+
+    def _check_workers(self, procs: list, busy: dict[int, int]) -> None:
+        """A worker that died (killed, out of memory) fails the run it had."""
+        for worker, index in list(busy.items()):
+            code = procs[worker].exitcode
+            if code is not None:
+                busy.pop(worker)
+                self.recorder.failed(
+                    index, "", f"worker process {worker + 1} ended unexpectedly (exit code {code})"
+                )
+
+
+def _end_processes(procs: list) -> None:
+    """Ask nicely (each got a None task), then terminate, then kill: nothing outlives us."""
+    deadline = time.monotonic() + 5.0
+    for proc in procs:
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=2.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=2.0)
+
+
+# -- the worker process ---------------------------------------------------------------------------
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker at once when the parent is gone (killed with -9, crashed).
+
+    A process whose parent died is re-parented, so ``getppid`` changes; checked
+    every 0.2 s on a daemon thread, while the main thread is inside TensorFlow.
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def worker_main(
+    worker: int, tasks: Any, events: Any, stop_flag: Any, parent_pid: int, threads: int
+) -> None:
+    """A worker's life: import TensorFlow once, then train each task until a None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    from fitgap_gui.core.experiments.executors.base import limit_tensorflow_threads
+    from fitgap_gui.core.kerasimport import import_keras
+
+    limit_tensorflow_threads(threads)
+    # Starts TensorFlow's devices now, its C++ start-up lines going to the log file
+    # rather than the terminal the worker inherited from the window.
+    import_keras()
+    from fitgap_gui.core.run.training import train
+
+    ran_on = f"{socket.gethostname()} worker {worker + 1} pid {os.getpid()}"
+    dataset: Dataset | None = None
+    while True:
+        task = tasks.get()
+        if task is None:
+            # Every event is flushed to the parent; then leave without TensorFlow's
+            # slow interpreter teardown (seconds on a busy machine, for nothing).
+            events.close()
+            events.join_thread()
+            os._exit(0)
+        index, config, data, save_model = task
+        if data is not None:
+            dataset = data
+        assert dataset is not None  # the parent sends the data with a worker's first task
+
+        def send_epoch(metrics: EpochMetrics, i: int = index) -> None:
+            events.put(("epoch", worker, i, metrics))
+
+        try:
+            events.put(("started", worker, index, ran_on))
+            result = train(config, dataset, send_epoch, stop_flag.is_set)
+            keep = save_model and result.epochs_run > 0
+            model_bytes = model_to_bytes(result.model) if keep else None
+            result.model = None
+            events.put(("done", worker, index, result, model_bytes))
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}".strip()
+            events.put(("failed", worker, index, error_kind(exc), message))
+
+
+def model_to_bytes(model: Any) -> bytes | None:
+    """The ``.keras`` file of ``model`` as bytes, for the parent to write into the store."""
+    if model is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="fitgap-model-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()

@@ -1,0 +1,424 @@
+"""The lab report: one self-contained HTML file about some stored runs, readable offline.
+
+``render_report(runs)`` fills ``templates/report.html.j2`` (Jinja2, autoescaped: every
+run name, path, class name and message the user wrote is escaped) with: each run's
+curves as inline SVG drawn here from its history (no Qt, no plotting library), the
+levers side by side, the best-epoch table, the diagnosis and advice, plain statistics
+over runs that repeat one setup, and what is needed to repeat each run (versions, seed,
+data fingerprints and, for FitGap's own runs, the standalone Keras script).  Nothing
+in the file points outside it: no scripts, no stylesheets, no images to fetch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fitgap_gui.core.diagnosis.own_model import accuracy_key
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.summary import format_number
+from fitgap_gui.core.results.stats import describe, paired_comparison, t_interval
+from fitgap_gui.core.run.provenance import versions
+from fitgap_gui.core.store.runstore import StoredRun
+
+TEMPLATES = Path(__file__).with_name("templates")
+#: Plot size in SVG user units, and its margins (left, right, top, bottom).
+WIDTH, HEIGHT = 460, 230
+MARGIN = (52, 12, 14, 30)
+#: Line styles: (key, label, colour, dash pattern).
+LOSS_LINES = (
+    ("loss", "training (Keras)", "#1f77b4", ""),
+    ("val_loss", "validation", "#d62728", ""),
+    ("train_eval_cross_entropy", "training, measured", "#1f77b4", "5 3"),
+    ("train_eval_loss", "training, measured", "#1f77b4", "5 3"),
+)
+ACCURACY_LINES = (
+    ("accuracy", "training (Keras)", "#1f77b4", ""),
+    ("val_accuracy", "validation", "#d62728", ""),
+    ("train_eval_accuracy", "training, measured", "#1f77b4", "5 3"),
+)
+#: The best-epoch table's metric columns.
+BEST_COLUMNS = (
+    "loss",
+    "val_loss",
+    "accuracy",
+    "val_accuracy",
+    "train_eval_cross_entropy",
+    "val_cross_entropy",
+    "gap",
+)
+#: Numbers summarised over runs that repeat one setup.
+STAT_COLUMNS = ("val_cross_entropy", "val_accuracy", "gap", "gap_at_best")
+#: Early stopping's settings (not what it did) are part of a run's setup.
+ES_SETUP = ("monitor", "patience", "min_delta", "restore_best_weights", "mode", "baseline")
+
+
+# -- plots -----------------------------------------------------------------------------------------
+def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values spanning [lo, hi]."""
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(1, count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.ceil(lo / step) * step
+    out = []
+    value = start
+    while value <= hi + step * 1e-9:
+        out.append(round(value, 12))
+        value += step
+    return out
+
+
+def chart(
+    history: dict[str, list[float | None]],
+    lines: Sequence[tuple[str, str, str, str]],
+    title: str,
+    accuracy_key: str | None = None,
+) -> dict[str, Any] | None:
+    """An SVG line chart as plain numbers and strings for the template; None if no data."""
+    series = []
+    seen_labels: set[str] = set()
+    for key, label, colour, dash in lines:
+        if key in ("accuracy", "val_accuracy") and accuracy_key:
+            key = key.replace("accuracy", accuracy_key)
+        values = history.get(key)
+        if not values or label in seen_labels:
+            continue
+        seen_labels.add(label)
+        series.append((key, label, colour, dash, values))
+    finite = [v for *_, values in series for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return None
+    n = max(len(values) for *_, values in series)
+    lo, hi = min(finite), max(finite)
+    if hi == lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = (hi - lo) * 0.05
+    lo, hi = lo - pad, hi + pad
+    left, right, top, bottom = MARGIN
+    plot_w, plot_h = WIDTH - left - right, HEIGHT - top - bottom
+
+    def x_at(epoch: float) -> float:
+        return left + (epoch - 1) / max(1, n - 1) * plot_w
+
+    def y_at(value: float) -> float:
+        return top + (hi - value) / (hi - lo) * plot_h
+
+    polylines = []
+    for key, label, colour, dash, values in series:
+        # A None (diverged) value breaks the line instead of dropping to zero.
+        segments: list[list[str]] = []
+        current: list[str] = []
+        for i, v in enumerate(values):
+            if v is None or not math.isfinite(v):
+                if current:
+                    segments.append(current)
+                current = []
+            else:
+                current.append(f"{x_at(i + 1):.1f},{y_at(v):.1f}")
+        if current:
+            segments.append(current)
+        polylines.append(
+            {
+                "key": key,
+                "label": label,
+                "colour": colour,
+                "dash": dash,
+                "segments": [" ".join(points) for points in segments],
+                # A lone point (one epoch, or between gaps) is a dot: a polyline shows nothing.
+                "single": [seg[0].split(",") for seg in segments if len(seg) == 1],
+            }
+        )
+    y_ticks = [{"y": round(y_at(v), 1), "label": format_number(v)} for v in _ticks(lo, hi)]
+    epoch_ticks = _ticks(1, n, 6) if n > 1 else [1]
+    x_ticks = [
+        {"x": round(x_at(e), 1), "label": str(int(e))} for e in epoch_ticks if float(e).is_integer()
+    ]
+    return {
+        "title": title,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "plot": {"x": left, "y": top, "w": plot_w, "h": plot_h},
+        "lines": polylines,
+        "y_ticks": y_ticks,
+        "x_ticks": x_ticks,
+    }
+
+
+# -- levers ----------------------------------------------------------------------------------------
+def _flat(prefix: str, value: Any, out: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flat(f"{prefix}.{key}" if prefix else str(key), inner, out)
+    elif isinstance(value, float):
+        out[prefix] = format_number(value)
+    elif isinstance(value, list):
+        out[prefix] = ", ".join(str(v) for v in value) if value else "none"
+    else:
+        out[prefix] = "-" if value is None else str(value)
+
+
+def callback_levers(levers: dict[str, Any]) -> dict[str, str]:
+    """A user's model's levers (the callback's record) as named rows."""
+    rows: dict[str, str] = {}
+    if levers.get("unreadable"):
+        rows["levers"] = f"could not be read from the model ({levers['unreadable']})"
+    layers = levers.get("layers") or []
+    rows["model.layers"] = " → ".join(layer["class"] for layer in layers) or "-"
+    if levers.get("parameters") is not None:
+        rows["model.parameters"] = f"{levers['parameters']:,}"
+    rows["model.dropout"] = (
+        ", ".join(f"{d['layer']} {format_number(d['rate'])}" for d in levers.get("dropout", []))
+        or "none"
+    )
+    regs = []
+    for r in levers.get("regularizers", []):
+        factors = r.get("factors")
+        text = (
+            " ".join(f"{k}={format_number(v)}" for k, v in factors.items() if isinstance(v, float))
+            if isinstance(factors, dict)
+            else str(factors)
+        )
+        regs.append(f"{r['layer']} {r['on']} {r['class']} {text}".strip())
+    rows["model.regularizers"] = "; ".join(regs) or "none"
+    rows["training.loss"] = str(levers.get("loss") or "-")
+    optimizer = levers.get("optimizer") or {}
+    rows["training.optimizer"] = str(optimizer.get("class", "-"))
+    if optimizer.get("learning_rate") is not None:
+        rows["training.learning_rate"] = format_number(optimizer["learning_rate"])
+    for key in ("batch_size", "epochs", "steps_per_epoch"):
+        value = levers.get(key)
+        rows[f"training.{key}"] = "not known to callbacks" if value is None else str(value)
+    es = levers.get("early_stopping")
+    if es:
+        for key in ("monitor", "patience", "min_delta", "restore_best_weights"):
+            _flat(f"early_stopping.{key}", es.get(key), rows)
+    else:
+        rows["early_stopping.enabled"] = "no EarlyStopping found"
+    if levers.get("callbacks"):
+        rows["training.callbacks"] = ", ".join(levers["callbacks"])
+    rows["measured"] = str(levers.get("measured", "-"))
+    return rows
+
+
+def run_levers(run: StoredRun) -> dict[str, str]:
+    if run.kind == "callback" and run.levers:
+        return callback_levers(run.levers)
+    rows: dict[str, str] = {}
+    config = run.config.to_dict()
+    if not config["early_stopping"]["enabled"]:
+        config["early_stopping"] = {"enabled": False}
+    _flat("", config, rows)
+    return rows
+
+
+def levers_table(runs: list[StoredRun]) -> dict[str, Any]:
+    """Rows of lever name → one cell per run; rows where runs differ are marked."""
+    per_run = [run_levers(run) for run in runs]
+    names: list[str] = []
+    for rows in per_run:
+        names += [name for name in rows if name not in names]
+    table = []
+    for name in names:
+        cells = [rows.get(name, "") for rows in per_run]
+        table.append({"name": name, "cells": cells, "differs": len(set(cells)) > 1})
+    return {"rows": table}
+
+
+# -- numbers -----------------------------------------------------------------------------------------
+def _at(run: StoredRun, key: str, epoch: int | None) -> float | None:
+    values = run.history.get(key, [])
+    if epoch is None or not 1 <= epoch <= len(values):
+        return None
+    return values[epoch - 1]
+
+
+def best_row(run: StoredRun) -> dict[str, Any]:
+    acc = accuracy_key(run.history) or "accuracy"
+    keys = {
+        "loss": "loss",
+        "val_loss": "val_loss",
+        "accuracy": acc,
+        "val_accuracy": f"val_{acc}",
+        "train_eval_cross_entropy": "train_eval_cross_entropy",
+        "val_cross_entropy": "val_cross_entropy",
+        "train_eval_accuracy": "train_eval_accuracy",
+    }
+    values = {column: _at(run, key, run.best_epoch) for column, key in keys.items()}
+    # The one gap (docs/ARCHITECTURE.md): measured at the epoch's end, in inference mode,
+    # where the run has those numbers; else Keras's running-mean training accuracy.
+    train = values["train_eval_accuracy"]
+    if train is None:
+        train = values["accuracy"]
+    val = values["val_accuracy"]
+    values["gap_at_best"] = None if train is None or val is None else train - val
+    ce_train, ce_val = values["train_eval_cross_entropy"], values["val_cross_entropy"]
+    values["gap"] = None if ce_train is None or ce_val is None else ce_val - ce_train
+    return values
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    """Mean with its 95 % t interval (core.stats), and the range."""
+    interval = t_interval(values)
+    return {
+        "mean": interval.mean,
+        "low": interval.low,
+        "high": interval.high,
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
+
+
+def _seed(run: StoredRun) -> int | None:
+    seed = (run.provenance or {}).get("seed")
+    return seed if isinstance(seed, int) else run.config.training.seed
+
+
+def _setup_key(run: StoredRun) -> str:
+    """What a repeat keeps: the config (or the user's levers) without the seed and name."""
+    if run.kind == "callback" and run.levers:
+        # Keras numbers layer names per process (dropout, dropout_1): compare the stack.
+        lv = run.levers
+        es = {k: v for k, v in (lv.get("early_stopping") or {}).items() if k in ES_SETUP}
+        setup = {
+            "layers": [(layer["class"], layer["params"]) for layer in lv.get("layers", [])],
+            "dropout": [d["rate"] for d in lv.get("dropout", [])],
+            "regularizers": [
+                (r["on"], r["class"], r["factors"]) for r in lv.get("regularizers", [])
+            ],
+            "early_stopping": es,
+            **{k: lv.get(k) for k in ("loss", "epochs", "batch_size", "train_eval")},
+        }
+        optimizer = dict(lv.get("optimizer") or {})
+        optimizer["config"] = {
+            k: v for k, v in (optimizer.get("config") or {}).items() if k != "name"
+        }
+        setup["optimizer"] = optimizer
+        return "callback:" + json.dumps(setup, sort_keys=True, default=str)
+    config = run.config.to_dict()
+    config["training"].pop("seed", None)
+    return "fitgap:" + json.dumps(config, sort_keys=True)
+
+
+def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
+    """Each group of repeated runs: mean, 95 % interval and range at the best epoch.
+
+    A group is two or more selected runs with the same setup apart from the seed; the
+    group of the lowest run id is the baseline, and every other group is compared with
+    it seed by seed (paired, core.stats) on the best validation cross-entropy.
+    """
+    groups: dict[str, list[StoredRun]] = {}
+    for run in sorted(runs, key=lambda r: r.run_id):
+        groups.setdefault(_setup_key(run), []).append(run)
+    out: list[dict[str, Any]] = []
+    baseline: dict[int | None, float | None] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        rows = [best_row(run) for run in members]
+        columns = []
+        for column in STAT_COLUMNS:
+            values = [r[column] for r in rows if r[column] is not None]
+            if values:
+                columns.append({"name": column, **_stats(values)})
+        by_seed = {
+            _seed(run): row["val_cross_entropy"] for run, row in zip(members, rows, strict=True)
+        }
+        group: dict[str, Any] = {
+            "run_ids": [run.run_id for run in members],
+            "columns": columns,
+            "versus": None,
+        }
+        if not out:
+            baseline = by_seed
+        else:
+            seeds = sorted((s for s in by_seed if s in baseline), key=lambda s: (s is None, s))
+            if len(seeds) >= 2:
+                paired = paired_comparison(
+                    [by_seed[s] for s in seeds], [baseline[s] for s in seeds]
+                )
+                name = f"runs {', '.join(str(run.run_id) for run in members)}"
+                words = "best validation cross-entropy"
+                group["versus"] = {
+                    "verdict": paired.verdict,
+                    "sentence": describe(name, paired, words, len(seeds)),
+                }
+        out.append(group)
+    return out
+
+
+# -- repeating ---------------------------------------------------------------------------------------
+def _script(run: StoredRun) -> tuple[str | None, str | None]:
+    """The standalone Keras script of a FitGap run, or why there is none."""
+    if run.kind == "callback":
+        return None, "trained by your own script through FitGapCallback: no FitGap script"
+    from fitgap_gui.core.export.files import script_for_run
+
+    try:
+        return script_for_run(run), None
+    except FitGapError as exc:
+        return None, str(exc)
+
+
+def repeat_info(run: StoredRun) -> dict[str, Any]:
+    prov = run.provenance or {}
+    script, why = _script(run)
+    seed = prov.get("seed")
+    if seed is None and run.kind == "fitgap":
+        seed = run.config.training.seed
+    return {
+        "versions": prov.get("versions") or {},
+        "seed": seed,
+        "fingerprints": prov.get("fingerprints") or {},
+        "note": prov.get("note"),
+        "script": script,
+        "no_script": why,
+        "data_path": run.config.data.path if run.kind == "fitgap" else None,
+    }
+
+
+# -- the whole report -------------------------------------------------------------------------------
+def _run_view(run: StoredRun) -> dict[str, Any]:
+    acc = accuracy_key(run.history)
+    charts = [
+        chart(run.history, LOSS_LINES, "Loss"),
+        chart(run.history, ACCURACY_LINES, "Accuracy", accuracy_key=acc),
+    ]
+    diagnosis = run.diagnosis or {}
+    return {
+        "run": run,
+        "charts": [c for c in charts if c is not None],
+        "best": best_row(run),
+        "diagnosis": diagnosis,
+        "repeat": repeat_info(run),
+    }
+
+
+def render_report(runs: list[StoredRun], now: datetime | None = None) -> str:
+    """The report's HTML text for ``runs`` (with their histories)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every run name, message and path is the user's text
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = lambda v, digits=4: "-" if v is None else f"{v:.{digits}g}"
+    template = env.get_template("report.html.j2")
+    return template.render(
+        runs=[_run_view(run) for run in runs],
+        levers=levers_table(runs),
+        best_columns=BEST_COLUMNS,
+        chart_width=WIDTH,
+        statistics=statistics(runs),
+        here=versions(),
+        generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+    )

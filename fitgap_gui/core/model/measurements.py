@@ -1,0 +1,164 @@
+"""The inference-mode numbers: the training set measured like the validation set, each epoch.
+
+Keras's ``loss``/``accuracy`` are running means over the epoch, taken with dropout
+and augmentation active and with weights that change on every step; ``val_loss`` is
+one pass at the epoch's end in inference mode, and both hold the weight penalty.
+The gap between two such numbers is partly an artefact.  So each run also records:
+
+* ``cross_entropy`` / ``val_cross_entropy``: the data loss without the penalty, from
+  Keras's own ``SparseCategoricalCrossentropy`` metric compiled beside ``accuracy``
+  (computed by Keras the way it computes its loss, from the softmax's logits on the
+  TensorFlow backend; it never touches the gradients);
+* ``penalty``: the weight penalty (the sum of ``model.losses``) at the epoch's end, so
+  ``val_loss == val_cross_entropy + penalty``;
+* ``train_eval_cross_entropy`` / ``train_eval_accuracy``: Keras's compiled test step
+  (the one ``fit`` runs on the validation set, even the same trace) on the training
+  set, at most ``TRAIN_EVAL_SAMPLES`` of it (a fixed subsample drawn once per run from its own
+  generator), with the end-of-epoch weights, in inference mode;
+* ``memorized_noise`` (label noise only): the fraction of the flipped training samples
+  the network now predicts with their flipped, wrong label.
+
+Inference draws no random numbers, so none of this changes the run: Keras's own
+history stays equal to the plain program's (tests/core/run/test_faithfulness.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: The training samples measured each epoch: all of them up to this many, else a
+#: fixed subsample of this size (the mean's standard error is then below 0.5 %).
+TRAIN_EVAL_SAMPLES = 10_000
+#: The keys this module adds to each epoch's logs (``memorized_noise`` with label noise).
+TRAIN_EVAL_KEYS = (
+    "cross_entropy",
+    "val_cross_entropy",
+    "penalty",
+    "train_eval_cross_entropy",
+    "train_eval_accuracy",
+)
+
+
+def cross_entropy_metric():
+    """Keras's own cross-entropy metric under the name the history uses."""
+    import keras
+
+    return keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")
+
+
+def train_eval_rows(n_train: int, seed: int) -> np.ndarray:
+    """The training rows measured each epoch, drawn once per run, never from Keras's RNG."""
+    if n_train <= TRAIN_EVAL_SAMPLES:
+        return np.arange(n_train)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_train, size=TRAIN_EVAL_SAMPLES, replace=False))
+
+
+def weight_penalty(model) -> float:
+    """The sum of ``model.losses`` (the L1/L2 penalty) with the current weights."""
+    import keras
+
+    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+
+
+#: Rows per compiled call, times the widest layer: ~64 MB of float32 activations at most.
+_CHUNK_FLOATS = 2**24
+
+
+def chunk_rows(widest_layer: int) -> int:
+    """How many rows one ``test_on_batch`` call takes: all 10,000 for a 1,024-wide net."""
+    return max(256, _CHUNK_FLOATS // max(1, widest_layer))
+
+
+def keras_scores(model, x: np.ndarray, y: np.ndarray, rows_per_call: int) -> dict[str, float]:
+    """Keras's own test step over ``x``: cross-entropy and accuracy.
+
+    ``model.evaluate`` would build a tf.data pipeline and callbacks on every call,
+    which cost more than a whole epoch on small data (measured in
+    benchmarks/bench_eval_cost.py); one compiled call per chunk does the same
+    arithmetic.  Chunk means are combined weighted by their sizes, as Keras's
+    metrics do across batches.
+    """
+    test_step = _compiled_test_step(model)
+    totals = {"cross_entropy": 0.0, "accuracy": 0.0}
+    for start in range(0, len(x), rows_per_call):
+        xc, yc = x[start : start + rows_per_call], y[start : start + rows_per_call]
+        scores = test_step(xc, yc)
+        for key in totals:
+            totals[key] += float(scores[key]) * len(xc)
+    return {key: total / len(x) for key, total in totals.items()}
+
+
+def _compiled_test_step(model):
+    """``(x, y) -> logs``: one call of the test step that ``fit`` runs on the validation set.
+
+    On TensorFlow this calls ``model.test_function`` itself with an ``(x, y)`` batch:
+    the step it runs for validation was traced for batches of any length, so this
+    reuses that trace.  ``test_on_batch`` passes ``(x, y, None)`` and traces the
+    step again for each new batch length (the whole training set, then the flipped
+    rows): up to a second per run on small data (benchmarks/RESULTS.md, section 7b).
+    Other backends' ``test_function`` takes other arguments: ``test_on_batch`` there.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return lambda x, y: model.test_on_batch(x, y, return_dict=True)
+    model.make_test_function()
+
+    def test_step(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        model.reset_metrics()  # what test_on_batch does first: this batch alone
+        return model.test_function([(x, y)])
+
+    return test_step
+
+
+def make_train_eval_callback(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    seed: int,
+    widest_layer: int = 1024,
+    flipped_rows: np.ndarray | None = None,
+):
+    """A Keras callback that adds the inference-mode numbers to each epoch's logs.
+
+    It must come first in ``callbacks`` so that EarlyStopping, FitGap's stream and
+    Keras's History all see the keys.  An epoch already told to stop (a user stop
+    or a diverged loss) gets NaN instead of a measurement, keeping every column as
+    long as the history.  It resets Keras's metric states, which ``fit`` resets
+    again before the next epoch (and ``evaluate`` before validation).
+    """
+    import keras
+
+    rows = train_eval_rows(len(x_train), seed)
+    x_eval, y_eval = x_train[rows], y_train[rows]
+    per_call = chunk_rows(widest_layer)
+    if flipped_rows is not None and len(flipped_rows):
+        noisy = np.intersect1d(rows, flipped_rows)
+        x_noisy, y_noisy = x_train[noisy], y_train[noisy]
+    else:
+        x_noisy = y_noisy = None
+
+    class TrainEvalMeasurements(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if logs is None:
+                return
+            measure = not self.model.stop_training
+            values = dict.fromkeys(("train_eval_cross_entropy", "train_eval_accuracy"), math.nan)
+            if measure:
+                scores = keras_scores(self.model, x_eval, y_eval, per_call)
+                values["train_eval_cross_entropy"] = scores["cross_entropy"]
+                values["train_eval_accuracy"] = scores["accuracy"]
+            values["penalty"] = weight_penalty(self.model)
+            if x_noisy is not None:
+                # Accuracy against the flipped labels = the share predicted as flipped.
+                values["memorized_noise"] = math.nan
+                if measure and len(x_noisy):
+                    memorized = keras_scores(self.model, x_noisy, y_noisy, per_call)
+                    values["memorized_noise"] = memorized["accuracy"]
+            logs.update(values)
+
+    return TrainEvalMeasurements()

@@ -1,0 +1,148 @@
+"""Plain records a run produces: one EpochMetrics per epoch, one RunResult per run.
+
+They hold Python floats and lists only, so they cross the Qt signal boundary, go into
+SQLite, and become the run result JSON (docs/ARCHITECTURE.md) without any conversion code of
+their own elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fitgap_gui.core.config.monitor import best_index
+from fitgap_gui.core.config.schema import RunConfig
+
+#: The run statuses of the run result JSON contract, plus two the store uses.
+#: "branched": paused and continued with changed levers; a child run goes on from it.
+RunStatus = Literal[
+    "completed",
+    "stopped",
+    "early_stopped",
+    "diverged",
+    "failed",
+    "running",
+    "interrupted",
+    "branched",
+]
+STATUSES: tuple[str, ...] = RunStatus.__args__  # type: ignore[attr-defined]
+
+#: Metrics where lower is better; anything else (accuracy) is higher-is-better
+#: (``core.monitor.mode_of`` decides; this list is for the window's readers).
+LOWER_IS_BETTER = (
+    "loss",
+    "val_loss",
+    "cross_entropy",
+    "val_cross_entropy",
+    "train_eval_cross_entropy",
+)
+#: The metric that names the best epoch for comparisons and the diagnosis: the
+#: validation loss without the weight penalty.
+BEST_METRIC = "val_cross_entropy"
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: a diverged loss is written as null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """What Keras logged at the end of one epoch (``epoch`` is 1-based)."""
+
+    epoch: int
+    metrics: dict[str, float]
+    seconds: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> float:
+        return self.metrics[key]
+
+    def get(self, key: str, default: float | None = None) -> float | None:
+        return self.metrics.get(key, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"epoch": self.epoch}
+        out.update({k: finite_or_none(v) for k, v in self.metrics.items()})
+        out["seconds"] = round(self.seconds, 6)
+        out.update(self.extras)
+        return out
+
+
+def best_epoch(
+    history: Mapping[str, Sequence[float | None]], monitor: str = BEST_METRIC
+) -> int | None:
+    """1-based epoch with the best value of ``monitor`` (first of ties), or None.
+
+    A history without ``val_cross_entropy`` (a run stored before it was measured)
+    falls back to ``val_loss``.
+    """
+    if monitor == BEST_METRIC and monitor not in history:
+        monitor = "val_loss"
+    index = best_index(history.get(monitor, []), monitor)
+    return None if index is None else index + 1
+
+
+def monitored(values: Mapping[str, float | None], monitor: str) -> float | None:
+    """``values[monitor]``; a run stored before ``val_cross_entropy`` reads ``val_loss``."""
+    if monitor == BEST_METRIC and monitor not in values:
+        monitor = "val_loss"
+    return values.get(monitor)
+
+
+def best_monitor(config: RunConfig) -> str:
+    """The metric whose best epoch a run reports.
+
+    Early stopping that restores the best weights leaves the model at its monitor's
+    best epoch, so the run's numbers are that epoch's; otherwise the epoch with the
+    lowest validation cross-entropy.
+    """
+    es = config.early_stopping
+    return es.monitor if es.enabled and es.restore_best_weights else BEST_METRIC
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run, as in the run result JSON (docs/ARCHITECTURE.md)."""
+
+    config: RunConfig
+    history: dict[str, list[float | None]]
+    status: RunStatus
+    epochs_run: int
+    best_epoch: int | None = None
+    stopped_epoch: int | None = None
+    restored_best: bool = False
+    run_id: int | None = None
+    message: str | None = None
+    seconds: float = 0.0
+    diagnosis: dict[str, Any] | None = None
+    #: The trained Keras model (best weights when restored); kept in memory only.
+    model: Any = field(default=None, repr=False, compare=False)
+    #: Status "branched": the child's config and the state it starts from (in memory).
+    branch: Any = field(default=None, repr=False, compare=False)
+
+    def metric_at(self, name: str, epoch: int | None) -> float | None:
+        values = self.history.get(name, [])
+        if epoch is None or not 1 <= epoch <= len(values):
+            return None
+        return values[epoch - 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "run_id": self.run_id,
+            "config": self.config.to_dict(),
+            "history": {k: [finite_or_none(v) for v in vs] for k, vs in self.history.items()},
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+            "restored_best": self.restored_best,
+            "status": self.status,
+            "diagnosis": self.diagnosis,
+        }
+        if self.message:
+            out["message"] = self.message
+        return out

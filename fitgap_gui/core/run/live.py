@@ -1,0 +1,171 @@
+"""Plain records of the runs on screen, and what can be read from a live history.
+
+``RunRequest`` is what the window asks the worker to train: a config with the name
+it is stored and drawn under and an optional ``tag`` that an experiment uses to find
+its plan item, so nothing is matched by start order.  ``LiveRun`` is one run on
+screen (the one training, a previous one kept faint, or a stored one the user
+selected): its history as it grows, best epoch, status, diagnosis and colour.
+``early_stopping_countdown`` reads a history the way Keras's EarlyStopping does.
+
+No Qt here: ``fitgap_gui.qt.runtime.live_runs.LiveRuns`` holds these and signals changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fitgap_gui.core.config.monitor import is_better
+from fitgap_gui.core.config.schema import EarlyStoppingConfig, RunConfig
+from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_monitor, monitored
+
+#: Where a run on screen came from: trained in this window now, or read from the store.
+Origin = Literal["live", "stored"]
+#: How many run colours the plots have (each theme's palette has this many).
+PALETTE_SLOTS = 6
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run the window asks for: its config, stored and legend name, and a tag."""
+
+    config: RunConfig
+    label: str | None = None
+    #: Opaque to the worker; comes back with every event of this run (a plan index).
+    tag: Any = None
+    #: A branch: the run it goes on from and that run's epoch (its weights there).
+    parent_run_id: int | None = None
+    branch_epoch: int | None = None
+    #: Continue ``parent_run_id`` from its saved model (the worker reads the store).
+    from_store: bool = False
+    #: The parent's epochs 1..branch_epoch, as the worker hands the started child over.
+    prefix: dict[str, list[float | None]] | None = field(default=None, compare=False)
+
+
+def data_identity(config: RunConfig) -> tuple[str, str | None]:
+    """What tells data sets apart: their source and file (runs of two are not comparable)."""
+    return (config.data.source, config.data.path)
+
+
+@dataclass
+class LiveRun:
+    """One run on screen; ``history`` grows epoch by epoch while it trains."""
+
+    run_id: int
+    label: str
+    config: RunConfig
+    colour: int
+    origin: Origin = "live"
+    history: dict[str, list[float | None]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    #: "running" while it trains, then the RunResult status.
+    status: str = "running"
+    diagnosis: dict[str, Any] | None = None
+    n_classes: int | None = None
+    #: A previous run left on screen beside the new one, drawn faint.
+    faint: bool = False
+    tag: Any = None
+    result: RunResult | None = None
+    #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);
+    #: such a run is diagnosed with ``own_model.diagnose_own``.
+    levers: dict[str, Any] | None = None
+    #: A branched run: the run it goes on from, and the epoch (its curves join there).
+    parent_run_id: int | None = None
+    branch_epoch: int | None = None
+    _best_value: float | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> tuple[str, str | None]:
+        return data_identity(self.config)
+
+    @property
+    def monitor(self) -> str:
+        """What names the best epoch: the validation cross-entropy, or the monitor of an
+        early stopping that restores its best weights (``results.best_monitor``)."""
+        return best_monitor(self.config)
+
+    @property
+    def epochs(self) -> int:
+        return max((len(v) for v in self.history.values()), default=0)
+
+    def append(self, metrics: EpochMetrics) -> None:
+        """Add one epoch and keep the best epoch (first of ties, no min_delta)."""
+        for key, value in metrics.metrics.items():
+            self.history.setdefault(key, []).append(value)
+        watched = monitored(metrics.metrics, self.monitor)  # an old run: val_loss
+        if watched is None or not math.isfinite(watched):
+            return
+        if is_better(self.monitor, watched, self._best_value):
+            self._best_value, self.best_epoch = watched, metrics.epoch
+
+    def start_from(self, prefix: dict[str, list[float | None]], epochs: int) -> None:
+        """A branch's history starts with its parent's first ``epochs`` epochs."""
+        for index in range(epochs):
+            row = {k: v[index] for k, v in prefix.items() if index < len(v)}
+            self.append(EpochMetrics(index + 1, row))  # type: ignore[arg-type]  # None: a gap
+
+    def drawn_history(self) -> dict[str, list[float | None]]:
+        """What the plots draw: a branch from its branch epoch on (it joins its parent
+        there); the epochs before are gaps, so epoch numbers stay where they are."""
+        if not self.branch_epoch:
+            return self.history
+        gap = self.branch_epoch - 1
+        blank: list[float | None] = [None] * gap
+        return {k: blank[: len(v)] + v[gap:] for k, v in self.history.items()}
+
+    def finish(self, result: RunResult) -> None:
+        self.result, self.status = result, result.status
+        self.best_epoch = result.best_epoch if result.best_epoch is not None else self.best_epoch
+        if result.diagnosis is not None:
+            self.diagnosis = result.diagnosis
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Early stopping's state after the last epoch, as Keras's EarlyStopping keeps it."""
+
+    #: Epochs since the last improvement, and how many are allowed.
+    waited: int
+    patience: int
+    best_epoch: int | None
+    #: Where the run stops if nothing improves (None: the epoch budget ends it first).
+    stop_epoch: int | None
+
+    def text(self) -> str:
+        return f"{self.waited} of {self.patience} without improvement"
+
+
+def early_stopping_countdown(
+    history: dict[str, list[float | None]], stopping: EarlyStoppingConfig, epochs_asked: int
+) -> Countdown | None:
+    """Replay Keras's EarlyStopping over ``history``; None when it is off or has no data.
+
+    Each epoch: an improvement (better than the best by more than ``min_delta``)
+    resets the wait, anything else adds one; the run stops once the wait reaches
+    ``patience``.  A missing or non-finite value counts as no improvement.
+    """
+    values = history.get(stopping.monitor, [])
+    if not stopping.enabled or not values:
+        return None
+    best: float | None = None
+    best_epoch: int | None = None
+    waited = 0
+    for epoch, value in enumerate(values, start=1):
+        waited += 1
+        if (
+            value is not None
+            and math.isfinite(value)
+            and is_better(stopping.monitor, value, best, stopping.min_delta)
+        ):
+            best, best_epoch, waited = value, epoch, 0
+    # Right after an improvement Keras checks no patience that epoch: the earliest stop
+    # is the next one even with patience 0.
+    left = max(stopping.patience, 1) if waited == 0 else max(stopping.patience - waited, 0)
+    stop = len(values) + left
+    return Countdown(
+        waited=waited,
+        patience=stopping.patience,
+        best_epoch=best_epoch,
+        stop_epoch=stop if stop <= epochs_asked else None,
+    )

@@ -1,0 +1,67 @@
+"""`fitgap train --continue RUN_ID`: a linked child run from a stored run's model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fitgap_gui.cli import main
+from fitgap_gui.core.store.runstore import RunStore
+
+
+@pytest.fixture
+def config_file(tmp_path, tiny_config):
+    path = tmp_path / "tiny.json"
+    tiny_config.replace({"training.epochs": 2}).save(path)
+    return path
+
+
+def test_continue_trains_more_epochs_as_a_linked_run(config_file, tmp_path, capsys):
+    assert main(["train", "--config", str(config_file)]) == 0
+    (parent,) = RunStore().list_runs()
+    changed = tmp_path / "changed.json"
+    config = json.loads(config_file.read_text())
+    config["model"]["dropout"] = 0.25
+    changed.write_text(json.dumps(config))
+    out = tmp_path / "child.json"
+    args = ["train", "--continue", str(parent.run_id), "--config", str(changed)]
+    assert main([*args, "--epochs", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"continuing run {parent.run_id} from epoch 2" in printed
+    assert f"branched from run {parent.run_id} at epoch 2" in printed
+    result = json.loads(out.read_text())
+    assert result["epochs_run"] == 4 and result["config"]["model"]["dropout"] == 0.25
+    child = RunStore().get_run(result["run_id"])
+    assert (child.parent_run_id, child.branch_epoch) == (parent.run_id, 2)
+    assert main(["runs", "show", str(child.run_id)]) == 0
+    shown = capsys.readouterr().out
+    assert f"branched from run {parent.run_id} at epoch 2" in shown
+    assert "epoch 4/4" in shown
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ([], "no run with id 99"),
+        (["--seed", "3"], "--seed cannot be used"),
+    ],
+)
+def test_continue_bad_input_is_one_error_line(extra, fragment, capsys):
+    assert main(["train", "--continue", "99", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and fragment in err[0]
+
+
+def test_continue_a_run_without_a_model_or_epochs_left(config_file, capsys):
+    assert main(["train", "--config", str(config_file)]) == 0
+    (run,) = RunStore().list_runs()
+    capsys.readouterr()
+    assert main(["train", "--continue", str(run.run_id)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "give --epochs N to train N more" in err[0]
+    RunStore().model_path(run.run_id).unlink()
+    assert main(["train", "--continue", str(run.run_id), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no saved model" in err[0]
+    assert len(RunStore().list_runs()) == 1  # nothing was stored

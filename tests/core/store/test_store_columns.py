@@ -1,0 +1,43 @@
+"""Stores written before the kind/levers/provenance columns get them on open, rows kept."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.store.runstore import RunStore
+
+OLD_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, created TEXT NOT NULL,
+    finished TEXT, config TEXT NOT NULL, status TEXT NOT NULL,
+    epochs_run INTEGER NOT NULL DEFAULT 0, best_epoch INTEGER, stopped_epoch INTEGER,
+    restored_best INTEGER NOT NULL DEFAULT 0, best_metrics TEXT, last_metrics TEXT,
+    diagnosis TEXT, message TEXT, model_file TEXT, pid INTEGER
+);
+CREATE TABLE epochs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+    metrics TEXT NOT NULL, seconds REAL, extras TEXT, PRIMARY KEY (run_id, epoch)
+);
+"""
+
+
+def test_an_old_store_gets_the_new_columns_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "runs.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+        db.execute(
+            "INSERT INTO runs (name, created, config, status) VALUES (?, ?, ?, 'completed')",
+            ("old run", "2026-01-01T00:00:00+00:00", RunConfig().to_json(indent=None)),
+        )
+    db.close()
+    store = RunStore(tmp_path)
+    columns = {row["name"] for row in store._connect().execute("PRAGMA table_info(runs)")}
+    assert {"pid_started", "kind", "levers", "provenance"} <= columns
+    (old,) = store.list_runs()
+    assert (old.name, old.kind, old.levers, old.provenance) == ("old run", "fitgap", None, None)
+    new = store.create_run(RunConfig(), "mine", kind="callback", levers={"dropout": []})
+    run = store.get_run(new)
+    assert run.kind == "callback" and run.levers == {"dropout": []}
+    assert run.to_dict()["kind"] == "callback"
+    RunStore(tmp_path)  # a second open adds nothing twice

@@ -1,0 +1,152 @@
+"""The Experiments tab: compare remedies, sweeps, learning curve, cancel, the dialog."""
+
+from __future__ import annotations
+
+import pytest
+
+from fitgap_gui.core.store.runstore import RunStore
+
+
+def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
+    ready_window, tiny_config, finished_runs
+):
+    window = ready_window
+    panel = window.experiments_panel
+    base = tiny_config.replace({"training.epochs": 2})
+    window.controls.set_config(base)
+    panel.repeats_box.setValue(1)  # one seed per arm here; repeats: test_repeats_window.py
+    runs = finished_runs(window, panel.compare_remedies)
+
+    assert len(runs) == 5 and panel.table.rowCount() == 5
+    names = [r.name for r in runs]
+    assert names[0] == "baseline" and names[-1] == "all three"
+    assert names[1].startswith("+ dropout") and names[2].startswith("+ L2")
+    # Overlaid: one curve set per run, named like the runs in the legend.
+    assert sorted(window.plots.runs) == [r.run_id for r in runs]
+    assert [window.plots.runs[r.run_id].label for r in runs] == names
+    # Same data and seed; only the lever differs.
+    assert {r.config.training.seed for r in runs} == {base.training.seed}
+    assert runs[1].config.model.dropout > 0 and runs[2].config.model.l2 > 0
+    assert runs[3].config.early_stopping.enabled
+    # The table's numbers are the stored runs' best-epoch numbers: the validation
+    # cross-entropy (no weight penalty) and the gap between the end-of-epoch numbers.
+    for row, run in enumerate(runs):
+        best = run.best_metrics
+        assert panel.table.item(row, 0).text() == run.name
+        assert panel.table.item(row, 1).text() == f"{best['val_cross_entropy']:.4f}"
+        assert panel.table.item(row, 2).text() == f"{best['val_accuracy']:.1%}"
+        gap = best["val_cross_entropy"] - best["train_eval_cross_entropy"]
+        assert panel.table.item(row, 3).text() == f"{gap:+.4f}"
+        assert panel.table.item(row, 4).text() == str(run.epochs_run)
+        assert panel.rows[row].verdict == run.diagnosis["verdict"]
+    assert panel.progress.value() == 5 and panel.progress.text() == "done: 5 runs"
+    best = min(range(5), key=lambda i: runs[i].best_metrics["val_cross_entropy"])
+    assert f"<b>{runs[best].name}</b>" in panel.best_note.text()
+    assert panel.table.item(best, 1).font().bold()
+    assert not panel.table.item((best + 1) % 5, 1).font().bold()
+    assert not panel.sweep_box.isVisible()
+
+
+def test_a_sweep_from_the_dialog_gives_one_point_and_one_stored_run_per_value(
+    ready_window, tiny_config, finished_runs
+):
+    from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
+
+    window = ready_window
+    panel = window.experiments_panel
+    window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
+    panel.repeats_box.setValue(1)
+    dialog = SweepDialog(panel, window)
+    dialog.open()
+    dialog.choose("model.dropout", "0, 2")  # dropout 2 is refused before any run
+    assert not dialog.run() and "dropout" in dialog.error.text()
+    assert dialog.isVisible() and not window.is_training()
+
+    dialog.choose("model.dropout", "0, 0.2, 0.4")
+    runs = finished_runs(window, dialog.run)
+
+    assert not dialog.isVisible()
+    assert [r.config.model.dropout for r in runs] == [0.0, 0.2, 0.4]
+    assert [r.name for r in runs] == ["dropout 0", "dropout 0.2", "dropout 0.4"]
+    assert panel.point_count() == 3 and panel.sweep_box.isVisible()
+    xs, train, val = panel.sweep_points()
+    assert xs == [0.0, 0.2, 0.4]
+    assert val == pytest.approx([r.best_metrics["val_cross_entropy"] for r in runs])
+    assert train == pytest.approx([r.best_metrics["train_eval_cross_entropy"] for r in runs])
+    panel.metric.setCurrentText("accuracy")
+    assert panel.sweep_points()[2] == pytest.approx([r.best_metrics["val_accuracy"] for r in runs])
+    assert not panel.sweep_plot.plotItem.ctrl.logXCheck.isChecked()
+
+
+def test_a_learning_rate_sweep_is_drawn_on_a_log_axis(ready_window, tiny_config, finished_runs):
+    window = ready_window
+    panel = window.experiments_panel
+    window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
+    panel.repeats_box.setValue(1)
+    runs = finished_runs(window, lambda: panel.start_sweep("training.learning_rate", [1e-3, 1e-2]))
+    assert [r.config.training.learning_rate for r in runs] == [1e-3, 1e-2]
+    assert panel.point_count() == 2
+    assert panel.sweep_plot.plotItem.ctrl.logXCheck.isChecked()
+
+
+def test_a_learning_curve_plots_against_the_training_set_size(
+    ready_window, tiny_config, finished_runs
+):
+    window = ready_window
+    panel = window.experiments_panel
+    window.controls.set_config(tiny_config.replace({"training.epochs": 2}))
+    panel.repeats_box.setValue(1)
+    runs = finished_runs(window, lambda: panel.start_learning_curve([0.05, 0.1]))
+
+    assert [r.config.data.train_fraction for r in runs] == [0.05, 0.1]
+    xs, _train, _val = panel.sweep_points()
+    assert len(xs) == 2 and 0 < xs[0] < xs[1]
+    assert xs == [float(row.n_train) for row in panel.rows]
+    assert "training-set size" in panel.sweep_plot.getAxis("bottom").labelText
+
+
+def test_cancel_stops_the_whole_sequence(ready_window, qtbot, tiny_config):
+    window = ready_window
+    panel = window.experiments_panel
+    window.controls.set_config(tiny_config.replace({"training.epochs": 2000}))
+    panel.repeats_box.setValue(1)
+    assert panel.compare_remedies()
+    assert panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: window.progress.value() >= 2, timeout=60_000)
+    with qtbot.waitSignal(window.training_ended, timeout=60_000):
+        panel.cancel_button.click()
+
+    runs = RunStore().list_runs()
+    assert len(runs) == 1 and runs[0].status == "stopped"
+    assert [row.status for row in panel.rows] == ["stopped"]
+    assert panel.table.rowCount() == 1
+    assert panel.progress.text() == "cancelled after 1 of 5 runs"
+    assert not panel.cancel_button.isEnabled()
+    assert window.controller.shutdown(10_000)
+    assert not window.controller.thread_running()
+
+
+def test_nothing_starts_while_a_run_is_training_or_before_the_engine(window, tiny_config):
+    panel = window.experiments_panel
+    window.controls.set_config(tiny_config)
+    assert not panel.compare_remedies()  # TensorFlow is not loaded yet
+    assert not panel.active and not window.is_training()
+    assert "loading" in window.statusBar().currentMessage()
+
+
+def test_an_empty_tab_says_what_will_appear_instead_of_run_0_of_1(window):
+    panel = window.experiments_panel
+    window.side_tabs.setCurrentWidget(panel)
+    assert not panel.progress.isVisible() and not panel.table.isVisible()
+    assert not panel.cancel_button.isVisible()
+    assert panel.hint.isVisible()
+    words = panel.hint.text()
+    assert "Compare remedies" in words and "Sweep" in words and "will appear here" in words
+
+
+def test_a_sweep_over_layer_widths_is_labelled_without_python_lists(window):
+    panel = window.experiments_panel
+    panel.kind, panel.param = "sweep", "model.hidden_units"
+    assert panel.label([512, 512]) == "hidden units 512-512"
+    panel.param = "model.dropout"
+    assert panel.label(0.3) == "dropout 0.3"

@@ -1,0 +1,260 @@
+"""The Runs tab: listing, overlay of selected runs, rename, delete, load settings, polling."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.results.records import EpochMetrics, RunResult
+from fitgap_gui.core.store.runstore import RunStore
+from fitgap_gui.qt.panels.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
+
+
+def _train(window, qtbot, config) -> int:
+    """Train ``config`` in the window; returns the new run's id."""
+    window.controls.set_config(config)
+    with qtbot.waitSignal(window.training_ended, timeout=60_000):
+        window.train()
+    return window.current_run
+
+
+def _commit_run(store: RunStore, config: RunConfig, epochs: int, name: str | None = None) -> int:
+    """A finished run written straight into a store, as the CLI's process would."""
+    run_id = store.create_run(config, name=name)
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "accuracy": [],
+        "val_loss": [],
+        "val_accuracy": [],
+    }
+    for epoch in range(1, epochs + 1):
+        metrics = {
+            "loss": 1.0 / epoch,
+            "accuracy": 0.5 + 0.1 * epoch,
+            "val_loss": 1.0 + abs(epoch - 2) * 0.1,
+            "val_accuracy": 0.5 + 0.05 * epoch,
+        }
+        store.append_epoch(run_id, EpochMetrics(epoch=epoch, metrics=metrics, seconds=0.01))
+        for key, value in metrics.items():
+            history[key].append(value)
+    best = 2 if epochs >= 2 else 1
+    result = RunResult(config, history, "completed", epochs, best_epoch=best, run_id=run_id)
+    store.finish_run(run_id, result)
+    return run_id
+
+
+def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny_config):
+    window = ready_window
+    panel = window.runs_panel
+    first = _train(window, qtbot, tiny_config)
+    second = _train(window, qtbot, tiny_config.replace({"model.dropout": 0.5}))
+    assert window.current_run == second
+    # The new run keeps the previous one on screen, faint, until the user clears it.
+    assert window.live_runs.get(first).faint and not window.live_runs.get(second).faint
+    assert window.plots.point_count(first) == 3
+    window.clear_previous_action.trigger()
+    # Cleared; the first one is back only once selected.
+    assert first not in window.plots.runs
+
+    panel.select_runs([first, second])
+    assert set(panel.selected_ids()) == {first, second}
+    assert window.plots.point_count(first) == 3
+    assert window.plots.point_count(second) == 3
+    # Two runs, two colours; training solid, validation dashed.
+    colours = {window.plots.runs[r].colour for r in (first, second)}
+    assert len(colours) == 2
+    first_colour = window.plots.runs[first].colour
+    loss_item, _ = window.plots.runs[first].curves[0]
+    val_item, _ = window.plots.runs[first].curves[1]
+    assert loss_item.opts["pen"].style() != val_item.opts["pen"].style()
+
+    # Deselecting drops the stored run but never the current one.
+    panel.select_runs([])
+    assert first not in window.plots.runs
+    assert window.plots.point_count(second) == 3
+
+    # A selected run stays beside the next run, in the colour it had; the run before
+    # turns faint, and leaves at the Train after (or when cleared).
+    panel.select_runs([first])
+    assert window.plots.runs[first].colour == first_colour
+    third = _train(window, qtbot, tiny_config)
+    assert window.plots.point_count(third) == 3
+    assert window.plots.point_count(first) == 3
+    assert not window.live_runs.get(first).faint  # selected, not a previous run
+    assert window.live_runs.get(second).faint
+    fourth = _train(window, qtbot, tiny_config)
+    assert second not in window.plots.runs  # neither current, previous nor selected
+    assert window.live_runs.get(third).faint and window.plots.point_count(fourth) == 3
+
+
+def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_home):
+    store = RunStore()
+    config = RunConfig().replace({"model.dropout": 0.5, "model.l2": 0.001})
+    run_id = _commit_run(store, config, epochs=4, name="dropout run")
+    panel = window.runs_panel
+    panel.refresh()
+    row = panel.row_of(run_id)
+    table = panel.table
+    assert table.item(row, NAME).text() == "dropout run"
+    assert table.item(row, STATUS).text() == "done"
+    assert table.item(row, LEVERS).text().replace("\u00a0", " ") == "dropout 0.5, L2 1e-3"
+    # Best epoch is 2 (lowest val_loss): 0.5 + 0.05 * 2, not the last epoch's 0.7.
+    assert table.item(row, VAL_ACC).text() == "60.0%"
+    assert table.item(row, GAP).text() == "+10.0 pp"
+
+
+def test_sorting_by_a_metric_is_numeric(window):
+    store = RunStore()
+    ids = [_commit_run(store, RunConfig(), epochs=n) for n in (9, 10, 2)]
+    panel = window.runs_panel
+    panel.refresh()
+    panel.table.sortByColumn(EPOCHS, Qt.SortOrder.AscendingOrder)
+    assert panel.run_ids() == [ids[2], ids[0], ids[1]]  # 2, 9, 10: not "10" < "2"
+
+
+def test_rename_in_place_and_delete_reach_the_store(window, qtbot):
+    store = RunStore()
+    keep = _commit_run(store, RunConfig(), epochs=2)
+    gone = _commit_run(store, RunConfig(), epochs=2)
+    panel = window.runs_panel
+    panel.refresh()
+    panel.select_runs([keep])
+    assert window.plots.point_count(keep) == 2
+
+    # Typing in the name cell is a rename; the legend follows.
+    panel.table.item(panel.row_of(keep), NAME).setText("baseline")
+    qtbot.waitUntil(lambda: store.get_run(keep).name == "baseline", timeout=2_000)
+    assert panel.selected_ids() == [keep]  # the refill kept the selection
+    assert window.plots.runs[keep].label == "baseline"
+    # An empty name is refused with one line, and the cell shows the stored name again.
+    with qtbot.waitSignal(window.error_shown, timeout=2_000):
+        panel.table.item(panel.row_of(keep), NAME).setText("  ")
+    assert store.get_run(keep).name == "baseline"
+    assert panel.table.item(panel.row_of(keep), NAME).text() == "baseline"
+    assert "empty" in window.statusBar().currentMessage()
+
+    asked = []
+    panel.confirm = lambda text: asked.append(text) or False
+    panel.select_runs([gone])
+    panel.delete_selected()  # answered No: nothing happens
+    assert asked and gone in [r.run_id for r in store.list_runs()]
+
+    panel.confirm = lambda text: True
+    panel.table.setFocus()
+    panel.select_runs([keep, gone])
+    panel.delete_shortcut.activated.emit()  # the Delete key
+    assert store.list_runs() == []
+    assert panel.table.rowCount() == 0
+    assert keep not in window.plots.runs
+    assert "Deleted 2 runs" in window.statusBar().currentMessage()
+
+
+def test_load_settings_from_a_run_sets_the_controls(window):
+    store = RunStore()
+    config = RunConfig().replace({"model.dropout": 0.3, "early_stopping.enabled": True})
+    run_id = _commit_run(store, config, epochs=2)
+    panel = window.runs_panel
+    panel.refresh()
+    assert window.controls.config().model.dropout != 0.3
+    panel.select_runs([run_id])
+    assert panel.load_button.isEnabled()
+    panel.load_button.click()
+    loaded = window.controls.config()
+    assert loaded.model.dropout == 0.3 and loaded.early_stopping.enabled
+    menu = panel.context_menu()
+    texts = [a.text() for a in menu.actions()]
+    assert "Load settings from this run" in texts and "Delete…" in texts
+
+
+def test_a_run_committed_by_another_store_appears_after_the_poll(window, qtbot, fitgap_home):
+    panel = window.runs_panel
+    assert panel.table.rowCount() == 0
+    other = RunStore(fitgap_home)  # its own connection, as the `fitgap train` process has
+    run_id = _commit_run(other, RunConfig(), epochs=3, name="from the terminal")
+    panel.timer.setInterval(50)  # the real interval is 2 s; the mechanism is the same
+    qtbot.waitUntil(lambda: panel.row_of(run_id) >= 0, timeout=5_000)
+    assert panel.table.item(panel.row_of(run_id), NAME).text() == "from the terminal"
+
+
+def test_columns_fit_the_side_panel_without_a_sideways_scroll_bar(window, qtbot):
+    store = RunStore()
+    long_name = "+ dropout, L2 and early stopping together on the noisy digits"
+    busy = RunConfig().replace(
+        {
+            "model.hidden_units": [512, 512, 256],
+            "model.dropout": 0.3,
+            "model.l2": 0.001,
+            "early_stopping.enabled": True,
+            "data.train_fraction": 0.25,
+            "data.label_noise": 0.2,
+            "training.epochs": 60,
+        }
+    )
+    ids = [_commit_run(store, busy, epochs=4, name=long_name), _commit_run(store, busy, 3)]
+    panel = window.runs_panel
+    window.side_tabs.setCurrentWidget(panel)
+    panel.refresh()
+    table = panel.table
+    qtbot.waitUntil(lambda: table.viewport().width() > 0)
+    shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+    assert sum(table.columnWidth(c) for c in shown) <= table.viewport().width()
+    assert table.horizontalScrollBar().maximum() == 0
+    assert {NAME, LEVERS, VAL_ACC, GAP, STATUS} <= set(shown)
+    metrics = table.fontMetrics()
+    row = panel.row_of(ids[0])
+    # Status and numbers are whole; a long name is elided with the whole name in its tooltip.
+    for column in (STATUS, VAL_ACC, GAP):
+        text = table.item(row, column).text()
+        assert metrics.horizontalAdvance(text) < table.columnWidth(column), text
+    assert long_name in table.item(row, NAME).toolTip()
+    # The levers wrap onto more lines instead of being cut.
+    assert table.rowHeight(row) > 2 * metrics.height()
+    levers = table.item(row, LEVERS).text()
+    assert "L2 1e-3" in levers.replace("\u00a0", " ")
+    # Hidden columns come back from the header's menu.
+    menu = panel.columns_menu()
+    date = next(a for a in menu.actions() if a.text() == "Date")
+    date.trigger()
+    assert not table.isColumnHidden(8)
+
+
+def test_the_side_panel_keeps_its_width_between_tabs(window, qtbot):
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    tabs = window.side_tabs
+    qtbot.waitUntil(lambda: window.splitter.sizes()[2] > 0)
+    width = window.splitter.sizes()[2]
+    # A tab whose content asks for more room (a long unwrapped line) must not widen the side.
+    wide = QLabel("a long line of diagnosis text that does not wrap " * 6)
+    tabs.addTab(wide, "Wide")
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        QApplication.processEvents()  # let the layout settle
+        assert window.splitter.sizes()[2] == width, tabs.tabText(index)
+
+
+def test_an_empty_runs_tab_says_what_will_appear(window):
+    from fitgap_gui.qt.panels.runs_panel import HINT_EMPTY, HINT_RUNS
+
+    panel = window.runs_panel
+    assert panel.table.rowCount() == 0 and panel.hint.text() == HINT_EMPTY
+    assert "FitGapCallback" in HINT_EMPTY
+    _commit_run(RunStore(), RunConfig(), epochs=2, name="first")
+    panel.refresh()
+    assert panel.table.rowCount() == 1 and panel.hint.text() == HINT_RUNS
+
+
+def test_runs_trained_one_after_another_keep_different_colours_when_overlaid(
+    ready_window, qtbot, tiny_config
+):
+    """Each Train sends the run before last off screen; its colour went to the next
+    run, so selecting it again showed two runs in one colour."""
+    from fitgap_gui.core.run.live import PALETTE_SLOTS
+    from fitgap_gui.qt.plots.theme import DARK, LIGHT
+
+    assert len(LIGHT.palette) == len(DARK.palette) == PALETTE_SLOTS
+    window = ready_window
+    ids = [_train(window, qtbot, tiny_config) for _ in range(4)]
+    window.runs_panel.select_runs(ids[1:])
+    assert set(window.plots.runs) >= set(ids[1:])
+    assert len({window.plots.runs[r].colour for r in ids[1:]}) == 3
