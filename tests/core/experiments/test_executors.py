@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 import pytest
-from test_faithfulness import plain_keras_history, presplit_npz  # noqa: F401 (a fixture)
+from support.plain_keras import plain_keras_history
 
 from fitgap_gui.cli import main
 from fitgap_gui.core.config.schema import RunConfig

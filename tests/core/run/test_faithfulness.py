@@ -9,70 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.plain_keras import plain_keras_history
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.model.measurements import TRAIN_EVAL_KEYS
 from fitgap_gui.core.run.training import train
-
-
-@pytest.fixture
-def presplit_npz(tmp_path):
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    rng = np.random.default_rng(5)
-    rows = rng.permutation(len(digits.target))[:120]
-    x, y = digits.data[rows], digits.target[rows]
-    path = tmp_path / "digits-presplit.npz"
-    np.savez(path, x_train=x[:80], y_train=y[:80], x_val=x[80:], y_val=y[80:])
-    return path
-
-
-def plain_keras_history(
-    path, seed, units, dropout, l2, lr, batch_size, epochs, es=None, arrays=None
-):
-    """The program of docs/ARCHITECTURE.md's faithfulness contract: nothing from FitGap.
-
-    ``arrays`` replaces the file's arrays (FitGap's, with its label noise applied).
-    """
-    import keras
-
-    data = np.load(path)
-    x_train, y_train, x_val, y_val = arrays or (
-        data[k] for k in ("x_train", "y_train", "x_val", "y_val")
-    )
-    keras.utils.set_random_seed(seed)
-    layers = [keras.Input(x_train.shape[1:])]
-    for width in units:
-        layers.append(
-            keras.layers.Dense(
-                width,
-                activation="relu",
-                kernel_regularizer=keras.regularizers.l2(l2) if l2 else None,
-            )
-        )
-        if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout))
-    layers.append(keras.layers.Dense(10, activation="softmax"))
-    model = keras.Sequential(layers)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=lr),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    callbacks = [keras.callbacks.EarlyStopping(**es)] if es else []
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=batch_size,
-        epochs=epochs,
-        validation_data=(x_val, y_val),
-        callbacks=callbacks,
-        shuffle=True,
-        verbose=0,
-    )
-    return history.history
 
 
 @pytest.mark.parametrize(

@@ -3,44 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from support.runs import commit_run as _commit_run
+from support.runs import train_in_window as _train
 
 from fitgap_gui.core.config.schema import RunConfig
-from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.qt.panels.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
-
-
-def _train(window, qtbot, config) -> int:
-    """Train ``config`` in the window; returns the new run's id."""
-    window.controls.set_config(config)
-    with qtbot.waitSignal(window.training_ended, timeout=60_000):
-        window.train()
-    return window.current_run
-
-
-def _commit_run(store: RunStore, config: RunConfig, epochs: int, name: str | None = None) -> int:
-    """A finished run written straight into a store, as the CLI's process would."""
-    run_id = store.create_run(config, name=name)
-    history: dict[str, list[float]] = {
-        "loss": [],
-        "accuracy": [],
-        "val_loss": [],
-        "val_accuracy": [],
-    }
-    for epoch in range(1, epochs + 1):
-        metrics = {
-            "loss": 1.0 / epoch,
-            "accuracy": 0.5 + 0.1 * epoch,
-            "val_loss": 1.0 + abs(epoch - 2) * 0.1,
-            "val_accuracy": 0.5 + 0.05 * epoch,
-        }
-        store.append_epoch(run_id, EpochMetrics(epoch=epoch, metrics=metrics, seconds=0.01))
-        for key, value in metrics.items():
-            history[key].append(value)
-    best = 2 if epochs >= 2 else 1
-    result = RunResult(config, history, "completed", epochs, best_epoch=best, run_id=run_id)
-    store.finish_run(run_id, result)
-    return run_id
 
 
 def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny_config):

@@ -6,7 +6,8 @@ import csv
 import json
 import re
 
-from test_runs_panel import _commit_run, _train
+from support.runs import commit_run as _commit_run
+from support.runs import train_in_window as _train
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.store.runstore import RunStore

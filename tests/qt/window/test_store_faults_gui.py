@@ -49,7 +49,7 @@ def test_a_damaged_store_gives_a_message_not_a_traceback(tmp_path):
 def test_the_runs_tab_survives_a_store_damaged_while_the_window_is_open(
     window, qtbot, damage_a_page
 ):
-    from test_runs_panel import _commit_run
+    from support.runs import commit_run as _commit_run
 
     from fitgap_gui.core.config.schema import RunConfig
     from fitgap_gui.core.store.runstore import RunStore

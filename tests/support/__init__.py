@@ -1,0 +1,1 @@
+"""Helpers shared by test files (pytest puts tests/ on sys.path: pyproject's pythonpath)."""
