@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel(self.store, self.live_runs, self.controls)
         self._follow(self.runs_panel)
         self.pausing = Pausing(self)  # Pause/Continue beside Stop; Run → Pause / Continue
+        self.pausing.changed.connect(self._update_buttons)
         self._bar.insertWidget(2, self.pausing.button)
         self.runs_panel.continue_requested.connect(self.pausing.prepare_stored)
         self.add_side_tab(self.runs_panel, "Runs")
