@@ -2,7 +2,8 @@
 
 Losses have four decimals ("0.4321"), accuracies are percentages with one decimal
 ("90.6%"), gaps carry their sign, durations never read "0.00 s", runs are "run 7",
-and layer widths read "512-512" rather than a Python list.  Panels, status messages
+layer widths read "512-512" rather than a Python list, and a run's status reads the
+same wherever it is shown (``status_text``).  Panels, status messages
 and summaries call these instead of writing their own format specs, so the same
 number never appears in three shapes.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 #: What a missing number shows.
 MISSING = "–"
@@ -124,3 +127,55 @@ def format_training_loss(metrics: Mapping[str, float | None]) -> str:
     if measured is None:
         return f"loss {format_loss(metrics.get('loss'))} (Keras's running mean)"
     return f"training cross-entropy {format_loss(measured)} (end of epoch)"
+
+
+@dataclass(frozen=True)
+class StatusWords:
+    """How one run status reads for people, in three lengths."""
+
+    #: The Runs tab's narrow column: a word or two.
+    short: str
+    #: The top bar: "run 7: early-stopped at epoch 7 of 20".
+    word: str
+    #: The status line when the run ends; ``{epochs}`` is its epochs run.
+    ended: str
+
+
+#: Every status of ``core.results.records.STATUSES``, worded once for the whole window.
+STATUS_WORDS: dict[str, StatusWords] = {
+    "completed": StatusWords("done", "completed", "completed {epochs} epochs"),
+    "stopped": StatusWords("stopped", "stopped by you", "stopped by you after {epochs} epochs"),
+    "early_stopped": StatusWords(
+        "early stop", "early-stopped", "early-stopped after {epochs} epochs"
+    ),
+    "diverged": StatusWords(
+        "diverged",
+        "diverged",
+        "diverged at epoch {epochs}: the loss became NaN or infinite (learning rate too high?)",
+    ),
+    "failed": StatusWords("failed", "failed", "failed"),
+    "running": StatusWords("running", "running", "running"),
+    "interrupted": StatusWords("interrupted", "interrupted", "interrupted"),
+    "branched": StatusWords(
+        "branched",
+        "branched",
+        "branched at epoch {epochs}; its child goes on with the changed levers",
+    ),
+}
+
+
+def status_text(
+    status: str, form: Literal["short", "word", "ended"] = "word", epochs: int = 0
+) -> str:
+    """A run's status for people (``STATUS_WORDS``); ``epochs`` fills the "ended" form.
+
+    A status this version does not know (a newer store) reads as its name, spaced.
+    """
+    words = STATUS_WORDS.get(status)
+    if words is None:
+        return status.replace("_", " ")
+    if form == "short":
+        return words.short
+    if form == "word":
+        return words.word
+    return words.ended.format(epochs=epochs)

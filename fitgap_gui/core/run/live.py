@@ -3,8 +3,9 @@
 ``RunRequest`` is what the window asks the worker to train: a config with the name
 it is stored and drawn under and an optional ``tag`` that an experiment uses to find
 its plan item, so nothing is matched by start order.  ``LiveRun`` is one run on
-screen (the one training, a previous one kept faint, or a stored one the user
-selected): its history as it grows, best epoch, status, diagnosis and colour.
+screen (the one training, a previous one kept on screen, or a stored one the user
+selected): its history as it grows, best epoch, status and diagnosis.  How it is
+drawn (colour, faint) is the window's, kept beside it in ``qt.runtime.live_runs``.
 ``early_stopping_countdown`` reads a history the way Keras's EarlyStopping does.
 
 No Qt here: ``fitgap_gui.qt.runtime.live_runs.LiveRuns`` holds these and signals changes.
@@ -22,8 +23,6 @@ from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_monito
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
-#: How many run colours the plots have (each theme's palette has this many).
-PALETTE_SLOTS = 6
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,6 @@ class LiveRun:
     run_id: int
     label: str
     config: RunConfig
-    colour: int
     origin: Origin = "live"
     history: dict[str, list[float | None]] = field(default_factory=dict)
     best_epoch: int | None = None
@@ -63,8 +61,6 @@ class LiveRun:
     status: str = "running"
     diagnosis: dict[str, Any] | None = None
     n_classes: int | None = None
-    #: A previous run left on screen beside the new one, drawn faint.
-    faint: bool = False
     tag: Any = None
     result: RunResult | None = None
     #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);

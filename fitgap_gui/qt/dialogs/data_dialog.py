@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -54,7 +54,9 @@ from fitgap_gui.qt.runtime.background import BackgroundTask
 from fitgap_gui.qt.runtime.worker import error_message
 
 if TYPE_CHECKING:
-    from fitgap_gui.qt.window.main_window import MainWindow
+    from PySide6.QtWidgets import QStatusBar
+
+    from fitgap_gui.qt.panels.controls import ControlsPanel
 
 logger = logging.getLogger(__name__)
 
@@ -351,6 +353,22 @@ class DataPreviewDialog(QDialog):
         self.accept()
 
 
+class DataHost(Protocol):
+    """What the opener needs of the window that builds it (``MainWindow``)."""
+
+    @property
+    def controls(self) -> ControlsPanel: ...
+
+    def window(self) -> QWidget:
+        """The top-level window: the parent of the actions, menus and dialogs."""
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 (Qt's name)
+
+    def show_error(self, message: str) -> None: ...
+
+    def add_menu_action(self, menu: str, action: QAction) -> QAction: ...
+
+
 class DataOpener(QObject):
     """The File menu's data entries and the one preview thread they share."""
 
@@ -358,8 +376,8 @@ class DataOpener(QObject):
     done = Signal(int, object)
     failed = Signal(int, str)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: DataHost) -> None:
+        super().__init__(window.window())
         self.window = window
         #: The preview running now (one at a time; the newest pending one runs next).
         self.previewer: BackgroundTask | None = None
@@ -370,16 +388,17 @@ class DataOpener(QObject):
 
     def _add_actions(self) -> None:
         w = self.window
-        self.open_action = QAction("&Open data…", w)
+        parent = w.window()
+        self.open_action = QAction("&Open data…", parent)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.setStatusTip("Open a CSV or NPZ file and preview it before training")
         self.open_action.triggered.connect(self._choose_file)
-        self.folder_action = QAction("Open &image folder…", w)
+        self.folder_action = QAction("Open &image folder…", parent)
         self.folder_action.setStatusTip("A folder with one sub-folder of images per class")
         self.folder_action.triggered.connect(self._choose_folder)
         w.add_menu_action("file", self.open_action)
         w.add_menu_action("file", self.folder_action)
-        self.keras_menu = QMenu("&Keras datasets (offline cache)", w)
+        self.keras_menu = QMenu("&Keras datasets (offline cache)", parent)
         self.keras_menu.setToolTipsVisible(True)
         self.keras_menu.aboutToShow.connect(self.fill_keras_menu)  # the cache may change
         w.add_menu_action("file", self.keras_menu.menuAction())
@@ -416,7 +435,7 @@ class DataOpener(QObject):
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window,
+            self.window.window(),
             "Open data",
             self._start_dir(),
             "Data files (*.csv *.tsv *.txt *.npz);;CSV files (*.csv *.tsv *.txt);;"
@@ -427,7 +446,7 @@ class DataOpener(QObject):
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(
-            self.window, "Open a folder with one sub-folder per class", self._start_dir()
+            self.window.window(), "Open a folder with one sub-folder per class", self._start_dir()
         )
         if path:
             self.open_path(path)
@@ -452,7 +471,7 @@ class DataOpener(QObject):
         base = self._base()
         if data["source"] == "csv" and base.data.source == "csv":
             data["label_column"] = base.data.label_column  # keep the user's choice
-        dialog = DataPreviewDialog(self, base, data, self.window)
+        dialog = DataPreviewDialog(self, base, data, self.window.window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.data_chosen.connect(self.apply)
         # A file that cannot be read at all goes to the window's error dialog.

@@ -42,6 +42,7 @@ from fitgap_gui.core.formatting import (
     format_loss,
     format_validation_loss,
     run_label,
+    status_text,
 )
 from fitgap_gui.core.run.branching import saved_epoch
 from fitgap_gui.core.run.live import LiveRun
@@ -63,8 +64,6 @@ _NUMERIC = (VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS)
 DEFAULT_COLUMNS = (NAME, LEVERS, VAL_ACC, GAP, STATUS)
 #: The name's width before it is elided (the whole name is in the tooltip).
 NAME_WIDTH = 90
-#: Statuses in a word or two, so the column stays narrow.
-STATUS_WORDS = {"completed": "done", "early_stopped": "early stop"}
 #: The widest text each fixed column holds (besides its title).
 _WIDEST = {
     VAL_ACC: "100.0%",
@@ -72,7 +71,7 @@ _WIDEST = {
     GAP: "+100.0 pp",
     BEST: "10000",
     EPOCHS: "10000",
-    STATUS: "early stop",
+    STATUS: status_text("early_stopped", "short"),
     DATE: "12-31 23:59",
 }
 _TIPS = {
@@ -356,7 +355,7 @@ class RunsPanel(QWidget):
         val_acc = best.get("val_accuracy")
         # The cross-entropy compares runs; Keras's val_loss holds the weight penalty.
         val_loss = best.get("val_cross_entropy", best.get("val_loss"))
-        status = STATUS_WORDS.get(run.status, run.status.replace("_", " "))
+        status = status_text(run.status, "short")  # a word or two: the column stays narrow
         cells = {
             NAME: (run.name, run.name.lower()),
             # Lines break between levers, never inside one ("L2" / "1e-3").

@@ -1,12 +1,14 @@
 """The runs on screen as one model: ``LiveRuns``, and the adapter that draws it.
 
-``LiveRuns`` holds every run the window shows (``core.live.LiveRun``): the one
+``LiveRuns`` holds every run the window shows (``core.run.live.LiveRun``): the one
 training now (several at once when an experiment's plan runs in parallel), the
 previous Train's runs kept faint beside it, and the stored runs selected in the Runs
 tab.  The window feeds it from the training controller; the
 panels (plots through ``PlotsAdapter``, diagnosis, insights, runs, experiments)
-are handed it in their constructors and listen to its signals.  Colours belong to
-runs: a run keeps its palette slot for the whole session, whatever is selected.
+are handed it in their constructors and listen to its signals.  How each run is
+drawn is view state, kept here beside the core's record (``RunView``: its colour and
+whether it is faint).  Colours belong to runs: a run keeps its palette slot for the
+whole session, whatever is selected.
 Runs of another data set are never overlaid silently: starting one clears them
 and ``note`` says so.
 """
@@ -14,6 +16,7 @@ and ``note`` says so.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -23,7 +26,6 @@ from fitgap_gui.core.diagnosis.verdict import diagnose
 from fitgap_gui.core.formatting import run_label
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.live import (
-    PALETTE_SLOTS,
     LiveRun,
     RunRequest,
     data_identity,
@@ -35,6 +37,19 @@ if TYPE_CHECKING:  # only a type: the model never imports the views it feeds
     from fitgap_gui.qt.plots.plots import PlotsPanel
 
 logger = logging.getLogger(__name__)
+
+#: How many run colours the plots have (each theme's palette has this many).
+PALETTE_SLOTS = 6
+
+
+@dataclass
+class RunView:
+    """How the views draw one run on screen (the core's ``LiveRun`` knows nothing of it)."""
+
+    #: Its palette slot, given when it first appeared and fixed for the session.
+    colour: int
+    #: A previous run left on screen beside the new one, drawn faint.
+    faint: bool = False
 
 
 def _data_name(data: tuple[str, str | None]) -> str:
@@ -80,6 +95,8 @@ class LiveRuns(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runs: dict[int, LiveRun] = {}
+        #: How each run in ``runs`` is drawn (the same keys).
+        self.views: dict[int, RunView] = {}
         #: The run training now, the latest started of several (None between runs).
         self.live_id: int | None = None
         #: The latest run started in this window (kept after it ends): exports default to it.
@@ -95,6 +112,11 @@ class LiveRuns(QObject):
     def focused(self) -> LiveRun | None:
         return self.get(self.focus_id)
 
+    def is_faint(self, run_id: int) -> bool:
+        """A previous run, drawn faint beside the new one."""
+        view = self.views.get(run_id)
+        return view is not None and view.faint
+
     def training(self) -> list[LiveRun]:
         """The runs of this window training now, in the order they started."""
         return [r for r in self.runs.values() if r.origin == "live" and r.status == "running"]
@@ -108,7 +130,7 @@ class LiveRuns(QObject):
         With every slot on screen, the one given out longest ago.
         """
         if run_id not in self._colours:
-            on_screen = {run.colour % PALETTE_SLOTS for run in self.runs.values()}
+            on_screen = {view.colour % PALETTE_SLOTS for view in self.views.values()}
             given = {slot: order for order, slot in enumerate(self._colours.values())}
             free = [s for s in range(PALETTE_SLOTS) if s not in on_screen]
             self._colours[run_id] = min(
@@ -134,12 +156,12 @@ class LiveRuns(QObject):
                 f"plots: the new run trains on {_data_name(data_identity(requests[0].config))}."
             )
         for run in list(self.runs.values()):
-            if run.origin == "live" and run.faint:
+            if run.origin == "live" and self.is_faint(run.run_id):
                 self.remove(run.run_id)
         self._fainted = []
         for run in self.runs.values():
             if run.origin == "live":
-                run.faint = True
+                self.views[run.run_id].faint = True
                 self._fainted.append(run.run_id)
                 self.run_changed.emit(run.run_id)
 
@@ -151,9 +173,7 @@ class LiveRuns(QObject):
         """
         self._fainted = []  # the batch did start: the faint runs stay faint
         label = request.label or run_label(run_id)
-        run = LiveRun(
-            run_id, label, request.config, self.colour_of(run_id), origin="live", tag=request.tag
-        )
+        run = LiveRun(run_id, label, request.config, origin="live", tag=request.tag)
         if request.branch_epoch:  # a branch: its history starts with its parent's epochs
             run.parent_run_id, run.branch_epoch = request.parent_run_id, request.branch_epoch
             parent = self.runs.get(request.parent_run_id or 0)
@@ -199,9 +219,9 @@ class LiveRuns(QObject):
     def start_failed_with(self, message: str) -> None:
         """No run of the batch could start: un-fade the last runs and say so."""
         for run_id in self._fainted:
-            run = self.runs.get(run_id)
-            if run is not None:
-                run.faint = False
+            view = self.views.get(run_id)
+            if view is not None:
+                view.faint = False
                 self.run_changed.emit(run_id)
         self._fainted = []
         self.live_id = None
@@ -232,7 +252,6 @@ class LiveRuns(QObject):
             stored.run_id,
             label,
             stored.config,
-            self.colour_of(stored.run_id),
             origin="stored",
             history={k: list(v) for k, v in stored.history.items()},
             best_epoch=stored.best_epoch,
@@ -272,19 +291,24 @@ class LiveRuns(QObject):
     # -- leaving ------------------------------------------------------------------------------
     def _add(self, run: LiveRun) -> None:
         # A run shown again (renamed) replaces itself: views replace by run id.
+        view = RunView(self.colour_of(run.run_id))
         self.runs[run.run_id] = run
+        self.views[run.run_id] = view
         self.run_added.emit(run)
 
     def set_focus(self, run_id: int | None) -> None:
         """The run the diagnosis tab shows (None: the live or latest run)."""
         if run_id is None or run_id not in self.runs:
-            live = [r for r in self.runs.values() if r.origin == "live" and not r.faint]
+            live = [
+                r for r in self.runs.values() if r.origin == "live" and not self.is_faint(r.run_id)
+            ]
             run_id = live[-1].run_id if live else None
         self.focus_id = run_id
         self.focus_changed.emit(self.get(run_id))
 
     def remove(self, run_id: int) -> None:
         run = self.runs.pop(run_id, None)
+        self.views.pop(run_id, None)
         if run is None:
             return
         if self.live_id == run_id:
@@ -295,13 +319,16 @@ class LiveRuns(QObject):
 
     def clear_previous(self) -> int:
         """Drop the faint runs of earlier Trains (Run → Clear previous runs); how many."""
-        gone = [r.run_id for r in self.runs.values() if r.origin == "live" and r.faint]
+        gone = [
+            r.run_id for r in self.runs.values() if r.origin == "live" and self.is_faint(r.run_id)
+        ]
         for run_id in gone:
             self.remove(run_id)
         return len(gone)
 
     def clear(self) -> None:
         self.runs.clear()
+        self.views.clear()
         self.live_id = None
         self.focus_id = None
         self.cleared.emit()
@@ -342,9 +369,9 @@ class PlotsAdapter(QObject):
             self.plots.show_countdown("", None)
 
     def _restyle(self, run_id: int) -> None:
-        run = self.model.get(run_id)
-        if run is not None:
-            self.plots.style_run(run_id, run.colour, faint=run.faint)
+        view = self.model.views.get(run_id)
+        if view is not None:
+            self.plots.style_run(run_id, view.colour, faint=view.faint)
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
         self.plots.add_epoch(run_id, metrics)

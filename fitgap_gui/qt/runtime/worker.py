@@ -2,8 +2,10 @@
 
 The controller starts one ``BackgroundTask`` (background.py) per Train press or
 experiment; the task trains each ``RunRequest`` in turn and reports every event
-(started, dataset, epoch, insight, finished, failed) through ``yielded``.  The
-controller turns them into one fixed signal vocabulary, emitted in the GUI thread:
+through ``yielded`` as a small frozen object, one class per kind (``Started``,
+``DatasetLoaded``, ``EpochDone``, ``InsightReady``, ``Finished``, ``Failed``,
+``Progress``, ``Paused``).  The controller matches on the class and turns each into
+one of a fixed signal vocabulary, emitted in the GUI thread:
 ``started, epoch_done, finished, errored, aborted`` plus ``dataset_ready``,
 ``insight_ready``, ``progress`` and ``idle``.  Each event carries the run id the
 store gave the run, and ``started`` carries the request (label and tag), so nothing
@@ -25,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -56,6 +59,73 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+# -- what the training thread reports: one frozen class per kind of event -------------------------
+@dataclass(frozen=True)
+class Started:
+    """A run has its row in the store and starts (a branch's child too)."""
+
+    run_id: int
+    request: RunRequest
+
+
+@dataclass(frozen=True)
+class DatasetLoaded:
+    """The run's data is loaded (a ``Dataset``)."""
+
+    run_id: int
+    dataset: Any
+
+
+@dataclass(frozen=True)
+class EpochDone:
+    run_id: int
+    metrics: EpochMetrics
+
+
+@dataclass(frozen=True)
+class InsightReady:
+    """An insight view's data from ``insights_probe.InsightProbe`` (plain numpy/dicts)."""
+
+    run_id: int
+    kind: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended with ``result`` (completed, stopped, early-stopped, branched…)."""
+
+    run_id: int
+    result: RunResult
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The run (``NO_RUN``: the batch, before a run had a row) ended with an exception."""
+
+    run_id: int
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Runs done so far of the batch or plan, and in total."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The run is held at the end of ``epoch`` until it is resumed."""
+
+    run_id: int
+    epoch: int
+
+
+Event = Started | DatasetLoaded | EpochDone | InsightReady | Finished | Failed | Progress | Paused
+
+
 def train_requests(
     state: TaskState,
     requests: Sequence[RunRequest],
@@ -64,7 +134,7 @@ def train_requests(
 ) -> None:
     """Train each request in turn on this (worker) thread; a stop or an error ends it.
 
-    Every event goes out as ``state.report((kind, run_id, ...))``.  With ``gate`` a
+    Every event goes out as ``state.report(event)`` (an ``Event``).  With ``gate`` a
     run may be paused, continued and branched; each child run is reported as a run
     of its own (``started`` … ``finished``).
     """
@@ -76,26 +146,26 @@ def train_requests(
             break
         current: dict[str, Any] = {"run_id": NO_RUN, "request": request}
         if gate is not None:
-            gate.on_hold = lambda epoch, c=current: state.report(("paused", c["run_id"], epoch))
+            gate.on_hold = lambda epoch, c=current: state.report(Paused(c["run_id"], epoch))
         # Insight views: computed here, on the thread that owns the model.
         probe = InsightProbe(
             request.config,
-            lambda kind, data, c=current: state.report(("insight", c["run_id"], kind, data)),
+            lambda kind, data, c=current: state.report(InsightReady(c["run_id"], kind, data)),
         )
 
         def on_started(run_id: int, dataset, current=current, probe=probe):
             current["run_id"] = run_id
-            state.report(("started", run_id, current["request"]))
-            state.report(("dataset", run_id, dataset))
+            state.report(Started(run_id, current["request"]))
+            state.report(DatasetLoaded(run_id, dataset))
             probe.start(dataset)
 
         def on_epoch(run_id: int, metrics, probe=probe) -> None:
             probe.note_epoch(metrics)
-            state.report(("epoch", run_id, metrics))
+            state.report(EpochDone(run_id, metrics))
 
         def on_finished(result, current=current, probe=probe, request=request) -> None:
             probe.finish(result)
-            state.report(("finished", result.run_id, result))
+            state.report(Finished(result.run_id, result))
             if result.branch is not None:  # the child is the next run started
                 current["request"] = RunRequest(
                     result.branch.config,
@@ -127,9 +197,9 @@ def train_requests(
         except Exception as exc:  # shown to the user; the traceback goes to the log
             if not isinstance(exc, FitGapError):
                 logger.exception("run %s failed", current["run_id"] or "(not started)")
-            state.report(("errored", current["run_id"], exc))
+            state.report(Failed(current["run_id"], exc))
             break
-        state.report(("progress", done + 1, total))
+        state.report(Progress(done + 1, total))
 
 
 def train_plan(
@@ -151,28 +221,28 @@ def train_plan(
     try:
         datasets = plan_datasets(plan)  # bad data: refused before any row exists
     except Exception as exc:
-        state.report(("errored", NO_RUN, exc))
+        state.report(Failed(NO_RUN, exc))
         return
 
     def on_run_started(index: int, run_id: int, ran_on: str) -> None:
         started[index] = run_id
-        state.report(("started", run_id, requests[index]))
-        state.report(("dataset", run_id, datasets[index]))
+        state.report(Started(run_id, requests[index]))
+        state.report(DatasetLoaded(run_id, datasets[index]))
         # The probe needs the model on this thread; the insight views say why it is absent.
         reason = (
             f"it trained on {ran_on}; the insight views follow runs trained one at a time "
             "(Edit → Preferences: 1 worker)"
         )
         for view in ("boundary", "validation"):
-            state.report(("insight", run_id, "unavailable", {"view": view, "reason": reason}))
+            state.report(InsightReady(run_id, "unavailable", {"view": view, "reason": reason}))
 
     def on_epoch(_index: int, run_id: int, metrics: EpochMetrics) -> None:
-        state.report(("epoch", run_id, metrics))
+        state.report(EpochDone(run_id, metrics))
 
     def on_run_done(index: int, result: RunResult) -> None:
         returned.add(index)
-        state.report(("finished", started.get(index, result.run_id), result))
-        state.report(("progress", len(returned), total))
+        state.report(Finished(started.get(index, result.run_id), result))
+        state.report(Progress(len(returned), total))
 
     error: Exception | None = None
     try:
@@ -192,11 +262,11 @@ def train_plan(
     unreturned = [run_id for index, run_id in started.items() if index not in returned]
     for run_id in unreturned:
         try:
-            state.report(("finished", run_id, store.get_run(run_id).to_result()))
+            state.report(Finished(run_id, store.get_run(run_id).to_result()))
         except FitGapError:  # the store cannot be read now: the run stays as last shown
             logger.warning("run %s: its stored row could not be read", run_id)
     if error is not None:
-        state.report(("errored", unreturned[0] if unreturned else NO_RUN, error))
+        state.report(Failed(unreturned[0] if unreturned else NO_RUN, error))
 
 
 class TrainingController(QObject):
@@ -297,21 +367,29 @@ class TrainingController(QObject):
     def is_paused(self) -> bool:
         return self._gate is not None and self._gate.is_paused()
 
-    def _dispatch(self, event: tuple[Any, ...]) -> None:
-        kind, *args = event
-        signal = {
-            "started": self.started,
-            "dataset": self.dataset_ready,
-            "epoch": self.epoch_done,
-            "insight": self.insight_ready,
-            "finished": self.finished,
-            "errored": self.errored,
-            "progress": self.progress,
-            "paused": self.paused,
-        }[kind]
-        if kind == "finished" and args[1].status == "stopped":
-            self.aborted.emit(args[0])
-        signal.emit(*args)
+    def _dispatch(self, event: Event) -> None:
+        """One event of the training thread, as its signal (in the GUI thread)."""
+        match event:
+            case Started(run_id, request):
+                self.started.emit(run_id, request)
+            case DatasetLoaded(run_id, dataset):
+                self.dataset_ready.emit(run_id, dataset)
+            case EpochDone(run_id, metrics):
+                self.epoch_done.emit(run_id, metrics)
+            case InsightReady(run_id, kind, payload):
+                self.insight_ready.emit(run_id, kind, payload)
+            case Finished(run_id, result):
+                if result.status == "stopped":
+                    self.aborted.emit(run_id)
+                self.finished.emit(run_id, result)
+            case Failed(run_id, error):
+                self.errored.emit(run_id, error)
+            case Progress(done, total):
+                self.progress.emit(done, total)
+            case Paused(run_id, epoch):
+                self.paused.emit(run_id, epoch)
+            case _:
+                raise TypeError(f"not a training event: {event!r}")
 
     def _on_finished(self) -> None:
         self._task = None

@@ -9,37 +9,33 @@ loading its data.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtWidgets import QProgressBar
 
 from fitgap_gui.core.formatting import run_label
 from fitgap_gui.core.run.live import LiveRun
-
-if TYPE_CHECKING:
-    from fitgap_gui.qt.window.main_window import MainWindow
+from fitgap_gui.qt.window.host import BusyHost
 
 
 class BusyIndicator:
     """Shows the status bar's busy bar from engine start or run start to the first epoch."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, host: BusyHost) -> None:
+        self.host = host
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)  # indeterminate: a moving block
         self.bar.setMaximumWidth(140)
         self.bar.setMaximumHeight(14)
         self.bar.setTextVisible(False)
         self.bar.setToolTip("FitGap is loading; this takes a few seconds")
-        window.statusBar().addPermanentWidget(self.bar)
+        host.statusBar().addPermanentWidget(self.bar)
         self._waiting_run: int | None = None
-        self.bar.setVisible(not window.engine_loaded())
-        window.engine_ready.connect(self._idle)
-        window.live_runs.run_added.connect(self._on_run_added)
-        window.live_runs.dataset_ready.connect(self._on_dataset)
-        window.live_runs.epoch_appended.connect(self._on_epoch)
-        window.training_ended.connect(self._idle)
-        window.error_shown.connect(lambda _message: self._idle())
+        self.bar.setVisible(not host.engine_loaded())
+        host.engine_ready.connect(self._idle)
+        host.live_runs.run_added.connect(self._on_run_added)
+        host.live_runs.dataset_ready.connect(self._on_dataset)
+        host.live_runs.epoch_appended.connect(self._on_epoch)
+        host.training_ended.connect(self._idle)
+        host.error_shown.connect(lambda _message: self._idle())
 
     def is_busy(self) -> bool:
         return not self.bar.isHidden()
@@ -49,13 +45,13 @@ class BusyIndicator:
             return
         run_id = self._waiting_run = run.run_id
         self.bar.setVisible(True)
-        self.window.statusBar().showMessage(
+        self.host.statusBar().showMessage(
             f"{run_label(run_id, capital=True)}: loading data… (Esc stops)"
         )
 
     def _on_dataset(self, run_id: int, dataset) -> None:
         if run_id == self._waiting_run:
-            self.window.statusBar().showMessage(
+            self.host.statusBar().showMessage(
                 f"{run_label(run_id, capital=True)}: {len(dataset.x_train)} training and {len(dataset.x_val)} "
                 f"validation samples of {dataset.name}; building the model and training "
                 "the first epoch…"

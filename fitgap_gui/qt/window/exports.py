@@ -8,7 +8,7 @@ drawn by Qt's QSvgGenerator: pyqtgraph 0.14's SVGExporter fails on every plot
 with Qt >= 6.10, whose SVG paths end in "Z" (pyqtgraph issue #3495).  Each
 action asks for a path in its handler; the ``export_*`` methods take the path, so
 tests call them without a dialog.  Results go to the status bar, errors to
-``window.show_error``.
+the window's error dialog (``show_error``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.files import export_runs
 from fitgap_gui.core.formatting import format_duration
 from fitgap_gui.qt.window import settings
+from fitgap_gui.qt.window.host import ExportHost
 
 if TYPE_CHECKING:
     from fitgap_gui.qt.panels.runs_panel import RunsPanel
-    from fitgap_gui.qt.window.main_window import MainWindow
 
 #: format -> (menu text, dialog filter or None for a folder, suffix)
 RUN_FORMATS = {
@@ -48,8 +48,8 @@ _PER_RUN = ("model", "script")
 class Exporter:
     """The export actions of one window; the runs come from the Runs tab."""
 
-    def __init__(self, window: MainWindow, panel: RunsPanel) -> None:
-        self.window = window
+    def __init__(self, host: ExportHost, panel: RunsPanel) -> None:
+        self.host = host
         self.panel = panel
         self.report_action: QAction | None = None
 
@@ -60,17 +60,17 @@ class Exporter:
         """Export runs (default: the selected ones) to ``path``; [] after an error."""
         ids = self.panel.export_ids() if run_ids is None else run_ids
         if not ids:
-            self.window.show_error("Select one or more runs in the Runs tab to export.")
+            self.host.show_error("Select one or more runs in the Runs tab to export.")
             return []
         started = time.perf_counter()
         try:
-            written = export_runs(self.window.store, fmt, ids, path)
+            written = export_runs(self.host.store, fmt, ids, path)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.host.show_error(str(exc))
             return []
         runs = f"{len(ids)} run{'s' if len(ids) != 1 else ''}"
         where = written[0] if len(written) == 1 else Path(path)
-        self.window.statusBar().showMessage(
+        self.host.statusBar().showMessage(
             f"Exported {runs} to {where} in {format_duration(time.perf_counter() - started)}."
         )
         return written
@@ -79,10 +79,10 @@ class Exporter:
     def export_png(self, path: str | Path) -> Path | None:
         """The three plots as one PNG, exactly as on screen."""
         path = Path(path)
-        if not self.window.plots.grab().save(str(path), "PNG"):
-            self.window.show_error(f"cannot write {path}")
+        if not self.host.plots.grab().save(str(path), "PNG"):
+            self.host.show_error(f"cannot write {path}")
             return None
-        self.window.statusBar().showMessage(f"Exported the plots to {path}.")
+        self.host.statusBar().showMessage(f"Exported the plots to {path}.")
         return path
 
     def export_svg(self, path: str | Path) -> Path | None:
@@ -91,9 +91,9 @@ class Exporter:
 
         path = Path(path)
         if not path.parent.is_dir():
-            self.window.show_error(f"cannot write {path}: the folder {path.parent} does not exist")
+            self.host.show_error(f"cannot write {path}: the folder {path.parent} does not exist")
             return None
-        plots = self.window.plots
+        plots = self.host.plots
         generator = QSvgGenerator()
         generator.setFileName(str(path))
         generator.setSize(plots.size())
@@ -101,7 +101,7 @@ class Exporter:
         generator.setTitle("FitGap plots")
         painter = QPainter()
         if not painter.begin(generator):
-            self.window.show_error(f"cannot write {path}")
+            self.host.show_error(f"cannot write {path}")
             return None
         try:
             # Each plot on its own: a view rendered directly draws its scene as
@@ -114,20 +114,20 @@ class Exporter:
                 plot.render(painter, target, plot.viewport().rect())
         finally:
             painter.end()
-        self.window.statusBar().showMessage(f"Exported the plots to {path}.")
+        self.host.statusBar().showMessage(f"Exported the plots to {path}.")
         return path
 
     # -- dialogs (not used by tests) -----------------------------------------------------------------
     def _ask_file(self, title: str, name: str, filters: str) -> str:
         start = str(Path(settings.last_folder("export") or Path.home()) / name)
-        path, _ = QFileDialog.getSaveFileName(self.window, title, start, filters)
+        path, _ = QFileDialog.getSaveFileName(self.host.window(), title, start, filters)
         if path:
             settings.remember_folder("export", path)
         return path
 
     def _ask_folder(self, title: str) -> str:
         start = settings.last_folder("export") or str(Path.home())
-        path = QFileDialog.getExistingDirectory(self.window, title, start)
+        path = QFileDialog.getExistingDirectory(self.host.window(), title, start)
         if path:
             settings.remember_folder("export", path + "/")
         return path
@@ -135,7 +135,7 @@ class Exporter:
     def choose_runs_export(self, fmt: str) -> None:
         ids = self.panel.export_ids()
         if not ids:
-            self.window.show_error("Select one or more runs in the Runs tab to export.")
+            self.host.show_error("Select one or more runs in the Runs tab to export.")
             return
         text, filters, suffix = RUN_FORMATS[fmt]
         title = "Export " + text.replace("&", "").rstrip("…")
@@ -160,7 +160,7 @@ class Exporter:
             self.export_svg(path)
 
     def build_menu(self) -> QMenu:
-        menu = QMenu("&Export", self.window)
+        menu = QMenu("&Export", self.host.window())
         for fmt, (text, _filters, _suffix) in RUN_FORMATS.items():
             action = QAction(text, menu)
             action.triggered.connect(lambda _checked=False, f=fmt: self.choose_runs_export(f))
@@ -176,18 +176,18 @@ class Exporter:
         return menu
 
 
-def install(window: MainWindow, panel: RunsPanel) -> Exporter:
-    exporter = Exporter(window, panel)
+def install(host: ExportHost, panel: RunsPanel) -> Exporter:
+    exporter = Exporter(host, panel)
     menu = exporter.build_menu()
-    window.add_menu_action("file", menu.menuAction())
+    host.add_menu_action("file", menu.menuAction())
     # The lab report is what a user takes away: one step from the File menu.
-    report = QAction("Export &report…", window)
+    report = QAction("Export &report…", host.window())
     report.setToolTip(
         "One HTML file with the selected runs' curves, levers, best epochs, diagnosis "
         "and what is needed to repeat them"
     )
     report.triggered.connect(lambda _checked=False: exporter.choose_runs_export("report"))
-    window.add_menu_action("file", report)
+    host.add_menu_action("file", report)
     exporter.report_action = report
     # The same menu in the Runs tab: its button and its context menu.
     panel.export_menu = menu

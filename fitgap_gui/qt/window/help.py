@@ -14,17 +14,22 @@ import html
 import platform
 import sys
 from importlib import metadata
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMenu,
+    QMenuBar,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fitgap_gui import __version__
 from fitgap_gui.core.logfiles import log_folder
-
-if TYPE_CHECKING:
-    from fitgap_gui.qt.window.main_window import MainWindow
+from fitgap_gui.qt.window.host import HelpHost
 
 OVERFITTING_HTML = """
 <h2>What is overfitting?</h2>
@@ -82,33 +87,23 @@ MOUSE_ROWS = (
 )
 
 
-def _dialog(window: MainWindow, title: str, body: str, name: str) -> QDialog:
-    """A non-modal dialog with one HTML page; reused while it exists."""
-    dialogs = window.help.dialogs
-    dialog = dialogs.get(name)
-    if dialog is None:
-        dialog = QDialog(window)
-        dialog.setWindowTitle(title)
-        dialog.browser = QTextBrowser(dialog)
-        dialog.browser.setOpenExternalLinks(False)  # no network at run time
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
-        buttons.rejected.connect(dialog.close)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(dialog.browser)
+class _Page(QDialog):
+    """A non-modal dialog with one HTML page."""
+
+    def __init__(self, parent: QWidget, title: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenExternalLinks(False)  # no network at run time
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
         layout.addWidget(buttons)
-        dialog.resize(640, 560)
-        dialogs[name] = dialog
-    dialog.browser.setHtml(body)
-    dialog.show()
-    dialog.raise_()
-    return dialog
+        self.resize(640, 560)
 
 
-def show_overfitting(window: MainWindow) -> QDialog:
-    return _dialog(window, "What is overfitting?", OVERFITTING_HTML, "overfitting")
-
-
-def shortcut_rows(window: MainWindow) -> list[tuple[str, str, str]]:
+def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
     """(menu, action, shortcut) of every action with a shortcut, read from the menus."""
     rows: list[tuple[str, str, str]] = []
 
@@ -123,23 +118,23 @@ def shortcut_rows(window: MainWindow) -> list[tuple[str, str, str]]:
                 if keys:
                     rows.append((path, action.text().replace("&", ""), ", ".join(keys)))
 
-    for top in window.menuBar().actions():
+    for top in menu_bar.actions():
         if top.menu() is not None:
             walk(top.menu(), top.text().replace("&", ""))
     return rows
 
 
-def ambiguous_shortcuts(window: MainWindow) -> set[str]:
+def ambiguous_shortcuts(menu_bar: QMenuBar) -> set[str]:
     """Keys given to more than one action: Qt then triggers none of them."""
     seen: dict[str, int] = {}
-    for _menu, _text, keys in shortcut_rows(window):
+    for _menu, _text, keys in shortcut_rows(menu_bar):
         for key in keys.split(", "):
             seen[key] = seen.get(key, 0) + 1
     return {key for key, count in seen.items() if count > 1}
 
 
-def shortcuts_html(window: MainWindow) -> str:
-    clashes = ambiguous_shortcuts(window)
+def shortcuts_html(menu_bar: QMenuBar) -> str:
+    clashes = ambiguous_shortcuts(menu_bar)
 
     def keys_cell(keys: str) -> str:
         text = f"<b>{html.escape(keys)}</b>"
@@ -150,7 +145,7 @@ def shortcuts_html(window: MainWindow) -> str:
     cells = [
         f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td>"
         f"<td>{keys_cell(keys)}</td></tr>"
-        for menu, text, keys in [*shortcut_rows(window), *MOUSE_ROWS]
+        for menu, text, keys in [*shortcut_rows(menu_bar), *MOUSE_ROWS]
     ]
     return (
         "<h2>Keyboard shortcuts</h2>"
@@ -159,10 +154,6 @@ def shortcuts_html(window: MainWindow) -> str:
         + "".join(cells)
         + "</table>"
     )
-
-
-def show_shortcuts(window: MainWindow) -> QDialog:
-    return _dialog(window, "Keyboard shortcuts", shortcuts_html(window), "shortcuts")
 
 
 def _installed(*names: str) -> str:
@@ -174,13 +165,12 @@ def _installed(*names: str) -> str:
     return "not installed"
 
 
-def versions(window: MainWindow) -> list[tuple[str, str]]:
+def versions(engine_loaded: bool) -> list[tuple[str, str]]:
     """(component, version) for About; TensorFlow is asked only once it is loaded."""
     import pyqtgraph
     import PySide6
 
-    loaded = window.engine_loaded() and "tensorflow" in sys.modules
-    if loaded:
+    if engine_loaded and "tensorflow" in sys.modules:
         import keras
         import tensorflow as tf
 
@@ -203,10 +193,10 @@ def versions(window: MainWindow) -> list[tuple[str, str]]:
     ]
 
 
-def about_html(window: MainWindow) -> str:
+def about_html(engine_loaded: bool) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
-        for k, v in versions(window)
+        for k, v in versions(engine_loaded)
     )
     return (
         "<h2>FitGap</h2><p>See the gap between training and validation open, "
@@ -215,55 +205,68 @@ def about_html(window: MainWindow) -> str:
     )
 
 
-def show_about(window: MainWindow) -> QDialog:
-    dialog = _dialog(window, "About FitGap", about_html(window), "about")
-    dialog.resize(460, 380)
-    return dialog
-
-
 class HelpMenu(QObject):
     """The Help menu's entries and the dialogs they opened (``dialogs[name]``)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.dialogs: dict[str, QDialog] = {}
+    def __init__(self, host: HelpHost) -> None:
+        super().__init__(host.window())
+        self.host = host
+        self.dialogs: dict[str, _Page] = {}
         #: Where the last Show log folder pointed (tests read it; the file manager opens it).
         self.opened_folder: str | None = None
         entries = (
-            ("&What is overfitting?", "F1", show_overfitting),
-            ("&Keyboard shortcuts", "Ctrl+/", show_shortcuts),
-            ("Show &log folder", None, show_log_folder),
-            ("&About FitGap", None, show_about),
+            ("&What is overfitting?", "F1", self.show_overfitting),
+            ("&Keyboard shortcuts", "Ctrl+/", self.show_shortcuts),
+            ("Show &log folder", None, self.show_log_folder),
+            ("&About FitGap", None, self.show_about),
         )
         for text, keys, handler in entries:
-            action = QAction(text, window)
+            action = QAction(text, host.window())
             if keys:
                 action.setShortcut(QKeySequence(keys))
             action.setMenuRole(QAction.MenuRole.NoRole)
-            if handler is show_about:
+            if handler == self.show_about:
                 action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS puts it in the app menu
-            action.triggered.connect(lambda _=False, h=handler: h(window))
-            window.add_menu_action("help", action)
+            action.triggered.connect(lambda _=False, h=handler: h())
+            host.add_menu_action("help", action)
         # An About opened while TensorFlow loads fills in its versions and GPU when ready.
-        window.engine_ready.connect(lambda: _refresh_about(window))
+        host.engine_ready.connect(self._refresh_about)
 
+    def _dialog(self, title: str, body: str, name: str) -> _Page:
+        """A non-modal dialog with one HTML page; reused while it exists."""
+        dialog = self.dialogs.get(name)
+        if dialog is None:
+            dialog = self.dialogs[name] = _Page(self.host.window(), title)
+        dialog.browser.setHtml(body)
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
-def show_log_folder(window: MainWindow) -> str:
-    """Open the log folder in the file manager (made first, so there is one to open)."""
-    folder = log_folder()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        window.show_error(f"cannot open the log folder {folder}: {exc.strerror or exc}")
+    def show_overfitting(self) -> _Page:
+        return self._dialog("What is overfitting?", OVERFITTING_HTML, "overfitting")
+
+    def show_shortcuts(self) -> _Page:
+        return self._dialog("Keyboard shortcuts", shortcuts_html(self.host.menuBar()), "shortcuts")
+
+    def show_about(self) -> _Page:
+        dialog = self._dialog("About FitGap", about_html(self.host.engine_loaded()), "about")
+        dialog.resize(460, 380)
+        return dialog
+
+    def show_log_folder(self) -> str:
+        """Open the log folder in the file manager (made first, so there is one to open)."""
+        folder = log_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.host.show_error(f"cannot open the log folder {folder}: {exc.strerror or exc}")
+            return str(folder)
+        self.opened_folder = str(folder)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.host.statusBar().showMessage(f"The log files are in {folder}.")
         return str(folder)
-    window.help.opened_folder = str(folder)
-    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-        window.statusBar().showMessage(f"The log files are in {folder}.")
-    return str(folder)
 
-
-def _refresh_about(window: MainWindow) -> None:
-    dialog = window.help.dialogs.get("about")
-    if dialog is not None and dialog.isVisible():
-        dialog.browser.setHtml(about_html(window))
+    def _refresh_about(self) -> None:
+        dialog = self.dialogs.get("about")
+        if dialog is not None and dialog.isVisible():
+            dialog.browser.setHtml(about_html(self.host.engine_loaded()))

@@ -44,6 +44,7 @@ from fitgap_gui.core.formatting import (
     format_training_loss,
     format_validation_loss,
     run_label,
+    status_text,
 )
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.live import RunRequest
@@ -75,12 +76,6 @@ CLOSE_WAIT_MS = 15000
 #: QSettings key of the Repeats box beside Train, and its largest value.
 KEY_TRAIN_REPEATS = "train/repeats"
 MAX_TRAIN_REPEATS = 20
-
-STATUS_WORDS = {
-    "early_stopped": "early-stopped",
-    "stopped": "stopped by you",
-    "branched": "branched",
-}
 
 
 class MainWindow(QMainWindow):
@@ -239,6 +234,7 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel(self.store, self.live_runs, self.controls)
         self._follow(self.runs_panel)
         self.pausing = Pausing(self)  # Pause/Continue beside Stop; Run → Pause / Continue
+        self.pausing.changed.connect(self._update_buttons)
         self._bar.insertWidget(2, self.pausing.button)
         self.runs_panel.continue_requested.connect(self.pausing.prepare_stored)
         self.add_side_tab(self.runs_panel, "Runs")
@@ -487,23 +483,13 @@ class MainWindow(QMainWindow):
         self.live_runs.finish(run_id, result)
         logger.info("run %s %s after %s epochs", run_id, result.status, result.epochs_run)
         marker = self.plots_adapter.markers.get(run_id, "")
-        words = {
-            "completed": f"completed {result.epochs_run} epochs",
-            "stopped": f"stopped by you after {result.epochs_run} epochs",
-            "early_stopped": f"early-stopped after {result.epochs_run} epochs",
-            "diverged": f"diverged at epoch {result.epochs_run}: the loss became NaN or "
-            "infinite (learning rate too high?)",
-            "branched": f"branched at epoch {result.epochs_run}; its child goes on with the "
-            "changed levers",
-        }
-        what = words.get(result.status, result.status)
+        what = status_text(result.status, "ended", result.epochs_run)
         if self._plan_count is not None:
             self._plan_count[0] += 1
             self._show_plan_progress()
         elif result.status != "completed":  # say why the bar stops short of the end
             self.progress.setFormat(
-                f"{run_label(run_id)}: {STATUS_WORDS.get(result.status, result.status)} "
-                "at epoch %v of %m"
+                f"{run_label(run_id)}: {status_text(result.status)} at epoch %v of %m"
             )
         self.statusBar().showMessage(
             f"{run_label(run_id, capital=True)} {what} in {format_duration(result.seconds)}. "
@@ -564,8 +550,9 @@ class MainWindow(QMainWindow):
         asked = max(last.config.training.epochs, last.epochs_run, 1)
         self.progress.setRange(0, asked)
         self.progress.setValue(last.epochs_run)
-        status = STATUS_WORDS.get(last.status, last.status.replace("_", " "))
-        self.progress.setFormat(f"last {run_label(last.run_id)}: {status}, epoch %v of %m")
+        self.progress.setFormat(
+            f"last {run_label(last.run_id)}: {status_text(last.status)}, epoch %v of %m"
+        )
         who = run_label(last.run_id)
         if last.name != who:
             who = f"{who} ({last.name})"

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from fitgap_gui.qt.window import settings as settings_module
+from fitgap_gui.qt.window.host import Menus
 
 if TYPE_CHECKING:
     from fitgap_gui.core.experiments.executors import Executor
-    from fitgap_gui.qt.window.main_window import MainWindow
 
 KEY_KIND = "executor/kind"
 #: Worker processes on this computer; 0 means Auto.
@@ -201,21 +201,21 @@ class PreferencesDialog(QDialog):
 class Preferences:
     """Edit → Preferences… in the window; ``choice()`` is what the next experiment uses."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, host: Menus) -> None:
+        self.host = host
         self.dialog: PreferencesDialog | None = None
-        self.action = QAction("&Preferences…", window)
+        self.action = QAction("&Preferences…", host.window())
         shortcut = QKeySequence(QKeySequence.StandardKey.Preferences)
         # The platform's own key; some Linux desktops define none, so Ctrl+, there.
         self.action.setShortcut(shortcut if not shortcut.isEmpty() else QKeySequence("Ctrl+,"))
         self.action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.action.setToolTip("Where experiments train: this computer's cores, or a Ray cluster")
         self.action.triggered.connect(self.open)
-        window.add_menu_action("edit", self.action)
+        host.add_menu_action("edit", self.action)
 
     def open(self) -> PreferencesDialog:
         """Non-blocking (``open``): tests and the window's event loop go on."""
-        self.dialog = PreferencesDialog(self.window)
+        self.dialog = PreferencesDialog(self.host.window())
         self.dialog.open()
         return self.dialog
 
@@ -223,5 +223,5 @@ class Preferences:
         return load_choice()
 
 
-def install(window: MainWindow) -> Preferences:
-    return Preferences(window)
+def install(host: Menus) -> Preferences:
+    return Preferences(host)

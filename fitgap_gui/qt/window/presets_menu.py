@@ -10,7 +10,6 @@ and ``save_config`` take a path, so tests call them directly.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
@@ -20,9 +19,7 @@ from fitgap_gui.core.config.presets import Preset, load_preset
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.qt.window import settings
-
-if TYPE_CHECKING:
-    from fitgap_gui.qt.window.main_window import MainWindow
+from fitgap_gui.qt.window.host import ConfigHost
 
 JSON_FILTER = "FitGap config (*.json);;All files (*)"
 
@@ -40,50 +37,50 @@ def preset_title(path: Path) -> str:
 class ConfigFiles:
     """The config actions of one window."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, host: ConfigHost) -> None:
+        self.host = host
 
     def open_config(self, path: str | Path) -> RunConfig | None:
         """Load a config file into the controls; a bad file is one error line."""
         try:
             config = RunConfig.load(path)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.host.show_error(str(exc))
             return None
-        self.window.controls.set_config(config)
-        self.window.statusBar().showMessage(f"Loaded the settings of {Path(path).name}.")
+        self.host.controls.set_config(config)
+        self.host.statusBar().showMessage(f"Loaded the settings of {Path(path).name}.")
         return config
 
     def apply_preset(self, path: str | Path) -> RunConfig | None:
         """Change only the settings the preset names; every other lever keeps its value."""
         try:
             preset = load_preset(path)
-            config = preset.apply(self.window.controls.config())
+            config = preset.apply(self.host.controls.config())
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.host.show_error(str(exc))
             return None
-        self.window.controls.set_config(config)
-        self.window.statusBar().showMessage(f"Preset {preset.title}: {preset.description}")
+        self.host.controls.set_config(config)
+        self.host.statusBar().showMessage(f"Preset {preset.title}: {preset.description}")
         return config
 
     def save_config(self, path: str | Path) -> bool:
         """Write the controls' config as JSON (a bad lever or an unwritable path: error)."""
         try:
-            config = self.window.controls.config()
+            config = self.host.controls.config()
             config.save(path)
         except FitGapError as exc:
-            self.window.show_error(str(exc))
+            self.host.show_error(str(exc))
             return False
         except OSError as exc:
-            self.window.show_error(f"cannot write {path} ({exc.strerror or exc})")
+            self.host.show_error(f"cannot write {path} ({exc.strerror or exc})")
             return False
-        self.window.statusBar().showMessage(f"Saved the settings to {path}.")
+        self.host.statusBar().showMessage(f"Saved the settings to {path}.")
         return True
 
     # -- the dialogs (not used by tests) --------------------------------------------------------
     def choose_and_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open config", settings.last_folder("config"), JSON_FILTER
+            self.host.window(), "Open config", settings.last_folder("config"), JSON_FILTER
         )
         if path:
             settings.remember_folder("config", path)
@@ -91,7 +88,7 @@ class ConfigFiles:
 
     def choose_and_save(self) -> None:
         start = str(Path(settings.last_folder("config") or Path.home()) / "fitgap-config.json")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save config", start, JSON_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.host.window(), "Save config", start, JSON_FILTER)
         if path:
             if not Path(path).suffix:
                 path += ".json"
@@ -99,9 +96,10 @@ class ConfigFiles:
             self.save_config(path)
 
 
-def install(window: MainWindow) -> tuple[ConfigFiles, QMenu]:
+def install(host: ConfigHost) -> tuple[ConfigFiles, QMenu]:
     """File → Open/Save config and Presets; returns the config files and the menu."""
-    files = ConfigFiles(window)
+    files = ConfigFiles(host)
+    window = host.window()
     open_action = QAction("&Open config…", window)
     # Ctrl+O is File → Open data…; a shared shortcut would fire neither.
     open_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
@@ -109,8 +107,8 @@ def install(window: MainWindow) -> tuple[ConfigFiles, QMenu]:
     save_action = QAction("&Save config…", window)
     save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
     save_action.triggered.connect(files.choose_and_save)
-    window.add_menu_action("file", open_action)
-    window.add_menu_action("file", save_action)
+    host.add_menu_action("file", open_action)
+    host.add_menu_action("file", save_action)
 
     presets = QMenu("&Presets", window)
     presets.setToolTipsVisible(True)  # each tooltip lists everything its preset sets
@@ -125,5 +123,5 @@ def install(window: MainWindow) -> tuple[ConfigFiles, QMenu]:
         action.triggered.connect(lambda _checked=False, p=path: files.apply_preset(p))
         presets.addAction(action)
     presets.setEnabled(bool(presets.actions()))
-    window.add_menu_action("file", presets.menuAction())
+    host.add_menu_action("file", presets.menuAction())
     return files, presets

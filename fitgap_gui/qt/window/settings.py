@@ -3,8 +3,9 @@
 They live in QSettings under organization/application "FitGap".  Where
 ``FITGAP_HOME`` is set (tests, scripts, a portable copy) they are an INI file in that
 folder instead, beside the run store, so a test never reads or writes the user's
-real settings.  ``install(window)`` restores the config when the window is built and the layout when
-it is first shown; it saves the config when a run starts and everything on close.
+real settings.  ``install(window)`` restores the config when the window is built and
+the layout when it is first shown; it saves the config when a run starts and
+everything on close.  The window is seen as a ``host.LayoutHost``.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-
-if TYPE_CHECKING:
-    from fitgap_gui.qt.window.main_window import MainWindow
+from fitgap_gui.qt.window.host import LayoutHost
 
 ORGANIZATION = APPLICATION = "FitGap"
 KEY_CONFIG = "config/last"
@@ -75,35 +73,35 @@ def saved_config(settings: QSettings | None = None) -> RunConfig | None:
         return None  # written by an older version with other keys: start on the preset
 
 
-def save_window(window: MainWindow, settings: QSettings | None = None) -> None:
+def save_window(host: LayoutHost, settings: QSettings | None = None) -> None:
     """Geometry, splitter sizes and the controls' config (when it validates)."""
     settings = settings or open_settings()
-    settings.setValue(KEY_GEOMETRY, window.saveGeometry())
-    settings.setValue(KEY_SPLITTER, window.splitter.saveState())
+    settings.setValue(KEY_GEOMETRY, host.window().saveGeometry())
+    settings.setValue(KEY_SPLITTER, host.splitter.saveState())
     # A half-typed value is not worth keeping; the last good config stays.
     with contextlib.suppress(FitGapError):
-        settings.setValue(KEY_CONFIG, window.controls.config().to_json(indent=None))
+        settings.setValue(KEY_CONFIG, host.controls.config().to_json(indent=None))
     settings.sync()
 
 
-def restore_window(window: MainWindow, settings: QSettings | None = None) -> None:
+def restore_window(host: LayoutHost, settings: QSettings | None = None) -> None:
     """Put back what ``save_window`` kept; missing or stale values are skipped."""
     settings = settings or open_settings()
-    restore_layout(window, settings)
+    restore_layout(host, settings)
     config = saved_config(settings)
     if config is not None:
-        window.controls.set_config(config)
+        host.controls.set_config(config)
 
 
-def restore_layout(window: MainWindow, settings: QSettings | None = None) -> None:
+def restore_layout(host: LayoutHost, settings: QSettings | None = None) -> None:
     """Geometry and splitter sizes (done when the window is first shown, see below)."""
     settings = settings or open_settings()
     geometry = settings.value(KEY_GEOMETRY)
     if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-        window.restoreGeometry(geometry)
+        host.window().restoreGeometry(geometry)
     splitter = settings.value(KEY_SPLITTER)
     if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-        window.splitter.restoreState(splitter)
+        host.splitter.restoreState(splitter)
 
 
 class _Remember(QObject):
@@ -113,34 +111,35 @@ class _Remember(QObject):
     first Show because ``app.show_window`` sizes the window after building it.
     """
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: LayoutHost) -> None:
+        super().__init__(host.window())
+        self.host = host
+        self.watched = host.window()
         self.shown = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if watched is self.window:
+        if watched is self.watched:
             if event.type() == QEvent.Type.Show and not self.shown:
                 self.shown = True
-                restore_layout(self.window)
+                restore_layout(self.host)
             elif event.type() == QEvent.Type.Close:
-                save_window(self.window)
+                save_window(self.host)
         return False
 
 
-def _save_controls(window: MainWindow) -> None:
+def _save_controls(host: LayoutHost) -> None:
     with contextlib.suppress(FitGapError):  # a half-typed value: keep the last good one
-        save_config(window.controls.config())
+        save_config(host.controls.config())
 
 
-def install(window: MainWindow) -> None:
+def install(host: LayoutHost) -> None:
     config = saved_config()
     if config is not None:
-        window.controls.set_config(config)
+        host.controls.set_config(config)
     # The controls' config is kept as soon as a run starts, so a crash loses nothing.
     # Not the run's own config: a sequence (compare remedies, a sweep) trains variants
     # of what the controls say, and the next session should open on the controls.
-    window.live_runs.run_added.connect(
-        lambda run: _save_controls(window) if run.origin == "live" else None
+    host.live_runs.run_added.connect(
+        lambda run: _save_controls(host) if run.origin == "live" else None
     )
-    window.installEventFilter(_Remember(window))
+    host.window().installEventFilter(_Remember(host))

@@ -11,17 +11,13 @@ The window constructs one ``ViewOptions`` (``window.view_options``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QMenu, QSlider, QWidget
 
 from fitgap_gui.qt.plots.theme import CHOICES, apply_app_theme
+from fitgap_gui.qt.window.host import ViewHost
 from fitgap_gui.qt.window.settings import open_settings
-
-if TYPE_CHECKING:
-    from fitgap_gui.qt.window.main_window import MainWindow
 
 #: Smoothing weights offered in the menu (the slider allows any 0-0.99).
 SMOOTHING_STEPS = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
@@ -49,10 +45,10 @@ TIPS = {
 class ViewOptions(QObject):
     """The view options: actions, the bar above the plots, QSettings, the theme."""
 
-    def __init__(self, window: MainWindow, settings: QSettings | None = None) -> None:
-        super().__init__(window)
-        self.window = window
-        self.plots = window.plots
+    def __init__(self, host: ViewHost, settings: QSettings | None = None) -> None:
+        super().__init__(host.window())
+        self.host = host
+        self.plots = host.plots
         self.settings = settings if settings is not None else open_settings()
         self._build_actions()
         self.bar = self._build_bar()
@@ -64,7 +60,7 @@ class ViewOptions(QObject):
 
     # -- building ------------------------------------------------------------------------------
     def _action(self, text: str, tip: str, shortcut: str | None, checkable: bool) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(text, self.host.window())
         action.setToolTip(tip)
         action.setStatusTip(tip)
         action.setCheckable(checkable)
@@ -73,7 +69,7 @@ class ViewOptions(QObject):
         return action
 
     def _build_actions(self) -> None:
-        w = self.window
+        w = self.host
         self.log_action = self._action("&Log scale (loss)", TIPS["log"], "Ctrl+L", True)
         self.log_action.toggled.connect(self.set_log_y)
         self.outliers_action = self._action("Ignore &outliers", TIPS["outliers"], None, True)
@@ -89,7 +85,7 @@ class ViewOptions(QObject):
         self.reset_action = self._action("&Reset zoom", TIPS["reset"], "Ctrl+0", False)
         self.reset_action.triggered.connect(self.plots.reset_zoom)
 
-        self.smoothing_menu = QMenu("&Smoothing", w)
+        self.smoothing_menu = QMenu("&Smoothing", w.window())
         self.smoothing_menu.setToolTipsVisible(True)
         group = QActionGroup(self)
         self.smoothing_actions: dict[float, QAction] = {}
@@ -101,7 +97,7 @@ class ViewOptions(QObject):
             self.smoothing_menu.addAction(action)
             self.smoothing_actions[weight] = action
 
-        self.theme_menu = QMenu("&Theme", w)
+        self.theme_menu = QMenu("&Theme", w.window())
         themes = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for choice in CHOICES:

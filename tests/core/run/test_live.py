@@ -79,7 +79,7 @@ def test_is_better_follows_the_monitor_direction_and_min_delta():
 
 
 def test_a_live_run_keeps_its_best_epoch_as_epochs_arrive():
-    run = LiveRun(1, "#1", RunConfig(), colour=0)
+    run = LiveRun(1, "#1", RunConfig())
     for epoch, (loss, val) in enumerate([(1.0, 0.9), (0.8, 0.7), (0.6, 0.75)], start=1):
         run.append(EpochMetrics(epoch, {"loss": loss, "val_loss": val}))
     assert run.best_epoch == 2 and run.history["val_loss"] == [0.9, 0.7, 0.75]

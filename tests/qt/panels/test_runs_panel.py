@@ -18,7 +18,7 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     second = _train(window, qtbot, tiny_config.replace({"model.dropout": 0.5}))
     assert window.current_run == second
     # The new run keeps the previous one on screen, faint, until the user clears it.
-    assert window.live_runs.get(first).faint and not window.live_runs.get(second).faint
+    assert window.live_runs.is_faint(first) and not window.live_runs.is_faint(second)
     assert window.plots.point_count(first) == 3
     window.clear_previous_action.trigger()
     # Cleared; the first one is back only once selected.
@@ -48,11 +48,11 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     third = _train(window, qtbot, tiny_config)
     assert window.plots.point_count(third) == 3
     assert window.plots.point_count(first) == 3
-    assert not window.live_runs.get(first).faint  # selected, not a previous run
-    assert window.live_runs.get(second).faint
+    assert not window.live_runs.is_faint(first)  # selected, not a previous run
+    assert window.live_runs.is_faint(second)
     fourth = _train(window, qtbot, tiny_config)
     assert second not in window.plots.runs  # neither current, previous nor selected
-    assert window.live_runs.get(third).faint and window.plots.point_count(fourth) == 3
+    assert window.live_runs.is_faint(third) and window.plots.point_count(fourth) == 3
 
 
 def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_home):
@@ -217,8 +217,8 @@ def test_runs_trained_one_after_another_keep_different_colours_when_overlaid(
 ):
     """Each Train sends the run before last off screen; its colour went to the next
     run, so selecting it again showed two runs in one colour."""
-    from fitgap_gui.core.run.live import PALETTE_SLOTS
     from fitgap_gui.qt.plots.theme import DARK, LIGHT
+    from fitgap_gui.qt.runtime.live_runs import PALETTE_SLOTS
 
     assert len(LIGHT.palette) == len(DARK.palette) == PALETTE_SLOTS
     window = ready_window

@@ -301,22 +301,6 @@ def test_a_frozen_early_stop_line_spans_the_plot_after_the_y_range_grows(panel):
     assert min(column) < 80  # the dashed stop line reaches the top of the plot
 
 
-def test_loading_the_engine_takes_its_objects_out_of_the_collectors_view(qtbot):
-    """Full collections over TensorFlow's objects stalled the GUI thread for 0.2-0.9 s."""
-    import gc
-
-    from fitgap_gui.app import show_window
-
-    window = show_window()
-    qtbot.addWidget(window)
-    gc.unfreeze()
-    try:
-        window.engine_ready.emit()
-        assert gc.get_freeze_count() > 1000
-    finally:
-        gc.unfreeze()
-
-
 def test_older_generations_wait_until_the_run_is_over(qapp):
     """A gen-1 collection over a run's Keras objects stalled the live plots ~150 ms."""
     import gc

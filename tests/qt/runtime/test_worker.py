@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fitgap_gui.core.errors import DataError
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.qt.runtime.worker import NO_RUN, TrainingController, error_message
@@ -46,3 +48,46 @@ def test_error_messages_keep_fitgap_errors_and_name_other_types():
     assert error_message(DataError("x.npz: no key y_val")) == "x.npz: no key y_val"
     assert error_message(ValueError("bad shape\nmore")) == "ValueError: bad shape"
     assert error_message(RuntimeError()) == "RuntimeError"
+
+
+def test_each_event_of_the_training_thread_becomes_its_signal(qapp, tiny_config):
+    """The task's events are typed objects; the controller emits one signal per class."""
+    from fitgap_gui.core.results.records import EpochMetrics, RunResult
+    from fitgap_gui.core.run.live import RunRequest
+    from fitgap_gui.qt.runtime import worker as w
+
+    controller = TrainingController(RunStore())
+    names = ("started", "dataset_ready", "epoch_done", "insight_ready", "finished")
+    names += ("errored", "progress", "paused", "aborted")
+    seen: list[tuple] = []
+    for name in names:
+        getattr(controller, name).connect(lambda *args, n=name: seen.append((n, *args)))
+    request = RunRequest(tiny_config, "a")
+    metrics = EpochMetrics(1, {"loss": 1.0})
+    stopped = RunResult(tiny_config, {}, "stopped", 1)
+    error = ValueError("x")
+    events = [
+        w.Started(3, request),
+        w.DatasetLoaded(3, "data"),
+        w.EpochDone(3, metrics),
+        w.InsightReady(3, "boundary", {"k": 1}),
+        w.Paused(3, 1),
+        w.Finished(3, stopped),
+        w.Failed(NO_RUN, error),
+        w.Progress(1, 2),
+    ]
+    for event in events:
+        controller._dispatch(event)
+    assert seen == [
+        ("started", 3, request),
+        ("dataset_ready", 3, "data"),
+        ("epoch_done", 3, metrics),
+        ("insight_ready", 3, "boundary", {"k": 1}),
+        ("paused", 3, 1),
+        ("aborted", 3),  # a run stopped by the user: aborted, then finished
+        ("finished", 3, stopped),
+        ("errored", NO_RUN, error),
+        ("progress", 1, 2),
+    ]
+    with pytest.raises(TypeError):
+        controller._dispatch(("epoch", 3, metrics))  # the old tuples are no events

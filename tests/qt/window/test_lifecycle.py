@@ -50,7 +50,7 @@ def test_apply_and_run_keeps_the_previous_run_faint_in_its_colour(ready_window, 
         window.diagnosis_panel.apply_and_run(advice)
     second = window.current_run
     assert second != first and set(window.plots.runs) == {first, second}
-    assert window.live_runs.get(first).faint and not window.live_runs.get(second).faint
+    assert window.live_runs.is_faint(first) and not window.live_runs.is_faint(second)
     assert window.plots.runs[first].colour == colour != window.plots.runs[second].colour
     loss_curve, _ = window.plots.runs[first].curves[0]
     assert loss_curve.opacity() < 1.0

@@ -57,7 +57,7 @@ def test_compare_trains_two_runs_at_once_and_stop_ends_them_all(
     qtbot.waitUntil(lambda: len(live.training()) == 2, timeout=180_000)
     qtbot.waitUntil(lambda: all(run.epochs >= 2 for run in live.training()), timeout=60_000)
     training = live.training()
-    assert len({run.colour for run in training}) == 2
+    assert len({live.views[run.run_id].colour for run in training}) == 2
     assert len({run.run_id for run in training}) == 2
     assert all(run.status == "running" for run in training)
     pids = _worker_pids(window)
@@ -234,7 +234,7 @@ def test_live_runs_hold_several_training_runs_and_keep_the_focus(qtbot, tiny_con
     live.begin(2, RunRequest(tiny_config, "b"))
     assert [r.run_id for r in live.training()] == [1, 2]
     assert live.focus_id == 1  # the diagnosis does not jump to each new start
-    assert live.live_id == 2 and live.runs[1].colour != live.runs[2].colour
+    assert live.live_id == 2 and live.views[1].colour != live.views[2].colour
     live.append_epoch(2, EpochMetrics(1, {"loss": 1.0, "val_loss": 1.2}))
     assert (live.runs[1].epochs, live.runs[2].epochs) == (0, 1)
     result = RunResult(config=tiny_config, history={}, status="completed", epochs_run=1)

@@ -150,7 +150,7 @@ def test_shortcuts_dialog_lists_every_action_even_ones_added_later(window):
     extra = QAction("Added later", window)
     extra.setShortcut(QKeySequence("Ctrl+M"))
     window.add_menu_action("run", extra)
-    dialog = help_menu.show_shortcuts(window)
+    dialog = window.help.show_shortcuts()
     text = dialog.browser.toPlainText()
     for (_menu, name), keys in EXPECTED.items():
         assert name in text
@@ -178,7 +178,7 @@ def test_about_lists_versions_without_importing_tensorflow_early(window):
 def test_about_fills_in_tensorflow_and_the_gpu_once_loaded(window, qtbot):
     import tensorflow as tf
 
-    dialog = help_menu.show_about(window)  # opened while TensorFlow is still loading
+    dialog = window.help.show_about()  # opened while TensorFlow is still loading
     assert "loading…" in dialog.browser.toPlainText()
     with qtbot.waitSignal(window.engine_ready, timeout=120_000):
         window.start_engine_loading()
@@ -218,8 +218,8 @@ def test_shortcuts_dialog_flags_a_key_given_to_two_actions(window):
         action.setShortcut(QKeySequence("Ctrl+Shift+F9"))
         window.add_menu_action("run", action)
     key = QKeySequence("Ctrl+Shift+F9").toString(QKeySequence.SequenceFormat.NativeText)
-    assert key in help_menu.ambiguous_shortcuts(window)
-    text = help_menu.show_shortcuts(window).browser.toPlainText()
+    assert key in help_menu.ambiguous_shortcuts(window.menuBar())
+    text = window.help.show_shortcuts().browser.toPlainText()
     assert text.count("also used by another action") >= 2
 
 
