@@ -170,23 +170,26 @@ class Ranges:
         if name == "lr":  # in decades: a constant rate sits mid-plot beside a tick
             pad = max(pad, 0.3)
         low, high = data_low - pad, data_high + pad
-        grown_low = grown_high = True
         if not exact:
             (now_low, now_high) = view.viewRange()[1]
-            if now_low <= low and high <= now_high:
+            # A side grows when the padded data leave it by more than half a pad: the
+            # pad widens with the data's span, and growing for that alone moved the
+            # axes (and redrew the cached layers) at every epoch.  The data stay in
+            # view either way.
+            slack = pad / 2
+            grown_low, grown_high = low < now_low - slack, high > now_high + slack
+            if not (grown_low or grown_high):
                 return
             margin = (max(high, now_high) - min(low, now_low)) * GROW_MARGIN
-            grown_low, grown_high = low < now_low, high > now_high
             low = low - margin if grown_low else now_low
             high = high + margin if grown_high else now_high
-        if name != "gap" and not log:
-            # A loss or an accuracy is never negative, an accuracy never above 1: the
-            # growth margin must not show a range no value can reach (on the side that
-            # grew only, when the range only grows).
-            if grown_low and data_low >= 0:
-                low = max(low, data_low - pad)
-            if grown_high and name == "accuracy" and data_high <= 1:
-                high = min(high, data_high + pad)
+            if name != "gap" and not log:
+                # A loss or an accuracy is never negative, an accuracy never above 1:
+                # the growth margin stops a pad short of what no value can reach.
+                if grown_low and data_low >= 0:
+                    low = max(low, -pad)
+                if grown_high and name == "accuracy" and data_high <= 1:
+                    high = min(high, 1 + pad)
         view.setYRange(low, high, padding=0)
 
     # -- view options --------------------------------------------------------------------------
