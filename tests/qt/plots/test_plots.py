@@ -149,7 +149,7 @@ def test_an_epoch_painted_stays_cheap_with_twenty_long_runs(qtbot):
         panel.add_epoch(20, _metrics(epoch))
     panel.flush()
     QApplication.processEvents()
-    renders = sum(layer.renders for layer in panel.layers.values())
+    renders = [layer.renders for layer in panel.layers.values()]
     samples = []
     for epoch in range(epochs + 1, epochs + 21):
         start = time.perf_counter()
@@ -162,8 +162,12 @@ def test_an_epoch_painted_stays_cheap_with_twenty_long_runs(qtbot):
     # finished runs' layer at each epoch took 50 ms, redrawing every run 200 ms.  The
     # bound leaves room for a busy shared machine.
     assert float(np.median(samples)) < 0.020
-    # The axes stayed, so the finished runs' cached images were not drawn again.
-    assert sum(layer.renders for layer in panel.layers.values()) == renders
+    # The finished runs' cached images are drawn again when an axis moves: the x axis
+    # once past epoch 1,000, a y axis when the live run leaves it; not at every epoch.
+    drawn = [
+        layer.renders - before for layer, before in zip(panel.layers.values(), renders, strict=True)
+    ]
+    assert max(drawn) <= 3, drawn
 
 
 def test_only_the_newest_live_run_carries_marker_texts(qtbot):

@@ -7,8 +7,8 @@ import pytest
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import EpochMetrics
-from fitgap_gui.qt.plots.lr import rate_drops
 from fitgap_gui.qt.plots.buffer import COL
+from fitgap_gui.qt.plots.lr import rate_drops
 
 
 def _config(schedule: dict) -> RunConfig:
