@@ -19,7 +19,7 @@ from functools import partial
 from typing import Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 
 from fitgap_gui.qt.plots.bands import ArmBand
 from fitgap_gui.qt.plots.curves import RunCurves
@@ -205,3 +205,16 @@ class HoverReadout:
             item.setVisible(False)
         self.plot_name = None
         self._plain = ""
+
+
+class LeaveWatcher(QObject):
+    """Hides the hover readout when the pointer leaves a plot (no move event says so)."""
+
+    def __init__(self, readout: HoverReadout, parent: QObject) -> None:
+        super().__init__(parent)
+        self.readout = readout
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self.readout.leave()
+        return False

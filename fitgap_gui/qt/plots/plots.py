@@ -32,14 +32,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.qt.plots.bands import ArmBand
 from fitgap_gui.qt.plots.countdown import LossPlotNotes
 from fitgap_gui.qt.plots.curves import RunCurves
-from fitgap_gui.qt.plots.hover import HoverReadout
+from fitgap_gui.qt.plots.hover import HoverReadout, LeaveWatcher
 from fitgap_gui.qt.plots.paint import PaintScheduler
 from fitgap_gui.qt.plots.plot_items import EpochAxis, FrozenLayer, ValueAxis
 from fitgap_gui.qt.plots.ranges import Ranged, Ranges
@@ -48,19 +48,6 @@ from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 
 #: Width in pixels of the y axes: fixed, so new tick labels never re-lay out a plot.
 Y_AXIS_WIDTH = 52
-
-
-class _LeaveWatcher(QObject):
-    """Hides the hover readout when the pointer leaves a plot (no move event says so)."""
-
-    def __init__(self, panel: PlotsPanel) -> None:
-        super().__init__(panel)
-        self.panel = panel
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Leave:
-            self.panel.hover.leave()
-        return False
 
 
 class PlotsPanel(QWidget):
@@ -91,6 +78,10 @@ class PlotsPanel(QWidget):
         self.zero_line = pg.InfiniteLine(pos=0, angle=0)
         self.plots["gap"].addItem(self.zero_line, ignoreBounds=True)
         self.notes = LossPlotNotes(self.plots["loss"])
+        #: Early stopping's countdown (a text and a line) and the onset of overfitting.
+        self.countdown_text = self.notes.countdown_text
+        self.countdown_line = self.notes.countdown_line
+        self.onset_line = self.notes.onset_line
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
@@ -115,9 +106,9 @@ class PlotsPanel(QWidget):
         grid.setRowStretch(1, 4)
         grid.setRowStretch(2, 3)  # the learning rate: a small plot, steps read at a glance
         column.addLayout(grid, 1)
-        self.painter = PaintScheduler(self.plots, self, self)
+        self.scheduler = PaintScheduler(self.plots, self, self)
         self.hover = HoverReadout(self)
-        self._leave_watcher = _LeaveWatcher(self)
+        self._leave_watcher = LeaveWatcher(self.hover, self)
         for plot in self.plots.values():
             plot.viewport().installEventFilter(self._leave_watcher)
         self.apply_theme(LIGHT)
@@ -217,7 +208,7 @@ class PlotsPanel(QWidget):
         self._redraw_all()  # the best dot is placed in log10 units on a log plot
 
     def _redraw_all(self) -> None:
-        self.painter.cancel()
+        self.scheduler.cancel()
         for curves in self.runs.values():
             curves.redraw()
         self.ranges.fit_y(exact=True)
@@ -333,11 +324,11 @@ class PlotsPanel(QWidget):
             curves.append(metrics)
             if best_epoch is not None:
                 curves.set_best_epoch(best_epoch)
-            self.painter.mark(run_id)
+            self.scheduler.mark(run_id)
 
     def painting(self) -> bool:
         """Whether epochs are waiting to be handed to the curves (a paint is due)."""
-        return self.painter.pending()
+        return self.scheduler.pending()
 
     def flush(self) -> None:
         """Hand every epoch buffered so far to the curves of every plot, now.
@@ -345,7 +336,7 @@ class PlotsPanel(QWidget):
         The paint timer does the same work one plot per step (paint.py); the
         panel's other methods call this when they need the curves current.
         """
-        self.painter.flush()
+        self.scheduler.flush()
 
     # -- a paint, as the scheduler runs it (paint.PaintTarget) ---------------------------------
     def start_paint(self) -> tuple[bool, int]:
@@ -411,7 +402,7 @@ class PlotsPanel(QWidget):
 
     def remove_run(self, run_id: int) -> None:
         curves = self.runs.pop(run_id, None)
-        self.painter.forget(run_id)
+        self.scheduler.forget(run_id)
         for label in [k for k, band in self.bands.items() if run_id in band.run_ids]:
             self.remove_band(label)  # a band without one of its runs would misstate the arm
         if curves is not None:
@@ -485,18 +476,6 @@ class PlotsPanel(QWidget):
         curves.faint = bool(faint)
         curves.restyle()
         self._update_key()
-
-    @property
-    def onset_line(self) -> pg.InfiniteLine:
-        return self.notes.onset_line
-
-    @property
-    def countdown_line(self) -> pg.InfiniteLine:
-        return self.notes.countdown_line
-
-    @property
-    def countdown_text(self) -> pg.TextItem:
-        return self.notes.countdown_text
 
     def show_onset(self, epoch: int | None) -> None:
         """The onset of overfitting on the loss plot (None hides it)."""

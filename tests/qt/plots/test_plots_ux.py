@@ -209,13 +209,13 @@ def test_the_paint_timer_updates_one_visible_plot_per_step(panel, qtbot, feed):
             if item.xData is not None and len(item.xData) == 3
         }
 
-    panel.painter.step()  # what the paint timer calls
+    panel.scheduler.step()  # what the paint timer calls
     assert drawn() == {"loss"}
     assert curves.best_lines[0].isVisible() and not curves.best_lines[1].isVisible()
     assert panel.painting()
-    panel.painter.step()
+    panel.scheduler.step()
     assert drawn() == {"loss", "accuracy"}
-    panel.painter.step()  # the hidden gap plot, then the learning rate's
+    panel.scheduler.step()  # the hidden gap plot, then the learning rate's
     assert drawn() == {"loss", "accuracy", "gap", "lr"}
     assert all(line.value() == curves.best_epoch for line in curves.best_lines)
     assert not panel.painting()
