@@ -1,2 +1,2 @@
-"""The loss, accuracy and gap plots (pyqtgraph), their hover readout and the light and dark
-themes."""
+"""The live plots (pyqtgraph): ``PlotsPanel`` in plots.py and its parts, one module per
+responsibility (curves, paint scheduling, ranges, bands, hover, countdown), and the themes."""

@@ -8,7 +8,7 @@ lowest to the highest run at each epoch (min-max: with 3 repeats a 95 % interval
 would be wider than the data), in the arm's colour at low alpha.  The runs' own
 curves are hidden while the band shows (the hover still reads the band's mean).
 
-The numbers come from the runs' plot buffers (``RunCurves.raw``): the end-of-epoch
+The numbers come from the runs' plot buffers (``RunCurves.raw``, buffer.py): the end-of-epoch
 training measurements and the validation cross-entropy, as the curves draw them.
 An arm whose runs stopped at different epochs is averaged over the runs that
 reached each epoch.
@@ -17,14 +17,14 @@ reached each epoch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-if TYPE_CHECKING:
-    from fitgap_gui.qt.plots.plots import PlotsPanel, RunCurves
+from fitgap_gui.qt.plots.buffer import COL
+from fitgap_gui.qt.plots.curves import RunCurves
+from fitgap_gui.qt.plots.view import PlotsView
 
 #: The band's fill opacity (0-255): low, so overlapping arms stay readable.
 BAND_ALPHA = 45
@@ -60,9 +60,9 @@ class ArmBand:
     """One arm's mean curves and min-max bands on the four plots."""
 
     def __init__(
-        self, panel: PlotsPanel, label: str, members: Sequence[RunCurves], colour_index: int
+        self, view: PlotsView, label: str, members: Sequence[RunCurves], colour_index: int
     ) -> None:
-        self.panel = panel
+        self.view = view
         self.label = label
         self.run_ids = [c.run_id for c in members]
         self.colour_index = colour_index
@@ -71,14 +71,12 @@ class ArmBand:
         self.means: list[tuple[str, pg.PlotDataItem, str]] = []
         self.fills: list[tuple[pg.FillBetweenItem, pg.PlotDataItem, pg.PlotDataItem]] = []
         self.values: dict[str, np.ndarray] = {}
-        from fitgap_gui.qt.plots.plots import _COL  # the buffer layout lives with the curves
-
         for plot_name, column, _style, name in BAND_SPEC:
-            epochs, mean, low, high = band_statistics([c.raw()[:, _COL[column]] for c in members])
+            epochs, mean, low, high = band_statistics([c.raw()[:, COL[column]] for c in members])
             self.epochs = epochs
             self.values[column] = mean
             self.values[f"{column}_low"], self.values[f"{column}_high"] = low, high
-            plot = panel.plots[plot_name]
+            plot = view.plots[plot_name]
             # Missing epochs are cut out of the edges, never drawn as a jump to 0.
             keep = np.isfinite(low) & np.isfinite(high)
             lower = pg.PlotDataItem(epochs[keep], low[keep])
@@ -97,7 +95,7 @@ class ArmBand:
 
     @property
     def colour(self) -> str:
-        palette = self.panel.theme.palette
+        palette = self.view.theme.palette
         return palette[self.colour_index % len(palette)]
 
     def restyle(self) -> None:
@@ -132,6 +130,10 @@ class ArmBand:
     def count(self) -> int:
         return len(self.epochs)
 
+    def x_extent(self) -> int:
+        """The last epoch the x axes must show for this arm."""
+        return self.count
+
     def values_at(self, plot_name: str, epoch: int) -> list[tuple[str, str, float, float]]:
         """(hover name, colour, mean, mean) of the band's curves on a plot at ``epoch``."""
         if not self.visible or not 1 <= epoch <= self.count:
@@ -145,9 +147,9 @@ class ArmBand:
 
     def remove(self) -> None:
         for plot_name, item, _name in self.means:
-            self.panel.plots[plot_name].removeItem(item)
+            self.view.plots[plot_name].removeItem(item)
         for (fill, _lower, _upper), (plot_name, _c, _s, _n) in zip(
             self.fills, BAND_SPEC, strict=True
         ):
-            self.panel.plots[plot_name].removeItem(fill)
+            self.view.plots[plot_name].removeItem(fill)
         self.means, self.fills = [], []

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 
-if TYPE_CHECKING:
-    from fitgap_gui.qt.plots.plots import PlotsPanel
+from fitgap_gui.qt.plots.bands import ArmBand
+from fitgap_gui.qt.plots.curves import RunCurves
+from fitgap_gui.qt.plots.theme import PlotTheme
 
 #: Mouse moves handled per second (the rest are dropped by the proxy).
 RATE_LIMIT = 30
@@ -38,10 +40,19 @@ def _number(value: float) -> str:
     return f"{value:.4f}"
 
 
+class HoverSource(Protocol):
+    """What the readout reads: the plots, their theme, the runs and arms drawn on them."""
+
+    plots: Mapping[str, pg.PlotWidget]
+    theme: PlotTheme
+    runs: Mapping[int, RunCurves]
+    bands: Mapping[str, ArmBand]
+
+
 class HoverReadout:
     """A vertical line and a value box per plot, following the mouse."""
 
-    def __init__(self, panel: PlotsPanel) -> None:
+    def __init__(self, panel: HoverSource) -> None:
         self.panel = panel
         self.epoch: int | None = None
         self.plot_name: str | None = None
@@ -194,3 +205,16 @@ class HoverReadout:
             item.setVisible(False)
         self.plot_name = None
         self._plain = ""
+
+
+class LeaveWatcher(QObject):
+    """Hides the hover readout when the pointer leaves a plot (no move event says so)."""
+
+    def __init__(self, readout: HoverReadout, parent: QObject) -> None:
+        super().__init__(parent)
+        self.readout = readout
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self.readout.leave()
+        return False

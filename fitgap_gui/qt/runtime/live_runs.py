@@ -354,7 +354,9 @@ class PlotsAdapter(QObject):
     def _on_added(self, run: LiveRun) -> None:
         if run.origin == "stored":
             drawn = run.drawn_history()  # a branch joins its parent's curves at its epoch
-            self.plots.show_history(run.run_id, run.label, drawn, run.result, run.monitor)
+            self.plots.show_history(
+                run.run_id, run.label, drawn, run.result, run.monitor, best_epoch=run.best_epoch
+            )
             if run.status == "running":  # training elsewhere: room for the epochs it asked
                 self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
         else:
@@ -363,7 +365,8 @@ class PlotsAdapter(QObject):
             drawn = run.drawn_history()
             for index in range(run.epochs):  # a branch's first point: its parent's
                 row = {k: v[index] for k, v in drawn.items() if index < len(v)}
-                self.plots.add_epoch(run.run_id, EpochMetrics(index + 1, row))  # type: ignore[arg-type]
+                metrics = EpochMetrics(index + 1, row)  # type: ignore[arg-type]
+                self.plots.add_epoch(run.run_id, metrics, best_epoch=run.best_epoch)
         self._restyle(run.run_id)
         if run.origin == "live":  # a new live run: the last one's countdown goes
             self.plots.show_countdown("", None)
@@ -374,7 +377,9 @@ class PlotsAdapter(QObject):
             self.plots.style_run(run_id, view.colour, faint=view.faint)
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
-        self.plots.add_epoch(run_id, metrics)
+        # The best epoch is the model's (``LiveRun.best_epoch``): the plots draw it.
+        run = self.model.get(run_id)
+        self.plots.add_epoch(run_id, metrics, best_epoch=run.best_epoch if run else None)
         if run_id == self.model.live_id:
             shown = self.model.countdown_text(run_id)
             self.plots.show_countdown(*(shown or ("", None)))

@@ -1,4 +1,4 @@
-"""The plots panel: curves per run, markers, overlays, and a cheap epoch update."""
+"""The plots panel: curves per run, markers, overlays, and a cheap epoch paint."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import gc
 import time
 
 import numpy as np
+from PySide6.QtWidgets import QApplication
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
+from fitgap_gui.core.run.live import RunRequest
 from fitgap_gui.qt.plots.plots import PlotsPanel
+from fitgap_gui.qt.runtime.live_runs import LiveRuns, PlotsAdapter
 
 
 def _metrics(epoch: int) -> EpochMetrics:
@@ -29,23 +32,34 @@ def _panel(qtbot) -> PlotsPanel:
     return panel
 
 
-def test_epochs_append_to_the_same_curves_and_mark_the_best(qtbot):
+def test_epochs_append_to_the_same_curves_and_mark_the_models_best(qtbot):
+    """The curves draw the best epoch of the live-run model, which PlotsAdapter hands
+    over with each epoch: the plots do not work it out again."""
     panel = _panel(qtbot)
-    curves = panel.begin_run(1, "#1", "val_loss")
+    model = LiveRuns()
+    PlotsAdapter(model, panel)
+    model.begin(1, RunRequest(RunConfig(), label="#1"))
+    curves = panel.runs[1]
     items = [item for item, _ in curves.curves]
     for epoch in range(1, 9):
-        panel.add_epoch(1, _metrics(epoch))
+        model.append_epoch(1, _metrics(epoch))
     assert [item for item, _ in curves.curves] == items
     assert panel.point_count(1) == 8
-    assert curves.best_epoch == 4
+    assert model.get(1).best_epoch == curves.best_epoch == 4
     x, y = curves.best_dot.getData()
     assert list(x) == [4] and np.isclose(y[0], 0.5)
+    assert all(line.value() == 4 for line in curves.best_lines)
     gap_item = curves.curves[4][0]  # val_loss - loss
     assert np.allclose(gap_item.yData, [_metrics(e)["val_loss"] - 1.0 / e for e in range(1, 9)])
     for name, plot in panel.plots.items():
         assert plot.getAxis("bottom").labelText == "epoch", name
         assert plot.plotItem.legend is None, name  # the key row above names the runs
     assert "#1" in panel.key_label.text()
+    # Whatever the model says is the best epoch is what is drawn.
+    model.get(1).best_epoch = 7
+    model.append_epoch(1, _metrics(9))
+    panel.flush()
+    assert curves.best_epoch == 7 and list(curves.best_dot.getData()[0]) == [7]
 
 
 def test_early_stop_is_marked_and_says_which_weights_were_restored(qtbot):
@@ -95,7 +109,31 @@ def test_runs_overlay_hide_and_remove(qtbot):
     panel.repaint()
 
 
-def test_an_epoch_update_stays_cheap_with_twenty_long_runs(qtbot):
+def test_the_paint_timer_hands_many_epochs_to_each_curve_at_once(qtbot):
+    """``add_epoch`` only buffers: the epochs that arrive before the paint timer fires
+    reach each curve in one ``setData``, not one per epoch."""
+    panel = _panel(qtbot)
+    curves = panel.begin_run(1, "#1")
+    calls: dict[int, int] = {}
+    for index, (item, _column) in enumerate(curves.curves):
+
+        def counting(x, y, index=index, set_data=item.setData):
+            calls[index] = calls.get(index, 0) + 1
+            set_data(x, y)
+
+        item.setData = counting
+    for epoch in range(1, 11):
+        panel.add_epoch(1, _metrics(epoch))
+    assert not calls and panel.painting()  # buffered, nothing drawn yet
+    qtbot.waitUntil(lambda: not panel.painting(), timeout=2000)
+    shown = [i for i, (item, _column) in enumerate(curves.curves) if item.isVisible()]
+    assert shown and all(calls.get(i) == 1 for i in shown), calls
+    assert all(len(curves.curves[i][0].xData) == 10 for i in shown)
+
+
+def test_an_epoch_painted_stays_cheap_with_twenty_long_runs(qtbot):
+    """One epoch of the live run, handed to its curves and repainted, beside 19 finished
+    runs of 1,000 epochs: the finished runs come from the cached layers, not re-stroked."""
     panel = _panel(qtbot)
     epochs = 1000
     history = {
@@ -109,15 +147,27 @@ def test_an_epoch_update_stays_cheap_with_twenty_long_runs(qtbot):
     panel.begin_run(20, "#20")
     for epoch in range(1, epochs + 1):
         panel.add_epoch(20, _metrics(epoch))
+    panel.flush()
+    QApplication.processEvents()
+    renders = [layer.renders for layer in panel.layers.values()]
     samples = []
     for epoch in range(epochs + 1, epochs + 21):
         start = time.perf_counter()
         panel.add_epoch(20, _metrics(epoch))
+        panel.flush()  # the paint timer's work, now instead of at the next tick
+        QApplication.processEvents()  # the repaint it triggers
         samples.append(time.perf_counter() - start)
-    # The goal is 5 ms; the bound leaves room for a busy shared machine while still
-    # catching an update that redraws or copies every run.
-    assert float(np.median(samples)) < 0.025
     assert panel.point_count(20) == epochs + 20
+    # About 1.5 ms here (docs/ARCHITECTURE.md, "Performance": goal 5 ms); redrawing the
+    # finished runs' layer at each epoch took 50 ms, redrawing every run 200 ms.  The
+    # bound leaves room for a busy shared machine.
+    assert float(np.median(samples)) < 0.020
+    # The finished runs' cached images are drawn again when an axis moves: the x axis
+    # once past epoch 1,000, a y axis when the live run leaves it; not at every epoch.
+    drawn = [
+        layer.renders - before for layer, before in zip(panel.layers.values(), renders, strict=True)
+    ]
+    assert max(drawn) <= 3, drawn
 
 
 def test_only_the_newest_live_run_carries_marker_texts(qtbot):
@@ -125,7 +175,7 @@ def test_only_the_newest_live_run_carries_marker_texts(qtbot):
     panel = _panel(qtbot)
     history = {k: [_metrics(e)[k] for e in range(1, 7)] for k in _metrics(1).metrics}
     first = panel.begin_run(1, "#1")
-    stored = panel.show_history(7, "stored run", history)
+    stored = panel.show_history(7, "stored run", history, best_epoch=4)
     assert first.labelled and not stored.labelled
     assert not stored.best_lines[0].label.isVisible()
     assert stored.best_lines[0].isVisible()  # its best-epoch line is still drawn

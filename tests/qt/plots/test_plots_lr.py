@@ -7,8 +7,8 @@ import pytest
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import EpochMetrics
+from fitgap_gui.qt.plots.buffer import COL
 from fitgap_gui.qt.plots.lr import rate_drops
-from fitgap_gui.qt.plots.plots import _COL
 
 
 def _config(schedule: dict) -> RunConfig:
@@ -79,7 +79,7 @@ def test_an_old_run_without_learning_rate_draws_nothing_there(panel):
     history = {"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95]}
     history |= {"accuracy": [0.5, 0.6, 0.7], "val_accuracy": [0.4, 0.5, 0.55]}
     curves = panel.show_history(1, "old", history)
-    assert np.isnan(curves.raw()[:, _COL["learning_rate"]]).all()
+    assert np.isnan(curves.raw()[:, COL["learning_rate"]]).all()
     assert not np.isfinite(_lr_item(curves).yData).any()
     assert curves.drops == [] and panel.lr_visible()
 

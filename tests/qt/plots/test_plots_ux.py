@@ -184,23 +184,23 @@ def test_a_run_can_be_drawn_faint(panel):
     assert item.opacity() == 1.0
 
 
-def test_epochs_are_painted_by_the_timer_in_batches(panel, qtbot):
+def test_epochs_are_painted_by_the_timer_in_batches(panel, qtbot, feed):
     curves = panel.begin_run(1, "#1")
     item = curves.curves[0][0]
     for epoch in range(1, 4):
-        panel.add_epoch(1, _metrics(epoch))
+        feed(panel, 1, _metrics(epoch))
     assert item.xData is None or len(item.xData) == 0  # buffered, not drawn yet
     qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) == 3, timeout=2000)
     assert curves.best_epoch == 3
 
 
-def test_the_paint_timer_updates_one_visible_plot_per_step(panel, qtbot):
+def test_the_paint_timer_updates_one_visible_plot_per_step(panel, qtbot, feed):
     """A paint hands the new epochs to one plot per timer step, so each plot repaints
     in an event of its own; a hidden plot is updated in passing with the next one."""
     panel.set_gap_visible(False)
     curves = panel.begin_run(1, "#1")
     for epoch in range(1, 4):
-        panel.add_epoch(1, _metrics(epoch))
+        feed(panel, 1, _metrics(epoch))
 
     def drawn() -> set[str]:
         return {
@@ -209,13 +209,13 @@ def test_the_paint_timer_updates_one_visible_plot_per_step(panel, qtbot):
             if item.xData is not None and len(item.xData) == 3
         }
 
-    panel._paint_step()  # what the paint timer calls
+    panel.scheduler.step()  # what the paint timer calls
     assert drawn() == {"loss"}
     assert curves.best_lines[0].isVisible() and not curves.best_lines[1].isVisible()
     assert panel.painting()
-    panel._paint_step()
+    panel.scheduler.step()
     assert drawn() == {"loss", "accuracy"}
-    panel._paint_step()  # the hidden gap plot, then the learning rate's
+    panel.scheduler.step()  # the hidden gap plot, then the learning rate's
     assert drawn() == {"loss", "accuracy", "gap", "lr"}
     assert all(line.value() == curves.best_epoch for line in curves.best_lines)
     assert not panel.painting()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
-from fitgap_gui.qt.plots.plots import _COL, ema_smooth
+from fitgap_gui.qt.plots.buffer import COL, ema_smooth
 from fitgap_gui.qt.plots.theme import DARK, LIGHT
 
 
@@ -33,10 +33,10 @@ def _metrics(epoch: int, spike: bool = False) -> EpochMetrics:
     )
 
 
-def _fill(panel, run_id=1, epochs=12, spike=False):
+def _fill(panel, feed, run_id=1, epochs=12, spike=False):
     panel.begin_run(run_id, f"#{run_id}", "val_loss")
     for epoch in range(1, epochs + 1):
-        panel.add_epoch(run_id, _metrics(epoch, spike))
+        feed(panel, run_id, _metrics(epoch, spike))
     panel.flush()  # what the paint timer does
     return panel.runs[run_id]
 
@@ -49,48 +49,48 @@ def test_smoothing_matches_tensorboard_including_gaps(weight):
     )
 
 
-def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel, qtbot):
-    curves = _fill(panel)
+def test_smoothing_changes_the_drawn_curves_not_the_stored_numbers(panel, qtbot, feed):
+    curves = _fill(panel, feed)
     raw_before = curves.raw().copy()
     val_item = curves.curves[1][0]
-    assert np.allclose(val_item.yData, raw_before[:, _COL["val_loss"]])
+    assert np.allclose(val_item.yData, raw_before[:, COL["val_loss"]])
     assert not any(raw.isVisible() for raw in curves.raw_curves)
 
     panel.set_smoothing(0.8)
-    smoothed = ema_smooth(raw_before[:, _COL["val_loss"]], 0.8)
+    smoothed = ema_smooth(raw_before[:, COL["val_loss"]], 0.8)
     assert np.allclose(val_item.yData, smoothed)
-    assert not np.allclose(val_item.yData, raw_before[:, _COL["val_loss"]])
+    assert not np.allclose(val_item.yData, raw_before[:, COL["val_loss"]])
     assert np.array_equal(curves.raw(), raw_before, equal_nan=True)  # the buffer is untouched
     # The raw curve is drawn faint behind the smoothed one.
     raw_item = curves.raw_curves[1]
-    assert raw_item.isVisible() and np.allclose(raw_item.yData, raw_before[:, _COL["val_loss"]])
+    assert raw_item.isVisible() and np.allclose(raw_item.yData, raw_before[:, COL["val_loss"]])
     assert raw_item.opts["pen"].color().alpha() < 255
 
     panel.add_epoch(1, _metrics(13))  # a live epoch arrives smoothed too
     qtbot.waitUntil(lambda: len(val_item.yData) == 13, timeout=3000)  # the paint timer
-    assert np.allclose(val_item.yData, ema_smooth(curves.raw()[:, _COL["val_loss"]], 0.8))
+    assert np.allclose(val_item.yData, ema_smooth(curves.raw()[:, COL["val_loss"]], 0.8))
 
     panel.set_smoothing(0.0)
-    assert np.allclose(val_item.yData, curves.raw()[:, _COL["val_loss"]])
+    assert np.allclose(val_item.yData, curves.raw()[:, COL["val_loss"]])
     assert not raw_item.isVisible()
 
 
-def test_log_scale_applies_to_the_loss_plot_and_keeps_the_best_dot_on_its_curve(panel):
-    curves = _fill(panel)
+def test_log_scale_applies_to_the_loss_plot_and_keeps_the_best_dot_on_its_curve(panel, feed):
+    curves = _fill(panel, feed)
     loss_plot = panel.plots["loss"].plotItem
     panel.set_log_y(True)
     assert loss_plot.getAxis("left").logMode
     assert not panel.plots["gap"].plotItem.getAxis("left").logMode  # gaps go negative
     _, y = curves.best_dot.getData()
-    assert y[0] == pytest.approx(np.log10(curves.raw()[5, _COL["val_loss"]]))
+    assert y[0] == pytest.approx(np.log10(curves.raw()[5, COL["val_loss"]]))
     panel.set_log_y(False)
     assert not loss_plot.getAxis("left").logMode
     _, y = curves.best_dot.getData()
-    assert y[0] == pytest.approx(curves.raw()[5, _COL["val_loss"]])
+    assert y[0] == pytest.approx(curves.raw()[5, COL["val_loss"]])
 
 
-def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel):
-    _fill(panel, epochs=60, spike=True)
+def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel, feed):
+    _fill(panel, feed, epochs=60, spike=True)
     view = panel.plots["loss"].getViewBox()
 
     view.updateAutoRange()
@@ -105,14 +105,14 @@ def test_ignore_outliers_keeps_a_spike_out_of_the_y_range(panel):
     assert view.viewRange()[1][1] > 40
 
 
-def test_reset_zoom_and_hide_the_gap_plot(panel):
-    curves = _fill(panel)
+def test_reset_zoom_and_hide_the_gap_plot(panel, feed):
+    curves = _fill(panel, feed)
     view = panel.plots["accuracy"].getViewBox()
     view.setRange(xRange=(3, 4), yRange=(0.55, 0.56))
     panel.reset_zoom()
     (x0, x1), (y0, y1) = view.viewRange()
     assert x0 <= 1 and x1 > 12  # every epoch of the run
-    accuracy = curves.raw()[:, [_COL["accuracy"], _COL["val_accuracy"]]]
+    accuracy = curves.raw()[:, [COL["accuracy"], COL["val_accuracy"]]]
     assert y0 <= accuracy.min() and accuracy.max() <= y1  # every point
 
     panel.set_gap_visible(False)
@@ -121,8 +121,8 @@ def test_reset_zoom_and_hide_the_gap_plot(panel):
     assert panel.plots["gap"].isVisible()
 
 
-def test_dark_theme_recolours_plots_legends_and_existing_runs(panel):
-    curves = _fill(panel)
+def test_dark_theme_recolours_plots_legends_and_existing_runs(panel, feed):
+    curves = _fill(panel, feed)
     plot = panel.plots["loss"]
     assert plot.backgroundBrush().color().name() == LIGHT.background
     seen = []
@@ -136,9 +136,9 @@ def test_dark_theme_recolours_plots_legends_and_existing_runs(panel):
     assert DARK.foreground.lower() in panel.key_label.styleSheet().lower()
 
 
-def test_hover_readout_shows_the_epoch_and_every_visible_curve(panel, qtbot):
-    _fill(panel, 1)
-    _fill(panel, 2)
+def test_hover_readout_shows_the_epoch_and_every_visible_curve(panel, qtbot, feed):
+    _fill(panel, feed, 1)
+    _fill(panel, feed, 2)
     result = RunResult(RunConfig(), {}, status="completed", epochs_run=12, best_epoch=6)
     panel.finish_run(2, result)
     plot = panel.plots["loss"]
@@ -151,9 +151,9 @@ def test_hover_readout_shows_the_epoch_and_every_visible_curve(panel, qtbot):
     text = panel.hover.text()
     # These runs have no end-of-epoch measurements: the hover says they are Keras's.
     val_name = "#1 validation loss (Keras, with any penalty; old run)"
-    assert f"{val_name}: {expected[_COL['val_loss']]:.4f}" in text
+    assert f"{val_name}: {expected[COL['val_loss']]:.4f}" in text
     train_name = "#1 training loss (Keras running mean; old run)"
-    assert f"{train_name}: {expected[_COL['loss']]:.4f}" in text
+    assert f"{train_name}: {expected[COL['loss']]:.4f}" in text
     assert "#2 validation" in text and "accuracy" not in text
     assert panel.hover.lines["loss"].isVisible() and panel.hover.lines["loss"].value() == 5
 

@@ -10,7 +10,7 @@ import pytest
 
 from fitgap_gui.core.run.branching import PauseGate
 from fitgap_gui.core.store.runstore import RunStore
-from fitgap_gui.qt.plots.plots import _COL
+from fitgap_gui.qt.plots.buffer import COL
 
 EPOCHS = 30  # tiny epochs: the pause is pressed after epoch 2, well before the end
 
@@ -106,7 +106,7 @@ def test_pause_change_dropout_continue_branches_into_a_linked_child(
     assert window.plots.point_count(run_id) == epoch
     curves = window.plots.runs[child.run_id].raw()
     assert curves[:, 0].tolist() == list(range(1, 13))
-    val = curves[:, _COL["val_loss"]]
+    val = curves[:, COL["val_loss"]]
     assert all(math.isnan(v) for v in val[: epoch - 1])
     assert val[epoch - 1] == pytest.approx(parent.history["val_loss"][epoch - 1])
     assert child.status == "completed"
