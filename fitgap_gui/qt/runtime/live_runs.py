@@ -1,10 +1,10 @@
-"""The runs on screen as one model: ``LiveRuns``, and the adapter that draws it.
+"""The runs on screen as one model: ``LiveRuns``.
 
 ``LiveRuns`` holds every run the window shows (``core.run.live.LiveRun``): the one
 training now (several at once when an experiment's plan runs in parallel), the
 previous Train's runs kept faint beside it, and the stored runs selected in the Runs
 tab.  The window feeds it from the training controller; the
-panels (plots through ``PlotsAdapter``, diagnosis, insights, runs, experiments)
+panels (plots through ``qt.window.plots_adapter``, diagnosis, insights, runs, experiments)
 are handed it in their constructors and listen to its signals.  How each run is
 drawn is view state, kept here beside the core's record (``RunView``: its colour and
 whether it is faint).  Colours belong to runs: a run keeps its palette slot for the
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -32,9 +32,6 @@ from fitgap_gui.core.run.live import (
     early_stopping_countdown,
 )
 from fitgap_gui.core.store.runstore import StoredRun
-
-if TYPE_CHECKING:  # only a type: the model never imports the views it feeds
-    from fitgap_gui.qt.plots.plots import PlotsPanel
 
 logger = logging.getLogger(__name__)
 
@@ -333,73 +330,3 @@ class LiveRuns(QObject):
         self.focus_id = None
         self.cleared.emit()
         self.focus_changed.emit(None)
-
-
-class PlotsAdapter(QObject):
-    """Draws a ``LiveRuns`` on a ``PlotsPanel`` with the panel's public methods only."""
-
-    def __init__(self, model: LiveRuns, plots: PlotsPanel) -> None:
-        super().__init__(plots)
-        self.model, self.plots = model, plots
-        #: The marker text of each finished run ("Early stopping ended the run at…").
-        self.markers: dict[int, str] = {}
-        model.run_added.connect(self._on_added)
-        model.epoch_appended.connect(self._on_epoch)
-        model.run_finished.connect(self._on_finished)
-        model.run_changed.connect(self._restyle)
-        model.run_removed.connect(self._on_removed)
-        model.cleared.connect(self._on_cleared)
-        model.start_failed.connect(lambda _message: self.plots.show_countdown("", None))
-
-    def _on_added(self, run: LiveRun) -> None:
-        if run.origin == "stored":
-            drawn = run.drawn_history()  # a branch joins its parent's curves at its epoch
-            self.plots.show_history(
-                run.run_id, run.label, drawn, run.result, run.monitor, best_epoch=run.best_epoch
-            )
-            if run.status == "running":  # training elsewhere: room for the epochs it asked
-                self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
-        else:
-            self.plots.set_epoch_span(max(self.plots.epoch_span, run.config.training.epochs))
-            self.plots.begin_run(run.run_id, run.label, run.monitor)
-            drawn = run.drawn_history()
-            for index in range(run.epochs):  # a branch's first point: its parent's
-                row = {k: v[index] for k, v in drawn.items() if index < len(v)}
-                metrics = EpochMetrics(index + 1, row)  # type: ignore[arg-type]
-                self.plots.add_epoch(run.run_id, metrics, best_epoch=run.best_epoch)
-        self._restyle(run.run_id)
-        if run.origin == "live":  # a new live run: the last one's countdown goes
-            self.plots.show_countdown("", None)
-
-    def _restyle(self, run_id: int) -> None:
-        view = self.model.views.get(run_id)
-        if view is not None:
-            self.plots.style_run(run_id, view.colour, faint=view.faint)
-
-    def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
-        # The best epoch is the model's (``LiveRun.best_epoch``): the plots draw it.
-        run = self.model.get(run_id)
-        self.plots.add_epoch(run_id, metrics, best_epoch=run.best_epoch if run else None)
-        if run_id == self.model.live_id:
-            shown = self.model.countdown_text(run_id)
-            self.plots.show_countdown(*(shown or ("", None)))
-
-    def _on_finished(self, run_id: int, run: LiveRun) -> None:
-        if run.result is not None:
-            self.markers[run_id] = self.plots.finish_run(run_id, run.result)
-        self.plots.show_countdown("", None)
-
-    def _on_removed(self, run_id: int) -> None:
-        self.plots.remove_run(run_id)
-        self.markers.pop(run_id, None)
-        # The x axis shrinks to the runs left (a training run: all the epochs it asked for).
-        spans = [
-            r.config.training.epochs if r.status == "running" else r.epochs
-            for r in self.model.runs.values()
-        ]
-        if spans:
-            self.plots.set_epoch_span(max(spans))
-
-    def _on_cleared(self) -> None:
-        self.plots.clear()
-        self.plots.show_countdown("", None)

@@ -58,13 +58,14 @@ from fitgap_gui.qt.panels.insights_panel import InsightsPanel
 from fitgap_gui.qt.panels.runs_panel import RunsPanel
 from fitgap_gui.qt.plots.plots import PlotsPanel
 from fitgap_gui.qt.runtime.background import BackgroundTask, active_tasks
-from fitgap_gui.qt.runtime.live_runs import LiveRuns, PlotsAdapter
+from fitgap_gui.qt.runtime.live_runs import LiveRuns
 from fitgap_gui.qt.runtime.worker import NO_RUN, TrainingController, error_message, import_engine
 from fitgap_gui.qt.window import exports, preferences, presets_menu, settings
 from fitgap_gui.qt.window.busy import BusyIndicator
 from fitgap_gui.qt.window.exports import Exporter
 from fitgap_gui.qt.window.help import HelpMenu
 from fitgap_gui.qt.window.pausing import Pausing
+from fitgap_gui.qt.window.plots_adapter import PlotsAdapter
 from fitgap_gui.qt.window.presets_menu import ConfigFiles
 from fitgap_gui.qt.window.view_menu import ViewOptions
 

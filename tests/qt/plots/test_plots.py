@@ -12,7 +12,8 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.live import RunRequest
 from fitgap_gui.qt.plots.plots import PlotsPanel
-from fitgap_gui.qt.runtime.live_runs import LiveRuns, PlotsAdapter
+from fitgap_gui.qt.runtime.live_runs import LiveRuns
+from fitgap_gui.qt.window.plots_adapter import PlotsAdapter
 
 
 def _metrics(epoch: int) -> EpochMetrics:
