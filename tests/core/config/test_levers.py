@@ -5,7 +5,7 @@ from __future__ import annotations
 from fitgap_gui.core.config.levers import LEVERS, handicap_reset, lever
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.config.sources import SOURCES, source
-from fitgap_gui.core.export.summary import describe, lever_summary
+from fitgap_gui.core.export.summary import lever_summary, summary_line
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -38,18 +38,18 @@ def test_handicaps_reset_only_from_the_demo_to_ones_own_data():
 
 def test_the_summary_line_names_the_handicaps_that_are_on():
     demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
-    line = describe(demo)
+    line = summary_line(demo)
     assert "handicaps: trains on 25% of the rows, 20% of labels flipped" in line
     only_noise = RunConfig().replace({"data.source": "csv", "data.path": "/d/my.csv",
                                       "data.label_noise": 0.1})  # fmt: skip
-    assert "handicaps: 10% of labels flipped" in describe(only_noise)
-    assert "my.csv" in describe(only_noise)
-    assert "no handicaps" in describe(RunConfig())
+    assert "handicaps: 10% of labels flipped" in summary_line(only_noise)
+    assert "my.csv" in summary_line(only_noise)
+    assert "no handicaps" in summary_line(RunConfig())
 
 
 def test_summaries_never_show_python_reprs():
     config = RunConfig().replace({"model.hidden_units": [512, 512], "model.dropout": 0.5})
-    for text in (describe(config), lever_summary(config)):
+    for text in (summary_line(config), lever_summary(config)):
         assert "[" not in text and "]" not in text, text
         assert "512-512" in text
     assert lever_summary(config) == "layers 512-512, dropout 0.5"

@@ -13,7 +13,7 @@ import pytest
 from fitgap_gui.core.config.presets import load_preset
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import ConfigError
-from fitgap_gui.core.export.summary import describe, lever_summary
+from fitgap_gui.core.export.summary import lever_summary, summary_line
 from fitgap_gui.core.model.build import build_model, check_model_for_data
 from fitgap_gui.core.model.memory import estimate_model_memory
 
@@ -111,7 +111,7 @@ def test_learning_rate_schedule_cnn_and_weight_decay_read_in_summaries():
     summary = lever_summary(config)
     for words in ("CNN", "conv 8-16", "batch norm", "lr ×0.1 every 5", "wd 0.01"):
         assert words in summary
-    line = describe(config)
+    line = summary_line(config)
     assert "CNN conv 8-16" in line and "lr ×0.1 every 5" in line and "wd 0.01" in line
     # An MLP does not name its (unused) conv filters.
     mlp = config.replace({"model.kind": "mlp"})

@@ -227,11 +227,11 @@ def test_closing_the_window_while_a_preview_reads_waits_for_it(window, qtbot, tm
 
 
 def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
-    from fitgap_gui.core.export.summary import describe
+    from fitgap_gui.core.export.summary import summary_line
 
     demo = window.controls.config()
     assert demo.data.source == "digits" and demo.data.train_fraction < 1.0
-    assert demo.data.label_noise > 0.0 and "handicaps: trains on 25%" in describe(demo)
+    assert demo.data.label_noise > 0.0 and "handicaps: trains on 25%" in summary_line(demo)
 
     path = tmp_path / "easy.csv"
     rows = ["a,b,label"] + [f"{i % 2},{i % 2},{i % 2}" for i in range(40)]
@@ -244,7 +244,7 @@ def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
         1.0,
         0.0,
     )
-    assert "no handicaps" in describe(config)
+    assert "no handicaps" in summary_line(config)
     assert config.model == demo.model  # only the data and its handicaps changed
 
 

@@ -201,12 +201,12 @@ def test_cifar10_comes_with_its_subset_shown_in_images(qtbot, tmp_path, monkeypa
 
 
 def test_the_summary_line_words_the_new_levers_readably():
-    from fitgap_gui.core.export.summary import describe, lever_summary
+    from fitgap_gui.core.export.summary import lever_summary, summary_line
 
     cosine = RunConfig().replace({"training.lr_schedule": {"kind": "cosine", "warmup_epochs": 2}})
     assert lever_summary(cosine) == "lr cosine (warm-up 2)"
     step = RunConfig().replace({"training.lr_schedule": {"kind": "step", "every": 5}})
-    assert "adam lr 1e-3, lr ×0.5 every 5 epochs, batch 32" in describe(step)
+    assert "adam lr 1e-3, lr ×0.5 every 5 epochs, batch 32" in summary_line(step)
     assert lever_summary(RunConfig().replace({"training.weight_decay": 0.0})) == "wd 0"
 
 
