@@ -1,7 +1,10 @@
 """The controls panel: every lever of a RunConfig, grouped, with tooltips.
 
 The form is built from the lever table (``core/levers.py``): each lever's group,
-label, range, step, decimals, tooltip and the data sources it applies to.
+label, range, step, decimals, tooltip and the data sources it applies to.  Each
+widget is then a typed attribute named after its lever (``dropout: QDoubleSpinBox``,
+``lr_schedule: ScheduleControl``; ``ControlsPanel._bind``): a lever the table has
+and the panel does not name, or a widget of another type, fails when the panel is made.
 ``ControlsPanel.config()`` builds a RunConfig through ``RunConfig.from_dict``, so the
 window refuses exactly what the CLI refuses (with the same one-line message), and
 ``set_config`` shows any RunConfig.  Spin boxes carry the contract's ranges, so most
