@@ -20,7 +20,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal, SignalInstance
+from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QPalette, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -63,8 +63,11 @@ from fitgap_gui.qt.panels.lever_controls import (
     OptionalNumberEdit,
     ScheduleControl,
     SourceCombo,
+    change_signal,
     parse_label_column,
     parse_numbers,
+    show_value,
+    widget_value,
 )
 from fitgap_gui.qt.panels.lever_controls import double_box as _double
 from fitgap_gui.qt.panels.lever_controls import integer_box as _integer
@@ -100,8 +103,6 @@ TIPS = {name: lv.tooltip for lv in LEVERS for name in control_names(lv)}
 _HIDDEN_PATTERN = QRegularExpression(r"^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*,?\s*)?$")
 
 _W = TypeVar("_W", bound=QWidget)
-#: Controls whose value is ``value()`` / ``setValue()``.
-_VALUED = (QSpinBox, QDoubleSpinBox, ScheduleControl, OptionalNumberEdit, NumbersEdit)
 
 
 def _note() -> QLabel:
@@ -122,42 +123,6 @@ def _combo(items: tuple[str, ...]) -> QComboBox:
 def parse_hidden_units(text: str) -> list[int]:
     """``"512, 512"`` -> ``[512, 512]``; an empty text is no hidden layer."""
     return parse_numbers("model.hidden_units", text)
-
-
-def _change_signal(widget: QWidget) -> SignalInstance:
-    """The one signal that says a control's value changed (a spin box's text is not it)."""
-    if isinstance(widget, _VALUED):
-        return widget.valueChanged
-    if isinstance(widget, QComboBox):
-        return widget.currentIndexChanged
-    if isinstance(widget, QLineEdit):
-        return widget.textChanged
-    if isinstance(widget, (QCheckBox, QGroupBox)):
-        return widget.toggled
-    raise TypeError(f"no change signal for a {type(widget).__name__}")
-
-
-def _value(widget: QWidget) -> object:
-    """The value a one-widget lever's control shows."""
-    if isinstance(widget, (QCheckBox, QGroupBox)):
-        return widget.isChecked()
-    if isinstance(widget, QComboBox):
-        return widget.currentText()
-    if isinstance(widget, _VALUED):
-        return widget.value()
-    raise TypeError(f"no value in a {type(widget).__name__}")
-
-
-def _show_value(widget: QWidget, value: Any) -> None:
-    """Show ``value`` in a one-widget lever's control."""
-    if isinstance(widget, (QCheckBox, QGroupBox)):
-        widget.setChecked(bool(value))
-    elif isinstance(widget, QComboBox):
-        widget.setCurrentText(str(value))
-    elif isinstance(widget, _VALUED):
-        widget.setValue(value)
-    else:
-        raise TypeError(f"no value in a {type(widget).__name__}")
 
 
 class _Built:
@@ -355,7 +320,7 @@ class ControlsPanel(QScrollArea):
 
     def _connect_changes(self) -> None:
         for widget in self._widgets.values():
-            _change_signal(widget).connect(self._on_change)
+            change_signal(widget).connect(self._on_change)
 
     def _on_change(self, *_args) -> None:
         self._update_enabled()
@@ -476,7 +441,7 @@ class ControlsPanel(QScrollArea):
             # Unused by an MLP: a half-typed list must not block the run.
             return self._base[lv.section][lv.name]
         (name,) = control_names(lv)
-        return _value(self._widgets[name])
+        return widget_value(self._widgets[name])
 
     def _write(self, lv: Lever, value: Any) -> None:
         if lv.kind == "source":
@@ -493,7 +458,7 @@ class ControlsPanel(QScrollArea):
             self.label_column.setText("" if value is None else str(value))
         else:
             (name,) = control_names(lv)
-            _show_value(self._widgets[name], value)
+            show_value(self._widgets[name], value)
 
     def config(self) -> RunConfig:
         """The RunConfig the controls show; raises ConfigError naming a bad lever."""

@@ -5,7 +5,8 @@ Keras's sets usable once cached) and one of these for a lever of kind
 ``schedule`` (``training.lr_schedule``: a kind plus that kind's own settings, shown
 only for the chosen kind), ``optional_float`` (``training.weight_decay``: empty means
 null, the optimizer's default) and ``filters`` (``model.conv_filters``: "16, 32").
-Each has ``value()``, ``setValue()`` and a ``valueChanged`` signal like a spin box,
+Each has ``value()``, ``setValue()`` and a ``valueChanged`` signal like a spin box
+(``widget_value``, ``show_value`` and ``change_signal`` reach any lever's one widget),
 and the text fields check what is typed with the config contract itself
 (``RunConfig.replace``), so a bad entry gets the contract's one-line message inline
 under the field, and ``value()`` raises that same ConfigError.  Wording and ranges
@@ -16,13 +17,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QRegularExpression, Qt, Signal, SignalInstance
 from PySide6.QtGui import QRegularExpressionValidator, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -298,3 +301,44 @@ class ScheduleControl(QWidget):
         self.kind.blockSignals(False)
         self._show_rows()
         self.valueChanged.emit()
+
+
+# -- any lever's one widget: its value and its change signal ----------------------------------
+#: Controls whose value is ``value()`` / ``setValue()``.
+VALUED = (QSpinBox, QDoubleSpinBox, ScheduleControl, OptionalNumberEdit, NumbersEdit)
+
+
+def change_signal(widget: QWidget) -> SignalInstance:
+    """The one signal that says a control's value changed (a spin box's text is not it)."""
+    if isinstance(widget, VALUED):
+        return widget.valueChanged
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QLineEdit):
+        return widget.textChanged
+    if isinstance(widget, (QCheckBox, QGroupBox)):
+        return widget.toggled
+    raise TypeError(f"no change signal for a {type(widget).__name__}")
+
+
+def widget_value(widget: QWidget) -> object:
+    """The value a one-widget lever's control shows."""
+    if isinstance(widget, (QCheckBox, QGroupBox)):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, VALUED):
+        return widget.value()
+    raise TypeError(f"no value in a {type(widget).__name__}")
+
+
+def show_value(widget: QWidget, value: Any) -> None:
+    """Show ``value`` in a one-widget lever's control."""
+    if isinstance(widget, (QCheckBox, QGroupBox)):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentText(str(value))
+    elif isinstance(widget, VALUED):
+        widget.setValue(value)
+    else:
+        raise TypeError(f"no value in a {type(widget).__name__}")
