@@ -1,4 +1,9 @@
-"""Shared test set-up: offscreen Qt, a private run store per test, quiet TensorFlow."""
+"""Shared test set-up: offscreen Qt, a private run store per test, quiet TensorFlow.
+
+Fixtures used across the test folders live here (a tiny config, a private Keras cache,
+a researcher's script, a damaged store page); those of one folder live in that
+folder's conftest.py (tests/cli, tests/qt, tests/qt/panels).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,18 @@ def fitgap_home(tmp_path, monkeypatch):
     home = tmp_path / "fitgap-home"
     monkeypatch.setenv("FITGAP_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """A private, empty Keras cache (``KERAS_HOME``): its ``datasets`` folder, made.
+
+    Nothing of the user's own ``~/.keras`` is seen; a test puts its files here.
+    """
+    home = tmp_path / "keras-home"
+    (home / "datasets").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home / "datasets"
 
 
 @pytest.fixture

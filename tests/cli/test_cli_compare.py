@@ -14,16 +14,13 @@ ARMS = ["baseline", "+ dropout 0.3", "+ L2 0.001", "+ early stopping (patience 5
 
 
 @pytest.fixture
-def moons_file(tmp_path):
-    path = tmp_path / "moons.json"
-    RunConfig.from_dict(
-        {
-            "data": {"source": "moons", "n_samples": 80},
-            "model": {"hidden_units": [8], "l2": 0.001},  # the L2 arm equals the baseline
-            "training": {"epochs": 3, "batch_size": 16, "seed": 4},
-        }
-    ).save(path)
-    return path
+def moons_file(write_config):
+    config = {
+        "data": {"source": "moons", "n_samples": 80},
+        "model": {"hidden_units": [8], "l2": 0.001},  # the L2 arm equals the baseline
+        "training": {"epochs": 3, "batch_size": 16, "seed": 4},
+    }
+    return write_config(RunConfig.from_dict(config), "moons.json")
 
 
 def test_compare_writes_the_summary_json(moons_file, tmp_path, capsys):

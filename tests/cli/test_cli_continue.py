@@ -11,17 +11,16 @@ from fitgap_gui.core.store.runstore import RunStore
 
 
 @pytest.fixture
-def config_file(tmp_path, tiny_config):
-    path = tmp_path / "tiny.json"
-    tiny_config.replace({"training.epochs": 2}).save(path)
-    return path
+def two_epochs_file(write_config, tiny_config):
+    """The tiny run with 2 epochs, as a JSON file."""
+    return write_config(tiny_config.replace({"training.epochs": 2}))
 
 
-def test_continue_trains_more_epochs_as_a_linked_run(config_file, tmp_path, capsys):
-    assert main(["train", "--config", str(config_file)]) == 0
+def test_continue_trains_more_epochs_as_a_linked_run(two_epochs_file, tmp_path, capsys):
+    assert main(["train", "--config", str(two_epochs_file)]) == 0
     (parent,) = RunStore().list_runs()
     changed = tmp_path / "changed.json"
-    config = json.loads(config_file.read_text())
+    config = json.loads(two_epochs_file.read_text())
     config["model"]["dropout"] = 0.25
     changed.write_text(json.dumps(config))
     out = tmp_path / "child.json"
@@ -53,8 +52,8 @@ def test_continue_bad_input_is_one_error_line(extra, fragment, capsys):
     assert len(err) == 1 and err[0].startswith("error:") and fragment in err[0]
 
 
-def test_continue_a_run_without_a_model_or_epochs_left(config_file, capsys):
-    assert main(["train", "--config", str(config_file)]) == 0
+def test_continue_a_run_without_a_model_or_epochs_left(two_epochs_file, capsys):
+    assert main(["train", "--config", str(two_epochs_file)]) == 0
     (run,) = RunStore().list_runs()
     capsys.readouterr()
     assert main(["train", "--continue", str(run.run_id)]) == 2

@@ -15,13 +15,6 @@ from fitgap_gui.cli import main
 from fitgap_gui.core.store.runstore import RunStore
 
 
-@pytest.fixture
-def config_file(tmp_path, tiny_config):
-    path = tmp_path / "tiny.json"
-    tiny_config.save(path)
-    return path
-
-
 def test_sweep_writes_one_csv_row_per_value(config_file, tmp_path, capsys):
     out = tmp_path / "curve.csv"
     args = ["sweep", "--config", str(config_file), "--param", "model.dropout"]

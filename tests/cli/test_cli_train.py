@@ -14,13 +14,6 @@ from fitgap_gui.core.model.measurements import TRAIN_EVAL_KEYS
 from fitgap_gui.core.store.runstore import RunStore
 
 
-@pytest.fixture
-def config_file(tmp_path, tiny_config):
-    path = tmp_path / "tiny.json"
-    tiny_config.save(path)
-    return path
-
-
 def test_train_writes_the_run_result_json(config_file, tmp_path, capsys):
     out = tmp_path / "result.json"
     assert main(["train", "--config", str(config_file), "--epochs", "2", "--out", str(out)]) == 0
@@ -124,3 +117,14 @@ def test_train_repeats_runs_one_seed_after_another_and_summarizes(config_file, t
 def test_train_repeats_below_one_is_one_error_line(config_file, capsys):
     assert main(["train", "--config", str(config_file), "--repeats", "0"]) == 2
     assert capsys.readouterr().err.strip() == "error: --repeats must be 1 or more, not 0"
+
+
+def test_fitgap_train_prints_each_learning_rate_drop(write_config, tiny_config, capsys):
+    config = tiny_config.replace({"training.lr_schedule": {"kind": "step", "every": 2}})
+    path = write_config(config, "step.json")
+    assert main(["train", "--config", str(path), "--epochs", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    drops = [line.strip() for line in lines if "learning rate" in line]
+    assert drops == ["learning rate 0.001 -> 0.0005"]  # after epoch 2, once
+    at = lines.index("  learning rate 0.001 -> 0.0005")
+    assert lines[at - 1].startswith("epoch 3/3")  # under the epoch that used the new rate

@@ -23,6 +23,7 @@ from fitgap_gui.core.memory import (
     _cgroup_limit,
     memory_budget,
 )
+from fitgap_gui.core.model.build import build_model
 from fitgap_gui.core.model.memory import check_model_memory, estimate_model_memory
 
 BIG = {"data": {"source": "digits"}, "model": {"hidden_units": [8192] * 16}}
@@ -252,3 +253,24 @@ def test_a_recorded_run_refuses_a_huge_model_before_storing_a_run(tiny_config):
     with pytest.raises(ConfigError, match="more than the .* FitGap may use here"):
         run_recorded(config, store, on_started=lambda run_id, _ds: started.append(run_id))
     assert store.list_runs() == [] and started == []
+
+
+@pytest.mark.parametrize(
+    ("model", "input_shape", "image_shape"),
+    [
+        ({"hidden_units": [32, 16], "batch_norm": True}, (64,), None),
+        ({"kind": "cnn", "conv_filters": [8, 16], "hidden_units": [32]}, (64,), (8, 8)),
+        (
+            {"kind": "cnn", "conv_filters": [4], "batch_norm": True, "hidden_units": []},
+            (12, 10, 3),
+            None,
+        ),
+    ],
+)
+def test_memory_estimate_counts_conv_and_batch_norm_parameters_as_keras_does(
+    model, input_shape, image_shape
+):
+    config = RunConfig.from_dict({"model": model})
+    est = estimate_model_memory(config, input_shape, 10, 100, image_shape)
+    keras_model = build_model(config.model, input_shape, 10, image_shape=image_shape)
+    assert est.parameters == keras_model.count_params()

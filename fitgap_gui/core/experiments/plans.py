@@ -38,7 +38,13 @@ from fitgap_gui.core.results.records import (
     best_epoch,
     finite_or_none,
 )
-from fitgap_gui.core.results.stats import Interval, Paired, describe, paired_comparison, t_interval
+from fitgap_gui.core.results.stats import (
+    Interval,
+    Paired,
+    comparison_words,
+    paired_comparison,
+    t_interval,
+)
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.run.training import InspectModel, ShouldStop
 from fitgap_gui.core.store.runstore import RunStore
@@ -450,7 +456,7 @@ class ArmSummary:
         if self.versus_baseline is None:
             return ""
         words = "best validation cross-entropy"
-        return describe(self.name, self.versus_baseline, words, len(self.rows))
+        return comparison_words(self.name, self.versus_baseline, words, len(self.rows))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -21,7 +21,7 @@ from typing import Any
 from fitgap_gui.core.diagnosis.own_model import accuracy_key
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.summary import format_number
-from fitgap_gui.core.results.stats import describe, paired_comparison, t_interval
+from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 from fitgap_gui.core.run.provenance import versions
 from fitgap_gui.core.store.runstore import StoredRun
 
@@ -347,7 +347,7 @@ def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
                 words = "best validation cross-entropy"
                 group["versus"] = {
                     "verdict": paired.verdict,
-                    "sentence": describe(name, paired, words, len(seeds)),
+                    "sentence": comparison_words(name, paired, words, len(seeds)),
                 }
         out.append(group)
     return out

@@ -1,6 +1,6 @@
 """Short text for runs, worded from the lever table (levers.py).
 
-``describe(config)`` is the window's one-line summary of a run, handicaps included;
+``summary_line(config)`` is the window's one-line summary of a run, handicaps included;
 ``lever_summary(config)`` gives "dropout 0.5, L2 1e-3, ES p=3": what the runs panel
 and ``fitgap runs list`` show so two runs can be told apart at a glance.  Only
 settings that differ from ``RunConfig()`` are named, most telling first (capacity
@@ -18,7 +18,7 @@ from fitgap_gui.core.formatting import format_number, format_percent
 from fitgap_gui.core.textsafe import printable
 
 __all__ = [
-    "describe",
+    "summary_line",
     "format_number",
     "handicaps",
     "handicaps_in_words",
@@ -98,7 +98,7 @@ def handicaps(config: RunConfig) -> list[str]:
     return handicaps_in_words(config.data.train_fraction, config.data.label_noise)
 
 
-def describe(config: RunConfig) -> str:
+def summary_line(config: RunConfig) -> str:
     """One line that says what a run is: data and its handicaps, model, regularization, training.
 
     "digits · handicaps: trains on 25% of the rows, 20% of labels flipped · 512-512 relu ·

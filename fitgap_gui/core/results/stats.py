@@ -118,7 +118,7 @@ def paired_comparison(
     return Paired(difference, agree, verdict, p_value)
 
 
-def describe(name: str, paired: Paired, metric_words: str, n_seeds: int) -> str:
+def comparison_words(name: str, paired: Paired, metric_words: str, n_seeds: int) -> str:
     """The comparison in words: 'dropout 0.3 lowers ... by 0.05 (0.02 to 0.08), 5 of 5 ...'."""
     d = paired.difference
     name = name.removeprefix("+ ")

@@ -49,7 +49,7 @@ from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, DataConfig, RunCo
 from fitgap_gui.core.config.sources import source as data_source
 from fitgap_gui.core.data.datasets import DataPreview, keras_cache_status, preview
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.qt.panels.controls import _label_column
+from fitgap_gui.qt.panels.lever_controls import parse_label_column
 from fitgap_gui.qt.runtime.background import BackgroundTask
 from fitgap_gui.qt.runtime.worker import error_message
 
@@ -205,7 +205,7 @@ class DataPreviewDialog(QDialog):
         """The ``data.*`` settings this dialog chose, as RunConfig.replace keys."""
         data = dict(self._data)
         if data["source"] == "csv":
-            data["label_column"] = _label_column(self.label_column.text())
+            data["label_column"] = parse_label_column(self.label_column.text())
         if data["source"] == "images":
             data["image_size"] = [self.image_height.value(), self.image_width.value()]
             data["grayscale"] = self.grayscale.isChecked()

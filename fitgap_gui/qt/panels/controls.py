@@ -1,7 +1,10 @@
 """The controls panel: every lever of a RunConfig, grouped, with tooltips.
 
 The form is built from the lever table (``core/levers.py``): each lever's group,
-label, range, step, decimals, tooltip and the data sources it applies to.
+label, range, step, decimals, tooltip and the data sources it applies to.  Each
+widget is then a typed attribute named after its lever (``dropout: QDoubleSpinBox``,
+``lr_schedule: ScheduleControl``; ``ControlsPanel._bind``): a lever the table has
+and the panel does not name, or a widget of another type, fails when the panel is made.
 ``ControlsPanel.config()`` builds a RunConfig through ``RunConfig.from_dict``, so the
 window refuses exactly what the CLI refuses (with the same one-line message), and
 ``set_config`` shows any RunConfig.  Spin boxes carry the contract's ranges, so most
@@ -15,13 +18,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QPalette, QRegularExpressionValidator, QStandardItemModel
+from PySide6.QtGui import QPalette, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -51,13 +57,17 @@ from fitgap_gui.core.config.sources import (
     toy_sources,
 )
 from fitgap_gui.core.config.sources import source as data_source
-from fitgap_gui.core.data.readers.keras_cache import source_states
 from fitgap_gui.core.export.summary import handicaps_in_words
 from fitgap_gui.qt.panels.lever_controls import (
     NumbersEdit,
     OptionalNumberEdit,
     ScheduleControl,
+    SourceCombo,
+    change_signal,
+    parse_label_column,
     parse_numbers,
+    show_value,
+    widget_value,
 )
 from fitgap_gui.qt.panels.lever_controls import double_box as _double
 from fitgap_gui.qt.panels.lever_controls import integer_box as _integer
@@ -92,6 +102,8 @@ TIPS = {name: lv.tooltip for lv in LEVERS for name in control_names(lv)}
 
 _HIDDEN_PATTERN = QRegularExpression(r"^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*,?\s*)?$")
 
+_W = TypeVar("_W", bound=QWidget)
+
 
 def _note() -> QLabel:
     """A quiet line under a control; hidden while it has nothing to say."""
@@ -108,52 +120,37 @@ def _combo(items: tuple[str, ...]) -> QComboBox:
     return box
 
 
-def _label_column(text: str) -> str | int | None:
-    """Empty: let the reader find it; a number is a column position; else a name."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
 def parse_hidden_units(text: str) -> list[int]:
     """``"512, 512"`` -> ``[512, 512]``; an empty text is no hidden layer."""
     return parse_numbers("model.hidden_units", text)
 
 
-class SourceCombo(QComboBox):
-    """The data source picker: Keras datasets are usable only once they are in the cache.
+class _Built:
+    """The widgets built from the lever table, by control name: each is handed out once,
+    its type checked, as one of the panel's typed attributes."""
 
-    The list is re-read each time it opens, since the user may have just put a file
-    into ``~/.keras/datasets``.
-    """
+    def __init__(self, widgets: dict[str, QWidget]) -> None:
+        self._widgets = widgets
+        self._left = set(widgets)
 
-    def __init__(self) -> None:
-        super().__init__()
-        for state in source_states():
-            self.addItem(state.label, state.name)
-        self.refresh()
+    def take(self, name: str, kind: type[_W]) -> _W:
+        widget = self._widgets[name]
+        if not isinstance(widget, kind):
+            raise TypeError(f"{name}'s control is a {type(widget).__name__}, not {kind.__name__}")
+        self._left.discard(name)
+        return widget
 
-    def refresh(self) -> None:
-        model = self.model()
-        for index, state in enumerate(source_states()):
-            self.setItemText(index, state.label)
-            self.setItemData(index, state.tooltip or None, Qt.ItemDataRole.ToolTipRole)
-            item = model.item(index) if isinstance(model, QStandardItemModel) else None
-            if item is not None:
-                # The current entry stays enabled so a loaded config still shows.
-                item.setEnabled(state.ready or index == self.currentIndex())
-
-    def showPopup(self) -> None:
-        self.refresh()
-        super().showPopup()
+    def check_all_taken(self) -> None:
+        if self._left:
+            raise TypeError(f"levers without a panel attribute: {', '.join(sorted(self._left))}")
 
 
 class ControlsPanel(QScrollArea):
-    """Every lever of the config contract (core/levers.py), in group boxes in a scroll area."""
+    """Every lever of the config contract (core/levers.py), in group boxes in a scroll area.
+
+    The widgets are built from the lever table and each is a typed attribute named
+    after its lever (``dropout``, ``lr_schedule``; ``control_names``).
+    """
 
     #: Any lever changed (the window may mark the last run as out of date).
     changed = Signal()
@@ -167,17 +164,20 @@ class ControlsPanel(QScrollArea):
         self._source = "digits"  # the source shown before the latest change
         #: The demo's handicaps, kept while the user's own data is chosen.
         self._demo_handicaps: dict[str, object] = {}
+        #: Every lever's widget by control name, as the lever table built them.
+        self._widgets: dict[str, QWidget] = {}
         body = QWidget()
         column = QVBoxLayout(body)
         for group in GROUPS:
             column.addWidget(self._group(group))
         column.addStretch(1)
         self.setWidget(body)
+        self._bind(_Built(self._widgets))
         # Wide enough for every row, since there is no sideways scrolling.
         self.setMinimumWidth(
             body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
         )
-        for name, widget in self._levers().items():
+        for name, widget in self._widgets.items():
             widget.setToolTip(TIPS[name])
         # Keys this panel has no control for (yet) travel through set_config/config.
         self._base: dict = RunConfig().to_dict()
@@ -188,6 +188,56 @@ class ControlsPanel(QScrollArea):
         self._update_enabled()
         self._update_handicaps_note()
 
+    def _bind(self, built: _Built) -> None:
+        """Each lever's widget as a typed attribute; a lever without one is an error."""
+        take = built.take
+        # Data
+        self.source = take("source", SourceCombo)
+        self.path = take("path", QLineEdit)
+        self.label_column = take("label_column", QLineEdit)
+        self.image_height = take("image_height", QSpinBox)
+        self.image_width = take("image_width", QSpinBox)
+        self.grayscale = take("grayscale", QCheckBox)
+        self.noise = take("noise", QDoubleSpinBox)
+        self.n_samples = take("n_samples", QSpinBox)
+        self.train_fraction = take("train_fraction", QDoubleSpinBox)
+        self.validation_split = take("validation_split", QDoubleSpinBox)
+        self.validation_fraction = take("validation_fraction", QDoubleSpinBox)
+        self.label_noise = take("label_noise", QDoubleSpinBox)
+        self.scale = take("scale", QComboBox)
+        # Capacity
+        self.hidden_units = take("hidden_units", QLineEdit)
+        self.activation = take("activation", QComboBox)
+        self.kind = take("kind", QComboBox)
+        self.conv_filters = take("conv_filters", NumbersEdit)
+        # Regularization
+        self.dropout = take("dropout", QDoubleSpinBox)
+        self.l2 = take("l2", QDoubleSpinBox)
+        self.weight_decay = take("weight_decay", OptionalNumberEdit)
+        self.l1 = take("l1", QDoubleSpinBox)
+        self.batch_norm = take("batch_norm", QCheckBox)
+        self.augment_flip = take("augment_flip", QCheckBox)
+        self.augment_rotation = take("augment_rotation", QDoubleSpinBox)
+        self.augment_translation = take("augment_translation", QDoubleSpinBox)
+        # Early stopping (the checkable group box is the switch)
+        self.early_stopping = take("early_stopping", QGroupBox)
+        self.monitor = take("monitor", QComboBox)
+        self.patience = take("patience", QSpinBox)
+        self.min_delta = take("min_delta", QDoubleSpinBox)
+        self.restore_best_weights = take("restore_best_weights", QCheckBox)
+        # Training
+        self.optimizer = take("optimizer", QComboBox)
+        self.learning_rate = take("learning_rate", QDoubleSpinBox)
+        self.lr_schedule = take("lr_schedule", ScheduleControl)
+        self.batch_size = take("batch_size", QSpinBox)
+        self.epochs = take("epochs", QSpinBox)
+        self.seed = take("seed", QSpinBox)
+        built.check_all_taken()
+
+    def lever_widgets(self) -> dict[str, QWidget]:
+        """Every lever's widget by control name (``control_names``), in the form's order."""
+        return dict(self._widgets)
+
     # -- building (from the lever table) -------------------------------------------------------
     def _group(self, title: str) -> QGroupBox:
         group = QGroupBox(title)
@@ -196,7 +246,7 @@ class ControlsPanel(QScrollArea):
         if title == "Early stopping":
             # A checkable group box disables its children when unchecked: exactly the rule.
             group.setCheckable(True)
-            self.early_stopping = group
+            self._widgets["early_stopping"] = group
         for lv in levers_in(title):
             if lv.key == "early_stopping.enabled":
                 continue
@@ -220,31 +270,31 @@ class ControlsPanel(QScrollArea):
         return group
 
     def _control(self, lv: Lever) -> QWidget | QHBoxLayout:
-        """The widget (or row of widgets) for one lever; stored as ``self.<name>``."""
+        """The widget (or row of widgets) for one lever, kept by its ``control_names``."""
         widget: QWidget
-        if lv.kind == "source":
-            widget = self.source = SourceCombo()
-            return widget
         if lv.kind == "path":
-            self.path = QLineEdit()
-            self.path.setPlaceholderText(PLACEHOLDERS[lv.key])
+            path = QLineEdit()
+            path.setPlaceholderText(PLACEHOLDERS[lv.key])
+            self._widgets[lv.name] = path
             self.browse = QPushButton("Browse…")
             self.browse.clicked.connect(self._choose_file)
             row = QHBoxLayout()
             row.setContentsMargins(0, 0, 0, 0)
-            row.addWidget(self.path, 1)
+            row.addWidget(path, 1)
             row.addWidget(self.browse)
             return row
         if lv.kind == "size":
-            self.image_height = _integer(int(lv.lo), int(lv.hi), int(lv.step))
-            self.image_width = _integer(int(lv.lo), int(lv.hi), int(lv.step))
             row = QHBoxLayout()
             row.setContentsMargins(0, 0, 0, 0)
-            row.addWidget(self.image_height)
-            row.addWidget(QLabel("×"))
-            row.addWidget(self.image_width)
+            for index, name in enumerate(control_names(lv)):
+                if index:
+                    row.addWidget(QLabel("×"))
+                spin = self._widgets[name] = _integer(int(lv.lo), int(lv.hi), int(lv.step))
+                row.addWidget(spin)
             return row
-        if lv.kind in ("schedule", "optional_float", "filters"):
+        if lv.kind == "source":
+            widget = SourceCombo()
+        elif lv.kind in ("schedule", "optional_float", "filters"):
             kinds = {"schedule": ScheduleControl, "optional_float": OptionalNumberEdit}
             widget = kinds.get(lv.kind, NumbersEdit)(lv)
             widget.setValue(RunConfig().get(lv.key))  # a valid value before any config
@@ -265,19 +315,12 @@ class ControlsPanel(QScrollArea):
             if lv.kind == "units":
                 line.setValidator(QRegularExpressionValidator(_HIDDEN_PATTERN, self))
             widget = line
-        setattr(self, lv.name, widget)
+        self._widgets[lv.name] = widget
         return widget
 
-    def _levers(self) -> dict[str, QWidget]:
-        return {name: getattr(self, name) for name in TIPS}
-
     def _connect_changes(self) -> None:
-        for widget in self._levers().values():
-            for signal_name in ("valueChanged", "currentIndexChanged", "textChanged", "toggled"):
-                signal = getattr(widget, signal_name, None)
-                if signal is not None:
-                    signal.connect(self._on_change)
-                    break  # one signal per widget: a spin box also has textChanged
+        for widget in self._widgets.values():
+            change_signal(widget).connect(self._on_change)
 
     def _on_change(self, *_args) -> None:
         self._update_enabled()
@@ -347,7 +390,7 @@ class ControlsPanel(QScrollArea):
         for lv in LEVERS:
             if lv.sources is not None:
                 for name in control_names(lv):
-                    getattr(self, name).setEnabled(lv.applies_to(source))
+                    self._widgets[name].setEnabled(lv.applies_to(source))
         # Conv filters mean something only to the CNN.
         self.conv_filters.setEnabled(self.kind.isEnabled() and self.kind.currentText() == "cnn")
         self.browse.setEnabled(source in FILE_SOURCES)
@@ -361,7 +404,7 @@ class ControlsPanel(QScrollArea):
             if lv.group == "Early stopping" and lv.key != "early_stopping.enabled":
                 on = on and stopping  # an unchecked group box keeps its rows off
             for name in control_names(lv):
-                getattr(self, name).setEnabled(on)
+                self._widgets[name].setEnabled(on)
         if allowed is None:
             self._update_enabled()
         else:
@@ -384,8 +427,6 @@ class ControlsPanel(QScrollArea):
     # -- the contract ------------------------------------------------------------------------
     def _read(self, lv: Lever) -> object:
         """The value a lever's control shows, as the config contract spells it."""
-        if lv.key == "early_stopping.enabled":
-            return self.early_stopping.isChecked()
         if lv.kind == "source":
             return self.source.currentData()
         if lv.kind == "path":
@@ -394,24 +435,16 @@ class ControlsPanel(QScrollArea):
             return [self.image_height.value(), self.image_width.value()]
         if lv.kind == "units":
             return parse_hidden_units(self.hidden_units.text())
-        widget = getattr(self, lv.name)
-        if lv.kind == "filters" and self.kind.currentText() != "cnn" and widget.error():
+        if lv.kind == "text":
+            return parse_label_column(self.label_column.text())
+        if lv.kind == "filters" and self.kind.currentText() != "cnn" and self.conv_filters.error():
             # Unused by an MLP: a half-typed list must not block the run.
             return self._base[lv.section][lv.name]
-        if lv.kind in ("schedule", "optional_float", "filters"):
-            return widget.value()
-        if lv.kind == "text":
-            return _label_column(widget.text())
-        if lv.kind == "choice":
-            return widget.currentText()
-        if lv.kind == "bool":
-            return widget.isChecked()
-        return widget.value()
+        (name,) = control_names(lv)
+        return widget_value(self._widgets[name])
 
-    def _write(self, lv: Lever, value: object) -> None:
-        if lv.key == "early_stopping.enabled":
-            self.early_stopping.setChecked(bool(value))
-        elif lv.kind == "source":
+    def _write(self, lv: Lever, value: Any) -> None:
+        if lv.kind == "source":
             self.source.setCurrentIndex(max(self.source.findData(value), 0))
             self.source.refresh()
         elif lv.kind == "path":
@@ -423,12 +456,9 @@ class ControlsPanel(QScrollArea):
             self.hidden_units.setText(", ".join(str(u) for u in value))
         elif lv.kind == "text":
             self.label_column.setText("" if value is None else str(value))
-        elif lv.kind == "choice":
-            getattr(self, lv.name).setCurrentText(str(value))
-        elif lv.kind == "bool":
-            getattr(self, lv.name).setChecked(bool(value))
         else:
-            getattr(self, lv.name).setValue(value)
+            (name,) = control_names(lv)
+            show_value(self._widgets[name], value)
 
     def config(self) -> RunConfig:
         """The RunConfig the controls show; raises ConfigError naming a bad lever."""

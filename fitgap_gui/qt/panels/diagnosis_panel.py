@@ -27,7 +27,7 @@ from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.formatting import format_accuracy_change, format_loss_change, run_label
 from fitgap_gui.core.results.records import EpochMetrics
 from fitgap_gui.core.run.live import LiveRun
-from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.panels.config_access import ConfigEditor
 from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
 #: Verdict -> (words shown, colour).  The colours read on light and dark backgrounds.
@@ -123,9 +123,10 @@ class DiagnosisPanel(QWidget):
     #: A one-line error for the window to show.
     error = Signal(str)
 
-    def __init__(self, live_runs: LiveRuns, controls: ControlsPanel) -> None:
+    def __init__(self, live_runs: LiveRuns, controls: ConfigEditor) -> None:
         super().__init__()
         self.live_runs = live_runs
+        #: The controls, only as far as this panel uses them (qt/panels/config_access.py).
         self.controls = controls
         self.run_id: int | None = None
         self.diagnosis: dict[str, Any] | None = None

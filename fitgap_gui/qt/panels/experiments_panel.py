@@ -71,7 +71,7 @@ from fitgap_gui.core.formatting import (
 )
 from fitgap_gui.core.results.stats import Interval
 from fitgap_gui.core.run.live import LiveRun, RunRequest
-from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.panels.config_access import ConfigSource
 from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
@@ -172,7 +172,7 @@ class ExperimentsPanel(QWidget):
     def __init__(
         self,
         live_runs: LiveRuns,
-        controls: ControlsPanel,
+        controls: ConfigSource,
         launcher: RunLauncher,
         settings: QSettings | None = None,
     ) -> None:
@@ -180,6 +180,7 @@ class ExperimentsPanel(QWidget):
         #: Where the Repeats box is remembered (the window passes FitGap's settings).
         self.settings = settings if settings is not None else QSettings()
         self.live_runs = live_runs
+        #: The controls, only as far as this panel uses them (qt/panels/config_access.py).
         self.controls = controls
         self.launcher = launcher
         self.theme: PlotTheme = LIGHT

@@ -1,10 +1,12 @@
 """Controls for levers whose value is not one number: a schedule, an optional number, a list.
 
-The controls panel (``controls.py``) builds one of these for a lever of kind
+The controls panel (``controls.py``) builds the data source picker (``SourceCombo``:
+Keras's sets usable once cached) and one of these for a lever of kind
 ``schedule`` (``training.lr_schedule``: a kind plus that kind's own settings, shown
 only for the chosen kind), ``optional_float`` (``training.weight_decay``: empty means
 null, the optimizer's default) and ``filters`` (``model.conv_filters``: "16, 32").
-Each has ``value()``, ``setValue()`` and a ``valueChanged`` signal like a spin box,
+Each has ``value()``, ``setValue()`` and a ``valueChanged`` signal like a spin box
+(``widget_value``, ``show_value`` and ``change_signal`` reach any lever's one widget),
 and the text fields check what is typed with the config contract itself
 (``RunConfig.replace``), so a bad entry gets the contract's one-line message inline
 under the field, and ``value()`` raises that same ConfigError.  Wording and ranges
@@ -15,13 +17,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QRegularExpression, Qt, Signal, SignalInstance
+from PySide6.QtGui import QRegularExpressionValidator, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -31,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from fitgap_gui.core.config.levers import SCHEDULE_KINDS, SCHEDULE_PARAMS, Lever
 from fitgap_gui.core.config.schema import LR_SCHEDULE_KEYS, RunConfig
+from fitgap_gui.core.data.readers.keras_cache import source_states
 from fitgap_gui.core.errors import ConfigError
 
 _NUMBER_PATTERN = QRegularExpression(r"^\s*[0-9]*\.?[0-9]*([eE][-+]?[0-9]*)?\s*$")
@@ -46,6 +51,18 @@ def parse_numbers(key: str, text: str) -> list[int]:
         raise ConfigError(
             f"{key} must be whole numbers separated by commas, not {text!r}"
         ) from None
+
+
+def parse_label_column(text: str) -> str | int | None:
+    """``data.label_column`` as typed: empty lets the reader find it (None), a number is
+    a column position, anything else a column name."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def double_box(lo: float, hi: float, step: float, decimals: int) -> QDoubleSpinBox:
@@ -76,6 +93,34 @@ def spin_box(lv: Lever) -> QSpinBox | QDoubleSpinBox:
             box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
     box.setToolTip(lv.tooltip)
     return box
+
+
+class SourceCombo(QComboBox):
+    """The data source picker: Keras datasets are usable only once they are in the cache.
+
+    The list is re-read each time it opens, since the user may have just put a file
+    into ``~/.keras/datasets``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        for state in source_states():
+            self.addItem(state.label, state.name)
+        self.refresh()
+
+    def refresh(self) -> None:
+        model = self.model()
+        for index, state in enumerate(source_states()):
+            self.setItemText(index, state.label)
+            self.setItemData(index, state.tooltip or None, Qt.ItemDataRole.ToolTipRole)
+            item = model.item(index) if isinstance(model, QStandardItemModel) else None
+            if item is not None:
+                # The current entry stays enabled so a loaded config still shows.
+                item.setEnabled(state.ready or index == self.currentIndex())
+
+    def showPopup(self) -> None:
+        self.refresh()
+        super().showPopup()
 
 
 def _message_label() -> QLabel:
@@ -256,3 +301,44 @@ class ScheduleControl(QWidget):
         self.kind.blockSignals(False)
         self._show_rows()
         self.valueChanged.emit()
+
+
+# -- any lever's one widget: its value and its change signal ----------------------------------
+#: Controls whose value is ``value()`` / ``setValue()``.
+VALUED = (QSpinBox, QDoubleSpinBox, ScheduleControl, OptionalNumberEdit, NumbersEdit)
+
+
+def change_signal(widget: QWidget) -> SignalInstance:
+    """The one signal that says a control's value changed (a spin box's text is not it)."""
+    if isinstance(widget, VALUED):
+        return widget.valueChanged
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QLineEdit):
+        return widget.textChanged
+    if isinstance(widget, (QCheckBox, QGroupBox)):
+        return widget.toggled
+    raise TypeError(f"no change signal for a {type(widget).__name__}")
+
+
+def widget_value(widget: QWidget) -> object:
+    """The value a one-widget lever's control shows."""
+    if isinstance(widget, (QCheckBox, QGroupBox)):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, VALUED):
+        return widget.value()
+    raise TypeError(f"no value in a {type(widget).__name__}")
+
+
+def show_value(widget: QWidget, value: Any) -> None:
+    """Show ``value`` in a one-widget lever's control."""
+    if isinstance(widget, (QCheckBox, QGroupBox)):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentText(str(value))
+    elif isinstance(widget, VALUED):
+        widget.setValue(value)
+    else:
+        raise TypeError(f"no value in a {type(widget).__name__}")

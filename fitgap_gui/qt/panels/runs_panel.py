@@ -47,7 +47,7 @@ from fitgap_gui.core.formatting import (
 from fitgap_gui.core.run.branching import saved_epoch
 from fitgap_gui.core.run.live import LiveRun
 from fitgap_gui.core.store.runstore import RunStore, StoredRun, StoreError
-from fitgap_gui.qt.panels.controls import ControlsPanel
+from fitgap_gui.qt.panels.config_access import ConfigTarget
 from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
 logger = logging.getLogger(__name__)
@@ -138,10 +138,11 @@ class RunsPanel(QWidget):
     #: run_id: the user asked to continue this stored run from its saved model.
     continue_requested = Signal(int)
 
-    def __init__(self, store: RunStore, live_runs: LiveRuns, controls: ControlsPanel) -> None:
+    def __init__(self, store: RunStore, live_runs: LiveRuns, controls: ConfigTarget) -> None:
         super().__init__()
         self.store = store
         self.live_runs = live_runs
+        #: The controls, only as far as this panel uses them (qt/panels/config_access.py).
         self.controls = controls
         #: Asked before deleting; tests replace it to answer without a dialog.
         self.confirm: Callable[[str], bool] = lambda text: ask_yes_no(self, text)

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import describe
+from fitgap_gui.core.export.summary import summary_line
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
                 self.show_error(str(exc))
                 return False
         self.live_runs.begin_batch(requests)
-        self.summary.setText(describe(requests[0].config))
+        self.summary.setText(summary_line(requests[0].config))
         self.statusBar().showMessage("Loading data and building the model…")
         if executor is None:
             self._plan_count = None
@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, self._epochs_asked)
             self.progress.setValue(0)
             self.progress.setFormat(f"{run_label(run_id)}: epoch %v of %m")
-        self.summary.setText(f"{run_label(run_id, capital=True)}: {describe(config)}")
+        self.summary.setText(f"{run_label(run_id, capital=True)}: {summary_line(config)}")
         self.statusBar().showMessage(f"{run_label(run_id, capital=True)} training…")
         if request.branch_epoch and request.parent_run_id is not None:
             self.progress.setValue(request.branch_epoch)
@@ -467,7 +467,7 @@ class MainWindow(QMainWindow):
             )
         self.live_runs.begin(run_id, request)
         self._show_plan_progress()
-        logger.info("run %s started: %s", run_id, describe(config))
+        logger.info("run %s started: %s", run_id, summary_line(config))
 
     def _on_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
         self.live_runs.append_epoch(run_id, metrics)
@@ -557,7 +557,7 @@ class MainWindow(QMainWindow):
         who = run_label(last.run_id)
         if last.name != who:
             who = f"{who} ({last.name})"
-        self.summary.setText(f"Last {who}: {describe(last.config)}")
+        self.summary.setText(f"Last {who}: {summary_line(last.config)}")
 
     # -- errors -------------------------------------------------------------------------------------
     def show_unexpected(self, exc: BaseException) -> None:

@@ -152,3 +152,51 @@ def test_replace_validates_and_leaves_the_original_alone():
         base.replace({"model.dropout": 3})
     with pytest.raises(ConfigError, match="section.key"):
         base.replace({"dropout": 0.5})
+
+
+# -- the keys added with the schedules, weight decay and the CNN -------------------------
+def test_configs_without_schedule_weight_decay_or_cnn_keys_mean_what_they_meant():
+    config = RunConfig.from_dict({})
+    assert config.training.lr_schedule == {"kind": "constant"}
+    assert config.training.weight_decay is None
+    assert (config.model.kind, config.model.batch_norm) == ("mlp", False)
+    assert config.model.conv_filters == [16, 32]
+
+
+def test_a_schedule_gets_every_key_of_its_kind_with_keras_defaults():
+    config = RunConfig.from_dict({"training": {"lr_schedule": {"kind": "plateau"}}})
+    assert config.training.lr_schedule == {
+        "kind": "plateau",
+        "factor": 0.5,
+        "patience": 3,
+        "min_delta": 0.0,
+        "min_lr": 1e-5,
+    }
+    step = RunConfig.from_dict({"training": {"lr_schedule": "step"}}).training.lr_schedule
+    assert step == {"kind": "step", "every": 10, "factor": 0.5}
+    # The round trip keeps it.
+    assert RunConfig.from_json(config.to_json()) == config
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({"training": {"lr_schedule": {"kind": "cosine", "warmup_epochs": 20}}}, "warmup_epochs"),
+        (
+            {"training": {"epochs": 5, "lr_schedule": {"kind": "cosine", "warmup_epochs": 5}}},
+            "less",
+        ),
+        ({"training": {"lr_schedule": {"kind": "step", "patience": 2}}}, "lr_schedule.patience"),
+        ({"training": {"lr_schedule": {"kind": "plateau", "factor": 1.0}}}, "factor"),
+        ({"training": {"lr_schedule": {"factor": 0.5}}}, "lr_schedule"),
+        ({"training": {"lr_schedule": {"kind": "cyclic"}}}, "lr_schedule.kind"),
+        ({"training": {"weight_decay": -0.1}}, "weight_decay"),
+        ({"model": {"kind": "rnn"}}, "model.kind"),
+        ({"model": {"conv_filters": []}}, "conv_filters"),
+        ({"model": {"conv_filters": [16, 0]}}, "conv_filters[1]"),
+        ({"model": {"batch_norm": 1}}, "batch_norm"),
+    ],
+)
+def test_bad_schedule_weight_decay_and_cnn_keys_are_one_line_errors(raw, words):
+    with pytest.raises(ConfigError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        RunConfig.from_dict(raw)

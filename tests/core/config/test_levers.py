@@ -1,11 +1,9 @@
-"""The lever and source tables, the one summary line, and the one number format."""
+"""The lever and source tables, and the one number format."""
 
 from __future__ import annotations
 
 from fitgap_gui.core.config.levers import LEVERS, handicap_reset, lever
-from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.config.sources import SOURCES, source
-from fitgap_gui.core.export.summary import describe, lever_summary
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -34,28 +32,6 @@ def test_handicaps_reset_only_from_the_demo_to_ones_own_data():
     assert handicap_reset("moons", "fashion_mnist")
     assert handicap_reset("csv", "npz") == {}
     assert handicap_reset("digits", "moons") == {}
-
-
-def test_the_summary_line_names_the_handicaps_that_are_on():
-    demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
-    line = describe(demo)
-    assert "handicaps: trains on 25% of the rows, 20% of labels flipped" in line
-    only_noise = RunConfig().replace({"data.source": "csv", "data.path": "/d/my.csv",
-                                      "data.label_noise": 0.1})  # fmt: skip
-    assert "handicaps: 10% of labels flipped" in describe(only_noise)
-    assert "my.csv" in describe(only_noise)
-    assert "no handicaps" in describe(RunConfig())
-
-
-def test_summaries_never_show_python_reprs():
-    config = RunConfig().replace({"model.hidden_units": [512, 512], "model.dropout": 0.5})
-    for text in (describe(config), lever_summary(config)):
-        assert "[" not in text and "]" not in text, text
-        assert "512-512" in text
-    assert lever_summary(config) == "layers 512-512, dropout 0.5"
-    # A lever that does not apply to the source is not named.
-    csv = RunConfig().replace({"data.source": "csv", "data.path": "a.csv", "data.noise": 0.4})
-    assert "noise" not in lever_summary(csv)
 
 
 def test_levers_word_their_values_from_the_table():

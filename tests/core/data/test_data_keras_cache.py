@@ -15,14 +15,6 @@ from fitgap_gui.core.errors import DataError
 RNG = np.random.default_rng(0)
 
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    home = tmp_path / "keras-home"
-    (home / "datasets").mkdir(parents=True)
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    return home / "datasets"
-
-
 def _images(n, shape):
     return RNG.integers(0, 256, size=(n, *shape), dtype=np.uint8)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fitgap_gui.core.results.stats import describe, paired_comparison, t_interval
+from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 
 
 def test_t_interval_equals_scipys():
@@ -66,7 +66,7 @@ def test_an_arm_identical_to_the_baseline_is_indistinguishable_never_nan():
         "verdict": "indistinguishable",
     }
     json.dumps(got.to_dict(), allow_nan=False)
-    assert "same best validation" in describe("+ L2 0.001", got, "best validation", 3)
+    assert "same best validation" in comparison_words("+ L2 0.001", got, "best validation", 3)
 
 
 def test_missing_runs_and_single_seeds_never_raise():
@@ -80,7 +80,7 @@ def test_missing_runs_and_single_seeds_never_raise():
 
 def test_the_sentence_is_plain_words():
     got = paired_comparison([0.46, 0.50, 0.45, 0.49, 0.52], [0.51, 0.56, 0.49, 0.53, 0.58])
-    text = describe("+ dropout 0.3", got, "best validation cross-entropy", 5)
+    text = comparison_words("+ dropout 0.3", got, "best validation cross-entropy", 5)
     diffs = np.subtract([0.46, 0.50, 0.45, 0.49, 0.52], [0.51, 0.56, 0.49, 0.53, 0.58])
     low, high = stats.t.interval(0.95, 4, loc=diffs.mean(), scale=stats.sem(diffs))
     assert text.startswith(

@@ -245,3 +245,41 @@ def test_a_stopped_run_exports_the_epochs_it_ran(tiny_config):
     text = script_for_run(store.get_run(run_id))
     assert "EPOCHS = 2\n" in text
     assert "stopped after 2 of 50 epochs" in text
+
+
+def test_learning_rate_goes_into_the_store_csv_and_tensorboard(tmp_path, tiny_config):
+    config = tiny_config.replace({"training.lr_schedule": {"kind": "step", "every": 1}})
+    store = RunStore()
+    result = run_recorded(config, store)
+    rates = result.history["learning_rate"]
+    assert rates == pytest.approx([1e-3, 5e-4, 2.5e-4], rel=1e-5)
+    assert [e.metrics["learning_rate"] for e in store.epochs(result.run_id)] == rates
+    (path,) = export_runs(store, "csv", [result.run_id], tmp_path / "runs.csv")
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    assert [float(r["learning_rate"]) for r in rows] == pytest.approx(rates)
+    (folder,) = export_runs(store, "tensorboard", [result.run_id], tmp_path / "tb")
+    events = b"".join(p.read_bytes() for p in (folder / "train").glob("events.*"))
+    assert b"epoch_learning_rate" in events
+    stored = json.loads(store.get_run(result.run_id).config.to_json())
+    assert stored["training"]["lr_schedule"] == {"kind": "step", "every": 1, "factor": 0.5}
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_exported_layers_stay_within_100_columns(kind):
+    config = RunConfig.from_dict(
+        {
+            "model": {
+                "kind": kind,
+                "batch_norm": kind == "cnn",
+                "activation": "relu",
+                "hidden_units": [4096],
+                "l1": 1e-4 if kind == "cnn" else 0.0,
+                "l2": 1e-3,
+            },
+            "training": {"lr_schedule": {"kind": "cosine", "warmup_epochs": 2}},
+        }
+    )
+    text = keras_script(config, input_shape=(64,), image_shape=(8, 8))
+    compile(text, "run.py", "exec")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "keras.layers.Conv2D(" in text if kind == "cnn" else "Conv2D" not in text

@@ -95,16 +95,14 @@ def _write_keras_cache(datasets) -> None:
 
 
 @pytest.fixture
-def files(tmp_path, monkeypatch):
+def files(tmp_path, keras_home):
     """CSVs, an image folder and a fake Keras cache (KERAS_HOME) under tmp_path."""
     _write_csvs(tmp_path)
     x = RNG.normal(size=(30, 5)).astype(np.float64)
     y = (np.arange(30) % 3).reshape(-1, 1)  # labels as a column, keys as Keras names them
     np.savez(tmp_path / "aliased.npz", x_train=x[:20], y_train=y[:20], x_test=x[20:], y_test=y[20:])
     _write_images(tmp_path / "pics")
-    (tmp_path / "keras" / "datasets").mkdir(parents=True)
-    _write_keras_cache(tmp_path / "keras" / "datasets")
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    _write_keras_cache(keras_home)
     return tmp_path
 
 

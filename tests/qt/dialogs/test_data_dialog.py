@@ -40,12 +40,9 @@ def test_menu_has_open_data_with_ctrl_o_and_an_image_folder_entry(window):
     assert texts.index("&Open data…") < texts.index("&Quit")
 
 
-def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(
-    window, qtbot, tmp_path, monkeypatch
-):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    folder = datasets_dir()
-    folder.mkdir(parents=True)
+def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(window, qtbot, keras_home):
+    folder = keras_home
+    assert datasets_dir() == folder
     x = np.zeros((6, 28, 28), np.uint8)
     np.savez(folder / "mnist.npz", x_train=x, y_train=np.arange(6) % 2, x_test=x[:2],
              y_test=np.array([0, 1]))  # fmt: skip
@@ -227,11 +224,11 @@ def test_closing_the_window_while_a_preview_reads_waits_for_it(window, qtbot, tm
 
 
 def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
-    from fitgap_gui.core.export.summary import describe
+    from fitgap_gui.core.export.summary import summary_line
 
     demo = window.controls.config()
     assert demo.data.source == "digits" and demo.data.train_fraction < 1.0
-    assert demo.data.label_noise > 0.0 and "handicaps: trains on 25%" in describe(demo)
+    assert demo.data.label_noise > 0.0 and "handicaps: trains on 25%" in summary_line(demo)
 
     path = tmp_path / "easy.csv"
     rows = ["a,b,label"] + [f"{i % 2},{i % 2},{i % 2}" for i in range(40)]
@@ -244,7 +241,7 @@ def test_opening_ones_own_csv_drops_the_demo_handicaps(window, qtbot, tmp_path):
         1.0,
         0.0,
     )
-    assert "no handicaps" in describe(config)
+    assert "no handicaps" in summary_line(config)
     assert config.model == demo.model  # only the data and its handicaps changed
 
 
@@ -259,10 +256,7 @@ def test_opening_a_csv_after_a_cnn_resets_the_network_to_mlp_with_a_note(window,
     assert "Network reset to mlp" in window.statusBar().currentMessage()
 
 
-def test_keras_entries_say_not_downloaded_and_that_fitgap_never_downloads(
-    window, tmp_path, monkeypatch
-):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
+def test_keras_entries_say_not_downloaded_and_that_fitgap_never_downloads(window, keras_home):
     window.data_opener.fill_keras_menu()
     for action in window.data_opener.keras_menu.actions():
         assert not action.isEnabled()

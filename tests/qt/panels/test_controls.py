@@ -1,24 +1,18 @@
-"""The controls panel: a RunConfig round trip, refusals, and which levers are enabled."""
+"""The controls panel (controls.py): a RunConfig round trip, refusals, which levers are
+enabled, and what picking a data source does to the handicaps, the network, the
+training subset and the validation part."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import ConfigError
-from fitgap_gui.qt.panels.controls import TIPS, ControlsPanel, parse_hidden_units
+from fitgap_gui.qt.panels.controls import TIPS, parse_hidden_units
 
 
-@pytest.fixture
-def panel(qtbot):
-    widget = ControlsPanel()
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
-
-
-def test_set_config_then_config_gives_the_same_config(panel):
+def test_set_config_then_config_gives_the_same_config(controls):
     config = RunConfig.from_dict(
         {
             "data": {
@@ -53,71 +47,71 @@ def test_set_config_then_config_gives_the_same_config(panel):
             },
         }
     )
-    panel.set_config(config)
-    assert panel.config() == config
+    controls.set_config(config)
+    assert controls.config() == config
 
 
-def test_keys_without_a_control_survive_the_round_trip(panel):
+def test_keys_without_a_control_survive_the_round_trip(controls):
     config = RunConfig().replace({"data.grayscale": True, "model.augment_flip": True})
-    panel.set_config(config)
-    assert panel.config().data.grayscale is True
-    assert panel.config().model.augment_flip is True
+    controls.set_config(config)
+    assert controls.config().data.grayscale is True
+    assert controls.config().model.augment_flip is True
 
 
-def test_early_stopping_levers_follow_the_switch(panel):
-    panel.set_config(RunConfig())
-    assert not panel.patience.isEnabled() and not panel.monitor.isEnabled()
-    panel.early_stopping.setChecked(True)
-    assert panel.patience.isEnabled() and panel.restore_best_weights.isEnabled()
-    assert panel.config().early_stopping.enabled
+def test_early_stopping_levers_follow_the_switch(controls):
+    controls.set_config(RunConfig())
+    assert not controls.patience.isEnabled() and not controls.monitor.isEnabled()
+    controls.early_stopping.setChecked(True)
+    assert controls.patience.isEnabled() and controls.restore_best_weights.isEnabled()
+    assert controls.config().early_stopping.enabled
 
 
-def test_noise_only_for_toy_sets_and_path_only_for_files(panel):
-    panel.set_config(RunConfig())  # digits
-    assert not panel.noise.isEnabled() and not panel.path.isEnabled()
-    panel.source.setCurrentIndex(panel.source.findData("spirals"))
-    assert panel.noise.isEnabled() and not panel.path.isEnabled()
-    panel.source.setCurrentIndex(panel.source.findData("npz"))
-    assert panel.path.isEnabled() and panel.browse.isEnabled()
-    assert not panel.noise.isEnabled() and not panel.validation_split.isEnabled()
+def test_noise_only_for_toy_sets_and_path_only_for_files(controls):
+    controls.set_config(RunConfig())  # digits
+    assert not controls.noise.isEnabled() and not controls.path.isEnabled()
+    controls.source.setCurrentIndex(controls.source.findData("spirals"))
+    assert controls.noise.isEnabled() and not controls.path.isEnabled()
+    controls.source.setCurrentIndex(controls.source.findData("npz"))
+    assert controls.path.isEnabled() and controls.browse.isEnabled()
+    assert not controls.noise.isEnabled() and not controls.validation_split.isEnabled()
 
 
-def test_a_file_source_without_a_path_is_refused(panel):
-    panel.source.setCurrentIndex(panel.source.findData("npz"))
-    panel.path.setText("")
+def test_a_file_source_without_a_path_is_refused(controls):
+    controls.source.setCurrentIndex(controls.source.findData("npz"))
+    controls.path.setText("")
     with pytest.raises(ConfigError, match="data.path"):
-        panel.config()
+        controls.config()
 
 
-def test_hidden_units_accept_only_numbers_and_commas(panel, qtbot):
-    panel.hidden_units.clear()
-    qtbot.keyClicks(panel.hidden_units, "64x, 3-2")
-    assert panel.hidden_units.text() == "64, 32"
-    assert panel.config().model.hidden_units == [64, 32]
-    panel.hidden_units.setText("")
-    assert panel.config().model.hidden_units == []
+def test_hidden_units_accept_only_numbers_and_commas(controls, qtbot):
+    controls.hidden_units.clear()
+    qtbot.keyClicks(controls.hidden_units, "64x, 3-2")
+    assert controls.hidden_units.text() == "64, 32"
+    assert controls.config().model.hidden_units == [64, 32]
+    controls.hidden_units.setText("")
+    assert controls.config().model.hidden_units == []
     with pytest.raises(ConfigError, match="hidden_units"):
         parse_hidden_units("12, x")
 
 
-def test_spin_boxes_hold_the_contract_ranges(panel):
-    panel.dropout.setValue(5.0)
-    panel.train_fraction.setValue(0.0)
-    panel.learning_rate.setValue(0.0)
-    config = panel.config()  # clamped into range, so still a valid config
+def test_spin_boxes_hold_the_contract_ranges(controls):
+    controls.dropout.setValue(5.0)
+    controls.train_fraction.setValue(0.0)
+    controls.learning_rate.setValue(0.0)
+    config = controls.config()  # clamped into range, so still a valid config
     assert config.model.dropout < 1.0
     assert config.data.train_fraction > 0.0
     assert config.training.learning_rate > 0.0
 
 
-def test_every_lever_has_a_tooltip_with_a_typical_range_or_purpose(panel):
+def test_every_lever_has_a_tooltip_with_a_typical_range_or_purpose(controls):
     for name in TIPS:
-        assert len(getattr(panel, name).toolTip()) > 30, name
+        assert len(getattr(controls, name).toolTip()) > 30, name
     for name in ("dropout", "l2", "l1", "patience", "train_fraction"):
-        assert "Typical" in getattr(panel, name).toolTip(), name
+        assert "Typical" in getattr(controls, name).toolTip(), name
 
 
-def test_file_and_image_levers_round_trip_and_follow_the_source(panel):
+def test_file_and_image_levers_round_trip_and_follow_the_source(controls):
     images = RunConfig().replace(
         {
             "data.source": "images",
@@ -128,96 +122,183 @@ def test_file_and_image_levers_round_trip_and_follow_the_source(panel):
             "model.augment_rotation": 0.05,
         }
     )
-    panel.set_config(images)
-    assert panel.config() == images
-    assert panel.image_height.isEnabled() and panel.augment_flip.isEnabled()
-    assert not panel.label_column.isEnabled()
+    controls.set_config(images)
+    assert controls.config() == images
+    assert controls.image_height.isEnabled() and controls.augment_flip.isEnabled()
+    assert not controls.label_column.isEnabled()
 
     csv = RunConfig().replace({"data.source": "csv", "data.path": "t.csv", "data.label_column": 3})
-    panel.set_config(csv)
-    assert panel.config() == csv
-    assert panel.label_column.isEnabled() and not panel.image_height.isEnabled()
-    assert not panel.augment_flip.isEnabled()  # augmentation is for image data only
-    panel.label_column.setText("species")
-    assert panel.config().data.label_column == "species"
+    controls.set_config(csv)
+    assert controls.config() == csv
+    assert controls.label_column.isEnabled() and not controls.image_height.isEnabled()
+    assert not controls.augment_flip.isEnabled()  # augmentation is for image data only
+    controls.label_column.setText("species")
+    assert controls.config().data.label_column == "species"
 
 
-def test_choosing_ones_own_data_drops_the_demo_handicaps_and_back_restores_them(panel):
+def test_choosing_ones_own_data_drops_the_demo_handicaps_and_back_restores_them(controls):
     demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
-    panel.set_config(demo)
+    controls.set_config(demo)
     for own in ("csv", "npz", "images", "mnist"):
-        panel.source.setCurrentIndex(panel.source.findData(own))
-        panel.path.setText("/data/mine")
-        config = panel.config()
+        controls.source.setCurrentIndex(controls.source.findData(own))
+        controls.path.setText("/data/mine")
+        config = controls.config()
         assert (config.data.train_fraction, config.data.label_noise) == (1.0, 0.0), own
-        panel.source.setCurrentIndex(panel.source.findData("digits"))
-        config = panel.config()
+        controls.source.setCurrentIndex(controls.source.findData("digits"))
+        config = controls.config()
         assert (config.data.train_fraction, config.data.label_noise) == (0.25, 0.2), own
 
 
-def test_a_handicap_set_on_ones_own_data_or_loaded_stays(panel):
+def test_a_handicap_set_on_ones_own_data_or_loaded_stays(controls):
     # A stored run's config is shown as it is: no reset while set_config shows it.
     mine = RunConfig().replace(
         {"data.source": "csv", "data.path": "t.csv", "data.train_fraction": 0.5}
     )
-    panel.set_config(mine)
-    assert panel.config().data.train_fraction == 0.5
-    panel.source.setCurrentIndex(panel.source.findData("npz"))  # own data to own data
-    assert panel.config().data.train_fraction == 0.5
+    controls.set_config(mine)
+    assert controls.config().data.train_fraction == 0.5
+    controls.source.setCurrentIndex(controls.source.findData("npz"))  # own data to own data
+    assert controls.config().data.train_fraction == 0.5
 
 
-def test_every_config_key_has_a_lever_and_a_control(panel):
+def test_every_config_key_has_a_lever_and_a_control(controls):
     from fitgap_gui.core.config.levers import LEVERS, LEVERS_BY_KEY, MORE_LEVERS
     from fitgap_gui.qt.panels.controls import control_names
 
     keys = {f"{section}.{key}" for section, values in RunConfig().to_dict().items()
             for key in values}  # fmt: skip
     assert keys == set(LEVERS_BY_KEY)
+    widgets = controls.lever_widgets()
+    assert list(widgets) == [name for lv in LEVERS for name in control_names(lv)]
     for lv in LEVERS:
         for name in control_names(lv):
-            assert getattr(panel, name).toolTip() == lv.tooltip, lv.key
+            # The typed attribute named after the lever is the widget the table built.
+            assert getattr(controls, name) is widgets[name], name
+            assert widgets[name].toolTip() == lv.tooltip, lv.key
     # Lists, objects and nulls have controls too (tests/qt/panels/test_lever_controls.py).
     assert MORE_LEVERS == ()
 
 
-def test_keras_datasets_are_offered_only_when_cached(qtbot, tmp_path, monkeypatch):
-    import numpy as np
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    widget = ControlsPanel()
-    qtbot.addWidget(widget)
-    combo = widget.source
-    index = combo.findData("mnist")
-    assert "not downloaded" in combo.itemText(index)
-    assert "never downloads" in combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
-    assert not combo.model().item(index).isEnabled()
-    assert combo.model().item(combo.findData("digits")).isEnabled()
-
-    folder = tmp_path / "keras" / "datasets"
-    folder.mkdir(parents=True)
-    x, y = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)
-    np.savez(folder / "mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
-    combo.refresh()  # what opening the list does
-    assert combo.itemText(index) == "MNIST (cached)"
-    assert combo.model().item(index).isEnabled()
-    assert "not downloaded" in combo.itemText(combo.findData("cifar10"))
-
-
-def test_the_data_group_says_which_handicaps_are_on(panel):
-    panel.set_config(RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2}))
-    note = panel.handicaps_note.text()
+def test_the_data_group_says_which_handicaps_are_on(controls):
+    controls.set_config(RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2}))
+    note = controls.handicaps_note.text()
     assert "trains on 25% of the rows" in note and "20% of labels flipped" in note
-    panel.source.setCurrentIndex(panel.source.findData("csv"))
-    assert panel.handicaps_note.text().startswith("No handicaps")
-    panel.label_noise.setValue(0.1)
-    assert panel.handicaps_note.text() == "Handicaps on: 10% of labels flipped."
+    controls.source.setCurrentIndex(controls.source.findData("csv"))
+    assert controls.handicaps_note.text().startswith("No handicaps")
+    controls.label_noise.setValue(0.1)
+    assert controls.handicaps_note.text() == "Handicaps on: 10% of labels flipped."
 
 
-def test_back_to_the_demo_after_opening_data_restores_its_handicaps(panel):
+def test_back_to_the_demo_after_opening_data_restores_its_handicaps(controls):
     demo = RunConfig().replace({"data.train_fraction": 0.25, "data.label_noise": 0.2})
-    panel.set_config(demo)
+    controls.set_config(demo)
     # What File → Open data does: the config with the user's CSV and no handicaps.
-    panel.set_config(demo.replace({"data.source": "csv", "data.path": "t.csv",
+    controls.set_config(demo.replace({"data.source": "csv", "data.path": "t.csv",
                                    "data.train_fraction": 1.0, "data.label_noise": 0.0}))  # fmt: skip
-    panel.source.setCurrentIndex(panel.source.findData("digits"))
-    assert (panel.config().data.train_fraction, panel.config().data.label_noise) == (0.25, 0.2)
+    controls.source.setCurrentIndex(controls.source.findData("digits"))
+    data = controls.config().data
+    assert (data.train_fraction, data.label_noise) == (0.25, 0.2)
+
+
+# -- picking a source: the network, the training subset and the validation part ---------
+@pytest.fixture
+def mnist_and_cifar10(keras_home):
+    """A tiny MNIST and CIFAR-10 in a private Keras cache, so both can be picked."""
+    import pickle
+
+    x, y = np.zeros((20, 28, 28), np.uint8), np.arange(20, dtype=np.uint8) % 10
+    np.savez(keras_home / "mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    cifar = keras_home / "cifar-10-batches-py"
+    cifar.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": np.zeros((10, 3072), np.uint8), b"labels": list(range(10))}
+        (cifar / name).write_bytes(pickle.dumps(batch, protocol=2))
+
+
+def _select(controls, name: str) -> None:
+    controls.source.setCurrentIndex(controls.source.findData(name))
+
+
+def test_keras_image_sets_pick_the_cnn_and_other_data_resets_it(mnist_and_cifar10, controls):
+    assert controls.config().model.kind == "mlp"
+    _select(controls, "mnist")
+    assert controls.config().model.kind == "cnn"
+    note = controls.network_note
+    assert note.isVisible() and "CNN chosen for MNIST" in note.text()
+    _select(controls, "digits")  # can use the CNN: not switched
+    assert controls.config().model.kind == "cnn"
+    controls.kind.activated.emit(controls.kind.currentIndex())  # the user picks a network
+    assert not controls.network_note.isVisible()
+    _select(controls, "moons")  # not images: back to the MLP, with a note, before any error
+    config = controls.config()
+    assert config.model.kind == "mlp"
+    assert "Network reset to mlp: moons (2-D) is not image data" in controls.network_note.text()
+    # Digits and image folders are never switched to the CNN by themselves.
+    _select(controls, "digits")
+    assert controls.config().model.kind == "mlp"
+    _select(controls, "images")
+    assert controls.kind.currentText() == "mlp"
+    # A config loaded from a file means what it says: no model.kind is the MLP.
+    controls.set_config(RunConfig.from_dict({"data": {"source": "mnist"}}))
+    assert controls.config().model.kind == "mlp" and not controls.network_note.isVisible()
+
+
+def test_cifar10_comes_with_its_subset_shown_in_images(mnist_and_cifar10, controls):
+    assert not controls.subset_note.isVisible()  # digits: no known image count
+    _select(controls, "cifar10")
+    config = controls.config()
+    assert config.data.train_fraction == 0.05 and config.model.kind == "cnn"
+    assert controls.subset_note.isVisible()
+    assert controls.subset_note.text().startswith("≈2,500 of 50,000 training images")
+    assert "10,000 test images" in controls.subset_note.text()
+    assert not controls.validation_split.isEnabled()  # pre-split: the test part validates
+    controls.train_fraction.setValue(0.1)
+    assert controls.subset_note.text().startswith("≈5,000 of 50,000")
+    controls.train_fraction.setValue(0.05)
+    _select(controls, "mnist")  # one's own data again: all of it
+    assert controls.config().data.train_fraction == 1.0
+    assert controls.subset_note.text().startswith("≈60,000 of 60,000")
+
+
+def test_cifar10_validates_on_a_fixed_part_of_its_test_images(mnist_and_cifar10, controls):
+    # digits splits itself: the control is off and the config keeps all of it.
+    assert not controls.validation_fraction.isEnabled()
+    assert controls.config().data.validation_fraction == 1.0
+    assert "√(p(1−p)/n)" in controls.validation_fraction.toolTip()
+    _select(controls, "cifar10")
+    assert controls.config().data.validation_fraction == 0.2
+    assert controls.validation_fraction.isEnabled()
+    assert controls.subset_note.text() == (
+        "≈2,500 of 50,000 training images · validation: ≈2,000 of the 10,000 test images"
+    )
+    controls.validation_fraction.setValue(0.5)
+    assert controls.subset_note.text().endswith("validation: ≈5,000 of the 10,000 test images")
+    controls.validation_fraction.setValue(0.2)
+    _select(controls, "mnist")  # CIFAR-10's own value left unchanged: all of MNIST's
+    assert controls.config().data.validation_fraction == 1.0
+    assert controls.subset_note.text().endswith("validation: the 10,000 test images")
+    controls.validation_fraction.setValue(0.5)  # the user's own choice stays on such data
+    _select(controls, "fashion_mnist")
+    assert controls.config().data.validation_fraction == 0.5
+    _select(controls, "digits")  # would be refused on data that splits itself
+    assert controls.config().data.validation_fraction == 1.0
+    assert not controls.validation_fraction.isEnabled()
+    # A config shows as it is and comes back unchanged.
+    shown = RunConfig.from_dict({"data": {"source": "cifar10", "validation_fraction": 0.35}})
+    controls.set_config(shown)
+    assert controls.config().data.validation_fraction == 0.35
+    assert controls.config().to_dict() == shown.to_dict()
+
+
+def test_a_widget_of_another_type_or_one_left_unnamed_stops_the_panel(qtbot):
+    from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
+
+    from fitgap_gui.qt.panels.controls import _Built
+
+    built = _Built({"dropout": QDoubleSpinBox(), "epochs": QSpinBox()})
+    with pytest.raises(TypeError, match="dropout's control is a QDoubleSpinBox, not QSpinBox"):
+        built.take("dropout", QSpinBox)
+    assert isinstance(built.take("dropout", QDoubleSpinBox), QDoubleSpinBox)
+    with pytest.raises(TypeError, match="levers without a panel attribute: epochs"):
+        built.check_all_taken()
+    built.take("epochs", QSpinBox)
+    built.check_all_taken()
