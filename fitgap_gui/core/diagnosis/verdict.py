@@ -49,9 +49,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fitgap_gui.core.config.monitor import is_better
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import ConfigError
+from fitgap_gui.core.results.early_stopping import replay_early_stopping
 from fitgap_gui.core.results.records import best_epoch, finite_or_none
 from fitgap_gui.core.results.stats import plain
 
@@ -206,33 +206,13 @@ class StopEstimate:
 def would_have_stopped(
     history: History, patience: int = 3, min_delta: float = 0.0, monitor: str = "val_loss"
 ) -> StopEstimate:
-    """Replay ``keras.callbacks.EarlyStopping``'s rule on a finished history.
-
-    The rule is Keras's own (``callbacks/early_stopping.py``): ``wait`` counts every
-    epoch and resets on an improvement larger than ``min_delta``; training stops at
-    the first epoch after the first where ``wait >= patience``.  A test checks the
-    replay against a real Keras run.
-    """
-    values = _series(history, monitor)
-    best_value: float | None = None
-    best_index: int | None = None
-    wait = 0
-    for index, current in enumerate(values):
-        if math.isnan(current):  # Keras compares NaN as "no improvement"
-            improved = best_value is None
-        else:
-            improved = is_better(monitor, current, best_value, min_delta)
-        wait += 1
-        if improved:
-            best_value, best_index, wait = current, index, 0
-            continue
-        if wait >= patience and index > 0:
-            assert best_index is not None  # set by the first epoch at the latest
-            return StopEstimate(
-                patience, monitor, min_delta, index + 1, best_index + 1, len(values)
-            )
-    best = None if best_index is None else best_index + 1
-    return StopEstimate(patience, monitor, min_delta, None, best, len(values))
+    """What ``keras.callbacks.EarlyStopping`` would have done on a finished history
+    (``results.early_stopping``: Keras's rule, NaN included, checked against Keras)."""
+    values = history.get(monitor, ())
+    replay = replay_early_stopping(values, monitor, patience, min_delta)
+    return StopEstimate(
+        patience, monitor, min_delta, replay.stopped_epoch, replay.best_epoch, len(values)
+    )
 
 
 # -- the diagnosis --------------------------------------------------------------------------------

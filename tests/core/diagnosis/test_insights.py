@@ -13,10 +13,10 @@ from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.diagnosis.insights import (
     confusion_matrix,
     decision_grid,
-    predict_fn,
     validation_insight,
 )
 from fitgap_gui.core.errors import DataError
+from fitgap_gui.core.run.insights_probe import predict_fn
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.run.training import train
 from fitgap_gui.core.store.runstore import RunStore
