@@ -23,13 +23,8 @@ from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
 from fitgap_gui.core.model.measurements import make_train_eval_callback
 from fitgap_gui.core.model.memory import check_dataset_memory, count_dense_params, multiply_adds
-from fitgap_gui.core.results.records import (
-    EpochMetrics,
-    RunResult,
-    RunStatus,
-    best_epoch,
-    finite_or_none,
-)
+from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
+from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.branching import (
     STOP,
     Branch,
@@ -376,25 +371,22 @@ def train(
     else:
         best = best_epoch(history)
 
+    status = final_status(
+        diverged=stream.diverged,
+        branched=stream.branch is not None,
+        stopped=stream.user_stopped,
+        early_stopped=stopped_epoch is not None,
+    )
     message = None
-    status: RunStatus
-    if stream.diverged:
-        status = "diverged"
+    if status == "diverged":
         message = (
             f"loss became NaN or infinite in epoch {epochs_run}: learning rate too high, "
             "or inputs too large? Try a lower training.learning_rate or data.scale"
         )
-    elif stream.branch is not None:
-        status = "branched"
+    elif status == "branched":
         message = f"branched at epoch {epochs_run}"
-    elif stream.user_stopped:
-        status = "stopped"
-        if stream.stopped_paused:
-            message = f"stopped while paused after epoch {epochs_run}"
-    elif stopped_epoch is not None:
-        status = "early_stopped"
-    else:
-        status = "completed"
+    elif status == "stopped" and stream.stopped_paused:
+        message = f"stopped while paused after epoch {epochs_run}"
     return RunResult(
         config=config,
         history=history,
