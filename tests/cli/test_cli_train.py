@@ -124,3 +124,25 @@ def test_train_repeats_runs_one_seed_after_another_and_summarizes(config_file, t
 def test_train_repeats_below_one_is_one_error_line(config_file, capsys):
     assert main(["train", "--config", str(config_file), "--repeats", "0"]) == 2
     assert capsys.readouterr().err.strip() == "error: --repeats must be 1 or more, not 0"
+
+
+def test_the_memory_check_runs_once_per_run(config_file, monkeypatch, capsys):
+    """One ``fitgap train`` estimates its model's memory once per run: before the run's
+    row and before TensorFlow builds (``session.check_run``), not again in the engine."""
+    from fitgap_gui.core.model import memory
+
+    seeds: list[int] = []
+    estimate = memory.estimate_model_memory
+
+    def counting(config, *args, **kwargs):
+        seeds.append(config.training.seed)
+        return estimate(config, *args, **kwargs)
+
+    # Every check ends in this estimate (check_dataset_memory -> check_model_memory).
+    monkeypatch.setattr(memory, "estimate_model_memory", counting)
+    assert main(["train", "--config", str(config_file), "--epochs", "1"]) == 0
+    assert seeds == [1]
+    seeds.clear()
+    assert main(["train", "--config", str(config_file), "--epochs", "1", "--repeats", "2"]) == 0
+    assert seeds == [1, 2]
+    assert len(RunStore().list_runs()) == 3

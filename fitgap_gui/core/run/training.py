@@ -22,7 +22,7 @@ from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
 from fitgap_gui.core.model.measurements import make_train_eval_callback
-from fitgap_gui.core.model.memory import check_dataset_memory, count_dense_params, multiply_adds
+from fitgap_gui.core.model.memory import count_dense_params, multiply_adds
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
 from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.branching import (
@@ -252,8 +252,8 @@ def train(
     runs from ``initial_epoch=resume.epoch``; the history starts with the parent's
     epochs.  ``run_id`` names this run as the parent of a branch.
     """
-    # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
-    check_dataset_memory(config, dataset)
+    # The caller checked the config against the data and memory first
+    # (``session.check_run``: once per run, before its row and before TensorFlow).
     keras = import_keras()  # the first import of Keras in a CLI or worker process
 
     from fitgap_gui.core.model.build import (
