@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_dataset
-from fitgap_gui.core.diagnosis.verdict import diagnose, smooth, would_have_stopped
+from fitgap_gui.core.diagnosis.advice import would_have_stopped
+from fitgap_gui.core.diagnosis.verdict import diagnose, smooth
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.run.training import train
 from fitgap_gui.core.store.runstore import RunStore
