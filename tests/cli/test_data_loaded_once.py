@@ -12,20 +12,20 @@ import pytest
 
 from fitgap_gui.cli import main
 from fitgap_gui.core.config.schema import RunConfig
-from fitgap_gui.core.experiments import plans as experiments
+from fitgap_gui.core.data import datasets
 
 
 @pytest.fixture
 def loads(monkeypatch):
     """Every (source, train_fraction, seed) that ``load_dataset`` was asked for."""
     seen: list[tuple] = []
-    load_dataset = experiments.load_dataset
+    load_dataset = datasets.load_dataset
 
     def counting(cfg, seed=0):
         seen.append((cfg.source, cfg.train_fraction, seed))
         return load_dataset(cfg, seed)
 
-    monkeypatch.setattr(experiments, "load_dataset", counting)
+    monkeypatch.setattr(datasets, "load_dataset", counting)  # what load_datasets calls
     return seen
 
 
