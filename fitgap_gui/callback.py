@@ -38,6 +38,7 @@ import numpy as np
 
 from fitgap_gui.core.diagnosis.own_model import diagnose_own, is_classification, nearest_config
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
+from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.provenance import provenance
 from fitgap_gui.core.store.runstore import RunStore
 
@@ -383,13 +384,16 @@ class FitGapCallback(keras.callbacks.Callback):
                 "val_loss" if "val_loss" in history else "loss"
             )
             best = best_epoch(history, monitor)
-        status = "early_stopped" if stopped_epoch is not None else "completed"
-        if epochs_run < ((self.params or {}).get("epochs") or 0) and stopped_epoch is None:
-            status = "stopped" if self.model.stop_training else "completed"
-        message = None
         last_loss = history.get("loss", [0.0])[-1:] or [0.0]
-        if last_loss[0] is None:
-            status = "diverged"
+        cut_short = epochs_run < ((self.params or {}).get("epochs") or 0)
+        status = final_status(
+            diverged=last_loss[0] is None,
+            # Ended early by a callback other than EarlyStopping (or by the user's code).
+            stopped=cut_short and stopped_epoch is None and bool(self.model.stop_training),
+            early_stopped=stopped_epoch is not None,
+        )
+        message = None
+        if status == "diverged":
             message = f"loss became NaN or infinite by epoch {epochs_run}"
         return RunResult(
             config=config,

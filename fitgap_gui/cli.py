@@ -115,7 +115,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train one configuration; with ``--repeats N``, once per seed s, s+1, ... s+N-1."""
     _quiet_tensorflow()
     from fitgap_gui.core.data.datasets import load_dataset
-    from fitgap_gui.core.model.memory import check_dataset_memory
     from fitgap_gui.core.store.runstore import RunStore
 
     if args.continue_run is not None:
@@ -127,9 +126,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         config.replace({"training.seed": config.training.seed + i}) for i in range(args.repeats)
     ]
     # Bad data: exit 2 before TensorFlow; the seed also draws the split, so each repeat
-    # has its own.  A model too large for memory: exit 2 before a run is stored.
+    # has its own.  A model too large for memory: exit 2 before a run is stored
+    # (``run_recorded`` checks each run before its row: ``session.check_run``).
     datasets = [load_dataset(c.data, c.training.seed) for c in configs]
-    check_dataset_memory(config, datasets[0])
     if args.out:
         _check_writable(Path(args.out))
     store = RunStore()

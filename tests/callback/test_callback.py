@@ -306,3 +306,40 @@ def test_importing_the_callback_loads_no_qt():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_callback_run_ends_stopped_or_diverged_as_the_engine_decides(fitgap_home):
+    """``results.status.final_status``: another callback's stop, and a NaN loss."""
+    import keras
+
+    from fitgap_gui.callback import FitGapCallback
+
+    class StopAfterOne(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    x, y, x_val, y_val = digits_images(60)
+    stopped = FitGapCallback(home=fitgap_home)
+    small_cnn().fit(
+        x,
+        y,
+        epochs=3,
+        validation_data=(x_val, y_val),
+        callbacks=[StopAfterOne(), stopped],
+        verbose=0,
+    )
+    diverged = FitGapCallback(home=fitgap_home)
+    small_cnn().fit(
+        np.full_like(x, np.nan),
+        y,
+        epochs=2,
+        validation_data=(x_val, y_val),
+        callbacks=[diverged],
+        verbose=0,
+    )
+    store = RunStore(fitgap_home)
+    run = store.get_run(stopped.run_id)
+    assert (run.status, run.epochs_run, run.stopped_epoch) == ("stopped", 1, None)
+    assert run.levers["stopped_by"] == "a callback set model.stop_training"
+    run = store.get_run(diverged.run_id)
+    assert run.status == "diverged" and run.message == "loss became NaN or infinite by epoch 2"

@@ -128,3 +128,25 @@ def test_fitgap_train_prints_each_learning_rate_drop(write_config, tiny_config, 
     assert drops == ["learning rate 0.001 -> 0.0005"]  # after epoch 2, once
     at = lines.index("  learning rate 0.001 -> 0.0005")
     assert lines[at - 1].startswith("epoch 3/3")  # under the epoch that used the new rate
+
+
+def test_the_memory_check_runs_once_per_run(config_file, monkeypatch, capsys):
+    """One ``fitgap train`` estimates its model's memory once per run: before the run's
+    row and before TensorFlow builds (``session.check_run``), not again in the engine."""
+    from fitgap_gui.core.model import memory
+
+    seeds: list[int] = []
+    estimate = memory.estimate_model_memory
+
+    def counting(config, *args, **kwargs):
+        seeds.append(config.training.seed)
+        return estimate(config, *args, **kwargs)
+
+    # Every check ends in this estimate (check_dataset_memory -> check_model_memory).
+    monkeypatch.setattr(memory, "estimate_model_memory", counting)
+    assert main(["train", "--config", str(config_file), "--epochs", "1"]) == 0
+    assert seeds == [1]
+    seeds.clear()
+    assert main(["train", "--config", str(config_file), "--epochs", "1", "--repeats", "2"]) == 0
+    assert seeds == [1, 2]
+    assert len(RunStore().list_runs()) == 3

@@ -25,7 +25,7 @@ def loads(monkeypatch):
         seen.append((cfg.source, cfg.train_fraction, seed))
         return load_dataset(cfg, seed)
 
-    monkeypatch.setattr(datasets, "load_dataset", counting)
+    monkeypatch.setattr(datasets, "load_dataset", counting)  # what load_datasets calls
     return seen
 
 

@@ -170,16 +170,6 @@ def test_the_estimate_builds_nothing_and_draws_no_random_numbers():
     assert proc.stdout.strip() == "False False", proc.stderr
 
 
-def test_train_refuses_before_building(tiny_config):
-    from fitgap_gui.core.run.training import train
-
-    config = tiny_config.replace({"model.hidden_units": [8192] * 16})
-    start = time.perf_counter()
-    with pytest.raises(ConfigError, match="more than the .* FitGap may use here"):
-        train(config, load_dataset(config.data, 1))
-    assert time.perf_counter() - start < 1.0
-
-
 def test_cli_refuses_a_huge_model_with_one_line_and_stores_no_run(tmp_path, capsys):
     from fitgap_gui.core.store.runstore import RunStore
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fitgap_gui.core.config.monitor import best_index
+from fitgap_gui.core.config.monitor import best_of
 from fitgap_gui.core.config.schema import RunConfig
 
 #: The run statuses of the run result JSON contract, plus two the store uses.
@@ -83,8 +83,7 @@ def best_epoch(
     """
     if monitor == BEST_METRIC and monitor not in history:
         monitor = "val_loss"
-    index = best_index(history.get(monitor, []), monitor)
-    return None if index is None else index + 1
+    return best_of(history.get(monitor, []), monitor)
 
 
 def monitored(values: Mapping[str, float | None], monitor: str) -> float | None:

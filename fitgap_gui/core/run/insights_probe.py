@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from fitgap_gui.core.config.monitor import is_better
+from fitgap_gui.core.config.monitor import RunningBest
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.diagnosis.insights import PredictFn, decision_grid, validation_insight
@@ -84,8 +84,7 @@ class InsightProbe:
         self._cost = 0.0  # seconds the last grid took
         self._started = 0.0
         self._grid_seconds = 0.0  # all grids together, for the share shown to the user
-        self._best_value: float | None = None
-        self._best_epoch = 0
+        self._best = RunningBest(self._monitor)
         self._best_weights: list[np.ndarray] | None = None
         self._pending_best = False
 
@@ -97,11 +96,7 @@ class InsightProbe:
 
     def note_epoch(self, metrics: EpochMetrics) -> None:
         """Called with each epoch's metrics (before ``inspect``): is it the best so far?"""
-        value = metrics.metrics.get(self._monitor)
-        if value is None or not np.isfinite(value):
-            return
-        if is_better(self._monitor, value, self._best_value):
-            self._best_value, self._best_epoch = value, metrics.epoch
+        if self._best.update(metrics.metrics.get(self._monitor), metrics.epoch):
             self._pending_best = True
 
     def inspect(self, epoch: int, model: Any) -> None:
@@ -134,16 +129,18 @@ class InsightProbe:
         if self._live:
             self._send_grid(epoch, model, final=True, which=which)
         swapped = None
+        best = self._best.best_epoch
         if (
             not result.restored_best
             and self._best_weights is not None
-            and self._best_epoch == result.best_epoch
+            and best is not None
+            and best == result.best_epoch
         ):
             # Evaluate the copy of the best weights, then put the last ones back.
-            if self._best_epoch != result.epochs_run:
+            if best != result.epochs_run:
                 swapped = model.get_weights()
                 model.set_weights(self._best_weights)
-            epoch, which = self._best_epoch, "best epoch"
+            epoch, which = best, "best epoch"
         try:
             self._send_validation(epoch, which, model)
         finally:

@@ -13,12 +13,12 @@ No Qt here: ``fitgap_gui.qt.runtime.live_runs.LiveRuns`` holds these and signals
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fitgap_gui.core.config.monitor import is_better
+from fitgap_gui.core.config.monitor import RunningBest
 from fitgap_gui.core.config.schema import EarlyStoppingConfig, RunConfig
+from fitgap_gui.core.results.early_stopping import replay_early_stopping
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_monitor, monitored
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
@@ -69,7 +69,7 @@ class LiveRun:
     #: A branched run: the run it goes on from, and the epoch (its curves join there).
     parent_run_id: int | None = None
     branch_epoch: int | None = None
-    _best_value: float | None = field(default=None, repr=False)
+    _best: RunningBest | None = field(default=None, repr=False, compare=False)
 
     @property
     def data(self) -> tuple[str, str | None]:
@@ -89,11 +89,11 @@ class LiveRun:
         """Add one epoch and keep the best epoch (first of ties, no min_delta)."""
         for key, value in metrics.metrics.items():
             self.history.setdefault(key, []).append(value)
+        if self._best is None:
+            self._best = RunningBest(self.monitor)
         watched = monitored(metrics.metrics, self.monitor)  # an old run: val_loss
-        if watched is None or not math.isfinite(watched):
-            return
-        if is_better(self.monitor, watched, self._best_value):
-            self._best_value, self.best_epoch = watched, metrics.epoch
+        if self._best.update(watched, metrics.epoch):
+            self.best_epoch = metrics.epoch
 
     def start_from(self, prefix: dict[str, list[float | None]], epochs: int) -> None:
         """A branch's history starts with its parent's first ``epochs`` epochs."""
@@ -137,24 +137,16 @@ def early_stopping_countdown(
 ) -> Countdown | None:
     """Replay Keras's EarlyStopping over ``history``; None when it is off or has no data.
 
-    Each epoch: an improvement (better than the best by more than ``min_delta``)
-    resets the wait, anything else adds one; the run stops once the wait reaches
-    ``patience``.  A missing or non-finite value counts as no improvement.
+    The rule is ``results.early_stopping``'s (Keras's own, NaN included), over the
+    whole history.
     """
     values = history.get(stopping.monitor, [])
     if not stopping.enabled or not values:
         return None
-    best: float | None = None
-    best_epoch: int | None = None
-    waited = 0
-    for epoch, value in enumerate(values, start=1):
-        waited += 1
-        if (
-            value is not None
-            and math.isfinite(value)
-            and is_better(stopping.monitor, value, best, stopping.min_delta)
-        ):
-            best, best_epoch, waited = value, epoch, 0
+    replay = replay_early_stopping(
+        values, stopping.monitor, stopping.patience, stopping.min_delta, until_stop=False
+    )
+    waited = replay.wait
     # Right after an improvement Keras checks no patience that epoch: the earliest stop
     # is the next one even with patience 0.
     left = max(stopping.patience, 1) if waited == 0 else max(stopping.patience - waited, 0)
@@ -162,6 +154,6 @@ def early_stopping_countdown(
     return Countdown(
         waited=waited,
         patience=stopping.patience,
-        best_epoch=best_epoch,
+        best_epoch=replay.best_epoch,
         stop_epoch=stop if stop <= epochs_asked else None,
     )

@@ -29,6 +29,18 @@ OnStarted = Callable[[int, Dataset], None]
 OnRunEpoch = Callable[[int, EpochMetrics], None]
 
 
+def check_run(config: RunConfig, dataset: Dataset) -> None:
+    """Refuse a config that cannot fit this data or this machine's memory.
+
+    Augmenting or a CNN on data that is not images, or a model too large for memory,
+    raises (DataError, ConfigError) before a run row exists and before TensorFlow
+    builds anything: arithmetic only, no random number drawn.  Each run is checked
+    once: by ``begin_run``, or for a plan by ``executors.base.check_plan`` up front.
+    """
+    check_model_for_data(config.model, dataset.input_shape, dataset.image_shape)
+    check_dataset_memory(config, dataset)
+
+
 def begin_run(
     config: RunConfig,
     store: RunStore,
@@ -37,17 +49,16 @@ def begin_run(
     name: str | None = None,
     ran_on: str | None = None,
     resume: TrainingState | None = None,
+    checked: bool = False,
 ) -> int:
     """Check ``config`` against the data and memory, then create its 'running' row.
 
+    ``checked``: the caller already ran ``check_run`` on this config and data (a plan).
     With ``resume`` (a branch) the row names its parent and the epoch it goes on
     from, and starts with the parent's epochs up to it.
     """
-    # A config that cannot fit this data (augmenting or a CNN on non-images) is refused
-    # before a run row.
-    check_model_for_data(config.model, dataset.input_shape, dataset.image_shape)
-    # Arithmetic only: nothing is built, no random number drawn.
-    check_dataset_memory(config, dataset)
+    if not checked:
+        check_run(config, dataset)
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
     repeat = provenance(
         seed=config.training.seed,
@@ -106,6 +117,7 @@ def run_recorded(
     inspect_model: InspectModel | None = None,
     gate: PauseGate | None = None,
     resume: TrainingState | None = None,
+    checked: bool = False,
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
 
@@ -115,11 +127,12 @@ def run_recorded(
 
     Bad data raises DataError, and a model too large for memory ConfigError, before
     any run row exists, so nothing half-made is stored for a setting the user has
-    to change anyway (the window, sweeps and ``fitgap train`` alike).
+    to change anyway (the window, sweeps and ``fitgap train`` alike); ``checked``
+    says a plan's ``check_plan`` already did (``begin_run``).
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
-    run_id = begin_run(config, store, dataset, name=name, resume=resume)
+    run_id = begin_run(config, store, dataset, name=name, resume=resume, checked=checked)
     if on_started is not None:
         on_started(run_id, dataset)
 

@@ -22,14 +22,9 @@ from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
 from fitgap_gui.core.model.measurements import make_train_eval_callback
-from fitgap_gui.core.model.memory import check_dataset_memory, count_dense_params, multiply_adds
-from fitgap_gui.core.results.records import (
-    EpochMetrics,
-    RunResult,
-    RunStatus,
-    best_epoch,
-    finite_or_none,
-)
+from fitgap_gui.core.model.memory import count_dense_params, multiply_adds
+from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
+from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.branching import (
     STOP,
     Branch,
@@ -257,8 +252,8 @@ def train(
     runs from ``initial_epoch=resume.epoch``; the history starts with the parent's
     epochs.  ``run_id`` names this run as the parent of a branch.
     """
-    # Arithmetic only, before TensorFlow builds anything (building would draw random numbers).
-    check_dataset_memory(config, dataset)
+    # The caller checked the config against the data and memory first
+    # (``session.check_run``: once per run, before its row and before TensorFlow).
     keras = import_keras()  # the first import of Keras in a CLI or worker process
 
     from fitgap_gui.core.model.build import (
@@ -376,25 +371,22 @@ def train(
     else:
         best = best_epoch(history)
 
+    status = final_status(
+        diverged=stream.diverged,
+        branched=stream.branch is not None,
+        stopped=stream.user_stopped,
+        early_stopped=stopped_epoch is not None,
+    )
     message = None
-    status: RunStatus
-    if stream.diverged:
-        status = "diverged"
+    if status == "diverged":
         message = (
             f"loss became NaN or infinite in epoch {epochs_run}: learning rate too high, "
             "or inputs too large? Try a lower training.learning_rate or data.scale"
         )
-    elif stream.branch is not None:
-        status = "branched"
+    elif status == "branched":
         message = f"branched at epoch {epochs_run}"
-    elif stream.user_stopped:
-        status = "stopped"
-        if stream.stopped_paused:
-            message = f"stopped while paused after epoch {epochs_run}"
-    elif stopped_epoch is not None:
-        status = "early_stopped"
-    else:
-        status = "completed"
+    elif status == "stopped" and stream.stopped_paused:
+        message = f"stopped while paused after epoch {epochs_run}"
     return RunResult(
         config=config,
         history=history,

@@ -23,13 +23,9 @@ from urllib.parse import quote
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.store.runstore import (
-    SCHEMA,
-    fault_kind,
-    owner_alive,
-    store_error,
-    store_timeout,
-)
+from fitgap_gui.core.store.faults import fault_kind, store_error, store_timeout
+from fitgap_gui.core.store.owners import owner_alive
+from fitgap_gui.core.store.tables import SCHEMA
 from fitgap_gui.core.userfiles import default_home
 
 STORE_FILE = "runs.sqlite3"

@@ -13,25 +13,27 @@ Model files are recorded relative to the store folder, so a moved store keeps th
 
 ``FITGAP_HOME`` overrides the folder (tests and scripts use it);
 ``FITGAP_STORE_TIMEOUT`` how many seconds a write waits for another program's lock.
+
+Beside this module: ``tables`` (the schema and its added columns), ``faults``
+(``StoreError`` and the fault lines), ``owners`` (which process owns a running run)
+and ``stored`` (``StoredRun``).  Their public names are imported here too, so
+``from fitgap_gui.core.store.runstore import StoredRun, StoreError`` keeps working.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
-import socket
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from fitgap_gui.core.config.monitor import is_better
+from fitgap_gui.core.config.monitor import RunningBest
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError, RunNotFoundError
 from fitgap_gui.core.results.records import (
@@ -42,67 +44,37 @@ from fitgap_gui.core.results.records import (
     finite_or_none,
     monitored,
 )
+from fitgap_gui.core.store.faults import (
+    CANNOT_WRITE,
+    DEFAULT_TIMEOUT,
+    READ_ONLY_FALLBACK,
+    StoreError,
+    fault_kind,
+    guarded,
+    store_error,
+    store_timeout,
+)
+from fitgap_gui.core.store.owners import here, owner_alive, process_start_token
+from fitgap_gui.core.store.stored import StoredRun, stored_run
+from fitgap_gui.core.store.tables import KINDS, create_tables
 from fitgap_gui.core.userfiles import default_home
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    name          TEXT NOT NULL,
-    created       TEXT NOT NULL,
-    finished      TEXT,
-    config        TEXT NOT NULL,
-    status        TEXT NOT NULL,
-    epochs_run    INTEGER NOT NULL DEFAULT 0,
-    best_epoch    INTEGER,
-    stopped_epoch INTEGER,
-    restored_best INTEGER NOT NULL DEFAULT 0,
-    best_metrics  TEXT,
-    last_metrics  TEXT,
-    diagnosis     TEXT,
-    message       TEXT,
-    model_file    TEXT,
-    pid           INTEGER,
-    pid_started   TEXT,
-    reserve       BLOB,
-    kind          TEXT NOT NULL DEFAULT 'fitgap',
-    levers        TEXT,
-    provenance    TEXT,
-    ran_on        TEXT,
-    parent_run_id INTEGER,
-    branch_epoch  INTEGER
-);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch   INTEGER NOT NULL,
-    metrics TEXT NOT NULL,
-    seconds REAL,
-    extras  TEXT,
-    PRIMARY KEY (run_id, epoch)
-);
-"""
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MARK_TIMEOUT",
+    "RESERVE_BYTES",
+    "RUN_WRITE_ATTEMPTS",
+    "RunStore",
+    "StoreError",
+    "StoredRun",
+    "fault_kind",
+    "here",
+    "owner_alive",
+    "process_start_token",
+    "store_error",
+    "store_timeout",
+]
 
-#: Columns added after the first stores were written: added on open, never rebuilt.
-#: ``reserve``: see ``RESERVE_BYTES``; ``kind``: who trained the run, "fitgap" (its own engine) or "callback" (a user's
-#: model through ``FitGapCallback``); ``levers``: what was read from a user's model
-#: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON);
-#: ``parent_run_id``/``branch_epoch``: a branched run goes on from that run's epoch (its
-#: epochs 1..branch_epoch are copies of the parent's).
-ADDED_COLUMNS = {
-    "pid_started": "TEXT",
-    "reserve": "BLOB",
-    "kind": "TEXT NOT NULL DEFAULT 'fitgap'",
-    "levers": "TEXT",
-    "provenance": "TEXT",
-    "ran_on": "TEXT",
-    "parent_run_id": "INTEGER",
-    "branch_epoch": "INTEGER",
-}
-#: Values of the ``kind`` column.
-KINDS = ("fitgap", "callback")
-
-
-#: Seconds a statement waits for another connection's lock before giving up.
-DEFAULT_TIMEOUT = 30.0
 #: A run's own writes (its epochs and its end) wait this many timeouts for a lock
 #: before the run ends: a backup or a ``sqlite3`` shell holding the store for a while
 #: should pause training, not fail it.
@@ -113,233 +85,18 @@ RESERVE_BYTES = 1024
 #: The marking of dead runs on open is a courtesy: it waits at most this long.
 MARK_TIMEOUT = 2.0
 
-_P = ParamSpec("_P")
 _T = TypeVar("_T")
 
-# SQLite's primary result codes (the low byte of an extended code).
-_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
-_KINDS = {
-    _BUSY: "locked",
-    _LOCKED: "locked",
-    _READONLY: "readonly",
-    _IOERR: "io",
-    _CORRUPT: "damaged",
-    _FULL: "full",
-    _CANTOPEN: "cantopen",
-    _NOTADB: "damaged",
-}
-#: Faults that stop writes but leave the file readable.
-_CANNOT_WRITE = ("full", "readonly", "locked", "cantopen", "io")
-#: Those of them that make an open fall back to reading (a lock passes: wait or fail).
-_READ_ONLY_FALLBACK = ("full", "readonly", "cantopen", "io")
 _END_SQL = "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL WHERE id = ?"
 _INTERRUPTED = "the process ended during training; its epochs were kept"
-_RECOVER_HINT = "run 'fitgap store recover' to move it aside and salvage its runs"
-
-
-class StoreError(FitGapError):
-    """The run store itself failed: damaged, full, read-only, locked or unreadable.
-
-    ``kind`` is one of ``damaged``, ``full``, ``readonly``, ``locked``, ``io`` and
-    ``cantopen``; the message is one line naming the store file and what to do.
-    """
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def fault_kind(exc: BaseException) -> str | None:
-    """Which store fault an ``sqlite3`` error is, or None for anything else (a bug)."""
-    if not isinstance(exc, sqlite3.DatabaseError):
-        return None
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return _KINDS.get(code & 0xFF)
-    text = str(exc).lower()  # errors raised by the sqlite3 module itself carry no code
-    for fragment, kind in (
-        ("malformed", "damaged"),
-        ("not a database", "damaged"),
-        ("disk is full", "full"),
-        ("readonly", "readonly"),
-        ("locked", "locked"),
-    ):
-        if fragment in text:
-            return kind
-    return None
-
-
-def store_error(path: Path, exc: BaseException, timeout: float) -> StoreError | None:
-    """The one line for a store fault, or None when ``exc`` is not one."""
-    kind = fault_kind(exc)
-    if kind is None:
-        return None
-    detail = str(exc)
-    text = {
-        "damaged": f"the run store {path} is damaged ({detail}); {_RECOVER_HINT}",
-        "full": f"the run store {path} cannot be written: the disk is full; "
-        "free some space and try again",
-        "readonly": f"the run store {path} is read-only ({detail}); "
-        "make it writable or set FITGAP_HOME to another folder",
-        "locked": f"the run store {path} is locked by another program (waited {timeout:g} s); "
-        "close that program or try again later",
-        "io": f"the run store {path} cannot be read or written ({detail}); check the disk, "
-        "then run 'fitgap store check'",
-        "cantopen": f"the run store {path} cannot be opened ({detail})",
-    }[kind]
-    return StoreError(text, kind)
-
-
-def _guarded(method: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Turn a store fault raised inside a RunStore method into its StoreError line."""
-
-    @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return method(*args, **kwargs)
-        except sqlite3.DatabaseError as exc:
-            self = args[0]
-            error = store_error(self.path, exc, self.timeout)  # type: ignore[attr-defined]
-            if error is None:
-                raise
-            raise error from None
-
-    return wrapper
-
-
-def store_timeout() -> float:
-    """``$FITGAP_STORE_TIMEOUT`` in seconds, else the default lock wait."""
-    raw = os.environ.get("FITGAP_STORE_TIMEOUT", "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < 86_400:
-        raise FitGapError(f"FITGAP_STORE_TIMEOUT={raw!r} is not a number of seconds above 0")
-    return value
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def process_start_token(pid: int) -> str | None:
-    """Boot id and start time of process ``pid`` (Linux), or None where unknown.
-
-    A pid alone is not an identity: after a crash and a reboot, or simply much later,
-    another program may hold the same number.  Boot id + start tick is unique.
-    """
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return f"{boot}:{fields[19]}"  # field 22 of the whole line: start time in ticks
-
-
-def here() -> str:
-    """Where a run that trains in this process runs: host name and pid."""
-    return f"{socket.gethostname()} pid {os.getpid()}"
-
-
-def owner_alive(pid: int | None, started: str | None) -> bool:
-    """Whether the process that created a run is still that same process."""
-    if not pid:
-        return False
-    if pid != os.getpid():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass  # alive, but someone else's
-        except OSError:
-            return False
-    if started is None:
-        return True  # recorded where start times are unknown: trust the pid
-    return process_start_token(pid) == started
-
-
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, allow_nan=False)
-
-
-@dataclass
-class StoredRun:
-    """A run as the store holds it: the result fields plus name and dates."""
-
-    run_id: int
-    name: str
-    created: str
-    finished: str | None
-    config: RunConfig
-    status: RunStatus
-    epochs_run: int
-    best_epoch: int | None
-    stopped_epoch: int | None
-    restored_best: bool
-    best_metrics: dict[str, float | None]
-    last_metrics: dict[str, float | None]
-    diagnosis: dict[str, Any] | None
-    message: str | None
-    model_file: str | None
-    history: dict[str, list[float | None]] = field(default_factory=dict)
-    kind: str = "fitgap"
-    levers: dict[str, Any] | None = None
-    provenance: dict[str, Any] | None = None
-    #: Where it trained: this process, a local worker or a Ray node (None: older stores).
-    ran_on: str | None = None
-    #: A child run: the run it branched from and the epoch it went on from (else None).
-    parent_run_id: int | None = None
-    branch_epoch: int | None = None
-
-    @property
-    def branched_from(self) -> str | None:
-        """ "branched from run N at epoch k", or None for a run trained from scratch."""
-        if self.parent_run_id is None or self.branch_epoch is None:
-            return None
-        return f"branched from run {self.parent_run_id} at epoch {self.branch_epoch}"
-
-    @property
-    def gap_at_best(self) -> float | None:
-        """Training minus validation accuracy at the best epoch, both at the epoch's end."""
-        best = self.best_metrics
-        train = best.get("train_eval_accuracy", best.get("accuracy"))  # older runs: Keras's
-        val = best.get("val_accuracy")
-        if train is None or val is None:
-            return None
-        return train - val
-
-    @property
-    def has_model(self) -> bool:
-        return bool(self.model_file and Path(self.model_file).is_file())
-
-    def to_result(self) -> RunResult:
-        return RunResult(
-            config=self.config,
-            history=self.history,
-            status=self.status,
-            epochs_run=self.epochs_run,
-            best_epoch=self.best_epoch,
-            stopped_epoch=self.stopped_epoch,
-            restored_best=self.restored_best,
-            run_id=self.run_id,
-            message=self.message,
-            diagnosis=self.diagnosis,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
-        out = self.to_result().to_dict()
-        out.update(name=self.name, created=self.created, finished=self.finished)
-        out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
-        out["ran_on"] = self.ran_on
-        out.update(parent_run_id=self.parent_run_id, branch_epoch=self.branch_epoch)
-        return out
 
 
 class RunStore:
@@ -374,7 +131,7 @@ class RunStore:
         self._prepare()
         self.mark_interrupted()
 
-    @_guarded
+    @guarded
     def _prepare(self) -> None:
         """Create or upgrade the tables; a store that cannot be written is read as it is."""
         db = self._connect()
@@ -382,14 +139,9 @@ class RunStore:
             return
         try:
             with db:
-                db.executescript(SCHEMA)
-                # Stores written before a column existed get it added, never rebuilt.
-                have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-                for column, definition in ADDED_COLUMNS.items():
-                    if column not in have:
-                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {definition}")
+                create_tables(db)
         except sqlite3.DatabaseError as exc:
-            if fault_kind(exc) not in _READ_ONLY_FALLBACK:
+            if fault_kind(exc) not in READ_ONLY_FALLBACK:
                 raise
             self.close()
             self.read_only = True
@@ -410,7 +162,7 @@ class RunStore:
             db = sqlite3.connect(self.path, timeout=self.timeout)
             db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
-            if fault_kind(exc) not in _READ_ONLY_FALLBACK:
+            if fault_kind(exc) not in READ_ONLY_FALLBACK:
                 raise
             self.read_only = True
             return self._open_read_only()
@@ -425,7 +177,7 @@ class RunStore:
             db = sqlite3.connect(uri, uri=True, timeout=self.timeout)
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
-            if fault_kind(exc) not in _READ_ONLY_FALLBACK or not self.path.is_file():
+            if fault_kind(exc) not in READ_ONLY_FALLBACK or not self.path.is_file():
                 raise
             # A folder where not even the -wal and -shm files can be made: nobody can
             # write this store now, so it can be read as a fixed file.
@@ -470,7 +222,7 @@ class RunStore:
             self._unrecorded.pop(run_id, None)
 
     # -- writing a run ----------------------------------------------------------------------
-    @_guarded
+    @guarded
     def create_run(
         self,
         config: RunConfig,
@@ -582,12 +334,11 @@ class RunStore:
             )
             # Keep the best epoch current, so a running or interrupted run has one too.
             monitor = self._monitor(db, run_id)
-            new = monitored(values, monitor)  # None when missing or NaN: never the best
             row = db.execute("SELECT best_metrics FROM runs WHERE id = ?", (run_id,)).fetchone()
-            old = (
-                monitored(json.loads(row["best_metrics"]), monitor) if row["best_metrics"] else None
-            )
-            if is_better(monitor, new, old):
+            kept = json.loads(row["best_metrics"]) if row["best_metrics"] else {}
+            best = RunningBest(monitor, best=monitored(kept, monitor))
+            # None when missing or NaN: never the best.
+            if best.update(monitored(values, monitor), metrics.epoch):
                 db.execute(
                     "UPDATE runs SET best_epoch = ?, best_metrics = ? WHERE id = ?",
                     (metrics.epoch, _dumps(values), run_id),
@@ -626,7 +377,7 @@ class RunStore:
             RUN_WRITE_ATTEMPTS,
         )
 
-    @_guarded
+    @guarded
     def update_levers(self, run_id: int, levers: dict[str, Any]) -> None:
         """Replace a run's levers (a user's model: what was learnt by the end of training)."""
         with self._connect() as db:
@@ -646,7 +397,7 @@ class RunStore:
             self._unrecorded[run_id] = end
             raise
 
-    @_guarded
+    @guarded
     def mark_interrupted(self) -> int:
         """Runs left 'running' by a process that no longer exists become 'interrupted'.
 
@@ -680,7 +431,7 @@ class RunStore:
                     marked += 1
                 except sqlite3.DatabaseError as exc:
                     kind = fault_kind(exc)
-                    if kind not in _CANNOT_WRITE:
+                    if kind not in CANNOT_WRITE:
                         raise
                     if kind == "locked":
                         break  # the others would wait just as long
@@ -688,7 +439,7 @@ class RunStore:
             db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         return marked
 
-    @_guarded
+    @guarded
     def is_live(self, run_id: int) -> bool:
         """Whether a run is still training in a process that is alive."""
         row = (
@@ -730,7 +481,7 @@ class RunStore:
         return str(moved) if moved.is_file() else stored
 
     # -- reading ---------------------------------------------------------------------------------
-    @_guarded
+    @guarded
     def version(self) -> int:
         """A number that changes when another connection (thread or process) commits.
 
@@ -746,50 +497,18 @@ class RunStore:
         elif status == "running" and not owner_alive(row["pid"], row["pid_started"]):
             # Not marked yet (the store could not be written): show what it is.
             status, message = "interrupted", _INTERRUPTED
-        added = {
-            column: row[column]
-            for column in (
-                "kind",
-                "levers",
-                "provenance",
-                "ran_on",
-                "parent_run_id",
-                "branch_epoch",
-            )
-            if column in row.keys()  # noqa: SIM118 - "in row" tests values
-        }
-        return StoredRun(
-            run_id=row["id"],
-            name=row["name"],
-            created=row["created"],
-            finished=finished,
-            config=RunConfig.from_json(row["config"]),
-            status=status,
-            epochs_run=row["epochs_run"],
-            best_epoch=row["best_epoch"],
-            stopped_epoch=row["stopped_epoch"],
-            restored_best=bool(row["restored_best"]),
-            best_metrics=json.loads(row["best_metrics"]) if row["best_metrics"] else {},
-            last_metrics=json.loads(row["last_metrics"]) if row["last_metrics"] else {},
-            diagnosis=json.loads(row["diagnosis"]) if row["diagnosis"] else None,
-            message=message,
-            model_file=self._resolved_model_path(row["model_file"]),
-            # A store opened read-only may predate these columns (no ALTER possible).
-            kind=added.get("kind") or "fitgap",
-            levers=json.loads(added["levers"]) if added.get("levers") else None,
-            provenance=json.loads(added["provenance"]) if added.get("provenance") else None,
-            ran_on=added.get("ran_on"),
-            parent_run_id=added.get("parent_run_id"),
-            branch_epoch=added.get("branch_epoch"),
+        model_file = self._resolved_model_path(row["model_file"])
+        return stored_run(
+            row, status=status, finished=finished, message=message, model_file=model_file
         )
 
-    @_guarded
+    @guarded
     def list_runs(self) -> list[StoredRun]:
         """Every run, newest first, without histories (cheap)."""
         rows = self._connect().execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
         return [self._row_to_run(row) for row in rows]
 
-    @_guarded
+    @guarded
     def history(self, run_id: int) -> dict[str, list[float | None]]:
         rows = (
             self._connect()
@@ -802,7 +521,7 @@ class RunStore:
                 out.setdefault(key, [None] * i).append(value)
         return out
 
-    @_guarded
+    @guarded
     def epochs(self, run_id: int) -> list[EpochMetrics]:
         rows = (
             self._connect()
@@ -825,7 +544,7 @@ class RunStore:
             for row in rows
         ]
 
-    @_guarded
+    @guarded
     def get_run(self, run_id: int) -> StoredRun:
         row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
@@ -839,7 +558,7 @@ class RunStore:
         return [self.get_run(run_id) for run_id in run_ids]
 
     # -- editing ---------------------------------------------------------------------------------
-    @_guarded
+    @guarded
     def rename_run(self, run_id: int, name: str) -> None:
         name = name.strip()
         if not name:
@@ -848,7 +567,7 @@ class RunStore:
             if db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id)).rowcount == 0:
                 raise RunNotFoundError(f"no run with id {run_id}")
 
-    @_guarded
+    @guarded
     def delete_run(self, run_id: int) -> None:
         """Delete a run, its epochs and its model file; a run still training is refused."""
         if self.is_live(run_id):

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_dataset
-from fitgap_gui.core.diagnosis.verdict import diagnose, smooth, would_have_stopped
+from fitgap_gui.core.diagnosis.advice import would_have_stopped
+from fitgap_gui.core.diagnosis.verdict import diagnose, smooth
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.run.training import train
 from fitgap_gui.core.store.runstore import RunStore
@@ -233,6 +234,9 @@ def test_would_have_stopped_follows_keras_rules():
     # Higher is better for accuracy.
     acc = would_have_stopped(history, patience=2, monitor="val_accuracy")
     assert (acc.stopped_epoch, acc.best_epoch) == (4, 2)
+    # NaN (null once stored) first: Keras keeps it as the best and stops after patience.
+    nan_first = would_have_stopped({"val_loss": [None, 0.9, 0.8, 0.7]}, patience=2)
+    assert (nan_first.stopped_epoch, nan_first.best_epoch) == (3, 1)
 
 
 def test_smoothing_keeps_a_line_and_has_no_lag():

@@ -35,6 +35,8 @@ CURVES = [
     ("val_loss", [1.0, 0.99, 0.985, 0.984, 0.983, 0.982, 0.981, 0.98, 0.979, 0.978]),
     ("val_accuracy", [0.5, 0.6, 0.6, 0.61, 0.605, 0.6, 0.59, 0.62, 0.6, 0.6, 0.6]),
     ("val_loss", [1.0, math.nan, 0.9, 0.95, 0.96, 0.97, 0.98]),
+    # NaN first: Keras keeps it as its best, and nothing beats it.
+    ("val_loss", [math.nan, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]),
 ]
 
 
@@ -84,3 +86,10 @@ def test_a_live_run_keeps_its_best_epoch_as_epochs_arrive():
         run.append(EpochMetrics(epoch, {"loss": loss, "val_loss": val}))
     assert run.best_epoch == 2 and run.history["val_loss"] == [0.9, 0.7, 0.75]
     assert run.epochs == 3 and run.data == ("digits", None)
+
+
+def test_a_non_finite_epoch_is_never_the_live_best():
+    run = LiveRun(1, "#1", RunConfig(), colour=0)
+    for epoch, val in enumerate([math.nan, 0.9, math.inf, 0.9, 0.8], start=1):
+        run.append(EpochMetrics(epoch, {"loss": 1.0, "val_cross_entropy": val}))
+    assert run.best_epoch == 5

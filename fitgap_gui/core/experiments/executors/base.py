@@ -19,10 +19,9 @@ from pathlib import Path
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_datasets
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.model.build import augmentation_image_shape
-from fitgap_gui.core.model.memory import check_model_memory, estimate_model_memory
+from fitgap_gui.core.model.memory import estimate_model_memory
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
-from fitgap_gui.core.run.session import begin_run, end_run
+from fitgap_gui.core.run.session import begin_run, check_run, end_run
 from fitgap_gui.core.run.training import ShouldStop
 from fitgap_gui.core.store.runstore import RunStore
 
@@ -101,10 +100,7 @@ def check_plan(plan: Sequence[PlanItem], datasets: Sequence[Dataset]) -> None:
     if len(plan) != len(datasets):
         raise ValueError("one dataset per plan item is needed")
     for item, dataset in zip(plan, datasets, strict=True):
-        config = item.config
-        augmentation_image_shape(config.model, dataset.input_shape, dataset.image_shape)
-        n_samples = len(dataset.x_train) + len(dataset.x_val)
-        check_model_memory(config, dataset.input_shape, dataset.n_classes, n_samples)
+        check_run(item.config, dataset)  # each run's begin_run then skips it (checked=True)
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -222,7 +218,12 @@ class PlanRecorder:
     def started(self, index: int, ran_on: str) -> int:
         item = self.plan[index]
         run_id = begin_run(
-            item.config, self.store, self.datasets[index], name=item.label, ran_on=ran_on
+            item.config,
+            self.store,
+            self.datasets[index],
+            name=item.label,
+            ran_on=ran_on,
+            checked=True,  # by check_plan, before anything trained
         )
         self.run_ids[index] = run_id
         if self.on_run_started is not None:

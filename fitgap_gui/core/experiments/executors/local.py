@@ -101,6 +101,7 @@ class LocalExecutor(Executor):
                 name=item.label,
                 save_model=self.save_model,
                 should_stop=stop,
+                checked=True,  # by check_plan, before anything trained
                 on_started=(lambda run_id, _ds, i=index: on_started(i, run_id, ran_on))  # type: ignore[misc]
                 if on_started
                 else None,

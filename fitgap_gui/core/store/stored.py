@@ -1,0 +1,129 @@
+"""``StoredRun``: a run as the store holds it, and how a ``runs`` row becomes one."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.results.records import RunResult, RunStatus
+
+#: Columns a store opened read-only may lack (written before them; no ALTER possible).
+_LATER_COLUMNS = ("kind", "levers", "provenance", "ran_on", "parent_run_id", "branch_epoch")
+
+
+@dataclass
+class StoredRun:
+    """A run as the store holds it: the result fields plus name and dates."""
+
+    run_id: int
+    name: str
+    created: str
+    finished: str | None
+    config: RunConfig
+    status: RunStatus
+    epochs_run: int
+    best_epoch: int | None
+    stopped_epoch: int | None
+    restored_best: bool
+    best_metrics: dict[str, float | None]
+    last_metrics: dict[str, float | None]
+    diagnosis: dict[str, Any] | None
+    message: str | None
+    model_file: str | None
+    history: dict[str, list[float | None]] = field(default_factory=dict)
+    kind: str = "fitgap"
+    levers: dict[str, Any] | None = None
+    provenance: dict[str, Any] | None = None
+    #: Where it trained: this process, a local worker or a Ray node (None: older stores).
+    ran_on: str | None = None
+    #: A child run: the run it branched from and the epoch it went on from (else None).
+    parent_run_id: int | None = None
+    branch_epoch: int | None = None
+
+    @property
+    def branched_from(self) -> str | None:
+        """ "branched from run N at epoch k", or None for a run trained from scratch."""
+        if self.parent_run_id is None or self.branch_epoch is None:
+            return None
+        return f"branched from run {self.parent_run_id} at epoch {self.branch_epoch}"
+
+    @property
+    def gap_at_best(self) -> float | None:
+        """Training minus validation accuracy at the best epoch, both at the epoch's end."""
+        best = self.best_metrics
+        train = best.get("train_eval_accuracy", best.get("accuracy"))  # older runs: Keras's
+        val = best.get("val_accuracy")
+        if train is None or val is None:
+            return None
+        return train - val
+
+    @property
+    def has_model(self) -> bool:
+        return bool(self.model_file and Path(self.model_file).is_file())
+
+    def to_result(self) -> RunResult:
+        return RunResult(
+            config=self.config,
+            history=self.history,
+            status=self.status,
+            epochs_run=self.epochs_run,
+            best_epoch=self.best_epoch,
+            stopped_epoch=self.stopped_epoch,
+            restored_best=self.restored_best,
+            run_id=self.run_id,
+            message=self.message,
+            diagnosis=self.diagnosis,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run result JSON (docs/ARCHITECTURE.md) plus the store's name and dates."""
+        out = self.to_result().to_dict()
+        out.update(name=self.name, created=self.created, finished=self.finished)
+        out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
+        out["ran_on"] = self.ran_on
+        out.update(parent_run_id=self.parent_run_id, branch_epoch=self.branch_epoch)
+        return out
+
+
+def stored_run(
+    row: sqlite3.Row,
+    *,
+    status: RunStatus,
+    finished: str | None,
+    message: str | None,
+    model_file: str | None,
+) -> StoredRun:
+    """A ``runs`` row as a StoredRun (no history); ``status``, ``finished``, ``message``
+    and ``model_file`` as the store reads them now (see ``RunStore``)."""
+    added = {
+        column: row[column]
+        for column in _LATER_COLUMNS
+        if column in row.keys()  # noqa: SIM118 - "in row" tests values
+    }
+    return StoredRun(
+        run_id=row["id"],
+        name=row["name"],
+        created=row["created"],
+        finished=finished,
+        config=RunConfig.from_json(row["config"]),
+        status=status,
+        epochs_run=row["epochs_run"],
+        best_epoch=row["best_epoch"],
+        stopped_epoch=row["stopped_epoch"],
+        restored_best=bool(row["restored_best"]),
+        best_metrics=json.loads(row["best_metrics"]) if row["best_metrics"] else {},
+        last_metrics=json.loads(row["last_metrics"]) if row["last_metrics"] else {},
+        diagnosis=json.loads(row["diagnosis"]) if row["diagnosis"] else None,
+        message=message,
+        model_file=model_file,
+        kind=added.get("kind") or "fitgap",
+        levers=json.loads(added["levers"]) if added.get("levers") else None,
+        provenance=json.loads(added["provenance"]) if added.get("provenance") else None,
+        ran_on=added.get("ran_on"),
+        parent_run_id=added.get("parent_run_id"),
+        branch_epoch=added.get("branch_epoch"),
+    )
