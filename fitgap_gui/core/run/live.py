@@ -87,13 +87,22 @@ class LiveRun:
 
     def append(self, metrics: EpochMetrics) -> None:
         """Add one epoch and keep the best epoch (first of ties, no min_delta)."""
+        best = self._running_best()
         for key, value in metrics.metrics.items():
             self.history.setdefault(key, []).append(value)
+        watched = monitored(metrics.metrics, self.monitor)  # an old run: val_loss
+        if best.update(watched, metrics.epoch):
+            self.best_epoch = metrics.epoch
+
+    def _running_best(self) -> RunningBest:
+        """The running best, caught up with the epochs already here (a stored run that
+        is followed as it trains elsewhere starts with its history and best epoch)."""
         if self._best is None:
             self._best = RunningBest(self.monitor)
-        watched = monitored(metrics.metrics, self.monitor)  # an old run: val_loss
-        if self._best.update(watched, metrics.epoch):
-            self.best_epoch = metrics.epoch
+            for index in range(self.epochs):
+                row = {k: v[index] for k, v in self.history.items() if index < len(v)}
+                self._best.update(monitored(row, self.monitor), index + 1)
+        return self._best
 
     def start_from(self, prefix: dict[str, list[float | None]], epochs: int) -> None:
         """A branch's history starts with its parent's first ``epochs`` epochs."""

@@ -89,7 +89,18 @@ def test_a_live_run_keeps_its_best_epoch_as_epochs_arrive():
 
 
 def test_a_non_finite_epoch_is_never_the_live_best():
-    run = LiveRun(1, "#1", RunConfig(), colour=0)
+    run = LiveRun(1, "#1", RunConfig())
     for epoch, val in enumerate([math.nan, 0.9, math.inf, 0.9, 0.8], start=1):
         run.append(EpochMetrics(epoch, {"loss": 1.0, "val_cross_entropy": val}))
+    assert run.best_epoch == 5
+
+
+def test_a_stored_run_followed_as_it_trains_keeps_its_best_against_worse_epochs():
+    """A run trained elsewhere comes with its history and best epoch; a worse epoch
+    that arrives later is not the best (its best value is caught up from the history)."""
+    history = {"loss": [1.0, 0.8, 0.7], "val_cross_entropy": [0.9, 0.5, 0.6]}
+    run = LiveRun(1, "#1", RunConfig(), history=history, best_epoch=2)
+    run.append(EpochMetrics(4, {"loss": 0.6, "val_cross_entropy": 0.7}))
+    assert run.best_epoch == 2
+    run.append(EpochMetrics(5, {"loss": 0.5, "val_cross_entropy": 0.4}))
     assert run.best_epoch == 5
