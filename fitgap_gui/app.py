@@ -15,6 +15,11 @@ import logging
 import os
 import sys
 
+from fitgap_gui.core.config.defaults import resources_dir
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.logfiles import setup_logging
+from fitgap_gui.qtcheck import preflight
+
 
 def quiet_tensorflow() -> None:
     """Keep TensorFlow's C++ INFO lines and "failed call to cuInit" out of the terminal.
@@ -28,8 +33,6 @@ def quiet_tensorflow() -> None:
 
 def start_logging(home=None):
     """The log file (core/logfiles.py) for FitGap, TensorFlow's and absl's loggers."""
-    from fitgap_gui.core.logfiles import setup_logging
-
     handler = setup_logging(home)
     logging.getLogger(__name__).info("FitGap starting (pid %s)", os.getpid())
     return handler
@@ -93,8 +96,6 @@ def _app_icon():
     """FitGap's icon from resources/icons (PNG sizes; the SVG needs Qt's SVG plugin)."""
     from PySide6.QtGui import QIcon
 
-    from fitgap_gui.core.config.defaults import resources_dir
-
     icon = QIcon()
     folder = resources_dir()
     if folder is not None:
@@ -129,12 +130,8 @@ def show_window():
 
 def main(argv: list[str] | None = None) -> int:
     """Run the FitGap window until it is closed; returns the exit status."""
-    from fitgap_gui.qtcheck import preflight
-
     if (status := preflight(argv)) != 0:  # no display or missing libs: say so, not abort
         return status
-    from fitgap_gui.core.errors import FitGapError
-
     quiet_tensorflow()
     start_logging()
     app = make_application(argv)

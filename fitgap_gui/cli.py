@@ -17,10 +17,20 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from fitgap_gui import __version__
+from fitgap_gui import __version__, desktop
 from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.data.datasets import load_dataset, load_datasets
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.experiments import plans as experiments
+from fitgap_gui.core.experiments.executors import make_executor
+from fitgap_gui.core.export.files import export_runs
+from fitgap_gui.core.export.summary import lever_summary, run_row, runs_table
+from fitgap_gui.core.run.branching import branch_config, saved_epoch, state_from_stored
+from fitgap_gui.core.run.session import run_recorded
+from fitgap_gui.core.store.repair import check_store, recover_store
+from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.core.textsafe import printable
+from fitgap_gui.core.userfiles import os_error_text
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -47,8 +57,6 @@ def source_for_path(path: str) -> str:
     try:
         is_dir = p.is_dir()
     except OSError as exc:  # a name too long for the file system
-        from fitgap_gui.core.userfiles import os_error_text
-
         raise FitGapError(os_error_text(p, exc)) from None
     if is_dir:
         return "images"
@@ -114,8 +122,6 @@ class _StopOnCtrlC:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one configuration; with ``--repeats N``, once per seed s, s+1, ... s+N-1."""
     _quiet_tensorflow()
-    from fitgap_gui.core.data.datasets import load_dataset
-    from fitgap_gui.core.store.runstore import RunStore
 
     if args.continue_run is not None:
         return _continue_run(args)
@@ -143,8 +149,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             payload = _repeats_payload(results)
         Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     if args.repeats > 1 and not args.jsonl and len(results) == args.repeats:
-        from fitgap_gui.core.experiments import plans as experiments
-
         (arm,) = _repeats_summary(results)
         print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
         print(experiments.SUMMARY_HEADER)
@@ -154,7 +158,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _repeats_summary(results):
     """The one arm of a repeated train: mean and 95 % interval over its seeds."""
-    from fitgap_gui.core.experiments import plans as experiments
 
     seeds = [result.config.training.seed for result in results]
     rows = [experiments.best_row(result) for result in results]
@@ -163,7 +166,6 @@ def _repeats_summary(results):
 
 def _repeats_payload(results) -> dict:
     """``--out`` of a repeated train: every run's result JSON, then the summary."""
-    from fitgap_gui.core.experiments import plans as experiments
 
     summary = experiments.summary_payload(_repeats_summary(results))
     return {"runs": [result.to_dict() for result in results], "summary": summary}
@@ -176,9 +178,6 @@ def _continue_run(args: argparse.Namespace) -> int:
     levers a branch may change; ``--epochs N`` trains N more epochs (by default up to
     the config's ``training.epochs``, when that is beyond the saved epoch).
     """
-    from fitgap_gui.core.data.datasets import load_dataset
-    from fitgap_gui.core.run.branching import branch_config, saved_epoch, state_from_stored
-    from fitgap_gui.core.store.runstore import RunStore
 
     for flag, given in (
         ("--data", args.data),
@@ -218,7 +217,6 @@ def _continue_run(args: argparse.Namespace) -> int:
 
 def _train_one(args: argparse.Namespace, config, dataset, store, resume=None):
     """One recorded run with its epoch lines (or JSON lines) and its closing lines."""
-    from fitgap_gui.core.run.session import run_recorded
 
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
@@ -284,8 +282,6 @@ def _check_writable(path: Path) -> None:
 
 # -- runs and exports (the run store, no TensorFlow unless a script export needs data) --
 def cmd_runs_list(args: argparse.Namespace) -> int:
-    from fitgap_gui.core.export.summary import run_row, runs_table
-    from fitgap_gui.core.store.runstore import RunStore
 
     runs = RunStore().list_runs()
     if args.json:
@@ -299,8 +295,6 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_show(args: argparse.Namespace) -> int:
-    from fitgap_gui.core.export.summary import lever_summary
-    from fitgap_gui.core.store.runstore import RunStore
 
     run = RunStore().get_run(args.run_id)
     if args.json:
@@ -329,7 +323,6 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_delete(args: argparse.Namespace) -> int:
-    from fitgap_gui.core.store.runstore import RunStore
 
     RunStore().delete_run(args.run_id)
     print(f"deleted run {args.run_id}")
@@ -338,7 +331,6 @@ def cmd_runs_delete(args: argparse.Namespace) -> int:
 
 def cmd_runs_rename(args: argparse.Namespace) -> int:
     """What the window's Rename does: the name is stored as given (trimmed)."""
-    from fitgap_gui.core.store.runstore import RunStore
 
     store = RunStore()
     store.rename_run(args.run_id, args.name)
@@ -347,7 +339,6 @@ def cmd_runs_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_store_check(args: argparse.Namespace) -> int:
-    from fitgap_gui.core.store.repair import check_store
 
     report = check_store()
     if not report.exists:
@@ -365,7 +356,6 @@ def cmd_store_check(args: argparse.Namespace) -> int:
 
 
 def cmd_store_recover(args: argparse.Namespace) -> int:
-    from fitgap_gui.core.store.repair import recover_store
 
     report = recover_store(force=args.force)
     if report is None:
@@ -396,8 +386,6 @@ def _add_store(sub) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
-    from fitgap_gui.core.export.files import export_runs
-    from fitgap_gui.core.store.runstore import RunStore
 
     for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
         print(printable(path))
@@ -443,8 +431,6 @@ def _add_runs_and_export(sub) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Validation curve: recorded runs per value (and seed), one row per run, a summary."""
     _quiet_tensorflow()
-    from fitgap_gui.core.data.datasets import load_datasets
-    from fitgap_gui.core.experiments import plans as experiments
 
     config = load_config(args)
     values = experiments.parse_values(args.values)
@@ -477,8 +463,6 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
     ``executor`` (``executor_from_args``) says where the runs train; ``loaded`` is the
     data already loaded (``experiments.load_datasets``).
     """
-    from fitgap_gui.core.experiments import plans as experiments
-    from fitgap_gui.core.store.runstore import RunStore
 
     with _StopOnCtrlC() as stop:
         rows, arms = experiments.run_repeats(
@@ -498,7 +482,6 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
 
 def _print_summary(arms, baseline: str) -> None:
     """The per-arm table over the repeats, then each paired verdict in words."""
-    from fitgap_gui.core.experiments import plans as experiments
 
     print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
     print(experiments.SUMMARY_HEADER)
@@ -512,8 +495,6 @@ def _print_summary(arms, baseline: str) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare remedies headless: the window's five arms, each over several seeds."""
     _quiet_tensorflow()
-    from fitgap_gui.core.data.datasets import load_datasets
-    from fitgap_gui.core.experiments import plans as experiments
 
     config = load_config(args)
     planned = experiments.remedy_configs(config)
@@ -616,7 +597,6 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
 
 def executor_from_args(args: argparse.Namespace):
     """The executor that ``--workers``/``--ray`` ask for (see ``add_executor_flags``)."""
-    from fitgap_gui.core.experiments.executors import make_executor
 
     return make_executor(
         workers=getattr(args, "workers", None), ray_address=getattr(args, "ray", None)
@@ -624,7 +604,6 @@ def executor_from_args(args: argparse.Namespace):
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:
-    from fitgap_gui import desktop
 
     if args.uninstall:
         removed = desktop.uninstall()

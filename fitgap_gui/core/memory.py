@@ -37,7 +37,7 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover - the loop returns
 
 
-def _mem_available(meminfo: Path = Path("/proc/meminfo")) -> int | None:
+def mem_available(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     try:
         for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -61,7 +61,7 @@ def _read_limit(path: Path) -> int | None:
     return value if 0 < value < _UNLIMITED else None
 
 
-def _cgroup_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+def cgroup_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
     """The tightest memory limit of this process's cgroup and its parents (v2 or v1)."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
@@ -106,7 +106,7 @@ def memory_budget() -> int:
             return max(0, int(float(forced)))
         except ValueError:
             pass  # a typo in the variable must not disable the check
-    found = [_mem_available(), _cgroup_limit(), _rlimit_as(), MAX_FILE_BYTES]
+    found = [mem_available(), cgroup_limit(), _rlimit_as(), MAX_FILE_BYTES]
     return min(v for v in found if v is not None)
 
 

@@ -20,7 +20,7 @@ from fitgap_gui.core.memory import (
     BUDGET_ENV,
     MAX_FILE_BYTES,
     OutOfMemoryError,
-    _cgroup_limit,
+    cgroup_limit,
     memory_budget,
 )
 from fitgap_gui.core.model.build import build_model
@@ -44,7 +44,7 @@ def test_budget_is_the_least_of_the_limits_and_never_over_4_gib(monkeypatch):
     assert memory_budget() == 12345
 
 
-def test_cgroup_limits_v1_and_v2_are_read_and_max_means_none(tmp_path):
+def testcgroup_limits_v1_and_v2_are_read_and_max_means_none(tmp_path):
     lines = Path("/proc/self/cgroup").read_text().splitlines()
     for line in lines:
         _, controllers, rel = line.split(":", 2)
@@ -57,10 +57,10 @@ def test_cgroup_limits_v1_and_v2_are_read_and_max_means_none(tmp_path):
             continue
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(value + "\n")
-    assert _cgroup_limit(tmp_path) is None  # "max" and 2**63 rounded: no limit
+    assert cgroup_limit(tmp_path) is None  # "max" and 2**63 rounded: no limit
     for limit_file in tmp_path.rglob("memory.*"):
         limit_file.write_text("3000000000\n")
-    assert _cgroup_limit(tmp_path) == 3_000_000_000
+    assert cgroup_limit(tmp_path) == 3_000_000_000
 
 
 def test_rlimit_as_bounds_the_budget():

@@ -34,11 +34,13 @@ from PySide6.QtCore import QObject, Signal
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.experiments.executors import PlanItem, plan_datasets
 from fitgap_gui.core.logfiles import native_stderr_to_log
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.branching import PauseGate, state_from_stored
 from fitgap_gui.core.run.insights_probe import InsightProbe
 from fitgap_gui.core.run.live import RunRequest
+from fitgap_gui.core.run.session import run_with_branches
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.qt.runtime.background import BackgroundTask, TaskState
 
@@ -138,7 +140,6 @@ def train_requests(
     run may be paused, continued and branched; each child run is reported as a run
     of its own (``started`` … ``finished``).
     """
-    from fitgap_gui.core.run.session import run_with_branches
 
     total = len(requests)
     for done, request in enumerate(requests):
@@ -212,7 +213,6 @@ def train_plan(
     worker, or ended after a stop) is reported ``finished`` with its stored row, so
     no run stays "training" on screen.
     """
-    from fitgap_gui.core.experiments.executors import PlanItem, plan_datasets
 
     plan = [PlanItem(r.config, r.label or "") for r in requests]
     total = len(plan)

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fitgap_gui.core.experiments.executors import make_executor
+from fitgap_gui.core.experiments.executors.base import usable_cores
 from fitgap_gui.qt.window import settings as settings_module
 from fitgap_gui.qt.window.host import Menus
 
@@ -73,7 +75,6 @@ class ExecutorChoice:
 
     def executor(self) -> Executor:
         """The executor for a plan; Ray chosen but missing raises FitGapError (install hint)."""
-        from fitgap_gui.core.experiments.executors import make_executor
 
         if self.kind == "ray":
             return make_executor(ray_address=self.address or DEFAULT_ADDRESS)
@@ -111,9 +112,6 @@ class PreferencesDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.settings = settings
-        from fitgap_gui.core.experiments.executors.base import (
-            usable_cores,  # the engine's modules: not at start-up
-        )
 
         self.cores = usable_cores()
         self.local_button = QRadioButton("This computer")

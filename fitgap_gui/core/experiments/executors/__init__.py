@@ -27,7 +27,7 @@ from fitgap_gui.core.experiments.executors.base import (
     threads_per_worker,
 )
 from fitgap_gui.core.experiments.executors.local import LocalExecutor
-from fitgap_gui.core.experiments.executors.rayexec import INSTALL_HINT, RayExecutor
+from fitgap_gui.core.experiments.executors.rayexec import INSTALL_HINT, RayExecutor, import_ray
 
 __all__ = [
     "INSTALL_HINT",
@@ -55,8 +55,6 @@ def make_executor(workers: int | None = 1, ray_address: str | None = None) -> Ex
     chosen but not installed raises FitGapError with the install command.
     """
     if ray_address:
-        from fitgap_gui.core.experiments.executors.rayexec import import_ray
-
         import_ray()  # fail now, with the install hint, not after the data is loaded
         return RayExecutor(ray_address)
     return LocalExecutor(workers=workers)

@@ -16,9 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fitgap_gui.core import errors
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_datasets
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.kerasimport import import_tensorflow
+from fitgap_gui.core.memory import cgroup_limit, mem_available
 from fitgap_gui.core.model.memory import estimate_model_memory
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.session import begin_run, check_run, end_run
@@ -124,9 +127,8 @@ def bytes_per_run(plan: Sequence[PlanItem], datasets: Sequence[Dataset]) -> int:
 
 def available_memory() -> int | None:
     """Memory the workers may share: MemAvailable, or the cgroup's limit if lower."""
-    from fitgap_gui.core.memory import _cgroup_limit, _mem_available
 
-    found = [v for v in (_mem_available(), _cgroup_limit()) if v is not None]
+    found = [v for v in (mem_available(), cgroup_limit()) if v is not None]
     return min(found) if found else None
 
 
@@ -167,7 +169,6 @@ def limit_tensorflow_threads(threads: int) -> None:
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    from fitgap_gui.core.kerasimport import import_tensorflow
 
     tf = import_tensorflow()
 
@@ -180,7 +181,6 @@ def limit_tensorflow_threads(threads: int) -> None:
 
 def error_kind(exc: BaseException) -> str:
     """The FitGapError subclass name of ``exc`` (re-raised as such), else ''."""
-    from fitgap_gui.core import errors
 
     name = type(exc).__name__
     return name if isinstance(exc, FitGapError) and hasattr(errors, name) else ""
@@ -188,7 +188,6 @@ def error_kind(exc: BaseException) -> str:
 
 def rebuild_error(kind: str, message: str) -> Exception:
     """The exception a worker reported, rebuilt in the parent from kind and message."""
-    from fitgap_gui.core import errors
 
     cls = getattr(errors, kind, None) if kind else None
     if isinstance(cls, type) and issubclass(cls, FitGapError):

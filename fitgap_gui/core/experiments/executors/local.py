@@ -39,11 +39,13 @@ from fitgap_gui.core.experiments.executors.base import (
     bytes_per_run,
     default_workers,
     error_kind,
+    limit_tensorflow_threads,
     threads_per_worker,
 )
+from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.results.records import EpochMetrics
 from fitgap_gui.core.run.session import run_recorded
-from fitgap_gui.core.run.training import ShouldStop
+from fitgap_gui.core.run.training import ShouldStop, train
 from fitgap_gui.core.store.runstore import here
 
 #: How long a stopped plan waits for its workers' runs to return before ending them.
@@ -250,14 +252,11 @@ def worker_main(
     """A worker's life: import TensorFlow once, then train each task until a None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    from fitgap_gui.core.experiments.executors.base import limit_tensorflow_threads
-    from fitgap_gui.core.kerasimport import import_keras
 
     limit_tensorflow_threads(threads)
     # Starts TensorFlow's devices now, its C++ start-up lines going to the log file
     # rather than the terminal the worker inherited from the window.
     import_keras()
-    from fitgap_gui.core.run.training import train
 
     ran_on = f"{socket.gethostname()} worker {worker + 1} pid {os.getpid()}"
     dataset: Dataset | None = None

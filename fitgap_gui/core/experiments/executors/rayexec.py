@@ -23,10 +23,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import fitgap_gui
 from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.experiments.executors.base import Executor, PlanRecorder, error_kind
-from fitgap_gui.core.run.training import ShouldStop
+from fitgap_gui.core.experiments.executors.base import (
+    Executor,
+    PlanRecorder,
+    error_kind,
+    limit_tensorflow_threads,
+)
+from fitgap_gui.core.experiments.executors.local import model_to_bytes
+from fitgap_gui.core.run.training import ShouldStop, train
 
 INSTALL_HINT = 'Ray is not installed; install it with: pip install -e ".[ray]"'
 #: How long a stopped plan waits for its running tasks to return before cancelling them.
@@ -50,8 +57,6 @@ def package_folder() -> str:
     A path, not the module object: over Ray Client (``ray://``) the runtime env is
     pickled (Ray's uv hook), and a module cannot be.
     """
-    import fitgap_gui
-
     return str(Path(fitgap_gui.__file__).resolve().parent)
 
 
@@ -261,12 +266,7 @@ def ray_task(
 
     if _off_main_thread(ray, flag.is_set.remote()):
         return ("skipped",)
-    from fitgap_gui.core.experiments.executors.base import limit_tensorflow_threads
-    from fitgap_gui.core.experiments.executors.local import model_to_bytes
-
     limit_tensorflow_threads(threads)
-    from fitgap_gui.core.run.training import train
-
     stopped = threading.Event()
     finished = threading.Event()
     sent: list[Any] = []
