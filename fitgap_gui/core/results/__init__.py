@@ -1,7 +1,7 @@
-"""What runs produce, as plain records, and the statistics over several of them.
+"""What runs produce, as plain records, and the rules read from them.
 
-- ``records``: ``EpochMetrics`` per epoch and ``RunResult`` per run.
+- ``records``: ``EpochMetrics`` per epoch and ``RunResult`` per run; ``best_epoch``.
+- ``status``: a run's final status, decided once (FitGap's engine and ``FitGapCallback``).
 - ``early_stopping``: Keras's early-stopping rule replayed on a history.
-- ``status``: ``final_status``, a run's status from what happened during ``fit``.
 - ``stats``: means with their 95 % intervals, and paired comparisons over seeds.
 """
