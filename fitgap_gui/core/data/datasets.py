@@ -37,7 +37,13 @@ from fitgap_gui.core.data.readers.keras_cache import (
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
 from fitgap_gui.core.data.sklearn_sets import make_circles, make_moons
-from fitgap_gui.core.data.splits import split_rows
+from fitgap_gui.core.data.steps import (
+    VALIDATION_SEED_OFFSET,
+    flip_labels,
+    scale,
+    split_data,
+    subsample,
+)
 from fitgap_gui.core.errors import DataError
 
 __all__ = [
@@ -155,43 +161,14 @@ def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarr
 
 
 # -- the pipeline -----------------------------------------------------------------------------
-def _can_stratify(y, n_val: int) -> bool:
-    """Stratify when every class has two samples and both parts can hold every class."""
-    counts = np.bincount(y)
-    n_classes = np.count_nonzero(counts)
-    return bool(
-        counts[counts > 0].min() >= 2 and n_val >= n_classes and len(y) - n_val >= n_classes
-    )
-
-
 def _split(x, y, validation_split: float, seed: int):
-    """Train/validation rows: sklearn's split (``core.splits``), stratified where it can be.
-
-    A class with a single sample cannot be in both parts.  Where sklearn's split put
-    such a sample in validation, it trades places with the last training row whose
-    class keeps another training row, so every class is trained on and the part
-    sizes stay; any other split is sklearn's, untouched.  Returns the four arrays
-    and the single-sample classes.
-    """
+    """``steps.split_data``, refused with a one-line reason when a part would be empty."""
     n_val = int(np.ceil(len(y) * validation_split))
     if n_val < 1 or len(y) - n_val < 1:
         raise DataError(
             f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
         )
-    train, val = split_rows(y, validation_split, seed, stratify=_can_stratify(y, n_val))
-    x_tr, x_va, y_tr, y_va = x[train], x[val], y[train], y[val]
-    singles = np.flatnonzero(np.bincount(y) == 1)
-    lost = np.flatnonzero(np.isin(y_va, singles))
-    if len(lost):
-        x_tr, x_va, y_tr, y_va = x_tr.copy(), x_va.copy(), y_tr.copy(), y_va.copy()
-    for row in lost:
-        spare = np.flatnonzero(np.bincount(y_tr)[y_tr] >= 2)
-        if not len(spare):
-            break  # no training row can give its place; the training check will say so
-        k = spare[-1]
-        x_tr[k], x_va[row] = x_va[row].copy(), x_tr[k].copy()
-        y_tr[k], y_va[row] = y_va[row], y_tr[k]
-    return (x_tr, x_va, y_tr, y_va), singles.tolist()
+    return split_data(x, y, validation_split, seed)
 
 
 def _single_sample_notice(
@@ -221,57 +198,12 @@ def _single_sample_notice(
     return line
 
 
-#: The validation subsample's stream is ``seed + VALIDATION_SEED_OFFSET``, so it is
-#: drawn independently of the training subsample's (``seed``) and label noise's.
-VALIDATION_SEED_OFFSET = 104_729
-
-
-def _subsample(x, y, fraction: float, seed: int):
-    """Keep ``fraction`` of the rows of each class (at least one), in their order."""
-    if fraction >= 1.0:
-        return x, y
-    rng = np.random.default_rng(seed)
-    parts = []
-    for cls in np.unique(y):
-        rows = np.flatnonzero(y == cls)
-        n = max(1, int(round(len(rows) * fraction)))
-        parts.append(rng.permutation(rows)[:n])
-    keep = np.sort(np.concatenate(parts))
-    return x[keep], y[keep]
-
-
 def kept_rows(y: np.ndarray, fraction: float) -> int:
-    """How many rows ``_subsample`` keeps of labels ``y`` at ``fraction``."""
+    """How many rows ``steps.subsample`` keeps of labels ``y`` at ``fraction``."""
     if fraction >= 1.0:
         return len(y)
     counts = np.bincount(y)
     return int(sum(max(1, int(round(n * fraction))) for n in counts[counts > 0]))
-
-
-def _flip_labels(y, fraction: float, n_classes: int, seed: int):
-    """Give ``fraction`` of the labels a different, random class (training rows only)."""
-    if fraction <= 0.0 or n_classes < 2:
-        return y
-    rng = np.random.default_rng(seed + 7919)
-    y = y.copy()
-    rows = rng.choice(len(y), size=int(round(len(y) * fraction)), replace=False)
-    shift = rng.integers(1, n_classes, size=len(rows))
-    y[rows] = (y[rows] + shift) % n_classes
-    return y
-
-
-def _scale(x_train, x_val, how: str):
-    if how == "none":
-        return x_train, x_val
-    if how == "standard":
-        mean = x_train.mean(axis=0)
-        std = x_train.std(axis=0)
-        std[std == 0] = 1.0
-        return (x_train - mean) / std, (x_val - mean) / std
-    lo = x_train.min(axis=0)
-    span = x_train.max(axis=0) - lo
-    span[span == 0] = 1.0
-    return (x_train - lo) / span, (x_val - lo) / span
 
 
 def _source_name(cfg: DataConfig) -> str:
@@ -388,12 +320,12 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     if len(np.unique(y_tr)) < 2:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
-    x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
+    x_tr, y_tr = subsample(x_tr, y_tr, cfg.train_fraction, seed)
     if raw.presplit:  # a validation set of its own: a fixed part of it (check_raw refuses others)
-        x_va, y_va = _subsample(x_va, y_va, cfg.validation_fraction, seed + VALIDATION_SEED_OFFSET)
+        x_va, y_va = subsample(x_va, y_va, cfg.validation_fraction, seed + VALIDATION_SEED_OFFSET)
     clean = y_tr
-    y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
-    x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
+    y_tr = flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
+    x_tr, x_va = scale(x_tr, x_va, cfg.scale)
     return Dataset(
         x_train=np.ascontiguousarray(x_tr, dtype=np.float32),
         y_train=np.ascontiguousarray(y_tr, dtype=np.int64),

@@ -213,7 +213,7 @@ def capture_state(
     )
 
 
-def _same_rate(parent: RunConfig | None, child: RunConfig) -> bool:
+def same_rate(parent: RunConfig | None, child: RunConfig) -> bool:
     """The child keeps the parent's rate setting, and it is one the optimizer holds."""
     if parent is None:
         return False
@@ -260,7 +260,7 @@ def apply_state(model: Any, state: TrainingState, config: RunConfig) -> None:
         if _role(variable.path) != _role(path) or tuple(variable.shape) != tuple(value.shape):
             raise FitGapError("cannot continue: the optimizer's state does not match this model")
         variable.assign(value)
-    if state.learning_rate is not None and _same_rate(state.config, config):
+    if state.learning_rate is not None and same_rate(state.config, config):
         for variable in optimizer.variables:
             if _is_learning_rate(variable.path):
                 variable.assign(state.learning_rate)

@@ -106,8 +106,11 @@ def _idx(path: Path, offset: int) -> np.ndarray:
         raise DataError(f"{path} is not a readable gzip IDX file ({exc})") from None
 
 
-class _ArrayUnpickler(pickle.Unpickler):
-    """Builds dicts, lists, bytes and numpy arrays; any other global is refused."""
+class ArrayUnpickler(pickle.Unpickler):
+    """Builds dicts, lists, bytes and numpy arrays; any other global is refused.
+
+    The exported Keras script reads CIFAR-10 with this very class (its source is copied).
+    """
 
     ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"),
@@ -125,7 +128,7 @@ class _ArrayUnpickler(pickle.Unpickler):
 
 def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        batch = _ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
+        batch = ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
         data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         y = np.asarray(batch[b"labels"], dtype=np.int64)
     except Exception as exc:  # any damage in a file we did not write
