@@ -36,7 +36,6 @@ from fitgap_gui.core.data.readers.keras_cache import (
     read_keras_cached,
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
-from fitgap_gui.core.data.sklearn_sets import make_circles, make_moons
 from fitgap_gui.core.data.steps import (
     VALIDATION_SEED_OFFSET,
     flip_labels,
@@ -44,6 +43,7 @@ from fitgap_gui.core.data.steps import (
     split_data,
     subsample,
 )
+from fitgap_gui.core.data.toys import TOYS, toy_points
 from fitgap_gui.core.errors import DataError
 
 __all__ = [
@@ -139,27 +139,6 @@ def _digits_file() -> Path | None:
     return None
 
 
-def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    if source == "moons":  # sklearn's generators, without importing sklearn
-        x, y = make_moons(n_samples, noise, seed)
-    elif source == "circles":
-        x, y = make_circles(n_samples, noise, seed, factor=0.5)
-    elif source == "spirals":
-        t = np.sqrt(rng.uniform(0.0, 1.0, n_samples)) * 3.0 * np.pi
-        arm = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3.0 * np.pi)
-        y = (np.arange(n_samples) >= n_samples // 2).astype(np.int64)
-        x = np.where(y[:, None] == 1, -arm, arm)
-        x = x + rng.normal(scale=noise * 0.5, size=x.shape)
-    elif source == "xor":
-        x = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
-        y = (np.sign(x[:, 0]) != np.sign(x[:, 1])).astype(np.int64)
-        x = x + rng.normal(scale=noise * 0.5, size=x.shape)
-    else:  # pragma: no cover - guarded by the config's choices
-        raise DataError(f"unknown built-in dataset {source!r}")
-    return x.astype(np.float32), y.astype(np.int64)
-
-
 # -- the pipeline -----------------------------------------------------------------------------
 def _split(x, y, validation_split: float, seed: int):
     """``steps.split_data``, refused with a one-line reason when a part would be empty."""
@@ -216,8 +195,8 @@ def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
     if cfg.source == "digits":
         x, y, names = _digits()
         raw = RawData("digits", x, y, class_names=names, kind="image", image_shape=(8, 8))
-    elif cfg.source in ("moons", "circles", "spirals", "xor"):
-        x, y = _toy(cfg.source, cfg.n_samples, cfg.noise, seed)
+    elif cfg.source in TOYS:
+        x, y = toy_points(cfg.source, cfg.n_samples, cfg.noise, seed)
         raw = RawData(cfg.source, x, y, class_names=["0", "1"], kind="points2d")
     elif cfg.source == "npz":
         raw = read_npz(path)

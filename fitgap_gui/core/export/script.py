@@ -17,57 +17,32 @@ import dataclasses
 from datetime import UTC, datetime
 
 from fitgap_gui.core.config.schema import SECTIONS, RunConfig
-from fitgap_gui.core.export.script_branch import BranchPlan, branch_parts
-from fitgap_gui.core.export.script_data import SOURCES, Source, data_steps, load_data_function
+from fitgap_gui.core.data import splits, steps
+from fitgap_gui.core.export import script_branch
+from fitgap_gui.core.export.script_branch import BranchPlan
+from fitgap_gui.core.export.script_data import (
+    DATA_KEYS,
+    SOURCES,
+    Source,
+    data_steps,
+    load_data_function,
+)
 from fitgap_gui.core.export.script_text import (
     FIT,
     ScriptExportError,
+    carried,
     comment_text,
-    copied,
     docstring_text,
     plan_consts,
     section,
 )
 from fitgap_gui.core.model import layers, measurements, optimizer
-from fitgap_gui.core.model.build import augmentation_enabled
+from fitgap_gui.core.model.build import PLAN_KEYS, augmentation_enabled
 
 __all__ = ["SOURCES", "SUPPORTED", "ScriptExportError", "check_exportable", "keras_script"]
 
 #: Settings the generated program reproduces; any other setting must be at its default.
-SUPPORTED = {
-    "data": {
-        "source", "path", "train_fraction", "validation_split", "validation_fraction",
-        "label_noise", "scale", "noise", "n_samples", "label_column", "image_size", "grayscale",
-    },
-    "model": {
-        "hidden_units", "activation", "dropout", "l2", "l1", "augment_flip", "augment_rotation",
-        "augment_translation", "batch_norm", "kind", "conv_filters",
-    },
-    "training": {
-        "optimizer", "learning_rate", "batch_size", "epochs", "seed", "lr_schedule",
-        "weight_decay",
-    },
-    "early_stopping": {"enabled", "monitor", "patience", "min_delta", "restore_best_weights"},
-}  # fmt: skip
-
-#: The engine's own code the program carries, section by section.
-MODEL_CODE = (layers.kernel_regularizer, layers.make_layer, layers.build_model)
-TRAINING_CODE = (
-    optimizer.steps_per_epoch,
-    optimizer.learning_rate_schedule,
-    optimizer.compile_model,
-    optimizer.training_callbacks,
-    optimizer.learning_rate_log,
-)
-MEASUREMENT_CODE = (
-    measurements.train_eval_rows,
-    measurements.weight_penalty,
-    measurements.widest_layer,
-    measurements.chunk_rows,
-    measurements.keras_scores,
-    measurements.compiled_test_step,
-    measurements.make_train_eval_callback,
-)
+SUPPORTED = {"data": DATA_KEYS, **PLAN_KEYS}
 
 
 def check_exportable(config: RunConfig) -> None:
@@ -120,21 +95,19 @@ MAIN = (
 )
 
 
-def _imports(source: Source, extra: set[str]) -> str:
-    """The import block, sorted as ruff's isort would: stdlib, then keras/numpy/Pillow."""
-    stdlib = {"import json", "import math", "import os", "from typing import Any", *extra}
-    stdlib |= {i for i in source.imports if "PIL" not in i}
-    if not source.presplit:
-        stdlib.add("import numbers")  # the split's checks of its arguments
-    straight = sorted(i for i in stdlib if i.startswith("import "))
-    froms = sorted(i for i in stdlib if i.startswith("from "))
-    third = ["import keras  # noqa: E402", "import numpy as np  # noqa: E402"]
-    third += [f"{i}  # noqa: E402" for i in source.imports if "PIL" in i]
+def _imports(source: Source, branch: bool) -> str:
+    """The import block, sorted as ruff's isort would, then Keras and numpy."""
+    stdlib = {"import json", "import math", "import numbers", "import os", *source.imports}
+    stdlib.add("from typing import Any")  # in the carried code's annotations
+    if branch:
+        stdlib |= {"from dataclasses import dataclass, field", "from types import SimpleNamespace"}
+    lines = sorted(i for i in stdlib if i.startswith("import "))
+    lines += sorted(i for i in stdlib if i.startswith("from "))
     return (
-        "\n".join(straight + froms)
+        "from __future__ import annotations\n\n"  # the carried code's annotations stay text
+        + "\n".join(lines)
         + '\n\nos.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quiet TensorFlow start-up\n\n'
-        + "\n".join(third)
-        + "\n\n"
+        + "import keras  # noqa: E402\nimport numpy as np  # noqa: E402\n\n"
     )
 
 
@@ -175,26 +148,20 @@ def keras_script(
         input_shape = (1,) * (input_rank or 1)  # only the rank matters: a Flatten or none
     d = config.data
     source = SOURCES[d.source](config)
-    step_consts, step_code, step_lines = data_steps(config, source)
-    extra = None
+    step_consts, step_lines = data_steps(config, source)
     if branch is not None:
         check_exportable(branch.parent)
-        extra = branch_parts(config, branch, input_shape, image_shape)
     # One line, whatever the run is called; escaped, since the name is the user's text
     # and lands inside the docstring (a quote there must not end it).
     title = docstring_text(" ".join(title.split()))
     consts = [f"SEED = {config.training.seed!r}", *source.consts, *step_consts]
     consts += plan_consts(config, input_shape, image_shape, epochs)
-    consts += [
-        f"TRAIN_EVAL_SAMPLES = {measurements.TRAIN_EVAL_SAMPLES!r}",
-        f"CHUNK_FLOATS = {measurements.CHUNK_FLOATS!r}",
-    ]
-    if extra is not None:
-        consts += ["", *extra.consts]
+    if branch is not None:
+        consts += ["", *script_branch.branch_consts(branch, config, input_shape, image_shape)]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         f'"""{title}, as a plain Keras program (written by FitGap, {stamp}).\n\n'
-        f"It rebuilds the data the way FitGap did, seeds Keras, {extra.trains if extra else TRAINS}"
+        f"It rebuilds the data the way FitGap did, seeds Keras, {script_branch.TRAINS if branch else TRAINS}"
         "  It needs numpy, scikit-learn"
         f"{', Pillow' if d.source == 'images' else ''} and Keras 3 with\n"
         'the TensorFlow backend, and nothing from FitGap.\n"""\n\n'
@@ -206,24 +173,26 @@ def keras_script(
         flipped = "flipped = label_noise_rows(len(y_train), LABEL_NOISE, SEED)[1]"
     parts = [
         header,
-        _imports(source, extra.imports if extra else set()),
+        _imports(source, branch is not None),
         "# The run's settings.\n" + "\n".join(consts) + "\n\n\n",
         section("data"),
-        *(f"{code.strip(chr(10))}\n\n\n" for code in (source.helpers, step_code) if code),
+        *(f"{code.strip(chr(10))}\n\n\n" for code in (source.helpers, carried(splits)) if code),
+        carried(steps),
+        "\n\n",
         load_data_function(config, source, step_lines),
         "\n\n",
         section("model"),
-        copied(*MODEL_CODE),
+        carried(layers),
         "\n\n",
         section("training"),
-        copied(*TRAINING_CODE),
+        carried(optimizer),
         "\n\n",
         section("measurements"),
-        copied(*MEASUREMENT_CODE),
+        carried(measurements),
         MEASURE.replace("{flipped}", flipped),
         "\n\n",
         section("the run"),
-        extra.training if extra else MAIN,
+        script_branch.branch_code() if branch else MAIN,
         '\n\nif __name__ == "__main__":\n    main()\n',
     ]
     return "".join(parts)

@@ -11,19 +11,29 @@ tests/core/export/test_script_sources.py).
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
 from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, RunConfig
-from fitgap_gui.core.data import splits, steps
-from fitgap_gui.core.data.readers import csvfile
-from fitgap_gui.core.data.readers.imagefolder import FORMATS, IMAGE_SUFFIXES
-from fitgap_gui.core.data.readers.keras_cache import ArrayUnpickler
+from fitgap_gui.core.data import sklearn_sets, steps, toys
+from fitgap_gui.core.data.readers import csvfile, keras_cache
+from fitgap_gui.core.data.readers.imagefolder import FORMATS, IMAGE_SUFFIXES, read_image
 from fitgap_gui.core.data.readers.npzfile import VAL_ALIASES
-from fitgap_gui.core.export.script_text import ScriptExportError, comment_text, copied, literal
+from fitgap_gui.core.export.script_text import (
+    ScriptExportError,
+    carried,
+    comment_text,
+    copied,
+    literal,
+)
+
+#: The data settings the sources and steps below write out.
+DATA_KEYS = {
+    "source", "path", "train_fraction", "validation_split", "validation_fraction",
+    "label_noise", "scale", "noise", "n_samples", "label_column", "image_size", "grayscale",
+}  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -49,48 +59,22 @@ def _data_path(config: RunConfig) -> str:
 
 
 # -- built-in sets ---------------------------------------------------------------------------
-TOYS = {
-    "digits": """
-        from sklearn.datasets import load_digits
+DIGITS = """
+    from sklearn.datasets import load_digits
 
-        digits = load_digits()  # ships with scikit-learn, nothing is downloaded
-        x, y = digits.data.astype(np.float32), digits.target.astype(np.int64)
-    """,
-    "moons": """
-        from sklearn.datasets import make_moons
-
-        x, y = make_moons(n_samples=N_SAMPLES, noise=NOISE, random_state=SEED)
-    """,
-    "circles": """
-        from sklearn.datasets import make_circles
-
-        x, y = make_circles(n_samples=N_SAMPLES, noise=NOISE, factor=0.5, random_state=SEED)
-    """,
-    "spirals": """
-        # Two spirals, the second the first turned by half a turn, plus Gaussian noise.
-        rng = np.random.default_rng(SEED)
-        t = np.sqrt(rng.uniform(0.0, 1.0, N_SAMPLES)) * 3.0 * np.pi
-        arm = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3.0 * np.pi)
-        y = (np.arange(N_SAMPLES) >= N_SAMPLES // 2).astype(np.int64)
-        x = np.where(y[:, None] == 1, -arm, arm)
-        x = x + rng.normal(scale=NOISE * 0.5, size=x.shape)
-    """,
-    "xor": """
-        # Points in [-1, 1]^2; opposite quadrants share a class.
-        rng = np.random.default_rng(SEED)
-        x = rng.uniform(-1.0, 1.0, size=(N_SAMPLES, 2))
-        y = (np.sign(x[:, 0]) != np.sign(x[:, 1])).astype(np.int64)
-        x = x + rng.normal(scale=NOISE * 0.5, size=x.shape)
-    """,
-}
+    digits = load_digits()  # ships with scikit-learn, nothing is downloaded
+    x, y = digits.data.astype(np.float32), digits.target.astype(np.int64)
+    n_classes = 10
+"""
 
 
-def _source_toy(config: RunConfig) -> Source:
-    d, body = config.data, textwrap.dedent(TOYS[config.data.source]).strip("\n") + "\n"
+def _source_builtin(config: RunConfig) -> Source:
+    d = config.data
     if d.source == "digits":
-        return Source(body + "n_classes = 10\n")
-    body += "x, y = x.astype(np.float32), y.astype(np.int64)\nn_classes = 2\n"
-    return Source(body, [f"N_SAMPLES = {d.n_samples!r}", f"NOISE = {d.noise!r}"])
+        return Source(DIGITS)
+    body = f"x, y = toy_points({literal(d.source)}, N_SAMPLES, NOISE, SEED)\nn_classes = 2\n"
+    helpers = carried(sklearn_sets) + "\n\n" + carried(toys)  # drawn as FitGap draws them
+    return Source(body, [f"N_SAMPLES = {d.n_samples!r}", f"NOISE = {d.noise!r}"], helpers)
 
 
 # -- NPZ -----------------------------------------------------------------------------------------
@@ -185,7 +169,7 @@ def _source_csv(config: RunConfig) -> Source:
 
 
 # -- image folder ----------------------------------------------------------------------------------
-IMAGE_HELPERS = '''
+IMAGE_FILES = '''
 def image_files(folder):
     """The images under ``folder`` (its subfolders included), in path order."""
     return sorted(
@@ -193,19 +177,6 @@ def image_files(folder):
         for p in folder.rglob("*")
         if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
-
-
-def read_image(file):
-    """One image as float32 (height, width, channels), 0-255, bilinear-resized.
-
-    Only IMAGE_FORMATS are decoded (a PostScript file named .png is never run)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse bombs
-        with Image.open(file, formats=IMAGE_FORMATS) as img:
-            img = img.convert("L" if GRAYSCALE else "RGB")
-            img = img.resize((IMAGE_SIZE[1], IMAGE_SIZE[0]), Image.Resampling.BILINEAR)
-            pixels = np.asarray(img, dtype=np.float32)
-    return pixels[..., None] if GRAYSCALE else pixels
 '''
 
 
@@ -216,7 +187,7 @@ def _source_images(config: RunConfig) -> Source:
         f"IMAGE_SIZE = {tuple(d.image_size)!r}  # (height, width)",
         f"GRAYSCALE = {d.grayscale!r}",
         f"IMAGE_SUFFIXES = {literal(tuple(IMAGE_SUFFIXES))}",
-        f"IMAGE_FORMATS = {literal(list(FORMATS))}",
+        f"FORMATS = {literal(tuple(FORMATS))}  # the only ones decoded",
     ]
     body = """
         # One subfolder per class, in name order.  An image Pillow cannot read is
@@ -229,48 +200,34 @@ def _source_images(config: RunConfig) -> Source:
         for label, folder in enumerate(folders):
             for file in image_files(folder):
                 try:
-                    images.append(read_image(file))
+                    images.append(read_image(file, IMAGE_SIZE, GRAYSCALE))
                 except Exception:  # whatever Pillow raises, FitGap skipped the image too
                     continue
                 labels.append(label)
         x, y, n_classes = np.stack(images), np.array(labels, dtype=np.int64), len(folders)
     """
-    imports = ["import warnings", "from pathlib import Path", "from PIL import Image"]
-    return Source(body, consts, IMAGE_HELPERS, imports)
+    imports = ["import stat", "import warnings", "from pathlib import Path"]
+    return Source(body, consts, IMAGE_FILES + "\n\n" + copied(read_image), imports)
 
 
-# -- Keras's dataset cache -------------------------------------------------------------------------
+# -- Keras's dataset cache (FitGap's own readers of it, carried) ---------------------------------
 KERAS_CACHE_READ = {
     "mnist": """
-        with np.load(datasets / "mnist.npz") as data:  # allow_pickle stays False
+        with np.load(datasets_dir() / "mnist.npz") as data:  # allow_pickle stays False
             x_train, y_train = data["x_train"], data["y_train"]
             x_val, y_val = data["x_test"], data["y_test"]
     """,
     "fashion_mnist": """
-        def read_idx(name, offset):  # the bytes of a gzipped IDX file after its header
-            with gzip.open(datasets / "fashion-mnist" / name, "rb") as f:
-                return np.frombuffer(f.read(), np.uint8, offset=offset)
-
-        y_train = read_idx("train-labels-idx1-ubyte.gz", 8)
-        x_train = read_idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-        y_val = read_idx("t10k-labels-idx1-ubyte.gz", 8)
-        x_val = read_idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+        files = [datasets_dir() / "fashion-mnist" / name for name in FASHION_FILES]
+        y_train, x_train, y_val, x_val = (read_idx(f, 8 if "labels" in f.name else 16) for f in files)
+        x_train, x_val = x_train.reshape(-1, 28, 28), x_val.reshape(-1, 28, 28)
     """,
     "cifar10": """
-        folder = datasets / "cifar-10-batches-py"
-        if not folder.is_dir():  # Keras 3 extracts one folder deeper
-            folder = datasets / "cifar-10-batches-py-target" / "cifar-10-batches-py"
-
-        def read_batch(name):  # images as (n, 32, 32, 3) pixels, and their labels
-            batch = ArrayUnpickler(io.BytesIO((folder / name).read_bytes()), encoding="bytes")
-            batch = batch.load()
-            images = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-            return images.transpose(0, 2, 3, 1), np.asarray(batch[b"labels"], dtype=np.int64)
-
-        batches = [read_batch(f"data_batch_{i}") for i in range(1, 6)]
+        folder = cifar_dir(datasets_dir())
+        batches = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
         x_train = np.concatenate([images for images, _ in batches])
         y_train = np.concatenate([labels for _, labels in batches])
-        x_val, y_val = read_batch("test_batch")
+        x_val, y_val = read_cifar_batch(folder / "test_batch")
     """,
 }
 
@@ -280,24 +237,23 @@ def _source_keras_cache(config: RunConfig) -> Source:
     body = (
         f"# Keras's own dataset cache, where keras.datasets.{name}.load_data() saves it;\n"
         "# read here, never downloaded.  Its training part trains, its test part validates.\n"
-        'keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")\n'
-        'datasets = Path(keras_home) / "datasets"\n'
         + textwrap.dedent(KERAS_CACHE_READ[name])
         + "x_train, x_val = x_train.astype(np.float32), x_val.astype(np.float32)\n"
         "y_train = np.asarray(y_train, dtype=np.int64).reshape(-1)\n"
         "y_val = np.asarray(y_val, dtype=np.int64).reshape(-1)\n"
         "n_classes = 10\n"
     )
-    helpers, imports = "", ["from pathlib import Path"]
-    if name == "fashion_mnist":
-        imports.append("import gzip")
-    if name == "cifar10":  # FitGap's own unpickler: arrays, dicts and lists, nothing else
-        helpers, imports = copied(ArrayUnpickler), [*imports, "import io", "import pickle"]
-    return Source(body, [], helpers, imports, presplit=True)
+    c = keras_cache
+    readers = [c.datasets_dir, c.cifar_dir, c.read_idx, c.ArrayUnpickler, c.read_cifar_batch]
+    consts = (
+        [f"FASHION_FILES = {literal(list(c.FASHION_FILES))}"] if name == "fashion_mnist" else []
+    )
+    imports = ["import gzip", "import io", "import pickle", "from pathlib import Path"]
+    return Source(body, consts, copied(*readers), imports, presplit=True)
 
 
 SOURCES = {
-    **{name: _source_toy for name in TOYS},
+    **{name: _source_builtin for name in ("digits", *toys.TOYS)},
     "npz": _source_npz,
     "csv": _source_csv,
     "images": _source_images,
@@ -306,49 +262,30 @@ SOURCES = {
 
 
 # -- the steps every source shares (core.data.steps, carried whole) -------------------------------
-#: ``core.data.splits``' functions (``split_rows`` and its helpers), in their order.
-SPLIT_ROWS = [
-    f for f in vars(splits).values() if inspect.isfunction(f) and f.__module__ == splits.__name__
-]
-
-
-def data_steps(config: RunConfig, source: Source) -> tuple[list[str], str, str]:
-    """(the constants, the functions the program carries, the lines of ``load_data``)."""
-    d, consts, used, lines = config.data, [], [], []
-    if not source.presplit:
-        consts.append(f"VALIDATION_SPLIT = {d.validation_split!r}")
-        used += [steps.can_stratify, *SPLIT_ROWS, steps.split_data]
-        lines.append(
-            "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)"
+def data_steps(config: RunConfig, source: Source) -> tuple[list[str], str]:
+    """(the constants of the steps this run takes, the lines of ``load_data`` that take them)."""
+    d = config.data
+    if d.validation_fraction < 1.0 and not source.presplit:  # load_dataset refuses it too
+        raise ScriptExportError(
+            "data.validation_fraction needs data with its own validation set "
+            "(x_val/y_val); this data is split by data.validation_split"
         )
-        if d.source == "npz":
-            lines.append("n_classes = int(max(y_train.max(), y_val.max())) + 1")
-    if d.train_fraction < 1.0:
-        consts.append(f"TRAIN_FRACTION = {d.train_fraction!r}")
-        used.append(steps.subsample)
-        lines.append("x_train, y_train = subsample(x_train, y_train, TRAIN_FRACTION, SEED)")
-    if d.validation_fraction < 1.0:
-        if not source.presplit:  # load_dataset refuses it too: nothing to subsample
-            raise ScriptExportError(
-                "data.validation_fraction needs data with its own validation set "
-                "(x_val/y_val); this data is split by data.validation_split"
-            )
-        consts.append(f"VALIDATION_FRACTION = {d.validation_fraction!r}")
-        used += [] if steps.subsample in used else [steps.subsample]
-        lines.append("# The data's own validation rows, from a stream of their own.")
-        lines.append(
-            "x_val, y_val = subsample(\n"
-            f"    x_val, y_val, VALIDATION_FRACTION, SEED + {steps.VALIDATION_SEED_OFFSET!r}\n)"
-        )
-    if d.label_noise > 0.0:
-        consts.append(f"LABEL_NOISE = {d.label_noise!r}")
-        used += [steps.label_noise_rows, steps.flip_labels]
-        lines.append("y_train = flip_labels(y_train, LABEL_NOISE, n_classes, SEED)")
-    if d.scale != "none":
-        consts.append(f"SCALE = {literal(d.scale)}")
-        used.append(steps.scale)
-        lines.append("x_train, x_val = scale(x_train, x_val, SCALE)")
-    return consts, copied(*used) if used else "", "\n".join(lines) + "\n"
+    val_seed = f"SEED + {steps.VALIDATION_SEED_OFFSET!r}"  # a stream of its own
+    taken = [
+        (not source.presplit, "VALIDATION_SPLIT", d.validation_split,
+         "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)"),
+        (not source.presplit and d.source == "npz", "", None,
+         "n_classes = int(max(y_train.max(), y_val.max())) + 1"),
+        (d.train_fraction < 1.0, "TRAIN_FRACTION", d.train_fraction,
+         "x_train, y_train = subsample(x_train, y_train, TRAIN_FRACTION, SEED)"),
+        (d.validation_fraction < 1.0, "VALIDATION_FRACTION", d.validation_fraction,
+         f"x_val, y_val = subsample(x_val, y_val, VALIDATION_FRACTION, {val_seed})"),
+        (d.label_noise > 0.0, "LABEL_NOISE", d.label_noise,
+         "y_train = flip_labels(y_train, LABEL_NOISE, n_classes, SEED)"),
+        (d.scale != "none", "SCALE", d.scale, "x_train, x_val = scale(x_train, x_val, SCALE)"),
+    ]  # fmt: skip
+    consts = [f"{name} = {literal(value)}" for on, name, value, _ in taken if on and name]
+    return consts, "".join(f"{line}\n" for on, _, _, line in taken if on)
 
 
 def load_data_function(config: RunConfig, source: Source, lines: str) -> str:

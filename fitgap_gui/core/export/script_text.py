@@ -1,15 +1,16 @@
 """The pieces of text every part of an exported Keras script is written with.
 
 User text (a run's name, a path, a CSV header) only ever enters the program through
-``literal`` (a value), ``comment_text`` (a ``#`` comment) or ``docstring_text``;
-FitGap's own code enters it through ``copied`` (the source of the engine's functions,
-``inspect.getsource``), and the run's plan through ``plan_literal``.
+``literal`` (a value, as the run's plans do), ``comment_text`` (a ``#`` comment) or
+``docstring_text``; FitGap's own code through ``copied`` and ``carried`` (its source).
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
@@ -21,15 +22,21 @@ class ScriptExportError(FitGapError):
     """A run whose settings the Keras script generator cannot write out faithfully."""
 
 
-def literal(value: object) -> str:
-    """Python source for a plain value, built by ``repr`` so that any string round-trips
-    (quotes, backslashes, newlines, controls escaped; emoji kept whole, never split into
-    surrogates); strings in double quotes when that needs no escape, as ruff formats them."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        inner = ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "")
-        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+def literal(value: object, indent: int = 0, room: int = 1000) -> str:
+    """Python source for a plain value (dicts, lists, tuples, strings, numbers, None), built
+    by ``repr`` so that any string round-trips (quotes, backslashes, newlines, controls
+    escaped; emoji kept whole), in double quotes where that needs no escape.  A dict or
+    list longer than ``room`` columns gets one entry per line, as ruff lays it out."""
+    if isinstance(value, dict | list | tuple):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        pairs = [(f"{literal(k)}: " if isinstance(value, dict) else "", v) for k, v in items]
+        one = ", ".join(head + literal(v) for head, v in pairs)
+        ends = "{}" if isinstance(value, dict) else "[]" if isinstance(value, list) else "()"
+        if isinstance(value, tuple) or len(one) + 2 <= room or not pairs:
+            return ends[0] + one + ("," if len(pairs) == 1 and ends == "()" else "") + ends[1]
+        pad = " " * (indent + 4)
+        lines = [f"{pad}{h}{literal(v, indent + 4, 99 - len(pad + h))},\n" for h, v in pairs]
+        return ends[0] + "\n" + "".join(lines) + " " * indent + ends[1]
     text = repr(value)
     # repr picks single quotes unless the string holds one; with no double quote in
     # it either, the same body is valid between double quotes.
@@ -65,30 +72,9 @@ def plan_consts(
     return [
         f"{prefix}BATCH_SIZE = {t.batch_size!r}",
         f"{prefix}EPOCHS = {t.epochs if epochs is None else epochs!r}",
-        plan_literal(f"{prefix}LAYERS", layer_plan(config.model, input_shape, image_shape)),
-        plan_literal(f"{prefix}TRAINING", training_plan(t, config.early_stopping)),
+        f"{prefix}LAYERS = {literal(layer_plan(config.model, input_shape, image_shape), room=0)}",
+        f"{prefix}TRAINING = {literal(training_plan(t, config.early_stopping), room=0)}",
     ]
-
-
-def plan_literal(name: str, value: list | dict) -> str:
-    """``NAME = value``, one item or entry per line, as ruff would lay it out."""
-    return f"{name} = {_laid_out(value, 0, 0)}"
-
-
-def _laid_out(value: Any, indent: int, room: int) -> str:
-    """``literal(value)`` on one line when it fits in ``room`` columns, else one item per
-    line (each laid out in turn)."""
-    one = literal(value)
-    if len(one) <= room or not isinstance(value, list | dict) or not value:
-        return one
-    pad = " " * (indent + 4)
-    pairs = value.items() if isinstance(value, dict) else (("", v) for v in value)
-    lines = []
-    for key, item in pairs:
-        head = f"{pad}{literal(key)}: " if isinstance(value, dict) else pad
-        lines.append(f"{head}{_laid_out(item, indent + 4, 99 - len(head))},\n")
-    brackets = "{}" if isinstance(value, dict) else "[]"
-    return brackets[0] + "\n" + "".join(lines) + " " * indent + brackets[1]
 
 
 def _escape_unprintable(text: str, extra: dict[str, str]) -> str:
@@ -115,6 +101,18 @@ def copied(*functions: Callable[..., Any] | type) -> str:
     """The source of FitGap's own functions (or classes), two blank lines apart: the
     program runs the engine's code, not a second implementation of it."""
     return "\n\n".join(inspect.getsource(f) for f in functions)
+
+
+def carried(module: ModuleType) -> str:
+    """A module of the engine whole, but its docstring and imports: its constants and
+    functions.  Such a module uses only what the program defines or imports itself
+    (numpy, Keras imported inside its functions, and the other carried modules)."""
+    source, start = inspect.getsource(module), 0
+    for node in ast.parse(source).body:  # the docstring and imports come first
+        if not isinstance(node, ast.Expr | ast.Import | ast.ImportFrom):
+            break
+        start = node.end_lineno or start
+    return "\n".join(source.splitlines()[start:]).strip("\n") + "\n"
 
 
 def section(name: str) -> str:

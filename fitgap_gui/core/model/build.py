@@ -144,6 +144,20 @@ def layer_plan(
     return plan
 
 
+#: The config keys the two plans (and the seed, batch size and epochs beside them)
+#: describe: a lever added to the config and to a plan is added here, and the exported
+#: script then writes it out (``export.script.SUPPORTED``).
+PLAN_KEYS = {
+    "model": {
+        "hidden_units", "activation", "dropout", "l2", "l1", "augment_flip", "augment_rotation",
+        "augment_translation", "batch_norm", "kind", "conv_filters",
+    },
+    "training": {
+        "optimizer", "learning_rate", "lr_schedule", "weight_decay", "epochs", "batch_size", "seed",
+    },
+    "early_stopping": {"enabled", "monitor", "patience", "min_delta", "restore_best_weights"},
+}  # fmt: skip
+
 #: The Keras class of each ``training.optimizer``.
 OPTIMIZERS = {
     "adam": "Adam",

@@ -38,6 +38,7 @@ from fitgap_gui.core.run.branching import (
     apply_state,
     capture_state,
     make_counter_carrier,
+    same_rate,
 )
 
 OnEpoch = Callable[[EpochMetrics], None]
@@ -254,7 +255,7 @@ def train(
         steps = optimizer.steps_per_epoch(len(dataset.x_train), config.training.batch_size)
         build.compile_model(model, config.training, steps_per_execution=spe, steps=steps)
         if resume is not None:
-            apply_state(model, resume, config)
+            apply_state(model, resume, same_rate(resume.config, config))
 
         stream = _make_stream_callback(
             record,
