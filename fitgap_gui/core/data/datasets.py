@@ -36,13 +36,7 @@ from fitgap_gui.core.data.readers.keras_cache import (
     read_keras_cached,
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
-from fitgap_gui.core.data.steps import (
-    VALIDATION_SEED_OFFSET,
-    flip_labels,
-    scale,
-    split_data,
-    subsample,
-)
+from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data
 from fitgap_gui.core.data.toys import TOYS, toy_points
 from fitgap_gui.core.errors import DataError
 
@@ -299,24 +293,27 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     if len(np.unique(y_tr)) < 2:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
-    x_tr, y_tr = subsample(x_tr, y_tr, cfg.train_fraction, seed)
-    if raw.presplit:  # a validation set of its own: a fixed part of it (check_raw refuses others)
-        x_va, y_va = subsample(x_va, y_va, cfg.validation_fraction, seed + VALIDATION_SEED_OFFSET)
-    clean = y_tr
-    y_tr = flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
-    x_tr, x_va = scale(x_tr, x_va, cfg.scale)
+    # (validation_fraction is 1 unless the data has a validation set of its own: check_raw)
+    x_tr, y_tr, x_va, y_va, flipped = prepare(
+        x_tr, y_tr, x_va, y_va, len(class_names), data_steps(cfg), seed
+    )
     return Dataset(
-        x_train=np.ascontiguousarray(x_tr, dtype=np.float32),
-        y_train=np.ascontiguousarray(y_tr, dtype=np.int64),
-        x_val=np.ascontiguousarray(x_va, dtype=np.float32),
-        y_val=np.ascontiguousarray(y_va, dtype=np.int64),
+        x_train=x_tr,
+        y_train=y_tr,
+        x_val=x_va,
+        y_val=y_va,
         class_names=list(class_names),
         name=raw.name,
         kind=raw.kind,
         image_shape=raw.image_shape,
         meta=_with_notices(dict(raw.meta, source=cfg.source), notices),
-        flipped_rows=np.flatnonzero(y_tr != clean) if cfg.label_noise > 0 else None,
+        flipped_rows=flipped,
     )
+
+
+def data_steps(cfg: DataConfig) -> dict:
+    """The steps after the split as plain data (``steps.prepare`` takes them)."""
+    return {key: getattr(cfg, key) for key in STEP_KEYS}
 
 
 def _with_notices(meta: dict, notices: list[str | None]) -> dict:

@@ -11,6 +11,8 @@ import numpy as np
 
 from fitgap_gui.core.data.splits import split_rows
 
+#: The data config's keys the steps after the split take (``prepare``'s ``steps``).
+STEP_KEYS = ("train_fraction", "validation_fraction", "label_noise", "scale")
 #: The validation subsample's stream is ``seed + VALIDATION_SEED_OFFSET``, so it is
 #: drawn independently of the training subsample's (``seed``) and label noise's.
 VALIDATION_SEED_OFFSET = 104_729
@@ -71,6 +73,11 @@ def label_noise_rows(n_train, fraction, seed):
     return rng, rng.choice(n_train, size=int(round(n_train * fraction)), replace=False)
 
 
+def noisy_rows(n_train, fraction, seed):
+    """The training rows ``flip_labels`` gives a wrong label, or None without label noise."""
+    return label_noise_rows(n_train, fraction, seed)[1] if fraction > 0.0 else None
+
+
 def flip_labels(y, fraction, n_classes, seed):
     """Give ``fraction`` of the labels a different, random class (training rows only)."""
     if fraction <= 0.0 or n_classes < 2:
@@ -95,3 +102,24 @@ def scale(x_train, x_val, how):
         span[span == 0] = 1.0
         return (x_train - lo) / span, (x_val - lo) / span
     return x_train, x_val
+
+
+def prepare(x_train, y_train, x_val, y_val, n_classes, steps, seed):
+    """The steps after the split, in order: keep ``train_fraction`` of the training rows
+    (and ``validation_fraction`` of a validation set of the data's own, from a stream of
+    its own), flip ``label_noise`` of the training labels, ``scale``.  Returns the four
+    arrays as float32/int64 and the training rows whose label was flipped (or None)."""
+    x_train, y_train = subsample(x_train, y_train, steps["train_fraction"], seed)
+    val_seed = seed + VALIDATION_SEED_OFFSET
+    x_val, y_val = subsample(x_val, y_val, steps["validation_fraction"], val_seed)
+    clean = y_train
+    y_train = flip_labels(y_train, steps["label_noise"], n_classes, seed)
+    x_train, x_val = scale(x_train, x_val, steps["scale"])
+    flipped = np.flatnonzero(y_train != clean) if steps["label_noise"] > 0 else None
+    return (
+        np.ascontiguousarray(x_train, dtype=np.float32),
+        np.ascontiguousarray(y_train, dtype=np.int64),
+        np.ascontiguousarray(x_val, dtype=np.float32),
+        np.ascontiguousarray(y_val, dtype=np.int64),
+        flipped,
+    )

@@ -1,14 +1,13 @@
 """Export as Keras script: one run written out as a standalone, plain Keras program.
 
-The program rebuilds the data exactly as ``core.data`` does for the run's config
-(``script_data``: a readable reader per source, then FitGap's own data steps), seeds
-Keras, builds the run's layer plan and compiles its training plan (printed as Python
-literals, ``core.model.build``) with the engine's own functions (``core.model.layers``,
-``optimizer`` and ``measurements``, their source copied in), and calls ``model.fit``.
-Its last line of output is ``json.dumps(history.history)``, which equals the stored
-run's history to 1e-4: the program of docs/ARCHITECTURE.md's faithfulness contract.
-Nothing in it imports FitGap.  A setting the generator does not know raises
-ScriptExportError instead of producing a program that would quietly train something else.
+The program rebuilds the data as ``core.data`` does (``script_data``), seeds Keras,
+builds the run's layer plan and compiles its training plan (``core.model.build``,
+printed as Python literals) with the engine's own code (``core.model.layers``,
+``optimizer`` and ``measurements``, carried whole), and calls ``model.fit``; a branched
+run's program trains its parent first (``script_branch``).  Its last line of output is
+``json.dumps(history.history)``, the stored run's history to 1e-4: the program of
+docs/ARCHITECTURE.md's faithfulness contract.  Nothing in it imports FitGap.  A setting
+the generator does not know raises ScriptExportError rather than being dropped.
 """
 
 from __future__ import annotations
@@ -17,16 +16,9 @@ import dataclasses
 from datetime import UTC, datetime
 
 from fitgap_gui.core.config.schema import SECTIONS, RunConfig
-from fitgap_gui.core.data import splits, steps
 from fitgap_gui.core.export import script_branch
 from fitgap_gui.core.export.script_branch import BranchPlan
-from fitgap_gui.core.export.script_data import (
-    DATA_KEYS,
-    SOURCES,
-    Source,
-    data_steps,
-    load_data_function,
-)
+from fitgap_gui.core.export.script_data import DATA_KEYS, SOURCES, data_section
 from fitgap_gui.core.export.script_text import (
     FIT,
     ScriptExportError,
@@ -34,7 +26,6 @@ from fitgap_gui.core.export.script_text import (
     comment_text,
     docstring_text,
     plan_consts,
-    section,
 )
 from fitgap_gui.core.model import layers, measurements, optimizer
 from fitgap_gui.core.model.build import PLAN_KEYS, augmentation_enabled
@@ -63,13 +54,11 @@ def check_exportable(config: RunConfig) -> None:
                 )
 
 
-MEASURE = '''
-
-def measure_training_set(x_train, y_train, layers):
-    """The training set measured the way fit() measures validation, after each epoch
-    (first among the callbacks, so the ones after it see its numbers)."""
+#: The training set's inference-mode measurements, as ``core.run.training`` asks for them.
+MEASURE = '''def measure_training_set(x_train, y_train, layers):
+    """The training set measured the way fit() measures validation, after each epoch."""
     widest = widest_layer(layers, x_train.shape[1:])
-    {flipped}
+    flipped = noisy_rows(len(y_train), DATA_STEPS["label_noise"], SEED)  # None without noise
     return make_train_eval_callback(
         x_train, y_train, seed=SEED, widest_layer=widest, flipped_rows=flipped
     )
@@ -83,9 +72,9 @@ MAIN = (
     keras.utils.set_random_seed(SEED)
     model = build_model(LAYERS, x_train.shape[1:], n_classes)
     steps = steps_per_epoch(len(x_train), BATCH_SIZE)
-    compile_model(model, TRAINING, steps)
+    compile_model(model, TRAINING, steps, cross_entropy_metric())
     callbacks = [
-        measure_training_set(x_train, y_train, LAYERS),
+        measure_training_set(x_train, y_train, LAYERS),  # first: the rest see its numbers
         *training_callbacks(TRAINING),  # ReduceLROnPlateau, EarlyStopping: each when set
         learning_rate_log(TRAINING, steps),
     ]
@@ -94,10 +83,15 @@ MAIN = (
     + "    print(json.dumps(history.history))\n"
 )
 
+#: What the program does, in its docstring (a branched run's says more).
+TRAINS = """builds and trains the same
+model, and prints the training history as JSON on its last line of output; that
+history equals the run's to 1e-4."""
 
-def _imports(source: Source, branch: bool) -> str:
+
+def _imports(extra: list[str], branch: bool) -> str:
     """The import block, sorted as ruff's isort would, then Keras and numpy."""
-    stdlib = {"import json", "import math", "import numbers", "import os", *source.imports}
+    stdlib = {"import json", "import math", "import numbers", "import os", *extra}
     stdlib.add("from typing import Any")  # in the carried code's annotations
     if branch:
         stdlib |= {"from dataclasses import dataclass, field", "from types import SimpleNamespace"}
@@ -107,15 +101,8 @@ def _imports(source: Source, branch: bool) -> str:
         "from __future__ import annotations\n\n"  # the carried code's annotations stay text
         + "\n".join(lines)
         + '\n\nos.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quiet TensorFlow start-up\n\n'
-        + "import keras  # noqa: E402\nimport numpy as np  # noqa: E402\n\n"
+        + "import keras  # noqa: E402\nimport numpy as np  # noqa: E402\n"
     )
-
-
-#: What the program does, in its docstring (a branched run's says more).
-TRAINS = (
-    "builds and trains the same\nmodel, and prints the training history as JSON on its last "
-    "line of output; that\nhistory equals the run's to 1e-4."
-)
 
 
 def keras_script(
@@ -135,64 +122,50 @@ def keras_script(
     (height, width) (both from ``load_dataset``; augmentation and a CNN need them), or
     give ``input_rank`` alone, the number of axes of one sample (2 or more adds a
     Flatten layer).  ``epochs`` overrides the config's count (a run stopped by hand ran
-    fewer).  ``branch`` makes it the program of a branched run: the parent's first
-    epochs, then the branch (``script_branch``).
+    fewer).  ``branch``: the program of a branched run, its parent's epochs first.
     """
     check_exportable(config)
+    if branch is not None:
+        check_exportable(branch.parent)
     if input_shape is None:
         models = [config.model] + ([branch.parent.model] if branch else [])
         if any(m.kind == "cnn" or augmentation_enabled(m) for m in models):
-            raise ScriptExportError(
-                "augmentation or a CNN needs the data's shape to be written out"
-            )
+            raise ScriptExportError("augmentation or a CNN needs the data's shape to be written")
         input_shape = (1,) * (input_rank or 1)  # only the rank matters: a Flatten or none
-    d = config.data
-    source = SOURCES[d.source](config)
-    step_consts, step_lines = data_steps(config, source)
-    if branch is not None:
-        check_exportable(branch.parent)
-    # One line, whatever the run is called; escaped, since the name is the user's text
-    # and lands inside the docstring (a quote there must not end it).
-    title = docstring_text(" ".join(title.split()))
-    consts = [f"SEED = {config.training.seed!r}", *source.consts, *step_consts]
+    source = SOURCES[config.data.source](config)
+    data_consts, data_code = data_section(config, source)
+    consts = [f"SEED = {config.training.seed!r}", *source.consts, *data_consts]
     consts += plan_consts(config, input_shape, image_shape, epochs)
     if branch is not None:
         consts += ["", *script_branch.branch_consts(branch, config, input_shape, image_shape)]
+    # One line, whatever the run is called; escaped, since the name is the user's text
+    # and lands inside the docstring (a quote there must not end it).
+    title = docstring_text(" ".join(title.split()))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pillow = ", Pillow" if config.data.source == "images" else ""
     header = (
         f'"""{title}, as a plain Keras program (written by FitGap, {stamp}).\n\n'
-        f"It rebuilds the data the way FitGap did, seeds Keras, {script_branch.TRAINS if branch else TRAINS}"
-        "  It needs numpy, scikit-learn"
-        f"{', Pillow' if d.source == 'images' else ''} and Keras 3 with\n"
-        'the TensorFlow backend, and nothing from FitGap.\n"""\n\n'
+        f"It rebuilds the data the way FitGap did, seeds Keras, "
+        f"{script_branch.TRAINS if branch else TRAINS}  It needs numpy, scikit-learn{pillow}"
+        ' and Keras 3 with\nthe TensorFlow backend, and nothing from FitGap.\n"""\n\n'
     )
     if note:
         header += "".join(f"# {comment_text(line)}\n" for line in note.splitlines()) + "\n"
-    flipped = "flipped = None"
-    if d.label_noise > 0.0:
-        flipped = "flipped = label_noise_rows(len(y_train), LABEL_NOISE, SEED)[1]"
-    parts = [
-        header,
-        _imports(source, branch is not None),
-        "# The run's settings.\n" + "\n".join(consts) + "\n\n\n",
-        section("data"),
-        *(f"{code.strip(chr(10))}\n\n\n" for code in (source.helpers, carried(splits)) if code),
-        carried(steps),
-        "\n\n",
-        load_data_function(config, source, step_lines),
-        "\n\n",
-        section("model"),
-        carried(layers),
-        "\n\n",
-        section("training"),
-        carried(optimizer),
-        "\n\n",
-        section("measurements"),
-        carried(measurements),
-        MEASURE.replace("{flipped}", flipped),
-        "\n\n",
-        section("the run"),
-        script_branch.branch_code() if branch else MAIN,
-        '\n\nif __name__ == "__main__":\n    main()\n',
-    ]
-    return "".join(parts)
+    sections = {
+        "data": data_code,
+        "model": carried(layers),
+        "training": carried(optimizer),
+        "measurements": carried(measurements) + "\n\n" + MEASURE,
+        "the run": script_branch.branch_code() if branch else MAIN,
+    }
+    return (
+        header
+        + _imports(source.imports, branch is not None)
+        + "\n# The run's settings.\n"
+        + "".join(f"{line}\n" for line in consts)
+        + "".join(
+            f"\n\n# -- {k} {'-' * (86 - len(k))}\n\n\n{v.strip(chr(10))}\n"
+            for k, v in sections.items()
+        )
+        + '\n\nif __name__ == "__main__":\n    main()\n'
+    )

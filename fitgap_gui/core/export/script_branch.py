@@ -92,7 +92,7 @@ def train_parent(x_train, y_train, x_val, y_val, n_classes):
     keras.utils.set_random_seed(SEED)
     model = build_model(PARENT_LAYERS, x_train.shape[1:], n_classes)
     steps = steps_per_epoch(len(x_train), PARENT_BATCH_SIZE)
-    compile_model(model, PARENT_TRAINING, steps)
+    compile_model(model, PARENT_TRAINING, steps, cross_entropy_metric())
     counted = training_callbacks(PARENT_TRAINING)
     branch_point = BranchPoint(counted)
     callbacks = [
@@ -114,7 +114,7 @@ def main():
     keras.utils.set_random_seed(SEED)
     model = build_model(LAYERS, x_train.shape[1:], n_classes)
     steps = steps_per_epoch(len(x_train), BATCH_SIZE)
-    compile_model(model, TRAINING, steps)
+    compile_model(model, TRAINING, steps, cross_entropy_metric())
     apply_state(model, start, SAME_RATE)
     counted = training_callbacks(TRAINING)
     callbacks = [measure_training_set(x_train, y_train, LAYERS), *counted]

@@ -1,11 +1,10 @@
 """The "data" section of an exported Keras script: one reader per source, then the steps.
 
-Each source's template writes out, in readable numpy/csv/Pillow code, how FitGap's reader
-for it (``core.data.readers``, ``core.data.datasets``) turns the run's file or built-in
-set into arrays.  The steps every source shares (split, subsample, label noise, scaling)
-are not written out: the program carries ``core.data.steps`` itself.  The result equals
-``load_dataset(cfg, seed)`` bit for bit (tests/core/export/test_export.py and
-tests/core/export/test_script_sources.py).
+A template per source writes out, in readable numpy/csv code, how FitGap's reader for it
+(``core.data.readers``) turns the run's file into arrays; where the engine's own code is
+plain (the drawn sets, the image decoder, the Keras-cache readers) the program carries
+it.  The split and the steps after it are always the engine's (``core.data.steps``).
+The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/).
 """
 
 from __future__ import annotations
@@ -17,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, RunConfig
-from fitgap_gui.core.data import sklearn_sets, steps, toys
-from fitgap_gui.core.data.readers import csvfile, keras_cache
-from fitgap_gui.core.data.readers.imagefolder import FORMATS, IMAGE_SUFFIXES, read_image
+from fitgap_gui.core.data import sklearn_sets, splits, steps, toys
+from fitgap_gui.core.data.datasets import data_steps
+from fitgap_gui.core.data.readers import csvfile, imagefolder, keras_cache
 from fitgap_gui.core.data.readers.npzfile import VAL_ALIASES
 from fitgap_gui.core.export.script_text import (
     ScriptExportError,
@@ -38,12 +37,8 @@ DATA_KEYS = {
 
 @dataclasses.dataclass
 class Source:
-    """One data source written out: the lines of ``load_data()`` that make the arrays.
-
-    ``body`` defines ``x``, ``y`` and ``n_classes`` (or, when ``presplit``, the four
-    arrays and ``n_classes``); ``consts``, ``helpers`` and ``imports`` are the module
-    level constants, functions and import lines it needs.
-    """
+    """A source written out: ``body`` makes ``x``, ``y`` and ``n_classes`` (``presplit``:
+    the four arrays), with the module-level ``consts``, ``helpers`` and ``imports`` it uses."""
 
     body: str
     consts: list[str] = dataclasses.field(default_factory=list)
@@ -58,7 +53,7 @@ def _data_path(config: RunConfig) -> str:
     return f"DATA_PATH = {literal(str(Path(config.data.path).expanduser().absolute()))}"
 
 
-# -- built-in sets ---------------------------------------------------------------------------
+# -- built-in sets: digits from scikit-learn, the drawn ones as FitGap draws them ---------
 DIGITS = """
     from sklearn.datasets import load_digits
 
@@ -73,7 +68,7 @@ def _source_builtin(config: RunConfig) -> Source:
     if d.source == "digits":
         return Source(DIGITS)
     body = f"x, y = toy_points({literal(d.source)}, N_SAMPLES, NOISE, SEED)\nn_classes = 2\n"
-    helpers = carried(sklearn_sets) + "\n\n" + carried(toys)  # drawn as FitGap draws them
+    helpers = carried(sklearn_sets) + "\n\n" + carried(toys)
     return Source(body, [f"N_SAMPLES = {d.n_samples!r}", f"NOISE = {d.noise!r}"], helpers)
 
 
@@ -89,36 +84,29 @@ def as_labels(y):
 '''
 
 
-def _npz_validation_keys(config: RunConfig) -> tuple[str, str] | None:
-    """The validation arrays of a pre-split archive (as the NPZ reader picks them), or None."""
-    assert config.data.path is not None  # file sources require one (DataConfig checks)
+def _source_npz(config: RunConfig) -> Source:
+    consts, keys = [_data_path(config)], []
     try:
-        with np.load(Path(config.data.path).expanduser(), allow_pickle=False) as archive:
+        with np.load(Path(str(config.data.path)).expanduser(), allow_pickle=False) as archive:
             keys = list(archive.files)
     except (OSError, ValueError) as exc:
         raise ScriptExportError(f"{config.data.path}: cannot read the run's data ({exc})") from None
-    if "x_train" in keys and "y_train" in keys:
-        return next(((xv, yv) for xv, yv in VAL_ALIASES if xv in keys and yv in keys), None)
-    return None
-
-
-def _source_npz(config: RunConfig) -> Source:
-    consts, val = [_data_path(config)], _npz_validation_keys(config)
     read = "data = np.load(DATA_PATH)  # plain arrays only: allow_pickle stays False\n"
-    if val is None:
+    val = [(xv, yv) for xv, yv in VAL_ALIASES if {xv, yv, "x_train", "y_train"} <= set(keys)]
+    if not val:  # split by the program, as by FitGap
         body = read + 'x, y = data["x"].astype(np.float32), as_labels(data["y"])\n'
-        return Source(body, consts, AS_LABELS)
+        return Source(body + "n_classes = int(y.max()) + 1\n", consts, AS_LABELS)
     body = read + (
-        f'x_train, x_val = data["x_train"], data[{literal(val[0])}]\n'
+        f'x_train, x_val = data["x_train"], data[{literal(val[0][0])}]\n'
         "x_train, x_val = x_train.astype(np.float32), x_val.astype(np.float32)\n"
-        f'y_train, y_val = as_labels(data["y_train"]), as_labels(data[{literal(val[1])}])\n'
+        f'y_train, y_val = as_labels(data["y_train"]), as_labels(data[{literal(val[0][1])}])\n'
         "n_classes = int(max(y_train.max(), y_val.max())) + 1\n"
     )
     return Source(body, consts, AS_LABELS, presplit=True)
 
 
 # -- CSV -------------------------------------------------------------------------------------------
-CSV_HELPERS = '''
+ENCODE_LABELS = '''
 def encode_labels(labels):
     """Each distinct label is a class: numbers ordered by value, text by name."""
     distinct = sorted(set(labels))
@@ -134,9 +122,8 @@ def encode_labels(labels):
 
 def _source_csv(config: RunConfig) -> Source:
     """The layout the CSV reader finds (delimiter, header, trailing delimiter, label
-    column) is read here, so the script stays short."""
-    assert config.data.path is not None  # file sources require one (DataConfig checks)
-    layout = csvfile.csv_layout(Path(config.data.path).expanduser(), config.data.label_column)
+    column) is read here, so the program stays short."""
+    layout = csvfile.csv_layout(Path(str(config.data.path)).expanduser(), config.data.label_column)
     note = "counted from 0"
     if layout.header is not None:
         note = f"the {literal(layout.header[layout.label])} column"
@@ -165,52 +152,43 @@ def _source_csv(config: RunConfig) -> Source:
         y, n_classes = encode_labels([row[LABEL_COLUMN].strip() for row in rows])
     """
     imports = ["import csv", "import io", "from pathlib import Path"]
-    return Source(body, consts, CSV_HELPERS, imports)
+    return Source(body, consts, ENCODE_LABELS, imports)
 
 
-# -- image folder ----------------------------------------------------------------------------------
-IMAGE_FILES = '''
-def image_files(folder):
-    """The images under ``folder`` (its subfolders included), in path order."""
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
-    )
-'''
-
-
+# -- image folder: FitGap's own decoder ------------------------------------------------------------
 def _source_images(config: RunConfig) -> Source:
     d = config.data
     consts = [
         _data_path(config),
         f"IMAGE_SIZE = {tuple(d.image_size)!r}  # (height, width)",
         f"GRAYSCALE = {d.grayscale!r}",
-        f"IMAGE_SUFFIXES = {literal(tuple(IMAGE_SUFFIXES))}",
-        f"FORMATS = {literal(tuple(FORMATS))}  # the only ones decoded",
+        f"IMAGE_SUFFIXES = {literal(tuple(imagefolder.IMAGE_SUFFIXES))}",
+        f"FORMATS = {literal(tuple(imagefolder.FORMATS))}  # the only ones decoded",
     ]
     body = """
-        # One subfolder per class, in name order.  An image Pillow cannot read is
-        # skipped, as FitGap skipped it.
+        # One subfolder per class, in name order, its images (subfolders included) in path
+        # order.  An image that cannot be read is skipped, as FitGap skipped it.
         folders = sorted(
             (p for p in Path(DATA_PATH).iterdir() if p.is_dir() and not p.name.startswith(".")),
             key=lambda p: p.name,
         )
         images, labels = [], []
         for label, folder in enumerate(folders):
-            for file in image_files(folder):
+            for file in sorted(folder.rglob("*")):
+                if file.suffix.lower() not in IMAGE_SUFFIXES or file.name.startswith("."):
+                    continue
                 try:
                     images.append(read_image(file, IMAGE_SIZE, GRAYSCALE))
-                except Exception:  # whatever Pillow raises, FitGap skipped the image too
+                except Exception:  # not a regular file, or not an image Pillow reads
                     continue
                 labels.append(label)
         x, y, n_classes = np.stack(images), np.array(labels, dtype=np.int64), len(folders)
     """
     imports = ["import stat", "import warnings", "from pathlib import Path"]
-    return Source(body, consts, IMAGE_FILES + "\n\n" + copied(read_image), imports)
+    return Source(body, consts, copied(imagefolder.read_image), imports)
 
 
-# -- Keras's dataset cache (FitGap's own readers of it, carried) ---------------------------------
+# -- Keras's dataset cache: FitGap's own readers of it ---------------------------------------------
 KERAS_CACHE_READ = {
     "mnist": """
         with np.load(datasets_dir() / "mnist.npz") as data:  # allow_pickle stays False
@@ -233,7 +211,7 @@ KERAS_CACHE_READ = {
 
 
 def _source_keras_cache(config: RunConfig) -> Source:
-    name = config.data.source
+    name, c = config.data.source, keras_cache
     body = (
         f"# Keras's own dataset cache, where keras.datasets.{name}.load_data() saves it;\n"
         "# read here, never downloaded.  Its training part trains, its test part validates.\n"
@@ -243,13 +221,12 @@ def _source_keras_cache(config: RunConfig) -> Source:
         "y_val = np.asarray(y_val, dtype=np.int64).reshape(-1)\n"
         "n_classes = 10\n"
     )
-    c = keras_cache
-    readers = [c.datasets_dir, c.cifar_dir, c.read_idx, c.ArrayUnpickler, c.read_cifar_batch]
+    readers = copied(c.datasets_dir, c.cifar_dir, c.read_idx, c.ArrayUnpickler, c.read_cifar_batch)
     consts = (
         [f"FASHION_FILES = {literal(list(c.FASHION_FILES))}"] if name == "fashion_mnist" else []
     )
     imports = ["import gzip", "import io", "import pickle", "from pathlib import Path"]
-    return Source(body, consts, copied(*readers), imports, presplit=True)
+    return Source(body, consts, readers, imports, presplit=True)
 
 
 SOURCES = {
@@ -261,44 +238,27 @@ SOURCES = {
 }
 
 
-# -- the steps every source shares (core.data.steps, carried whole) -------------------------------
-def data_steps(config: RunConfig, source: Source) -> tuple[list[str], str]:
-    """(the constants of the steps this run takes, the lines of ``load_data`` that take them)."""
+# -- the split and the steps after it: the engine's own -------------------------------------------
+def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
+    """(the constants, the code: the source's helpers, the steps and ``load_data``)."""
     d = config.data
     if d.validation_fraction < 1.0 and not source.presplit:  # load_dataset refuses it too
         raise ScriptExportError(
             "data.validation_fraction needs data with its own validation set "
             "(x_val/y_val); this data is split by data.validation_split"
         )
-    val_seed = f"SEED + {steps.VALIDATION_SEED_OFFSET!r}"  # a stream of its own
-    taken = [
-        (not source.presplit, "VALIDATION_SPLIT", d.validation_split,
-         "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)"),
-        (not source.presplit and d.source == "npz", "", None,
-         "n_classes = int(max(y_train.max(), y_val.max())) + 1"),
-        (d.train_fraction < 1.0, "TRAIN_FRACTION", d.train_fraction,
-         "x_train, y_train = subsample(x_train, y_train, TRAIN_FRACTION, SEED)"),
-        (d.validation_fraction < 1.0, "VALIDATION_FRACTION", d.validation_fraction,
-         f"x_val, y_val = subsample(x_val, y_val, VALIDATION_FRACTION, {val_seed})"),
-        (d.label_noise > 0.0, "LABEL_NOISE", d.label_noise,
-         "y_train = flip_labels(y_train, LABEL_NOISE, n_classes, SEED)"),
-        (d.scale != "none", "SCALE", d.scale, "x_train, x_val = scale(x_train, x_val, SCALE)"),
-    ]  # fmt: skip
-    consts = [f"{name} = {literal(value)}" for on, name, value, _ in taken if on and name]
-    return consts, "".join(f"{line}\n" for on, _, _, line in taken if on)
-
-
-def load_data_function(config: RunConfig, source: Source, lines: str) -> str:
-    body = textwrap.dedent(source.body).strip("\n") + "\n" + lines
-    body += """return (
-    np.ascontiguousarray(x_train, dtype=np.float32),
-    np.ascontiguousarray(y_train, dtype=np.int64),
-    np.ascontiguousarray(x_val, dtype=np.float32),
-    np.ascontiguousarray(y_val, dtype=np.int64),
-    n_classes,
-)
-"""
-    doc = '"""The training and validation arrays, exactly as FitGap built them."""\n'
-    return "def load_data():\n" + textwrap.indent(
-        doc + body, "    ", lambda line: bool(line.strip())
+    consts = [f"DATA_STEPS = {literal(data_steps(d), room=0)}"]
+    body = textwrap.dedent(source.body).strip("\n") + "\n"
+    if not source.presplit:
+        consts.insert(0, f"VALIDATION_SPLIT = {d.validation_split!r}")
+        body += "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)\n"
+    body += (
+        "*arrays, _flipped = prepare(x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED)\n"
+        "return (*arrays, n_classes)\n"
     )
+    doc = '"""The training and validation arrays, exactly as FitGap built them."""\n'
+    load_data = "def load_data():\n" + textwrap.indent(
+        doc + body, "    ", lambda s: bool(s.strip())
+    )
+    code = [source.helpers, carried(splits), carried(steps), load_data]
+    return consts, "\n\n\n".join(c.strip("\n") for c in code if c) + "\n"

@@ -1,6 +1,6 @@
-"""The pieces of text every part of an exported Keras script is written with.
+"""The text an exported Keras script is written with, and what every program shares.
 
-User text (a run's name, a path, a CSV header) only ever enters the program through
+User text (a run's name, a path, a CSV header) only enters a program through
 ``literal`` (a value, as the run's plans do), ``comment_text`` (a ``#`` comment) or
 ``docstring_text``; FitGap's own code through ``copied`` and ``carried`` (its source).
 """
@@ -16,6 +16,7 @@ from typing import Any
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.model.build import layer_plan, training_plan
+from fitgap_gui.core.textsafe import printable
 
 
 class ScriptExportError(FitGapError):
@@ -45,18 +46,34 @@ def literal(value: object, indent: int = 0, room: int = 1000) -> str:
     return text
 
 
-#: ``model.fit`` as every program calls it (a branch adds its ``initial_epoch``).
-FIT = """    history = model.fit(
-        x_train,
-        y_train,
-        batch_size={batch_size},
-        epochs={epochs},{initial_epoch}
-        validation_data=(x_val, y_val),
-        callbacks=callbacks,
-        shuffle=True,
-        verbose=0,
-    )
-"""
+def comment_text(text: str) -> str:
+    """``text`` for the rest of a ``#`` comment line: nothing in it can end the line."""
+    return printable(text)
+
+
+def docstring_text(text: str) -> str:
+    """``text`` for the inside of a triple-double-quoted string whose value is then
+    ``text`` exactly: backslashes and double quotes are escaped, so nothing in it can
+    end the string, start an escape of its own, or end the line."""
+    return printable(text.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def copied(*functions: Callable[..., Any] | type) -> str:
+    """The source of FitGap's own functions (or classes), two blank lines apart: the
+    program runs the engine's code, not a second implementation of it."""
+    return "\n\n".join(inspect.getsource(f) for f in functions)
+
+
+def carried(module: ModuleType) -> str:
+    """A module of the engine whole, but its docstring and imports.  Such a module uses
+    only what the program defines or imports itself: numpy, Keras (imported inside its
+    functions), the standard library and the other carried modules."""
+    source, start = inspect.getsource(module), 0
+    for node in ast.parse(source).body:  # the docstring and imports come first
+        if not isinstance(node, ast.Expr | ast.Import | ast.ImportFrom):
+            break
+        start = node.end_lineno or start
+    return "\n".join(source.splitlines()[start:]).strip("\n") + "\n"
 
 
 def plan_consts(
@@ -77,43 +94,15 @@ def plan_consts(
     ]
 
 
-def _escape_unprintable(text: str, extra: dict[str, str]) -> str:
-    """Each character of ``text`` that is not printable as ``repr`` escapes it (so no
-    newline, CR, U+2028 or control survives), and each one in ``extra`` as given."""
-    return "".join(
-        extra[ch] if ch in extra else ch if ch.isprintable() else repr(ch)[1:-1] for ch in text
+#: ``model.fit`` as every program calls it (a branch adds its ``initial_epoch``).
+FIT = """    history = model.fit(
+        x_train,
+        y_train,
+        batch_size={batch_size},
+        epochs={epochs},{initial_epoch}
+        validation_data=(x_val, y_val),
+        callbacks=callbacks,
+        shuffle=True,
+        verbose=0,
     )
-
-
-def comment_text(text: str) -> str:
-    """``text`` for the rest of a ``#`` comment line: nothing in it can end the line."""
-    return _escape_unprintable(text, {})
-
-
-def docstring_text(text: str) -> str:
-    """``text`` for the inside of a triple-double-quoted string whose value is then
-    ``text`` exactly: backslashes and double quotes are escaped, so nothing in it can
-    end the string, start an escape of its own, or end the line."""
-    return _escape_unprintable(text, {"\\": "\\\\", '"': '\\"'})
-
-
-def copied(*functions: Callable[..., Any] | type) -> str:
-    """The source of FitGap's own functions (or classes), two blank lines apart: the
-    program runs the engine's code, not a second implementation of it."""
-    return "\n\n".join(inspect.getsource(f) for f in functions)
-
-
-def carried(module: ModuleType) -> str:
-    """A module of the engine whole, but its docstring and imports: its constants and
-    functions.  Such a module uses only what the program defines or imports itself
-    (numpy, Keras imported inside its functions, and the other carried modules)."""
-    source, start = inspect.getsource(module), 0
-    for node in ast.parse(source).body:  # the docstring and imports come first
-        if not isinstance(node, ast.Expr | ast.Import | ast.ImportFrom):
-            break
-        start = node.end_lineno or start
-    return "\n".join(source.splitlines()[start:]).strip("\n") + "\n"
-
-
-def section(name: str) -> str:
-    return f"# -- {name} " + "-" * (86 - len(name)) + "\n\n\n"
+"""

@@ -15,7 +15,7 @@ from typing import Any
 
 from fitgap_gui.core.config.schema import EarlyStoppingConfig, ModelConfig, TrainingConfig
 from fitgap_gui.core.errors import ConfigError
-from fitgap_gui.core.model import layers, optimizer
+from fitgap_gui.core.model import layers, measurements, optimizer
 
 
 def augmentation_enabled(model_cfg: ModelConfig) -> bool:
@@ -111,7 +111,8 @@ def layer_plan(
     aug_shape = augmentation_image_shape(model_cfg, input_shape, image_shape)
     conv_shape = cnn_image_shape(model_cfg, input_shape, image_shape)
     picture = aug_shape or conv_shape
-    m, plan = model_cfg, []
+    m = model_cfg
+    plan: list[dict[str, Any]] = []
     if picture is not None and tuple(input_shape) != picture:
         plan.append({"layer": "Reshape", "target_shape": picture})
     if aug_shape is not None:
@@ -208,4 +209,5 @@ def compile_model(
 ) -> None:
     """``core.model.optimizer.compile_model`` for the plan of ``training_cfg``; ``steps``
     (updates per epoch) sizes a learning-rate schedule."""
-    optimizer.compile_model(model, training_plan(training_cfg), steps, steps_per_execution)
+    metric = measurements.cross_entropy_metric()
+    optimizer.compile_model(model, training_plan(training_cfg), steps, metric, steps_per_execution)

@@ -40,8 +40,9 @@ def learning_rate_schedule(training, steps):
     return None
 
 
-def compile_model(model, training, steps, steps_per_execution=1):
-    """Keras's loss and accuracy, plus its cross-entropy metric (the loss without penalty).
+def compile_model(model, training, steps, cross_entropy, steps_per_execution=1):
+    """Keras's loss and accuracy, plus ``cross_entropy``, Keras's cross-entropy metric
+    (``measurements.cross_entropy_metric``: the loss without the weight penalty).
 
     The optimizer gets the rate (or schedule) and, when set, its own weight decay.  A
     compiled metric is computed from the same forward pass as the loss and never enters
@@ -56,7 +57,7 @@ def compile_model(model, training, steps, steps_per_execution=1):
     model.compile(
         optimizer=getattr(keras.optimizers, training["optimizer"])(**settings),
         loss="sparse_categorical_crossentropy",
-        metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")],
+        metrics=["accuracy", cross_entropy],
         steps_per_execution=steps_per_execution,
     )
 
