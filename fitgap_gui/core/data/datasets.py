@@ -3,15 +3,15 @@
 The readers (``core.readers``) turn a CSV, NPZ, image folder or Keras cache file into
 arrays; ``read_source`` adds the checks every source shares, ``preview`` summarizes a
 source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
-source ends as a ``Dataset`` of numpy arrays.  The pipeline is short and
-deterministic so the exported Keras script can repeat it: load -> split (stratified,
+source ends as a ``Dataset`` of numpy arrays.  The pipeline (``core.data.steps``, which
+the exported Keras script carries) is short and deterministic: load -> split (stratified,
 ``random_state=seed``) -> keep ``train_fraction`` of the training rows (and, for data
 with its own validation set, ``validation_fraction`` of the validation rows) -> flip
 ``label_noise`` of the training labels -> scale (fitted on training rows only).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
 Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,
-all without importing scikit-learn (``core.splits``, ``core.sklearn_sets``).
+all without importing scikit-learn (``core.data.splits``, ``core.data.toys``).
 """
 
 from __future__ import annotations

@@ -35,24 +35,15 @@ class BranchPlan:
     epoch: int
     parent_run_id: int | None = None
     carry_optimizer: bool = True
-    #: False when the child went on from a saved model, which holds no Dropout states.
     carry_seeds: bool = True
 
 
-#: The engine's branching code the program carries.
+#: The engine's branching code the program carries (``core.run.branching``).
 CARRIED = (
-    FitGapError,
-    branching.TrainingState,
-    branching.weighted_layers,
-    branching.is_learning_rate,
-    branching.variable_role,
-    branching.seed_states,
-    branching.capture_state,
-    branching.apply_state,
-    branching.StandIn,
-    branching.replay_epochs,
-    branching.make_counter_carrier,
-)
+    FitGapError, branching.TrainingState, branching.weighted_layers, branching.is_learning_rate,
+    branching.variable_role, branching.seed_states, branching.capture_state, branching.apply_state,
+    branching.StandIn, branching.replay_epochs, branching.make_counter_carrier,
+)  # fmt: skip
 
 BRANCH = '''
 
