@@ -2,8 +2,10 @@
 
 - ``readers``: one reader per file kind (CSV, NPZ, image folder, Keras cache), each
   returning ``RawData``.
-- ``datasets``: the built-in sets, ``read_source`` and ``load_dataset`` (split,
-  subsample, label noise, scaling) and ``preview`` for the open-data dialog.
+- ``datasets``: ``read_source`` and ``load_dataset`` (the checks, then the steps) and
+  ``preview`` for the open-data dialog.
+- ``steps``: the split, subsample, label noise and scaling; ``toys``: the drawn built-in
+  sets.  Plain numpy, so the exported Keras script carries them.
 - ``splits`` and ``sklearn_sets``: scikit-learn's split and toy sets, drawn without
   importing scikit-learn.
 """

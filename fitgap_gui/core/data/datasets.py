@@ -3,15 +3,15 @@
 The readers (``core.readers``) turn a CSV, NPZ, image folder or Keras cache file into
 arrays; ``read_source`` adds the checks every source shares, ``preview`` summarizes a
 source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
-source ends as a ``Dataset`` of numpy arrays.  The pipeline is short and
-deterministic so the exported Keras script can repeat it: load -> split (stratified,
+source ends as a ``Dataset`` of numpy arrays.  The pipeline (``core.data.steps``, which
+the exported Keras script carries) is short and deterministic: load -> split (stratified,
 ``random_state=seed``) -> keep ``train_fraction`` of the training rows (and, for data
 with its own validation set, ``validation_fraction`` of the validation rows) -> flip
 ``label_noise`` of the training labels -> scale (fitted on training rows only).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
 Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,
-all without importing scikit-learn (``core.splits``, ``core.sklearn_sets``).
+all without importing scikit-learn (``core.data.splits``, ``core.data.toys``).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from fitgap_gui.core.data.readers.keras_cache import (
     read_keras_cached,
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
-from fitgap_gui.core.data.sklearn_sets import make_circles, make_moons
-from fitgap_gui.core.data.splits import split_rows
+from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data
+from fitgap_gui.core.data.toys import TOYS, toy_points
 from fitgap_gui.core.errors import DataError
 
 __all__ = [
@@ -133,65 +133,15 @@ def _digits_file() -> Path | None:
     return None
 
 
-def _toy(source: str, n_samples: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    if source == "moons":  # sklearn's generators, without importing sklearn
-        x, y = make_moons(n_samples, noise, seed)
-    elif source == "circles":
-        x, y = make_circles(n_samples, noise, seed, factor=0.5)
-    elif source == "spirals":
-        t = np.sqrt(rng.uniform(0.0, 1.0, n_samples)) * 3.0 * np.pi
-        arm = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3.0 * np.pi)
-        y = (np.arange(n_samples) >= n_samples // 2).astype(np.int64)
-        x = np.where(y[:, None] == 1, -arm, arm)
-        x = x + rng.normal(scale=noise * 0.5, size=x.shape)
-    elif source == "xor":
-        x = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
-        y = (np.sign(x[:, 0]) != np.sign(x[:, 1])).astype(np.int64)
-        x = x + rng.normal(scale=noise * 0.5, size=x.shape)
-    else:  # pragma: no cover - guarded by the config's choices
-        raise DataError(f"unknown built-in dataset {source!r}")
-    return x.astype(np.float32), y.astype(np.int64)
-
-
 # -- the pipeline -----------------------------------------------------------------------------
-def _can_stratify(y, n_val: int) -> bool:
-    """Stratify when every class has two samples and both parts can hold every class."""
-    counts = np.bincount(y)
-    n_classes = np.count_nonzero(counts)
-    return bool(
-        counts[counts > 0].min() >= 2 and n_val >= n_classes and len(y) - n_val >= n_classes
-    )
-
-
 def _split(x, y, validation_split: float, seed: int):
-    """Train/validation rows: sklearn's split (``core.splits``), stratified where it can be.
-
-    A class with a single sample cannot be in both parts.  Where sklearn's split put
-    such a sample in validation, it trades places with the last training row whose
-    class keeps another training row, so every class is trained on and the part
-    sizes stay; any other split is sklearn's, untouched.  Returns the four arrays
-    and the single-sample classes.
-    """
+    """``steps.split_data``, refused with a one-line reason when a part would be empty."""
     n_val = int(np.ceil(len(y) * validation_split))
     if n_val < 1 or len(y) - n_val < 1:
         raise DataError(
             f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
         )
-    train, val = split_rows(y, validation_split, seed, stratify=_can_stratify(y, n_val))
-    x_tr, x_va, y_tr, y_va = x[train], x[val], y[train], y[val]
-    singles = np.flatnonzero(np.bincount(y) == 1)
-    lost = np.flatnonzero(np.isin(y_va, singles))
-    if len(lost):
-        x_tr, x_va, y_tr, y_va = x_tr.copy(), x_va.copy(), y_tr.copy(), y_va.copy()
-    for row in lost:
-        spare = np.flatnonzero(np.bincount(y_tr)[y_tr] >= 2)
-        if not len(spare):
-            break  # no training row can give its place; the training check will say so
-        k = spare[-1]
-        x_tr[k], x_va[row] = x_va[row].copy(), x_tr[k].copy()
-        y_tr[k], y_va[row] = y_va[row], y_tr[k]
-    return (x_tr, x_va, y_tr, y_va), singles.tolist()
+    return split_data(x, y, validation_split, seed)
 
 
 def _single_sample_notice(
@@ -221,57 +171,12 @@ def _single_sample_notice(
     return line
 
 
-#: The validation subsample's stream is ``seed + VALIDATION_SEED_OFFSET``, so it is
-#: drawn independently of the training subsample's (``seed``) and label noise's.
-VALIDATION_SEED_OFFSET = 104_729
-
-
-def _subsample(x, y, fraction: float, seed: int):
-    """Keep ``fraction`` of the rows of each class (at least one), in their order."""
-    if fraction >= 1.0:
-        return x, y
-    rng = np.random.default_rng(seed)
-    parts = []
-    for cls in np.unique(y):
-        rows = np.flatnonzero(y == cls)
-        n = max(1, int(round(len(rows) * fraction)))
-        parts.append(rng.permutation(rows)[:n])
-    keep = np.sort(np.concatenate(parts))
-    return x[keep], y[keep]
-
-
 def kept_rows(y: np.ndarray, fraction: float) -> int:
-    """How many rows ``_subsample`` keeps of labels ``y`` at ``fraction``."""
+    """How many rows ``steps.subsample`` keeps of labels ``y`` at ``fraction``."""
     if fraction >= 1.0:
         return len(y)
     counts = np.bincount(y)
     return int(sum(max(1, int(round(n * fraction))) for n in counts[counts > 0]))
-
-
-def _flip_labels(y, fraction: float, n_classes: int, seed: int):
-    """Give ``fraction`` of the labels a different, random class (training rows only)."""
-    if fraction <= 0.0 or n_classes < 2:
-        return y
-    rng = np.random.default_rng(seed + 7919)
-    y = y.copy()
-    rows = rng.choice(len(y), size=int(round(len(y) * fraction)), replace=False)
-    shift = rng.integers(1, n_classes, size=len(rows))
-    y[rows] = (y[rows] + shift) % n_classes
-    return y
-
-
-def _scale(x_train, x_val, how: str):
-    if how == "none":
-        return x_train, x_val
-    if how == "standard":
-        mean = x_train.mean(axis=0)
-        std = x_train.std(axis=0)
-        std[std == 0] = 1.0
-        return (x_train - mean) / std, (x_val - mean) / std
-    lo = x_train.min(axis=0)
-    span = x_train.max(axis=0) - lo
-    span[span == 0] = 1.0
-    return (x_train - lo) / span, (x_val - lo) / span
 
 
 def _source_name(cfg: DataConfig) -> str:
@@ -284,8 +189,8 @@ def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
     if cfg.source == "digits":
         x, y, names = _digits()
         raw = RawData("digits", x, y, class_names=names, kind="image", image_shape=(8, 8))
-    elif cfg.source in ("moons", "circles", "spirals", "xor"):
-        x, y = _toy(cfg.source, cfg.n_samples, cfg.noise, seed)
+    elif cfg.source in TOYS:
+        x, y = toy_points(cfg.source, cfg.n_samples, cfg.noise, seed)
         raw = RawData(cfg.source, x, y, class_names=["0", "1"], kind="points2d")
     elif cfg.source == "npz":
         raw = read_npz(path)
@@ -388,24 +293,27 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     if len(np.unique(y_tr)) < 2:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
-    x_tr, y_tr = _subsample(x_tr, y_tr, cfg.train_fraction, seed)
-    if raw.presplit:  # a validation set of its own: a fixed part of it (check_raw refuses others)
-        x_va, y_va = _subsample(x_va, y_va, cfg.validation_fraction, seed + VALIDATION_SEED_OFFSET)
-    clean = y_tr
-    y_tr = _flip_labels(y_tr, cfg.label_noise, len(class_names), seed)
-    x_tr, x_va = _scale(x_tr, x_va, cfg.scale)
+    # (validation_fraction is 1 unless the data has a validation set of its own: check_raw)
+    x_tr, y_tr, x_va, y_va, flipped = prepare(
+        x_tr, y_tr, x_va, y_va, len(class_names), data_steps(cfg), seed
+    )
     return Dataset(
-        x_train=np.ascontiguousarray(x_tr, dtype=np.float32),
-        y_train=np.ascontiguousarray(y_tr, dtype=np.int64),
-        x_val=np.ascontiguousarray(x_va, dtype=np.float32),
-        y_val=np.ascontiguousarray(y_va, dtype=np.int64),
+        x_train=x_tr,
+        y_train=y_tr,
+        x_val=x_va,
+        y_val=y_va,
         class_names=list(class_names),
         name=raw.name,
         kind=raw.kind,
         image_shape=raw.image_shape,
         meta=_with_notices(dict(raw.meta, source=cfg.source), notices),
-        flipped_rows=np.flatnonzero(y_tr != clean) if cfg.label_noise > 0 else None,
+        flipped_rows=flipped,
     )
+
+
+def data_steps(cfg: DataConfig) -> dict:
+    """The steps after the split as plain data (``steps.prepare`` takes them)."""
+    return {key: getattr(cfg, key) for key in STEP_KEYS}
 
 
 def _with_notices(meta: dict, notices: list[str | None]) -> dict:

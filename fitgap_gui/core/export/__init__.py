@@ -2,6 +2,7 @@
 
 - ``files``: CSV, JSON, model, TensorBoard and report exports of stored runs.
 - ``report``: the self-contained HTML lab report (``templates/report.html.j2``).
-- ``script``, ``script_branch``, ``script_data``: the exported Keras script.
+- ``script`` (with ``script_branch``, ``script_data``, ``script_text``): the exported
+  Keras script, the run's plans printed as literals and the engine's code carried.
 - ``summary``: lever summaries and the text table of ``fitgap runs list``.
 """

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.report import render_report
 from fitgap_gui.core.export.script import check_exportable, keras_script
 from fitgap_gui.core.export.script_branch import BranchPlan
 from fitgap_gui.core.store.runstore import RunStore, StoredRun
@@ -314,11 +315,9 @@ def export_tensorboard(store: RunStore, run_ids: list[int], path: str | Path) ->
 
 def export_report(store: RunStore, run_ids: list[int], path: str | Path) -> list[Path]:
     """One self-contained HTML lab report of the runs (``report.render_report``)."""
-    from fitgap_gui.core.export.report import render_report
-
     runs = store.get_runs(run_ids)
     path = _output_file(path, ".html")
-    return [_write_text(path, render_report(runs))]
+    return [_write_text(path, render_report(runs, script_of=script_for_run))]
 
 
 EXPORTERS: dict[str, Callable[[RunStore, list[int], str | Path], list[Path]]] = {

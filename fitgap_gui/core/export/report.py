@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -354,21 +354,25 @@ def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
 
 
 # -- repeating ---------------------------------------------------------------------------------------
-def _script(run: StoredRun) -> tuple[str | None, str | None]:
+#: ``run -> its standalone Keras script`` (``files.script_for_run``); FitGapError: none.
+ScriptOf = Callable[[StoredRun], str]
+
+
+def _script(run: StoredRun, script_of: ScriptOf | None) -> tuple[str | None, str | None]:
     """The standalone Keras script of a FitGap run, or why there is none."""
     if run.kind == "callback":
         return None, "trained by your own script through FitGapCallback: no FitGap script"
-    from fitgap_gui.core.export.files import script_for_run
-
+    if script_of is None:
+        return None, "not written into this report"
     try:
-        return script_for_run(run), None
+        return script_of(run), None
     except FitGapError as exc:
         return None, str(exc)
 
 
-def repeat_info(run: StoredRun) -> dict[str, Any]:
+def repeat_info(run: StoredRun, script_of: ScriptOf | None = None) -> dict[str, Any]:
     prov = run.provenance or {}
-    script, why = _script(run)
+    script, why = _script(run, script_of)
     seed = prov.get("seed")
     if seed is None and run.kind == "fitgap":
         seed = run.config.training.seed
@@ -384,7 +388,7 @@ def repeat_info(run: StoredRun) -> dict[str, Any]:
 
 
 # -- the whole report -------------------------------------------------------------------------------
-def _run_view(run: StoredRun) -> dict[str, Any]:
+def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
     acc = accuracy_key(run.history)
     charts = [
         chart(run.history, LOSS_LINES, "Loss"),
@@ -396,12 +400,15 @@ def _run_view(run: StoredRun) -> dict[str, Any]:
         "charts": [c for c in charts if c is not None],
         "best": best_row(run),
         "diagnosis": diagnosis,
-        "repeat": repeat_info(run),
+        "repeat": repeat_info(run, script_of),
     }
 
 
-def render_report(runs: list[StoredRun], now: datetime | None = None) -> str:
-    """The report's HTML text for ``runs`` (with their histories)."""
+def render_report(
+    runs: list[StoredRun], now: datetime | None = None, script_of: ScriptOf | None = None
+) -> str:
+    """The report's HTML text for ``runs`` (with their histories); ``script_of`` writes
+    each FitGap run's Keras script into it (``export.files.script_for_run``)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -414,7 +421,7 @@ def render_report(runs: list[StoredRun], now: datetime | None = None) -> str:
     env.filters["num"] = lambda v, digits=4: "-" if v is None else f"{v:.{digits}g}"
     template = env.get_template("report.html.j2")
     return template.render(
-        runs=[_run_view(run) for run in runs],
+        runs=[_run_view(run, script_of) for run in runs],
         levers=levers_table(runs),
         best_columns=BEST_COLUMNS,
         chart_width=WIDTH,

@@ -1,95 +1,21 @@
-"""Build and compile the Keras model of a RunConfig: plain Keras, nothing added.
+"""The description of a run's network and training as plain data, and the engine's builders.
 
-The layer stack is exactly the one of docs/ARCHITECTURE.md's faithfulness contract, so a run
-can be repeated by the plain program that "Export as Keras script" writes.  Optional
-additions, each only when its key asks for it: image augmentation (Keras preprocessing
-layers after the Input), BatchNormalization between each Dense (or Conv2D) and its
-activation, Conv2D + MaxPooling2D blocks for ``model.kind == "cnn"``, a learning-rate
-schedule and the optimizer's own weight decay.
+``layer_plan`` is a model as a list of plain dicts (what Keras's ``get_config()`` is to a
+model) and ``training_plan`` the optimizer, schedule and callback settings.  The engine
+builds from them with ``core.model.layers`` and ``core.model.optimizer``; the exported
+script prints the same plans as Python literals and carries the same two modules' code
+(docs/ARCHITECTURE.md, "Export as Keras script").  The checks that refuse image-only
+layers on other data run here, before TensorFlow is imported.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from fitgap_gui.core.config.schema import ModelConfig, TrainingConfig
+from fitgap_gui.core.config.schema import EarlyStoppingConfig, ModelConfig, TrainingConfig
 from fitgap_gui.core.errors import ConfigError
-
-
-def kernel_regularizer(model_cfg: ModelConfig):
-    """Keras's own L1/L2 penalty for the hidden layers' kernels, or None."""
-    from keras import regularizers
-
-    if model_cfg.l1 and model_cfg.l2:
-        return regularizers.l1_l2(l1=model_cfg.l1, l2=model_cfg.l2)
-    if model_cfg.l2:
-        return regularizers.l2(model_cfg.l2)
-    if model_cfg.l1:
-        return regularizers.l1(model_cfg.l1)
-    return None
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    """Optimizer updates per epoch, as ``fit`` makes them: ceil(n_train / batch_size)."""
-    return max(1, math.ceil(n_train / batch_size))
-
-
-def lr_schedule(training_cfg: TrainingConfig, steps: int):
-    """Keras's LearningRateSchedule for "cosine" and "step", else None.
-
-    ``steps`` is the number of updates per epoch; the schedules count updates, the
-    config counts epochs.  "plateau" is a callback (``plateau_callback``), not a schedule.
-    """
-    from keras.optimizers import schedules
-
-    s, lr = training_cfg.lr_schedule, training_cfg.learning_rate
-    if s["kind"] == "cosine":
-        warmup = s["warmup_epochs"]
-        return schedules.CosineDecay(
-            initial_learning_rate=0.0 if warmup else lr,
-            decay_steps=(training_cfg.epochs - warmup) * steps,
-            warmup_target=lr if warmup else None,
-            warmup_steps=warmup * steps,
-        )
-    if s["kind"] == "step":
-        return schedules.ExponentialDecay(
-            lr, decay_steps=s["every"] * steps, decay_rate=s["factor"], staircase=True
-        )
-    return None
-
-
-def plateau_callback(training_cfg: TrainingConfig, monitor: str):
-    """Keras's ReduceLROnPlateau for the "plateau" schedule, else None."""
-    s = training_cfg.lr_schedule
-    if s["kind"] != "plateau":
-        return None
-    import keras
-
-    return keras.callbacks.ReduceLROnPlateau(
-        monitor=monitor,
-        factor=s["factor"],
-        patience=s["patience"],
-        min_delta=s["min_delta"],
-        min_lr=s["min_lr"],
-    )
-
-
-def make_optimizer(training_cfg: TrainingConfig, steps: int = 1):
-    """The optimizer with the rate (or schedule) and, when set, its own weight_decay."""
-    from keras import optimizers
-
-    classes = {
-        "adam": optimizers.Adam,
-        "adamw": optimizers.AdamW,
-        "sgd": optimizers.SGD,
-        "rmsprop": optimizers.RMSprop,
-        "nadam": optimizers.Nadam,
-    }
-    schedule = lr_schedule(training_cfg, steps)
-    kwargs: dict = {"learning_rate": training_cfg.learning_rate if schedule is None else schedule}
-    if training_cfg.weight_decay is not None:  # None: the optimizer's own default
-        kwargs["weight_decay"] = training_cfg.weight_decay
-    return classes[training_cfg.optimizer](**kwargs)
+from fitgap_gui.core.model import layers, measurements, optimizer
 
 
 def augmentation_enabled(model_cfg: ModelConfig) -> bool:
@@ -168,83 +94,120 @@ def check_model_for_data(
     cnn_image_shape(model_cfg, input_shape, image_shape)
 
 
+# -- the plan: a model and its training as plain data ---------------------------------------------
+def layer_plan(
+    model_cfg: ModelConfig, input_shape: tuple[int, ...], image_shape: tuple[int, ...] | None = None
+) -> list[dict[str, Any]]:
+    """The layers between the Input and the softmax output, as ``core.model.layers`` takes them.
+
+    [Reshape] [augmentation] [Conv2D (+ BatchNormalization, Activation) + MaxPooling2D per
+    filter count] [Flatten] then Dense [+ BatchNormalization, Activation] [+ Dropout] per
+    hidden layer.  Augmentation (RandomFlip/RandomRotation/RandomTranslation) acts in
+    training only; with batch_norm each Dense or Conv2D is followed by BatchNormalization
+    and then its activation.  With every option off the stack is exactly the faithfulness
+    contract's.  Image-only layers on data that is not images are a ConfigError here,
+    before TensorFlow builds anything.
+    """
+    aug_shape = augmentation_image_shape(model_cfg, input_shape, image_shape)
+    conv_shape = cnn_image_shape(model_cfg, input_shape, image_shape)
+    picture = aug_shape or conv_shape
+    m = model_cfg
+    plan: list[dict[str, Any]] = []
+    if picture is not None and tuple(input_shape) != picture:
+        plan.append({"layer": "Reshape", "target_shape": picture})
+    if aug_shape is not None:
+        if m.augment_flip:
+            plan.append({"layer": "RandomFlip", "mode": "horizontal"})
+        if m.augment_rotation:
+            plan.append({"layer": "RandomRotation", "factor": m.augment_rotation})
+        if m.augment_translation:
+            t = m.augment_translation
+            plan.append({"layer": "RandomTranslation", "height_factor": t, "width_factor": t})
+
+    def block(layer: dict[str, Any]) -> list[dict[str, Any]]:
+        """A Dense or Conv2D layer; with batch_norm, BatchNormalization then the activation."""
+        layer["activation"] = None if m.batch_norm else m.activation
+        layer.update({key: value for key, value in (("l1", m.l1), ("l2", m.l2)) if value})
+        if not m.batch_norm:
+            return [layer]
+        norm = {"layer": "BatchNormalization"}
+        return [layer, norm, {"layer": "Activation", "activation": m.activation}]
+
+    for filters in m.conv_filters if conv_shape is not None else []:
+        conv = {"layer": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same"}
+        plan += [*block(conv), {"layer": "MaxPooling2D", "pool_size": 2}]
+    if len(input_shape) > 1 or picture is not None:
+        plan.append({"layer": "Flatten"})
+    for units in m.hidden_units:
+        plan += block({"layer": "Dense", "units": units})
+        if m.dropout > 0:
+            plan.append({"layer": "Dropout", "rate": m.dropout})
+    return plan
+
+
+#: The config keys the two plans (and the seed, batch size and epochs beside them)
+#: describe: a lever added to the config and to a plan is added here, and the exported
+#: script then writes it out (``export.script.SUPPORTED``).
+PLAN_KEYS = {
+    "model": {
+        "hidden_units", "activation", "dropout", "l2", "l1", "augment_flip", "augment_rotation",
+        "augment_translation", "batch_norm", "kind", "conv_filters",
+    },
+    "training": {
+        "optimizer", "learning_rate", "lr_schedule", "weight_decay", "epochs", "batch_size", "seed",
+    },
+    "early_stopping": {"enabled", "monitor", "patience", "min_delta", "restore_best_weights"},
+}  # fmt: skip
+
+#: The Keras class of each ``training.optimizer``.
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "nadam": "Nadam",
+}
+
+
+def training_plan(
+    training_cfg: TrainingConfig, early_cfg: EarlyStoppingConfig | None = None
+) -> dict[str, Any]:
+    """The optimizer, its schedule and the callbacks, as ``core.model.optimizer`` takes them."""
+    early = early_cfg or EarlyStoppingConfig()
+    return {
+        "optimizer": OPTIMIZERS[training_cfg.optimizer],
+        "learning_rate": training_cfg.learning_rate,
+        "weight_decay": training_cfg.weight_decay,
+        "schedule": dict(training_cfg.lr_schedule),
+        "schedule_epochs": training_cfg.epochs,
+        "monitor": early.monitor,  # what ReduceLROnPlateau watches
+        "early_stopping": None
+        if not early.enabled
+        else {
+            "monitor": early.monitor,
+            "patience": early.patience,
+            "min_delta": early.min_delta,
+            "restore_best_weights": early.restore_best_weights,
+        },
+    }
+
+
+# -- the engine's entry points ----------------------------------------------------------------
 def build_model(
     model_cfg: ModelConfig,
     input_shape: tuple[int, ...],
     n_classes: int,
     image_shape: tuple[int, ...] | None = None,
 ):
-    """The uncompiled Sequential model: [Flatten], (Dense [+ Dropout]) per layer, softmax.
-
-    With augmentation on, Keras's RandomFlip/RandomRotation/RandomTranslation come
-    right after the Input (they act in training only); a CNN puts its Conv2D +
-    MaxPooling2D blocks before the Flatten; with batch_norm each Dense or Conv2D is
-    followed by BatchNormalization and then its activation.  With every one of these
-    off the stack is exactly the faithfulness contract's.
-    """
-    aug_shape = augmentation_image_shape(model_cfg, input_shape, image_shape)
-    conv_shape = cnn_image_shape(model_cfg, input_shape, image_shape)
-    picture = aug_shape or conv_shape
-    import keras
-
-    layers: list = [keras.Input(shape=input_shape)]
-    if picture is not None and tuple(input_shape) != picture:
-        layers.append(keras.layers.Reshape(picture))
-    if aug_shape is not None:
-        if model_cfg.augment_flip:
-            layers.append(keras.layers.RandomFlip("horizontal"))
-        if model_cfg.augment_rotation:
-            layers.append(keras.layers.RandomRotation(model_cfg.augment_rotation))
-        if model_cfg.augment_translation:
-            t = model_cfg.augment_translation
-            layers.append(keras.layers.RandomTranslation(t, t))
-    bn, activation = model_cfg.batch_norm, model_cfg.activation
-    if conv_shape is not None:
-        for filters in model_cfg.conv_filters:
-            layers.append(
-                keras.layers.Conv2D(
-                    filters,
-                    3,
-                    padding="same",
-                    activation=None if bn else activation,
-                    kernel_regularizer=kernel_regularizer(model_cfg),
-                )
-            )
-            if bn:  # the activation follows the normalization
-                layers += [keras.layers.BatchNormalization(), keras.layers.Activation(activation)]
-            layers.append(keras.layers.MaxPooling2D(2))
-    if len(input_shape) > 1 or picture is not None:
-        layers.append(keras.layers.Flatten())
-    for units in model_cfg.hidden_units:
-        layers.append(
-            keras.layers.Dense(
-                units,
-                activation=None if bn else activation,
-                kernel_regularizer=kernel_regularizer(model_cfg),
-            )
-        )
-        if bn:
-            layers += [keras.layers.BatchNormalization(), keras.layers.Activation(activation)]
-        if model_cfg.dropout > 0:
-            layers.append(keras.layers.Dropout(model_cfg.dropout))
-    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
-    return keras.Sequential(layers)
+    """The uncompiled Sequential model of ``layer_plan``: Input, the plan, softmax."""
+    plan = layer_plan(model_cfg, input_shape, image_shape)  # checked before Keras is imported
+    return layers.build_model(plan, tuple(input_shape), n_classes)
 
 
 def compile_model(
     model, training_cfg: TrainingConfig, steps_per_execution: int = 1, steps: int = 1
 ) -> None:
-    """Keras's loss and accuracy, plus its cross-entropy metric (the loss without penalty).
-
-    A compiled metric is computed from the same forward pass as the loss and never
-    enters the gradients, so ``loss``/``accuracy``/``val_*`` stay the plain program's.
-    ``steps`` (updates per epoch) sizes a learning-rate schedule.
-    """
-    from fitgap_gui.core.model.measurements import cross_entropy_metric
-
-    model.compile(
-        optimizer=make_optimizer(training_cfg, steps),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy", cross_entropy_metric()],
-        steps_per_execution=steps_per_execution,
-    )
+    """``core.model.optimizer.compile_model`` for the plan of ``training_cfg``; ``steps``
+    (updates per epoch) sizes a learning-rate schedule."""
+    metric = measurements.cross_entropy_metric()
+    optimizer.compile_model(model, training_plan(training_cfg), steps, metric, steps_per_execution)

@@ -19,7 +19,9 @@ The gap between two such numbers is partly an artefact.  So each run also record
   the network now predicts with their flipped, wrong label.
 
 Inference draws no random numbers, so none of this changes the run: Keras's own
-history stays equal to the plain program's (tests/core/run/test_faithfulness.py).
+history stays equal to the plain program's (tests/core/run/test_faithfulness.py).  The
+functions here use numpy and Keras only (Keras imported inside them, a deferred heavy
+import), so the exported Keras script carries this very code.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ TRAIN_EVAL_KEYS = (
 
 def cross_entropy_metric():
     """Keras's own cross-entropy metric under the name the history uses."""
-    import keras
+    import keras  # deferred: Keras is a heavy import
 
     return keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")
 
@@ -59,18 +61,26 @@ def train_eval_rows(n_train: int, seed: int) -> np.ndarray:
 
 def weight_penalty(model) -> float:
     """The sum of ``model.losses`` (the L1/L2 penalty) with the current weights."""
-    import keras
+    import keras  # deferred: Keras is a heavy import
 
     return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
 
 
 #: Rows per compiled call, times the widest layer: ~64 MB of float32 activations at most.
-_CHUNK_FLOATS = 2**24
+CHUNK_FLOATS = 2**24
+
+
+def widest_layer(layers: list[dict[str, Any]], input_shape: tuple[int, ...]) -> int:
+    """Floats per sample in the widest layer output of a layer plan (a conv map: pixels x
+    filters, at most)."""
+    pixels = math.prod(input_shape)
+    widths = [spec.get("units", 0) for spec in layers]
+    return max(pixels, *widths, *(pixels * spec.get("filters", 1) for spec in layers))
 
 
 def chunk_rows(widest_layer: int) -> int:
     """How many rows one ``test_on_batch`` call takes: all 10,000 for a 1,024-wide net."""
-    return max(256, _CHUNK_FLOATS // max(1, widest_layer))
+    return max(256, CHUNK_FLOATS // max(1, widest_layer))
 
 
 def keras_scores(model, x: np.ndarray, y: np.ndarray, rows_per_call: int) -> dict[str, float]:
@@ -82,7 +92,7 @@ def keras_scores(model, x: np.ndarray, y: np.ndarray, rows_per_call: int) -> dic
     arithmetic.  Chunk means are combined weighted by their sizes, as Keras's
     metrics do across batches.
     """
-    test_step = _compiled_test_step(model)
+    test_step = compiled_test_step(model)
     totals = {"cross_entropy": 0.0, "accuracy": 0.0}
     for start in range(0, len(x), rows_per_call):
         xc, yc = x[start : start + rows_per_call], y[start : start + rows_per_call]
@@ -92,7 +102,7 @@ def keras_scores(model, x: np.ndarray, y: np.ndarray, rows_per_call: int) -> dic
     return {key: total / len(x) for key, total in totals.items()}
 
 
-def _compiled_test_step(model):
+def compiled_test_step(model):
     """``(x, y) -> logs``: one call of the test step that ``fit`` runs on the validation set.
 
     On TensorFlow this calls ``model.test_function`` itself with an ``(x, y)`` batch:
@@ -102,7 +112,7 @@ def _compiled_test_step(model):
     rows): up to a second per run on small data (benchmarks/RESULTS.md, section 7b).
     Other backends' ``test_function`` takes other arguments: ``test_on_batch`` there.
     """
-    import keras
+    import keras  # deferred: Keras is a heavy import
 
     if keras.backend.backend() != "tensorflow":
         return lambda x, y: model.test_on_batch(x, y, return_dict=True)
@@ -131,7 +141,7 @@ def make_train_eval_callback(
     long as the history.  It resets Keras's metric states, which ``fit`` resets
     again before the next epoch (and ``evaluate`` before validation).
     """
-    import keras
+    import keras  # deferred: Keras is a heavy import
 
     rows = train_eval_rows(len(x_train), seed)
     x_eval, y_eval = x_train[rows], y_train[rows]

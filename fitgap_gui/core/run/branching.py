@@ -16,6 +16,8 @@ dropout layers' random states are copied; EarlyStopping's and ReduceLROnPlateau'
 counters are rebuilt by replaying the parent's epochs through the child's callbacks
 (``CarryCounters``).  The batch order is not carried: a new ``fit`` shuffles from the
 seed (with Keras 3 and a global seed every epoch gets the same order, so it matches).
+``TrainingState`` and the functions that capture, apply and replay it use Keras alone
+(imported inside them), so the exported script of a branched run carries them.
 """
 
 from __future__ import annotations
@@ -162,17 +164,18 @@ def weighted_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if layer.weights]
 
 
-def _is_learning_rate(path: str) -> bool:
+def is_learning_rate(path: str) -> bool:
     return path.rsplit("/", 1)[-1] == "learning_rate"
 
 
-def _role(path: str) -> str:
+def variable_role(path: str) -> str:
     """What an optimizer variable is (``iteration``, ``momentum``, ``velocity``…)."""
     return path.rsplit("/", 1)[-1].rsplit("_", 1)[-1]
 
 
-def _seed_states(model: Any) -> list[Any]:
-    keras = import_keras()
+def seed_states(model: Any) -> list[Any]:
+    """The Dropout layers' random states: which units the next batches drop."""
+    import keras  # deferred: Keras is a heavy import (and imported by now)
 
     return [
         layer.seed_generator.state
@@ -191,7 +194,7 @@ def capture_state(
     with_optimizer: bool = True,
 ) -> TrainingState:
     """Copy the model's weights (and optimizer variables) out, as numpy arrays."""
-    keras = import_keras()
+    import keras  # deferred: Keras is a heavy import (and imported by now)
 
     def numpy(value: Any) -> Any:
         return keras.ops.convert_to_numpy(value).copy()
@@ -201,19 +204,19 @@ def capture_state(
     learning_rate = None
     if with_optimizer and getattr(model, "optimizer", None) is not None:
         variables = list(model.optimizer.variables)
-        optimizer = [(v.path, numpy(v)) for v in variables if not _is_learning_rate(v.path)]
-        rates = [v for v in variables if _is_learning_rate(v.path)]
+        optimizer = [(v.path, numpy(v)) for v in variables if not is_learning_rate(v.path)]
+        rates = [v for v in variables if is_learning_rate(v.path)]
         learning_rate = float(numpy(rates[0])) if rates else None
         if len(optimizer) <= 1:  # an optimizer never built (a model loaded without state)
             optimizer = None
     prefix = {key: list(values[:epoch]) for key, values in history.items()}
-    seeds = [numpy(state) for state in _seed_states(model)]
+    seeds = [numpy(state) for state in seed_states(model)]
     return TrainingState(
         parent_run_id, epoch, weights, optimizer, prefix, config, learning_rate, seeds
     )
 
 
-def _same_rate(parent: RunConfig | None, child: RunConfig) -> bool:
+def same_rate(parent: RunConfig | None, child: RunConfig) -> bool:
     """The child keeps the parent's rate setting, and it is one the optimizer holds."""
     if parent is None:
         return False
@@ -226,13 +229,14 @@ def _same_rate(parent: RunConfig | None, child: RunConfig) -> bool:
     )
 
 
-def apply_state(model: Any, state: TrainingState, config: RunConfig) -> None:
+def apply_state(model: Any, state: TrainingState, keep_rate: bool) -> None:
     """Set a freshly built and compiled model to ``state``: weights, optimizer, seeds.
 
     The optimizer's variables are matched in order (the learning rate aside); the
     learning rate the parent reached (lowered by ReduceLROnPlateau, say) is kept when
-    ``config`` leaves the rate and schedule as they were.  Raises FitGapError when the
-    layers do not match (a lever that changes the model's shape cannot branch).
+    ``keep_rate`` (``same_rate``: the child keeps the rate and schedule).  Raises
+    FitGapError when the layers do not match (a lever that changes the model's shape
+    cannot branch).
     """
     layers = weighted_layers(model)
     shapes_new = [[tuple(w.shape) for w in layer.weights] for layer in layers]
@@ -245,7 +249,7 @@ def apply_state(model: Any, state: TrainingState, config: RunConfig) -> None:
         )
     for layer, values in zip(layers, state.weights, strict=True):
         layer.set_weights(values)
-    seeds = _seed_states(model)
+    seeds = seed_states(model)
     if len(seeds) == len(state.seeds):  # the same dropout layers: their masks go on
         for variable, value in zip(seeds, state.seeds, strict=True):
             variable.assign(value)
@@ -253,20 +257,22 @@ def apply_state(model: Any, state: TrainingState, config: RunConfig) -> None:
         return
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
-    variables = [v for v in optimizer.variables if not _is_learning_rate(v.path)]
+    variables = [v for v in optimizer.variables if not is_learning_rate(v.path)]
     if len(variables) != len(state.optimizer):
         raise FitGapError("cannot continue: the optimizer's state does not match this model")
     for variable, (path, value) in zip(variables, state.optimizer, strict=True):
-        if _role(variable.path) != _role(path) or tuple(variable.shape) != tuple(value.shape):
+        if variable_role(variable.path) != variable_role(path) or tuple(variable.shape) != tuple(
+            value.shape
+        ):
             raise FitGapError("cannot continue: the optimizer's state does not match this model")
         variable.assign(value)
-    if state.learning_rate is not None and _same_rate(state.config, config):
+    if state.learning_rate is not None and keep_rate:
         for variable in optimizer.variables:
-            if _is_learning_rate(variable.path):
+            if is_learning_rate(variable.path):
                 variable.assign(state.learning_rate)
 
 
-class _StandIn:
+class StandIn:
     """What a replayed callback sees as its model: the metrics, nothing it can change."""
 
     def __init__(self, model: Any, learning_rate: float) -> None:
@@ -282,12 +288,12 @@ class _StandIn:
         return None
 
 
-def _replay(callback: Any, model: Any, state: TrainingState, learning_rate: float) -> None:
+def replay_epochs(callback: Any, model: Any, state: TrainingState, learning_rate: float) -> None:
     """Feed the parent's epochs to ``callback`` (EarlyStopping, ReduceLROnPlateau) as if
     it had watched them: its wait, best and best epoch become what they would be."""
-    keras = import_keras()
+    import keras  # deferred: Keras is a heavy import (and imported by now)
 
-    callback.set_model(_StandIn(model, learning_rate))
+    callback.set_model(StandIn(model, learning_rate))
     try:
         for epoch in range(state.epoch):
             logs = {
@@ -323,7 +329,7 @@ def make_counter_carrier(state: TrainingState, callbacks: list[Any], learning_ra
             if not self.replayed:
                 self.replayed = True
                 for callback in callbacks:
-                    _replay(callback, self.model, state, learning_rate)
+                    replay_epochs(callback, self.model, state, learning_rate)
 
     return CarryCounters()
 

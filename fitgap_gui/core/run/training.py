@@ -21,7 +21,7 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
-from fitgap_gui.core.model.measurements import make_train_eval_callback
+from fitgap_gui.core.model.measurements import make_train_eval_callback, widest_layer
 from fitgap_gui.core.model.memory import count_dense_params, multiply_adds
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
 from fitgap_gui.core.results.status import final_status
@@ -33,6 +33,7 @@ from fitgap_gui.core.run.branching import (
     apply_state,
     capture_state,
     make_counter_carrier,
+    same_rate,
 )
 
 OnEpoch = Callable[[EpochMetrics], None]
@@ -182,49 +183,6 @@ def _make_stream_callback(
     return EpochStream()
 
 
-def learning_rate_of_epoch(config: RunConfig, steps: int) -> Callable[[int, Any], float]:
-    """``(epoch, optimizer) -> rate``: the rate of the epoch's last update (0-based epoch).
-
-    A schedule is asked for step ``(epoch + 1) * steps - 1`` (the optimizer's own
-    ``learning_rate`` would already be one step further); a constant rate, or one that
-    ReduceLROnPlateau changes between epochs, is read from the optimizer's variable.
-    Pure reads: no random numbers, nothing in the run changes.
-    """
-    from fitgap_gui.core.model.build import lr_schedule
-
-    schedule = lr_schedule(config.training, steps)
-
-    def rate(epoch: int, optimizer: Any) -> float:
-        import keras
-
-        value = (
-            schedule((epoch + 1) * steps - 1) if schedule is not None else optimizer.learning_rate
-        )
-        return float(keras.ops.convert_to_numpy(value))
-
-    return rate
-
-
-def _widest_layer(config: RunConfig, input_shape: tuple[int, ...]) -> int:
-    """Floats per sample in the widest layer output (a conv map: pixels x filters, at most)."""
-    widest = max([math.prod(input_shape), *config.model.hidden_units])
-    if config.model.kind == "cnn":
-        widest = max(widest, math.prod(input_shape) * max(config.model.conv_filters))
-    return widest
-
-
-def _make_learning_rate_callback(rate: Callable[[int, Any], float]):
-    """Adds ``learning_rate`` to each epoch's logs unless ReduceLROnPlateau logged it."""
-    import keras
-
-    class LearningRateLog(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is not None and "learning_rate" not in logs:
-                logs["learning_rate"] = rate(epoch, self.model.optimizer)
-
-    return LearningRateLog()
-
-
 def train(
     config: RunConfig,
     dataset: Dataset,
@@ -256,12 +214,7 @@ def train(
     # (``session.check_run``: once per run, before its row and before TensorFlow).
     keras = import_keras()  # the first import of Keras in a CLI or worker process
 
-    from fitgap_gui.core.model.build import (
-        build_model,
-        compile_model,
-        plateau_callback,
-        steps_per_epoch,
-    )
+    from fitgap_gui.core.model import build, layers, optimizer
 
     history: dict[str, list[float | None]] = {}
     first_epoch = 0
@@ -283,9 +236,8 @@ def train(
     try:
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(config.training.seed)
-        model = build_model(
-            config.model, dataset.input_shape, dataset.n_classes, image_shape=dataset.image_shape
-        )
+        plan = build.layer_plan(config.model, dataset.input_shape, dataset.image_shape)
+        model = layers.build_model(plan, dataset.input_shape, dataset.n_classes)
         if config.model.kind == "cnn":  # convolutions reuse each weight once per pixel
             work = multiply_adds(
                 config, dataset.input_shape, dataset.n_classes, dataset.image_shape
@@ -295,10 +247,10 @@ def train(
                 dataset.input_shape, config.model.hidden_units, dataset.n_classes
             )
         spe = choose_steps_per_execution(len(dataset.x_train), config.training.batch_size, work)
-        steps = steps_per_epoch(len(dataset.x_train), config.training.batch_size)
-        compile_model(model, config.training, steps_per_execution=spe, steps=steps)
+        steps = optimizer.steps_per_epoch(len(dataset.x_train), config.training.batch_size)
+        build.compile_model(model, config.training, steps_per_execution=spe, steps=steps)
         if resume is not None:
-            apply_state(model, resume, config)
+            apply_state(model, resume, same_rate(resume.config, config))
 
         stream = _make_stream_callback(
             record,
@@ -314,30 +266,20 @@ def train(
             dataset.x_train,
             dataset.y_train,
             seed=config.training.seed,
-            widest_layer=_widest_layer(config, dataset.input_shape),
+            widest_layer=widest_layer(plan, dataset.input_shape),
             flipped_rows=dataset.flipped_rows,
         )
         es_cfg = config.early_stopping
-        early = None
-        callbacks = [measured]
-        plateau = plateau_callback(config.training, es_cfg.monitor)
-        if plateau is not None:  # before EarlyStopping, as in the plain program
-            callbacks.append(plateau)
-        if es_cfg.enabled:
-            early = keras.callbacks.EarlyStopping(
-                monitor=es_cfg.monitor,
-                patience=es_cfg.patience,
-                min_delta=es_cfg.min_delta,
-                restore_best_weights=es_cfg.restore_best_weights,
-            )
-            callbacks.append(early)
+        training = build.training_plan(config.training, es_cfg)
+        counted = optimizer.training_callbacks(training)  # ReduceLROnPlateau, EarlyStopping
+        early = next((c for c in counted if isinstance(c, keras.callbacks.EarlyStopping)), None)
+        callbacks = [measured, *counted]
         stream.early = early
-        if resume is not None and (plateau is not None or early is not None):
+        if resume is not None and counted:
             # Before them: at the child's first epoch end they get the parent's epochs.
-            counted = [c for c in (plateau, early) if c is not None]
             carrier = make_counter_carrier(resume, counted, config.training.learning_rate)
             callbacks.insert(1, carrier)
-        callbacks.append(_make_learning_rate_callback(learning_rate_of_epoch(config, steps)))
+        callbacks.append(optimizer.learning_rate_log(training, steps))
         callbacks.append(stream)  # after EarlyStopping: its decision is known when we report
 
         model.fit(

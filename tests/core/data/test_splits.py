@@ -13,7 +13,8 @@ from sklearn.model_selection import train_test_split
 
 from fitgap_gui.core.config.schema import DataConfig
 from fitgap_gui.core.data import sklearn_sets, splits
-from fitgap_gui.core.data.datasets import _can_stratify, _digits, load_dataset
+from fitgap_gui.core.data.datasets import _digits, load_dataset
+from fitgap_gui.core.data.steps import can_stratify
 
 
 def _sklearn(y: np.ndarray, validation_split: float, seed: int, stratify: bool):
@@ -49,7 +50,7 @@ def test_the_rows_are_train_test_splits_for_many_seeds_sizes_and_balances():
     for case, (y, validation_split) in enumerate(_cases()):
         n_val = int(np.ceil(len(y) * validation_split))
         for seed in (0, case, 2**31 - 1):
-            for stratify in (False, True) if _can_stratify(y, n_val) else (False,):
+            for stratify in (False, True) if can_stratify(y, n_val) else (False,):
                 train, val = splits.split_rows(y, validation_split, seed, stratify=stratify)
                 want_train, want_val = _sklearn(y, validation_split, seed, stratify)
                 np.testing.assert_array_equal(train, want_train)

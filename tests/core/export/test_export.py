@@ -282,4 +282,4 @@ def test_exported_layers_stay_within_100_columns(kind):
     text = keras_script(config, input_shape=(64,), image_shape=(8, 8))
     compile(text, "run.py", "exec")
     assert max(len(line) for line in text.splitlines()) <= 100
-    assert "keras.layers.Conv2D(" in text if kind == "cnn" else "Conv2D" not in text
+    assert '"layer": "Conv2D"' in text if kind == "cnn" else "Conv2D" not in text

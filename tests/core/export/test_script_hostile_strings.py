@@ -100,7 +100,7 @@ def test_run_name_stays_text_in_a_branched_runs_script(text):
     source = keras_script(child, input_rank=1, title=title, branch=BranchPlan(parent, 2, 1))
     tree = _assert_inert(source)
     assert ast.get_docstring(tree, clean=False).startswith(" ".join(title.split()) + ", as a")
-    assert "def build_parent_model" in source
+    assert '"rate": 0.2' in source.split("PARENT_LAYERS = ")[1].split("\n]")[0]
 
 
 def _safe_file_name(text: str) -> str:

@@ -194,7 +194,7 @@ def test_script_builds_the_same_layers_as_fitgap(files, data, model):
     keras.utils.set_random_seed(0)
     ours = build_model(config.model, dataset.input_shape, dataset.n_classes, dataset.image_shape)
     keras.utils.set_random_seed(0)
-    theirs = namespace["build_model"](dataset.input_shape, dataset.n_classes)
+    theirs = namespace["build_model"](namespace["LAYERS"], dataset.input_shape, dataset.n_classes)
     assert _layer_configs(theirs) == _layer_configs(ours)
     for a, b in zip(theirs.get_weights(), ours.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

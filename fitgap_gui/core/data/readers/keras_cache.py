@@ -4,7 +4,9 @@
 (default ``~/.keras/datasets``).  Where they are already there, FitGap offers them;
 otherwise ``keras_cache_status`` names the file and the folder to put it in.  The
 files are parsed here without TensorFlow.  CIFAR-10's batches are Python pickles, so
-they are read with an unpickler that builds numpy arrays and nothing else.
+they are read with an unpickler that builds numpy arrays and nothing else.  The exported
+Keras script carries the readers' plain parts (``datasets_dir``, ``cifar_dir``,
+``read_idx``, ``ArrayUnpickler``, ``read_cifar_batch``): one allow-list, one parser.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def datasets_dir() -> Path:
     return Path(home) / "datasets"
 
 
-def _cifar_dir(root: Path) -> Path:
+def cifar_dir(root: Path) -> Path:
     # Keras 3 extracts into "cifar-10-batches-py-target/"; Keras 2 did not.
     older = root / "cifar-10-batches-py"
     return older if older.is_dir() else root / "cifar-10-batches-py-target" / older.name
@@ -67,7 +69,7 @@ def _where(name: str, root: Path) -> tuple[Path, tuple[str, ...]]:
     if name == "fashion_mnist":
         return root / "fashion-mnist", FASHION_FILES
     if name == "cifar10":
-        return _cifar_dir(root), CIFAR10_FILES
+        return cifar_dir(root), CIFAR10_FILES
     raise DataError(f"{name!r} is not a Keras dataset FitGap knows")
 
 
@@ -98,16 +100,24 @@ def _require(name: str) -> tuple[Path, tuple[str, ...]]:
     return folder, files
 
 
+def read_idx(path: Path, offset: int) -> np.ndarray:
+    """The bytes of a gzipped IDX file after its header: labels or pixels."""
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+
 def _idx(path: Path, offset: int) -> np.ndarray:
     try:
-        with gzip.open(path, "rb") as f:
-            return np.frombuffer(f.read(), np.uint8, offset=offset)
+        return read_idx(path, offset)
     except (OSError, EOFError, ValueError) as exc:
         raise DataError(f"{path} is not a readable gzip IDX file ({exc})") from None
 
 
-class _ArrayUnpickler(pickle.Unpickler):
-    """Builds dicts, lists, bytes and numpy arrays; any other global is refused."""
+class ArrayUnpickler(pickle.Unpickler):
+    """Builds dicts, lists, bytes and numpy arrays; any other global is refused.
+
+    The exported Keras script reads CIFAR-10 with this very class (its source is copied).
+    """
 
     ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"),
@@ -123,14 +133,18 @@ class _ArrayUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 batch: images as (n, 32, 32, 3) pixels, and their labels."""
+    batch = ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
+    data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+    return data.transpose(0, 2, 3, 1), np.asarray(batch[b"labels"], dtype=np.int64)
+
+
 def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        batch = _ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
-        data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-        y = np.asarray(batch[b"labels"], dtype=np.int64)
+        return read_cifar_batch(path)
     except Exception as exc:  # any damage in a file we did not write
         raise DataError(f"{path} is not a readable CIFAR-10 batch ({exc})") from None
-    return data.transpose(0, 2, 3, 1), y
 
 
 def read_keras_cached(name: str) -> RawData:
