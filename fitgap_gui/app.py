@@ -13,6 +13,7 @@ import contextlib
 import gc
 import logging
 import os
+import signal
 import sys
 
 from fitgap_gui.core.config.defaults import resources_dir
@@ -173,8 +174,6 @@ def _refuse_to_start(message: str) -> int:
 
 def _close_on_ctrl_c(window) -> None:
     """Ctrl+C in the terminal closes the window cleanly (a run is stopped first)."""
-    import signal
-
     from PySide6.QtCore import QTimer
 
     signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -26,10 +26,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.report import render_report
 from fitgap_gui.core.export.script import check_exportable, keras_script
 from fitgap_gui.core.export.script_branch import BranchPlan
+from fitgap_gui.core.run.branching import saved_epoch
 from fitgap_gui.core.store.runstore import RunStore, StoredRun
 from fitgap_gui.core.textsafe import spreadsheet_cell
 
@@ -158,7 +160,6 @@ def script_for_run(run: StoredRun, store: RunStore | None = None) -> str:
     parent's first epochs and then the branch (``keras_script_branch``); without the
     store it trains the run's config from scratch and says so at its top.
     """
-    from fitgap_gui.core.data.datasets import load_dataset
 
     if run.kind == "callback":
         raise FitGapError(
@@ -196,7 +197,6 @@ def script_for_run(run: StoredRun, store: RunStore | None = None) -> str:
 
 def _branch_plan(run: StoredRun, store: RunStore | None) -> tuple[BranchPlan | None, str]:
     """How ``run`` branched (None when its parent is not at hand), and what to say of it."""
-    from fitgap_gui.core.run.branching import saved_epoch
 
     k, parent_id = run.branch_epoch or 0, run.parent_run_id
     said = f"This run branched from run {parent_id} at epoch {k}: it went on from that run's"

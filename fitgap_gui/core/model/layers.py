@@ -1,6 +1,6 @@
 """The Keras model of a layer plan: the code both the engine and the exported script run.
 
-A layer plan (``core.model.plan.layer_plan``) is plain data, a list of dicts such as
+A layer plan (``core.model.build.layer_plan``) is plain data, a list of dicts such as
 ``{"layer": "Dense", "units": 128, "activation": "relu", "l1": 0.0, "l2": 0.0}``: what
 Keras's ``get_config()`` is to a model.  The functions below turn it into a model.  They
 import Keras inside themselves (a deferred heavy import) and nothing from FitGap, so the

@@ -1,6 +1,6 @@
 """The optimizer, its learning-rate schedule and the callbacks of a training plan.
 
-A training plan (``core.model.plan.training_plan``) is plain data: the optimizer's Keras
+A training plan (``core.model.build.training_plan``) is plain data: the optimizer's Keras
 class name, the rate, the schedule (the config's ``training.lr_schedule``), the weight
 decay and the early-stopping settings.  As in ``core.model.layers``, each function
 imports Keras inside itself (a deferred heavy import) and nothing from FitGap, so the

@@ -17,10 +17,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
+from fitgap_gui.core.model import build, layers, optimizer
 from fitgap_gui.core.model.measurements import make_train_eval_callback, widest_layer
 from fitgap_gui.core.model.memory import count_dense_params, multiply_adds
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
@@ -80,8 +83,7 @@ def hidden_weight_norms(model) -> list[float | None]:
     Reads the weights only (no random numbers, no change to training); a few
     microseconds per layer, so it runs every epoch and shows L2 at work.
     """
-    import keras
-    import numpy as np
+    import keras  # deferred: TensorFlow loads only once a run trains
 
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     return [
@@ -213,8 +215,6 @@ def train(
     # The caller checked the config against the data and memory first
     # (``session.check_run``: once per run, before its row and before TensorFlow).
     keras = import_keras()  # the first import of Keras in a CLI or worker process
-
-    from fitgap_gui.core.model import build, layers, optimizer
 
     history: dict[str, list[float | None]] = {}
     first_epoch = 0

@@ -15,6 +15,8 @@ import platform
 import sys
 from importlib import metadata
 
+import pyqtgraph
+import PySide6
 from PySide6.QtCore import QObject, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
@@ -167,9 +169,6 @@ def _installed(*names: str) -> str:
 
 def versions(engine_loaded: bool) -> list[tuple[str, str]]:
     """(component, version) for About; TensorFlow is asked only once it is loaded."""
-    import pyqtgraph
-    import PySide6
-
     if engine_loaded and "tensorflow" in sys.modules:
         import keras
         import tensorflow as tf

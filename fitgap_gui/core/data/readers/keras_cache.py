@@ -22,6 +22,7 @@ import numpy as np
 
 from fitgap_gui.core.config.sources import SOURCES
 from fitgap_gui.core.data.readers import RawData
+from fitgap_gui.core.data.readers.npzfile import open_npz
 from fitgap_gui.core.errors import DataError
 
 FASHION_CLASSES = [
@@ -151,8 +152,6 @@ def read_keras_cached(name: str) -> RawData:
     """The cached dataset, its training part as training and its test part as validation."""
     folder, files = _require(name)
     if name == "mnist":
-        from fitgap_gui.core.data.readers.npzfile import open_npz
-
         arrays = open_npz(folder / files[0])
         try:
             parts = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
