@@ -221,6 +221,7 @@ def _train_one(args: argparse.Namespace, config, dataset, store, resume=None):
     def on_started(run_id: int, ds) -> None:
         if not args.jsonl:
             print(f"run {run_id}: {printable(ds.summary())}", flush=True)
+            print(f"run {run_id}: {printable(ds.test_line())}", flush=True)
             if resume is not None:
                 print(
                     f"run {run_id}: branched from run {resume.parent_run_id} at epoch "

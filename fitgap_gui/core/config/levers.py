@@ -13,6 +13,7 @@ Lookups: ``lever("model.dropout")``, ``LEVERS_BY_KEY``, ``levers_in(group)``,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -116,8 +117,10 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "data.path", "File", "path", "Data",
-        "The data file or folder: an NPZ with keys x_train, y_train, x_val, y_val "
-        "(integer labels), a CSV with a label column, or a folder with one sub-folder per class.",
+        "The data file or folder: an NPZ with keys x, y, or x_train, y_train with x_test, "
+        "y_test (the test part) and/or x_val, y_val (integer labels), a CSV with a label "
+        "column, or a folder with one sub-folder per class (or train/, and val/ or test/, "
+        "each with one sub-folder per class).",
         sources=_FILES, wording=_basename,
     ),
     Lever(
@@ -159,23 +162,38 @@ LEVERS: tuple[Lever, ...] = (
         wording=lambda v: f"train {format_percent(v)}",
     ),
     Lever(
+        "data.test_split", "Test split", "float", "Data",
+        "Share of all rows held out first as the test part: validation chooses, test "
+        "judges. Validation picks the best epoch, stops early and compares settings, so "
+        "its numbers are optimistic; the test rows are touched by no decision and are "
+        "read once, by the model a run delivers. Drawn from its own seeded stream, "
+        "stratified, before the validation split, the training fraction and label noise "
+        "(test labels are never flipped). 0: no test part. Data that brings its own test "
+        "rows (MNIST, Fashion-MNIST and CIFAR-10's official test sets, an NPZ's x_test, an "
+        "image folder's test/) uses them instead. Typical 0.1-0.3.",
+        lo=0.0, hi=0.5, step=0.05, decimals=2,
+        sources=tuple(n for n in names() if n not in names("keras_cache")),
+        wording=lambda v: f"test {format_percent(v)}" if v else "no test part",
+    ),
+    Lever(
         "data.validation_split", "Validation split", "float", "Data",
-        "Share of the data held out to measure the gap (not for pre-split data: an NPZ "
-        "file's x_val, and MNIST, Fashion-MNIST and CIFAR-10, whose test part is the "
-        "validation set). Typical 0.1-0.3.",
+        "Share of the rows left after the test part held out to measure the gap, pick "
+        "the best epoch and stop early (not for data with its own validation rows: an "
+        "NPZ file's x_val, an image folder's val/). MNIST, Fashion-MNIST and CIFAR-10 "
+        "validate on this share of their training images. Typical 0.1-0.3.",
         lo=0.05, hi=0.95, step=0.05, decimals=2,
-        sources=tuple(n for n in names() if n != "npz" and n not in names("keras_cache")),
         wording=lambda v: f"val {format_percent(v)}",
     ),
     Lever(
         "data.validation_fraction", "Validation fraction", "float", "Data",
-        "Data with its own validation set only (MNIST, Fashion-MNIST, CIFAR-10, an NPZ "
-        "with x_val): the share of it measured every epoch, a fixed part of each class "
-        "drawn from the seed. A smaller set makes each epoch cheaper (CIFAR-10's 10,000 "
-        "test images cost about as much per epoch as fitting 2,500 training images) but "
-        "the validation curve noisier: an accuracy p measured on n images is off by "
+        "MNIST, Fashion-MNIST, CIFAR-10 and an NPZ with x_val only: the share of the "
+        "validation rows measured every epoch, a fixed part of each class drawn from the "
+        "seed, for speed. A smaller set makes each epoch cheaper (CIFAR-10's 10,000 "
+        "validation images cost about as much per epoch as fitting 2,500 training images) "
+        "but the validation curve noisier: an accuracy p measured on n images is off by "
         "about √(p(1−p)/n), at 50 % ±0.5 points on 10,000 images, ±1.1 on 2,000, ±2.2 "
-        "on 500, so a gap smaller than that is noise. Typical 0.2-1.0.",
+        "on 500, so a gap smaller than that is noise. The test part is always measured "
+        "whole. Typical 0.2-1.0.",
         lo=0.01, hi=1.0, step=0.05, decimals=2, sources=own_validation_sources(),
         wording=lambda v: f"val kept {format_percent(v)}",
     ),
@@ -568,16 +586,21 @@ def source_switch(
     return changes, note
 
 
-def subset_words(source_name: str, fraction: float, val_fraction: float = 1.0) -> str:
-    """ "≈2,500 of 50,000 training images · validation: ≈2,000 of the 10,000 test images"
-    (all of them: "validation: the 10,000 test images"; "" if the sizes are unknown)."""
+def subset_words(
+    source_name: str, fraction: float, val_fraction: float = 1.0, validation_split: float = 0.2
+) -> str:
+    """ "≈2,500 of 40,000 training images · validation: ≈2,000 of 10,000 · test: the
+    10,000 official test images" ("" if the sizes are unknown).  The validation images
+    are ``validation_split`` of the training images; all of them: "validation: 10,000"."""
     s = source(source_name)
-    if s.n_train is None or s.n_val is None:
+    if s.n_train is None or s.n_test is None:
         return ""
-    kept = "the" if val_fraction >= 1.0 else f"≈{round(s.n_val * val_fraction):,} of the"
+    n_val = math.ceil(s.n_train * validation_split)
+    n_train = s.n_train - n_val
+    kept = f"{n_val:,}" if val_fraction >= 1.0 else f"≈{round(n_val * val_fraction):,} of {n_val:,}"
     return (
-        f"≈{round(s.n_train * fraction):,} of {s.n_train:,} training images · "
-        f"validation: {kept} {s.n_val:,} test images"
+        f"≈{round(n_train * fraction):,} of {n_train:,} training images · "
+        f"validation: {kept} · test: the {s.n_test:,} official test images"
     )
 
 

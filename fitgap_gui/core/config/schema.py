@@ -182,6 +182,9 @@ class DataConfig:
     source: str = "digits"
     path: str | None = None
     train_fraction: float = 1.0
+    #: The test part: drawn first, from all rows, before anything else (0: none).  Sources
+    #: that bring their own test rows use them instead (docs/ARCHITECTURE.md).
+    test_split: float = 0.2
     validation_split: float = 0.2
     #: Sources with their own validation set (Keras's cached sets, an NPZ with
     #: x_val/y_val): keep this share of it, per class, drawn from the seed.
@@ -200,6 +203,7 @@ class DataConfig:
         "source": _choice(BUILTIN_SOURCES + FILE_SOURCES + KERAS_CACHE_SOURCES),
         "path": _optional_text,
         "train_fraction": _number(0.0, 1.0, lo_open=True),
+        "test_split": _number(0.0, 0.5),
         "validation_split": _number(0.0, 1.0, lo_open=True, hi_open=True),
         "validation_fraction": _number(0.0, 1.0, lo_open=True),
         "label_noise": _number(0.0, 1.0, hi_open=True),
@@ -412,6 +416,18 @@ class RunConfig:
             return cls.from_dict(raw)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
+
+    @classmethod
+    def from_stored_json(cls, text: str) -> RunConfig:
+        """A config as the store keeps it.  Runs stored before ``data.test_split``
+        existed had no test part, so a stored config without the key means 0."""
+        try:
+            raw = json.loads(text)
+        except (ValueError, RecursionError):
+            return cls.from_json(text, source="stored config")  # its one-line ConfigError
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict):
+            raw["data"].setdefault("test_split", 0.0)
+        return cls.from_dict(raw)
 
     @classmethod
     def load(cls, path: str | Path) -> RunConfig:

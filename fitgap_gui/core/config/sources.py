@@ -32,14 +32,15 @@ class DataSource:
     #: Picking it in the window selects the CNN (model.kind "cnn"); a config file
     #: without model.kind still means the MLP.
     picks_cnn: bool = False
-    #: Training and validation images of a pre-split Keras dataset (None: unknown).
+    #: Training and official test images of a Keras dataset (None: unknown).  Its test
+    #: images are the test part; validation is split from its training images.
     n_train: int | None = None
-    n_val: int | None = None
+    n_test: int | None = None
     #: The training fraction the window picks with it (None: all rows): a subset
     #: small enough for compare remedies to finish in minutes on two cores.
     window_fraction: float | None = None
     #: The validation fraction the window picks with it (None: all of its validation
-    #: set): CIFAR-10's 10,000 test images cost as much per epoch as the subset's fit.
+    #: rows): 10,000 validation images cost as much per epoch as the subset's fit.
     window_val_fraction: float | None = None
 
     @property
@@ -49,9 +50,16 @@ class DataSource:
 
     @property
     def own_validation(self) -> bool:
-        """Whether it may bring its own validation set (``data.validation_fraction``):
-        Keras's cached sets always, an NPZ when it holds x_val/y_val."""
+        """Whether ``data.validation_fraction`` may apply: Keras's cached sets (a fixed
+        share of the validation rows split from their training images, for speed), an
+        NPZ when it holds x_val/y_val."""
         return self.kind == "keras_cache" or self.name == "npz"
+
+    @property
+    def own_test(self) -> bool:
+        """Whether it always brings its own test part (``data.test_split`` unused):
+        Keras's cached sets, whose official test sets judge."""
+        return self.kind == "keras_cache"
 
     @property
     def own_data(self) -> bool:
@@ -66,12 +74,13 @@ SOURCES: tuple[DataSource, ...] = (
     DataSource("spirals", "spirals (2-D)", "builtin", toy=True),
     DataSource("xor", "xor (2-D)", "builtin", toy=True),
     DataSource("mnist", "MNIST", "keras_cache", images=True, picks_cnn=True,
-               n_train=60_000, n_val=10_000),
+               n_train=60_000, n_test=10_000),
     DataSource("fashion_mnist", "Fashion-MNIST", "keras_cache", images=True, picks_cnn=True,
-               n_train=60_000, n_val=10_000),
-    # 2,500 training and 2,000 validation images: see benchmarks/RESULTS.md, section 10.
+               n_train=60_000, n_test=10_000),
+    # 2,500 training and 2,000 validation images (of the 40,000 and 10,000 that the
+    # default validation split leaves): see benchmarks/RESULTS.md, section 10.
     DataSource("cifar10", "CIFAR-10", "keras_cache", images=True, picks_cnn=True,
-               n_train=50_000, n_val=10_000, window_fraction=0.05, window_val_fraction=0.2),
+               n_train=50_000, n_test=10_000, window_fraction=0.0625, window_val_fraction=0.2),
     DataSource("npz", "NPZ file…", "file", images=True),
     DataSource("csv", "CSV file…", "file"),
     DataSource("images", "Image folder…", "file", images=True),

@@ -1,13 +1,16 @@
-"""Datasets: the built-in sets, the user's files, and the split into train/validation.
+"""Datasets: the built-in sets, the user's files, and the split into train/validation/test.
 
 The readers (``core.readers``) turn a CSV, NPZ, image folder or Keras cache file into
 arrays; ``read_source`` adds the checks every source shares, ``preview`` summarizes a
 source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
 source ends as a ``Dataset`` of numpy arrays.  The pipeline (``core.data.steps``, which
-the exported Keras script carries) is short and deterministic: load -> split (stratified,
-``random_state=seed``) -> keep ``train_fraction`` of the training rows (and, for data
-with its own validation set, ``validation_fraction`` of the validation rows) -> flip
-``label_noise`` of the training labels -> scale (fitted on training rows only).
+the exported Keras script carries) is short and deterministic: load -> the test part,
+drawn first from all rows (``test_split``, its own stream; or the source's own test
+rows) -> the validation split of the rest (stratified, ``random_state=seed``; or the
+source's own validation rows) -> keep ``train_fraction`` of the training rows (and
+``validation_fraction`` of the validation rows where it applies) -> flip
+``label_noise`` of the training labels (never a test label) -> scale (fitted on
+training rows only).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
 Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,
@@ -36,9 +39,10 @@ from fitgap_gui.core.data.readers.keras_cache import (
     read_keras_cached,
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
-from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data
+from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data, split_test
 from fitgap_gui.core.data.toys import TOYS, toy_points
 from fitgap_gui.core.errors import DataError
+from fitgap_gui.core.formatting import format_percent
 
 __all__ = [
     "CacheEntry",
@@ -69,7 +73,10 @@ BUILTIN_DESCRIPTIONS = {
 
 @dataclass
 class Dataset:
-    """Training and validation arrays plus what the window needs to show them."""
+    """Training, validation and (optional) test arrays plus what the window needs to
+    show them.  ``meta["test_part"]`` says what the test part is, or why there is none.
+    Nothing that decides during a run (callbacks, early stopping, the best epoch, the
+    diagnosis) reads the test part."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -82,10 +89,35 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
     flipped_rows: np.ndarray | None = None
+    #: The test part (labels never flipped), or None without one.
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+    @property
+    def has_test(self) -> bool:
+        return self.x_test is not None and self.y_test is not None and len(self.y_test) > 0
+
+    @property
+    def test_part(self) -> str:
+        """What the test part is, or why there is none (``meta["test_part"]``)."""
+        return str(self.meta.get("test_part") or "none")
+
+    def test_line(self) -> str:
+        """ "test part: 360 samples, 20 % of the rows, drawn first" or "test part: none: ..." """
+        if not self.has_test:
+            return f"test part: {self.test_part}"
+        assert self.y_test is not None
+        return f"test part: {len(self.y_test)} samples, {self.test_part}"
 
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    def _sizes(self) -> str:
+        n_train, n_val = len(self.x_train), len(self.x_val)
+        if not self.has_test:
+            return f"{n_train} training and {n_val} validation samples (no test part)"
+        return f"{n_train} training, {n_val} validation and {len(self.y_test)} test samples"
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -94,7 +126,7 @@ class Dataset:
     def summary(self) -> str:
         counts = np.bincount(self.y_train, minlength=self.n_classes)
         return (
-            f"{self.name}: {len(self.x_train)} training and {len(self.x_val)} validation samples, "
+            f"{self.name}: {self._sizes()}, "
             f"{int(np.prod(self.input_shape))} features, {self.n_classes} classes "
             f"(training counts {counts.min()}-{counts.max()} per class)"
             + "".join(f"; {notice}" for notice in self.meta.get("notices", []))
@@ -136,12 +168,85 @@ def _digits_file() -> Path | None:
 # -- the pipeline -----------------------------------------------------------------------------
 def _split(x, y, validation_split: float, seed: int):
     """``steps.split_data``, refused with a one-line reason when a part would be empty."""
-    n_val = int(np.ceil(len(y) * validation_split))
-    if n_val < 1 or len(y) - n_val < 1:
-        raise DataError(
-            f"{len(y)} samples are too few to split with validation_split={validation_split:g}"
-        )
+    _check_splittable(len(y), validation_split, "validation_split")
     return split_data(x, y, validation_split, seed)
+
+
+def _check_splittable(n: int, share: float, key: str) -> None:
+    n_out = int(np.ceil(n * share))
+    if n_out < 1 or n - n_out < 1:
+        raise DataError(f"{n} samples are too few to split with {key}={share:g}")
+
+
+def test_phrase(test_split: float) -> str:
+    """What a drawn test part is ("20 % of the rows, drawn first"), or why there is none."""
+    if test_split <= 0.0:
+        return "none: data.test_split is 0"
+    return f"{format_percent(test_split).removesuffix('%')} % of the rows, drawn first"
+
+
+@dataclass
+class Parts:
+    """The rows of each part before the steps after the splits (``steps.prepare``)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    test_part: str
+    notices: list[str | None]
+
+
+def split_parts(raw: RawData, cfg: DataConfig, seed: int, x: np.ndarray | None = None) -> Parts:
+    """The splits, in order: the test part first (the source's own, or ``test_split``
+    of all rows from its own stream), then validation (the source's own, or
+    ``validation_split`` of the rest).  ``x`` stands in for ``raw.x`` (the preview
+    passes row numbers, to split labels only)."""
+    x = raw.x if x is None else x
+    x_te: np.ndarray | None = None
+    y_te: np.ndarray | None = None
+    if raw.has_test:
+        x_te, y_te = raw.x_test, raw.y_test
+        test_part = str(raw.meta.get("test_part", "the data's own test rows"))
+    elif raw.presplit:
+        test_part = str(
+            raw.meta.get(
+                "test_part", "none: the data brings its own validation rows but no test rows"
+            )
+        )
+    else:
+        test_part = test_phrase(cfg.test_split)
+    x_rest, y_rest = x, raw.y
+    if not raw.has_test and not raw.presplit and cfg.test_split > 0:
+        _check_splittable(len(raw.y), cfg.test_split, "test_split")
+        x_rest, y_rest, x_te, y_te = split_test(x, raw.y, cfg.test_split, seed)
+    notices: list[str | None] = []
+    if raw.presplit:
+        assert raw.x_val is not None and raw.y_val is not None
+        x_tr, y_tr, x_va, y_va = x_rest, y_rest, raw.x_val, raw.y_val
+    else:
+        (x_tr, x_va, y_tr, y_va), singles = _split(x_rest, y_rest, cfg.validation_split, seed)
+        notices.append(_single_sample_notice(singles, raw.class_names, y_va))
+    return Parts(x_tr, y_tr, x_va, y_va, x_te, y_te, test_part, notices)
+
+
+def part_sizes(raw: RawData, cfg: DataConfig) -> tuple[int, int, int]:
+    """(training, validation, test) rows the splits make, before any fraction."""
+    n = len(raw.y)
+    n_test = 0
+    if raw.has_test:
+        assert raw.y_test is not None
+        n_test = len(raw.y_test)
+    elif not raw.presplit and cfg.test_split > 0:
+        n_test = int(np.ceil(n * cfg.test_split))
+        n -= n_test
+    if raw.presplit:
+        assert raw.y_val is not None
+        return n, len(raw.y_val), n_test
+    n_val = int(np.ceil(n * cfg.validation_split))
+    return n - n_val, n_val, n_test
 
 
 def _single_sample_notice(
@@ -215,6 +320,8 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
     parts = [("x", raw.x, raw.y)]
     if raw.presplit:
         parts.append(("validation x", raw.x_val, raw.y_val))
+    if raw.has_test:
+        parts.append(("test x", raw.x_test, raw.y_test))
     for label, x, y in parts:
         if x.ndim < 2 or x.dtype.kind not in "fiu":
             raise DataError(f"{where}: {label} must be numeric rows, got {x.dtype} {x.shape}")
@@ -226,16 +333,20 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             raise DataError(f"{where}: labels must be 0 or more")
         if raw.presplit and label == "x" and len(y) == 0:  # (empty validation: "too few")
             raise DataError(f"{where}: the training arrays hold no samples")
-    if not raw.presplit and cfg.validation_fraction < 1.0:
+        if label == "test x" and len(y) == 0:
+            raise DataError(f"{where}: the test arrays hold no samples")
+    if not raw.presplit and cfg.validation_fraction < 1.0 and cfg.source not in KERAS_CACHE_SOURCES:
         raise DataError(
             f"{where} has no validation set of its own (x_val, y_val), so "
             "data.validation_fraction does not apply; set data.validation_split instead"
         )
-    if raw.presplit and raw.x.shape[1:] != raw.x_val.shape[1:]:
-        raise DataError(
-            f"{where}: training samples have shape {raw.x.shape[1:]} but validation "
-            f"samples {raw.x_val.shape[1:]}"
-        )
+    for label, x, _ in parts[1:]:
+        if raw.x.shape[1:] != x.shape[1:]:
+            part = label.removesuffix(" x")
+            raise DataError(
+                f"{where}: training samples have shape {raw.x.shape[1:]} but {part} "
+                f"samples {x.shape[1:]}"
+            )
     n_features = int(np.prod(raw.x.shape[1:]))
     if n_features == 0:
         raise DataError(f"{where}: the samples have no features (shape {raw.x.shape[1:]})")
@@ -244,7 +355,7 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             f"{where}: {n_features:,} features per sample is more than FitGap's dense "
             f"networks take ({MAX_FEATURES:,}); use a smaller image_size"
         )
-    y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
+    y_all = all_labels(raw)
     n_samples = len(y_all)
     distinct = np.unique(y_all)
     if n_samples == 0:
@@ -268,35 +379,44 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             "samples, which looks like a number to predict, not a class; FitGap "
             "classifies (choose the class column with data.label_column)"
         )
-    if raw.presplit:
-        n_train, n_val = len(raw.y), len(raw.y_val)
-    else:
-        n_val = int(np.ceil(n_samples * cfg.validation_split))
-        n_train = n_samples - n_val
+    n_train, n_val, n_test = part_sizes(raw, cfg)
     if n_samples < MIN_SAMPLES or n_train < 2 or n_val < 1:
+        test = f", {n_test} for test" if n_test else ""
         raise DataError(
             f"{where}: {n_samples} samples are too few ({n_train} for training, {n_val} "
-            f"for validation); FitGap needs at least {MIN_SAMPLES}, two or more for training"
+            f"for validation{test}); FitGap needs at least {MIN_SAMPLES}, two or more for "
+            "training"
         )
 
 
+def all_labels(raw: RawData) -> np.ndarray:
+    """Every label the source holds: training, then its own validation and test rows."""
+    parts = [raw.y, raw.y_val, raw.y_test]
+    return np.concatenate([y for y in parts if y is not None])
+
+
 def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
-    """Split, subsample, add label noise and scale: the deterministic pipeline."""
-    notices = []
-    if raw.presplit:
-        x_tr, y_tr, x_va, y_va = raw.x, raw.y, raw.x_val, raw.y_val
-    else:
-        (x_tr, x_va, y_tr, y_va), singles = _split(raw.x, raw.y, cfg.validation_split, seed)
-        notices.append(_single_sample_notice(singles, raw.class_names, y_va))
-    n_classes = int(max(y_tr.max(initial=0), y_va.max(initial=0))) + 1
+    """The splits, then subsample, label noise and scale: the deterministic pipeline."""
+    parts = split_parts(raw, cfg, seed)
+    y_parts = [parts.y_train, parts.y_val] + ([parts.y_test] if parts.y_test is not None else [])
+    n_classes = int(max(y.max(initial=0) for y in y_parts)) + 1
     class_names = raw.class_names or [str(i) for i in range(n_classes)]
-    if len(np.unique(y_tr)) < 2:
+    if len(np.unique(parts.y_train)) < 2:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
-    # (validation_fraction is 1 unless the data has a validation set of its own: check_raw)
-    x_tr, y_tr, x_va, y_va, flipped = prepare(
-        x_tr, y_tr, x_va, y_va, len(class_names), data_steps(cfg), seed
+    # (validation_fraction is 1 where it does not apply: check_raw)
+    x_tr, y_tr, x_va, y_va, x_te, y_te, flipped = prepare(
+        parts.x_train,
+        parts.y_train,
+        parts.x_val,
+        parts.y_val,
+        len(class_names),
+        data_steps(cfg),
+        seed,
+        parts.x_test,
+        parts.y_test,
     )
+    meta = dict(raw.meta, source=cfg.source, test_part=parts.test_part)
     return Dataset(
         x_train=x_tr,
         y_train=y_tr,
@@ -306,8 +426,10 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         name=raw.name,
         kind=raw.kind,
         image_shape=raw.image_shape,
-        meta=_with_notices(dict(raw.meta, source=cfg.source), notices),
+        meta=_with_notices(meta, parts.notices),
         flipped_rows=flipped,
+        x_test=x_te,
+        y_test=y_te,
     )
 
 
@@ -347,6 +469,9 @@ class DataPreview:
     #: Up to ``n_images`` (pixels as uint8 (h, w) or (h, w, 3), class name), one class each first.
     sample_images: list[tuple[np.ndarray, str]] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    #: Rows of the test part (0: none) and what it is, or why there is none.
+    n_test: int = 0
+    test_part: str = "none"
 
     @property
     def n_features(self) -> int:
@@ -361,8 +486,8 @@ class DataPreview:
         tail += "".join(f"; {notice}" for notice in self.meta.get("notices", []))
         return (
             f"{self.name}: {self.n_samples} samples ({self.n_train} training, {self.n_val} "
-            f"validation), {self.n_features} features, {len(self.class_names)} classes "
-            f"({counts[:300]}){tail}"
+            f"validation, {self.n_test} test), {self.n_features} features, "
+            f"{len(self.class_names)} classes ({counts[:300]}){tail}; test part: {self.test_part}"
         )
 
 
@@ -394,14 +519,12 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
     file before the user presses Train.
     """
     raw = read_source(cfg, seed)
-    y_all = raw.y if not raw.presplit else np.concatenate([raw.y, raw.y_val])
+    y_all = all_labels(raw)
     n_classes = int(y_all.max()) + 1
     names = raw.class_names or [str(i) for i in range(n_classes)]
-    if raw.presplit:
-        n_train, n_val = len(raw.y), kept_rows(raw.y_val, cfg.validation_fraction)
-    else:
-        n_val = int(np.ceil(len(y_all) * cfg.validation_split))
-        n_train = len(y_all) - n_val
+    n_train, n_val, n_test = part_sizes(raw, cfg)
+    parts = split_parts(raw, cfg, seed, x=np.arange(len(raw.y)))  # the labels only
+    n_val = kept_rows(parts.y_val, cfg.validation_fraction)
     return DataPreview(
         name=raw.name,
         source=cfg.source,
@@ -415,6 +538,8 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
         image_shape=raw.image_shape,
         sample_images=_sample_images(raw, n_images),
         meta=_with_notices(dict(raw.meta), [_preview_notice(raw)]),
+        n_test=n_test,
+        test_part=parts.test_part,
     )
 
 

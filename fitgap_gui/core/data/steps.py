@@ -1,6 +1,9 @@
-"""The data steps every source shares: split, subsample, label noise, scaling.
+"""The data steps every source shares: test part, split, subsample, label noise, scaling.
 
-``core.data.datasets`` runs them in this order on the arrays a reader made; each is
+``core.data.datasets`` runs them in this order on the arrays a reader made: the test
+part first, from all rows (``split_test``: its own seeded stream, stratified where it
+can be), then the validation split of the rest, then ``prepare`` (training fraction,
+validation fraction, label noise on the training labels only, scaling).  Each is
 deterministic (its own numpy generator, never the global stream, so Keras's seeded run
 stays plain Keras).  They use numpy and ``core.data.splits.split_rows`` only, so the
 exported Keras script carries this very code (docs/ARCHITECTURE.md, "Export as Keras
@@ -16,6 +19,9 @@ STEP_KEYS = ("train_fraction", "validation_fraction", "label_noise", "scale")
 #: The validation subsample's stream is ``seed + VALIDATION_SEED_OFFSET``, so it is
 #: drawn independently of the training subsample's (``seed``) and label noise's.
 VALIDATION_SEED_OFFSET = 104_729
+#: The test part's stream is ``seed + TEST_SEED_OFFSET``: changing the test rows never
+#: moves another draw, and no other step draws from it.
+TEST_SEED_OFFSET = 15_485_863
 
 
 def can_stratify(y, n_val):
@@ -51,6 +57,20 @@ def split_data(x, y, validation_split, seed):
         x_tr[k], x_va[row] = x_va[row].copy(), x_tr[k].copy()
         y_tr[k], y_va[row] = y_va[row], y_tr[k]
     return (x_tr, x_va, y_tr, y_va), singles.tolist()
+
+
+def split_test(x, y, test_split, seed):
+    """``(x_rest, y_rest, x_test, y_test)``: the test part, drawn first from all rows.
+
+    ``test_split`` of the rows (rounded up), stratified when every class has two rows
+    and both parts can hold every class, from its own stream (``seed +
+    TEST_SEED_OFFSET``); a class with a single row stays out of it.  With
+    ``test_split`` 0 there is no test part: ``x_test`` and ``y_test`` are None.
+    """
+    if test_split <= 0.0:
+        return x, y, None, None
+    (x_rest, x_test, y_rest, y_test), _ = split_data(x, y, test_split, seed + TEST_SEED_OFFSET)
+    return x_rest, y_rest, x_test, y_test
 
 
 def subsample(x, y, fraction, seed):
@@ -89,37 +109,52 @@ def flip_labels(y, fraction, n_classes, seed):
     return y
 
 
-def scale(x_train, x_val, how):
-    """ "standard" (mean 0, std 1) or "minmax" ([0, 1]) per feature, fitted on training rows."""
+def scale(x_train, x_val, how, x_test=None):
+    """ "standard" (mean 0, std 1) or "minmax" ([0, 1]) per feature, fitted on training rows
+    and applied to the validation (and test) rows.  Returns the three (``x_test`` None
+    stays None)."""
     if how == "standard":
-        mean = x_train.mean(axis=0)
-        std = x_train.std(axis=0)
-        std[std == 0] = 1.0
-        return (x_train - mean) / std, (x_val - mean) / std
-    if how == "minmax":
-        lo = x_train.min(axis=0)
-        span = x_train.max(axis=0) - lo
-        span[span == 0] = 1.0
-        return (x_train - lo) / span, (x_val - lo) / span
-    return x_train, x_val
+        shift = x_train.mean(axis=0)
+        span = x_train.std(axis=0)
+    elif how == "minmax":
+        shift = x_train.min(axis=0)
+        span = x_train.max(axis=0) - shift
+    else:
+        return x_train, x_val, x_test
+    span[span == 0] = 1.0
+    scaled = [(x - shift) / span if x is not None else None for x in (x_train, x_val, x_test)]
+    return scaled[0], scaled[1], scaled[2]
 
 
-def prepare(x_train, y_train, x_val, y_val, n_classes, steps, seed):
-    """The steps after the split, in order: keep ``train_fraction`` of the training rows
-    (and ``validation_fraction`` of a validation set of the data's own, from a stream of
-    its own), flip ``label_noise`` of the training labels, ``scale``.  Returns the four
-    arrays as float32/int64 and the training rows whose label was flipped (or None)."""
+def _floats(x):
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _labels(y):
+    return np.ascontiguousarray(y, dtype=np.int64)
+
+
+def prepare(x_train, y_train, x_val, y_val, n_classes, steps, seed, x_test=None, y_test=None):
+    """The steps after the splits, in order: keep ``train_fraction`` of the training rows
+    (and ``validation_fraction`` of the validation rows, from a stream of their own),
+    flip ``label_noise`` of the training labels, ``scale``.  The test rows (if any) are
+    only scaled: never subsampled, their labels never flipped.  Returns the six arrays
+    as float32/int64 (the test pair None without a test part) and the training rows
+    whose label was flipped (or None)."""
     x_train, y_train = subsample(x_train, y_train, steps["train_fraction"], seed)
     val_seed = seed + VALIDATION_SEED_OFFSET
     x_val, y_val = subsample(x_val, y_val, steps["validation_fraction"], val_seed)
     clean = y_train
     y_train = flip_labels(y_train, steps["label_noise"], n_classes, seed)
-    x_train, x_val = scale(x_train, x_val, steps["scale"])
+    x_train, x_val, x_test = scale(x_train, x_val, steps["scale"], x_test)
     flipped = np.flatnonzero(y_train != clean) if steps["label_noise"] > 0 else None
+    has_test = x_test is not None and y_test is not None
     return (
-        np.ascontiguousarray(x_train, dtype=np.float32),
-        np.ascontiguousarray(y_train, dtype=np.int64),
-        np.ascontiguousarray(x_val, dtype=np.float32),
-        np.ascontiguousarray(y_val, dtype=np.int64),
+        _floats(x_train),
+        _labels(y_train),
+        _floats(x_val),
+        _labels(y_val),
+        _floats(x_test) if has_test else None,
+        _labels(y_test) if has_test else None,
         flipped,
     )

@@ -4,7 +4,9 @@ A template per source writes out, in readable numpy/csv code, how FitGap's reade
 (``core.data.readers``) turns the run's file into arrays; where the engine's own code is
 plain (the drawn sets, the image decoder, the Keras-cache readers) the program carries
 it.  The split and the steps after it are always the engine's (``core.data.steps``).
-The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/).
+The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/), the
+test part included: ``load_parts()`` returns it beside the training and validation
+arrays (None without one), ``load_data()`` the training and validation arrays alone.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, RunConfig
 from fitgap_gui.core.data import sklearn_sets, splits, steps, toys
 from fitgap_gui.core.data.datasets import data_steps
 from fitgap_gui.core.data.readers import csvfile, imagefolder, keras_cache
-from fitgap_gui.core.data.readers.npzfile import VAL_ALIASES
+from fitgap_gui.core.data.readers.npzfile import NPZ_NO_TEST, NPZ_TEST_PART, TEST_KEYS, VAL_KEYS
 from fitgap_gui.core.export.script_text import (
     ScriptExportError,
     carried,
@@ -30,7 +32,7 @@ from fitgap_gui.core.export.script_text import (
 
 #: The data settings the sources and steps below write out.
 DATA_KEYS = {
-    "source", "path", "train_fraction", "validation_split", "validation_fraction",
+    "source", "path", "train_fraction", "test_split", "validation_split", "validation_fraction",
     "label_noise", "scale", "noise", "n_samples", "label_column", "image_size", "grayscale",
 }  # fmt: skip
 
@@ -38,13 +40,18 @@ DATA_KEYS = {
 @dataclasses.dataclass
 class Source:
     """A source written out: ``body`` makes ``x``, ``y`` and ``n_classes`` (``presplit``:
-    the four arrays), with the module-level ``consts``, ``helpers`` and ``imports`` it uses."""
+    ``x_train``, ``y_train``, ``x_val``, ``y_val``; ``own_test``: also ``x_test``,
+    ``y_test``, and ``x``, ``y`` are its training rows unless ``presplit``), with the
+    module-level ``consts``, ``helpers`` and ``imports`` it uses.  ``no_test``: why a
+    pre-split source has no test part."""
 
     body: str
     consts: list[str] = dataclasses.field(default_factory=list)
     helpers: str = ""
     imports: list[str] = dataclasses.field(default_factory=list)
     presplit: bool = False
+    own_test: bool = False
+    no_test: str = ""
 
 
 def _data_path(config: RunConfig) -> str:
@@ -92,17 +99,26 @@ def _source_npz(config: RunConfig) -> Source:
     except (OSError, ValueError) as exc:
         raise ScriptExportError(f"{config.data.path}: cannot read the run's data ({exc})") from None
     read = "data = np.load(DATA_PATH)  # plain arrays only: allow_pickle stays False\n"
-    val = [(xv, yv) for xv, yv in VAL_ALIASES if {xv, yv, "x_train", "y_train"} <= set(keys)]
-    if not val:  # split by the program, as by FitGap
+    has = set(keys)
+    presplit = {"x_train", "y_train", *VAL_KEYS} <= has
+    own_test = {"x_train", "y_train", *TEST_KEYS} <= has
+    if not presplit and not own_test:  # split by the program, as by FitGap
         body = read + 'x, y = data["x"].astype(np.float32), as_labels(data["y"])\n'
         return Source(body + "n_classes = int(y.max()) + 1\n", consts, AS_LABELS)
-    body = read + (
-        f'x_train, x_val = data["x_train"], data[{literal(val[0][0])}]\n'
-        "x_train, x_val = x_train.astype(np.float32), x_val.astype(np.float32)\n"
-        f'y_train, y_val = as_labels(data["y_train"]), as_labels(data[{literal(val[0][1])}])\n'
-        "n_classes = int(max(y_train.max(), y_val.max())) + 1\n"
+    train = "x_train, y_train" if presplit else "x, y"
+    body = read + f'{train} = data["x_train"].astype(np.float32), as_labels(data["y_train"])\n'
+    labels = [train.split(", ")[1]]
+    if presplit:
+        body += 'x_val, y_val = data["x_val"].astype(np.float32), as_labels(data["y_val"])\n'
+        labels.append("y_val")
+    if own_test:
+        body += f"# the test part: {NPZ_TEST_PART}\n"
+        body += 'x_test, y_test = data["x_test"].astype(np.float32), as_labels(data["y_test"])\n'
+        labels.append("y_test")
+    body += f"n_classes = int(max({', '.join(f'{y}.max()' for y in labels)})) + 1\n"
+    return Source(
+        body, consts, AS_LABELS, presplit=presplit, own_test=own_test, no_test=NPZ_NO_TEST
     )
-    return Source(body, consts, AS_LABELS, presplit=True)
 
 
 # -- CSV -------------------------------------------------------------------------------------------
@@ -156,6 +172,28 @@ def _source_csv(config: RunConfig) -> Source:
 
 
 # -- image folder: FitGap's own decoder ------------------------------------------------------------
+READ_IMAGES = '''
+def read_images(folder, class_names):
+    """One subfolder per class, in name order, its images (subfolders included) in path
+    order; an image that cannot be read is skipped, as FitGap skipped it."""
+    images, labels = [], []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for file in sorted(sub.rglob("*")):
+            if file.suffix.lower() not in IMAGE_SUFFIXES or file.name.startswith("."):
+                continue
+            try:
+                images.append(read_image(file, IMAGE_SIZE, GRAYSCALE))
+            except Exception:  # not a regular file, or not an image Pillow reads
+                continue
+            labels.append(class_names.index(sub.name))
+    return np.stack(images), np.array(labels, dtype=np.int64)
+
+
+def class_folder_names(folder):
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+'''
+
+
 def _source_images(config: RunConfig) -> Source:
     d = config.data
     consts = [
@@ -165,27 +203,38 @@ def _source_images(config: RunConfig) -> Source:
         f"IMAGE_SUFFIXES = {literal(tuple(imagefolder.IMAGE_SUFFIXES))}",
         f"FORMATS = {literal(tuple(imagefolder.FORMATS))}  # the only ones decoded",
     ]
-    body = """
-        # One subfolder per class, in name order, its images (subfolders included) in path
-        # order.  An image that cannot be read is skipped, as FitGap skipped it.
-        folders = sorted(
-            (p for p in Path(DATA_PATH).iterdir() if p.is_dir() and not p.name.startswith(".")),
-            key=lambda p: p.name,
-        )
-        images, labels = [], []
-        for label, folder in enumerate(folders):
-            for file in sorted(folder.rglob("*")):
-                if file.suffix.lower() not in IMAGE_SUFFIXES or file.name.startswith("."):
-                    continue
-                try:
-                    images.append(read_image(file, IMAGE_SIZE, GRAYSCALE))
-                except Exception:  # not a regular file, or not an image Pillow reads
-                    continue
-                labels.append(label)
-        x, y, n_classes = np.stack(images), np.array(labels, dtype=np.int64), len(folders)
-    """
+    root = Path(str(d.path)).expanduser()
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError as exc:
+        raise ScriptExportError(f"{d.path}: cannot read the run's data ({exc})") from None
+    parts = imagefolder.part_folders(folders)
+    helpers = READ_IMAGES + "\n\n" + copied(imagefolder.read_image)
     imports = ["import stat", "import warnings", "from pathlib import Path"]
-    return Source(body, consts, copied(imagefolder.read_image), imports)
+    if parts is None:
+        body = (
+            "root = Path(DATA_PATH)\n"
+            "class_names = class_folder_names(root)\n"
+            "x, y = read_images(root, class_names)\n"
+            "n_classes = len(class_names)\n"
+        )
+        return Source(body, consts, helpers, imports)
+    presplit, own_test = "val" in parts, "test" in parts
+    train = "x_train, y_train" if presplit else "x, y"
+    body = (
+        "# The folder brings its own parts: train/, val/ and/or test/, one subfolder per\n"
+        "# class in each (the classes named by train/).\n"
+        "root = Path(DATA_PATH)\n"
+        f"class_names = class_folder_names(root / {literal(parts['train'].name)})\n"
+        f"{train} = read_images(root / {literal(parts['train'].name)}, class_names)\n"
+    )
+    if presplit:
+        body += f"x_val, y_val = read_images(root / {literal(parts['val'].name)}, class_names)\n"
+    if own_test:
+        body += f"# the test part: {imagefolder.FOLDER_TEST_PART}\n"
+        body += f"x_test, y_test = read_images(root / {literal(parts['test'].name)}, class_names)\n"
+    body += "n_classes = len(class_names)\n"
+    return Source(body, consts, helpers, imports, presplit, own_test, imagefolder.FOLDER_NO_TEST)
 
 
 # -- Keras's dataset cache: FitGap's own readers of it ---------------------------------------------
@@ -193,19 +242,19 @@ KERAS_CACHE_READ = {
     "mnist": """
         with np.load(datasets_dir() / "mnist.npz") as data:  # allow_pickle stays False
             x_train, y_train = data["x_train"], data["y_train"]
-            x_val, y_val = data["x_test"], data["y_test"]
+            x_test, y_test = data["x_test"], data["y_test"]
     """,
     "fashion_mnist": """
         files = [datasets_dir() / "fashion-mnist" / name for name in FASHION_FILES]
-        y_train, x_train, y_val, x_val = (read_idx(f, 8 if "labels" in f.name else 16) for f in files)
-        x_train, x_val = x_train.reshape(-1, 28, 28), x_val.reshape(-1, 28, 28)
+        y_train, x_train, y_test, x_test = (read_idx(f, 8 if "labels" in f.name else 16) for f in files)
+        x_train, x_test = x_train.reshape(-1, 28, 28), x_test.reshape(-1, 28, 28)
     """,
     "cifar10": """
         folder = cifar_dir(datasets_dir())
         batches = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
         x_train = np.concatenate([images for images, _ in batches])
         y_train = np.concatenate([labels for _, labels in batches])
-        x_val, y_val = read_cifar_batch(folder / "test_batch")
+        x_test, y_test = read_cifar_batch(folder / "test_batch")
     """,
 }
 
@@ -214,11 +263,12 @@ def _source_keras_cache(config: RunConfig) -> Source:
     name, c = config.data.source, keras_cache
     body = (
         f"# Keras's own dataset cache, where keras.datasets.{name}.load_data() saves it;\n"
-        "# read here, never downloaded.  Its training part trains, its test part validates.\n"
+        "# read here, never downloaded.  Its official test set is the test part; validation\n"
+        "# is split from its training part.\n"
         + textwrap.dedent(KERAS_CACHE_READ[name])
-        + "x_train, x_val = x_train.astype(np.float32), x_val.astype(np.float32)\n"
-        "y_train = np.asarray(y_train, dtype=np.int64).reshape(-1)\n"
-        "y_val = np.asarray(y_val, dtype=np.int64).reshape(-1)\n"
+        + "x, x_test = x_train.astype(np.float32), x_test.astype(np.float32)\n"
+        "y = np.asarray(y_train, dtype=np.int64).reshape(-1)\n"
+        "y_test = np.asarray(y_test, dtype=np.int64).reshape(-1)\n"
         "n_classes = 10\n"
     )
     readers = copied(c.datasets_dir, c.cifar_dir, c.read_idx, c.ArrayUnpickler, c.read_cifar_batch)
@@ -226,7 +276,7 @@ def _source_keras_cache(config: RunConfig) -> Source:
         [f"FASHION_FILES = {literal(list(c.FASHION_FILES))}"] if name == "fashion_mnist" else []
     )
     imports = ["import gzip", "import io", "import pickle", "from pathlib import Path"]
-    return Source(body, consts, readers, imports, presplit=True)
+    return Source(body, consts, readers, imports, own_test=True)
 
 
 SOURCES = {
@@ -240,25 +290,49 @@ SOURCES = {
 
 # -- the split and the steps after it: the engine's own -------------------------------------------
 def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
-    """(the constants, the code: the source's helpers, the steps and ``load_data``)."""
+    """(the constants, the code: the source's helpers, the steps, ``load_parts`` and
+    ``load_data``)."""
     d = config.data
-    if d.validation_fraction < 1.0 and not source.presplit:  # load_dataset refuses it too
-        raise ScriptExportError(
+    keras_set = d.source in KERAS_CACHE_SOURCES
+    if d.validation_fraction < 1.0 and not source.presplit and not keras_set:
+        raise ScriptExportError(  # load_dataset refuses it too
             "data.validation_fraction needs data with its own validation set "
             "(x_val/y_val); this data is split by data.validation_split"
         )
     consts = [f"DATA_STEPS = {literal(data_steps(d), room=0)}"]
     body = textwrap.dedent(source.body).strip("\n") + "\n"
+    if source.own_test:
+        pass  # the source's own test part; data.test_split is not used
+    elif source.presplit:
+        body += f"x_test = y_test = None  # {comment_text(source.no_test)}\n"
+    elif d.test_split > 0:
+        consts.insert(0, f"TEST_SPLIT = {d.test_split!r}")
+        body += "x, y, x_test, y_test = split_test(x, y, TEST_SPLIT, SEED)  # the test part first\n"
+    else:
+        body += "x_test = y_test = None  # data.test_split is 0: no test part\n"
     if not source.presplit:
         consts.insert(0, f"VALIDATION_SPLIT = {d.validation_split!r}")
         body += "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)\n"
     body += (
-        "*arrays, _flipped = prepare(x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED)\n"
+        "*arrays, _flipped = prepare(\n"
+        "    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, x_test, y_test\n"
+        ")\n"
         "return (*arrays, n_classes)\n"
     )
-    doc = '"""The training and validation arrays, exactly as FitGap built them."""\n'
-    load_data = "def load_data():\n" + textwrap.indent(
+    doc = (
+        '"""The training, validation and test arrays and the number of classes, exactly as\n'
+        'FitGap built them (the test pair is None without a test part)."""\n'
+    )
+    load_parts = "def load_parts():\n" + textwrap.indent(
         doc + body, "    ", lambda s: bool(s.strip())
     )
-    code = [source.helpers, carried(splits), carried(steps), load_data]
+    code = [source.helpers, carried(splits), carried(steps), load_parts, LOAD_DATA]
     return consts, "\n\n\n".join(c.strip("\n") for c in code if c) + "\n"
+
+
+LOAD_DATA = '''def load_data():
+    """The training and validation arrays and the number of classes, exactly as FitGap
+    built them; the test part stays out of training (``load_parts`` returns it)."""
+    x_train, y_train, x_val, y_val, _x_test, _y_test, n_classes = load_parts()
+    return x_train, y_train, x_val, y_val, n_classes
+'''

@@ -109,7 +109,7 @@ def stored_run(
         name=row["name"],
         created=row["created"],
         finished=finished,
-        config=RunConfig.from_json(row["config"]),
+        config=RunConfig.from_stored_json(row["config"]),
         status=status,
         epochs_run=row["epochs_run"],
         best_epoch=row["best_epoch"],

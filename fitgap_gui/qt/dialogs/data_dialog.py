@@ -288,6 +288,12 @@ class DataPreviewDialog(QDialog):
         self.facts.addRow("Samples", QLabel(f"{p.n_samples:,}"))
         split = "pre-split in the file" if p.meta.get("split") == "presplit" else "split"
         self.facts.addRow("Training / validation", QLabel(f"{p.n_train:,} / {p.n_val:,} ({split})"))
+        # Validation chooses (best epoch, early stopping, comparisons); test judges.
+        test = f"{p.n_test:,}: {p.test_part}" if p.n_test else p.test_part
+        self.test_label = QLabel(test)
+        self.test_label.setWordWrap(True)
+        self.test_label.setToolTip("validation chooses, test judges")
+        self.facts.addRow("Test part", self.test_label)
         self.facts.addRow(
             "Features", QLabel(f"{p.n_features:,} per sample ({shape}, {what[p.kind]})")
         )

@@ -201,6 +201,7 @@ class ControlsPanel(QScrollArea):
         self.noise = take("noise", QDoubleSpinBox)
         self.n_samples = take("n_samples", QSpinBox)
         self.train_fraction = take("train_fraction", QDoubleSpinBox)
+        self.test_split = take("test_split", QDoubleSpinBox)
         self.validation_split = take("validation_split", QDoubleSpinBox)
         self.validation_fraction = take("validation_fraction", QDoubleSpinBox)
         self.label_noise = take("label_noise", QDoubleSpinBox)
@@ -332,6 +333,7 @@ class ControlsPanel(QScrollArea):
             self.source.currentData(),
             self.train_fraction.value(),
             self.validation_fraction.value(),
+            self.validation_split.value(),
         )
         self.subset_note.setText(words)
         self.subset_note.setVisible(bool(words))

@@ -21,10 +21,12 @@ from fitgap_gui.core.userfiles import open_regular, shown, stat_regular
 
 @dataclass
 class RawData:
-    """What a reader found, before the split into training and validation rows.
+    """What a reader found, before the splits into training, validation and test rows.
 
     ``x``/``y`` are every sample of an unsplit source, or the training part of a
-    pre-split one (then ``x_val``/``y_val`` are set).  Labels are 0-based integers.
+    pre-split one: ``x_val``/``y_val`` are set when the source brings its own
+    validation rows, ``x_test``/``y_test`` when it brings its own test part (then
+    ``meta["test_part"]`` says what it is).  Labels are 0-based integers.
     """
 
     name: str
@@ -36,10 +38,18 @@ class RawData:
     kind: str = "tabular"  # "tabular", "points2d" or "image"
     image_shape: tuple[int, ...] | None = None
     meta: dict = field(default_factory=dict)
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
 
     @property
     def presplit(self) -> bool:
+        """The source brings its own validation rows."""
         return self.x_val is not None
+
+    @property
+    def has_test(self) -> bool:
+        """The source brings its own test part (``data.test_split`` is not used)."""
+        return self.x_test is not None
 
 
 def _check_size(path: Path, size: int) -> None:

@@ -1,5 +1,10 @@
 """Image-folder reader: one subfolder per class, as Keras's image_dataset_from_directory.
 
+A folder whose subfolders are ``train/`` with ``val/`` and/or ``test/`` (each with one
+subfolder per class, the classes named by ``train/``) brings its own parts: ``test/`` is
+the test part, ``val/`` the validation rows (without it, validation is split from
+``train/``); with ``val/`` but no ``test/`` there is no test part.
+
 Images are read with Pillow (no TensorFlow), converted to RGB or grayscale and
 resized to ``image_size`` with bilinear interpolation, Keras's default; pixel values
 stay 0-255 as Keras gives them (``data.scale`` rescales).  An unreadable image is
@@ -34,11 +39,16 @@ from fitgap_gui.core.userfiles import os_error_text, shown, stat_path
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 #: The only decoders Pillow may use: those of IMAGE_SUFFIXES (never EPS, PS or others).
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
+#: The subfolders that make a folder split by hand (``validation/`` is ``val/``).
+PART_FOLDERS = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+#: What the test part is, or why there is none.
+FOLDER_TEST_PART = "the test/ folder"
+FOLDER_NO_TEST = "none: the folder brings its own val/ rows but no test/ folder"
 #: The most images one folder may hold (a safety net: 200k 32x32 RGB images is 2.4 GB).
 MAX_IMAGES = 200_000
 
 
-def _class_folders(path: Path) -> list[Path]:
+def _class_folders(path: Path, fewest: int = 2) -> list[Path]:
     # Every way the path can fail (too long, a link loop, no permission) is one line.
     mode = stat_path(path, DataError, missing="no such folder").st_mode
     if not stat.S_ISDIR(mode):
@@ -58,11 +68,44 @@ def _class_folders(path: Path) -> list[Path]:
             f"{path} holds no class subfolders; put each class's images in a subfolder "
             "named after the class"
         )
-    if len(folders) < 2:
+    if len(folders) < fewest:
         raise DataError(
             f"{path} has one class subfolder ({folders[0].name}); it needs at least two classes"
         )
     return folders
+
+
+def part_folders(folders: list[Path]) -> dict[str, Path] | None:
+    """``{"train": ..., "val": ..., "test": ...}`` when the subfolders are a split by
+    hand (``train/`` and at least one of ``val/``, ``test/``, nothing else), else None."""
+    parts = {PART_FOLDERS.get(f.name): f for f in folders}
+    if None in parts or "train" not in parts or len(parts) != len(folders) or len(parts) < 2:
+        return None
+    return parts  # type: ignore[return-value]
+
+
+def _layout(path: Path) -> tuple[list[str], dict[str, list[tuple[int, Path]]]]:
+    """The class names and, per part, its class folders with their labels."""
+    folders = _class_folders(path)
+    parts = part_folders(folders)
+    if parts is None:
+        return [f.name for f in folders], {"train": list(enumerate(folders))}
+    train = _class_folders(parts["train"])
+    names = [f.name for f in train]
+    layout = {"train": list(enumerate(train))}
+    for part in ("val", "test"):
+        if part not in parts:
+            continue
+        found = []
+        for folder in _class_folders(parts[part], fewest=1):
+            if folder.name not in names:
+                raise DataError(
+                    f"{parts[part]}: class folder {folder.name!r} is not one of train/'s "
+                    f"classes ({', '.join(names[:10])})"
+                )
+            found.append((names.index(folder.name), folder))
+        layout[part] = found
+    return names, layout
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -135,9 +178,12 @@ def read_image_folder(
     except ImportError:  # pragma: no cover - Pillow is a dependency
         raise DataError("reading image folders needs Pillow: pip install pillow") from None
 
-    folders = _class_folders(path)
-    files_by_class = [_image_files(folder) for folder in folders]
-    total = sum(len(files) for files in files_by_class)
+    names, layout = _layout(path)
+    files = {
+        part: [(cls, folder, _image_files(folder)) for cls, folder in folders]
+        for part, folders in layout.items()
+    }
+    total = sum(len(found) for entries in files.values() for _, _, found in entries)
     if total == 0:
         raise DataError(
             f"{path}: the class subfolders hold no images ({', '.join(IMAGE_SUFFIXES)})"
@@ -146,12 +192,51 @@ def read_image_folder(
         raise DataError(f"{path} holds {total} images; FitGap reads at most {MAX_IMAGES}")
     _check_memory(path, total, image_size, grayscale)
 
+    skipped: list[str] = []
+    arrays = {
+        part: _read_part(path, entries, image_size, grayscale, skipped)
+        for part, entries in files.items()
+    }
+    meta: dict = {
+        "images": sum(len(y) for _, y in arrays.values()),
+        "skipped_count": len(skipped),
+        "skipped": skipped[:100],
+        "grayscale": grayscale,
+    }
+    if len(layout) > 1:
+        meta["split"] = "presplit" if "val" in layout else "test given"
+        meta["test_part"] = FOLDER_TEST_PART if "test" in layout else FOLDER_NO_TEST
+    x, y = arrays["train"]
+    x_val, y_val = arrays.get("val", (None, None))
+    x_test, y_test = arrays.get("test", (None, None))
+    return RawData(
+        name=path.name,
+        x=x,
+        y=y,
+        x_val=x_val,
+        y_val=y_val,
+        class_names=names,
+        kind="image",
+        image_shape=tuple(image_size),
+        meta=meta,
+        x_test=x_test,
+        y_test=y_test,
+    )
+
+
+def _read_part(
+    path: Path,
+    entries: list[tuple[int, Path, list[Path]]],
+    image_size: tuple[int, int],
+    grayscale: bool,
+    skipped: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The readable images of one part's class folders, and their labels."""
     images: list[np.ndarray] = []
     labels: list[int] = []
-    skipped: list[str] = []
-    for cls, (folder, files) in enumerate(zip(folders, files_by_class, strict=True)):
+    for cls, folder, found_files in entries:
         found = 0
-        for file in files:
+        for file in found_files:
             try:
                 images.append(read_image(file, image_size, grayscale))
             except Exception as exc:  # any failure to decode it: skip this image
@@ -161,19 +246,7 @@ def read_image_folder(
             labels.append(cls)
             found += 1
         if found == 0:
-            first = f"; unreadable: {skipped[-1]}" if files else ""
-            raise DataError(f"{path}: class folder {folder.name!r} has no readable images{first}")
-    return RawData(
-        name=path.name,
-        x=np.stack(images),
-        y=np.asarray(labels, dtype=np.int64),
-        class_names=[folder.name for folder in folders],
-        kind="image",
-        image_shape=tuple(image_size),
-        meta={
-            "images": len(images),
-            "skipped_count": len(skipped),
-            "skipped": skipped[:100],
-            "grayscale": grayscale,
-        },
-    )
+            first = f"; unreadable: {skipped[-1]}" if found_files else ""
+            shown_name = folder.relative_to(path).as_posix()
+            raise DataError(f"{path}: class folder {shown_name!r} has no readable images{first}")
+    return np.stack(images), np.asarray(labels, dtype=np.int64)

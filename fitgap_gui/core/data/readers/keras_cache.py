@@ -149,7 +149,8 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_keras_cached(name: str) -> RawData:
-    """The cached dataset, its training part as training and its test part as validation."""
+    """The cached dataset: its training images (validation is split from them later)
+    and its official test set, the test part."""
     folder, files = _require(name)
     if name == "mnist":
         arrays = open_npz(folder / files[0])
@@ -172,19 +173,24 @@ def read_keras_cached(name: str) -> RawData:
             *batches[5],
         ]
         class_names = CIFAR10_CLASSES
-    x_tr, y_tr, x_va, y_va = parts
-    if len(x_tr) != len(y_tr) or len(x_va) != len(y_va):
+    x_tr, y_tr, x_te, y_te = parts
+    if len(x_tr) != len(y_tr) or len(x_te) != len(y_te):
         raise DataError(f"{name} in {folder}: images and labels differ in number; re-download it")
+    label = next(s.label for s in SOURCES if s.name == name)
     return RawData(
         name=name,
         x=x_tr.astype(np.float32),
         y=np.asarray(y_tr, dtype=np.int64).reshape(-1),
-        x_val=x_va.astype(np.float32),
-        y_val=np.asarray(y_va, dtype=np.int64).reshape(-1),
         class_names=list(class_names),
         kind="image",
         image_shape=tuple(x_tr.shape[1:3]),
-        meta={"split": "presplit", "cache": str(folder)},
+        meta={
+            "split": "test given",
+            "cache": str(folder),
+            "test_part": f"{label}'s official test set",
+        },
+        x_test=x_te.astype(np.float32),
+        y_test=np.asarray(y_te, dtype=np.int64).reshape(-1),
     )
 
 

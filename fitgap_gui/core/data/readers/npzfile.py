@@ -1,4 +1,8 @@
-"""NPZ reader: pre-split (x_train, y_train, x_val, y_val) or unsplit (x, y) arrays.
+"""NPZ reader: unsplit (x, y) arrays, or x_train, y_train with their own parts.
+
+``x_test``/``y_test`` are the test part; ``x_val``/``y_val`` the validation rows (without
+them, validation is split from the training rows by ``data.validation_split``).  An NPZ
+with validation rows but no test rows has no test part.
 
 ``np.load`` runs with ``allow_pickle=False`` always, so an archive holding pickled
 Python objects is refused, never executed.  Labels are integers or one-hot rows.
@@ -18,8 +22,12 @@ from fitgap_gui.core.memory import format_bytes, memory_budget
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 NPY_MAGIC = b"\x93NUMPY"
-#: Validation arrays may also be named as Keras's own archives name them.
-VAL_ALIASES = (("x_val", "y_val"), ("x_test", "y_test"))
+#: The validation and test arrays of a pre-split archive (Keras's own names the test part).
+VAL_KEYS = ("x_val", "y_val")
+TEST_KEYS = ("x_test", "y_test")
+#: What the test part is, or why there is none.
+NPZ_TEST_PART = "the NPZ's own x_test"
+NPZ_NO_TEST = "none: the NPZ brings its own validation rows but no test rows"
 #: numpy's own limit on an .npy header when pickles are not allowed (np.load's default).
 NPY_MAX_HEADER = 10_000
 
@@ -190,27 +198,39 @@ def _pair(path: Path, arrays: dict, xk: str, yk: str) -> tuple[np.ndarray, np.nd
     return x, y
 
 
+def _part(path: Path, arrays: dict, keys: tuple[str, str], x: np.ndarray):
+    """A validation or test pair of the archive, or (None, None) when it has none."""
+    xk, yk = keys
+    if xk not in arrays or yk not in arrays:
+        return None, None
+    x_part, y_part = _pair(path, arrays, xk, yk)
+    if x.shape[1:] != x_part.shape[1:]:
+        raise DataError(
+            f"{path}: x_train samples have shape {x.shape[1:]} but {xk} samples {x_part.shape[1:]}"
+        )
+    return x_part, y_part
+
+
 def read_npz(path: Path) -> RawData:
     arrays = open_npz(path)
     if "x_train" in arrays and "y_train" in arrays:
-        for xv, yv in VAL_ALIASES:
-            if xv in arrays and yv in arrays:
-                x, y = _pair(path, arrays, "x_train", "y_train")
-                x_val, y_val = _pair(path, arrays, xv, yv)
-                if x.shape[1:] != x_val.shape[1:]:
-                    raise DataError(
-                        f"{path}: x_train samples have shape {x.shape[1:]} but {xv} "
-                        f"samples {x_val.shape[1:]}"
-                    )
-                return RawData(path.name, x, y, x_val, y_val, meta={"split": "presplit"})
-        raise DataError(
-            f"{path} has x_train and y_train but no x_val and y_val; add them, or name "
-            "the arrays x and y to let FitGap split them"
-        )
+        x, y = _pair(path, arrays, "x_train", "y_train")
+        x_val, y_val = _part(path, arrays, VAL_KEYS, x)
+        x_test, y_test = _part(path, arrays, TEST_KEYS, x)
+        if x_val is None and x_test is None:
+            raise DataError(
+                f"{path} has x_train and y_train but no x_val, y_val or x_test, y_test; "
+                "add them, or name the arrays x and y to let FitGap split them"
+            )
+        meta = {
+            "split": "presplit" if x_val is not None else "test given",
+            "test_part": NPZ_TEST_PART if x_test is not None else NPZ_NO_TEST,
+        }
+        return RawData(path.name, x, y, x_val, y_val, meta=meta, x_test=x_test, y_test=y_test)
     if "x" in arrays and "y" in arrays:
         x, y = _pair(path, arrays, "x", "y")
         return RawData(path.name, x, y, meta={"split": "unsplit"})
     raise DataError(
-        f"{path} needs arrays x_train, y_train, x_val, y_val (or x and y); it has "
-        f"{', '.join(sorted(arrays)) or 'none'}"
+        f"{path} needs arrays x and y, or x_train, y_train with x_test, y_test and/or "
+        f"x_val, y_val; it has {', '.join(sorted(arrays)) or 'none'}"
     )
