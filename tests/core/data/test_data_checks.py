@@ -23,7 +23,8 @@ def _npz(tmp_path, **arrays) -> DataConfig:
 def test_preview_of_builtins(source):
     p = preview(DataConfig(source=source))
     assert isinstance(p, DataPreview)
-    assert p.n_train + p.n_val == p.n_samples == sum(p.class_counts)
+    assert p.n_train + p.n_val + p.n_test == p.n_samples == sum(p.class_counts)
+    assert p.n_test == int(np.ceil(p.n_samples * 0.2))  # the test part, drawn first
     assert len(p.class_names) == len(p.class_counts) >= 2
     assert source in p.summary()
     if source == "digits":
@@ -37,7 +38,8 @@ def test_preview_matches_what_training_gets(tmp_path):
     x = np.random.default_rng(0).normal(size=(50, 4))
     cfg = _npz(tmp_path, x=x, y=np.arange(50) % 3)
     p, ds = preview(cfg), load_dataset(cfg, seed=0)
-    assert (p.n_train, p.n_val) == (len(ds.x_train), len(ds.x_val))
+    assert (p.n_train, p.n_val, p.n_test) == (len(ds.x_train), len(ds.x_val), len(ds.x_test))
+    assert p.test_part == ds.meta["test_part"] == "20 % of the rows, drawn first"
     assert p.class_names == ds.class_names
     assert ds.meta["source"] == "npz"
 
@@ -84,6 +86,7 @@ def test_too_many_features_is_refused(tmp_path, monkeypatch):
 def test_validation_split_decides_whether_there_are_enough_rows(tmp_path):
     x = np.zeros((6, 2))
     cfg = _npz(tmp_path, x=x, y=np.arange(6) % 2)
+    cfg.test_split = 0.0  # the validation split alone here
     assert preview(cfg).n_val == 2
     cfg.validation_split = 0.9
     with pytest.raises(DataError, match="too few"):
@@ -105,7 +108,7 @@ def _single_sample_csv(tmp_path, n_common: int, extra: str = "") -> DataConfig:
     rows = "".join(f"{i},{i % 5},common\n" for i in range(n_common)) + extra + "99,9,rare\n"
     path = tmp_path / "rare.csv"
     path.write_text("f1,f2,label\n" + rows, encoding="utf-8")
-    return DataConfig(source="csv", path=str(path))
+    return DataConfig(source="csv", path=str(path), test_split=0.0)  # the validation split
 
 
 def test_a_single_sample_class_stays_in_training_whatever_the_seed(tmp_path):
@@ -131,7 +134,7 @@ def test_a_split_that_already_trains_on_the_single_sample_is_sklearns(tmp_path):
     y = np.array([0] * 16 + [1])
     path = tmp_path / "one.npz"
     np.savez(path, x=x, y=y)
-    ds = load_dataset(DataConfig(source="npz", path=str(path)), seed=0)
+    ds = load_dataset(DataConfig(source="npz", path=str(path), test_split=0.0), seed=0)
     x_tr, x_va, _, _ = train_test_split(x, y, test_size=0.2, random_state=0)
     assert 1 not in train_test_split(x, y, test_size=0.2, random_state=0)[3]
     np.testing.assert_array_equal(ds.x_train, x_tr)
@@ -159,7 +162,7 @@ def test_normal_data_splits_exactly_as_sklearn_does(tmp_path):
     path = tmp_path / "normal.npz"
     np.savez(path, x=x, y=y)
     for seed, stratified in ((7, True), (1, True)):
-        ds = load_dataset(DataConfig(source="npz", path=str(path)), seed=seed)
+        ds = load_dataset(DataConfig(source="npz", path=str(path), test_split=0.0), seed=seed)
         x_tr, x_va, y_tr, y_va = train_test_split(
             x, y, test_size=0.2, random_state=seed, stratify=y if stratified else None
         )
@@ -172,7 +175,8 @@ def test_a_single_sample_that_cannot_be_trained_on_is_said_so(tmp_path):
     """Every class alone: no training row can give way, and the notice does not pretend."""
     x = np.arange(10, dtype=np.float32).reshape(5, 2)
     np.savez(tmp_path / "alone.npz", x=x, y=np.arange(5))
-    ds = load_dataset(DataConfig(source="npz", path=str(tmp_path / "alone.npz")), seed=0)
+    cfg = DataConfig(source="npz", path=str(tmp_path / "alone.npz"), test_split=0.0)
+    ds = load_dataset(cfg, seed=0)
     (notice,) = ds.meta["notices"]
     (lost,) = ds.y_val.tolist()
     assert notice.startswith("5 classes have a single sample (0, 1, 2, 3, 4)")

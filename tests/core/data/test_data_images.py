@@ -38,7 +38,8 @@ def test_mixed_sizes_are_resized(tmp_path):
     assert ds.x_train.shape[1:] == (8, 6, 3)
     assert ds.image_shape == (8, 6)
     assert ds.class_names == ["cats", "dogs"]
-    assert len(ds.x_train) + len(ds.x_val) == 8
+    assert (len(ds.x_train), len(ds.x_val), len(ds.x_test)) == (4, 2, 2)  # test part first
+    assert ds.meta["test_part"] == "20 % of the rows, drawn first"
     assert ds.x_train.min() >= 0.0 and ds.x_train.max() <= 255.0
 
 

@@ -67,12 +67,18 @@ def test_missing_cache_is_an_error_not_a_download(keras_home):
         load_dataset(DataConfig(source="mnist"), seed=0)
 
 
-def test_cached_mnist_loads_as_presplit_images(keras_home):
+def test_cached_mnist_loads_its_test_set_as_the_test_part(keras_home):
     _write_mnist(keras_home)
     assert [e.name for e in keras_cache_status() if e.available] == ["mnist"]
-    ds = load_dataset(DataConfig(source="mnist"), seed=0)
-    assert ds.x_train.shape == (30, 28, 28)
-    assert len(ds.x_val) == 10
+    ds = load_dataset(DataConfig(source="mnist", test_split=0.5), seed=0)  # (not used)
+    # validation: ceil(30 x 0.2) of the training images; test: the official 10
+    assert ds.x_train.shape == (24, 28, 28)
+    assert len(ds.x_val) == 6
+    assert ds.x_test.shape == (10, 28, 28) and ds.has_test
+    with np.load(keras_home / "mnist.npz") as data:
+        np.testing.assert_array_equal(ds.x_test, data["x_test"].astype(np.float32))
+        np.testing.assert_array_equal(ds.y_test, data["y_test"])
+    assert ds.meta["test_part"] == "MNIST's official test set"
     assert ds.kind == "image" and ds.image_shape == (28, 28)
     assert ds.class_names == [str(i) for i in range(10)]
 
@@ -80,7 +86,8 @@ def test_cached_mnist_loads_as_presplit_images(keras_home):
 def test_cached_fashion_mnist(keras_home):
     _write_fashion(keras_home)
     p = preview(DataConfig(source="fashion_mnist"))
-    assert (p.n_train, p.n_val) == (20, 10)
+    assert (p.n_train, p.n_val, p.n_test) == (16, 4, 10)
+    assert p.test_part == "Fashion-MNIST's official test set"
     assert p.class_names[0] == "T-shirt/top"
     assert len(p.sample_images) == 8
 
@@ -89,7 +96,8 @@ def test_cached_cifar10(keras_home):
     _write_cifar(keras_home)
     p = preview(DataConfig(source="cifar10"))
     assert p.input_shape == (32, 32, 3)
-    assert (p.n_train, p.n_val) == (20, 4)
+    assert (p.n_train, p.n_val, p.n_test) == (16, 4, 4)
+    assert p.test_part == "CIFAR-10's official test set"
     assert p.class_names[:2] == ["airplane", "automobile"]
 
 

@@ -31,6 +31,9 @@ def test_presplit_is_used_as_given(tmp_path):
     ds = load_dataset(_npz(tmp_path, x_train=x, y_train=y, x_val=xv, y_val=yv), seed=3)
     np.testing.assert_array_equal(ds.x_train, x)
     np.testing.assert_array_equal(ds.y_val, yv)
+    # its own validation rows but no test rows: no test part (test_split is not used)
+    assert not ds.has_test and ds.x_test is None
+    assert ds.meta["test_part"] == "none: the NPZ brings its own validation rows but no test rows"
 
 
 def test_unsplit_is_split_with_the_seed(tmp_path):
@@ -38,7 +41,7 @@ def test_unsplit_is_split_with_the_seed(tmp_path):
     cfg = _npz(tmp_path, x=x, y=y)
     a, b = load_dataset(cfg, seed=1), load_dataset(cfg, seed=1)
     c = load_dataset(cfg, seed=2)
-    assert len(a.x_val) == 10
+    assert (len(a.x_train), len(a.x_val), len(a.x_test)) == (32, 8, 10)  # the test part first
     np.testing.assert_array_equal(a.x_train, b.x_train)
     assert not np.array_equal(a.x_train, c.x_train)
 
@@ -52,10 +55,12 @@ def test_one_hot_and_column_labels(tmp_path):
     assert p.class_counts == [14, 13, 13]
 
 
-def test_keras_style_test_arrays_are_the_validation(tmp_path):
+def test_keras_style_test_arrays_are_the_test_part(tmp_path):
+    """x_test/y_test are the test part; validation is split from the training rows."""
     x, y = _xy(30)
     p = preview(_npz(tmp_path, x_train=x, y_train=y, x_test=x[:8], y_test=y[:8]))
-    assert (p.n_train, p.n_val) == (30, 8)
+    assert (p.n_train, p.n_val, p.n_test) == (24, 6, 8)
+    assert p.test_part == "the NPZ's own x_test"
 
 
 def test_image_shaped_samples_are_image_kind(tmp_path):
@@ -70,8 +75,8 @@ def test_image_shaped_samples_are_image_kind(tmp_path):
 # -- malformed archives --------------------------------------------------------------------------
 x40, y40 = _xy(40)
 MALFORMED = [
-    ("wrong keys", {"features": x40, "labels": y40}, "needs arrays x_train"),
-    ("train without val", {"x_train": x40, "y_train": y40}, "no x_val"),
+    ("wrong keys", {"features": x40, "labels": y40}, "needs arrays x and y, or x_train"),
+    ("train without val", {"x_train": x40, "y_train": y40}, "no x_val, y_val or x_test"),
     ("length mismatch", {"x": x40, "y": y40[:30]}, "x has 40 rows but y has 30"),
     ("feature shapes differ", {"x_train": x40, "y_train": y40, "x_val": x40[:, :2], "y_val": y40}, "shape"),
     ("val length mismatch", {"x_train": x40, "y_train": y40, "x_val": x40, "y_val": y40[:3]}, "x_val has 40 rows"),

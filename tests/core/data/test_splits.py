@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from fitgap_gui.core.config.schema import DataConfig
 from fitgap_gui.core.data import sklearn_sets, splits
 from fitgap_gui.core.data.datasets import _digits, load_dataset
-from fitgap_gui.core.data.steps import can_stratify
+from fitgap_gui.core.data.steps import TEST_SEED_OFFSET, can_stratify
 
 
 def _sklearn(y: np.ndarray, validation_split: float, seed: int, stratify: bool):
@@ -106,13 +106,19 @@ def test_moons_and_circles_are_sklearns_bit_for_bit(n_samples):
 
 
 def test_the_digits_run_splits_like_the_exported_script():
-    """The pipeline's split of digits is sklearn's stratified one, row for row."""
+    """The pipeline's splits of digits are sklearn's stratified ones, row for row: the
+    test part first from all rows on its own stream, then validation from the rest."""
     bunch = load_digits()
     x, y = bunch.data.astype(np.float32), bunch.target.astype(np.int64)
     for seed in (0, 3):
         ds = load_dataset(DataConfig(source="digits", scale="none"), seed=seed)
+        x_rest, x_te, y_rest, y_te = train_test_split(
+            x, y, test_size=0.2, random_state=seed + TEST_SEED_OFFSET, stratify=y
+        )
+        np.testing.assert_array_equal(ds.x_test, x_te)
+        np.testing.assert_array_equal(ds.y_test, y_te)
         x_tr, x_va, y_tr, y_va = train_test_split(
-            x, y, test_size=0.2, random_state=seed, stratify=y
+            x_rest, y_rest, test_size=0.2, random_state=seed, stratify=y_rest
         )
         np.testing.assert_array_equal(ds.x_train, x_tr)
         np.testing.assert_array_equal(ds.x_val, x_va)
@@ -126,9 +132,9 @@ def test_loading_the_built_in_sets_imports_no_sklearn():
         "from fitgap_gui.core.config.schema import DataConfig\n"
         "from fitgap_gui.core.data.datasets import load_dataset\n"
         "ds = load_dataset(DataConfig(source='digits', train_fraction=0.5), seed=1)\n"
-        "assert len(ds.x_train) == 718, len(ds.x_train)\n"
+        "assert (len(ds.x_train), len(ds.x_test)) == (574, 360), len(ds.x_train)\n"
         "for source in ('moons', 'circles', 'spirals', 'xor'):\n"
-        "    assert len(load_dataset(DataConfig(source=source), seed=2).x_val) == 80\n"
+        "    assert len(load_dataset(DataConfig(source=source), seed=2).x_val) == 64\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))\n"
     )
     root = Path(__file__).resolve().parents[3]
