@@ -53,18 +53,27 @@ def tiny_config():
 
 @pytest.fixture
 def assert_same_data():
-    """Check that a script's ``load_data()`` result equals FitGap's Dataset, dtypes too."""
+    """Check that a script's ``load_data()`` result equals FitGap's Dataset, dtypes too
+    (``load_parts()``'s: the test part too, or None for both without one)."""
     import numpy as np
 
     def check(loaded, expected) -> None:
-        x_train, y_train, x_val, y_val, n_classes = loaded
+        x_test = y_test = None
+        if len(loaded) == 7:
+            x_train, y_train, x_val, y_val, x_test, y_test, n_classes = loaded
+            assert (x_test is None) == (expected.x_test is None) == (not expected.has_test)
+        else:
+            x_train, y_train, x_val, y_val, n_classes = loaded
         assert n_classes == expected.n_classes
-        for got, want in (
+        pairs = [
             (x_train, expected.x_train),
             (y_train, expected.y_train),
             (x_val, expected.x_val),
             (y_val, expected.y_val),
-        ):
+        ]
+        if x_test is not None:
+            pairs += [(x_test, expected.x_test), (y_test, expected.y_test)]
+        for got, want in pairs:
             assert got.dtype == want.dtype
             np.testing.assert_array_equal(got, want)
 

@@ -335,8 +335,8 @@ def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
             raise DataError(f"{where}: the training arrays hold no samples")
         if label == "test x" and len(y) == 0:
             raise DataError(f"{where}: the test arrays hold no samples")
-    if not raw.presplit and cfg.validation_fraction < 1.0 and cfg.source not in KERAS_CACHE_SOURCES:
-        raise DataError(
+    if not raw.presplit and not raw.has_test and cfg.validation_fraction < 1.0:
+        raise DataError(  # (a source with its own test part validates on a split of its own)
             f"{where} has no validation set of its own (x_val, y_val), so "
             "data.validation_fraction does not apply; set data.validation_split instead"
         )

@@ -293,8 +293,7 @@ def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
     """(the constants, the code: the source's helpers, the steps, ``load_parts`` and
     ``load_data``)."""
     d = config.data
-    keras_set = d.source in KERAS_CACHE_SOURCES
-    if d.validation_fraction < 1.0 and not source.presplit and not keras_set:
+    if d.validation_fraction < 1.0 and not source.presplit and not source.own_test:
         raise ScriptExportError(  # load_dataset refuses it too
             "data.validation_fraction needs data with its own validation set "
             "(x_val/y_val); this data is split by data.validation_split"

@@ -181,6 +181,8 @@ def _merge(config: RunConfig, levers: dict) -> dict:
     [
         {"source": "digits", "train_fraction": 0.3, "label_noise": 0.25, "scale": "minmax"},
         {"source": "digits", "validation_split": 0.5},
+        {"source": "digits", "test_split": 0.0},
+        {"source": "digits", "test_split": 0.35, "label_noise": 0.3, "scale": "standard"},
         {"source": "moons", "n_samples": 120, "noise": 0.3, "scale": "standard"},
         {"source": "circles", "n_samples": 100, "train_fraction": 0.5},
         {"source": "spirals", "n_samples": 90, "label_noise": 0.1},
@@ -212,6 +214,7 @@ def test_script_builds_the_same_arrays_as_fitgap(tmp_path, data, assert_same_dat
     namespace: dict = {"__name__": "exported_script"}
     source = keras_script(config, input_rank=len(expected.input_shape))
     exec(compile(source, "exported_script.py", "exec"), namespace)
+    assert_same_data(namespace["load_parts"](), expected)  # the test part too
     assert_same_data(namespace["load_data"](), expected)
     assert ("Flatten" in source) == (len(expected.input_shape) > 1)
 

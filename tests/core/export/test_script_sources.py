@@ -101,7 +101,15 @@ def files(tmp_path, keras_home):
     x = RNG.normal(size=(30, 5)).astype(np.float64)
     y = (np.arange(30) % 3).reshape(-1, 1)  # labels as a column, keys as Keras names them
     np.savez(tmp_path / "aliased.npz", x_train=x[:20], y_train=y[:20], x_test=x[20:], y_test=y[20:])
+    three = {"x_train": x[:18], "y_train": y[:18], "x_val": x[18:24], "y_val": y[18:24]}
+    np.savez(tmp_path / "valonly.npz", **three)
+    np.savez(tmp_path / "three.npz", **three, x_test=x[24:], y_test=y[24:])
     _write_images(tmp_path / "pics")
+    # image folders that bring their own parts: train/ + test/, and train/ + val/ + test/
+    _write_images(tmp_path / "parted" / "train")
+    _write_images(tmp_path / "parted" / "test")
+    for part in ("train", "val", "test"):
+        _write_images(tmp_path / "parted3" / part)
     _write_keras_cache(keras_home)
     return tmp_path
 
@@ -137,13 +145,21 @@ def _exec_script(config: RunConfig, dataset) -> dict:
         {"source": "npz", "path": "aliased.npz", "label_noise": 0.2},
         {"source": "mnist", "train_fraction": 0.5, "validation_fraction": 0.5},
         {"source": "npz", "path": "aliased.npz", "validation_fraction": 0.7},
+        {"source": "npz", "path": "three.npz", "scale": "minmax", "label_noise": 0.2},
+        {"source": "npz", "path": "valonly.npz", "test_split": 0.3},
+        {"source": "csv", "path": "iris.csv", "label_column": "species", "test_split": 0.0},
+        {"source": "csv", "path": "iris.csv", "label_column": "species", "test_split": 0.5},
+        {"source": "images", "path": "parted", "image_size": [8, 8], "scale": "standard"},
+        {"source": "images", "path": "parted3", "image_size": [8, 8], "label_noise": 0.2},
     ],
     ids=lambda d: f"{d['source']}-{d.get('path', '')}-{sorted(d)[-1]}",
 )
 def test_script_builds_the_same_arrays_as_fitgap(files, data, assert_same_data):
     config = _config(files, data, seed=3)
     expected = load_dataset(config.data, seed=3)
-    assert_same_data(_exec_script(config, expected)["load_data"](), expected)
+    namespace = _exec_script(config, expected)
+    assert_same_data(namespace["load_parts"](), expected)  # the test part too
+    assert_same_data(namespace["load_data"](), expected)
 
 
 def test_script_moves_a_single_sample_class_into_training_as_fitgap_does(files, assert_same_data):
@@ -153,12 +169,12 @@ def test_script_moves_a_single_sample_class_into_training_as_fitgap_does(files, 
 
     rows = "".join(f"{i},{i % 5},common\n" for i in range(16)) + "99,9,rare\n"
     (files / "rare.csv").write_text("f1,f2,label\n" + rows)
-    config = _config(files, {"source": "csv", "path": "rare.csv"}, seed=7)
+    config = _config(files, {"source": "csv", "path": "rare.csv", "test_split": 0.0}, seed=7)
     expected = load_dataset(config.data, seed=7)
     y = np.array([0] * 16 + [1])
     assert 1 in train_test_split(y, test_size=0.2, random_state=7)[1]  # the swap is needed
     assert (expected.y_train == expected.class_names.index("rare")).sum() == 1
-    assert_same_data(_exec_script(config, expected)["load_data"](), expected)
+    assert_same_data(_exec_script(config, expected)["load_parts"](), expected)
 
 
 # -- the model ----------------------------------------------------------------------------------
