@@ -53,15 +53,15 @@ def tiny_config():
 
 @pytest.fixture
 def assert_same_data():
-    """Check that a script's ``load_data()`` result equals FitGap's Dataset, dtypes too
-    (``load_parts()``'s: the test part too, or None for both without one)."""
+    """Check that a script's ``load_data()`` result equals FitGap's Dataset, dtypes too,
+    the test part included (``x_test, y_test`` before ``n_classes`` when there is one)."""
     import numpy as np
 
     def check(loaded, expected) -> None:
         x_test = y_test = None
-        if len(loaded) == 7:
+        assert len(loaded) == (7 if expected.has_test else 5)
+        if expected.has_test:
             x_train, y_train, x_val, y_val, x_test, y_test, n_classes = loaded
-            assert (x_test is None) == (expected.x_test is None) == (not expected.has_test)
         else:
             x_train, y_train, x_val, y_val, n_classes = loaded
         assert n_classes == expected.n_classes

@@ -66,7 +66,8 @@ MEASURE = '''def measure_training_set(x_train, y_train, layers):
 
 MAIN = (
     """def main():
-    x_train, y_train, x_val, y_val, n_classes = load_data()
+    # The test part (x_test, y_test), when the data has one, comes before n_classes.
+    x_train, y_train, x_val, y_val, *test_part, n_classes = load_data()
     # The seed comes after the data and right before the model: nothing else may
     # draw from Keras's random stream between the two.
     keras.utils.set_random_seed(SEED)

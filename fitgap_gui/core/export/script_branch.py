@@ -96,7 +96,8 @@ def train_parent(x_train, y_train, x_val, y_val, n_classes):
 
 
 def main():
-    x_train, y_train, x_val, y_val, n_classes = load_data()
+    # The test part (x_test, y_test), when the data has one, comes before n_classes.
+    x_train, y_train, x_val, y_val, *test_part, n_classes = load_data()
     start = train_parent(x_train, y_train, x_val, y_val, n_classes)
 
     # The branch: a fresh session and seed, as for any run, then the model with this

@@ -5,8 +5,8 @@ A template per source writes out, in readable numpy/csv code, how FitGap's reade
 plain (the drawn sets, the image decoder, the Keras-cache readers) the program carries
 it.  The split and the steps after it are always the engine's (``core.data.steps``).
 The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/), the
-test part included: ``load_parts()`` returns it beside the training and validation
-arrays (None without one), ``load_data()`` the training and validation arrays alone.
+test part included: ``load_data()`` returns ``x_test, y_test`` before ``n_classes`` when
+the data has one.
 """
 
 from __future__ import annotations
@@ -290,8 +290,10 @@ SOURCES = {
 
 # -- the split and the steps after it: the engine's own -------------------------------------------
 def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
-    """(the constants, the code: the source's helpers, the steps, ``load_parts`` and
-    ``load_data``)."""
+    """(the constants, the code: the source's helpers, the steps and ``load_data``).
+
+    ``load_data()`` returns ``(x_train, y_train, x_val, y_val, n_classes)``, with
+    ``x_test, y_test`` before ``n_classes`` when the data has a test part."""
     d = config.data
     if d.validation_fraction < 1.0 and not source.presplit and not source.own_test:
         raise ScriptExportError(  # load_dataset refuses it too
@@ -300,38 +302,40 @@ def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
         )
     consts = [f"DATA_STEPS = {literal(data_steps(d), room=0)}"]
     body = textwrap.dedent(source.body).strip("\n") + "\n"
+    has_test = True
     if source.own_test:
         pass  # the source's own test part; data.test_split is not used
     elif source.presplit:
         body += f"x_test = y_test = None  # {comment_text(source.no_test)}\n"
+        has_test = False
     elif d.test_split > 0:
         consts.insert(0, f"TEST_SPLIT = {d.test_split!r}")
         body += "x, y, x_test, y_test = split_test(x, y, TEST_SPLIT, SEED)  # the test part first\n"
     else:
         body += "x_test = y_test = None  # data.test_split is 0: no test part\n"
+        has_test = False
     if not source.presplit:
         consts.insert(0, f"VALIDATION_SPLIT = {d.validation_split!r}")
         body += "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)\n"
     body += (
-        "*arrays, _flipped = prepare(\n"
+        "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = prepare(\n"
         "    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, x_test, y_test\n"
         ")\n"
-        "return (*arrays, n_classes)\n"
     )
-    doc = (
-        '"""The training, validation and test arrays and the number of classes, exactly as\n'
-        'FitGap built them (the test pair is None without a test part)."""\n'
-    )
-    load_parts = "def load_parts():\n" + textwrap.indent(
+    if has_test:
+        body += "return x_train, y_train, x_val, y_val, x_test, y_test, n_classes\n"
+        doc = (
+            '"""The training, validation and test arrays and the number of classes, exactly\n'
+            'as FitGap built them."""\n'
+        )
+    else:
+        body += "return x_train, y_train, x_val, y_val, n_classes\n"
+        doc = (
+            '"""The training and validation arrays and the number of classes, exactly as\n'
+            'FitGap built them (this data has no test part)."""\n'
+        )
+    load_data = "def load_data():\n" + textwrap.indent(
         doc + body, "    ", lambda s: bool(s.strip())
     )
-    code = [source.helpers, carried(splits), carried(steps), load_parts, LOAD_DATA]
+    code = [source.helpers, carried(splits), carried(steps), load_data]
     return consts, "\n\n\n".join(c.strip("\n") for c in code if c) + "\n"
-
-
-LOAD_DATA = '''def load_data():
-    """The training and validation arrays and the number of classes, exactly as FitGap
-    built them; the test part stays out of training (``load_parts`` returns it)."""
-    x_train, y_train, x_val, y_val, _x_test, _y_test, n_classes = load_parts()
-    return x_train, y_train, x_val, y_val, n_classes
-'''

@@ -158,8 +158,7 @@ def test_script_builds_the_same_arrays_as_fitgap(files, data, assert_same_data):
     config = _config(files, data, seed=3)
     expected = load_dataset(config.data, seed=3)
     namespace = _exec_script(config, expected)
-    assert_same_data(namespace["load_parts"](), expected)  # the test part too
-    assert_same_data(namespace["load_data"](), expected)
+    assert_same_data(namespace["load_data"](), expected)  # the test part too
 
 
 def test_script_moves_a_single_sample_class_into_training_as_fitgap_does(files, assert_same_data):
@@ -174,7 +173,7 @@ def test_script_moves_a_single_sample_class_into_training_as_fitgap_does(files, 
     y = np.array([0] * 16 + [1])
     assert 1 in train_test_split(y, test_size=0.2, random_state=7)[1]  # the swap is needed
     assert (expected.y_train == expected.class_names.index("rare")).sum() == 1
-    assert_same_data(_exec_script(config, expected)["load_parts"](), expected)
+    assert_same_data(_exec_script(config, expected)["load_data"](), expected)
 
 
 # -- the model ----------------------------------------------------------------------------------
