@@ -88,7 +88,8 @@ def test_csv_that_used_to_be_refused_or_fail_now_trains(tmp_path, capsys):
     path.write_text("f1,f2,label,\n" + rows + '99,9,"rare\nclass",\n', encoding="utf-8")
     assert main(["train", "--data", str(path), "--epochs", "1", "--seed", "7"]) == 0
     out = capsys.readouterr().out
-    assert "13 training and 4 validation samples" in out
+    assert "10 training, 3 validation and 4 test samples" in out  # the test part first
+    assert "test part: 4 samples, 20 % of the rows, drawn first" in out
     assert "has a single sample, too few to appear in both training and validation" in out
     assert "completed after 1 epochs" in out
 
@@ -150,3 +151,18 @@ def test_the_memory_check_runs_once_per_run(config_file, monkeypatch, capsys):
     assert main(["train", "--config", str(config_file), "--epochs", "1", "--repeats", "2"]) == 0
     assert seeds == [1, 2]
     assert len(RunStore().list_runs()) == 3
+
+
+def test_fitgap_train_says_when_the_data_has_no_test_part(tmp_path, capsys):
+    """An NPZ with its own validation rows but no test rows: no test part, and why."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "presplit.npz"
+    y = np.arange(40) % 2
+    np.savez(path, x_train=rng.normal(size=(30, 3)), y_train=y[:30],
+             x_val=rng.normal(size=(10, 3)), y_val=y[30:])  # fmt: skip
+    assert main(["train", "--data", str(path), "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "30 training and 10 validation samples (no test part)" in out
+    assert "test part: none: the NPZ brings its own validation rows but no test rows" in out

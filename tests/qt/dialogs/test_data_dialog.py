@@ -57,12 +57,14 @@ def test_keras_cache_entries_greyed_with_the_missing_file_and_folder(window, qtb
     assert str(folder / "fashion-mnist") in fashion.text()
     assert not entries["CIFAR-10"].isEnabled()
 
-    # The cached one opens in the preview, its test part as the validation data.
+    # The cached one opens in the preview: its official test set is the test part, and
+    # validation is split from its training images.
     opener = window.data_opener
     entries["MNIST"].trigger()
     dialog = opener.dialog
     qtbot.waitUntil(lambda: dialog.current is not None, timeout=20_000)
-    assert (dialog.current.n_train, dialog.current.n_val) == (6, 2)
+    assert (dialog.current.n_train, dialog.current.n_val, dialog.current.n_test) == (4, 2, 2)
+    assert _facts(dialog)["Test part"] == "2: MNIST's official test set"
     assert len(dialog.image_labels()) == 6  # drawn from the 6 training images
 
     # Opening another source replaces the dialog; the opener follows the newest one.
@@ -88,7 +90,8 @@ def test_csv_preview_shows_counts_delimiter_header_and_label_column(window, qtbo
     facts = _facts(dialog)
     assert facts["Delimiter"] == "semicolon" and facts["Header row"] == "yes"
     assert facts["Label column"] == "kind"  # the last column, found without being named
-    assert facts["Training / validation"].startswith("24 / 6")
+    assert facts["Training / validation"].startswith("19 / 5")
+    assert facts["Test part"] == "6: 20 % of the rows, drawn first"
     assert dialog.classes.rowCount() == 2 and dialog.classes.item(0, 0).text() == "rose"
     assert dialog.image_labels() == []  # table rows have no pictures
     assert dialog.use_button.isEnabled()
@@ -163,6 +166,10 @@ def test_npz_preview_reports_the_presplit_sizes(window, qtbot, tmp_path):
     dialog = _preview(window, qtbot, path)
     assert (dialog.current.n_train, dialog.current.n_val) == (20, 8)
     assert "pre-split" in _facts(dialog)["Training / validation"]
+    # its own validation rows but no test rows: the dialog says there is no test part
+    assert _facts(dialog)["Test part"] == (
+        "none: the NPZ brings its own validation rows but no test rows"
+    )
 
 
 def _written(name: str, content: bytes):

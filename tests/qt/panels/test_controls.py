@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import ConfigError
@@ -73,7 +74,23 @@ def test_noise_only_for_toy_sets_and_path_only_for_files(controls):
     assert controls.noise.isEnabled() and not controls.path.isEnabled()
     controls.source.setCurrentIndex(controls.source.findData("npz"))
     assert controls.path.isEnabled() and controls.browse.isEnabled()
-    assert not controls.noise.isEnabled() and not controls.validation_split.isEnabled()
+    assert not controls.noise.isEnabled()
+    # an NPZ without x_val (x, y; or x_train with x_test) splits validation by it
+    assert controls.validation_split.isEnabled() and controls.test_split.isEnabled()
+
+
+def test_the_test_split_is_a_data_control_that_says_what_it_is_for(controls):
+    controls.set_config(RunConfig())
+    assert controls.test_split.value() == 0.2 and controls.test_split.isEnabled()
+    assert "validation chooses, test judges" in controls.test_split.toolTip()
+    assert controls.test_split.maximum() == 0.5 and controls.test_split.minimum() == 0.0
+    controls.test_split.setValue(0.0)
+    assert controls.config().data.test_split == 0.0  # no test part
+    controls.set_config(RunConfig().replace({"data.test_split": 0.35}))
+    assert controls.test_split.value() == 0.35
+    assert controls.config().to_dict() == RunConfig().replace({"data.test_split": 0.35}).to_dict()
+    data_group = next(g for g in controls.findChildren(QGroupBox) if g.title() == "Data")
+    assert controls.test_split in data_group.findChildren(QDoubleSpinBox)
 
 
 def test_a_file_source_without_a_path_is_refused(controls):
@@ -246,17 +263,22 @@ def test_cifar10_comes_with_its_subset_shown_in_images(mnist_and_cifar10, contro
     assert not controls.subset_note.isVisible()  # digits: no known image count
     _select(controls, "cifar10")
     config = controls.config()
-    assert config.data.train_fraction == 0.05 and config.model.kind == "cnn"
+    assert config.data.train_fraction == 0.0625 and config.model.kind == "cnn"
     assert controls.subset_note.isVisible()
-    assert controls.subset_note.text().startswith("≈2,500 of 50,000 training images")
-    assert "10,000 test images" in controls.subset_note.text()
-    assert not controls.validation_split.isEnabled()  # pre-split: the test part validates
+    # validation is split from the 50,000 training images; the official test set judges
+    assert controls.subset_note.text().startswith("≈2,500 of 40,000 training images")
+    assert controls.subset_note.text().endswith("test: the 10,000 official test images")
+    assert controls.validation_split.isEnabled()
+    assert not controls.test_split.isEnabled()  # its own test set: test_split is not used
     controls.train_fraction.setValue(0.1)
-    assert controls.subset_note.text().startswith("≈5,000 of 50,000")
-    controls.train_fraction.setValue(0.05)
+    assert controls.subset_note.text().startswith("≈4,000 of 40,000")
+    controls.validation_split.setValue(0.1)
+    assert controls.subset_note.text().startswith("≈4,500 of 45,000")
+    controls.validation_split.setValue(0.2)
+    controls.train_fraction.setValue(0.0625)
     _select(controls, "mnist")  # one's own data again: all of it
     assert controls.config().data.train_fraction == 1.0
-    assert controls.subset_note.text().startswith("≈60,000 of 60,000")
+    assert controls.subset_note.text().startswith("≈48,000 of 48,000")
 
 
 def test_cifar10_validates_on_a_fixed_part_of_its_test_images(mnist_and_cifar10, controls):
@@ -268,14 +290,15 @@ def test_cifar10_validates_on_a_fixed_part_of_its_test_images(mnist_and_cifar10,
     assert controls.config().data.validation_fraction == 0.2
     assert controls.validation_fraction.isEnabled()
     assert controls.subset_note.text() == (
-        "≈2,500 of 50,000 training images · validation: ≈2,000 of the 10,000 test images"
+        "≈2,500 of 40,000 training images · validation: ≈2,000 of 10,000 · "
+        "test: the 10,000 official test images"
     )
     controls.validation_fraction.setValue(0.5)
-    assert controls.subset_note.text().endswith("validation: ≈5,000 of the 10,000 test images")
+    assert "validation: ≈5,000 of 10,000 · test" in controls.subset_note.text()
     controls.validation_fraction.setValue(0.2)
     _select(controls, "mnist")  # CIFAR-10's own value left unchanged: all of MNIST's
     assert controls.config().data.validation_fraction == 1.0
-    assert controls.subset_note.text().endswith("validation: the 10,000 test images")
+    assert "validation: 12,000 · test: the 10,000" in controls.subset_note.text()
     controls.validation_fraction.setValue(0.5)  # the user's own choice stays on such data
     _select(controls, "fashion_mnist")
     assert controls.config().data.validation_fraction == 0.5
