@@ -260,13 +260,14 @@ def test_keras_image_sets_pick_the_cnn_and_other_data_resets_it(mnist_and_cifar1
 
 
 def test_cifar10_comes_with_its_subset_shown_in_images(mnist_and_cifar10, controls):
+    controls.set_config(RunConfig())  # validation_split 0.2: the note counts by it
     assert not controls.subset_note.isVisible()  # digits: no known image count
     _select(controls, "cifar10")
     config = controls.config()
-    assert config.data.train_fraction == 0.0625 and config.model.kind == "cnn"
+    assert config.data.train_fraction == 0.06 and config.model.kind == "cnn"
     assert controls.subset_note.isVisible()
     # validation is split from the 50,000 training images; the official test set judges
-    assert controls.subset_note.text().startswith("≈2,500 of 40,000 training images")
+    assert controls.subset_note.text().startswith("≈2,400 of 40,000 training images")
     assert controls.subset_note.text().endswith("test: the 10,000 official test images")
     assert controls.validation_split.isEnabled()
     assert not controls.test_split.isEnabled()  # its own test set: test_split is not used
@@ -275,13 +276,14 @@ def test_cifar10_comes_with_its_subset_shown_in_images(mnist_and_cifar10, contro
     controls.validation_split.setValue(0.1)
     assert controls.subset_note.text().startswith("≈4,500 of 45,000")
     controls.validation_split.setValue(0.2)
-    controls.train_fraction.setValue(0.0625)
+    controls.train_fraction.setValue(0.06)
     _select(controls, "mnist")  # one's own data again: all of it
     assert controls.config().data.train_fraction == 1.0
     assert controls.subset_note.text().startswith("≈48,000 of 48,000")
 
 
 def test_cifar10_validates_on_a_fixed_part_of_its_test_images(mnist_and_cifar10, controls):
+    controls.set_config(RunConfig())  # validation_split 0.2: the note counts by it
     # digits splits itself: the control is off and the config keeps all of it.
     assert not controls.validation_fraction.isEnabled()
     assert controls.config().data.validation_fraction == 1.0
@@ -290,7 +292,7 @@ def test_cifar10_validates_on_a_fixed_part_of_its_test_images(mnist_and_cifar10,
     assert controls.config().data.validation_fraction == 0.2
     assert controls.validation_fraction.isEnabled()
     assert controls.subset_note.text() == (
-        "≈2,500 of 40,000 training images · validation: ≈2,000 of 10,000 · "
+        "≈2,400 of 40,000 training images · validation: ≈2,000 of 10,000 · "
         "test: the 10,000 official test images"
     )
     controls.validation_fraction.setValue(0.5)
