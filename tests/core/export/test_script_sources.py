@@ -77,7 +77,7 @@ def _write_keras_cache(datasets) -> None:
         datasets / "mnist.npz",
         x_train=_images(30, (28, 28)),
         y_train=np.arange(30) % 10,
-        x_test=_images(20, (28, 28)),  # two per class: validation_fraction 0.5 keeps one
+        x_test=_images(20, (28, 28)),  # the official test set: the test part
         y_test=np.arange(20) % 10,
     )
     folder = datasets / "fashion-mnist"
@@ -283,16 +283,23 @@ def test_keras_cache_mnist_run_with_rotation_and_translation_is_reproduced(files
 
 
 def test_keras_cache_run_on_part_of_its_validation_set_is_reproduced(files, tmp_path):
-    """validation_fraction 0.5 of MNIST's 20 test images: one per class, 10 in all, the
-    same 10 in the exported script, and the same history to 1e-4."""
+    """validation_fraction 0.5 of the 20 validation images split from MNIST's 30 training
+    images (two per class): one per class, 10 in all, the same 10 in the exported script,
+    and the same history to 1e-4; its 20 official test images are the test part."""
     config = _config(
         files,
-        {"source": "mnist", "scale": "minmax", "validation_fraction": 0.5},
+        {
+            "source": "mnist",
+            "scale": "minmax",
+            "validation_split": 0.66,
+            "validation_fraction": 0.5,
+        },
         {"hidden_units": [8]},
         **TINY,
     )
     dataset = load_dataset(config.data, seed=TINY["seed"])
     assert len(dataset.y_val) == 10 and sorted(dataset.y_val.tolist()) == list(range(10))
-    x_val = _exec_script(config, dataset)["load_data"]()[2]
-    assert len(x_val) == 10
+    assert len(dataset.y_test) == 20
+    loaded = _exec_script(config, dataset)["load_data"]()
+    assert (len(loaded[2]), len(loaded[4])) == (10, 20)
     assert _reproduce(config, tmp_path) <= 1e-4
