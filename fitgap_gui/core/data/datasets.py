@@ -82,6 +82,13 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
     flipped_rows: np.ndarray | None = None
+    #: The test part: judged once, by the model a run delivers; nothing decides with it.
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+    @property
+    def has_test(self) -> bool:
+        return self.x_test is not None and self.y_test is not None and len(self.y_test) > 0
 
     @property
     def n_classes(self) -> int:
