@@ -11,7 +11,7 @@ a model that cannot be saved costs only the model: the run is still ``completed`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def begin_run(
     if not checked:
         check_run(config, dataset)
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
-    parts: dict[str, tuple[Any, ...]] = {
+    parts: dict[str, Sequence[Any]] = {
         "train": (dataset.x_train, dataset.y_train),
         "validation": (dataset.x_val, dataset.y_val),
     }
