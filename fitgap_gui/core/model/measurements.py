@@ -178,6 +178,19 @@ def make_train_eval_callback(
     return TrainEvalMeasurements()
 
 
+def delivered_epoch(early_stopping, epochs_run: int) -> int:
+    """The epoch whose weights ``fit`` leaves in the model: the one it delivers.
+
+    Keras 3's ``EarlyStopping`` with ``restore_best_weights`` sets its best epoch's
+    weights back at the end of ``fit`` whenever it kept them (stopped early or not);
+    otherwise the model holds the last epoch run's.  ``epochs_run`` counts from 1.
+    """
+    early = early_stopping
+    if early is not None and early.restore_best_weights and early.best_weights is not None:
+        return int(early.best_epoch) + 1
+    return epochs_run
+
+
 def evaluate_delivered(
     model,
     x_test: np.ndarray,

@@ -73,11 +73,6 @@ class EpochMetrics:
         return out
 
 
-def delivered_epoch(epochs_run: int, restored_epoch: int | None) -> int:
-    """The epoch whose weights a run delivers: the restored one, else the last run."""
-    return restored_epoch if restored_epoch is not None else epochs_run
-
-
 def delivered_json(test: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The test numbers as JSON holds them (a non-finite number as null)."""
     if test is None:

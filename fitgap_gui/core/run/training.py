@@ -26,6 +26,7 @@ from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
 from fitgap_gui.core.model import build, layers, optimizer
 from fitgap_gui.core.model.measurements import (
     chunk_rows,
+    delivered_epoch,
     evaluate_delivered,
     make_train_eval_callback,
     widest_layer,
@@ -35,7 +36,6 @@ from fitgap_gui.core.results.records import (
     EpochMetrics,
     RunResult,
     best_epoch,
-    delivered_epoch,
     finite_or_none,
 )
 from fitgap_gui.core.results.status import final_status
@@ -333,7 +333,7 @@ def train(
             model,
             dataset.x_test,
             dataset.y_test,
-            delivered_epoch(epochs_run, early.best_epoch + 1 if restored and early else None),
+            delivered_epoch(early, epochs_run),
             rows_per_call=chunk_rows(widest_layer(plan, dataset.input_shape)),
         )
 
