@@ -89,8 +89,9 @@ MAIN = (
 #: What the program does, in its docstring (a branched run's says more).
 TRAINS = """builds and trains the same
 model, and prints the training history as JSON on its last line of output; that
-history equals the run's to 1e-4.  With a test part, the line before it is the
-delivered model's test numbers, {"test": {...}}, equal to the run's to 1e-4."""
+history equals the run's to 1e-4.  With a test part, the line before it holds the
+delivered model's test numbers, {"test": {...}}, equal to the run's numbers to
+1e-4."""
 
 
 def _imports(extra: list[str], branch: bool) -> str:

@@ -127,8 +127,9 @@ branched from up to epoch BRANCH_EPOCH, then branches as FitGap did (the same
 weights, optimizer state, dropout random states and callback counters, with this
 run's levers) and trains on.  It prints the whole history (the parent's epochs,
 then this run's) as JSON on its last line of output; that history equals the
-run's to 1e-4.  With a test part, the line before it is the delivered model's test
-numbers, {"test": {...}}, equal to the run's to 1e-4."""
+run's to 1e-4.  With a test part, the line before it holds the delivered model's
+test numbers, {"test": {...}}, equal to the run's numbers to
+1e-4."""
 
 
 def branch_consts(
