@@ -37,6 +37,7 @@ import keras
 import numpy as np
 
 from fitgap_gui.core.diagnosis.own_model import diagnose_own, is_classification, nearest_config
+from fitgap_gui.core.model.measurements import delivered_epoch, evaluate_delivered
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
 from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.provenance import provenance
@@ -110,6 +111,9 @@ class FitGapCallback(keras.callbacks.Callback):
       inference mode (``train_eval_cross_entropy``, ``train_eval_accuracy``): the
       training side of the gap.  Without it FitGap uses what Keras reports (the training
       loss averaged over the epoch, with dropout on and the penalty added) and says so.
+    - ``test_data``: ``(x, y)``, rows that nothing in the training decides with: the
+      model ``fit`` delivers (EarlyStopping's restored weights, else the last epoch's)
+      is measured on them once, at the end (the run's ``test`` numbers).
     - ``early_stopping``: the ``EarlyStopping`` instance, where it cannot be found.
     - ``batch_size``, ``seed``: recorded as given (Keras does not tell callbacks).
     """
@@ -120,6 +124,7 @@ class FitGapCallback(keras.callbacks.Callback):
         home: str | Path | None = None,
         train_eval: tuple[Any, Any] | None = None,
         *,
+        test_data: tuple[Any, Any] | None = None,
         early_stopping: keras.callbacks.EarlyStopping | None = None,
         batch_size: int | None = None,
         seed: int | None = None,
@@ -128,6 +133,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self.name = name
         self.home = home
         self.train_eval = train_eval
+        self.test_data = test_data
         self.early_stopping = early_stopping
         self.batch_size = batch_size
         self.seed = seed
@@ -166,11 +172,13 @@ class FitGapCallback(keras.callbacks.Callback):
             data = {}
             if self.train_eval is not None:
                 data["train_eval"] = tuple(self.train_eval)
+            if self.test_data is not None:
+                data["test"] = tuple(self.test_data)
             repeat = provenance(
                 seed=self.seed,
                 data=data,
                 note="Keras does not show callbacks the training or validation arrays; "
-                "only those given to FitGapCallback (train_eval) are fingerprinted",
+                "only those given to FitGapCallback (train_eval, test_data) are fingerprinted",
             )
             self._store = RunStore(self.home)
             self.run_id = self._store.create_run(
@@ -274,6 +282,9 @@ class FitGapCallback(keras.callbacks.Callback):
             "train_eval": None
             if self.train_eval is None
             else {"samples": int(len(self.train_eval[0]))},
+            "test_data": None
+            if self.test_data is None
+            else {"samples": int(len(self.test_data[0]))},
             "measured": "train_eval (inference mode, every epoch)"
             if self.train_eval is not None
             else "what Keras reports: the training loss is averaged over the epoch with "
@@ -395,6 +406,7 @@ class FitGapCallback(keras.callbacks.Callback):
         message = None
         if status == "diverged":
             message = f"loss became NaN or infinite by epoch {epochs_run}"
+        test = self._test(es, epochs_run) if epochs_run else None
         return RunResult(
             config=config,
             history=history,
@@ -406,7 +418,37 @@ class FitGapCallback(keras.callbacks.Callback):
             run_id=self.run_id,
             message=message,
             diagnosis=diagnose_own(history, self._levers).to_dict(),
+            test=test,
         )
+
+    def _test(self, es: keras.callbacks.EarlyStopping | None, epochs_run: int) -> dict | None:
+        """The delivered model's test numbers (``test_data``), measured once; else None."""
+        if self.test_data is None:
+            return None
+        if self._levers.get("task") != "classification":
+            self._warn("FitGap: test_data is measured for classification models only")
+            return None
+        if es is not None and es.restore_best_weights and es.best_weights is not None:
+            # What EarlyStopping.on_train_end does, maybe after this callback: the same
+            # weights, set once more by it.
+            self.model.set_weights(es.best_weights)
+        x, y = self.test_data
+        try:
+            return evaluate_delivered(
+                self.model, x, y, delivered_epoch(es, epochs_run), scores=self._scores
+            )
+        except Exception as exc:  # data the model cannot take: record the rest
+            self._warn(f"FitGap: test_data could not be measured ({type(exc).__name__}: {exc})")
+            return None
+
+    def _scores(self, model: Any, x: Any, y: Any) -> dict[str, float]:
+        """The compiled loss without the penalty and the accuracy, as ``train_eval``'s."""
+        y_pred = model.predict(x, verbose=0)  # inference mode: dropout off
+        loss, accuracy = self._data_loss(y, y_pred), _accuracy(y, y_pred)
+        return {
+            "cross_entropy": math.nan if loss is None else loss,
+            "accuracy": math.nan if accuracy is None else accuracy,
+        }
 
     def _give_up(self, exc: BaseException) -> None:
         """One warning line; the store is left alone for the rest of this training."""

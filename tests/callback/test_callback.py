@@ -343,3 +343,51 @@ def test_a_callback_run_ends_stopped_or_diverged_as_the_engine_decides(fitgap_ho
     assert run.levers["stopped_by"] == "a callback set model.stop_training"
     run = store.get_run(diverged.run_id)
     assert run.status == "diverged" and run.message == "loss became NaN or infinite by epoch 2"
+
+
+@pytest.mark.parametrize("before_early_stopping", [True, False], ids=["first", "last"])
+def test_test_data_judges_the_model_fit_delivers(fitgap_home, before_early_stopping):
+    """Its restored best epoch, whichever callback ends first; the history untouched."""
+    import keras
+
+    from fitgap_gui.callback import FitGapCallback
+
+    x, y, x_val, y_val = digits_images(160)
+
+    def fit(test_data):
+        model = small_cnn(dropout=0.25, l2=0.0)
+        early = keras.callbacks.EarlyStopping(patience=1, restore_best_weights=True)
+        cb = FitGapCallback(home=fitgap_home, test_data=test_data, early_stopping=early)
+        callbacks = [cb, early] if before_early_stopping else [early, cb]
+        history = model.fit(
+            x, y, epochs=30, validation_data=(x_val, y_val), callbacks=callbacks, verbose=0
+        )
+        return model, cb, history.history, early
+
+    model, cb, history, early = fit((x_val, y_val))
+    _, _, unjudged, _ = fit(None)
+    assert history == unjudged  # judged after fit: no number of the history changed
+    run = RunStore(fitgap_home).get_run(cb.run_id)
+    assert early.stopped_epoch > 0 and run.test is not None
+    epoch = run.test["epoch"]
+    assert epoch == early.best_epoch + 1 == run.best_epoch < run.epochs_run
+    # The test part here is the validation rows: the delivered epoch's validation numbers.
+    assert run.test["n"] == len(y_val)
+    assert run.test["accuracy"] == pytest.approx(history["val_accuracy"][epoch - 1], abs=1e-6)
+    assert run.test["cross_entropy"] == pytest.approx(history["val_loss"][epoch - 1], abs=1e-4)
+    assert run.to_dict()["test"] == run.test
+    assert run.levers["test_data"] == {"samples": len(y_val)}
+    assert "test" in run.provenance["fingerprints"]
+    probabilities = model.predict(x_val, verbose=0)  # the model fit left: the judged one
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == y_val))
+    assert run.test["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+
+
+def test_without_test_data_a_callback_run_has_no_test_numbers(fitgap_home):
+    from fitgap_gui.callback import FitGapCallback
+
+    x, y, x_val, y_val = digits_images(60)
+    cb = FitGapCallback(home=fitgap_home)
+    small_cnn().fit(x, y, epochs=1, validation_data=(x_val, y_val), callbacks=[cb], verbose=0)
+    run = RunStore(fitgap_home).get_run(cb.run_id)
+    assert run.test is None and run.to_dict()["test"] is None

@@ -89,7 +89,8 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
     flipped_rows: np.ndarray | None = None
-    #: The test part (labels never flipped), or None without one.
+    #: The test part (labels never flipped): judged once, by the model a run delivers;
+    #: nothing decides with it.  None without one.
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
 

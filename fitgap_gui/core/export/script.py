@@ -21,6 +21,7 @@ from fitgap_gui.core.export.script_branch import BranchPlan
 from fitgap_gui.core.export.script_data import DATA_KEYS, SOURCES, data_section
 from fitgap_gui.core.export.script_text import (
     FIT,
+    JUDGE,
     ScriptExportError,
     carried,
     comment_text,
@@ -81,13 +82,16 @@ MAIN = (
     ]
 """
     + FIT.format(batch_size="BATCH_SIZE", epochs="EPOCHS", initial_epoch="")
+    + JUDGE.format(epochs_run="len(history.epoch)")
     + "    print(json.dumps(history.history))\n"
 )
 
 #: What the program does, in its docstring (a branched run's says more).
 TRAINS = """builds and trains the same
 model, and prints the training history as JSON on its last line of output; that
-history equals the run's to 1e-4."""
+history equals the run's to 1e-4.  With a test part, the line before it holds the
+delivered model's test numbers, {"test": {...}}, equal to the run's numbers to
+1e-4."""
 
 
 def _imports(extra: list[str], branch: bool) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.script_text import FIT, copied, plan_consts
+from fitgap_gui.core.export.script_text import FIT, JUDGE, copied, plan_consts
 from fitgap_gui.core.run import branching
 
 
@@ -113,7 +113,7 @@ def main():
     if counted:  # before them: their counters go on from the parent's
         callbacks.insert(1, make_counter_carrier(start, counted, TRAINING["learning_rate"]))
     callbacks.append(learning_rate_log(TRAINING, steps))
-{fit}    # Epochs 1..BRANCH_EPOCH are the parent's, then this run's own.
+{fit}{judge}    # Epochs 1..BRANCH_EPOCH are the parent's, then this run's own.
     joined = {
         key: start.history.get(key, [None] * BRANCH_EPOCH) + values
         for key, values in history.history.items()
@@ -127,7 +127,9 @@ branched from up to epoch BRANCH_EPOCH, then branches as FitGap did (the same
 weights, optimizer state, dropout random states and callback counters, with this
 run's levers) and trains on.  It prints the whole history (the parent's epochs,
 then this run's) as JSON on its last line of output; that history equals the
-run's to 1e-4."""
+run's to 1e-4.  With a test part, the line before it holds the delivered model's
+test numbers, {"test": {...}}, equal to the run's numbers to
+1e-4."""
 
 
 def branch_consts(
@@ -156,4 +158,6 @@ def branch_code() -> str:
         batch_size="PARENT_BATCH_SIZE", epochs="PARENT_EPOCHS", initial_epoch=""
     )
     fit = FIT.format(batch_size="BATCH_SIZE", epochs="EPOCHS", initial_epoch=first)
-    return copied(*CARRIED) + BRANCH.replace("{parent_fit}", parent_fit).replace("{fit}", fit)
+    judge = JUDGE.format(epochs_run="BRANCH_EPOCH + len(history.epoch)")
+    code = BRANCH.replace("{parent_fit}", parent_fit).replace("{fit}", fit)
+    return copied(*CARRIED) + code.replace("{judge}", judge)

@@ -106,3 +106,13 @@ FIT = """    history = model.fit(
         verbose=0,
     )
 """
+
+#: The delivered model judged once on the test part, after fit, before the history's line.
+JUDGE = """    x_test, y_test = test_part or (None, None)
+    if x_test is not None:  # the data has a test part: nothing above has seen it
+        early = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+        epoch = delivered_epoch(early[0] if early else None, {epochs_run})
+        rows = chunk_rows(widest_layer(LAYERS, x_train.shape[1:]))
+        test = evaluate_delivered(model, x_test, y_test, epoch, rows_per_call=rows)
+        print(json.dumps({{"test": test}}))
+"""

@@ -4,6 +4,7 @@
   (``training_plan``) as plain data, and the engine's entry points that build from them.
 - ``layers``, ``optimizer``: Keras from a plan; plain Keras code, carried whole by the
   exported script.
-- ``measurements``: the inference-mode measurements of the training set, each epoch.
+- ``measurements``: the inference-mode measurements of the training set, each epoch,
+  and the delivered model's test numbers, once at a run's end (``evaluate_delivered``).
 - ``memory``: what a model will need, estimated before TensorFlow builds a layer.
 """

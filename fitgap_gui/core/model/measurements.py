@@ -18,6 +18,10 @@ The gap between two such numbers is partly an artefact.  So each run also record
 * ``memorized_noise`` (label noise only): the fraction of the flipped training samples
   the network now predicts with their flipped, wrong label.
 
+Once a run has ended, ``evaluate_delivered`` measures the model it delivers on the test
+part, with the same test step: after ``fit``, so no history holds it and nothing
+decides with it.
+
 Inference draws no random numbers, so none of this changes the run: Keras's own
 history stays equal to the plain program's (tests/core/run/test_faithfulness.py).  The
 functions here use numpy and Keras only (Keras imported inside them, a deferred heavy
@@ -172,3 +176,50 @@ def make_train_eval_callback(
             logs.update(values)
 
     return TrainEvalMeasurements()
+
+
+def delivered_epoch(early_stopping, epochs_run: int) -> int:
+    """The epoch whose weights ``fit`` leaves in the model: the one it delivers.
+
+    Keras 3's ``EarlyStopping`` with ``restore_best_weights`` sets its best epoch's
+    weights back at the end of ``fit`` whenever it kept them (stopped early or not);
+    otherwise the model holds the last epoch run's.  ``epochs_run`` counts from 1.
+    """
+    early = early_stopping
+    if early is not None and early.restore_best_weights and early.best_weights is not None:
+        return int(early.best_epoch) + 1
+    return epochs_run
+
+
+def evaluate_delivered(
+    model,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    epoch: int,
+    *,
+    rows_per_call: int = 10_000,
+    scores=None,
+) -> dict[str, Any]:
+    """The delivered model's test numbers: ``{"epoch", "cross_entropy", "accuracy", "n"}``.
+
+    Called once, after ``fit`` returned, on the model the run delivers (the restored
+    best epoch's weights when early stopping restored them, else the last epoch's):
+    ``epoch`` names that epoch.  The cross-entropy is Keras's own metric over the
+    softmax's logits, from the compiled test step ``fit`` runs on the validation set
+    (``keras_scores``), so it is computed as ``val_cross_entropy`` is.  Inference draws
+    no random numbers.  ``scores(model, x, y) -> {"cross_entropy", "accuracy"}`` replaces
+    that step for a model compiled without FitGap's metrics (``FitGapCallback``).  A
+    model whose cross-entropy is not finite (a diverged run) has no accuracy either: NaN.
+    """
+    if scores is None:
+        found = keras_scores(model, x_test, y_test, rows_per_call)
+    else:
+        found = scores(model, x_test, y_test)
+    cross_entropy = float(found["cross_entropy"])
+    accuracy = float(found["accuracy"]) if math.isfinite(cross_entropy) else math.nan
+    return {
+        "epoch": int(epoch),
+        "cross_entropy": cross_entropy,
+        "accuracy": accuracy,
+        "n": len(y_test),
+    }

@@ -73,6 +73,18 @@ class EpochMetrics:
         return out
 
 
+def delivered_json(test: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The test numbers as JSON holds them (a non-finite number as null)."""
+    if test is None:
+        return None
+    return {
+        "epoch": int(test["epoch"]),
+        "cross_entropy": finite_or_none(test.get("cross_entropy")),
+        "accuracy": finite_or_none(test.get("accuracy")),
+        "n": int(test["n"]),
+    }
+
+
 def best_epoch(
     history: Mapping[str, Sequence[float | None]], monitor: str = BEST_METRIC
 ) -> int | None:
@@ -119,6 +131,10 @@ class RunResult:
     message: str | None = None
     seconds: float = 0.0
     diagnosis: dict[str, Any] | None = None
+    #: The delivered model's test numbers, ``{"epoch", "cross_entropy", "accuracy", "n"}``
+    #: (``core.model.measurements.evaluate_delivered``); None without a test part, and
+    #: for runs recorded before there was one.
+    test: dict[str, Any] | None = None
     #: The trained Keras model (best weights when restored); kept in memory only.
     model: Any = field(default=None, repr=False, compare=False)
     #: Status "branched": the child's config and the state it starts from (in memory).
@@ -141,6 +157,7 @@ class RunResult:
             "restored_best": self.restored_best,
             "status": self.status,
             "diagnosis": self.diagnosis,
+            "test": delivered_json(self.test),
         }
         if self.message:
             out["message"] = self.message

@@ -11,8 +11,9 @@ a model that cannot be saved costs only the model: the run is still ``completed`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_dataset
@@ -60,13 +61,13 @@ def begin_run(
     if not checked:
         check_run(config, dataset)
     # What a lab report needs to repeat the run: versions, the seed, the arrays' hashes.
-    repeat = provenance(
-        seed=config.training.seed,
-        data={
-            "train": (dataset.x_train, dataset.y_train),
-            "validation": (dataset.x_val, dataset.y_val),
-        },
-    )
+    parts: dict[str, Sequence[Any]] = {
+        "train": (dataset.x_train, dataset.y_train),
+        "validation": (dataset.x_val, dataset.y_val),
+    }
+    if dataset.has_test:
+        parts["test"] = (dataset.x_test, dataset.y_test)
+    repeat = provenance(seed=config.training.seed, data=parts)
     return store.create_run(
         config,
         name=name,

@@ -24,9 +24,20 @@ from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.memory import is_out_of_memory, out_of_memory_error
 from fitgap_gui.core.model import build, layers, optimizer
-from fitgap_gui.core.model.measurements import make_train_eval_callback, widest_layer
+from fitgap_gui.core.model.measurements import (
+    chunk_rows,
+    delivered_epoch,
+    evaluate_delivered,
+    make_train_eval_callback,
+    widest_layer,
+)
 from fitgap_gui.core.model.memory import count_dense_params, multiply_adds
-from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
+from fitgap_gui.core.results.records import (
+    EpochMetrics,
+    RunResult,
+    best_epoch,
+    finite_or_none,
+)
 from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.branching import (
     STOP,
@@ -313,6 +324,19 @@ def train(
     else:
         best = best_epoch(history)
 
+    # The model the run delivers, judged once on the test part, after fit: no callback,
+    # schedule, early stopping or best epoch saw it.
+    test = None
+    if dataset.has_test and epochs_run > 0:
+        assert dataset.x_test is not None and dataset.y_test is not None  # has_test
+        test = evaluate_delivered(
+            model,
+            dataset.x_test,
+            dataset.y_test,
+            delivered_epoch(early, epochs_run),
+            rows_per_call=chunk_rows(widest_layer(plan, dataset.input_shape)),
+        )
+
     status = final_status(
         diverged=stream.diverged,
         branched=stream.branch is not None,
@@ -339,6 +363,7 @@ def train(
         restored_best=restored,
         message=message,
         seconds=time.perf_counter() - start,
+        test=test,
         model=model,
         branch=stream.branch,
     )

@@ -41,6 +41,7 @@ from fitgap_gui.core.results.records import (
     RunResult,
     RunStatus,
     best_monitor,
+    delivered_json,
     finite_or_none,
     monitored,
 )
@@ -362,6 +363,7 @@ class RunStore:
             _dumps(at(result.best_epoch)),
             _dumps(at(result.epochs_run or None)),
             _dumps(result.diagnosis),
+            _dumps(delivered_json(result.test)),
             result.message,
             self._stored_model_path(model_file),
             run_id,
@@ -370,7 +372,7 @@ class RunStore:
             lambda db: db.execute(
                 "UPDATE runs SET status = ?, finished = ?, epochs_run = ?, best_epoch = ?, "
                 "stopped_epoch = ?, restored_best = ?, best_metrics = ?, last_metrics = ?, "
-                "diagnosis = ?, message = ?, model_file = COALESCE(?, model_file), "
+                "diagnosis = ?, test = ?, message = ?, model_file = COALESCE(?, model_file), "
                 "reserve = NULL WHERE id = ?",
                 row,
             ),

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS runs (
     provenance    TEXT,
     ran_on        TEXT,
     parent_run_id INTEGER,
-    branch_epoch  INTEGER
+    branch_epoch  INTEGER,
+    test          TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -46,7 +47,8 @@ CREATE TABLE IF NOT EXISTS epochs (
 #: model through ``FitGapCallback``); ``levers``: what was read from a user's model
 #: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON);
 #: ``parent_run_id``/``branch_epoch``: a branched run goes on from that run's epoch (its
-#: epochs 1..branch_epoch are copies of the parent's).
+#: epochs 1..branch_epoch are copies of the parent's); ``test``: the delivered model's
+#: test numbers (JSON; null without a test part, and for runs recorded before it).
 ADDED_COLUMNS = {
     "pid_started": "TEXT",
     "reserve": "BLOB",
@@ -56,6 +58,7 @@ ADDED_COLUMNS = {
     "ran_on": "TEXT",
     "parent_run_id": "INTEGER",
     "branch_epoch": "INTEGER",
+    "test": "TEXT",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")

@@ -41,3 +41,22 @@ def test_an_old_store_gets_the_new_columns_and_keeps_its_runs(tmp_path):
     assert run.kind == "callback" and run.levers == {"dropout": []}
     assert run.to_dict()["kind"] == "callback"
     RunStore(tmp_path)  # a second open adds nothing twice
+
+
+def test_runs_from_before_the_test_part_read_as_having_none(tmp_path):
+    """An old store gets the ``test`` column; its runs keep their meaning: no test part."""
+    path = tmp_path / "runs.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+        db.execute(
+            "INSERT INTO runs (name, created, config, status) VALUES (?, ?, ?, 'completed')",
+            ("old run", "2026-01-01T00:00:00+00:00", RunConfig().to_json(indent=None)),
+        )
+    db.close()
+    store = RunStore(tmp_path)
+    columns = {row["name"] for row in store._connect().execute("PRAGMA table_info(runs)")}
+    assert "test" in columns
+    (old,) = store.list_runs()
+    assert old.test is None
+    out = old.to_dict()
+    assert "test" in out and out["test"] is None
