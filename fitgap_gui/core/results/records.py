@@ -119,6 +119,7 @@ class RunResult:
     message: str | None = None
     seconds: float = 0.0
     diagnosis: dict[str, Any] | None = None
+    test: dict[str, Any] | None = None
     #: The trained Keras model (best weights when restored); kept in memory only.
     model: Any = field(default=None, repr=False, compare=False)
     #: Status "branched": the child's config and the state it starts from (in memory).
