@@ -3,18 +3,28 @@
 An experiment is a list of planned runs, ``(key, RunConfig)`` pairs built from one
 base config, so the window can show the plan, run it on its worker thread (each
 item is one ``run_recorded`` call) and the CLI can run the same list with
-``run_sequence``.  ``ResultRow`` is the one table row both show: best validation
-cross-entropy and accuracy, the gap at the best epoch, epochs run and the run id.
+``run_sequence``.  ``ResultRow`` is the one table row both show.
+
+Experiments judge the model each run delivers (the restored weights when early
+stopping restored them, else the last epoch's), on the test part that nothing in
+the run decided with: its test cross-entropy ranks and decides, its test accuracy
+stands beside it.  The best-epoch validation numbers stay as a secondary column,
+"chosen on validation": that epoch was picked on the very rows it is scored on.
+Runs without a test part (a source with its own validation rows only, runs from
+before) fall back to the best-epoch validation numbers, and the metric's name says
+so (``val_cross_entropy`` instead of ``test_cross_entropy``).
 
 Planned configs differ from the base only in the lever under study; data and seed
 stay the same, so the runs differ only in that lever.  ``with_repeats`` trains each
 planned config with seeds s, s+1, ... (the seed also draws the split), and
 ``summarize`` turns the rows into the per-arm table with paired verdicts
-(``core.stats``).
+(``core.results.stats``; no verdict below three paired seeds).
 
 The gap, everywhere: validation cross-entropy minus training cross-entropy, both
 measured at the epoch's end in inference mode (``train_eval_cross_entropy``); the
-accuracy gap is training minus validation accuracy, measured the same way.
+accuracy gap is training minus validation accuracy, measured the same way.  Each
+gap says where it was read: ``delivered_gap`` at the delivered epoch, ``gap`` at
+the best epoch.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from fitgap_gui.core.results.records import (
     finite_or_none,
 )
 from fitgap_gui.core.results.stats import (
+    ACCURACY_BOUNDS,
     Interval,
     Paired,
     comparison_words,
@@ -55,9 +66,11 @@ Planned = tuple[Any, RunConfig]
 #: Repeats (seeds) for compare remedies and sweeps unless asked otherwise.
 DEFAULT_REPEATS = 3
 
-#: The remedies of "compare remedies"; each is raised to this if the base is lower.
-REMEDY_DROPOUT = 0.3
-REMEDY_L2 = 1e-3
+#: The remedies' ladders: an arm takes the first step beyond what the baseline has.
+DROPOUT_LADDER = (0.3, 0.5, 0.7)
+L2_LADDER = (1e-3, 1e-2, 1e-1)
+#: Early stopping's patience when the baseline has none; with early stopping already
+#: on, the arm halves the baseline's patience (rounded down, at least 1).
 REMEDY_PATIENCE = 5
 
 #: Good first values for a validation curve, and whether to plot them on a log axis.
@@ -76,27 +89,66 @@ LEARNING_CURVE_FRACTIONS = DEFAULT_VALUES["data.train_fraction"][0]
 
 
 # -- planning ---------------------------------------------------------------------------------------
+def _next_step(ladder: Sequence[float], current: float) -> float | None:
+    """The first rung above ``current``; None when the baseline is at or past the top."""
+    return next((step for step in ladder if step > current * (1 + 1e-9)), None)
+
+
+def remedies(base: RunConfig) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The remedy arms' names and changes, and why any remedy has no arm.
+
+    Each remedy climbs its ladder past the baseline (``DROPOUT_LADDER``,
+    ``L2_LADDER``; early stopping already on: patience halved), and a name says
+    what the baseline already has: "+ dropout 0.5 (baseline has 0.3)".  A remedy
+    with no step left (dropout 0.7, L2 0.1, patience 1) gets no arm, so no arm is
+    ever the baseline's configuration.
+    """
+    arms: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    for lever, name, ladder, current in (
+        ("model.dropout", "dropout", DROPOUT_LADDER, base.model.dropout),
+        ("model.l2", "L2", L2_LADDER, base.model.l2),
+    ):
+        step = _next_step(ladder, current)
+        if step is None:
+            missing.append(
+                f"no {name} arm: the baseline's {name} {current:g} is at or past {ladder[-1]:g}"
+            )
+            continue
+        has = f" (baseline has {current:g})" if current else ""
+        arms[f"+ {name} {step:g}{has}"] = {lever: step}
+    es = base.early_stopping
+    if not es.enabled:
+        patience = max(es.patience, REMEDY_PATIENCE)
+        arms[f"+ early stopping (patience {patience})"] = {
+            "early_stopping.enabled": True,
+            "early_stopping.patience": patience,
+        }
+    elif max(1, es.patience // 2) < es.patience:
+        patience = max(1, es.patience // 2)
+        arms[f"+ early stopping (patience {patience}; baseline has {es.patience})"] = {
+            "early_stopping.patience": patience
+        }
+    else:
+        missing.append(
+            f"no early stopping arm: the baseline stops with patience {es.patience} already"
+        )
+    return arms, missing
+
+
 def remedy_configs(base: RunConfig) -> list[Planned]:
     """Baseline, + dropout, + L2, + early stopping, and all three: the classic lesson.
 
-    A remedy that the base already uses more strongly keeps the base's value, so
-    "+ dropout" never weakens the baseline's dropout.
+    The remedies are ``remedies(base)``: each a step stronger than the baseline.
+    The last arm combines them ("all three"; "both" when one remedy has no step
+    left, and no such arm when only one is left).
     """
-    dropout = max(base.model.dropout, REMEDY_DROPOUT)
-    l2 = max(base.model.l2, REMEDY_L2)
-    patience = max(base.early_stopping.patience, REMEDY_PATIENCE)
-    remedies: dict[str, dict[str, Any]] = {
-        f"+ dropout {dropout:g}": {"model.dropout": dropout},
-        f"+ L2 {l2:g}": {"model.l2": l2},
-        f"+ early stopping (patience {patience})": {
-            "early_stopping.enabled": True,
-            "early_stopping.patience": patience,
-        },
-    }
+    arms, _missing = remedies(base)
     planned: list[Planned] = [("baseline", base)]
-    planned += [(label, base.replace(changes)) for label, changes in remedies.items()]
-    everything = {k: v for changes in remedies.values() for k, v in changes.items()}
-    planned.append(("all three", base.replace(everything)))
+    planned += [(label, base.replace(changes)) for label, changes in arms.items()]
+    if len(arms) > 1:
+        everything = {k: v for changes in arms.values() for k, v in changes.items()}
+        planned.append(("all three" if len(arms) == 3 else "both", base.replace(everything)))
     return planned
 
 
@@ -175,11 +227,15 @@ def with_repeats(planned: Sequence[Planned], repeats: int) -> list[Planned]:
 # -- results as table rows ----------------------------------------------------------------------------
 @dataclass
 class ResultRow:
-    """One line of the compare/sweep table: the run's numbers at its best epoch.
+    """One line of the compare/sweep table: the delivered model's test numbers, and
+    the run's numbers at its best epoch (chosen on validation).
 
+    ``test_*`` are the delivered model's numbers on the test part (``RunResult.test``;
+    None without a test part), ``delivered_epoch`` the epoch it is the model of and
+    ``delivered_gap`` the gap there.  The rest is read at the best epoch:
     ``val_loss``, ``loss`` and ``accuracy`` are Keras's own (``val_loss`` holds the
-    weight penalty, ``loss``/``accuracy`` are running means over the epoch); the
-    comparisons use ``val_cross_entropy`` and the inference-mode training numbers.
+    weight penalty, ``loss``/``accuracy`` are running means over the epoch);
+    ``val_cross_entropy`` and the inference-mode training numbers are measured.
     """
 
     label: str
@@ -204,6 +260,12 @@ class ResultRow:
     seed: int | None = None
     #: Early stopping restored this epoch's weights: the numbers are the kept model's.
     restored_best: bool = False
+    delivered_epoch: int | None = None
+    test_cross_entropy: float | None = None
+    test_accuracy: float | None = None
+    test_n: int | None = None  # rows in the test part; None: the run had none
+    delivered_gap: float | None = None  # the gap at the delivered epoch
+    delivered_accuracy_gap: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -215,15 +277,18 @@ ROW_FIELDS = [f.name for f in dataclasses.fields(ResultRow)]
 def best_row(
     result: RunResult, label: str | None = None, value: Any = None, n_train: int | None = None
 ) -> ResultRow:
-    """The table row for a finished run, read at its best epoch.
+    """The table row for a finished run: its delivered model, and its best epoch.
 
     The best epoch is the run's own (the restored one under early stopping), else
-    the epoch with the lowest validation cross-entropy.
+    the epoch with the lowest validation cross-entropy.  The delivered epoch is the
+    test numbers' own, else ``delivered_epoch(result)``.
     """
     best = result.best_epoch or best_epoch(result.history)
+    test = result.test or {}
+    delivered = test.get("epoch") or delivered_epoch(result)
 
-    def at(name: str) -> float | None:
-        return finite_or_none(result.metric_at(name, best))
+    def at(name: str, epoch: int | None = best) -> float | None:
+        return finite_or_none(result.metric_at(name, epoch))
 
     def minus(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else a - b
@@ -250,7 +315,25 @@ def best_row(
         penalty=at("penalty"),
         seed=result.config.training.seed,
         restored_best=result.restored_best and best == result.best_epoch,
+        delivered_epoch=delivered,
+        test_cross_entropy=finite_or_none(test.get("cross_entropy")),
+        test_accuracy=finite_or_none(test.get("accuracy")),
+        test_n=test.get("n") if result.test else None,
+        delivered_gap=minus(
+            at("val_cross_entropy", delivered), at("train_eval_cross_entropy", delivered)
+        ),
+        delivered_accuracy_gap=minus(
+            at("train_eval_accuracy", delivered), at("val_accuracy", delivered)
+        ),
     )
+
+
+def delivered_epoch(result: RunResult) -> int | None:
+    """The epoch whose model the run delivers: the restored best epoch when early
+    stopping restored its weights, else the last epoch run (None before any)."""
+    if result.restored_best and result.best_epoch:
+        return result.best_epoch
+    return result.epochs_run or None
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -412,31 +495,45 @@ def _num(value: float | None, spec: str) -> str:
 
 
 def format_row(row: ResultRow) -> str:
-    """One fixed-width line: value, best epoch, val cross-entropy/accuracy, gap, run id."""
+    """One fixed-width line: the delivered model's epoch, test cross-entropy/accuracy
+    and gap there; then the best epoch's validation numbers; epochs, run id, status."""
     best = _num(row.best_epoch, "d") + ("r" if row.restored_best else "")
     return (
-        f"{row.label:>14}  {best:>4}  "
+        f"{row.label:>14}  {_num(row.delivered_epoch, 'd'):>5}  "
+        f"{_num(row.test_cross_entropy, '.4f'):>8}  {_num(row.test_accuracy, '.4f'):>8}  "
+        f"{_num(row.delivered_gap, '+.4f'):>8}  {best:>4}  "
         f"{_num(row.val_cross_entropy, '.4f'):>8}  {_num(row.val_accuracy, '.4f'):>7}  "
-        f"{_num(row.gap, '+.4f'):>8}  {row.epochs_run:>6}  {_num(row.run_id, 'd'):>6}  {row.status}"
+        f"{row.epochs_run:>6}  {_num(row.run_id, 'd'):>6}  {row.status}"
     )
 
 
-#: ``best``: the best epoch ("r": early stopping restored its weights); ``val_ce``:
-#: validation cross-entropy (no penalty); ``gap``: val_ce minus the training
-#: cross-entropy at the epoch's end, in nats per sample.
+#: ``epoch``: the delivered model's epoch; ``test_ce``/``test_acc``: its test
+#: cross-entropy and accuracy ("-": no test part); ``gap``: validation minus training
+#: cross-entropy at that epoch, in nats per sample.  Chosen on validation: ``best``,
+#: the best epoch ("r": early stopping restored its weights), and ``val_ce``
+#: (no penalty) and ``val_acc`` there.
 ROW_HEADER = (
-    f"{'value':>14}  {'best':>4}  {'val_ce':>8}  {'val_acc':>7}  {'gap':>8}  "
-    f"{'epochs':>6}  {'run':>6}  status"
+    f"{'':>14}  {'delivered model':<35}  chosen on validation\n"
+    f"{'value':>14}  {'epoch':>5}  {'test_ce':>8}  {'test_acc':>8}  {'gap':>8}  "
+    f"{'best':>4}  {'val_ce':>8}  {'val_acc':>7}  {'epochs':>6}  {'run':>6}  status"
 )
 
 
 # -- repeats: one summary per arm ----------------------------------------------------------------
+#: The metric experiments rank and decide by; without a test part, ``BEST_METRIC``
+#: read at the best epoch (chosen and judged on validation).
+TEST_METRIC = "test_cross_entropy"
+
+
 @dataclass
 class ArmSummary:
-    """One arm over its seeds: mean and 95 % interval of the best-epoch numbers.
+    """One arm over its seeds: mean and 95 % interval of the delivered models' test
+    numbers and of the best-epoch (chosen on validation) numbers.
 
-    ``versus_baseline`` pairs each seed's best validation cross-entropy with the
-    baseline's of the same seed (None for the baseline itself).
+    ``metric`` is what ranks and decides: ``test_cross_entropy``, or, when a run of
+    the comparison has no test part, the best validation cross-entropy
+    (``val_cross_entropy``).  ``versus_baseline`` pairs each seed's ``metric`` with
+    the baseline's of the same seed (None for the baseline itself).
     """
 
     name: str
@@ -446,22 +543,49 @@ class ArmSummary:
     gap: Interval
     epochs_run: Interval
     versus_baseline: Paired | None = None
+    metric: str = TEST_METRIC
+    test_cross_entropy: Interval = Interval(None, None, None, 0)
+    test_accuracy: Interval = Interval(None, None, None, 0)
+    delivered_epoch: Interval = Interval(None, None, None, 0)
+    delivered_gap: Interval = Interval(None, None, None, 0)
 
     @property
     def run_ids(self) -> list[int | None]:
         return [row.run_id for row in self.rows]
 
+    @property
+    def judged(self) -> Interval:
+        """The interval of the metric that ranks the arms."""
+        return self.test_cross_entropy if self.metric == TEST_METRIC else self.val_cross_entropy
+
+    @property
+    def judged_accuracy(self) -> Interval:
+        """The accuracy beside it: the test accuracy, or the best validation accuracy."""
+        return self.test_accuracy if self.metric == TEST_METRIC else self.val_accuracy
+
+    def metric_words(self) -> str:
+        """The metric in words, saying where it was read."""
+        if self.metric == TEST_METRIC:
+            return "delivered model's test cross-entropy"
+        return "best validation cross-entropy (no test part)"
+
     def sentence(self) -> str:
         """The paired verdict in words ('' for the baseline)."""
         if self.versus_baseline is None:
             return ""
-        words = "best validation cross-entropy"
-        return comparison_words(self.name, self.versus_baseline, words, len(self.rows))
+        return comparison_words(
+            self.name, self.versus_baseline, self.metric_words(), len(self.rows)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "run_ids": self.run_ids,
+            "delivered": {
+                "test_cross_entropy": self.test_cross_entropy.to_dict(),
+                "test_accuracy": self.test_accuracy.to_dict(),
+                "epoch": self.delivered_epoch.to_dict(),
+            },
             "best": {
                 "val_cross_entropy": self.val_cross_entropy.to_dict(),
                 "val_accuracy": self.val_accuracy.to_dict(),
@@ -472,42 +596,64 @@ class ArmSummary:
         }
 
 
+def judging_metric(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> str:
+    """``test_cross_entropy`` when every run has a test part, else ``val_cross_entropy``
+    (best epoch): the arms are judged on one footing or not at all."""
+    rows = [row for _, group in groups for row in group]
+    return TEST_METRIC if all(row.test_n is not None for row in rows) else BEST_METRIC
+
+
 def summarize(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> list[ArmSummary]:
     """Per-arm summaries; the first group is the baseline the others are paired with.
 
-    An arm is paired with the baseline seed by seed (``ResultRow.seed``), whatever
-    order its runs finished in: runs trained in parallel finish out of seed order,
-    and an arm may have fewer seeds finished than the baseline.  Rows without a seed
-    are paired by position (the i-th row of every arm trained with the same seed).
+    Arms are judged by ``judging_metric``.  An arm is paired with the baseline seed
+    by seed (``ResultRow.seed``), whatever order its runs finished in: runs trained
+    in parallel finish out of seed order, and an arm may have fewer seeds finished
+    than the baseline.  Rows without a seed are paired by position (the i-th row of
+    every arm trained with the same seed).  Accuracy intervals stay within 0 to 1.
     """
+    metric = judging_metric(groups)
     arms: list[ArmSummary] = []
     baseline: Sequence[ResultRow] = []
     for index, (name, rows) in enumerate(groups):
-        values = [row.val_cross_entropy for row in rows]
         arm = ArmSummary(
             name=name,
             rows=list(rows),
-            val_cross_entropy=t_interval(values),
-            val_accuracy=t_interval([row.val_accuracy for row in rows]),
+            val_cross_entropy=t_interval([row.val_cross_entropy for row in rows]),
+            val_accuracy=t_interval([row.val_accuracy for row in rows], bounds=ACCURACY_BOUNDS),
             gap=t_interval([row.gap for row in rows]),
             epochs_run=t_interval([float(row.epochs_run) for row in rows]),
+            metric=metric,
+            test_cross_entropy=t_interval([row.test_cross_entropy for row in rows]),
+            test_accuracy=t_interval([row.test_accuracy for row in rows], bounds=ACCURACY_BOUNDS),
+            delivered_epoch=t_interval(
+                [
+                    None if row.delivered_epoch is None else float(row.delivered_epoch)
+                    for row in rows
+                ]
+            ),
+            delivered_gap=t_interval([row.delivered_gap for row in rows]),
         )
         if index == 0:
             baseline = rows
         else:
-            arm.versus_baseline = paired_comparison(*_pair_by_seed(rows, baseline), BEST_METRIC)
+            arm.versus_baseline = paired_comparison(*_pair_by_seed(rows, baseline, metric), metric)
         arms.append(arm)
     return arms
 
 
 def _pair_by_seed(
-    rows: Sequence[ResultRow], baseline: Sequence[ResultRow]
+    rows: Sequence[ResultRow], baseline: Sequence[ResultRow], metric: str = TEST_METRIC
 ) -> tuple[list[float | None], list[float | None]]:
-    """The best validation cross-entropy of ``rows`` and of the baseline, seed by seed."""
+    """``metric`` of ``rows`` and of the baseline, seed by seed."""
+
+    def value(row: ResultRow) -> float | None:
+        return row.test_cross_entropy if metric == TEST_METRIC else row.val_cross_entropy
+
     if any(row.seed is None for row in [*rows, *baseline]):
-        return [r.val_cross_entropy for r in rows], [r.val_cross_entropy for r in baseline]
-    base = {int(row.seed or 0): row.val_cross_entropy for row in baseline}
-    mine = {int(row.seed or 0): row.val_cross_entropy for row in rows}
+        return [value(r) for r in rows], [value(r) for r in baseline]
+    base = {int(row.seed or 0): value(row) for row in baseline}
+    mine = {int(row.seed or 0): value(row) for row in rows}
     seeds = sorted(seed for seed in mine if seed in base)
     return [mine[seed] for seed in seeds], [base[seed] for seed in seeds]
 
@@ -528,8 +674,10 @@ def group_rows(
 
 
 def summary_payload(arms: Sequence[ArmSummary]) -> dict[str, Any]:
-    """The compare JSON: ``{"metric": "val_cross_entropy", "arms": [...]}``, baseline first."""
-    return {"metric": BEST_METRIC, "arms": [arm.to_dict() for arm in arms]}
+    """The compare JSON: ``{"metric": "test_cross_entropy", "arms": [...]}``, baseline
+    first (``"val_cross_entropy"``, the best epoch's, when a run has no test part)."""
+    metric = arms[0].metric if arms else TEST_METRIC
+    return {"metric": metric, "arms": [arm.to_dict() for arm in arms]}
 
 
 def _interval_text(interval: Interval, spec: str) -> str:
@@ -541,22 +689,42 @@ def _interval_text(interval: Interval, spec: str) -> str:
     return f"{format(interval.mean, spec)} ± {format(half, spec.lstrip('+'))}"
 
 
-SUMMARY_HEADER = (
-    f"{'arm':<34}  {'best val_ce (95% CI)':>20}  {'val_acc':>15}  {'gap (nats)':>17}  "
-    f"{'epochs':>6}  versus baseline"
-)
+def summary_header(arms: Sequence[ArmSummary] = ()) -> str:
+    """The repeats table's header: the judged metric first, then what was chosen on
+    validation; without a test part, the metric's name says it is the best epoch's."""
+    test = not arms or arms[0].metric == TEST_METRIC
+    judged, accuracy = ("test_ce", "test_acc") if test else ("best val_ce", "best val_acc")
+    group = "delivered model" if test else "no test part: best epoch, chosen on validation"
+    return (
+        f"{'':<34}  {group}\n"
+        f"{'arm':<34}  {judged + ' (95% CI)':>20}  {accuracy:>15}  {'epoch':>6}  "
+        f"{'gap (nats)':>17}  {'versus baseline':<28}  chosen on validation: best val_ce"
+    )
+
+
+#: The header with a test part (``summary_header`` says which).
+SUMMARY_HEADER = summary_header()
 
 
 def format_summary(arm: ArmSummary) -> str:
-    """One line of the repeats table: mean ± half the 95 % interval, and the verdict."""
+    """One line of the repeats table: mean ± half the 95 % interval, and the verdict.
+
+    With a test part: the delivered models' test cross-entropy and accuracy, their
+    epoch and the gap there, the verdict on the test cross-entropy, then the best
+    validation cross-entropy (chosen on validation).  Without: the best epoch's.
+    """
     versus: str = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
     if arm.versus_baseline is not None and arm.versus_baseline.difference.mean is not None:
         d = arm.versus_baseline.difference
         versus += f" ({_num(d.mean, '+.4f')}, {arm.versus_baseline.seeds_agree}/{len(arm.rows)})"
+    test = arm.metric == TEST_METRIC
+    epoch = arm.delivered_epoch if test else Interval(None, None, None, 0)
+    gap = arm.delivered_gap if test else arm.gap
     return (
-        f"{arm.name[:34]:<34}  {_interval_text(arm.val_cross_entropy, '.4f'):>20}  "
-        f"{_interval_text(arm.val_accuracy, '.3f'):>15}  {_interval_text(arm.gap, '+.4f'):>17}  "
-        f"{_num(arm.epochs_run.mean, '.1f'):>6}  {versus}"
+        f"{arm.name[:34]:<34}  {_interval_text(arm.judged, '.4f'):>20}  "
+        f"{_interval_text(arm.judged_accuracy, '.3f'):>15}  {_num(epoch.mean, '.1f'):>6}  "
+        f"{_interval_text(gap, '+.4f'):>17}  {versus:<28}  "
+        f"{_interval_text(arm.val_cross_entropy, '.4f')}"
     )
 
 
