@@ -151,7 +151,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.repeats > 1 and not args.jsonl and len(results) == args.repeats:
         (arm,) = _repeats_summary(results)
         print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
-        print(experiments.SUMMARY_HEADER)
+        print(experiments.summary_header([arm]))
         print(printable(experiments.format_summary(arm)))
     return EXIT_INTERRUPTED if results[-1].status == "stopped" else EXIT_OK
 
@@ -484,7 +484,7 @@ def _print_summary(arms, baseline: str) -> None:
     """The per-arm table over the repeats, then each paired verdict in words."""
 
     print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
-    print(experiments.SUMMARY_HEADER)
+    print(experiments.summary_header(arms))
     for arm in arms:
         print(printable(experiments.format_summary(arm)))
     for arm in arms:
@@ -505,6 +505,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     loaded: dict = {}  # the arms share the data: loaded once per seed, here and below
     dataset = load_datasets(planned[:1], loaded)[0]  # bad data: exit 2 here
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
+    for reason in experiments.remedies(config)[1]:
+        print(f"{reason}: the arm would be the baseline again", flush=True)
     print(experiments.ROW_HEADER, flush=True)
     _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
     if not stopped:

@@ -692,13 +692,16 @@ def _interval_text(interval: Interval, spec: str) -> str:
 def summary_header(arms: Sequence[ArmSummary] = ()) -> str:
     """The repeats table's header: the judged metric first, then what was chosen on
     validation; without a test part, the metric's name says it is the best epoch's."""
-    test = not arms or arms[0].metric == TEST_METRIC
-    judged, accuracy = ("test_ce", "test_acc") if test else ("best val_ce", "best val_acc")
-    group = "delivered model" if test else "no test part: best epoch, chosen on validation"
+    if arms and arms[0].metric != TEST_METRIC:
+        return (
+            f"{'':<34}  no test part: judged at the best epoch, chosen on validation\n"
+            f"{'arm':<34}  {'best val_ce (95% CI)':>20}  {'best val_acc':>15}  {'best':>6}  "
+            f"{'gap (nats)':>17}  versus baseline"
+        )
     return (
-        f"{'':<34}  {group}\n"
-        f"{'arm':<34}  {judged + ' (95% CI)':>20}  {accuracy:>15}  {'epoch':>6}  "
-        f"{'gap (nats)':>17}  {'versus baseline':<28}  chosen on validation: best val_ce"
+        f"{'':<34}  {'delivered model (test part)':<64}  {'':<34}  chosen on validation\n"
+        f"{'arm':<34}  {'test_ce (95% CI)':>20}  {'test_acc':>15}  {'epoch':>6}  "
+        f"{'gap (nats)':>17}  {'versus baseline':<34}  best val_ce"
     )
 
 
@@ -711,19 +714,25 @@ def format_summary(arm: ArmSummary) -> str:
 
     With a test part: the delivered models' test cross-entropy and accuracy, their
     epoch and the gap there, the verdict on the test cross-entropy, then the best
-    validation cross-entropy (chosen on validation).  Without: the best epoch's.
+    validation cross-entropy (chosen on validation).  Without: the best epoch's
+    numbers and the verdict on them.
     """
     versus: str = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
     if arm.versus_baseline is not None and arm.versus_baseline.difference.mean is not None:
         d = arm.versus_baseline.difference
         versus += f" ({_num(d.mean, '+.4f')}, {arm.versus_baseline.seeds_agree}/{len(arm.rows)})"
-    test = arm.metric == TEST_METRIC
-    epoch = arm.delivered_epoch if test else Interval(None, None, None, 0)
-    gap = arm.delivered_gap if test else arm.gap
+    if arm.metric != TEST_METRIC:
+        best = t_interval([None if r.best_epoch is None else float(r.best_epoch) for r in arm.rows])
+        return (
+            f"{arm.name[:34]:<34}  {_interval_text(arm.val_cross_entropy, '.4f'):>20}  "
+            f"{_interval_text(arm.val_accuracy, '.3f'):>15}  {_num(best.mean, '.1f'):>6}  "
+            f"{_interval_text(arm.gap, '+.4f'):>17}  {versus}"
+        )
     return (
-        f"{arm.name[:34]:<34}  {_interval_text(arm.judged, '.4f'):>20}  "
-        f"{_interval_text(arm.judged_accuracy, '.3f'):>15}  {_num(epoch.mean, '.1f'):>6}  "
-        f"{_interval_text(gap, '+.4f'):>17}  {versus:<28}  "
+        f"{arm.name[:34]:<34}  {_interval_text(arm.test_cross_entropy, '.4f'):>20}  "
+        f"{_interval_text(arm.test_accuracy, '.3f'):>15}  "
+        f"{_num(arm.delivered_epoch.mean, '.1f'):>6}  "
+        f"{_interval_text(arm.delivered_gap, '+.4f'):>17}  {versus:<34}  "
         f"{_interval_text(arm.val_cross_entropy, '.4f')}"
     )
 
