@@ -12,13 +12,7 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_datasets
 from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.experiments.plans import (
-    ROW_FIELDS,
-    ResultRow,
-    best_row,
     default_values,
-    delivered_epoch,
-    format_row,
-    format_summary,
     is_log_scale,
     learning_curve_configs,
     parse_values,
@@ -26,11 +20,19 @@ from fitgap_gui.core.experiments.plans import (
     remedy_configs,
     run_repeats,
     run_sequence,
+    sweep_configs,
+    with_repeats,
+)
+from fitgap_gui.core.experiments.tables import (
+    ROW_FIELDS,
+    ResultRow,
+    best_row,
+    delivered_epoch,
+    format_row,
+    format_summary,
     summarize,
     summary_header,
     summary_payload,
-    sweep_configs,
-    with_repeats,
     write_rows,
 )
 from fitgap_gui.core.results.records import RunResult

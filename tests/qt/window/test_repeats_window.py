@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fitgap_gui.core.experiments.plans import paired_comparison
 from fitgap_gui.core.formatting import format_validation_loss
+from fitgap_gui.core.results.stats import paired_comparison
 from fitgap_gui.core.store.runstore import RunStore
 
 
