@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,6 +358,10 @@ def _interval_text(interval: Interval, spec: str) -> str:
         return "-"
     if interval.low is None or interval.high is None:
         return format(interval.mean, spec)
+    if not math.isclose(interval.mean - interval.low, interval.high - interval.mean, abs_tol=1e-12):
+        # Clipped at a bound (an accuracy near 1): the interval itself, not ± half.
+        low, high = format(interval.low, spec), format(interval.high, spec)
+        return f"{format(interval.mean, spec)} ({low}-{high})"
     half = (interval.high - interval.low) / 2
     return f"{format(interval.mean, spec)} ± {format(half, spec.lstrip('+'))}"
 

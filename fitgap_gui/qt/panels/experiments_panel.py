@@ -183,6 +183,9 @@ def interval_text(interval: Interval, fmt: Any) -> str:
         return "–"
     if interval.low is None or interval.high is None:
         return fmt(interval.mean)
+    if not math.isclose(interval.mean - interval.low, interval.high - interval.mean, abs_tol=1e-12):
+        # Clipped at a bound (an accuracy near 100 %): the interval itself, not ± half.
+        return f"{fmt(interval.mean)}\n{fmt(interval.low)}–{fmt(interval.high)}"
     half = fmt((interval.high - interval.low) / 2).lstrip("+")
     # Two lines: the side panel keeps its width with six columns, no sideways scroll.
     return f"{fmt(interval.mean)}\n± {half}"
@@ -409,7 +412,7 @@ class ExperimentsPanel(QWidget):
         started = self.start("remedies", remedy_configs(base), "Compare remedies")
         if started:
             self.notes = [f"{reason.capitalize()}." for reason in remedies(base)[1]]
-            self.best_note.setText("<br>".join(html.escape(n) for n in self.notes))
+            self.best_note.setText("<br>".join(html.escape(n, quote=False) for n in self.notes))
         return started
 
     def start_sweep(self, param: str, values: list[Any]) -> bool:
@@ -661,7 +664,7 @@ class ExperimentsPanel(QWidget):
         means = [
             (a.judged.mean, i) for i, a in enumerate(self.summaries) if a.judged.mean is not None
         ]
-        notes = [html.escape(note) for note in self.notes]
+        notes = [html.escape(note, quote=False) for note in self.notes]
         if not means:
             self.best_note.setText("<br>".join(notes))
             return

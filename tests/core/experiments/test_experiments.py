@@ -476,6 +476,8 @@ def test_arm_accuracy_intervals_stay_within_100_percent():
     (arm,) = summarize([("baseline", rows)])
     assert arm.test_accuracy.high == 1.0 and arm.val_accuracy.high == 1.0
     assert arm.test_accuracy.low < 0.96
+    # Shown as the clipped interval itself, not a "± half" that would reach past 1.
+    assert f"0.987 ({arm.test_accuracy.low:.3f}-1.000)" in format_summary(arm)
 
 
 def test_two_seeds_summarize_without_a_verdict():
