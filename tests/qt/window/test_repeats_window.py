@@ -58,9 +58,10 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
         assert panel.table.item(row, 0).text() == arm[0].name.removesuffix(f" (seed {seed})")
         assert panel.table.item(row, 1).text().replace("\n", " ") == _t_text(ce, ".4f")
         cell = panel.table.item(row, 2).text().replace("%", "").replace("\n", " ")
-        low = max(0.0, stats.t.interval(0.95, 1, loc=np.mean(acc), scale=stats.sem(acc))[0])
-        if max(acc) - min(acc) > 0 and np.mean(acc) + (np.mean(acc) - low) > 100:
-            assert cell.endswith("100.0")  # clipped: the interval stays within 100 %
+        low, high = stats.t.interval(0.95, 1, loc=np.mean(acc), scale=stats.sem(acc))
+        if max(acc) > min(acc) and (low < 0 or high > 100):
+            # Clipped: the interval itself, within 0 to 100 %.
+            assert cell == f"{np.mean(acc):.1f} {max(low, 0.0):.1f}–{min(high, 100.0):.1f}"
         else:
             assert cell == _t_text(acc, ".1f")
     # The paired comparison of "+ L2" with the baseline, from core.stats, in words:
