@@ -78,6 +78,14 @@ from fitgap_gui.core.formatting import (
 from fitgap_gui.core.results.stats import Interval
 from fitgap_gui.core.run.live import LiveRun, RunRequest
 from fitgap_gui.qt.panels.config_access import ConfigSource
+from fitgap_gui.qt.panels.experiments_columns import (
+    COLUMNS,
+    EMPTY_TEXT,
+    FALLBACK_COLUMNS,
+    FALLBACK_TIPS,
+    TIPS,
+    VERDICT_TEXT,
+)
 from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
@@ -96,68 +104,11 @@ class RunLauncher(Protocol):
     def stop(self) -> None: ...
 
 
-COLUMNS = (
-    "Arm",
-    "Test cross-\nentropy",
-    "Test acc",
-    "Gap (nats)\nat its epoch",
-    "Delivered\nepoch",
-    "Verdict",
-    "Val CE (chosen\non validation)",
-)
-_TIPS = (
-    "The arm (hover for its runs, seeds and diagnoses)",
-    "The delivered model's cross-entropy on the test part, rows nothing in the run "
-    "decided with: mean ± half its 95 % interval over the seeds. Arms are ranked and "
-    "judged by it",
-    "The delivered model's accuracy on the test part: mean ± half its 95 % interval",
-    "Gap at the delivered epoch: validation − training cross-entropy, both measured at "
-    "the epoch's end in inference mode, in nats per sample (mean ± half the 95 % interval)",
-    "The epoch whose model the run delivers (mean over the seeds): the restored best "
-    "epoch when early stopping restored its weights, else the last epoch run",
-    "Paired with the baseline seed by seed on the test cross-entropy: better, worse, seed "
-    "noise, or too few seeds (under 3) for a verdict (hover for the numbers)",
-    "Best-epoch validation cross-entropy (no weight penalty): optimistic, since that epoch "
-    "was chosen on the same validation rows it is read from",
-)
-#: Without a test part (a source with its own validation rows only): judged at the best
-#: epoch on validation, and the headers say so; the last column would repeat the first.
-FALLBACK_COLUMNS = (
-    "Arm",
-    "Best val cross-\nentropy (no test)",
-    "Best val acc",
-    "Gap (nats) at\nbest epoch",
-    "Best\nepoch",
-    "Verdict",
-    "",
-)
-_FALLBACK_TIPS = (
-    _TIPS[0],
-    "No test part: the best-epoch validation cross-entropy (no weight penalty), chosen "
-    "and judged on the same rows: mean ± half its 95 % interval over the seeds",
-    "Validation accuracy at the best epoch: mean ± half its 95 % interval",
-    "Gap at the best epoch: validation − training cross-entropy, both measured at the "
-    "epoch's end in inference mode, in nats per sample (mean ± half the 95 % interval)",
-    "The best epoch (lowest validation cross-entropy, or the restored one), mean over the seeds",
-    "Paired with the baseline seed by seed on the best validation cross-entropy: better, "
-    "worse, seed noise, or too few seeds (under 3) for a verdict (hover for the numbers)",
-    "",
-)
 #: QSettings key of the Repeats box.
 REPEATS_KEY = "experiments/repeats"
 MAX_REPEATS = 20
 VERDICT_WORDS = {"good_fit": "good fit"}
-TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
-#: What an empty tab says will appear (there is no "run 0 of 1" before an experiment).
-EMPTY_TEXT = (
-    "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four remedies "
-    "on the same data and seeds; Run → Sweep… (Ctrl+Shift+W) draws a validation curve "
-    "over one lever, or a learning curve. Each arm's delivered model is judged on the "
-    "test part (validation chooses, test judges): its test cross-entropy and accuracy "
-    "over the seeds will appear here in a table, with each remedy compared with the "
-    "baseline seed by seed, and a sweep's points on a plot below it."
-)
-VERDICT_TEXT = {"indistinguishable": "seed noise", "too_few_seeds": "too few\nseeds"}
+TRAIN_COLOUR, VAL_COLOUR, TEST_COLOUR = "#0072b2", "#d55e00", "#009e73"
 
 
 def lever_name(param: str) -> str:
@@ -313,7 +264,7 @@ class ExperimentsPanel(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        for column, tip in enumerate(_TIPS):
+        for column, tip in enumerate(TIPS):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -330,7 +281,8 @@ class ExperimentsPanel(QWidget):
         self.metric.addItems(["loss", "accuracy"])
         self.metric.setToolTip(
             "Plot the best epoch's cross-entropy (training measured at the epoch's end) or "
-            "accuracy against the lever, every seed a point"
+            "accuracy against the lever, and the delivered model's on the test part "
+            "(mean over the seeds)"
         )
         self.metric.currentTextChanged.connect(lambda _text: self.redraw_sweep())
         self.sweep_plot = pg.PlotWidget()
@@ -352,15 +304,20 @@ class ExperimentsPanel(QWidget):
             pen=pg.mkPen(VAL_COLOUR, style=Qt.PenStyle.DashLine, **pen),
             symbol="s", symbolBrush=VAL_COLOUR, symbolSize=8,
         )  # fmt: skip
+        self.test_points = self.sweep_plot.plot(
+            [], [], name="test", pen=pg.mkPen(TEST_COLOUR, style=Qt.PenStyle.DotLine, **pen),
+            symbol="t", symbolBrush=TEST_COLOUR, symbolSize=9,
+        )  # fmt: skip
         self.sweep_box = QWidget()
         sweep_column = QVBoxLayout(self.sweep_box)
         sweep_column.setContentsMargins(0, 0, 0, 0)
         metric_row = QHBoxLayout()
-        metric_row.addWidget(QLabel("Metric at the best epoch:"))
+        metric_row.addWidget(QLabel("Metric (best epoch; test: delivered model):"))
         metric_row.addWidget(self.metric, 1)
         key = QLabel(
             f"<span style='color:{TRAIN_COLOUR}'>● training</span>&nbsp;&nbsp;"
-            f"<span style='color:{VAL_COLOUR}'>■ validation (dashed)</span>"
+            f"<span style='color:{VAL_COLOUR}'>■ validation (dashed)</span>&nbsp;&nbsp;"
+            f"<span style='color:{TEST_COLOUR}'>▼ test, delivered model (dotted)</span>"
         )
         sweep_column.addLayout(metric_row)
         sweep_column.addWidget(key, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -624,7 +581,7 @@ class ExperimentsPanel(QWidget):
 
     def _set_headers(self, test: bool) -> None:
         """The delivered model's columns, or (no test part) the best epoch's, saying so."""
-        labels, tips = (COLUMNS, _TIPS) if test else (FALLBACK_COLUMNS, _FALLBACK_TIPS)
+        labels, tips = (COLUMNS, TIPS) if test else (FALLBACK_COLUMNS, FALLBACK_TIPS)
         self.table.setHorizontalHeaderLabels(labels)
         for column, tip in enumerate(tips):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
@@ -742,6 +699,11 @@ class ExperimentsPanel(QWidget):
                 val.append(row.val_accuracy)
         return xs, train, val
 
+    def test_values(self) -> list[float | None]:
+        """The delivered models' test metric per finished run (None: no test part)."""
+        loss = self.metric.currentText() == "loss"
+        return [row.test_cross_entropy if loss else row.test_accuracy for row in self.rows]
+
     def _style_sweep_plot(self, title: str) -> None:
         """Title, axis label and the plots' light or dark colours."""
         theme = self.theme
@@ -764,7 +726,7 @@ class ExperimentsPanel(QWidget):
         metric = self.metric.currentText()
         words = "cross-entropy" if metric == "loss" else "accuracy"
         seeds = f", mean of {self.repeats} seeds" if self.repeats > 1 else ""
-        self.sweep_plot.setLabel("left", f"best-epoch {words}{seeds}")
+        self.sweep_plot.setLabel("left", f"{words}{seeds}")
 
         def series(ys: list[float | None]) -> tuple[list[float], list[float]]:
             """One point per value: the mean over its seeds."""
@@ -777,6 +739,7 @@ class ExperimentsPanel(QWidget):
 
         self.train_points.setData(*series(train))
         self.val_points.setData(*series(val))
+        self.test_points.setData(*series(self.test_values()))
 
     def point_count(self) -> int:
         """Validation points on the sweep plot (tests use it)."""

@@ -247,3 +247,24 @@ def test_compare_remedies_says_which_remedy_has_no_arm(ready_window, tiny_config
     assert panel.compare_remedies()
     assert [label for label, _ in started[0]][:2] == ["baseline", "+ L2 0.001"]
     assert "No dropout arm: the baseline's dropout 0.7 is at or past 0.7." in panel.best_note.text()
+
+
+def test_the_sweep_plot_shows_the_delivered_models_test_points(ready_window):
+    """A validation curve's plot: besides the best epoch's training and validation
+    points, the delivered models' test cross-entropy, one mean per value."""
+    panel = ready_window.experiments_panel
+    panel.kind, panel.param, panel.repeats = "sweep", "model.dropout", 2
+    rows = [
+        dataclasses.replace(_row(str(v), s, 0.5, t, 30), value=v)
+        for v, s, t in [(0.0, 0, 0.9), (0.0, 1, 0.7), (0.3, 0, 0.5), (0.3, 1, 0.6)]
+    ]
+    panel.rows = rows
+    panel.redraw_sweep()
+    assert list(panel.test_points.xData) == [0.0, 0.3]
+    assert list(panel.test_points.yData) == pytest.approx([0.8, 0.55])
+    panel.metric.setCurrentText("accuracy")
+    assert list(panel.test_points.yData) == pytest.approx([0.8, 0.8])
+    # Runs without a test part: no test points.
+    panel.rows = [dataclasses.replace(r, test_cross_entropy=None, test_n=None) for r in rows]
+    panel.metric.setCurrentText("loss")
+    assert panel.test_points.xData is None or len(panel.test_points.xData) == 0
