@@ -139,7 +139,7 @@ def best_row(
         delivered_epoch=delivered,
         test_cross_entropy=finite_or_none(test.get("cross_entropy")),
         test_accuracy=finite_or_none(test.get("accuracy")),
-        test_n=test.get("n") if result.test else None,
+        test_n=int(test.get("n") or 0) if result.test else None,
         delivered_gap=minus(
             at("val_cross_entropy", delivered), at("train_eval_cross_entropy", delivered)
         ),
