@@ -119,6 +119,9 @@ class RunResult:
     message: str | None = None
     seconds: float = 0.0
     diagnosis: dict[str, Any] | None = None
+    #: The delivered model's test numbers, ``{"epoch", "cross_entropy", "accuracy", "n"}``
+    #: (``core.model.measurements.evaluate_delivered``); None without a test part, and
+    #: for runs recorded before there was one.
     test: dict[str, Any] | None = None
     #: The trained Keras model (best weights when restored); kept in memory only.
     model: Any = field(default=None, repr=False, compare=False)
