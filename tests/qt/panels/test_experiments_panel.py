@@ -44,7 +44,8 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
             assert panel.table.item(row, 1).text() == f"{mine.test_cross_entropy:.4f}"
             assert panel.table.item(row, 2).text() == f"{mine.test_accuracy:.1%}"
             at = mine.delivered_epoch - 1
-            gap = run.history["val_cross_entropy"][at] - run.history["train_eval_cross_entropy"][at]
+            history = RunStore().history(run.run_id)
+            gap = history["val_cross_entropy"][at] - history["train_eval_cross_entropy"][at]
             assert panel.table.item(row, 4).text() == str(mine.delivered_epoch)
             assert panel.table.item(row, 6).text() == f"{best['val_cross_entropy']:.4f}"
         else:
