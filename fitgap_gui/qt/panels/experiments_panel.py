@@ -642,7 +642,7 @@ class ExperimentsPanel(QWidget):
         )
         verdict = arm.versus_baseline.verdict if arm.versus_baseline is not None else None
         lines = [
-            f"Lowest mean {what}: <b>{html.escape(arm.name)}</b> "
+            f"Lowest mean {what}: <b>{html.escape(arm.name, quote=False)}</b> "
             f"({seeds}{format_loss(arm.judged.mean)}, accuracy "
             f"{format_accuracy(arm.judged_accuracy.mean)})"
             # A lowest mean that seed noise could explain is no winner: say so.
@@ -655,7 +655,7 @@ class ExperimentsPanel(QWidget):
         if sentences:
             lines.append(
                 "Versus the baseline, seed by seed (95 % interval):<br>"
-                + "<br>".join(f"• {html.escape(t)}" for t in sentences)
+                + "<br>".join(f"• {html.escape(t, quote=False)}" for t in sentences)
             )
         if test:
             lines.append(
