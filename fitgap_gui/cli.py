@@ -22,6 +22,7 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_dataset, load_datasets
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.experiments import plans as experiments
+from fitgap_gui.core.experiments import tables
 from fitgap_gui.core.experiments.executors import make_executor
 from fitgap_gui.core.export.files import export_runs
 from fitgap_gui.core.export.summary import lever_summary, run_row, runs_table
@@ -151,8 +152,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.repeats > 1 and not args.jsonl and len(results) == args.repeats:
         (arm,) = _repeats_summary(results)
         print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
-        print(experiments.SUMMARY_HEADER)
-        print(printable(experiments.format_summary(arm)))
+        print(tables.summary_header([arm]))
+        print(printable(tables.format_summary(arm)))
     return EXIT_INTERRUPTED if results[-1].status == "stopped" else EXIT_OK
 
 
@@ -160,14 +161,14 @@ def _repeats_summary(results):
     """The one arm of a repeated train: mean and 95 % interval over its seeds."""
 
     seeds = [result.config.training.seed for result in results]
-    rows = [experiments.best_row(result) for result in results]
-    return experiments.summarize([(f"seeds {seeds[0]}-{seeds[-1]}", rows)])
+    rows = [tables.best_row(result) for result in results]
+    return tables.summarize([(f"seeds {seeds[0]}-{seeds[-1]}", rows)])
 
 
 def _repeats_payload(results) -> dict:
     """``--out`` of a repeated train: every run's result JSON, then the summary."""
 
-    summary = experiments.summary_payload(_repeats_summary(results))
+    summary = tables.summary_payload(_repeats_summary(results))
     return {"runs": [result.to_dict() for result in results], "summary": summary}
 
 
@@ -447,13 +448,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
         flush=True,
     )
-    print(experiments.ROW_HEADER, flush=True)
+    print(tables.ROW_HEADER, flush=True)
     prefix = f"sweep {args.param}="
     rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded)
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
-        experiments.write_rows(args.out, rows, param=args.param, summary=arms)
+        tables.write_rows(args.out, rows, param=args.param, summary=arms)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
@@ -471,9 +472,7 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
             RunStore(),
             repeats,
             name_prefix=name_prefix,
-            on_run_done=lambda i, row, result: print(
-                printable(experiments.format_row(row)), flush=True
-            ),
+            on_run_done=lambda i, row, result: print(printable(tables.format_row(row)), flush=True),
             should_stop=stop,
             executor=executor,
             loaded=loaded,
@@ -485,9 +484,9 @@ def _print_summary(arms, baseline: str) -> None:
     """The per-arm table over the repeats, then each paired verdict in words."""
 
     print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
-    print(experiments.SUMMARY_HEADER)
+    print(tables.summary_header(arms))
     for arm in arms:
-        print(printable(experiments.format_summary(arm)))
+        print(printable(tables.format_summary(arm)))
     for arm in arms:
         if arm.sentence():
             print(f"- {printable(arm.sentence())}")
@@ -506,12 +505,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     loaded: dict = {}  # the arms share the data: loaded once per seed, here and below
     dataset = load_datasets(planned[:1], loaded)[0]  # bad data: exit 2 here
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
-    print(experiments.ROW_HEADER, flush=True)
+    for reason in experiments.remedies(config)[1]:
+        print(f"{reason}: the arm would be the baseline again", flush=True)
+    print(tables.ROW_HEADER, flush=True)
     _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
     if args.out:
-        payload = experiments.summary_payload(arms)
+        payload = tables.summary_payload(arms)
         Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 

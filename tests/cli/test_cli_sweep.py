@@ -123,6 +123,12 @@ def test_sweep_repeats_each_value_and_summarizes_per_value(config_file, tmp_path
     assert [arm["name"] for arm in arms] == ["0", "0.5"]
     assert arms[0]["run_ids"] == [row["run_id"] for row in payload["rows"][:2]]
     assert arms[0]["versus_baseline"] is None
-    assert arms[1]["versus_baseline"]["verdict"] in ("better", "worse", "indistinguishable")
+    # Two seeds: the paired numbers, and no verdict drawn from them.
+    assert arms[1]["versus_baseline"]["verdict"] == "too_few_seeds"
+    assert arms[1]["versus_baseline"]["mean"] is not None
+    assert list(arms[1]["delivered"]) == ["test_cross_entropy", "test_accuracy", "epoch"]
+    assert payload["summary"]["metric"] in ("test_cross_entropy", "val_cross_entropy")
+    rows = payload["rows"]
+    assert all(row["delivered_epoch"] == 2 for row in rows)  # no early stopping: the last
     stdout = capsys.readouterr().out
     assert "over the seeds" in stdout and "0.5" in stdout.split("over the seeds")[1]

@@ -112,7 +112,16 @@ def test_train_repeats_runs_one_seed_after_another_and_summarizes(config_file, t
     assert interval["mean"] == pytest.approx(sum(best) / 2)
     low, high = stats.t.interval(0.95, 1, loc=sum(best) / 2, scale=stats.sem(best))
     assert (interval["low"], interval["high"]) == pytest.approx((low, high))
-    assert "over the 2 seeds" in capsys.readouterr().out
+    # The delivered models beside it (the last epoch's: no early stopping here).
+    assert arm["delivered"]["epoch"] == {"mean": 2.0, "low": 2.0, "high": 2.0}
+    tests = [run["test"] for run in runs if run.get("test")]
+    metric = "test_cross_entropy" if len(tests) == 2 else "val_cross_entropy"
+    assert payload["summary"]["metric"] == metric
+    if tests:
+        mean = sum(t["cross_entropy"] for t in tests) / 2
+        assert arm["delivered"]["test_cross_entropy"]["mean"] == pytest.approx(mean)
+    stdout = capsys.readouterr().out
+    assert "over the 2 seeds" in stdout and "chosen on validation" in stdout
 
 
 def test_train_repeats_below_one_is_one_error_line(config_file, capsys):

@@ -18,7 +18,7 @@ import pytest
 
 from fitgap_gui.cli import main
 from fitgap_gui.core.config.schema import RunConfig
-from fitgap_gui.core.experiments.plans import best_row, write_rows
+from fitgap_gui.core.experiments.tables import best_row, write_rows
 from fitgap_gui.core.export.files import export_runs
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch
 from fitgap_gui.core.store.runstore import RunStore

@@ -3,61 +3,51 @@
 An experiment is a list of planned runs, ``(key, RunConfig)`` pairs built from one
 base config, so the window can show the plan, run it on its worker thread (each
 item is one ``run_recorded`` call) and the CLI can run the same list with
-``run_sequence``.  ``ResultRow`` is the one table row both show: best validation
-cross-entropy and accuracy, the gap at the best epoch, epochs run and the run id.
+``run_sequence``.  Each finished run becomes one ``ResultRow`` and each arm one
+``ArmSummary`` (``core.experiments.tables``): arms are judged by the model each run
+delivers, on the test part.
 
 Planned configs differ from the base only in the lever under study; data and seed
-stay the same, so the runs differ only in that lever.  ``with_repeats`` trains each
-planned config with seeds s, s+1, ... (the seed also draws the split), and
-``summarize`` turns the rows into the per-arm table with paired verdicts
-(``core.stats``).
-
-The gap, everywhere: validation cross-entropy minus training cross-entropy, both
-measured at the epoch's end in inference mode (``train_eval_cross_entropy``); the
-accuracy gap is training minus validation accuracy, measured the same way.
+stay the same, so the runs differ only in that lever.  Compare remedies climbs each
+remedy's ladder past what the baseline already has, so no arm is the baseline
+again.  ``with_repeats`` trains each planned config with seeds s, s+1, ... (the
+seed also draws the split), and ``summarize`` turns the rows into the per-arm table
+with paired verdicts (``core.results.stats``; no verdict below three paired seeds).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fitgap_gui.core.config.schema import SECTIONS, RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_datasets
 from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.experiments.executors import Executor, LocalExecutor, PlanItem
-from fitgap_gui.core.results.records import (
-    BEST_METRIC,
-    EpochMetrics,
-    RunResult,
-    best_epoch,
-    finite_or_none,
+from fitgap_gui.core.experiments.tables import (
+    ArmSummary,
+    ResultRow,
+    best_row,
+    group_rows,
+    summarize,
 )
-from fitgap_gui.core.results.stats import (
-    Interval,
-    Paired,
-    comparison_words,
-    paired_comparison,
-    t_interval,
-)
+from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.run.training import InspectModel, ShouldStop
 from fitgap_gui.core.store.runstore import RunStore
-from fitgap_gui.core.textsafe import spreadsheet_cell
 
 Planned = tuple[Any, RunConfig]
 
 #: Repeats (seeds) for compare remedies and sweeps unless asked otherwise.
 DEFAULT_REPEATS = 3
 
-#: The remedies of "compare remedies"; each is raised to this if the base is lower.
-REMEDY_DROPOUT = 0.3
-REMEDY_L2 = 1e-3
+#: The remedies' ladders: an arm takes the first step beyond what the baseline has.
+DROPOUT_LADDER = (0.3, 0.5, 0.7)
+L2_LADDER = (1e-3, 1e-2, 1e-1)
+#: Early stopping's patience when the baseline has none; with early stopping already
+#: on, the arm halves the baseline's patience (rounded down, at least 1).
 REMEDY_PATIENCE = 5
 
 #: Good first values for a validation curve, and whether to plot them on a log axis.
@@ -76,27 +66,66 @@ LEARNING_CURVE_FRACTIONS = DEFAULT_VALUES["data.train_fraction"][0]
 
 
 # -- planning ---------------------------------------------------------------------------------------
+def _next_step(ladder: Sequence[float], current: float) -> float | None:
+    """The first rung above ``current``; None when the baseline is at or past the top."""
+    return next((step for step in ladder if step > current * (1 + 1e-9)), None)
+
+
+def remedies(base: RunConfig) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The remedy arms' names and changes, and why any remedy has no arm.
+
+    Each remedy climbs its ladder past the baseline (``DROPOUT_LADDER``,
+    ``L2_LADDER``; early stopping already on: patience halved), and a name says
+    what the baseline already has: "+ dropout 0.5 (baseline has 0.3)".  A remedy
+    with no step left (dropout 0.7, L2 0.1, patience 1) gets no arm, so no arm is
+    ever the baseline's configuration.
+    """
+    arms: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    for lever, name, ladder, current in (
+        ("model.dropout", "dropout", DROPOUT_LADDER, base.model.dropout),
+        ("model.l2", "L2", L2_LADDER, base.model.l2),
+    ):
+        step = _next_step(ladder, current)
+        if step is None:
+            missing.append(
+                f"no {name} arm: the baseline's {name} {current:g} is at or past {ladder[-1]:g}"
+            )
+            continue
+        has = f" (baseline has {current:g})" if current else ""
+        arms[f"+ {name} {step:g}{has}"] = {lever: step}
+    es = base.early_stopping
+    if not es.enabled:
+        patience = max(es.patience, REMEDY_PATIENCE)
+        arms[f"+ early stopping (patience {patience})"] = {
+            "early_stopping.enabled": True,
+            "early_stopping.patience": patience,
+        }
+    elif max(1, es.patience // 2) < es.patience:
+        patience = max(1, es.patience // 2)
+        arms[f"+ early stopping (patience {patience}; baseline has {es.patience})"] = {
+            "early_stopping.patience": patience
+        }
+    else:
+        missing.append(
+            f"no early stopping arm: the baseline stops with patience {es.patience} already"
+        )
+    return arms, missing
+
+
 def remedy_configs(base: RunConfig) -> list[Planned]:
     """Baseline, + dropout, + L2, + early stopping, and all three: the classic lesson.
 
-    A remedy that the base already uses more strongly keeps the base's value, so
-    "+ dropout" never weakens the baseline's dropout.
+    The remedies are ``remedies(base)``: each a step stronger than the baseline.
+    The last arm combines them ("all three"; "both" when one remedy has no step
+    left, and no such arm when only one is left).
     """
-    dropout = max(base.model.dropout, REMEDY_DROPOUT)
-    l2 = max(base.model.l2, REMEDY_L2)
-    patience = max(base.early_stopping.patience, REMEDY_PATIENCE)
-    remedies: dict[str, dict[str, Any]] = {
-        f"+ dropout {dropout:g}": {"model.dropout": dropout},
-        f"+ L2 {l2:g}": {"model.l2": l2},
-        f"+ early stopping (patience {patience})": {
-            "early_stopping.enabled": True,
-            "early_stopping.patience": patience,
-        },
-    }
+    arms, _missing = remedies(base)
     planned: list[Planned] = [("baseline", base)]
-    planned += [(label, base.replace(changes)) for label, changes in remedies.items()]
-    everything = {k: v for changes in remedies.values() for k, v in changes.items()}
-    planned.append(("all three", base.replace(everything)))
+    planned += [(label, base.replace(changes)) for label, changes in arms.items()]
+    if len(arms) > 1:
+        everything = {k: v for changes in arms.values() for k, v in changes.items()}
+        planned.append(("all three" if len(arms) == 3 else "both", base.replace(everything)))
     return planned
 
 
@@ -170,87 +199,6 @@ def with_repeats(planned: Sequence[Planned], repeats: int) -> list[Planned]:
             raise ConfigError(f"training.seed {seed} + {repeats} repeats is past 2**31 - 1")
         out += [(key, config.replace({"training.seed": seed + i})) for i in range(repeats)]
     return out
-
-
-# -- results as table rows ----------------------------------------------------------------------------
-@dataclass
-class ResultRow:
-    """One line of the compare/sweep table: the run's numbers at its best epoch.
-
-    ``val_loss``, ``loss`` and ``accuracy`` are Keras's own (``val_loss`` holds the
-    weight penalty, ``loss``/``accuracy`` are running means over the epoch); the
-    comparisons use ``val_cross_entropy`` and the inference-mode training numbers.
-    """
-
-    label: str
-    value: Any
-    run_id: int | None
-    status: str
-    epochs_run: int
-    best_epoch: int | None
-    val_loss: float | None
-    val_accuracy: float | None
-    loss: float | None
-    accuracy: float | None
-    gap: float | None  # val_cross_entropy - train_eval_cross_entropy at the best epoch
-    accuracy_gap: float | None  # train_eval_accuracy - val_accuracy at the best epoch
-    verdict: str | None
-    seconds: float
-    n_train: int | None = None  # training samples: the x axis of a learning curve
-    val_cross_entropy: float | None = None
-    train_eval_cross_entropy: float | None = None
-    train_eval_accuracy: float | None = None
-    penalty: float | None = None
-    seed: int | None = None
-    #: Early stopping restored this epoch's weights: the numbers are the kept model's.
-    restored_best: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-ROW_FIELDS = [f.name for f in dataclasses.fields(ResultRow)]
-
-
-def best_row(
-    result: RunResult, label: str | None = None, value: Any = None, n_train: int | None = None
-) -> ResultRow:
-    """The table row for a finished run, read at its best epoch.
-
-    The best epoch is the run's own (the restored one under early stopping), else
-    the epoch with the lowest validation cross-entropy.
-    """
-    best = result.best_epoch or best_epoch(result.history)
-
-    def at(name: str) -> float | None:
-        return finite_or_none(result.metric_at(name, best))
-
-    def minus(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else a - b
-
-    return ResultRow(
-        label=label if label is not None else str(value if value is not None else result.run_id),
-        value=value,
-        run_id=result.run_id,
-        status=result.status,
-        epochs_run=result.epochs_run,
-        best_epoch=best,
-        val_loss=at("val_loss"),
-        val_accuracy=at("val_accuracy"),
-        loss=at("loss"),
-        accuracy=at("accuracy"),
-        gap=minus(at("val_cross_entropy"), at("train_eval_cross_entropy")),
-        accuracy_gap=minus(at("train_eval_accuracy"), at("val_accuracy")),
-        verdict=(result.diagnosis or {}).get("verdict"),
-        seconds=round(result.seconds, 3),
-        n_train=n_train,
-        val_cross_entropy=at("val_cross_entropy"),
-        train_eval_cross_entropy=at("train_eval_cross_entropy"),
-        train_eval_accuracy=at("train_eval_accuracy"),
-        penalty=at("penalty"),
-        seed=result.config.training.seed,
-        restored_best=result.restored_best and best == result.best_epoch,
-    )
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -405,187 +353,3 @@ def parse_values(text: str) -> list[Any]:
         except json.JSONDecodeError:
             values.append(item)
     return values
-
-
-def _num(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def format_row(row: ResultRow) -> str:
-    """One fixed-width line: value, best epoch, val cross-entropy/accuracy, gap, run id."""
-    best = _num(row.best_epoch, "d") + ("r" if row.restored_best else "")
-    return (
-        f"{row.label:>14}  {best:>4}  "
-        f"{_num(row.val_cross_entropy, '.4f'):>8}  {_num(row.val_accuracy, '.4f'):>7}  "
-        f"{_num(row.gap, '+.4f'):>8}  {row.epochs_run:>6}  {_num(row.run_id, 'd'):>6}  {row.status}"
-    )
-
-
-#: ``best``: the best epoch ("r": early stopping restored its weights); ``val_ce``:
-#: validation cross-entropy (no penalty); ``gap``: val_ce minus the training
-#: cross-entropy at the epoch's end, in nats per sample.
-ROW_HEADER = (
-    f"{'value':>14}  {'best':>4}  {'val_ce':>8}  {'val_acc':>7}  {'gap':>8}  "
-    f"{'epochs':>6}  {'run':>6}  status"
-)
-
-
-# -- repeats: one summary per arm ----------------------------------------------------------------
-@dataclass
-class ArmSummary:
-    """One arm over its seeds: mean and 95 % interval of the best-epoch numbers.
-
-    ``versus_baseline`` pairs each seed's best validation cross-entropy with the
-    baseline's of the same seed (None for the baseline itself).
-    """
-
-    name: str
-    rows: list[ResultRow]
-    val_cross_entropy: Interval
-    val_accuracy: Interval
-    gap: Interval
-    epochs_run: Interval
-    versus_baseline: Paired | None = None
-
-    @property
-    def run_ids(self) -> list[int | None]:
-        return [row.run_id for row in self.rows]
-
-    def sentence(self) -> str:
-        """The paired verdict in words ('' for the baseline)."""
-        if self.versus_baseline is None:
-            return ""
-        words = "best validation cross-entropy"
-        return comparison_words(self.name, self.versus_baseline, words, len(self.rows))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "run_ids": self.run_ids,
-            "best": {
-                "val_cross_entropy": self.val_cross_entropy.to_dict(),
-                "val_accuracy": self.val_accuracy.to_dict(),
-            },
-            "versus_baseline": (
-                None if self.versus_baseline is None else self.versus_baseline.to_dict()
-            ),
-        }
-
-
-def summarize(groups: Sequence[tuple[str, Sequence[ResultRow]]]) -> list[ArmSummary]:
-    """Per-arm summaries; the first group is the baseline the others are paired with.
-
-    An arm is paired with the baseline seed by seed (``ResultRow.seed``), whatever
-    order its runs finished in: runs trained in parallel finish out of seed order,
-    and an arm may have fewer seeds finished than the baseline.  Rows without a seed
-    are paired by position (the i-th row of every arm trained with the same seed).
-    """
-    arms: list[ArmSummary] = []
-    baseline: Sequence[ResultRow] = []
-    for index, (name, rows) in enumerate(groups):
-        values = [row.val_cross_entropy for row in rows]
-        arm = ArmSummary(
-            name=name,
-            rows=list(rows),
-            val_cross_entropy=t_interval(values),
-            val_accuracy=t_interval([row.val_accuracy for row in rows]),
-            gap=t_interval([row.gap for row in rows]),
-            epochs_run=t_interval([float(row.epochs_run) for row in rows]),
-        )
-        if index == 0:
-            baseline = rows
-        else:
-            arm.versus_baseline = paired_comparison(*_pair_by_seed(rows, baseline), BEST_METRIC)
-        arms.append(arm)
-    return arms
-
-
-def _pair_by_seed(
-    rows: Sequence[ResultRow], baseline: Sequence[ResultRow]
-) -> tuple[list[float | None], list[float | None]]:
-    """The best validation cross-entropy of ``rows`` and of the baseline, seed by seed."""
-    if any(row.seed is None for row in [*rows, *baseline]):
-        return [r.val_cross_entropy for r in rows], [r.val_cross_entropy for r in baseline]
-    base = {int(row.seed or 0): row.val_cross_entropy for row in baseline}
-    mine = {int(row.seed or 0): row.val_cross_entropy for row in rows}
-    seeds = sorted(seed for seed in mine if seed in base)
-    return [mine[seed] for seed in seeds], [base[seed] for seed in seeds]
-
-
-def group_rows(
-    rows: Sequence[ResultRow | None], keys: Sequence[Any], repeats: int
-) -> list[tuple[str, list[ResultRow]]]:
-    """Rows of ``run_sequence(with_repeats(planned, repeats))``, one group per planned key.
-
-    A sequence stopped early gives the groups it reached (the last one may be short);
-    None stands for a run an executor never started.
-    """
-    groups = [
-        (str(key), [row for row in rows[i * repeats : (i + 1) * repeats] if row is not None])
-        for i, key in enumerate(keys)
-    ]
-    return [(name, group) for name, group in groups if group]
-
-
-def summary_payload(arms: Sequence[ArmSummary]) -> dict[str, Any]:
-    """The compare JSON: ``{"metric": "val_cross_entropy", "arms": [...]}``, baseline first."""
-    return {"metric": BEST_METRIC, "arms": [arm.to_dict() for arm in arms]}
-
-
-def _interval_text(interval: Interval, spec: str) -> str:
-    if interval.mean is None:
-        return "-"
-    if interval.low is None or interval.high is None:
-        return format(interval.mean, spec)
-    half = (interval.high - interval.low) / 2
-    return f"{format(interval.mean, spec)} ± {format(half, spec.lstrip('+'))}"
-
-
-SUMMARY_HEADER = (
-    f"{'arm':<34}  {'best val_ce (95% CI)':>20}  {'val_acc':>15}  {'gap (nats)':>17}  "
-    f"{'epochs':>6}  versus baseline"
-)
-
-
-def format_summary(arm: ArmSummary) -> str:
-    """One line of the repeats table: mean ± half the 95 % interval, and the verdict."""
-    versus: str = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
-    if arm.versus_baseline is not None and arm.versus_baseline.difference.mean is not None:
-        d = arm.versus_baseline.difference
-        versus += f" ({_num(d.mean, '+.4f')}, {arm.versus_baseline.seeds_agree}/{len(arm.rows)})"
-    return (
-        f"{arm.name[:34]:<34}  {_interval_text(arm.val_cross_entropy, '.4f'):>20}  "
-        f"{_interval_text(arm.val_accuracy, '.3f'):>15}  {_interval_text(arm.gap, '+.4f'):>17}  "
-        f"{_num(arm.epochs_run.mean, '.1f'):>6}  {versus}"
-    )
-
-
-def write_rows(
-    path: str | Path,
-    rows: Sequence[ResultRow],
-    param: str | None = None,
-    summary: Sequence[ArmSummary] | None = None,
-) -> None:
-    """CSV when ``path`` ends in .csv (one line per row), JSON otherwise.
-
-    The JSON also holds ``summary`` (``summary_payload``: one arm per value over its
-    repeats) when given.
-    """
-    path = Path(path)
-    if path.suffix.lower() == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["param", *ROW_FIELDS])
-            writer.writeheader()
-            for row in rows:
-                record = row.to_dict()
-                if isinstance(record["value"], (list, dict)):
-                    record["value"] = json.dumps(record["value"])
-                # Text cells (a value such as "relu", its label) a spreadsheet must not
-                # run as formulas; numbers are left as they are.
-                record = {"param": param, **record}
-                writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
-        return
-    payload: dict[str, Any] = {"param": param, "rows": [row.to_dict() for row in rows]}
-    if summary is not None:
-        payload["summary"] = summary_payload(summary)
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

@@ -6,9 +6,15 @@ question is whether those differences are distinguishable from seed noise.  The
 interval is Student's t (``scipy.stats.t.interval``), the test is
 ``scipy.stats.ttest_rel``; nothing here is hand-written statistics.
 
+A verdict needs at least ``MIN_SEEDS`` paired seeds: with fewer, the comparison
+still holds the numbers, and the verdict is ``too_few_seeds``.  An interval of a
+bounded quantity (an accuracy, a share in 0 to 1) is clipped to its bounds: the t
+interval is symmetric and would otherwise reach past 100 %.
+
 Every result is JSON-safe: with fewer than two usable values, or differences that
 are all zero, the interval is collapsed or null and the verdict is
-``indistinguishable``; never NaN, never an exception.
+``indistinguishable`` (``too_few_seeds`` below ``MIN_SEEDS``); never NaN, never an
+exception.
 """
 
 from __future__ import annotations
@@ -22,8 +28,13 @@ import numpy as np
 
 from fitgap_gui.core.config.monitor import mode_of
 
-Verdict = Literal["better", "worse", "indistinguishable"]
+Verdict = Literal["better", "worse", "indistinguishable", "too_few_seeds"]
 CONFIDENCE = 0.95
+#: Paired seeds needed before a verdict is drawn (two seeds leave one degree of freedom).
+MIN_SEEDS = 3
+#: The bounds of an accuracy (a share) and of a difference of two accuracies.
+ACCURACY_BOUNDS = (0.0, 1.0)
+ACCURACY_CHANGE_BOUNDS = (-1.0, 1.0)
 
 
 def _usable(values: Sequence[float | None]) -> np.ndarray:
@@ -43,9 +54,17 @@ class Interval:
         return {"mean": self.mean, "low": self.low, "high": self.high}
 
 
-def t_interval(values: Sequence[float | None], confidence: float = CONFIDENCE) -> Interval:
-    """Mean and Student's t interval of the finite values (None/NaN are left out)."""
-    from scipy import stats
+def t_interval(
+    values: Sequence[float | None],
+    confidence: float = CONFIDENCE,
+    bounds: tuple[float, float] | None = None,
+) -> Interval:
+    """Mean and Student's t interval of the finite values (None/NaN are left out).
+
+    ``bounds`` (``ACCURACY_BOUNDS``): the interval is clipped to them, since the
+    quantity cannot lie outside (an accuracy of 0.99 ± 0.03 is 0.96 to 1.0).
+    """
+    from scipy import stats  # deferred: scipy is heavy to import
 
     x = _usable(values)
     if len(x) == 0:
@@ -56,6 +75,8 @@ def t_interval(values: Sequence[float | None], confidence: float = CONFIDENCE) -
     mean = float(x.mean())
     sem = float(stats.sem(x))
     low, high = stats.t.interval(confidence, len(x) - 1, loc=mean, scale=sem)
+    if bounds is not None:
+        low, high = max(float(low), bounds[0]), min(float(high), bounds[1])
     return Interval(mean, float(low), float(high), len(x))
 
 
@@ -81,16 +102,19 @@ def paired_comparison(
     baseline: Sequence[float | None],
     metric: str = "val_cross_entropy",
     confidence: float = CONFIDENCE,
+    bounds: tuple[float, float] | None = None,
 ) -> Paired:
     """Compare ``arm`` with ``baseline`` (same seeds, same order) on ``metric``.
 
     ``better`` or ``worse`` (by the metric's direction, ``core.monitor.mode_of``) when
     the paired t test rejects "no difference" at ``1 - confidence``, which is when the
-    t interval of the mean difference excludes zero; ``indistinguishable`` otherwise.
+    t interval of the mean difference excludes zero; ``indistinguishable`` otherwise;
+    ``too_few_seeds`` below ``MIN_SEEDS`` finished pairs, whatever the numbers.
     ``seeds_agree`` counts the seeds whose difference has the sign of the mean
-    difference (with a zero mean: the seeds with no difference at all).
+    difference (with a zero mean: the seeds with no difference at all).  ``bounds``
+    clips the difference's interval (``ACCURACY_CHANGE_BOUNDS`` for accuracies).
     """
-    from scipy import stats
+    from scipy import stats  # deferred: scipy is heavy to import
 
     pairs = [
         (a, b)
@@ -98,12 +122,14 @@ def paired_comparison(
         if a is not None and b is not None and math.isfinite(a) and math.isfinite(b)
     ]
     diffs = np.array([a - b for a, b in pairs], dtype=float)
-    difference = t_interval(diffs.tolist(), confidence)
+    difference = t_interval(diffs.tolist(), confidence, bounds)
     if len(diffs) == 0:
-        return Paired(difference, 0, "indistinguishable", None)
+        return Paired(difference, 0, "too_few_seeds", None)
     sign = np.sign(difference.mean or 0.0)
     agree = int(np.sum(np.sign(diffs) == sign))
-    if len(diffs) < 2 or not np.any(diffs):
+    if len(diffs) < MIN_SEEDS:
+        return Paired(difference, agree, "too_few_seeds", None)
+    if not np.any(diffs):
         return Paired(difference, agree, "indistinguishable", None)
     if np.ptp(diffs) <= 1e-12 * max(1.0, float(np.max(np.abs(diffs)))):
         # A constant shift (up to float rounding: 0.45 - 0.50 and 0.55 - 0.60 differ in
@@ -124,8 +150,11 @@ def comparison_words(name: str, paired: Paired, metric_words: str, n_seeds: int)
     name = name.removeprefix("+ ")
     if d.mean is None:
         return f"{name}: no finished pair of runs to compare"
+    few = ""
+    if paired.verdict == "too_few_seeds":
+        few = f": too few seeds for a verdict ({d.n} paired, {MIN_SEEDS} needed)"
     if d.mean == 0.0 and (d.low is None or d.low == d.high == 0.0):
-        return f"{name} gives the same {metric_words} as the baseline on every seed"
+        return f"{name} gives the same {metric_words} as the baseline on every seed{few}"
     verb = "lowers" if d.mean < 0 else "raises"
     shown = [abs(d.mean)]
     span = ""
@@ -144,7 +173,7 @@ def comparison_words(name: str, paired: Paired, metric_words: str, n_seeds: int)
     )
     if paired.verdict == "indistinguishable":
         text += f": not distinguishable from seed noise at {n_seeds} repeats"
-    return text
+    return text + few
 
 
 def plain(value: float | None) -> str:

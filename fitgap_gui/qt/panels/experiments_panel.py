@@ -12,10 +12,12 @@ rest of the sequence; every run that started is in the store under its label.
 
 Every experiment trains each plan item ("arm") over several seeds (the Repeats box,
 remembered between sessions; seeds s, s+1, ...).  The table has one row per arm: the
-mean and 95 % interval of the best-epoch validation cross-entropy and accuracy, the
-gap at the best epoch and the epochs run, and the arm paired seed by seed with the
-baseline (``core.experiments.summarize``, statistics from ``core.stats``); the
-verdicts in words go under the table.  When an arm's seeds are done, ``arm_done``
+mean and 95 % interval of the delivered models' test cross-entropy and accuracy, the
+delivered epoch and the gap there, the arm paired seed by seed with the baseline on
+the test cross-entropy (``core.experiments.summarize``, statistics from
+``core.results.stats``), and the best-epoch validation cross-entropy as a last column,
+"chosen on validation".  Runs without a test part are judged at their best epoch
+instead, and the headers say so.  The verdicts in words go under the table.  When an arm's seeds are done, ``arm_done``
 asks the plots to draw the arm as its mean curve with a band.
 
 Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py``) start them;
@@ -51,16 +53,20 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.experiments.plans import (
     DEFAULT_REPEATS,
-    ArmSummary,
     Planned,
-    ResultRow,
-    best_row,
     is_log_scale,
     learning_curve_configs,
+    remedies,
     remedy_configs,
-    summarize,
     sweep_configs,
     with_repeats,
+)
+from fitgap_gui.core.experiments.tables import (
+    TEST_METRIC,
+    ArmSummary,
+    ResultRow,
+    best_row,
+    summarize,
 )
 from fitgap_gui.core.formatting import (
     format_accuracy,
@@ -72,6 +78,14 @@ from fitgap_gui.core.formatting import (
 from fitgap_gui.core.results.stats import Interval
 from fitgap_gui.core.run.live import LiveRun, RunRequest
 from fitgap_gui.qt.panels.config_access import ConfigSource
+from fitgap_gui.qt.panels.experiments_columns import (
+    COLUMNS,
+    EMPTY_TEXT,
+    FALLBACK_COLUMNS,
+    FALLBACK_TIPS,
+    TIPS,
+    VERDICT_TEXT,
+)
 from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 from fitgap_gui.qt.runtime.live_runs import LiveRuns
 
@@ -90,32 +104,11 @@ class RunLauncher(Protocol):
     def stop(self) -> None: ...
 
 
-COLUMNS = ("Arm", "Val cross-\nentropy", "Val acc", "Gap\n(nats)", "Epochs", "Verdict")
-_TIPS = (
-    "The arm (hover for its runs, seeds and diagnoses)",
-    "Best-epoch validation cross-entropy (no weight penalty): mean ± half its 95 % "
-    "interval over the seeds",
-    "Validation accuracy at the best epoch: mean ± half its 95 % interval",
-    "Gap at the best epoch: validation − training cross-entropy, both measured at the "
-    "epoch's end in inference mode, in nats per sample (mean ± half the 95 % interval)",
-    "Epochs run, mean over the seeds (fewer than asked: early stopping or Stop)",
-    "Paired with the baseline seed by seed: better, worse, or not distinguishable from "
-    "seed noise (hover for the numbers)",
-)
 #: QSettings key of the Repeats box.
 REPEATS_KEY = "experiments/repeats"
 MAX_REPEATS = 20
 VERDICT_WORDS = {"good_fit": "good fit"}
-TRAIN_COLOUR, VAL_COLOUR = "#0072b2", "#d55e00"
-#: What an empty tab says will appear (there is no "run 0 of 1" before an experiment).
-EMPTY_TEXT = (
-    "Run → Compare remedies (Ctrl+Shift+R) trains the current setup and four remedies "
-    "on the same data and seeds; Run → Sweep… (Ctrl+Shift+W) draws a validation curve "
-    "over one lever, or a learning curve. Each arm's best-epoch validation "
-    "cross-entropy, accuracy and gap over its seeds will appear here in a table, with "
-    "each remedy compared with the baseline seed by seed, and a sweep's points on a "
-    "plot below it."
-)
+TRAIN_COLOUR, VAL_COLOUR, TEST_COLOUR = "#0072b2", "#d55e00", "#009e73"
 
 
 def lever_name(param: str) -> str:
@@ -141,9 +134,30 @@ def interval_text(interval: Interval, fmt: Any) -> str:
         return "–"
     if interval.low is None or interval.high is None:
         return fmt(interval.mean)
+    if not math.isclose(interval.mean - interval.low, interval.high - interval.mean, abs_tol=1e-12):
+        # Clipped at a bound (an accuracy near 100 %): the interval itself, not ± half.
+        return f"{fmt(interval.mean)}\n{fmt(interval.low)}–{fmt(interval.high)}"
     half = fmt((interval.high - interval.low) / 2).lstrip("+")
     # Two lines: the side panel keeps its width with six columns, no sideways scroll.
     return f"{fmt(interval.mean)}\n± {half}"
+
+
+def _run_line(row: ResultRow) -> str:
+    """One run of an arm in its tooltip: seed, status, delivered model, best epoch."""
+    delivered = f"delivers epoch {row.delivered_epoch}"
+    if row.test_n is not None:
+        delivered += (
+            f" (test cross-entropy {format_loss(row.test_cross_entropy)}, accuracy "
+            f"{format_accuracy(row.test_accuracy)} on {row.test_n} rows)"
+        )
+    else:
+        delivered += " (no test part)"
+    return (
+        f"{run_label(row.run_id)}, seed {row.seed}: {row.status.replace('_', ' ')}, "
+        f"{delivered}, best epoch {row.best_epoch}"
+        + (" (weights restored)" if row.restored_best else "")
+        + f", {VERDICT_WORDS.get(row.verdict or '', row.verdict or 'no diagnosis')}"
+    )
 
 
 def _cell(text: str, tip: str = "") -> QTableWidgetItem:
@@ -193,6 +207,8 @@ class ExperimentsPanel(QWidget):
         self.runs_plan: list[Planned] = []
         self.arm_rows: dict[int, list[ResultRow]] = {}
         self.summaries: list[ArmSummary] = []
+        #: Why a remedy has no arm (its ladder ends at the baseline's value).
+        self.notes: list[str] = []
         self.active = False
         self._index_of: dict[int, int] = {}  # run_id -> planned index
         self._n_train: dict[int, int] = {}  # run_id -> training samples
@@ -248,7 +264,7 @@ class ExperimentsPanel(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        for column, tip in enumerate(_TIPS):
+        for column, tip in enumerate(TIPS):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -265,7 +281,8 @@ class ExperimentsPanel(QWidget):
         self.metric.addItems(["loss", "accuracy"])
         self.metric.setToolTip(
             "Plot the best epoch's cross-entropy (training measured at the epoch's end) or "
-            "accuracy against the lever, every seed a point"
+            "accuracy against the lever, and the delivered model's on the test part "
+            "(mean over the seeds)"
         )
         self.metric.currentTextChanged.connect(lambda _text: self.redraw_sweep())
         self.sweep_plot = pg.PlotWidget()
@@ -287,15 +304,20 @@ class ExperimentsPanel(QWidget):
             pen=pg.mkPen(VAL_COLOUR, style=Qt.PenStyle.DashLine, **pen),
             symbol="s", symbolBrush=VAL_COLOUR, symbolSize=8,
         )  # fmt: skip
+        self.test_points = self.sweep_plot.plot(
+            [], [], name="test", pen=pg.mkPen(TEST_COLOUR, style=Qt.PenStyle.DotLine, **pen),
+            symbol="t", symbolBrush=TEST_COLOUR, symbolSize=9,
+        )  # fmt: skip
         self.sweep_box = QWidget()
         sweep_column = QVBoxLayout(self.sweep_box)
         sweep_column.setContentsMargins(0, 0, 0, 0)
         metric_row = QHBoxLayout()
-        metric_row.addWidget(QLabel("Metric at the best epoch:"))
+        metric_row.addWidget(QLabel("Metric (best epoch; test: delivered model):"))
         metric_row.addWidget(self.metric, 1)
         key = QLabel(
             f"<span style='color:{TRAIN_COLOUR}'>● training</span>&nbsp;&nbsp;"
-            f"<span style='color:{VAL_COLOUR}'>■ validation (dashed)</span>"
+            f"<span style='color:{VAL_COLOUR}'>■ validation (dashed)</span>&nbsp;&nbsp;"
+            f"<span style='color:{TEST_COLOUR}'>▼ test, delivered model (dotted)</span>"
         )
         sweep_column.addLayout(metric_row)
         sweep_column.addWidget(key, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -344,7 +366,11 @@ class ExperimentsPanel(QWidget):
         base = self._base_config()
         if base is None:
             return False
-        return self.start("remedies", remedy_configs(base), "Compare remedies")
+        started = self.start("remedies", remedy_configs(base), "Compare remedies")
+        if started:
+            self.notes = [f"{reason.capitalize()}." for reason in remedies(base)[1]]
+            self.best_note.setText("<br>".join(html.escape(n, quote=False) for n in self.notes))
+        return started
 
     def start_sweep(self, param: str, values: list[Any]) -> bool:
         """A validation curve over ``param``; a bad value is refused with its message."""
@@ -399,7 +425,7 @@ class ExperimentsPanel(QWidget):
         self.kind, self.param, self.plan = kind, param, list(planned)
         self.repeats, self.runs_plan = repeats, runs_plan
         self.rows, self._index_of, self._n_train = [], {}, {}
-        self.arm_rows, self.summaries = {}, []
+        self.arm_rows, self.summaries, self.notes = {}, [], []
         self.bands_cleared.emit()
         seeds = (
             f"seeds {planned[0][1].training.seed}–{planned[0][1].training.seed + repeats - 1}"
@@ -542,6 +568,7 @@ class ExperimentsPanel(QWidget):
             (self.label(self.plan[arm][0]), rows) for arm, rows in sorted(self.arm_rows.items())
         ]
         self.summaries = summarize(groups)
+        self._set_headers(not self.summaries or self.summaries[0].metric == TEST_METRIC)
         self.table.setRowCount(len(self.summaries))
         for r, summary in enumerate(self.summaries):
             for column, item in enumerate(self._summary_cells(summary)):
@@ -552,42 +579,51 @@ class ExperimentsPanel(QWidget):
                 self.table.setItem(r, column, item)
         self._mark_best()
 
+    def _set_headers(self, test: bool) -> None:
+        """The delivered model's columns, or (no test part) the best epoch's, saying so."""
+        labels, tips = (COLUMNS, TIPS) if test else (FALLBACK_COLUMNS, FALLBACK_TIPS)
+        self.table.setHorizontalHeaderLabels(labels)
+        for column, tip in enumerate(tips):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        self.table.setColumnHidden(len(COLUMNS) - 1, not test)
+
     def _summary_cells(self, arm: ArmSummary) -> list[QTableWidgetItem]:
-        runs = "\n".join(
-            f"{run_label(row.run_id)}, seed {row.seed}: {row.status.replace('_', ' ')}, "
-            f"best epoch {row.best_epoch}"
-            + (" (weights restored)" if row.restored_best else "")
-            + f", {VERDICT_WORDS.get(row.verdict or '', row.verdict or 'no diagnosis')}"
-            for row in arm.rows
-        )
+        runs = "\n".join(_run_line(row) for row in arm.rows)
         name = arm.name
         if len(arm.rows) < self.repeats:
             name += f" ({len(arm.rows)} of {self.repeats} seeds)"
         versus, tip = "–", "The baseline: the other arms are compared with it"
         if arm.versus_baseline is not None:
-            versus = {"indistinguishable": "seed noise"}.get(
-                arm.versus_baseline.verdict, arm.versus_baseline.verdict
-            )
+            verdict = arm.versus_baseline.verdict
+            versus = VERDICT_TEXT.get(verdict, verdict)
             tip = arm.sentence()
+        test = arm.metric == TEST_METRIC
+        numbers = (
+            [arm.test_cross_entropy, arm.test_accuracy, arm.delivered_gap, arm.delivered_epoch]
+            if test
+            else [arm.val_cross_entropy, arm.val_accuracy, arm.gap, arm.best_epoch]
+        )
+        epoch = numbers[3]
         return [
             _cell(name, f"{arm.name}\n{runs}"),
-            _cell(interval_text(arm.val_cross_entropy, format_loss)),
-            _cell(interval_text(arm.val_accuracy, format_accuracy)),
-            _cell(interval_text(arm.gap, format_loss_change)),
-            _cell(format_value(round(arm.epochs_run.mean or 0, 1))),
+            _cell(interval_text(numbers[0], format_loss)),
+            _cell(interval_text(numbers[1], format_accuracy)),
+            _cell(interval_text(numbers[2], format_loss_change)),
+            _cell("–" if epoch.mean is None else format_value(round(epoch.mean, 1))),
             _cell(versus, tip),
+            _cell(interval_text(arm.val_cross_entropy, format_loss) if test else ""),
         ]
 
     def _mark_best(self) -> None:
-        """Bold the arm with the lowest mean best validation cross-entropy; the paired
-        verdicts in words under the table."""
+        """Bold the arm with the lowest mean judged cross-entropy (the delivered models'
+        test cross-entropy; without a test part, the best validation cross-entropy);
+        the paired verdicts in words under the table."""
         means = [
-            (a.val_cross_entropy.mean, i)
-            for i, a in enumerate(self.summaries)
-            if a.val_cross_entropy.mean is not None
+            (a.judged.mean, i) for i, a in enumerate(self.summaries) if a.judged.mean is not None
         ]
+        notes = [html.escape(note, quote=False) for note in self.notes]
         if not means:
-            self.best_note.setText("")
+            self.best_note.setText("<br>".join(notes))
             return
         _, best = min(means)
         for r in range(self.table.rowCount()):
@@ -597,31 +633,47 @@ class ExperimentsPanel(QWidget):
                 font.setBold(r == best)
                 item.setFont(font)
         arm = self.summaries[best]
+        test = arm.metric == TEST_METRIC
         seeds = f"mean of {len(arm.rows)} seeds, " if len(arm.rows) > 1 else ""
+        what = (
+            "test cross-entropy of the delivered model"
+            if test
+            else ("best validation cross-entropy (no test part)")
+        )
+        verdict = arm.versus_baseline.verdict if arm.versus_baseline is not None else None
         lines = [
-            f"Lowest mean best validation cross-entropy: <b>{html.escape(arm.name)}</b> "
-            f"({seeds}{format_loss(arm.val_cross_entropy.mean)}, accuracy "
-            f"{format_accuracy(arm.val_accuracy.mean)})"
+            f"Lowest mean {what}: <b>{html.escape(arm.name, quote=False)}</b> "
+            f"({seeds}{format_loss(arm.judged.mean)}, accuracy "
+            f"{format_accuracy(arm.judged_accuracy.mean)})"
             # A lowest mean that seed noise could explain is no winner: say so.
-            + (
-                ", within seed noise of the baseline."
-                if arm.versus_baseline is not None
-                and arm.versus_baseline.verdict == "indistinguishable"
-                else "."
-            )
+            + {
+                "indistinguishable": ", within seed noise of the baseline.",
+                "too_few_seeds": ", too few seeds to tell it from the baseline.",
+            }.get(verdict or "", ".")
         ]
         sentences = [a.sentence() for a in self.summaries if a.sentence()]
         if sentences:
             lines.append(
                 "Versus the baseline, seed by seed (95 % interval):<br>"
-                + "<br>".join(f"• {html.escape(t)}" for t in sentences)
+                + "<br>".join(f"• {html.escape(t, quote=False)}" for t in sentences)
             )
-        lines.append(
-            "Numbers are at each run's best epoch (lowest validation cross-entropy, no "
-            "weight penalty); gap = validation − training cross-entropy, both measured at "
-            "the epoch's end."
-        )
-        self.best_note.setText("<br>".join(lines))
+        if test:
+            lines.append(
+                "Each run's delivered model (the restored best epoch's when early stopping "
+                "restored it, else the last epoch's) is judged once on the test part, which "
+                "nothing in the run decided with: validation chooses, test judges. The last "
+                "column is the best epoch's validation cross-entropy, chosen on the same "
+                "rows it is read from. Gap = validation − training cross-entropy at the "
+                "delivered epoch, both measured at the epoch's end."
+            )
+        else:
+            lines.append(
+                "No test part (the data brings its own validation rows only): numbers are at "
+                "each run's best epoch (lowest validation cross-entropy, no weight penalty), "
+                "chosen and read on the same rows; gap = validation − training "
+                "cross-entropy, both measured at the epoch's end."
+            )
+        self.best_note.setText("<br>".join(lines + notes))
 
     # -- the sweep plot ------------------------------------------------------------------------------
     def sweep_points(self) -> tuple[list[float], list[float | None], list[float | None]]:
@@ -647,6 +699,11 @@ class ExperimentsPanel(QWidget):
                 val.append(row.val_accuracy)
         return xs, train, val
 
+    def test_values(self) -> list[float | None]:
+        """The delivered models' test metric per finished run (None: no test part)."""
+        loss = self.metric.currentText() == "loss"
+        return [row.test_cross_entropy if loss else row.test_accuracy for row in self.rows]
+
     def _style_sweep_plot(self, title: str) -> None:
         """Title, axis label and the plots' light or dark colours."""
         theme = self.theme
@@ -669,7 +726,7 @@ class ExperimentsPanel(QWidget):
         metric = self.metric.currentText()
         words = "cross-entropy" if metric == "loss" else "accuracy"
         seeds = f", mean of {self.repeats} seeds" if self.repeats > 1 else ""
-        self.sweep_plot.setLabel("left", f"best-epoch {words}{seeds}")
+        self.sweep_plot.setLabel("left", f"{words}{seeds}")
 
         def series(ys: list[float | None]) -> tuple[list[float], list[float]]:
             """One point per value: the mean over its seeds."""
@@ -682,6 +739,7 @@ class ExperimentsPanel(QWidget):
 
         self.train_points.setData(*series(train))
         self.val_points.setData(*series(val))
+        self.test_points.setData(*series(self.test_values()))
 
     def point_count(self) -> int:
         """Validation points on the sweep plot (tests use it)."""

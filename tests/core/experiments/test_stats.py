@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
+from fitgap_gui.core.results.stats import (
+    ACCURACY_BOUNDS,
+    ACCURACY_CHANGE_BOUNDS,
+    MIN_SEEDS,
+    comparison_words,
+    paired_comparison,
+    t_interval,
+)
 
 
 def test_t_interval_equals_scipys():
@@ -71,9 +78,9 @@ def test_an_arm_identical_to_the_baseline_is_indistinguishable_never_nan():
 
 def test_missing_runs_and_single_seeds_never_raise():
     one = paired_comparison([0.4], [0.5])
-    assert one.verdict == "indistinguishable" and one.difference.low is None
+    assert one.verdict == "too_few_seeds" and one.difference.low is None
     none = paired_comparison([None, float("nan")], [0.5, 0.5])
-    assert none.verdict == "indistinguishable" and none.difference.mean is None
+    assert none.verdict == "too_few_seeds" and none.difference.mean is None
     shifted = paired_comparison([0.4, 0.5, 0.6], [0.5, 0.6, 0.7])  # a constant shift
     assert shifted.verdict == "better" and not math.isnan(shifted.difference.mean)
 
@@ -98,3 +105,40 @@ def test_a_shift_constant_up_to_rounding_is_a_verdict_without_a_warning():
     assert got.verdict == "better"
     assert got.p_value == 0.0
     assert got.seeds_agree == 3
+
+
+def test_two_seeds_hold_the_numbers_but_draw_no_verdict():
+    """Two seeds lower on both by a constant 0.1 (a p-value of 0 to ttest_rel) are
+    still too few to sign: the interval is kept, the verdict is too_few_seeds."""
+    assert MIN_SEEDS == 3
+    two = paired_comparison([0.4, 0.5], [0.5, 0.6])
+    assert two.verdict == "too_few_seeds" and two.p_value is None
+    assert two.difference.mean == pytest.approx(-0.1) and two.difference.n == 2
+    assert two.seeds_agree == 2
+    assert two.to_dict()["verdict"] == "too_few_seeds"
+    diffs = [-0.05, -0.07]
+    low, high = stats.t.interval(0.95, 1, loc=np.mean(diffs), scale=stats.sem(diffs))
+    spread = paired_comparison([0.45, 0.53], [0.5, 0.6])
+    assert (spread.difference.low, spread.difference.high) == pytest.approx((low, high))
+    assert spread.verdict == "too_few_seeds"
+    words = comparison_words("+ dropout 0.3", spread, "test cross-entropy", 2)
+    assert words.endswith("too few seeds for a verdict (2 paired, 3 needed)")
+    # Pairs with a missing run count as missing: three seeds, one failed, is two.
+    assert paired_comparison([0.4, 0.5, None], [0.5, 0.6, 0.7]).verdict == "too_few_seeds"
+    assert paired_comparison([0.4, 0.5, 0.6], [0.5, 0.6, 0.71]).verdict == "better"
+
+
+def test_accuracy_intervals_stay_between_0_and_100_percent():
+    values = [1.0, 0.96, 1.0]  # scipy's t interval reaches past 1.0
+    low, high = stats.t.interval(0.95, 2, loc=np.mean(values), scale=stats.sem(values))
+    assert high > 1.0 and low < 0.96
+    got = t_interval(values, bounds=ACCURACY_BOUNDS)
+    assert got.high == 1.0 and got.low == pytest.approx(low)
+    assert got.mean == pytest.approx(np.mean(values))
+    near_zero = t_interval([0.0, 0.04, 0.0], bounds=ACCURACY_BOUNDS)
+    assert near_zero.low == 0.0 and near_zero.high < 1.0
+    assert t_interval(values).high == pytest.approx(high)  # unbounded: scipy's own
+    change = paired_comparison(
+        [1.0, 0.2, 1.0], [0.0, 0.0, 0.0], "val_accuracy", bounds=ACCURACY_CHANGE_BOUNDS
+    )
+    assert change.difference.high == 1.0 and change.difference.low >= -1.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from fitgap_gui.core.store.runstore import RunStore
@@ -28,19 +30,34 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
     assert {r.config.training.seed for r in runs} == {base.training.seed}
     assert runs[1].config.model.dropout > 0 and runs[2].config.model.l2 > 0
     assert runs[3].config.early_stopping.enabled
-    # The table's numbers are the stored runs' best-epoch numbers: the validation
-    # cross-entropy (no weight penalty) and the gap between the end-of-epoch numbers.
+    # The table judges each run's delivered model on the test part; without a test
+    # part, its numbers are the stored runs' best-epoch numbers and the headers say so.
+    test = panel.summaries[0].metric == "test_cross_entropy"
+    header = panel.table.horizontalHeaderItem(1).text()
+    assert header.startswith("Test") if test else "no test" in header
+    assert panel.table.isColumnHidden(6) != test
+    by_id = {r.run_id: r for r in panel.rows}
     for row, run in enumerate(runs):
-        best = run.best_metrics
+        best, mine = run.best_metrics, by_id[run.run_id]
         assert panel.table.item(row, 0).text() == run.name
-        assert panel.table.item(row, 1).text() == f"{best['val_cross_entropy']:.4f}"
-        assert panel.table.item(row, 2).text() == f"{best['val_accuracy']:.1%}"
-        gap = best["val_cross_entropy"] - best["train_eval_cross_entropy"]
+        if test:
+            assert panel.table.item(row, 1).text() == f"{mine.test_cross_entropy:.4f}"
+            assert panel.table.item(row, 2).text() == f"{mine.test_accuracy:.1%}"
+            at = mine.delivered_epoch - 1
+            history = RunStore().history(run.run_id)
+            gap = history["val_cross_entropy"][at] - history["train_eval_cross_entropy"][at]
+            assert panel.table.item(row, 4).text() == str(mine.delivered_epoch)
+            assert panel.table.item(row, 6).text() == f"{best['val_cross_entropy']:.4f}"
+        else:
+            assert panel.table.item(row, 1).text() == f"{best['val_cross_entropy']:.4f}"
+            assert panel.table.item(row, 2).text() == f"{best['val_accuracy']:.1%}"
+            gap = best["val_cross_entropy"] - best["train_eval_cross_entropy"]
+            assert panel.table.item(row, 4).text() == str(run.best_epoch)
         assert panel.table.item(row, 3).text() == f"{gap:+.4f}"
-        assert panel.table.item(row, 4).text() == str(run.epochs_run)
         assert panel.rows[row].verdict == run.diagnosis["verdict"]
     assert panel.progress.value() == 5 and panel.progress.text() == "done: 5 runs"
-    best = min(range(5), key=lambda i: runs[i].best_metrics["val_cross_entropy"])
+    judged = [r.test_cross_entropy if test else r.val_cross_entropy for r in panel.rows]
+    best = min(range(5), key=lambda i: judged[i])
     assert f"<b>{runs[best].name}</b>" in panel.best_note.text()
     assert panel.table.item(best, 1).font().bold()
     assert not panel.table.item((best + 1) % 5, 1).font().bold()
@@ -150,3 +167,105 @@ def test_a_sweep_over_layer_widths_is_labelled_without_python_lists(window):
     assert panel.label([512, 512]) == "hidden units 512-512"
     panel.param = "model.dropout"
     assert panel.label(0.3) == "dropout 0.3"
+
+
+def _row(label, seed, val_ce, test_ce, epoch, test_acc=0.8):
+    from fitgap_gui.core.experiments.tables import ResultRow
+
+    return ResultRow(
+        label=label, value=label, run_id=None, status="completed", epochs_run=60,
+        best_epoch=epoch - 5, val_loss=val_ce, val_accuracy=0.82, loss=0.1, accuracy=0.99,
+        gap=0.05, accuracy_gap=0.1, verdict="overfitting", seconds=1.0,
+        val_cross_entropy=val_ce, seed=seed, delivered_epoch=epoch,
+        test_cross_entropy=test_ce, test_accuracy=test_acc, test_n=360, delivered_gap=0.8,
+    )  # fmt: skip
+
+
+def test_the_table_judges_delivered_models_on_the_test_part(ready_window):
+    """Early stopping ties the baseline at its best epoch (the old table's "seed noise")
+    and wins on the test part: the tab ranks and judges by the test cross-entropy, with
+    the best-epoch validation number in its own column, labelled chosen on validation."""
+    panel = ready_window.experiments_panel
+    base = [
+        _row("baseline", s, v, t, 60)
+        for s, v, t in [(0, 0.46, 0.78), (1, 0.41, 0.80), (2, 0.52, 0.75)]
+    ]
+    early = [
+        _row("+ es", s, v, t, 21) for s, v, t in [(0, 0.46, 0.52), (1, 0.41, 0.55), (2, 0.52, 0.50)]
+    ]
+    panel.kind, panel.repeats = "remedies", 3
+    panel.plan = [("baseline", None), ("+ early stopping (patience 5)", None)]
+    panel.arm_rows = {0: base, 1: early}
+    panel._show_summaries()
+    table = panel.table
+    assert table.horizontalHeaderItem(1).text().startswith("Test cross-")
+    assert "chosen" in table.horizontalHeaderItem(6).text()
+    assert not table.isColumnHidden(6)
+    assert table.item(1, 1).text() == "0.5233\n± 0.0625"
+    assert table.item(1, 2).text().startswith("80.0%")
+    assert table.item(1, 3).text().startswith("+0.8000")
+    assert table.item(1, 4).text() == "21" and table.item(0, 4).text() == "60"
+    assert table.item(1, 5).text() == "better"
+    assert table.item(1, 6).text() == table.item(0, 6).text() == "0.4633\n± 0.1368"
+    assert table.item(1, 1).font().bold() and not table.item(0, 1).font().bold()
+    note = panel.best_note.text()
+    assert "Lowest mean test cross-entropy of the delivered model: <b>+ early stopping" in note
+    assert "validation chooses, test judges" in note
+    assert "delivers epoch 21 (test cross-entropy 0.5200" in table.item(1, 0).toolTip()
+    # Two seeds: the numbers, and no verdict.
+    panel.arm_rows = {0: base[:2], 1: early[:2]}
+    panel._show_summaries()
+    assert table.item(1, 5).text() == "too few\nseeds"
+    assert "too few seeds to tell it from the baseline" in panel.best_note.text()
+    # An accuracy interval clipped at 100 % is shown as the interval itself.
+    sure = [
+        dataclasses.replace(r, test_accuracy=a) for r, a in zip(base, [1.0, 0.96, 1.0], strict=True)
+    ]
+    panel.arm_rows = {0: sure}
+    panel._show_summaries()
+    assert table.item(0, 2).text().startswith("98.7%\n") and table.item(0, 2).text().endswith(
+        "–100.0%"
+    )
+    # No test part: judged at the best epoch, and the headers say so.
+    old = [dataclasses.replace(r, test_n=None, test_cross_entropy=None) for r in base]
+    panel.arm_rows = {0: old}
+    panel._show_summaries()
+    assert "no test" in table.horizontalHeaderItem(1).text() and table.isColumnHidden(6)
+    assert table.item(0, 4).text() == "55"  # the best epoch
+    assert "No test part" in panel.best_note.text()
+
+
+def test_compare_remedies_says_which_remedy_has_no_arm(ready_window, tiny_config, monkeypatch):
+    """A baseline at the top of the dropout ladder gets no dropout arm (it would be the
+    baseline again), and the tab says why."""
+    window = ready_window
+    panel = window.experiments_panel
+    window.controls.set_config(tiny_config.replace({"model.dropout": 0.7}))
+    started = []
+    monkeypatch.setattr(
+        panel, "start", lambda kind, planned, *a, **k: started.append(planned) or True
+    )
+    assert panel.compare_remedies()
+    assert [label for label, _ in started[0]][:2] == ["baseline", "+ L2 0.001"]
+    assert "No dropout arm: the baseline's dropout 0.7 is at or past 0.7." in panel.best_note.text()
+
+
+def test_the_sweep_plot_shows_the_delivered_models_test_points(ready_window):
+    """A validation curve's plot: besides the best epoch's training and validation
+    points, the delivered models' test cross-entropy, one mean per value."""
+    panel = ready_window.experiments_panel
+    panel.kind, panel.param, panel.repeats = "sweep", "model.dropout", 2
+    rows = [
+        dataclasses.replace(_row(str(v), s, 0.5, t, 30), value=v)
+        for v, s, t in [(0.0, 0, 0.9), (0.0, 1, 0.7), (0.3, 0, 0.5), (0.3, 1, 0.6)]
+    ]
+    panel.rows = rows
+    panel.redraw_sweep()
+    assert list(panel.test_points.xData) == [0.0, 0.3]
+    assert list(panel.test_points.yData) == pytest.approx([0.8, 0.55])
+    panel.metric.setCurrentText("accuracy")
+    assert list(panel.test_points.yData) == pytest.approx([0.8, 0.8])
+    # Runs without a test part: no test points.
+    panel.rows = [dataclasses.replace(r, test_cross_entropy=None, test_n=None) for r in rows]
+    panel.metric.setCurrentText("loss")
+    assert panel.test_points.xData is None or len(panel.test_points.xData) == 0

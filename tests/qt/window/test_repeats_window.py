@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fitgap_gui.core.experiments.plans import paired_comparison
 from fitgap_gui.core.formatting import format_validation_loss
+from fitgap_gui.core.results.stats import paired_comparison
 from fitgap_gui.core.store.runstore import RunStore
 
 
@@ -42,28 +42,44 @@ def test_compare_remedies_over_two_seeds_shows_bands_a_table_and_paired_verdicts
     # One table row per arm: mean ± half the 95 % interval over the two seeds.
     assert panel.table.rowCount() == 5
     arms = [runs[i : i + 2] for i in range(0, 10, 2)]
+    # Judged by the delivered models' test numbers (without a test part: the best
+    # epoch's validation numbers, and the headers say so).
+    by_id = {r.run_id: r for r in panel.rows}
+    test = panel.summaries[0].metric == "test_cross_entropy"
+
+    def judged(run):
+        if test:
+            return by_id[run.run_id].test_cross_entropy, by_id[run.run_id].test_accuracy
+        return run.best_metrics["val_cross_entropy"], run.best_metrics["val_accuracy"]
+
     for row, arm in enumerate(arms):
-        ce = [r.best_metrics["val_cross_entropy"] for r in arm]
-        acc = [100 * r.best_metrics["val_accuracy"] for r in arm]
+        ce = [judged(r)[0] for r in arm]
+        acc = [100 * judged(r)[1] for r in arm]
         assert panel.table.item(row, 0).text() == arm[0].name.removesuffix(f" (seed {seed})")
         assert panel.table.item(row, 1).text().replace("\n", " ") == _t_text(ce, ".4f")
         cell = panel.table.item(row, 2).text().replace("%", "").replace("\n", " ")
-        assert cell == _t_text(acc, ".1f")
-    # The paired verdict of "+ L2" against the baseline, from core.stats, in words.
-    base_ce = [r.best_metrics["val_cross_entropy"] for r in arms[0]]
-    l2_ce = [r.best_metrics["val_cross_entropy"] for r in arms[2]]
+        low, high = stats.t.interval(0.95, 1, loc=np.mean(acc), scale=stats.sem(acc))
+        if max(acc) > min(acc) and (low < 0 or high > 100):
+            # Clipped: the interval itself, within 0 to 100 %.
+            assert cell == f"{np.mean(acc):.1f} {max(low, 0.0):.1f}–{min(high, 100.0):.1f}"
+        else:
+            assert cell == _t_text(acc, ".1f")
+    # The paired comparison of "+ L2" with the baseline, from core.stats, in words:
+    # two seeds hold the numbers and draw no verdict.
+    base_ce = [judged(r)[0] for r in arms[0]]
+    l2_ce = [judged(r)[0] for r in arms[2]]
     paired = paired_comparison(l2_ce, base_ce)
-    words = {"indistinguishable": "seed noise"}.get(paired.verdict, paired.verdict)
-    assert panel.table.item(2, 5).text() == words
+    assert paired.verdict == "too_few_seeds"
+    assert panel.table.item(2, 5).text() == "too few\nseeds"
     tip = panel.table.item(2, 5).toolTip()
     assert tip.startswith("L2 0.001 ") and f"{paired.seeds_agree} of 2 seeds agree" in tip
+    assert tip.endswith("too few seeds for a verdict (2 paired, 3 needed)")
     assert tip in panel.best_note.text().replace("&amp;", "&")
     assert panel.table.item(0, 5).text() == "–"  # the baseline is the reference
-    lowest = min(panel.summaries, key=lambda a: a.val_cross_entropy.mean)
-    noise = (
-        lowest.versus_baseline is not None and lowest.versus_baseline.verdict == "indistinguishable"
+    lowest = min(panel.summaries, key=lambda a: a.judged.mean)
+    assert lowest.versus_baseline is None or (
+        "too few seeds to tell it from the baseline" in panel.best_note.text()
     )
-    assert noise == ("within seed noise of the baseline" in panel.best_note.text())
 
     # The L2 runs' val_loss holds the penalty; where it is shown, it says so and how much.
     best = runs[4].best_metrics
