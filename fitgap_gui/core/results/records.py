@@ -119,6 +119,9 @@ class RunResult:
     message: str | None = None
     seconds: float = 0.0
     diagnosis: dict[str, Any] | None = None
+    #: The delivered model's test numbers ({"epoch", "cross_entropy", "accuracy", "n"}),
+    #: or None without a test part.
+    test: dict[str, Any] | None = None
     #: The trained Keras model (best weights when restored); kept in memory only.
     model: Any = field(default=None, repr=False, compare=False)
     #: Status "branched": the child's config and the state it starts from (in memory).

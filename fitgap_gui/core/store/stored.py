@@ -12,7 +12,15 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import RunResult, RunStatus
 
 #: Columns a store opened read-only may lack (written before them; no ALTER possible).
-_LATER_COLUMNS = ("kind", "levers", "provenance", "ran_on", "parent_run_id", "branch_epoch")
+_LATER_COLUMNS = (
+    "kind",
+    "levers",
+    "provenance",
+    "ran_on",
+    "parent_run_id",
+    "branch_epoch",
+    "test",
+)
 
 
 @dataclass
@@ -43,6 +51,9 @@ class StoredRun:
     #: A child run: the run it branched from and the epoch it went on from (else None).
     parent_run_id: int | None = None
     branch_epoch: int | None = None
+    #: The delivered model's test numbers ({"epoch", "cross_entropy", "accuracy", "n"}),
+    #: or None: no test part (a run stored before there was one).
+    test: dict[str, Any] | None = None
 
     @property
     def branched_from(self) -> str | None:
@@ -126,4 +137,5 @@ def stored_run(
         ran_on=added.get("ran_on"),
         parent_run_id=added.get("parent_run_id"),
         branch_epoch=added.get("branch_epoch"),
+        test=json.loads(added["test"]) if added.get("test") else None,
     )
