@@ -164,7 +164,7 @@ def summary_line(config: RunConfig) -> str:
 NO_TEST_PART = "no test part"
 #: Statuses whose run delivered no model to judge (yet).
 _NOT_DELIVERED = {
-    "running": "measured when the run ends",
+    "running": "test numbers come when the run ends",
     "failed": "none: the run did not finish",
     "interrupted": "none: the run did not finish",
     "branched": "none: it went on as a branch",

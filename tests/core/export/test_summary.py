@@ -143,7 +143,7 @@ def test_runs_without_a_test_part_say_so_and_unfinished_runs_show_a_dash():
     live = next(r for r in store.list_runs() if r.run_id == running)
     d = delivered(live)
     assert d.test_cell(d.test_accuracy) == MISSING
-    assert d.test_words() == "measured when the run ends"
+    assert d.test_words() == "test numbers come when the run ends"
 
 
 def test_runs_list_leads_with_the_delivered_model_and_says_where_each_number_was_read():
