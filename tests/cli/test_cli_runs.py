@@ -70,15 +70,18 @@ def test_runs_list_table_and_json(runs, capsys):
         "created",
         "status",
         "epochs",
-        "best",
-        "val_acc",
-        "val_loss",
+        "delivered",
+        "test_acc",
+        "test_ce",
         "gap",
         "levers",
     ]
-    assert len(lines) == 3
+    assert len(lines) == 3 + 1 + 4  # header, two runs, a blank line, the note
     assert "with dropout" in lines[1] and "dropout 0.5" in lines[1]  # newest first
     assert "plain" in lines[2] and "completed" in lines[2]
+    # Stored without a test part; the gap is read at the last epoch, 3: 80 - 50 %.
+    assert "no test part" in lines[2] and "+30.0 pp" in lines[2]
+    assert lines[4].startswith("delivered: the epoch of the model each run delivers")
 
     assert main(["runs", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -20,6 +20,7 @@ from fitgap_gui.cli import main
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.experiments.tables import best_row, write_rows
 from fitgap_gui.core.export.files import export_runs
+from fitgap_gui.core.export.summary import RUNS_TABLE_NOTE
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.core.textsafe import printable, spreadsheet_cell
@@ -111,7 +112,8 @@ def test_runs_list_and_show_escape_names_and_paths(hostile_runs, capsys):
     out = capsys.readouterr().out
     _assert_no_raw_controls(out)
     assert "title \\x1b]0;pwned\\x07" in out
-    assert len(out.splitlines()) == len(NAMES) + 1  # a newline in a name breaks no row
+    # A newline in a name breaks no row: the header, a row per run, a blank line, the note.
+    assert len(out.splitlines()) == len(NAMES) + 2 + len(RUNS_TABLE_NOTE.splitlines())
     for run_id in ids:
         assert main(["runs", "show", str(run_id)]) == 0
         out = capsys.readouterr().out

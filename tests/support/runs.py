@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from typing import Any
+
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.store.runstore import RunStore
@@ -15,8 +19,32 @@ def train_in_window(window, qtbot, config) -> int:
     return window.current_run
 
 
-def commit_run(store: RunStore, config: RunConfig, epochs: int, name: str | None = None) -> int:
-    """A finished run written straight into a store, as the CLI's process would."""
+def store_test(store: RunStore, run_id: int, test: dict[str, Any] | None) -> None:
+    """Write a run's delivered-model test numbers into its row by hand (the ``test``
+    JSON column; added here to a store that does not have it yet)."""
+    db = sqlite3.connect(store.path)
+    try:
+        if "test" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+            db.execute("ALTER TABLE runs ADD COLUMN test TEXT")
+        db.execute(
+            "UPDATE runs SET test = ? WHERE id = ?",
+            (None if test is None else json.dumps(test), run_id),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def commit_run(
+    store: RunStore,
+    config: RunConfig,
+    epochs: int,
+    name: str | None = None,
+    test: dict[str, Any] | None = None,
+) -> int:
+    """A finished run written straight into a store, as the CLI's process would; with
+    ``test``, its delivered model's test numbers (else it reads as a run without a test
+    part)."""
     run_id = store.create_run(config, name=name)
     history: dict[str, list[float]] = {
         "loss": [],
@@ -37,4 +65,6 @@ def commit_run(store: RunStore, config: RunConfig, epochs: int, name: str | None
     best = 2 if epochs >= 2 else 1
     result = RunResult(config, history, "completed", epochs, best_epoch=best, run_id=run_id)
     store.finish_run(run_id, result)
+    if test is not None:
+        store_test(store, run_id, test)
     return run_id

@@ -3,8 +3,10 @@
 ``render_report(runs)`` fills ``templates/report.html.j2`` (Jinja2, autoescaped: every
 run name, path, class name and message the user wrote is escaped) with: each run's
 curves as inline SVG drawn here from its history (no Qt, no plotting library), the
-levers side by side, the best-epoch table, the diagnosis and advice, plain statistics
-over runs that repeat one setup, and what is needed to repeat each run (versions, seed,
+levers side by side, the model each run delivers (its epoch, its test numbers and the
+gap read there), the best epochs (chosen on validation, so the detail), the diagnosis
+and advice, plain statistics over runs that repeat one setup (compared on the delivered
+models' test cross-entropy where every run has a test part), and what is needed to repeat each run (versions, seed,
 data fingerprints and, for FitGap's own runs, the standalone Keras script).  Nothing
 in the file points outside it: no scripts, no stylesheets, no images to fetch.
 """
@@ -20,7 +22,7 @@ from typing import Any
 
 from fitgap_gui.core.diagnosis.own_model import accuracy_key
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import format_number
+from fitgap_gui.core.export.summary import delivered, delivered_line, format_number
 from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 from fitgap_gui.core.run.provenance import versions
 from fitgap_gui.core.store.runstore import StoredRun
@@ -51,8 +53,22 @@ BEST_COLUMNS = (
     "val_cross_entropy",
     "gap",
 )
-#: Numbers summarised over runs that repeat one setup.
-STAT_COLUMNS = ("val_cross_entropy", "val_accuracy", "gap", "gap_at_best")
+#: Numbers summarised over runs that repeat one setup, and how the report names them.
+STAT_COLUMNS = {
+    "test_cross_entropy": "test cross-entropy (delivered model)",
+    "test_accuracy": "test accuracy (delivered model)",
+    "gap_at_delivered": "accuracy gap at the delivered epoch",
+    "val_cross_entropy": "val_cross_entropy at the best epoch (chosen on validation)",
+    "val_accuracy": "val_accuracy at the best epoch (chosen on validation)",
+    "gap": "cross-entropy gap at the best epoch",
+    "gap_at_best": "accuracy gap at the best epoch",
+}
+#: What repeated setups are compared on: the delivered models' test cross-entropy, or,
+#: where a run has no test part, the best validation cross-entropy (and the words say so).
+COMPARED_ON = {
+    "test_cross_entropy": "test cross-entropy of the delivered models",
+    "val_cross_entropy": "best validation cross-entropy (chosen on validation: no test part)",
+}
 #: Early stopping's settings (not what it did) are part of a run's setup.
 ES_SETUP = ("monitor", "patience", "min_delta", "restore_best_weights", "mode", "baseline")
 
@@ -262,6 +278,34 @@ def best_row(run: StoredRun) -> dict[str, Any]:
     return values
 
 
+def delivered_row(run: StoredRun) -> dict[str, Any]:
+    """The delivered model's numbers: its epoch and test numbers, and the epoch's own
+    training and validation numbers with both gaps read there."""
+    d = delivered(run)
+    acc = accuracy_key(run.history) or "accuracy"
+    train_acc = _at(run, "train_eval_accuracy", d.epoch)
+    if train_acc is None:
+        train_acc = _at(run, acc, d.epoch)
+    val_acc = _at(run, f"val_{acc}", d.epoch)
+    train_ce = _at(run, "train_eval_cross_entropy", d.epoch)
+    val_ce = _at(run, "val_cross_entropy", d.epoch)
+    return {
+        "epoch": d.epoch,
+        "which": d.which,
+        "test": d.test is not None,
+        "no_test": d.no_test,
+        "test_cross_entropy": d.test_cross_entropy,
+        "test_accuracy": d.test_accuracy,
+        "test_n": d.test_rows,
+        "train_accuracy": train_acc,
+        "val_accuracy": val_acc,
+        "gap_at_delivered": None if train_acc is None or val_acc is None else train_acc - val_acc,
+        "train_cross_entropy": train_ce,
+        "val_cross_entropy": val_ce,
+        "gap": None if train_ce is None or val_ce is None else val_ce - train_ce,
+    }
+
+
 def _stats(values: list[float]) -> dict[str, Any]:
     """Mean with its 95 % t interval (core.stats), and the range."""
     interval = t_interval(values)
@@ -306,30 +350,39 @@ def _setup_key(run: StoredRun) -> str:
     return "fitgap:" + json.dumps(config, sort_keys=True)
 
 
+def _numbers(run: StoredRun) -> dict[str, Any]:
+    """What the statistics summarise of one run: the delivered model's, then the best epoch's."""
+    mine = delivered_row(run)
+    out = best_row(run)
+    out.update({key: mine[key] for key in ("test_cross_entropy", "test_accuracy")})
+    out["gap_at_delivered"] = mine["gap_at_delivered"]
+    return out
+
+
 def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
-    """Each group of repeated runs: mean, 95 % interval and range at the best epoch.
+    """Each group of repeated runs: mean, 95 % interval and range of the delivered
+    models' numbers and of the best epoch's.
 
     A group is two or more selected runs with the same setup apart from the seed; the
     group of the lowest run id is the baseline, and every other group is compared with
-    it seed by seed (paired, core.stats) on the best validation cross-entropy.
+    it seed by seed (paired, core.stats) on the delivered models' test cross-entropy,
+    or on the best validation cross-entropy where a run of the pair has no test part.
     """
     groups: dict[str, list[StoredRun]] = {}
     for run in sorted(runs, key=lambda r: r.run_id):
         groups.setdefault(_setup_key(run), []).append(run)
     out: list[dict[str, Any]] = []
-    baseline: dict[int | None, float | None] = {}
+    baseline: dict[int | None, dict[str, Any]] = {}
     for members in groups.values():
         if len(members) < 2:
             continue
-        rows = [best_row(run) for run in members]
+        rows = [_numbers(run) for run in members]
         columns = []
-        for column in STAT_COLUMNS:
+        for column, label in STAT_COLUMNS.items():
             values = [r[column] for r in rows if r[column] is not None]
             if values:
-                columns.append({"name": column, **_stats(values)})
-        by_seed = {
-            _seed(run): row["val_cross_entropy"] for run, row in zip(members, rows, strict=True)
-        }
+                columns.append({"name": column, "label": label, **_stats(values)})
+        by_seed = {_seed(run): row for run, row in zip(members, rows, strict=True)}
         group: dict[str, Any] = {
             "run_ids": [run.run_id for run in members],
             "columns": columns,
@@ -339,14 +392,18 @@ def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
             baseline = by_seed
         else:
             seeds = sorted((s for s in by_seed if s in baseline), key=lambda s: (s is None, s))
+            pairs = [(by_seed[s], baseline[s]) for s in seeds]
+            tested = all(a["test_cross_entropy"] is not None for pair in pairs for a in pair)
+            metric = "test_cross_entropy" if tested else "val_cross_entropy"
             if len(seeds) >= 2:
                 paired = paired_comparison(
-                    [by_seed[s] for s in seeds], [baseline[s] for s in seeds]
+                    [a[metric] for a, _ in pairs], [b[metric] for _, b in pairs]
                 )
                 name = f"runs {', '.join(str(run.run_id) for run in members)}"
-                words = "best validation cross-entropy"
+                words = COMPARED_ON[metric]
                 group["versus"] = {
                     "verdict": paired.verdict,
+                    "metric": metric,
                     "sentence": comparison_words(name, paired, words, len(seeds)),
                 }
         out.append(group)
@@ -398,6 +455,8 @@ def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
     return {
         "run": run,
         "charts": [c for c in charts if c is not None],
+        "delivered": delivered_row(run),
+        "delivered_line": delivered_line(run),
         "best": best_row(run),
         "diagnosis": diagnosis,
         "repeat": repeat_info(run, script_of),
@@ -426,6 +485,7 @@ def render_report(
         best_columns=BEST_COLUMNS,
         chart_width=WIDTH,
         statistics=statistics(runs),
+        compared_on=COMPARED_ON,
         here=versions(),
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
     )

@@ -5,16 +5,32 @@
 and ``fitgap runs list`` show so two runs can be told apart at a glance.  Only
 settings that differ from ``RunConfig()`` are named, most telling first (capacity
 and regularization, then early stopping, then data, then the optimizer).
+
+``delivered(run)`` is the model a run delivers, read once for every view: its epoch
+(the one early stopping restored, else the last), its test numbers, and the gap at
+that epoch; ``delivered_line`` says it in one sentence.  The best epoch is chosen on
+validation, so its numbers are the detail, never the headline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fitgap_gui.core.config.levers import ALL_LEVERS, LEVERS_BY_KEY
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.config.sources import source as data_source
-from fitgap_gui.core.formatting import format_number, format_percent
+from fitgap_gui.core.formatting import (
+    MISSING,
+    format_accuracy,
+    format_accuracy_change,
+    format_loss,
+    format_number,
+    format_percent,
+)
+from fitgap_gui.core.results.records import RunResult
+from fitgap_gui.core.store.stored import StoredRun
 from fitgap_gui.core.textsafe import printable
 
 __all__ = [
@@ -23,6 +39,11 @@ __all__ = [
     "handicaps",
     "handicaps_in_words",
     "lever_summary",
+    "Delivered",
+    "delivered",
+    "delivered_line",
+    "NO_TEST_PART",
+    "RUNS_TABLE_NOTE",
     "run_row",
     "runs_table",
 ]
@@ -139,52 +160,201 @@ def summary_line(config: RunConfig) -> str:
     return " · ".join(parts)
 
 
-def run_row(run: Any) -> dict[str, Any]:
-    """One run (a StoredRun) as the flat record of ``fitgap runs list --json``."""
+#: What a run without a test part shows where its test numbers would be.
+NO_TEST_PART = "no test part"
+#: Statuses whose run delivered no model to judge (yet).
+_NOT_DELIVERED = {
+    "running": "test numbers come when the run ends",
+    "failed": "none: the run did not finish",
+    "interrupted": "none: the run did not finish",
+    "branched": "none: it went on as a branch",
+}
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The model a run delivers and its numbers: what every view of a run leads with."""
+
+    #: Its epoch: the one early stopping restored, else the last one run (None: no epoch).
+    epoch: int | None
+    #: Early stopping restored this earlier epoch's weights.
+    restored: bool
+    #: The run's status (``RunStatus``): a run still training has no test numbers yet.
+    status: str
+    #: ``{"epoch", "cross_entropy", "accuracy", "n"}`` on the test part, or None.
+    test: Mapping[str, Any] | None = None
+    #: The epoch's numbers from the history ({} when not known).
+    metrics: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return None if self.test is None else self.test.get("accuracy")
+
+    @property
+    def test_cross_entropy(self) -> float | None:
+        return None if self.test is None else self.test.get("cross_entropy")
+
+    @property
+    def test_rows(self) -> int | None:
+        return None if self.test is None else self.test.get("n")
+
+    @property
+    def val_accuracy(self) -> float | None:
+        return self.metrics.get("val_accuracy")
+
+    @property
+    def val_cross_entropy(self) -> float | None:
+        """Without the weight penalty; a run stored before it was measured: ``val_loss``."""
+        return self.metrics.get("val_cross_entropy", self.metrics.get("val_loss"))
+
+    @property
+    def gap(self) -> float | None:
+        """Training minus validation accuracy at this epoch (the epoch's end, measured
+        like validation; older runs: Keras's running training accuracy)."""
+        train = self.metrics.get("train_eval_accuracy", self.metrics.get("accuracy"))
+        val = self.val_accuracy
+        return None if train is None or val is None else train - val
+
+    @property
+    def which(self) -> str:
+        """ "epoch 21, restored by early stopping" or "epoch 60, the last"."""
+        if self.epoch is None:
+            return "no epoch yet"
+        how = "restored by early stopping" if self.restored else "the last"
+        if self.status == "running":
+            how = "the latest so far"
+        return f"epoch {self.epoch}, {how}"
+
+    @property
+    def no_test(self) -> str:
+        """Why there are no test numbers: no test part, or the run delivered none yet."""
+        return _NOT_DELIVERED.get(self.status, NO_TEST_PART)
+
+    def test_cell(
+        self, value: float | None, as_text: Callable[[float | None], str] = format_accuracy
+    ) -> str:
+        """A table cell: the test number, "no test part", or a dash (no model yet)."""
+        if self.test is not None:
+            return as_text(value)
+        return NO_TEST_PART if self.status not in _NOT_DELIVERED else MISSING
+
+    def test_words(self) -> str:
+        """ "test accuracy 80.1%, test cross-entropy 0.7812 on 360 rows", or why none."""
+        if self.test is None:
+            return self.no_test
+        rows = "" if self.test_rows is None else f" on {self.test_rows} rows"
+        return (
+            f"test accuracy {format_accuracy(self.test_accuracy)}, "
+            f"test cross-entropy {format_loss(self.test_cross_entropy)}{rows}"
+        )
+
+    def gap_words(self) -> str:
+        """ "training − validation accuracy +19.9 pp at epoch 60"."""
+        if self.epoch is None:
+            return "no gap yet"
+        return (
+            f"training − validation accuracy {format_accuracy_change(self.gap)} "
+            f"at epoch {self.epoch}"
+        )
+
+
+def _delivered_epoch(run: StoredRun | RunResult) -> int | None:
+    """The epoch whose weights the run delivers: the test numbers name it; else the
+    epoch early stopping restored, else the last (``run.branching.saved_epoch``'s rule)."""
+    test = run.test
+    if test is not None and isinstance(test.get("epoch"), int):
+        return int(test["epoch"])
+    if run.restored_best and run.best_epoch is not None and run.best_epoch < run.epochs_run:
+        return run.best_epoch
+    return run.epochs_run or None
+
+
+def _metrics_at(run: StoredRun | RunResult, epoch: int | None) -> Mapping[str, float | None]:
+    if epoch is None:
+        return {}
+    if run.history:
+        return {
+            key: values[epoch - 1] if 1 <= epoch <= len(values) else None
+            for key, values in run.history.items()
+        }
+    if isinstance(run, StoredRun):  # a listed run has no history: its two stored epochs
+        if epoch == run.best_epoch:
+            return run.best_metrics
+        if epoch == run.epochs_run:
+            return run.last_metrics
+    return {}
+
+
+def delivered(run: StoredRun | RunResult) -> Delivered:
+    """The model ``run`` delivers: its epoch, test numbers and that epoch's numbers."""
+    epoch = _delivered_epoch(run)
+    restored = epoch is not None and epoch != run.epochs_run and run.restored_best
+    return Delivered(epoch, restored, run.status, run.test, _metrics_at(run, epoch))
+
+
+def delivered_line(run: StoredRun | RunResult) -> str:
+    """The run's headline in one sentence: "Delivered model (epoch 60, the last): test
+    accuracy 80.1%, test cross-entropy 0.7812 on 360 rows; training − validation
+    accuracy +19.9 pp at epoch 60."."""
+    d = delivered(run)
+    return f"Delivered model ({d.which}): {d.test_words()}; {d.gap_words()}."
+
+
+def run_row(run: StoredRun) -> dict[str, Any]:
+    """One run as the flat record of ``fitgap runs list --json``: the delivered model
+    first (its epoch, test numbers and gap), then the best epoch's (chosen on validation)."""
     best = run.best_metrics
+    d = delivered(run)
     return {
         "run_id": run.run_id,
         "name": run.name,
         "created": run.created,
         "status": run.status,
         "epochs_run": run.epochs_run,
+        "delivered_epoch": d.epoch,
+        "test_accuracy": d.test_accuracy,
+        "test_cross_entropy": d.test_cross_entropy,
+        "test_n": d.test_rows,
+        "gap_at_delivered": d.gap,
         "best_epoch": run.best_epoch,
         "best_val_accuracy": best.get("val_accuracy"),
         "best_val_loss": best.get("val_loss"),  # Keras's: holds the weight penalty
-        "best_val_cross_entropy": best.get("val_cross_entropy"),  # what comparisons use
+        "best_val_cross_entropy": best.get("val_cross_entropy"),  # chosen on validation
         "gap_at_best": run.gap_at_best,
         "levers": lever_summary(run.config),
         "kind": run.kind,
     }
 
 
-def _cell(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+#: Under the table: where each number was read.
+RUNS_TABLE_NOTE = (
+    "delivered: the epoch of the model each run delivers (early stopping's restored\n"
+    "epoch, else the last). test_acc, test_ce: that model on the test part. gap:\n"
+    "training minus validation accuracy at that epoch. The best epoch's numbers\n"
+    "(chosen on validation): fitgap runs list --json, fitgap runs show."
+)
 
 
-def runs_table(runs: list[Any]) -> str:
-    """A plain-text table of runs for the terminal (``fitgap runs list``)."""
-    header = ["id", "name", "created", "status", "epochs", "best", "val_acc", "val_loss", "gap"]
-    header.append("levers")
+def runs_table(runs: list[StoredRun]) -> str:
+    """A plain-text table of runs for the terminal (``fitgap runs list``), then a note
+    that says where its numbers were read."""
+    header = ["id", "name", "created", "status", "epochs", "delivered", "test_acc", "test_ce"]
+    header += ["gap", "levers"]
     rows = []
     for run in runs:
-        r = run_row(run)
+        d = delivered(run)
         rows.append(
             [
-                str(r["run_id"]),
-                printable(r["name"]),  # a terminal's text: no escape sequences, one line
-                r["created"].replace("T", " ")[:16],
-                r["status"],
-                str(r["epochs_run"]),
-                _cell(r["best_epoch"]),
-                _cell(r["best_val_accuracy"]),
-                _cell(r["best_val_loss"]),
-                _cell(r["gap_at_best"], 3),
-                printable(r["levers"]),
+                str(run.run_id),
+                printable(run.name),  # a terminal's text: no escape sequences, one line
+                run.created.replace("T", " ")[:16],
+                run.status,
+                str(run.epochs_run),
+                MISSING if d.epoch is None else str(d.epoch),
+                d.test_cell(d.test_accuracy),
+                format_loss(d.test_cross_entropy),  # the accuracy's cell says why none
+                format_accuracy_change(d.gap),
+                printable(lever_summary(run.config)),
             ]
         )
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
@@ -196,4 +366,4 @@ def runs_table(runs: list[Any]) -> str:
             for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    return "\n".join([*lines, "", RUNS_TABLE_NOTE])

@@ -1,7 +1,8 @@
 """The Runs side tab: every stored run in a sortable table, overlaid on the plots.
 
 ``RunsPanel`` lists the runs of the store (name editable in place, date, status, the
-levers that differ from the defaults, metrics at the best epoch).  Selecting rows
+levers that differ from the defaults, and the model each run delivers: its test numbers,
+the gap at its epoch and that epoch; the best epoch's numbers are in the row's tooltip).  Selecting rows
 puts those runs into the live-run model (live_runs.py), so the plots overlay them
 next to the current run; selecting one row also gives it the Diagnosis tab's focus.
 Delete (confirmed), rename, "Load settings from this run" and the exports live in
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableWidget,
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import lever_summary
+from fitgap_gui.core.export.summary import NO_TEST_PART, Delivered, delivered, lever_summary
 from fitgap_gui.core.formatting import (
     MISSING,
     format_accuracy,
@@ -55,32 +57,73 @@ logger = logging.getLogger(__name__)
 #: How often the panel asks the store whether another process committed (ms).
 POLL_MS = 2000
 
-# What tells runs apart comes first: the side panel is narrow.
-COLUMNS = ("Name", "Levers", "Val acc", "Val loss", "Acc gap", "Best", "Epochs", "Status", "Date")
-NAME, LEVERS, VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS, STATUS, DATE = range(len(COLUMNS))
-_NUMERIC = (VAL_ACC, VAL_LOSS, GAP, BEST, EPOCHS)
+# What tells runs apart comes first: the side panel is narrow.  Every number of a row is
+# read from the model the run delivers, at its epoch (the "Epoch" column).
+COLUMNS = (
+    "Name",
+    "Levers",
+    "Test acc",
+    "Test loss",
+    "Acc gap",
+    "Epoch",
+    "Val acc",
+    "Val loss",
+    "Best",
+    "Epochs",
+    "Status",
+    "Date",
+)
+(
+    NAME,
+    LEVERS,
+    TEST_ACC,
+    TEST_LOSS,
+    GAP,
+    EPOCH,
+    VAL_ACC,
+    VAL_LOSS,
+    BEST,
+    EPOCHS,
+    STATUS,
+    DATE,
+) = range(len(COLUMNS))
+_NUMERIC = (TEST_ACC, TEST_LOSS, GAP, EPOCH, VAL_ACC, VAL_LOSS, BEST, EPOCHS)
 #: Shown until the user picks columns (right-click the header); the rest is in each
 #: row's tooltip, so the table fits the side panel without a sideways scroll bar.
-DEFAULT_COLUMNS = (NAME, LEVERS, VAL_ACC, GAP, STATUS)
+DEFAULT_COLUMNS = (NAME, LEVERS, TEST_ACC, GAP, EPOCH, STATUS)
 #: The name's width before it is elided (the whole name is in the tooltip).
-NAME_WIDTH = 90
-#: The widest text each fixed column holds (besides its title).
+NAME_WIDTH = 62
+#: Columns whose "no test part" wraps onto two lines, as the levers do, rather than
+#: widening the column for it.
+_WRAPPED = (LEVERS, TEST_ACC, TEST_LOSS)
+#: The widest text each fixed column holds (besides its title); a gap beyond ±99.9 pp
+#: (training at 100 %, validation at 0 %) is elided, whole in the row's tooltip.
 _WIDEST = {
+    TEST_ACC: max("100.0%", *NO_TEST_PART.split(" "), key=len),
+    TEST_LOSS: "10.0000",
+    GAP: "+99.9 pp",
+    EPOCH: "10000",
     VAL_ACC: "100.0%",
     VAL_LOSS: "10.0000",
-    GAP: "+100.0 pp",
     BEST: "10000",
     EPOCHS: "10000",
     STATUS: status_text("early_stopped", "short"),
     DATE: "12-31 23:59",
 }
+_AT_EPOCH = "at the epoch of the model the run delivers (the Epoch column)"
 _TIPS = {
-    BEST: "The best epoch: lowest validation cross-entropy, or the epoch early stopping restored",
-    VAL_ACC: "Validation accuracy at the best epoch",
-    VAL_LOSS: "Validation cross-entropy at the best epoch, without the weight penalty "
-    "(Keras's val_loss, which includes it, is in the row's tooltip; an old run shows "
-    "Keras's val_loss)",
-    GAP: "Training minus validation accuracy at the best epoch, in percentage points",
+    TEST_ACC: "The delivered model's accuracy on the test part: rows no choice was made "
+    "on (validation chooses, test judges)",
+    TEST_LOSS: "The delivered model's cross-entropy on the test part",
+    GAP: f"Training minus validation accuracy, in percentage points, {_AT_EPOCH}",
+    EPOCH: "The epoch of the model the run delivers: the epoch early stopping restored, "
+    "else the last one run. The test numbers are that model's, and the gap is read there",
+    VAL_ACC: f"Validation accuracy {_AT_EPOCH}",
+    VAL_LOSS: f"Validation cross-entropy {_AT_EPOCH}, without the weight penalty (an old "
+    "run shows Keras's val_loss, which includes it)",
+    BEST: "The best epoch, chosen on validation: lowest validation cross-entropy, or the "
+    "epoch early stopping restored (its numbers are in the row's tooltip)",
+    EPOCHS: "Epochs run",
 }
 _RUN_ID = Qt.ItemDataRole.UserRole
 _SORT_KEY = Qt.ItemDataRole.UserRole + 1
@@ -95,18 +138,71 @@ class _OneLine(QStyledItemDelegate):
 
 
 class _Item(QTableWidgetItem):
-    """A cell that sorts by its key (numbers as numbers, empty cells last)."""
+    """A cell that sorts by its key (numbers as numbers, empty cells last either way:
+    a run without a test part never heads a table sorted by test accuracy)."""
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         mine, theirs = self.data(_SORT_KEY), other.data(_SORT_KEY)
         if mine is None or theirs is None:
-            return theirs is None and mine is not None
+            table = self.tableWidget()
+            descending = (
+                table is not None
+                and table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+            )
+            # Qt reverses the order for a descending sort: an empty cell is then "smaller".
+            empty_first = theirs is None if descending else mine is None
+            return (mine is None) != (theirs is None) and not empty_first
         return mine < theirs
 
 
 def _signature(run: StoredRun) -> tuple:
     """What a row shows of a run: the row is rebuilt only when this changes."""
-    return (run.name, run.status, run.epochs_run, run.best_epoch, run.finished, run.config)
+    return (run.name, run.status, run.epochs_run, run.best_epoch, run.finished, run.config) + (
+        repr(run.test),
+    )
+
+
+def _padding(table: QTableWidget) -> int:
+    """What a cell or a title needs besides its text, from the style's own margins:
+    a cell's text margin each side (the focus frame's and one more pixel, as Qt's
+    item delegate draws it), or a title's, and the grid line."""
+    style = table.style()
+    cell = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)
+    title = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, table)
+    return max(cell, title) + 2
+
+
+def _row_tip(run: StoredRun, d: Delivered, status: str, levers: str) -> str:
+    """A row's tooltip: the delivered model first, then the best epoch (chosen on
+    validation) and, when early stopping restored an earlier one, the last epoch."""
+    who = run.name if run.name == run_label(run.run_id) else f"{run.name} ({run_label(run.run_id)})"
+    lines = [
+        f"{who}, {run.created.replace('T', ' ')}: {status}"
+        + (f" — {run.message}" if run.message else ""),
+        f"Delivered model ({d.which}): {d.test_words()}",
+    ]
+    if d.epoch is not None:
+        lines.append(
+            f"    at epoch {d.epoch}: {d.gap_words().removesuffix(f' at epoch {d.epoch}')}, "
+            f"val_accuracy {format_accuracy(d.val_accuracy)}, {format_validation_loss(d.metrics)}"
+        )
+    best = run.best_metrics
+    if run.best_epoch is not None:
+        lines.append(
+            f"Best epoch {run.best_epoch} (chosen on validation): val_accuracy "
+            f"{format_accuracy(best.get('val_accuracy'))}, {format_validation_loss(best)}, "
+            f"gap {format_accuracy_change(run.gap_at_best)}"
+        )
+    if d.epoch is not None and d.epoch != run.epochs_run:
+        last = run.last_metrics
+        lines.append(
+            f"Last epoch ({run.epochs_run}): val_accuracy "
+            f"{format_accuracy(last.get('val_accuracy'))}, {format_validation_loss(last)}"
+        )
+    lines.append(f"levers: {levers}")
+    if run.branched_from:
+        lines.append(run.branched_from)
+    return "\n".join(lines)
 
 
 def ask_yes_no(parent: QWidget, text: str) -> bool:
@@ -217,22 +313,24 @@ class RunsPanel(QWidget):
         """Columns that fit the panel: names elided, levers wrapped, no sideways scrolling."""
         table = self.table
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        table.setWordWrap(True)  # only the levers have spaces to wrap at; the rest elide
+        # Only the levers and "no test part" have spaces to wrap at; the rest elide.
+        table.setWordWrap(True)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(36)
         self._one_line = _OneLine(table)
         metrics = table.fontMetrics()
+        padding = _padding(table)
         for column, title in enumerate(COLUMNS):
             table.setColumnHidden(column, column not in DEFAULT_COLUMNS)
-            if column != LEVERS:
+            if column not in _WRAPPED:
                 table.setItemDelegateForColumn(column, self._one_line)
             if column in _WIDEST:
                 # A fixed width from the widest value: no re-layout as rows change.
                 text = max(_WIDEST[column], title, key=metrics.horizontalAdvance)
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-                table.setColumnWidth(column, metrics.horizontalAdvance(text) + 14)
+                table.setColumnWidth(column, metrics.horizontalAdvance(text) + padding)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
         table.setColumnWidth(NAME, NAME_WIDTH)
         header.setSectionResizeMode(LEVERS, QHeaderView.ResizeMode.Stretch)
@@ -351,43 +449,27 @@ class RunsPanel(QWidget):
                 model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
 
     def _fill_row(self, row: int, run: StoredRun) -> None:
-        best = run.best_metrics
+        d = delivered(run)
         levers = lever_summary(run.config)
-        val_acc = best.get("val_accuracy")
-        # The cross-entropy compares runs; Keras's val_loss holds the weight penalty.
-        val_loss = best.get("val_cross_entropy", best.get("val_loss"))
         status = status_text(run.status, "short")  # a word or two: the column stays narrow
         cells = {
             NAME: (run.name, run.name.lower()),
             # Lines break between levers, never inside one ("L2" / "1e-3").
             LEVERS: (", ".join(p.replace(" ", "\u00a0") for p in levers.split(", ")), levers),
-            VAL_ACC: (format_accuracy(val_acc), val_acc),
-            VAL_LOSS: (format_loss(val_loss), val_loss),
-            GAP: (format_accuracy_change(run.gap_at_best), run.gap_at_best),
+            TEST_ACC: (d.test_cell(d.test_accuracy), d.test_accuracy),
+            TEST_LOSS: (d.test_cell(d.test_cross_entropy, format_loss), d.test_cross_entropy),
+            GAP: (format_accuracy_change(d.gap), d.gap),
+            EPOCH: (MISSING if d.epoch is None else str(d.epoch), d.epoch),
+            VAL_ACC: (format_accuracy(d.val_accuracy), d.val_accuracy),
+            VAL_LOSS: (format_loss(d.val_cross_entropy), d.val_cross_entropy),
             BEST: (MISSING if run.best_epoch is None else str(run.best_epoch), run.best_epoch),
             EPOCHS: (str(run.epochs_run), run.epochs_run),
             STATUS: (status, run.status),
             # Short in the cell (the year rarely matters), whole in the tooltip.
             DATE: (run.created.replace("T", " ")[5:16], run.created),
         }
-        last = run.last_metrics
-        who = (
-            run.name
-            if run.name == run_label(run.run_id)
-            else f"{run.name} ({run_label(run.run_id)})"
-        )
-        best_words = "" if run.best_epoch is None else f"best epoch {run.best_epoch}: "
-        tip = (
-            f"{who}, {run.created.replace('T', ' ')}: {status}"
-            + (f" — {run.message}" if run.message else "")
-            + f"\n{best_words}val_accuracy {format_accuracy(val_acc)}, "
-            + format_validation_loss(best)
-            + f"\nlast epoch ({run.epochs_run}): val_accuracy "
-            + f"{format_accuracy(last.get('val_accuracy'))}, "
-            + format_validation_loss(last)
-            + f"\nlevers: {levers}"
-            + (f"\n{run.branched_from}" if run.branched_from else "")
-        )
+        tip = _row_tip(run, d, status, levers)
+        absent = self.palette().color(QPalette.ColorRole.PlaceholderText)
         for column, (text, key) in cells.items():
             item = _Item(text)
             item.setData(_RUN_ID, run.run_id)
@@ -398,6 +480,8 @@ class RunsPanel(QWidget):
                 flags |= Qt.ItemFlag.ItemIsEditable
             elif column in _NUMERIC:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if text == NO_TEST_PART:  # an absence, not a number: drawn as the hint is
+                item.setForeground(absent)
             item.setFlags(flags)
             self.table.setItem(row, column, item)
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import summary_line
+from fitgap_gui.core.export.summary import delivered_line, summary_line
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -492,9 +492,10 @@ class MainWindow(QMainWindow):
             self.progress.setFormat(
                 f"{run_label(run_id)}: {status_text(result.status)} at epoch %v of %m"
             )
+        # The delivered model first, then the best epoch (chosen on validation).
         self.statusBar().showMessage(
             f"{run_label(run_id, capital=True)} {what} in {format_duration(result.seconds)}. "
-            f"{marker}"
+            f"{delivered_line(result)} {marker}"
         )
 
     def _on_aborted(self, run_id: int) -> None:

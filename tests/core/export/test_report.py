@@ -6,8 +6,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from support.runs import store_test
 
 from fitgap_gui.cli import main
+from fitgap_gui.core.export.report import delivered_row, render_report, statistics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.store.runstore import RunStore
@@ -60,7 +62,7 @@ def test_report_has_every_section_and_repeats_fitgap_runs(tiny_config, tmp_path,
     assert main(["export", "report", str(trained.run_id), str(a), str(b), "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     html = out.read_text()
-    for section in ("runs", "levers", "best", "diagnosis", "statistics", "repeat"):
+    for section in ("runs", "levers", "delivered", "best", "diagnosis", "statistics", "repeat"):
         assert f'<section id="{section}">' in html
     # Plots: inline SVG polylines for the loss and accuracy curves of each run.
     assert html.count("<svg") >= 6 and "<polyline" in html
@@ -146,8 +148,6 @@ def test_charts_break_at_missing_values_and_draw_single_epochs(values):
 
 
 def test_report_of_a_run_without_epochs_and_a_diverged_one(tiny_config):
-    from fitgap_gui.core.export.report import render_report
-
     store = RunStore()
     empty = store.create_run(tiny_config, name="just started")
     diverged = {k: [*v[:2], None] for k, v in HISTORY.items()}
@@ -164,8 +164,6 @@ def test_report_statistics_give_intervals_and_a_paired_verdict(tiny_config, tmp_
     all checked against scipy here."""
     import numpy as np
     from scipy import stats
-
-    from fitgap_gui.core.export.report import statistics
 
     store = RunStore()
     bases, arms = [0.50, 0.55, 0.52], [0.45, 0.49, 0.48]  # the arm is lower on every seed
@@ -194,3 +192,70 @@ def test_report_statistics_give_intervals_and_a_paired_verdict(tiny_config, tmp_
     out = tmp_path / "report.html"
     assert main(["export", "report", *map(str, ids), "-o", str(out)]) == 0
     assert "versus the baseline" in out.read_text()
+
+
+def test_report_leads_with_the_delivered_model_and_its_epoch(tiny_config):
+    """Each run's card and the delivered table give the model the run delivers: its
+    epoch, its test numbers and the gap read there; the best epoch is the detail."""
+    store = RunStore()
+    tested = _record(store, tiny_config, "tested", HISTORY)
+    store_test(store, tested, {"epoch": 6, "cross_entropy": 0.7812, "accuracy": 0.8014, "n": 360})
+    old = _record(store, tiny_config, "old", HISTORY)
+    runs = store.get_runs([tested, old])
+    html = render_report(runs)
+    # HISTORY ends at 97 % training and 57 % validation accuracy (best epoch 3: +20 pp).
+    assert (
+        "Delivered model (epoch 6, the last): test accuracy 80.1%, test cross-entropy 0.7812 "
+        "on 360 rows; training − validation accuracy +40.0 pp at epoch 6." in html
+    )
+    assert "Delivered model (epoch 6, the last): no test part;" in html
+    row = delivered_row(runs[0])
+    assert (row["epoch"], row["test_accuracy"], row["test_n"]) == (6, 0.8014, 360)
+    assert row["gap_at_delivered"] == pytest.approx(0.40)
+    assert delivered_row(runs[1])["test"] is False
+    delivered_table = html[
+        html.index('<section id="delivered">') : html.index('<section id="best">')
+    ]
+    assert "0.8014" in delivered_table and "0.7812" in delivered_table
+    assert '<td colspan="3" class="muted">no test part</td>' in delivered_table
+    assert "Best epochs (chosen on validation)" in html
+    # The curves mark the delivered epoch beside the best one.
+    assert "dashed: epoch 6, the delivered model's" in html
+    assert "dotted: best epoch 3 (chosen on validation)" in html
+
+
+def test_report_statistics_compare_the_delivered_models_on_the_test_part(tiny_config):
+    """Runs with a test part are compared on their delivered models' test cross-entropy,
+    not on the best validation cross-entropy chosen on those same rows."""
+    store = RunStore()
+    ids = []
+    # The arm is better on the test part on every seed, but its best validation numbers
+    # are the baseline's: the best-epoch comparison alone would not tell them apart.
+    for tests, l2 in (([0.80, 0.84, 0.82], 0.0), ([0.60, 0.66, 0.61], 0.001)):
+        for seed, test_ce in enumerate(tests):
+            config = tiny_config.replace({"training.seed": seed, "model.l2": l2})
+            run_id = _record(store, config, f"l2 {l2} seed {seed}", HISTORY)
+            store_test(
+                store, run_id, {"epoch": 6, "cross_entropy": test_ce, "accuracy": 0.8, "n": 9}
+            )
+            ids.append(run_id)
+    groups = statistics(store.get_runs(ids))
+    columns = {c["name"]: c for c in groups[1]["columns"]}
+    assert columns["test_cross_entropy"]["mean"] == pytest.approx(sum([0.60, 0.66, 0.61]) / 3)
+    assert columns["test_cross_entropy"]["label"] == "test cross-entropy (delivered model)"
+    versus = groups[1]["versus"]
+    assert versus["metric"] == "test_cross_entropy" and versus["verdict"] == "better"
+    assert "test cross-entropy of the delivered models" in versus["sentence"]
+    # Without a test part (old runs), the best validation numbers are compared, and said so.
+    old_ids = []
+    for l2 in (0.0, 0.01):
+        for seed in range(3):
+            config = tiny_config.replace({"training.seed": seed, "model.l2": l2})
+            history = {
+                **HISTORY,
+                "val_cross_entropy": [1.0, 0.8, 0.6 - l2 - seed / 100, 0.7, 0.8, 0.9],
+            }
+            old_ids.append(_record(store, config, f"old {l2} {seed}", history))
+    versus = statistics(store.get_runs(old_ids))[1]["versus"]
+    assert versus["metric"] == "val_cross_entropy"
+    assert "chosen on validation: no test part" in versus["sentence"]

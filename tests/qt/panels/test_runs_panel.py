@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStyle
 from support.runs import commit_run as _commit_run
 from support.runs import train_in_window as _train
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.store.runstore import RunStore
-from fitgap_gui.qt.panels.runs_panel import EPOCHS, GAP, LEVERS, NAME, STATUS, VAL_ACC
+from fitgap_gui.qt.panels.runs_panel import (
+    BEST,
+    DATE,
+    EPOCH,
+    EPOCHS,
+    GAP,
+    LEVERS,
+    NAME,
+    STATUS,
+    TEST_ACC,
+    TEST_LOSS,
+    VAL_ACC,
+)
 
 
 def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny_config):
@@ -55,10 +68,11 @@ def test_two_trained_runs_overlay_with_the_current_one(ready_window, qtbot, tiny
     assert window.live_runs.is_faint(third) and window.plots.point_count(fourth) == 3
 
 
-def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_home):
+def test_the_table_lists_levers_status_and_the_delivered_model(window, fitgap_home):
     store = RunStore()
     config = RunConfig().replace({"model.dropout": 0.5, "model.l2": 0.001})
-    run_id = _commit_run(store, config, epochs=4, name="dropout run")
+    test = {"epoch": 4, "cross_entropy": 0.7812, "accuracy": 0.8014, "n": 360}
+    run_id = _commit_run(store, config, epochs=4, name="dropout run", test=test)
     panel = window.runs_panel
     panel.refresh()
     row = panel.row_of(run_id)
@@ -66,9 +80,54 @@ def test_the_table_lists_levers_status_and_best_epoch_metrics(window, fitgap_hom
     assert table.item(row, NAME).text() == "dropout run"
     assert table.item(row, STATUS).text() == "done"
     assert table.item(row, LEVERS).text().replace("\u00a0", " ") == "dropout 0.5, L2 1e-3"
-    # Best epoch is 2 (lowest val_loss): 0.5 + 0.05 * 2, not the last epoch's 0.7.
-    assert table.item(row, VAL_ACC).text() == "60.0%"
-    assert table.item(row, GAP).text() == "+10.0 pp"
+    # The delivered model is the last epoch's (4): its test numbers, and the gap read
+    # there (training 90 %, validation 70 %), not at the best epoch 2 (+10.0 pp).
+    assert table.item(row, TEST_ACC).text() == "80.1%"
+    assert table.item(row, TEST_LOSS).text() == "0.7812"
+    assert table.item(row, EPOCH).text() == "4"
+    assert table.item(row, GAP).text() == "+20.0 pp"
+    assert table.item(row, VAL_ACC).text() == "70.0%"
+    assert table.item(row, BEST).text() == "2"
+    # The best epoch's numbers, chosen on validation, are the row's detail.
+    tip = table.item(row, GAP).toolTip()
+    assert "Delivered model (epoch 4, the last): test accuracy 80.1%" in tip
+    assert "at epoch 4: training − validation accuracy +20.0 pp" in tip
+    assert "Best epoch 2 (chosen on validation): val_accuracy 60.0%" in tip
+    assert "gap +10.0 pp" in tip
+    for column in (GAP, EPOCH):
+        assert "delivers" in table.horizontalHeaderItem(column).toolTip()
+
+
+def test_a_run_without_a_test_part_says_so(window):
+    store = RunStore()
+    old = _commit_run(store, RunConfig(), epochs=3, name="before test parts")
+    running = store.create_run(RunConfig(), name="still training")
+    panel = window.runs_panel
+    panel.refresh()
+    table = panel.table
+    row = panel.row_of(old)
+    assert table.item(row, TEST_ACC).text() == "no test part"
+    assert table.item(row, TEST_LOSS).text() == "no test part"
+    assert table.item(row, GAP).text() == "+15.0 pp"  # read at epoch 3, the last: 80 - 65 %
+    assert "Delivered model (epoch 3, the last): no test part" in table.item(row, NAME).toolTip()
+    # A run still training has delivered no model yet: a dash, not "no test part".
+    row = panel.row_of(running)
+    assert table.item(row, TEST_ACC).text() == "–"
+    assert "test numbers come when the run ends" in table.item(row, NAME).toolTip()
+
+
+def test_runs_without_test_numbers_sort_last_both_ways(window):
+    store = RunStore()
+    test = {"epoch": 3, "cross_entropy": 0.5, "accuracy": 0.9, "n": 20}
+    old = _commit_run(store, RunConfig(), epochs=3)
+    good = _commit_run(store, RunConfig(), epochs=3, test=test)
+    worse = _commit_run(store, RunConfig(), epochs=3, test={**test, "accuracy": 0.7})
+    panel = window.runs_panel
+    panel.refresh()
+    panel.table.sortByColumn(TEST_ACC, Qt.SortOrder.DescendingOrder)
+    assert panel.run_ids() == [good, worse, old]
+    panel.table.sortByColumn(TEST_ACC, Qt.SortOrder.AscendingOrder)
+    assert panel.run_ids() == [worse, good, old]
 
 
 def test_sorting_by_a_metric_is_numeric(window):
@@ -158,7 +217,11 @@ def test_columns_fit_the_side_panel_without_a_sideways_scroll_bar(window, qtbot)
             "training.epochs": 60,
         }
     )
-    ids = [_commit_run(store, busy, epochs=4, name=long_name), _commit_run(store, busy, 3)]
+    test = {"epoch": 4, "cross_entropy": 0.5213, "accuracy": 1.0, "n": 360}
+    ids = [
+        _commit_run(store, busy, epochs=4, name=long_name, test=test),
+        _commit_run(store, busy, 3),
+    ]
     panel = window.runs_panel
     window.side_tabs.setCurrentWidget(panel)
     panel.refresh()
@@ -167,13 +230,24 @@ def test_columns_fit_the_side_panel_without_a_sideways_scroll_bar(window, qtbot)
     shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
     assert sum(table.columnWidth(c) for c in shown) <= table.viewport().width()
     assert table.horizontalScrollBar().maximum() == 0
-    assert {NAME, LEVERS, VAL_ACC, GAP, STATUS} <= set(shown)
+    assert set(shown) == {NAME, LEVERS, TEST_ACC, GAP, EPOCH, STATUS}
     metrics = table.fontMetrics()
     row = panel.row_of(ids[0])
     # Status and numbers are whole; a long name is elided with the whole name in its tooltip.
-    for column in (STATUS, VAL_ACC, GAP):
+    for column in (STATUS, TEST_ACC, GAP, EPOCH):
         text = table.item(row, column).text()
         assert metrics.horizontalAdvance(text) < table.columnWidth(column), text
+    for column in set(shown) - {NAME, LEVERS}:
+        title = table.horizontalHeaderItem(column).text()
+        assert metrics.horizontalAdvance(title) < table.columnWidth(column), title
+    # "no test part" wraps onto two lines, each whole, rather than widening the column.
+    old = panel.row_of(ids[1])
+    assert table.item(old, TEST_ACC).text() == "no test part"
+    assert all(
+        metrics.horizontalAdvance(word) < table.columnWidth(TEST_ACC)
+        for word in ("no test", "part")
+    )
+    assert table.rowHeight(old) >= 2 * metrics.height()
     assert long_name in table.item(row, NAME).toolTip()
     # The levers wrap onto more lines instead of being cut.
     assert table.rowHeight(row) > 2 * metrics.height()
@@ -183,7 +257,37 @@ def test_columns_fit_the_side_panel_without_a_sideways_scroll_bar(window, qtbot)
     menu = panel.columns_menu()
     date = next(a for a in menu.actions() if a.text() == "Date")
     date.trigger()
-    assert not table.isColumnHidden(8)
+    assert not table.isColumnHidden(DATE)
+
+
+def test_at_the_windows_own_size_every_lever_and_number_reads_whole(window, qtbot):
+    """The window opens at 1400 × 850 (app.py): there the six default columns leave the
+    levers room for each lever on a line of its own, whole."""
+    busy = RunConfig().replace(
+        {
+            "model.hidden_units": [512, 512, 256],
+            "model.dropout": 0.3,
+            "early_stopping.enabled": True,
+            "data.label_noise": 0.2,
+        }
+    )
+    test = {"epoch": 4, "cross_entropy": 0.5213, "accuracy": 1.0, "n": 360}
+    run_id = _commit_run(RunStore(), busy, epochs=4, name="run with many levers", test=test)
+    window.resize(1400, 850)
+    panel = window.runs_panel
+    window.side_tabs.setCurrentWidget(panel)
+    panel.refresh()
+    table = panel.table
+    qtbot.waitUntil(lambda: table.columnWidth(LEVERS) > 100)
+    metrics = table.fontMetrics()
+    margins = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    levers = table.item(panel.row_of(run_id), LEVERS).text().split(", ")
+    assert "layers\u00a0512-512-256" in levers and "label\u00a0noise\u00a020%" in levers
+    for lever in levers:
+        # The text margins, the grid line, and a pixel for the text's fractional width.
+        width = metrics.horizontalAdvance(lever + ",") + margins + 2
+        assert width <= table.columnWidth(LEVERS), lever
+    assert table.horizontalScrollBar().maximum() == 0
 
 
 def test_the_side_panel_keeps_its_width_between_tabs(window, qtbot):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.results.records import RunResult
 from fitgap_gui.core.store.runstore import RunStore
 
 
@@ -45,6 +49,7 @@ def test_training_emits_one_epoch_done_per_epoch_and_fills_the_curves(
     curves = window.plots.runs[run_id]
     assert curves.best_epoch == result.best_epoch
     assert curves.best_lines[0].isVisible()
+    assert "Delivered model (epoch 3, the last)" in window.statusBar().currentMessage()
     # The epochs were committed to the store as they were shown.
     assert len(RunStore().history(run_id)["loss"]) == 3
     assert window.train_button.isEnabled() and not window.stop_button.isEnabled()
@@ -164,3 +169,32 @@ def test_every_plot_fits_its_view_at_the_smallest_window(window, qtbot):
         drawn = plot.plotItem.sceneBoundingRect()
         assert drawn.right() <= plot.viewport().width() + 1, name
         assert plot.plotItem.titleLabel.minimumWidth() < plot.plotItem.vb.width() + 1, name
+
+
+def test_the_status_line_after_a_run_leads_with_the_delivered_model(window):
+    """When a run ends, the status line names the model it delivers, its epoch and test
+    numbers, and the gap read at that epoch; the best epoch comes after."""
+    config = RunConfig()
+    history = {
+        "accuracy": [0.8, 0.9, 1.0],
+        "train_eval_accuracy": [0.8, 0.9, 1.0],
+        "val_accuracy": [0.78, 0.84, 0.8],
+        "val_cross_entropy": [0.6, 0.5, 0.7],
+    }
+    test = {"epoch": 3, "cross_entropy": 0.7812, "accuracy": 0.8014, "n": 360}
+    result = RunResult(config, history, "completed", 3, best_epoch=2, seconds=2.5, test=test)
+    window.controller.finished.emit(7, result)
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith(
+            "Run 7 completed 3 epochs in 2.5 s. Delivered model (epoch 3, the last): test accuracy "
+            "80.1%, test cross-entropy 0.7812 on 360 rows; training − validation accuracy "
+            "+20.0 pp at epoch 3."
+        )
+    )
+    # A run without a test part (its data brings none) says so.
+    window.controller.finished.emit(8, replace(result, test=None))
+    assert "Delivered model (epoch 3, the last): no test part;" in (
+        window.statusBar().currentMessage()
+    )
