@@ -32,6 +32,7 @@ from fitgap_gui.core.results.records import (
     BEST_METRIC,
     RunResult,
     best_epoch,
+    delivered_epoch_of,
     finite_or_none,
 )
 from fitgap_gui.core.results.stats import (
@@ -102,11 +103,11 @@ def best_row(
 
     The best epoch is the run's own (the restored one under early stopping), else
     the epoch with the lowest validation cross-entropy.  The delivered epoch is the
-    test numbers' own, else ``delivered_epoch(result)``.
+    test numbers' own, else ``delivered_epoch_of(result)``.
     """
     best = result.best_epoch or best_epoch(result.history)
     test = result.test or {}
-    delivered = test.get("epoch") or delivered_epoch(result)
+    delivered = delivered_epoch_of(result)
 
     def at(name: str, epoch: int | None = best) -> float | None:
         return finite_or_none(result.metric_at(name, epoch))
@@ -147,14 +148,6 @@ def best_row(
             at("train_eval_accuracy", delivered), at("val_accuracy", delivered)
         ),
     )
-
-
-def delivered_epoch(result: RunResult) -> int | None:
-    """The epoch whose model the run delivers: the restored best epoch when early
-    stopping restored its weights, else the last epoch run (None before any)."""
-    if result.restored_best and result.best_epoch:
-        return result.best_epoch
-    return result.epochs_run or None
 
 
 def _num(value: float | None, spec: str) -> str:

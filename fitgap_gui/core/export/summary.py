@@ -29,7 +29,7 @@ from fitgap_gui.core.formatting import (
     format_number,
     format_percent,
 )
-from fitgap_gui.core.results.records import RunResult
+from fitgap_gui.core.results.records import RunResult, delivered_epoch_of
 from fitgap_gui.core.store.stored import StoredRun
 from fitgap_gui.core.textsafe import printable
 
@@ -258,17 +258,6 @@ class Delivered:
         )
 
 
-def _delivered_epoch(run: StoredRun | RunResult) -> int | None:
-    """The epoch whose weights the run delivers: the test numbers name it; else the
-    epoch early stopping restored, else the last (``run.branching.saved_epoch``'s rule)."""
-    test = run.test
-    if test is not None and isinstance(test.get("epoch"), int):
-        return int(test["epoch"])
-    if run.restored_best and run.best_epoch is not None and run.best_epoch < run.epochs_run:
-        return run.best_epoch
-    return run.epochs_run or None
-
-
 def _metrics_at(run: StoredRun | RunResult, epoch: int | None) -> Mapping[str, float | None]:
     if epoch is None:
         return {}
@@ -287,7 +276,7 @@ def _metrics_at(run: StoredRun | RunResult, epoch: int | None) -> Mapping[str, f
 
 def delivered(run: StoredRun | RunResult) -> Delivered:
     """The model ``run`` delivers: its epoch, test numbers and that epoch's numbers."""
-    epoch = _delivered_epoch(run)
+    epoch = delivered_epoch_of(run)
     restored = epoch is not None and epoch != run.epochs_run and run.restored_best
     return Delivered(epoch, restored, run.status, run.test, _metrics_at(run, epoch))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from fitgap_gui.core.config.monitor import best_of
 from fitgap_gui.core.config.schema import RunConfig
@@ -83,6 +83,32 @@ def delivered_json(test: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "accuracy": finite_or_none(test.get("accuracy")),
         "n": int(test["n"]),
     }
+
+
+class Finished(Protocol):
+    """What a finished run says of its epochs: a ``RunResult`` or a stored run."""
+
+    @property
+    def epochs_run(self) -> int: ...
+    @property
+    def best_epoch(self) -> int | None: ...
+    @property
+    def restored_best(self) -> bool: ...
+    @property
+    def test(self) -> dict[str, Any] | None: ...
+
+
+def delivered_epoch_of(run: Finished) -> int | None:
+    """The epoch whose weights a finished run delivers (and its model file holds): the
+    one its test numbers name; else the epoch early stopping restored; else the last
+    epoch run (None before any).  While a run trains, ``model.measurements``'s
+    ``delivered_epoch`` reads the same rule off Keras's ``EarlyStopping``."""
+    test = run.test
+    if test is not None and isinstance(test.get("epoch"), int):
+        return int(test["epoch"])
+    if run.restored_best and run.best_epoch is not None and run.best_epoch < run.epochs_run:
+        return run.best_epoch
+    return run.epochs_run or None
 
 
 def best_epoch(

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.kerasimport import import_keras
+from fitgap_gui.core.results.records import delivered_epoch_of
 
 if TYPE_CHECKING:
     from fitgap_gui.core.config.schema import RunConfig
@@ -337,9 +338,8 @@ def make_counter_carrier(state: TrainingState, callbacks: list[Any], learning_ra
 def saved_epoch(run: StoredRun) -> tuple[int, bool]:
     """The epoch whose weights a stored run's model holds, and whether its optimizer
     state belongs to that epoch (not when early stopping restored an earlier one)."""
-    if run.restored_best and run.best_epoch is not None and run.best_epoch < run.epochs_run:
-        return run.best_epoch, False
-    return run.epochs_run, True
+    epoch = delivered_epoch_of(run) or run.epochs_run
+    return epoch, epoch == run.epochs_run
 
 
 def state_from_stored(store: RunStore, run_id: int) -> tuple[StoredRun, TrainingState]:

@@ -27,7 +27,6 @@ from fitgap_gui.core.experiments.tables import (
     ROW_FIELDS,
     ResultRow,
     best_row,
-    delivered_epoch,
     format_row,
     format_summary,
     summarize,
@@ -35,7 +34,7 @@ from fitgap_gui.core.experiments.tables import (
     summary_payload,
     write_rows,
 )
-from fitgap_gui.core.results.records import RunResult
+from fitgap_gui.core.results.records import RunResult, delivered_epoch_of
 from fitgap_gui.core.store.runstore import RunStore
 
 
@@ -393,7 +392,9 @@ def test_best_row_holds_the_delivered_models_test_numbers_and_its_gap():
         RunConfig(), HISTORY, "early_stopped", 3, best_epoch=2, restored_best=True,
         test={**test, "epoch": 2},
     )  # fmt: skip
-    assert delivered_epoch(restored) == 2 and best_row(restored).delivered_gap == pytest.approx(0.2)
+    assert delivered_epoch_of(restored) == 2 and best_row(restored).delivered_gap == pytest.approx(
+        0.2
+    )
     # A run without a test part (a stored run from before): no test numbers, and the
     # delivered epoch from the run itself.
     old = best_row(RunResult(RunConfig(), HISTORY, "completed", 3, best_epoch=2))
