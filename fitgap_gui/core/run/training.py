@@ -97,10 +97,13 @@ def hidden_weight_norms(model) -> list[float | None]:
     import keras  # deferred: TensorFlow loads only once a run trains
 
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    return [
-        finite_or_none(float(np.linalg.norm(keras.ops.convert_to_numpy(layer.kernel))))
-        for layer in dense[:-1]  # the last Dense is the softmax output, not a hidden layer
-    ]
+    # A diverging run's weights can be finite but too large to square: the norm is then
+    # inf, reported as None like NaN, never a RuntimeWarning from inside training.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return [
+            finite_or_none(float(np.linalg.norm(keras.ops.convert_to_numpy(layer.kernel))))
+            for layer in dense[:-1]  # the last Dense is the softmax output, not a hidden layer
+        ]
 
 
 def _make_stream_callback(

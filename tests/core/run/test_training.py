@@ -75,3 +75,19 @@ def test_steps_per_execution_is_a_whole_epoch_on_small_data_and_bounded_on_large
     assert choose_steps_per_execution(1437, 32, 10_000) == 45
     large = choose_steps_per_execution(60_000, 32, 100_000)
     assert 1 < large < 1875
+
+
+def test_weight_norms_of_a_diverging_run_read_none_without_a_warning():
+    """Weights finite but too large to square (a run on its way to NaN): the norm is
+    None, as for NaN, and no RuntimeWarning escapes (pytest turns warnings into errors)."""
+    import keras
+    import numpy as np
+
+    from fitgap_gui.core.run.training import hidden_weight_norms
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(2)])
+    kernel = model.layers[0].kernel
+    kernel.assign(np.full(kernel.shape, 1e20, dtype="float32"))
+    assert hidden_weight_norms(model) == [None]
+    kernel.assign(np.ones(kernel.shape, dtype="float32"))
+    assert hidden_weight_norms(model) == [pytest.approx(6**0.5)]
