@@ -32,6 +32,9 @@ TIPS = (
     "Best-epoch validation cross-entropy (no weight penalty): optimistic, since that epoch "
     "was chosen on the same validation rows it is read from",
 )
+#: Columns shown only when asked for (the header's right-click menu): the delivered epoch
+#: and the best epoch's validation cross-entropy; the side panel is too narrow for seven.
+OPTIONAL_COLUMNS = (4, 6)
 #: Without a test part (a source with its own validation rows only): judged at the best
 #: epoch on validation, and the headers say so; the last column would repeat the first.
 FALLBACK_COLUMNS = (

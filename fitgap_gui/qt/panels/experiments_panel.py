@@ -34,12 +34,14 @@ import math
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QPoint, QSettings, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -83,6 +85,7 @@ from fitgap_gui.qt.panels.experiments_columns import (
     EMPTY_TEXT,
     FALLBACK_COLUMNS,
     FALLBACK_TIPS,
+    OPTIONAL_COLUMNS,
     TIPS,
     VERDICT_TEXT,
 )
@@ -276,6 +279,13 @@ class ExperimentsPanel(QWidget):
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Seven columns do not fit the side panel: the delivered epoch and the best
+        # epoch's validation cross-entropy start hidden (both are in the test
+        # cross-entropy's tooltip) and the header's right-click menu shows them.
+        self.shown_optional: set[int] = set()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._columns_menu)
+        self._hide_optional(test=True)
 
         self.metric = QComboBox()
         self.metric.addItems(["loss", "accuracy"])
@@ -585,7 +595,33 @@ class ExperimentsPanel(QWidget):
         self.table.setHorizontalHeaderLabels(labels)
         for column, tip in enumerate(tips):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
-        self.table.setColumnHidden(len(COLUMNS) - 1, not test)
+        self._hide_optional(test)
+
+    def _hide_optional(self, test: bool) -> None:
+        for column in OPTIONAL_COLUMNS:
+            shown = column in self.shown_optional and (test or column != len(COLUMNS) - 1)
+            self.table.setColumnHidden(column, not shown)
+
+    def columns_menu(self) -> QMenu:
+        """Show or hide the optional columns (the header's right-click menu)."""
+        menu = QMenu(self)
+        for column in OPTIONAL_COLUMNS:
+            title = self.table.horizontalHeaderItem(column).text().replace("\n", " ")
+            action = QAction(title or COLUMNS[column].replace("\n", " "), menu)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.toggled.connect(lambda on, c=column: self._show_optional(c, on))
+            menu.addAction(action)
+        return menu
+
+    def _show_optional(self, column: int, on: bool) -> None:
+        (self.shown_optional.add if on else self.shown_optional.discard)(column)
+        self.table.setColumnHidden(column, not on)
+
+    def _columns_menu(self, pos: QPoint) -> None:
+        menu = self.columns_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
 
     def _summary_cells(self, arm: ArmSummary) -> list[QTableWidgetItem]:
         runs = "\n".join(_run_line(row) for row in arm.rows)
@@ -604,12 +640,20 @@ class ExperimentsPanel(QWidget):
             else [arm.val_cross_entropy, arm.val_accuracy, arm.gap, arm.best_epoch]
         )
         epoch = numbers[3]
+        epoch_text = "–" if epoch.mean is None else format_value(round(epoch.mean, 1))
+        judged_tip = (
+            f"Delivered epoch {epoch_text} (mean over the seeds); the best epoch's "
+            f"validation cross-entropy, chosen on validation: "
+            f"{interval_text(arm.val_cross_entropy, format_loss).replace(chr(10), ' ')}"
+            if test
+            else f"Best epoch {epoch_text} (mean over the seeds)"
+        )
         return [
             _cell(name, f"{arm.name}\n{runs}"),
-            _cell(interval_text(numbers[0], format_loss)),
+            _cell(interval_text(numbers[0], format_loss), judged_tip),
             _cell(interval_text(numbers[1], format_accuracy)),
             _cell(interval_text(numbers[2], format_loss_change)),
-            _cell("–" if epoch.mean is None else format_value(round(epoch.mean, 1))),
+            _cell(epoch_text),
             _cell(versus, tip),
             _cell(interval_text(arm.val_cross_entropy, format_loss) if test else ""),
         ]

@@ -35,7 +35,12 @@ def test_compare_remedies_runs_five_overlaid_runs_and_fills_the_table(
     test = panel.summaries[0].metric == "test_cross_entropy"
     header = panel.table.horizontalHeaderItem(1).text()
     assert header.startswith("Test") if test else "no test" in header
-    assert panel.table.isColumnHidden(6) != test
+    # The delivered epoch and the chosen-on-validation column start hidden (the side
+    # panel is too narrow for seven): every visible column fits, with no scrolling.
+    assert panel.table.isColumnHidden(4) and panel.table.isColumnHidden(6)
+    header = panel.table.horizontalHeader()
+    shown = [c for c in range(panel.table.columnCount()) if not panel.table.isColumnHidden(c)]
+    assert sum(header.sectionSize(c) for c in shown) <= panel.table.viewport().width()
     by_id = {r.run_id: r for r in panel.rows}
     for row, run in enumerate(runs):
         best, mine = run.best_metrics, by_id[run.run_id]
@@ -200,7 +205,12 @@ def test_the_table_judges_delivered_models_on_the_test_part(ready_window):
     table = panel.table
     assert table.horizontalHeaderItem(1).text().startswith("Test cross-")
     assert "chosen" in table.horizontalHeaderItem(6).text()
-    assert not table.isColumnHidden(6)
+    assert table.isColumnHidden(4) and table.isColumnHidden(6)  # until asked for
+    assert "Delivered epoch 21" in table.item(1, 1).toolTip()
+    assert "chosen on validation: 0.4633 ± 0.1368" in table.item(1, 1).toolTip()
+    for action in panel.columns_menu().actions():  # the header's right-click menu
+        action.setChecked(True)
+    assert not table.isColumnHidden(4) and not table.isColumnHidden(6)
     assert table.item(1, 1).text() == "0.5233\n± 0.0625"
     assert table.item(1, 2).text().startswith("80.0%")
     assert table.item(1, 3).text().startswith("+0.8000")
