@@ -15,7 +15,8 @@ remembered between sessions; seeds s, s+1, ...).  The table has one row per arm:
 mean and 95 % interval of the delivered models' test cross-entropy and accuracy, the
 delivered epoch and the gap there, the arm paired seed by seed with the baseline on
 the test cross-entropy (``core.experiments.summarize``, statistics from
-``core.results.stats``), and the best-epoch validation cross-entropy as a last column,
+``core.results.stats``), and the best-epoch validation cross-entropy as a last column
+(shown from the header's menu),
 "chosen on validation".  Runs without a test part are judged at their best epoch
 instead, and the headers say so.  The verdicts in words go under the table.  When an arm's seeds are done, ``arm_done``
 asks the plots to draw the arm as its mean curve with a band.
@@ -705,10 +706,11 @@ class ExperimentsPanel(QWidget):
             lines.append(
                 "Each run's delivered model (the restored best epoch's when early stopping "
                 "restored it, else the last epoch's) is judged once on the test part, which "
-                "nothing in the run decided with: validation chooses, test judges. The last "
-                "column is the best epoch's validation cross-entropy, chosen on the same "
-                "rows it is read from. Gap = validation − training cross-entropy at the "
-                "delivered epoch, both measured at the epoch's end."
+                "nothing in the run decided with: validation chooses, test judges. The best "
+                "epoch's validation cross-entropy, chosen on the same rows it is read from, "
+                "and the delivered epoch are in the test cross-entropy's tooltip and in "
+                "columns the header's right-click menu shows. Gap = validation − training "
+                "cross-entropy at the delivered epoch, both measured at the epoch's end."
             )
         else:
             lines.append(
