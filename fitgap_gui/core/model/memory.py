@@ -11,14 +11,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.memory import FLOAT_BYTES, format_bytes, memory_budget
-
-if TYPE_CHECKING:
-    from fitgap_gui.core.data.datasets import Dataset
 
 #: Slots per parameter each optimizer keeps, as FitGap builds them (Keras defaults:
 #: SGD without momentum, RMSprop without momentum or centering).

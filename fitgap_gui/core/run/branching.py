@@ -26,15 +26,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.results.records import delivered_epoch_of
-
-if TYPE_CHECKING:
-    from fitgap_gui.core.config.schema import RunConfig
-    from fitgap_gui.core.store.runstore import RunStore, StoredRun
+from fitgap_gui.core.store.runstore import RunStore, StoredRun
 
 #: How often a held epoch looks for a stop request, in seconds (the stop latency while paused).
 _POLL_SECONDS = 0.05
