@@ -22,9 +22,10 @@ CREATE TABLE epochs (
 """
 
 
-def test_an_old_store_gets_the_new_columns_and_keeps_its_runs(tmp_path):
-    path = tmp_path / "runs.sqlite3"
-    with sqlite3.connect(path) as db:
+def _old_store(tmp_path) -> tuple[RunStore, set[str]]:
+    """A store written before the later columns, holding one run, opened now: the store
+    and its runs table's columns after the open."""
+    with sqlite3.connect(tmp_path / "runs.sqlite3") as db:
         db.executescript(OLD_SCHEMA)
         db.execute(
             "INSERT INTO runs (name, created, config, status) VALUES (?, ?, ?, 'completed')",
@@ -32,7 +33,11 @@ def test_an_old_store_gets_the_new_columns_and_keeps_its_runs(tmp_path):
         )
     db.close()
     store = RunStore(tmp_path)
-    columns = {row["name"] for row in store._connect().execute("PRAGMA table_info(runs)")}
+    return store, {row["name"] for row in store._connect().execute("PRAGMA table_info(runs)")}
+
+
+def test_an_old_store_gets_the_new_columns_and_keeps_its_runs(tmp_path):
+    store, columns = _old_store(tmp_path)
     assert {"pid_started", "kind", "levers", "provenance"} <= columns
     (old,) = store.list_runs()
     assert (old.name, old.kind, old.levers, old.provenance) == ("old run", "fitgap", None, None)
@@ -45,16 +50,7 @@ def test_an_old_store_gets_the_new_columns_and_keeps_its_runs(tmp_path):
 
 def test_runs_from_before_the_test_part_read_as_having_none(tmp_path):
     """An old store gets the ``test`` column; its runs keep their meaning: no test part."""
-    path = tmp_path / "runs.sqlite3"
-    with sqlite3.connect(path) as db:
-        db.executescript(OLD_SCHEMA)
-        db.execute(
-            "INSERT INTO runs (name, created, config, status) VALUES (?, ?, ?, 'completed')",
-            ("old run", "2026-01-01T00:00:00+00:00", RunConfig().to_json(indent=None)),
-        )
-    db.close()
-    store = RunStore(tmp_path)
-    columns = {row["name"] for row in store._connect().execute("PRAGMA table_info(runs)")}
+    store, columns = _old_store(tmp_path)
     assert "test" in columns
     (old,) = store.list_runs()
     assert old.test is None
