@@ -322,7 +322,7 @@ def test_a_cluster_address_ships_fitgap_as_a_folder_ray_client_can_pickle(monkey
     RayExecutor("ray://head.example:10001").connect()
     env = pickle.loads(pickle.dumps(seen["runtime_env"]))
     (folder,) = env["py_modules"]
-    assert os.path.isfile(os.path.join(folder, "cli.py"))
+    assert os.path.isfile(os.path.join(folder, "cli", "main.py"))
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     assert "RAY_AUTH_MODE=token" in auth_hint("ray://head.example:10001")
     assert auth_hint("auto") == ""

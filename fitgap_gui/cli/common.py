@@ -1,0 +1,153 @@
+"""What every ``fitgap`` command shares: exit codes, the parser, the config it builds.
+
+Exit codes: 0 done, 2 bad input (one ``error:`` line on stderr, no traceback), 1 anything
+unexpected, 130 stopped with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.experiments.executors import make_executor
+from fitgap_gui.core.textsafe import printable
+from fitgap_gui.core.userfiles import os_error_text
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one ``error:`` line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"error: {printable(message)} (see '{self.prog} --help')\n")
+
+
+def quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def source_for_path(path: str) -> str:
+    """The data source a file path implies: .npz, .csv, or a folder of images."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return "npz"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    try:
+        is_dir = p.is_dir()
+    except OSError as exc:  # a name too long for the file system
+        raise FitGapError(os_error_text(p, exc)) from None
+    if is_dir:
+        return "images"
+    raise FitGapError(
+        f"{path}: cannot tell the data type; use a .npz file, a .csv file or an image folder"
+    )
+
+
+def load_config(args: argparse.Namespace) -> RunConfig:
+    """The --config file (or the defaults) with --data, --epochs and --seed applied."""
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    changes: dict[str, Any] = {}
+    if getattr(args, "data", None):
+        source = config.data.source if config.data.source in ("npz", "csv", "images") else None
+        changes["data.source"] = source or source_for_path(args.data)
+        changes["data.path"] = args.data
+    if getattr(args, "epochs", None) is not None:
+        changes["training.epochs"] = args.epochs
+    if getattr(args, "seed", None) is not None:
+        changes["training.seed"] = args.seed
+    return config.replace(changes) if changes else config
+
+
+def format_epoch(epoch: int, total: int, metrics: dict[str, float]) -> str:
+    parts = [f"epoch {epoch:>{len(str(total))}}/{total}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        if key in metrics:
+            parts.append(f"{key} {metrics[key]:.4f}")
+    return "  ".join(parts)
+
+
+class StopOnCtrlC:
+    """While active, the first Ctrl+C asks for a clean stop; the second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("stopping after this execution chunk (Ctrl+C again to abort)", file=sys.stderr)
+
+    def __enter__(self) -> StopOnCtrlC:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise FitGapError(f"{path} is a folder; give a file name for the output")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise FitGapError(f"cannot write {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise FitGapError(f"cannot write {path}: the folder {parent} is not writable")
+
+
+def _workers(text: str) -> int | None:
+    """``--workers``: a whole number >= 1, or ``auto`` (as many as the machine carries)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or 'auto', got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 worker, got {value}")
+    return value
+
+
+def add_executor_flags(parser: argparse.ArgumentParser) -> None:
+    """``--workers N|auto`` and ``--ray ADDRESS``: where an experiment's runs train."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="train N runs at once in worker processes on this machine (default auto: "
+        "N = the smallest of the usable cores, the available memory divided by one run's "
+        "need (its data, the model's estimate, and ~600 MiB for TensorFlow), and the "
+        "number of runs; each worker gets cores/N TensorFlow threads); 1: one after "
+        "another in this process",
+    )
+    where.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="train each run as a Ray task: 'auto', 'ray://HOST:10001', or 'local' "
+        '(needs pip install -e ".[ray]")',
+    )
+
+
+def executor_from_args(args: argparse.Namespace):
+    """The executor that ``--workers``/``--ray`` ask for (see ``add_executor_flags``)."""
+
+    return make_executor(
+        workers=getattr(args, "workers", None), ray_address=getattr(args, "ray", None)
+    )
