@@ -3,7 +3,7 @@
 A network trained on features whose spreads differ by orders of magnitude (grams next
 to millimetres) or that reach into the hundreds takes steps sized for the largest
 feature: the loss swings, and the curves look like underfitting.  ``input_spread``
-measures it once from the training inputs (when ``data.scale`` is "none"); the
+measures it once from the training inputs (when ``data.scale`` resolves to "none"); the
 diagnosis (``advice.advice_for``) then puts "scale the inputs" first and never
 advises a larger learning rate.  No Keras, no Qt.
 """

@@ -232,7 +232,7 @@ def diagnose(
         "diverged": diverged,
         "curves": "inference" if measured else "keras",
     }
-    if config.data.scale == "none" and unscaled_reasons(inputs):
+    if config.data.resolved_scale == "none" and unscaled_reasons(inputs):
         numbers["unscaled_inputs"] = dict(inputs or {})
     if n_all == 0:
         why = "no validation loss to compare" if history.get("loss") else "no epochs yet"

@@ -180,7 +180,7 @@ def run_recorded(
         result.message = f"{result.message}; {resume.note}" if result.message else resume.note
     model = result.model
     write_model = model.save if save_model and model is not None else None
-    inputs = inputs_for_diagnosis(config.data.scale, dataset.x_train)
+    inputs = inputs_for_diagnosis(config.data.resolved_scale, dataset.x_train)
     return end_run(store, run_id, result, dataset.n_classes, write_model, inputs)
 
 

@@ -193,7 +193,7 @@ class LiveRuns(QObject):
         run = self.runs.get(run_id)
         if run is not None:
             run.n_classes = dataset.n_classes
-            run.inputs = inputs_for_diagnosis(run.config.data.scale, dataset.x_train)
+            run.inputs = inputs_for_diagnosis(run.config.data.resolved_scale, dataset.x_train)
         self.dataset_ready.emit(run_id, dataset)
 
     def append_epoch(self, run_id: int, metrics: EpochMetrics) -> None:

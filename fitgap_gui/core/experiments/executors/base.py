@@ -249,7 +249,7 @@ class PlanRecorder:
             result,
             self.datasets[index].n_classes,
             write_model if model_bytes else None,
-            inputs_for_diagnosis(result.config.data.scale, self.datasets[index].x_train),
+            inputs_for_diagnosis(result.config.data.resolved_scale, self.datasets[index].x_train),
         )
         self.returned(index, result)
 
