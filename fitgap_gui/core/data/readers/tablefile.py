@@ -405,7 +405,7 @@ def read_table(
     features, y = plan.pop("rows")
     meta = {
         **table.meta,
-        "label_column": report.label,
+        "label_column": report.label if table.header else table.names.index(str(report.label)),
         "feature_names": plan["numbers"] + plan["booleans"] + plan["categories"],
     }
     if report.notices:
