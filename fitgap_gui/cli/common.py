@@ -20,6 +20,8 @@ from fitgap_gui.core.textsafe import printable
 from fitgap_gui.core.userfiles import os_error_text
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: File name endings ``--data`` reads as a table (data.source "csv").
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm")
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,12 +36,13 @@ def quiet_tensorflow() -> None:
 
 
 def source_for_path(path: str) -> str:
-    """The data source a file path implies: .npz, .csv, or a folder of images."""
+    """The data source a file path implies: .npz, a table file (source "csv": CSV, TSV,
+    Parquet, Excel), or a folder of images."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return "npz"
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in TABLE_SUFFIXES:
         return "csv"
     try:
         is_dir = p.is_dir()
@@ -48,7 +51,8 @@ def source_for_path(path: str) -> str:
     if is_dir:
         return "images"
     raise FitGapError(
-        f"{path}: cannot tell the data type; use a .npz file, a .csv file or an image folder"
+        f"{path}: cannot tell the data type; use a .npz file, a table (.csv, .tsv, "
+        ".parquet, .xlsx) or an image folder"
     )
 
 
@@ -60,11 +64,29 @@ def load_config(args: argparse.Namespace) -> RunConfig:
         source = config.data.source if config.data.source in ("npz", "csv", "images") else None
         changes["data.source"] = source or source_for_path(args.data)
         changes["data.path"] = args.data
+    if getattr(args, "label", None) is not None:
+        changes["data.label_column"] = label_column(args.label)
     if getattr(args, "epochs", None) is not None:
         changes["training.epochs"] = args.epochs
     if getattr(args, "seed", None) is not None:
         changes["training.seed"] = args.seed
     return config.replace(changes) if changes else config
+
+
+def label_column(text: str) -> str | int:
+    """``--label``: a column name, or a whole number (a 0-based column, -1 the last)."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def add_label_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--label",
+        metavar="COLUMN",
+        help="a table's label column: its name, or a 0-based number (sets data.label_column)",
+    )
 
 
 def format_epoch(epoch: int, total: int, metrics: dict[str, float]) -> str:

@@ -11,6 +11,7 @@ from fitgap_gui.cli.common import (
     EXIT_OK,
     StopOnCtrlC,
     add_executor_flags,
+    add_label_flag,
     check_writable,
     executor_from_args,
     load_config,
@@ -117,6 +118,7 @@ def add_compare(sub) -> None:
     )
     compare.add_argument("--config", metavar="FILE", help="the base RunConfig JSON file")
     compare.add_argument("--data", metavar="PATH", help="a data file or image folder")
+    add_label_flag(compare)
     compare.add_argument(
         "--repeats",
         type=int,
@@ -143,6 +145,7 @@ def add_sweep(sub) -> None:
         "--values", required=True, metavar="V,V,...", help="comma-separated, e.g. 0,0.2,0.4"
     )
     sweep.add_argument("--data", metavar="PATH", help="a data file or image folder")
+    add_label_flag(sweep)
     sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
     sweep.add_argument(

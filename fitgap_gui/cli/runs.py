@@ -38,6 +38,9 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     name = printable(run.name)
     print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
     print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
+    if run.class_names:
+        classes = ", ".join(run.class_names)
+        print(f"classes ({len(run.class_names)}): {printable(classes)}")
     if run.ran_on:
         print(f"ran on {printable(run.ran_on)}")
     if run.branched_from:

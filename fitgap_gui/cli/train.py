@@ -11,6 +11,7 @@ from fitgap_gui.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     StopOnCtrlC,
+    add_label_flag,
     check_writable,
     format_epoch,
     load_config,
@@ -96,6 +97,7 @@ def _continue_run(args: argparse.Namespace) -> int:
 
     for flag, given in (
         ("--data", args.data),
+        ("--label", args.label is not None),
         ("--seed", args.seed is not None),
         ("--repeats", args.repeats != 1),
     ):
@@ -201,6 +203,7 @@ def add_train(sub) -> None:
         help="override training.epochs (with --continue: train N more epochs)",
     )
     train.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    add_label_flag(train)
     train.add_argument(
         "--continue",
         dest="continue_run",

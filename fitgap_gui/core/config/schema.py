@@ -35,6 +35,10 @@ KERAS_CACHE_SOURCES = source_names("keras_cache")
 #: Sources that may come with their own validation set (an NPZ only with x_val/y_val).
 OWN_VALIDATION_SOURCES = own_validation_sources()
 SCALES = ("none", "standard", "minmax")
+#: ``data.missing``: what a table file's missing cells get (docs/ARCHITECTURE.md, "Tables").
+MISSING_CHOICES = ("impute", "drop_rows", "refuse")
+#: Sources whose ``data.scale`` default (null) means "standard": table files.
+TABLE_SOURCES = ("csv",)
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
 MODEL_KINDS = ("mlp", "cnn")
@@ -78,6 +82,15 @@ def _choice(options: tuple[str, ...]) -> Check:
         if value not in options:
             raise ConfigError(f"{key} must be one of {', '.join(options)}; not {value!r}")
         return value
+
+    return check
+
+
+def _optional_choice(options: tuple[str, ...]) -> Check:
+    choice = _choice(options)
+
+    def check(key: str, value: Any) -> Any:
+        return None if value is None else choice(key, value)
 
     return check
 
@@ -190,11 +203,18 @@ class DataConfig:
     #: x_val/y_val): keep this share of it, per class, drawn from the seed.
     validation_fraction: float = 1.0
     label_noise: float = 0.0
-    scale: str = "none"
+    #: null: the source's default, "standard" for table files (TABLE_SOURCES), "none"
+    #: for every other source; an explicit value is kept (``resolved_scale``).
+    scale: str | None = None
     noise: float = 0.2
     n_samples: int = 400
     #: CSV: the label column's name or 0-based number; null looks for label/target/class/y.
     label_column: str | int | None = None
+    #: Table files: the Excel sheet (null: the first), what missing cells get
+    #: (impute, drop_rows, refuse) and the most distinct texts one-hot encoded.
+    sheet: str | None = None
+    missing: str = "impute"
+    max_categories: int = 50
     #: Image folders: every image is resized to [height, width], optionally grayscale.
     image_size: list[int] = field(default_factory=lambda: [32, 32])
     grayscale: bool = False
@@ -207,13 +227,23 @@ class DataConfig:
         "validation_split": _number(0.0, 1.0, lo_open=True, hi_open=True),
         "validation_fraction": _number(0.0, 1.0, lo_open=True),
         "label_noise": _number(0.0, 1.0, hi_open=True),
-        "scale": _choice(SCALES),
+        "scale": _optional_choice(SCALES),
         "noise": _number(0.0, 5.0),
         "n_samples": _number(20, 1_000_000, integer=True),
         "label_column": _label_column,
+        "sheet": _optional_text,
+        "missing": _choice(MISSING_CHOICES),
+        "max_categories": _number(1, 10_000, integer=True),
         "image_size": _image_size,
         "grayscale": _boolean,
     }
+
+    @property
+    def resolved_scale(self) -> str:
+        """``scale``, or the source's default where it is null (standard for tables)."""
+        if self.scale is not None:
+            return self.scale
+        return "standard" if self.source in TABLE_SOURCES else "none"
 
     def _cross_check(self) -> None:
         if self.source in FILE_SOURCES and not self.path:

@@ -31,7 +31,6 @@ import numpy as np
 
 from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, DataConfig, RunConfig
 from fitgap_gui.core.data.readers import RawData
-from fitgap_gui.core.data.readers.csvfile import read_csv
 from fitgap_gui.core.data.readers.imagefolder import read_image_folder
 from fitgap_gui.core.data.readers.keras_cache import (
     CacheEntry,
@@ -39,7 +38,9 @@ from fitgap_gui.core.data.readers.keras_cache import (
     read_keras_cached,
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
+from fitgap_gui.core.data.readers.tablefile import TableReport, read_table
 from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data, split_test
+from fitgap_gui.core.data.tableprep import prepare_table
 from fitgap_gui.core.data.toys import TOYS, toy_points
 from fitgap_gui.core.errors import DataError
 from fitgap_gui.core.formatting import format_percent
@@ -300,8 +301,15 @@ def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
         raw = RawData(cfg.source, x, y, class_names=["0", "1"], kind="points2d")
     elif cfg.source == "npz":
         raw = read_npz(path)
-    elif cfg.source == "csv":
-        raw = read_csv(path, cfg.label_column)
+    elif cfg.source == "csv":  # any table file: CSV, TSV, Parquet, Excel
+        assert path is not None
+        raw = read_table(
+            path,
+            cfg.label_column,
+            sheet=cfg.sheet,
+            missing=cfg.missing,
+            max_categories=cfg.max_categories,
+        )
     elif cfg.source == "images":
         raw = read_image_folder(path, tuple(cfg.image_size), cfg.grayscale)
     elif cfg.source in KERAS_CACHE_SOURCES:
@@ -311,9 +319,18 @@ def read_source(cfg: DataConfig, seed: int = 0) -> RawData:
     check_raw(raw, cfg, _source_name(cfg))
     if raw.x.ndim >= 3 and raw.image_shape is None:
         raw.kind, raw.image_shape = "image", tuple(raw.x.shape[1:3])
-    if raw.x.shape[1:] == (2,) and raw.kind == "tabular":
+    if _n_inputs(raw) == (2,) and raw.kind == "tabular":
         raw.kind = "points2d"
     return raw
+
+
+def _n_inputs(raw: RawData) -> tuple[int, ...]:
+    """The shape of one prepared sample (a table's: its columns after one-hot encoding)."""
+    if raw.table is None:
+        return tuple(raw.x.shape[1:])
+    plan = raw.table.plan
+    n_categories = sum(plan["levels"].values())
+    return (len(plan["numbers"]) + len(plan["booleans"]) + n_categories,)
 
 
 def check_raw(raw: RawData, cfg: DataConfig, where: str) -> None:
@@ -406,17 +423,29 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         raise DataError(f"{raw.name}: the training data has fewer than two classes")
 
     # (validation_fraction is 1 where it does not apply: check_raw)
-    x_tr, y_tr, x_va, y_va, x_te, y_te, flipped = prepare(
-        parts.x_train,
-        parts.y_train,
-        parts.x_val,
-        parts.y_val,
-        len(class_names),
-        data_steps(cfg),
-        seed,
-        parts.x_test,
-        parts.y_test,
-    )
+    if raw.table is not None:  # a table's rows: prepared by what the training rows fit
+        rows_te = None if parts.x_test is None else parts.x_test[:, 0]
+        split = (parts.x_train[:, 0], parts.y_train, parts.x_val[:, 0], parts.y_val)
+        x_tr, y_tr, x_va, y_va, x_te, y_te, flipped = prepare_table(
+            raw.table.features,
+            (*split, rows_te, parts.y_test),
+            len(class_names),
+            data_steps(cfg),
+            seed,
+            raw.table.plan,
+        )
+    else:
+        x_tr, y_tr, x_va, y_va, x_te, y_te, flipped = prepare(
+            parts.x_train,
+            parts.y_train,
+            parts.x_val,
+            parts.y_val,
+            len(class_names),
+            data_steps(cfg),
+            seed,
+            parts.x_test,
+            parts.y_test,
+        )
     meta = dict(raw.meta, source=cfg.source, test_part=parts.test_part)
     return Dataset(
         x_train=x_tr,
@@ -435,8 +464,9 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
 
 
 def data_steps(cfg: DataConfig) -> dict:
-    """The steps after the split as plain data (``steps.prepare`` takes them)."""
-    return {key: getattr(cfg, key) for key in STEP_KEYS}
+    """The steps after the split as plain data (``steps.prepare`` takes them), the scale
+    resolved (null: the source's default)."""
+    return {key: getattr(cfg, key) for key in STEP_KEYS} | {"scale": cfg.resolved_scale}
 
 
 def _with_notices(meta: dict, notices: list[str | None]) -> dict:
@@ -473,6 +503,8 @@ class DataPreview:
     #: Rows of the test part (0: none) and what it is, or why there is none.
     n_test: int = 0
     test_part: str = "none"
+    #: A table file's columns, label and notices (None for other sources).
+    table: TableReport | None = None
 
     @property
     def n_features(self) -> int:
@@ -533,7 +565,7 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
         n_samples=len(y_all),
         n_train=n_train,
         n_val=n_val,
-        input_shape=tuple(raw.x.shape[1:]),
+        input_shape=_n_inputs(raw),
         class_names=list(names),
         class_counts=np.bincount(y_all, minlength=len(names)).tolist(),
         image_shape=raw.image_shape,
@@ -541,6 +573,7 @@ def preview(cfg: DataConfig, seed: int = 0, n_images: int = 8) -> DataPreview:
         meta=_with_notices(dict(raw.meta), [_preview_notice(raw)]),
         n_test=n_test,
         test_part=parts.test_part,
+        table=None if raw.table is None else raw.table.report,
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.diagnosis.inputs import unscaled_reasons
 from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.results.early_stopping import replay_early_stopping
 from fitgap_gui.core.results.stats import plain
@@ -292,6 +293,18 @@ def advice_for(
     """Ranked advice for a verdict; each item's changes validate against ``config``."""
     t = config.training
     items: list[Advice] = []
+    unscaled = unscaled_reasons(numbers.get("unscaled_inputs"))
+    if unscaled:  # the cause of swinging or stuck curves: first, before any lever
+        items.append(
+            Advice(
+                "scale_inputs",
+                "Scale the inputs (data.scale: standard)",
+                "; ".join(unscaled) + ": the network's steps are sized for the largest "
+                "feature, so the loss swings and the small features are barely learned",
+                {"data.scale": "standard"},
+                20.0,
+            )
+        )
     if numbers.get("diverged"):
         lr = t.learning_rate / 10
         items.append(
@@ -334,5 +347,7 @@ def advice_for(
                 2.0,
             )
         )
+    if unscaled:  # larger steps on unscaled inputs make the swings worse
+        items = [a for a in items if a.key != "higher_learning_rate"]
     ranked = sorted(items, key=lambda a: -a.score)
     return [a for a in ranked if valid_changes(config, a.changes)]

@@ -43,6 +43,7 @@ config, so the window can apply one and start the run in one click::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -57,6 +58,7 @@ from fitgap_gui.core.diagnosis.advice import (
     epochs_text,
     would_have_stopped,
 )
+from fitgap_gui.core.diagnosis.inputs import unscaled_reasons
 from fitgap_gui.core.results.records import best_epoch, finite_or_none
 from fitgap_gui.core.results.stats import plain
 
@@ -193,13 +195,19 @@ def _n_classes(config: RunConfig, n_classes: int | None) -> int | None:
 
 
 def diagnose(
-    history: History, config: RunConfig | None = None, *, n_classes: int | None = None
+    history: History,
+    config: RunConfig | None = None,
+    *,
+    n_classes: int | None = None,
+    inputs: Mapping[str, float] | None = None,
 ) -> Diagnosis:
     """Read a (possibly still growing) history; never raises on odd numbers.
 
     ``config`` gives context (label noise, current lever values for the advice; the
     defaults when None); ``n_classes`` (the Dataset's) sets the chance-level loss,
-    otherwise it is known for the built-in data sets only.
+    otherwise it is known for the built-in data sets only.  ``inputs``: the training
+    inputs' spread (``inputs.input_spread``) when they are not scaled; unscaled
+    inputs put "scale the inputs" first in the advice.
     """
     config = config or RunConfig()
     k_classes = _n_classes(config, n_classes)
@@ -224,6 +232,8 @@ def diagnose(
         "diverged": diverged,
         "curves": "inference" if measured else "keras",
     }
+    if config.data.resolved_scale == "none" and unscaled_reasons(inputs):
+        numbers["unscaled_inputs"] = dict(inputs or {})
     if n_all == 0:
         why = "no validation loss to compare" if history.get("loss") else "no epochs yet"
         return _finish("inconclusive", None, why, numbers, config, [], history)

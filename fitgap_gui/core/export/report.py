@@ -444,6 +444,21 @@ def repeat_info(run: StoredRun, script_of: ScriptOf | None = None) -> dict[str, 
     }
 
 
+#: Class names listed per run; more are counted.
+MAX_CLASS_NAMES = 30
+
+
+def classes_line(run: StoredRun) -> str | None:
+    """ "classes (3): Adelie, Chinstrap, Gentoo" where the run's classes have names (a
+    table's label values); None where they are only their numbers."""
+    names = run.class_names or []
+    if not names or names == [str(i) for i in range(len(names))]:
+        return None
+    shown = ", ".join(names[:MAX_CLASS_NAMES])
+    more = f" and {len(names) - MAX_CLASS_NAMES} more" if len(names) > MAX_CLASS_NAMES else ""
+    return f"classes ({len(names)}): {shown}{more}"
+
+
 # -- the whole report -------------------------------------------------------------------------------
 def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
     acc = accuracy_key(run.history)
@@ -457,6 +472,7 @@ def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
         "charts": [c for c in charts if c is not None],
         "delivered": delivered_row(run),
         "delivered_line": delivered_line(run),
+        "classes": classes_line(run),
         "best": best_row(run),
         "diagnosis": diagnosis,
         "repeat": repeat_info(run, script_of),

@@ -161,6 +161,8 @@ class RunResult:
     #: (``core.model.measurements.evaluate_delivered``); None without a test part, and
     #: for runs recorded before there was one.
     test: dict[str, Any] | None = None
+    #: The classes' names, in class-number order (None: recorded before they were kept).
+    class_names: list[str] | None = None
     #: The trained Keras model (best weights when restored); kept in memory only.
     model: Any = field(default=None, repr=False, compare=False)
     #: Status "branched": the child's config and the state it starts from (in memory).
@@ -184,6 +186,7 @@ class RunResult:
             "status": self.status,
             "diagnosis": self.diagnosis,
             "test": delivered_json(self.test),
+            "class_names": self.class_names,
         }
         if self.message:
             out["message"] = self.message

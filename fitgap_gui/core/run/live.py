@@ -61,6 +61,8 @@ class LiveRun:
     status: str = "running"
     diagnosis: dict[str, Any] | None = None
     n_classes: int | None = None
+    #: The training inputs' spread when they are not scaled (the diagnosis reads it).
+    inputs: dict[str, float] | None = None
     tag: Any = None
     result: RunResult | None = None
     #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);

@@ -17,6 +17,7 @@ from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_dataset
+from fitgap_gui.core.diagnosis.inputs import inputs_for_diagnosis
 from fitgap_gui.core.diagnosis.verdict import diagnose
 from fitgap_gui.core.model.build import check_model_for_data
 from fitgap_gui.core.model.memory import check_dataset_memory
@@ -84,10 +85,16 @@ def end_run(
     result: RunResult,
     n_classes: int,
     write_model: Callable[[Path], None] | None = None,
+    inputs: dict[str, float] | None = None,
 ) -> RunResult:
-    """Diagnose a returned run, write its model (once an epoch ran), finish its row."""
+    """Diagnose a returned run, write its model (once an epoch ran), finish its row.
+
+    ``inputs``: the training inputs' spread when they are not scaled
+    (``diagnosis.inputs.inputs_for_diagnosis``)."""
     result.run_id = run_id
-    result.diagnosis = diagnose(result.history, result.config, n_classes=n_classes).to_dict()
+    result.diagnosis = diagnose(
+        result.history, result.config, n_classes=n_classes, inputs=inputs
+    ).to_dict()
     model_file = None
     if write_model is not None and result.epochs_run > 0:
         model_file = _save_model(result, write_model, store.model_path(run_id))
@@ -173,7 +180,8 @@ def run_recorded(
         result.message = f"{result.message}; {resume.note}" if result.message else resume.note
     model = result.model
     write_model = model.save if save_model and model is not None else None
-    return end_run(store, run_id, result, dataset.n_classes, write_model)
+    inputs = inputs_for_diagnosis(config.data.resolved_scale, dataset.x_train)
+    return end_run(store, run_id, result, dataset.n_classes, write_model, inputs)
 
 
 OnFinished = Callable[[RunResult], None]

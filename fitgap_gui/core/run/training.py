@@ -367,6 +367,7 @@ def train(
         message=message,
         seconds=time.perf_counter() - start,
         test=test,
+        class_names=list(dataset.class_names),
         model=model,
         branch=stream.branch,
     )

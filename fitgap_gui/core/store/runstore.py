@@ -364,6 +364,7 @@ class RunStore:
             _dumps(at(result.epochs_run or None)),
             _dumps(result.diagnosis),
             _dumps(delivered_json(result.test)),
+            _dumps(result.class_names),
             result.message,
             self._stored_model_path(model_file),
             run_id,
@@ -372,7 +373,7 @@ class RunStore:
             lambda db: db.execute(
                 "UPDATE runs SET status = ?, finished = ?, epochs_run = ?, best_epoch = ?, "
                 "stopped_epoch = ?, restored_best = ?, best_metrics = ?, last_metrics = ?, "
-                "diagnosis = ?, test = ?, message = ?, model_file = COALESCE(?, model_file), "
+                "diagnosis = ?, test = ?, class_names = ?, message = ?, model_file = COALESCE(?, model_file), "
                 "reserve = NULL WHERE id = ?",
                 row,
             ),

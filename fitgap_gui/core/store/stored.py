@@ -20,6 +20,7 @@ _LATER_COLUMNS = (
     "parent_run_id",
     "branch_epoch",
     "test",
+    "class_names",
 )
 
 
@@ -53,6 +54,8 @@ class StoredRun:
     branch_epoch: int | None = None
     #: The delivered model's test numbers (None: no test part, or recorded before it).
     test: dict[str, Any] | None = None
+    #: The classes' names in class-number order (None: recorded before they were kept).
+    class_names: list[str] | None = None
 
     @property
     def branched_from(self) -> str | None:
@@ -88,6 +91,7 @@ class StoredRun:
             message=self.message,
             diagnosis=self.diagnosis,
             test=self.test,
+            class_names=self.class_names,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,4 +142,5 @@ def stored_run(
         parent_run_id=added.get("parent_run_id"),
         branch_epoch=added.get("branch_epoch"),
         test=json.loads(added["test"]) if added.get("test") else None,
+        class_names=json.loads(added["class_names"]) if added.get("class_names") else None,
     )

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS runs (
     ran_on        TEXT,
     parent_run_id INTEGER,
     branch_epoch  INTEGER,
-    test          TEXT
+    test          TEXT,
+    class_names   TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS epochs (
 #: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON);
 #: ``parent_run_id``/``branch_epoch``: a branched run goes on from that run's epoch (its
 #: epochs 1..branch_epoch are copies of the parent's); ``test``: the delivered model's
-#: test numbers (JSON; null without a test part, and for runs recorded before it).
+#: test numbers (JSON; null without a test part, and for runs recorded before it);
+#: ``class_names``: the classes' names in class-number order (JSON list; null before).
 ADDED_COLUMNS = {
     "pid_started": "TEXT",
     "reserve": "BLOB",
@@ -59,6 +61,7 @@ ADDED_COLUMNS = {
     "parent_run_id": "INTEGER",
     "branch_epoch": "INTEGER",
     "test": "TEXT",
+    "class_names": "TEXT",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")

@@ -108,7 +108,8 @@ def _single_sample_csv(tmp_path, n_common: int, extra: str = "") -> DataConfig:
     rows = "".join(f"{i},{i % 5},common\n" for i in range(n_common)) + extra + "99,9,rare\n"
     path = tmp_path / "rare.csv"
     path.write_text("f1,f2,label\n" + rows, encoding="utf-8")
-    return DataConfig(source="csv", path=str(path), test_split=0.0)  # the validation split
+    # the validation split, on the values as written (a table's default scale is standard)
+    return DataConfig(source="csv", path=str(path), test_split=0.0, scale="none")
 
 
 def test_a_single_sample_class_stays_in_training_whatever_the_seed(tmp_path):

@@ -102,10 +102,10 @@ MALFORMED = [
     ("ragged row", "a,b,label\n1,2,x\n3,4\n5,6,y\n", "line 3 has 2 fields"),
     ("extra field", "a,b,label\n1,2,x\n3,4,y,9\n", "line 3 has 4 fields"),
     ("text in features", "a,b,label\n1,2,x\n3,oops,y\n1,1,x\n2,2,y\n", "line 3, column 'b'"),
-    ("missing value", "a,b,label\n1,2,x\n3,,y\n1,1,x\n2,2,y\n", "missing value"),
-    ("missing label", "a,b,label\n1,2,x\n3,4,\n1,1,x\n2,2,y\n", "missing label"),
-    ("nan", "a,b,label\n1,2,x\nnan,4,y\n1,1,x\n2,2,y\n", "NaN"),
-    ("inf", "a,b,label\n1,2,x\n3,-inf,y\n1,1,x\n2,2,y\n", "infinite"),
+    ("decimal comma", "a;b;label\n1;2,5;x\n3;4,25;y\n1;1,5;x\n2;2,5;y\n", "line 2, column 'b': '2,5' is not a number (a decimal comma"),
+    ("thousands", "a,b,label\n1,\"1,200\",x\n3,\"4,000\",y\n1,\"1,500\",x\n2,\"2,000\",y\n", "'1,200' is not a number"),
+    ("unit", "a,b,label\n1,12 kg,x\n3,4 kg,y\n1,1,x\n2,2,y\n", "line 2, column 'b': '12 kg' is not a number (a decimal comma, a thousands separator or a unit?)"),
+    ("inf", "a,b,label\n1,2,x\n3,-inf,y\n1,1,x\n2,2,y\n", "line 3, column 'b': '-inf' is infinite"),
     ("overflow 1e400", "a,b,label\n1,2,x\n3,1e400,y\n1,1,x\n2,2,y\n", "overflow"),
     ("float32 overflow", "a,b,label\n1,2,x\n3,1e39,y\n1,1,x\n2,2,y\n", "32-bit"),
     ("one class", "a,b,label\n" + "1,2,x\n" * 10, "at least two classes"),
@@ -124,6 +124,22 @@ def test_malformed_csv_is_one_clear_error(tmp_path, case, text, expected):
     assert expected in message
     assert "data.csv" in message
     assert "\n" not in message
+
+
+REFUSED_MISSING = [
+    ("blank", "a,b,label\n1,2,x\n3,,y\n1,1,x\n2,2,y\n", "line 3, column 'b': missing value"),
+    ("nan", "a,b,label\n1,2,x\nnan,4,y\n1,1,x\n2,2,y\n", "line 3, column 'a': missing value ('nan')"),
+    ("null", "a,b,label\n1,2,x\n3, null ,y\n1,1,x\n2,2,y\n", "missing value ('null')"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "expected"), REFUSED_MISSING, ids=[m[0] for m in REFUSED_MISSING]
+)
+def test_missing_cells_are_refused_with_missing_refuse(tmp_path, case, text, expected):
+    with pytest.raises(DataError) as info:
+        load_dataset(_csv(tmp_path, text * 1, missing="refuse"), seed=0)
+    assert expected in str(info.value)
 
 
 def test_not_utf8(tmp_path):
@@ -209,7 +225,7 @@ def test_headerless_first_row_with_a_missing_value_is_refused_not_dropped(
 ):
     text = first + "\n" + "".join(_rows(12).splitlines(keepends=True)[1:])
     with pytest.raises(DataError) as info:
-        load_dataset(_csv(tmp_path, text), seed=0)
+        load_dataset(_csv(tmp_path, text, missing="refuse"), seed=0)
     assert expected in str(info.value)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -40,6 +40,9 @@ class RawData:
     meta: dict = field(default_factory=dict)
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    #: A table file (``readers.tablefile.TableData``): ``x`` holds row numbers, and the
+    #: columns are prepared after the splits, fitted on the training rows only.
+    table: Any = None
 
     @property
     def presplit(self) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 from fitgap_gui.core import errors
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_datasets
+from fitgap_gui.core.diagnosis.inputs import inputs_for_diagnosis
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.kerasimport import import_tensorflow
 from fitgap_gui.core.memory import cgroup_limit, mem_available
@@ -248,6 +249,7 @@ class PlanRecorder:
             result,
             self.datasets[index].n_classes,
             write_model if model_bytes else None,
+            inputs_for_diagnosis(result.config.data.resolved_scale, self.datasets[index].x_train),
         )
         self.returned(index, result)
 
