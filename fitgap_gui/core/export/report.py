@@ -23,6 +23,7 @@ from typing import Any
 from fitgap_gui.core.diagnosis.own_model import accuracy_key
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.summary import delivered, delivered_line, format_number
+from fitgap_gui.core.results.script_data import script_data_words
 from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 from fitgap_gui.core.run.provenance import versions
 from fitgap_gui.core.store.runstore import StoredRun
@@ -223,8 +224,8 @@ def callback_levers(levers: dict[str, Any]) -> dict[str, str]:
 
 
 def run_levers(run: StoredRun) -> dict[str, str]:
-    if run.kind == "callback" and run.levers:
-        return callback_levers(run.levers)
+    if run.kind == "callback":
+        return {"data": script_data_words(run.script_data), **callback_levers(run.levers or {})}
     rows: dict[str, str] = {}
     config = run.config.to_dict()
     if not config["early_stopping"]["enabled"]:

@@ -20,6 +20,7 @@ _LATER_COLUMNS = (
     "parent_run_id",
     "branch_epoch",
     "test",
+    "script_data",
 )
 
 
@@ -53,6 +54,8 @@ class StoredRun:
     branch_epoch: int | None = None
     #: The delivered model's test numbers (None: no test part, or recorded before it).
     test: dict[str, Any] | None = None
+    #: A callback run: what it knew of the script's data (``core.results.script_data``).
+    script_data: dict[str, Any] | None = None
 
     @property
     def branched_from(self) -> str | None:
@@ -97,6 +100,10 @@ class StoredRun:
         out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         out["ran_on"] = self.ran_on
         out.update(parent_run_id=self.parent_run_id, branch_epoch=self.branch_epoch)
+        if self.kind == "callback":
+            # Its data was the script's: the config's default data source is no part of it.
+            out["config"].pop("data", None)
+            out["script_data"] = self.script_data or {}
         return out
 
 
@@ -138,4 +145,5 @@ def stored_run(
         parent_run_id=added.get("parent_run_id"),
         branch_epoch=added.get("branch_epoch"),
         test=json.loads(added["test"]) if added.get("test") else None,
+        script_data=json.loads(added["script_data"]) if added.get("script_data") else None,
     )

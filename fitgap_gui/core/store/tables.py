@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS runs (
     ran_on        TEXT,
     parent_run_id INTEGER,
     branch_epoch  INTEGER,
-    test          TEXT
+    test          TEXT,
+    script_data   TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -48,7 +49,9 @@ CREATE TABLE IF NOT EXISTS epochs (
 #: (JSON); ``provenance``: versions, seeds and array fingerprints for repeating it (JSON);
 #: ``parent_run_id``/``branch_epoch``: a branched run goes on from that run's epoch (its
 #: epochs 1..branch_epoch are copies of the parent's); ``test``: the delivered model's
-#: test numbers (JSON; null without a test part, and for runs recorded before it).
+#: test numbers (JSON; null without a test part, and for runs recorded before it);
+#: ``script_data``: what ``FitGapCallback`` knew of a user's data (JSON, see
+#: ``core.results.script_data``; null for FitGap's own runs).
 ADDED_COLUMNS = {
     "pid_started": "TEXT",
     "reserve": "BLOB",
@@ -59,6 +62,7 @@ ADDED_COLUMNS = {
     "parent_run_id": "INTEGER",
     "branch_epoch": "INTEGER",
     "test": "TEXT",
+    "script_data": "TEXT",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import delivered_line, summary_line
+from fitgap_gui.core.export.summary import delivered_line, run_summary, summary_line
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -558,7 +558,9 @@ class MainWindow(QMainWindow):
         who = run_label(last.run_id)
         if last.name != who:
             who = f"{who} ({last.name})"
-        self.summary.setText(f"Last {who}: {summary_line(last.config)}")
+        # A script's run (FitGapCallback) is worded from what its script had, not the config.
+        words = run_summary(last) if last.kind == "callback" else summary_line(last.config)
+        self.summary.setText(f"Last {who}: {words}")
 
     # -- errors -------------------------------------------------------------------------------------
     def show_unexpected(self, exc: BaseException) -> None:
