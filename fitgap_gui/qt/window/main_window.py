@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -67,6 +66,7 @@ from fitgap_gui.qt.window.help import HelpMenu
 from fitgap_gui.qt.window.pausing import Pausing
 from fitgap_gui.qt.window.plots_adapter import PlotsAdapter
 from fitgap_gui.qt.window.presets_menu import ConfigFiles
+from fitgap_gui.qt.window.progress_box import ProgressBox
 from fitgap_gui.qt.window.view_menu import ViewOptions
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         )
         self.repeats_box.setValue(self._saved_train_repeats())
         self.repeats_box.valueChanged.connect(self._save_train_repeats)
-        self.progress = QProgressBar()
+        self.progress = ProgressBox()
         self.progress.setFormat("no run yet")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
