@@ -50,6 +50,10 @@ from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 Y_AXIS_WIDTH = 52
 
 
+#: The least height of a plot, in pixels (title, tick labels, axis title, 3 ticks).
+PLOT_MIN_HEIGHT = 150
+
+
 class PlotsPanel(QWidget):
     """Loss and accuracy side by side, the gap below; any number of runs overlaid."""
 
@@ -128,6 +132,9 @@ class PlotsPanel(QWidget):
         plot.plotItem.setClipToView(True)
         # A stop line at the last epoch stays clear of the edge.
         plot.getViewBox().setDefaultPadding(0.03)
+        # Tall enough for its title, axis labels and a few ticks: the window's minimum
+        # size never squeezes a plot into an unreadable strip.
+        plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         return plot
 
     def layer_of(self, plot: pg.PlotWidget) -> FrozenLayer:

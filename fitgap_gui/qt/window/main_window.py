@@ -171,11 +171,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.train_button)
         bar.addWidget(self.repeats_box)
         bar.addWidget(self.stop_button)
-        bar.addWidget(self.progress, 1)
+        bar.addStretch(1)
         centre = QWidget()
         column = QVBoxLayout(centre)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(bar)
+        # Its own row, the column's width: its longest text ("run 18: early-stopped at
+        # epoch 17 of 60") fits without widening the column (ProgressBox never cuts it).
+        column.addWidget(self.progress)
         column.addWidget(self.summary)
         column.addWidget(self.plots, 1)
 

@@ -61,3 +61,17 @@ def test_a_new_run_beside_a_comparisons_bands_stands_out_above_them(qtbot):
     assert min(item.zValue() for item, _ in live.curves) > band_z
     panel.clear_bands()
     assert live.colour == panel.theme.palette[5]
+
+
+def test_the_early_stopping_countdown_wraps_inside_a_narrow_loss_plot(qtbot):
+    panel = _panel(qtbot)
+    panel.resize(500, 600)  # the loss plot is about 220 pixels wide, as at the default size
+    panel.begin_run(1, "#1", "val_loss")
+    text = "early stopping: 3 of 5 without improvement\nstops at epoch 10 if nothing improves"
+    panel.show_countdown(text, 10)
+    qtbot.waitUntil(lambda: panel.plots["loss"].getViewBox().width() > 0, timeout=2000)
+    view = panel.plots["loss"].getViewBox()
+    item = panel.notes.countdown_text
+    assert item.isVisible()
+    left = item.pos().x() - item.textItem.boundingRect().width()  # anchored at its right
+    assert left >= 0 and item.pos().x() <= view.width()

@@ -1,4 +1,5 @@
-"""The top bar's progress box shows its whole text at the default and minimum sizes."""
+"""The window at its default and minimum sizes: the progress box shows its whole text,
+and every plot keeps a readable height."""
 
 from __future__ import annotations
 
@@ -17,3 +18,14 @@ def test_the_progress_box_never_cuts_its_text(window):
             needed = box.fontMetrics().horizontalAdvance(box.text())
             assert box.width() >= needed + 8, (size, text, box.width(), needed)
             assert box.toolTip() == text
+
+
+def test_at_the_minimum_size_every_plot_keeps_a_readable_height(window):
+    from fitgap_gui.qt.plots.plots import PLOT_MIN_HEIGHT
+
+    hint = window.minimumSizeHint()
+    window.resize(hint.width(), hint.height())
+    QApplication.processEvents()
+    for name, plot in window.plots.plots.items():
+        if plot.isVisible():
+            assert plot.height() >= PLOT_MIN_HEIGHT, (name, plot.height())
