@@ -24,6 +24,7 @@ instance as ``early_stopping=``.  Keras does not tell callbacks the batch size e
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -44,20 +45,64 @@ from fitgap_gui.core.run.provenance import provenance
 from fitgap_gui.core.store.runstore import RunStore
 
 
-def default_run_name(now: datetime | None = None) -> str:
-    """The script's or notebook's name plus the time: ``train_cnn.py 2026-12-01 00:30``."""
+def script_file_name() -> str | None:
+    """The running script's or notebook's file name (None: an interactive session)."""
     main = sys.modules.get("__main__")
     source = getattr(main, "__file__", None)
     # Jupyter names the notebook in the kernel's environment (jupyter-server >= 2).
     notebook = os.environ.get("JPY_SESSION_NAME")
     if notebook:
-        label = Path(notebook).name
-    elif source:
-        label = Path(source).name
-    else:
-        label = "python"
+        return Path(notebook).name
+    return Path(source).name if source else None
+
+
+def default_run_name(now: datetime | None = None) -> str:
+    """The script's or notebook's name plus the time: ``train_cnn.py 2026-12-01 00:30``."""
     stamp = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    return f"{label} {stamp}"
+    return f"{script_file_name() or 'python'} {stamp}"
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``…: the first one no stored run has."""
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def _samples(value: Any) -> int | None:
+    """Rows of ``fit``'s ``x`` (an array, or a list/dict of arrays); None for a dataset."""
+    if isinstance(value, dict):
+        value = next(iter(value.values()), None)
+    elif isinstance(value, list | tuple):
+        value = value[0] if value else None
+    shape = getattr(value, "shape", None)
+    if shape is None or not len(shape) or shape[0] is None:
+        return None
+    try:
+        return int(shape[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def _fit_sample_counts() -> tuple[int | None, int | None]:
+    """Training and validation rows of the running ``model.fit``, where it was given arrays.
+
+    Keras shows callbacks neither array; ``fit`` holds them as locals (``x`` after any
+    ``validation_split``, ``val_x``), read from its frame up the stack.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        names = frame.f_locals
+        if frame.f_code.co_name == "fit" and "x" in names and "validation_data" in names:
+            val_x = names.get("val_x")
+            if val_x is None and isinstance(names.get("validation_data"), tuple | list):
+                val_x = names["validation_data"][0] if names["validation_data"] else None
+            return _samples(names.get("x")), _samples(val_x)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None, None
 
 
 def _float(value: Any) -> float | None:
@@ -144,6 +189,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self._history: dict[str, list[float | None]] = {}
         self._levers: dict[str, Any] = {}
         self._epoch_start = 0.0
+        self._script_data: dict[str, Any] = {}
         self._warned = False
         self._train_eval_failed = False
 
@@ -180,13 +226,18 @@ class FitGapCallback(keras.callbacks.Callback):
                 note="Keras does not show callbacks the training or validation arrays; "
                 "only those given to FitGapCallback (train_eval, test_data) are fingerprinted",
             )
+            self._script_data = self._read_script_data()
             self._store = RunStore(self.home)
+            name = self.name or unique_name(
+                default_run_name(), {run.name for run in self._store.list_runs()}
+            )
             self.run_id = self._store.create_run(
                 config,
-                name=self.name or default_run_name(),
+                name=name,
                 kind="callback",
                 levers=self._levers,
                 provenance=repeat,
+                script_data=self._script_data,
             )
         except Exception as exc:  # never break the user's training
             self._give_up(exc)
@@ -217,10 +268,18 @@ class FitGapCallback(keras.callbacks.Callback):
             return
         try:
             result = self._result()
-            self._store.update_levers(self.run_id, self._levers)
+            if self._script_data.get("input_shape") is None:  # a model built by its first batch
+                self._script_data.update(
+                    {k: v for k, v in self._read_script_data().items() if v is not None}
+                )
+            self._store.update_levers(self.run_id, self._levers, self._script_data)
             self._store.finish_run(self.run_id, result)
+            name = self._store.get_run(self.run_id).name
         except Exception as exc:
             self._give_up(exc)
+            return
+        # One line, where the script's own output goes: which run to look for.
+        print(f"FitGap: recorded run {self.run_id} {name!r} ({result.status})", flush=True)
 
     # -- what the run was --------------------------------------------------------------------
     def _early_stopping(self) -> keras.callbacks.EarlyStopping | None:
@@ -315,6 +374,24 @@ class FitGapCallback(keras.callbacks.Callback):
                 "start_from_epoch": getattr(es, "start_from_epoch", None),
             }
         return levers
+
+    def _read_script_data(self) -> dict[str, Any]:
+        """What Keras shows of the script's data (``core.results.script_data``)."""
+        train, val = _fit_sample_counts()
+        shape = None
+        # A model without an Input has none until its first batch builds it.
+        with contextlib.suppress(AttributeError, IndexError, TypeError, ValueError):
+            shape = [None if d is None else int(d) for d in self.model.inputs[0].shape[1:]]
+        outputs = self._n_outputs()
+        classification = is_classification(_loss_name(self.model))
+        classes = (2 if outputs == 1 else outputs) if classification else None
+        return {
+            "script": script_file_name(),
+            "input_shape": shape,
+            "train_samples": train,
+            "val_samples": val,
+            "classes": classes,
+        }
 
     def _n_outputs(self) -> int | None:
         try:

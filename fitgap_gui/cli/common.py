@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.experiments.executors import make_executor
@@ -57,9 +58,15 @@ def source_for_path(path: str) -> str:
 
 
 def load_config(args: argparse.Namespace) -> RunConfig:
-    """The --config file (or the defaults) with --data, --epochs and --seed applied."""
-    config = RunConfig.load(args.config) if args.config else RunConfig()
+    """The --config file (or the window's default preset) with --data, --epochs and
+    --seed applied.  Keys a config file leaves out keep their documented defaults
+    (``RunConfig``'s, docs/ARCHITECTURE.md); without --config the command starts where
+    the window does (``defaults.default_config``), and a --data file there starts with
+    ``RunConfig``'s data settings: the preset's handicaps are the built-in sets'."""
+    config = RunConfig.load(args.config) if args.config else default_config()
     changes: dict[str, Any] = {}
+    if getattr(args, "data", None) and not args.config:
+        changes.update({f"data.{k}": v for k, v in RunConfig().to_dict()["data"].items()})
     if getattr(args, "data", None):
         source = config.data.source if config.data.source in ("npz", "csv", "images") else None
         changes["data.source"] = source or source_for_path(args.data)

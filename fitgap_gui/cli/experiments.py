@@ -42,9 +42,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
         flush=True,
     )
-    print(tables.ROW_HEADER, flush=True)
+    columns = tables.row_columns(args.param, [str(value) for value, _ in planned])
+    print(tables.row_header(columns), flush=True)
     prefix = f"sweep {args.param}="
-    rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded)
+    rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded, columns)
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
@@ -52,12 +53,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
-def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=None):
+def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=None, columns=None):
     """Run and record each planned config ``repeats`` times, one row printed per run.
 
     Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running runs cleanly.
     ``executor`` (``executor_from_args``) says where the runs train; ``loaded`` is the
-    data already loaded (``experiments.load_datasets``).
+    data already loaded (``experiments.load_datasets``); ``columns`` the per-run table's.
+    After the last row, the key line of its columns and marks.
     """
 
     with StopOnCtrlC() as stop:
@@ -66,11 +68,14 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
             RunStore(),
             repeats,
             name_prefix=name_prefix,
-            on_run_done=lambda i, row, result: print(printable(tables.format_row(row)), flush=True),
+            on_run_done=lambda i, row, result: print(
+                printable(tables.format_row(row, columns)), flush=True
+            ),
             should_stop=stop,
             executor=executor,
             loaded=loaded,
         )
+    print(tables.ROW_KEY, flush=True)
     return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
 
 
@@ -78,9 +83,11 @@ def _print_summary(arms, baseline: str) -> None:
     """The per-arm table over the repeats, then each paired verdict in words."""
 
     print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
-    print(tables.summary_header(arms))
+    columns = tables.summary_columns(arms)
+    print(printable(tables.header_lines(columns)))
     for arm in arms:
-        print(printable(tables.format_summary(arm)))
+        print(printable(tables.format_summary(arm, columns)))
+    print(tables.SUMMARY_KEY)
     for arm in arms:
         if arm.sentence():
             print(f"- {printable(arm.sentence())}")
@@ -101,12 +108,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
     for reason in experiments.remedies(config)[1]:
         print(f"{reason}: the arm would be the baseline again", flush=True)
-    print(tables.ROW_HEADER, flush=True)
-    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
+    for note in experiments.remedy_notes(config):
+        print(note, flush=True)
+    columns = tables.row_columns("arm", [str(name) for name, _ in planned])
+    print(tables.row_header(columns), flush=True)
+    _rows, arms, stopped = _run_repeats(
+        planned, args.repeats, "compare: ", executor, loaded, columns
+    )
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
+    nothing_to_fix = experiments.nothing_to_fix(arms)
+    if nothing_to_fix:
+        print(f"note: {nothing_to_fix}", flush=True)
     if args.out:
         payload = tables.summary_payload(arms)
+        payload["note"] = nothing_to_fix
         Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 

@@ -8,7 +8,8 @@ import json
 from fitgap_gui.cli.common import EXIT_OK, Parser, format_epoch, quiet_tensorflow
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.files import export_runs
-from fitgap_gui.core.export.summary import lever_summary, run_row, runs_table
+from fitgap_gui.core.export.summary import run_row, run_summary, runs_table
+from fitgap_gui.core.results.script_data import script_name
 from fitgap_gui.core.store.repair import check_store, recover_store
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.core.textsafe import printable
@@ -37,10 +38,12 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     # Names, messages and levers (a data file's name) are the user's text: escaped.
     name = printable(run.name)
     print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
-    print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
+    print(f"created {run.created}; levers: {printable(run_summary(run))}")
     if run.class_names:
         classes = ", ".join(run.class_names)
         print(f"classes ({len(run.class_names)}): {printable(classes)}")
+    if run.kind == "callback":
+        print(f"recorded by FitGapCallback from {printable(script_name(run.script_data))}")
     if run.ran_on:
         print(f"ran on {printable(run.ran_on)}")
     if run.branched_from:

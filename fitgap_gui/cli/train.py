@@ -69,6 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
         print(tables.summary_header([arm]))
         print(printable(tables.format_summary(arm)))
+        print(tables.SUMMARY_KEY)
     return EXIT_INTERRUPTED if results[-1].status == "stopped" else EXIT_OK
 
 

@@ -76,6 +76,8 @@ def test_own_cnn_is_recorded_with_its_history_levers_and_diagnosis(fitgap_home, 
         verbose=0,
     )
     assert callback.run_id is not None
+    # The one line the script prints when the run is recorded.
+    assert capsys.readouterr().out.startswith(f"FitGap: recorded run {callback.run_id} 'lab cnn'")
 
     assert main(["runs", "show", str(callback.run_id), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

@@ -113,6 +113,42 @@ def remedies(base: RunConfig) -> tuple[dict[str, dict[str, Any]], list[str]]:
     return arms, missing
 
 
+def remedy_notes(base: RunConfig) -> list[str]:
+    """Where the numbers in the arms' names come from (printed above the table)."""
+    es = base.early_stopping
+    if es.enabled:
+        return [
+            f"patience {max(1, es.patience // 2)}: half the baseline's {es.patience}, "
+            "the next step stronger"
+        ]
+    if es.patience > REMEDY_PATIENCE:
+        return [f"patience {es.patience}: the baseline's early stopping settings"]
+    return [
+        f"patience {REMEDY_PATIENCE}: compare remedies' patience for a baseline without "
+        "early stopping (the diagnosis's advice may size it to the curve's wobble instead)"
+    ]
+
+
+def nothing_to_fix(arms: Sequence[Any]) -> str | None:
+    """Words for a baseline that did not overfit: on each of these seeds its best epoch
+    was its last, so remedies against overfitting have nothing to fix there; None when
+    it overfit on every seed (``arms``: ``tables.summarize``'s, baseline first)."""
+    if not arms:
+        return None
+    rows = arms[0].rows
+    flat = [r for r in rows if r.best_epoch is not None and r.best_epoch == r.epochs_run]
+    if not flat:
+        return None
+    seeds = ", ".join(str(r.seed) for r in flat)
+    which = "on any seed" if len(flat) == len(rows) else f"on seed{'s' * (len(flat) > 1)} {seeds}"
+    epochs = ", ".join(f"{r.best_epoch} of {r.epochs_run}" for r in flat)
+    return (
+        f"the baseline did not overfit {which}: its best epoch was its last ({epochs}), so "
+        "remedies against overfitting have nothing to fix there; train longer, or start "
+        "from a setup that overfits"
+    )
+
+
 def remedy_configs(base: RunConfig) -> list[Planned]:
     """Baseline, + dropout, + L2, + early stopping, and all three: the classic lesson.
 

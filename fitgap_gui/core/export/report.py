@@ -23,6 +23,7 @@ from typing import Any
 from fitgap_gui.core.diagnosis.own_model import accuracy_key
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.summary import delivered, delivered_line, format_number
+from fitgap_gui.core.results.script_data import script_data_words
 from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 from fitgap_gui.core.run.provenance import versions
 from fitgap_gui.core.store.runstore import StoredRun
@@ -31,17 +32,29 @@ TEMPLATES = Path(__file__).with_name("templates")
 #: Plot size in SVG user units, and its margins (left, right, top, bottom).
 WIDTH, HEIGHT = 460, 230
 MARGIN = (52, 12, 14, 30)
-#: Line styles: (key, label, colour, dash pattern).
+#: Line styles: (key, label, colour, dash pattern), the window's convention (its key row,
+#: qt/plots/texts.py): solid = training measured at the epoch's end in inference mode,
+#: dashed = validation, pale dotted = Keras's running training mean.  The first line of
+#: a label that the run has is drawn: the measured curves where they were recorded.
+MEASURED_DASH, VALIDATION_DASH, KERAS_DASH = "", "6 4", "2 3"
+KERAS_COLOUR = "#9ecae1"
 LOSS_LINES = (
-    ("loss", "training (Keras)", "#1f77b4", ""),
-    ("val_loss", "validation", "#d62728", ""),
-    ("train_eval_cross_entropy", "training, measured", "#1f77b4", "5 3"),
-    ("train_eval_loss", "training, measured", "#1f77b4", "5 3"),
+    ("train_eval_cross_entropy", "training, measured", "#1f77b4", MEASURED_DASH),
+    ("train_eval_loss", "training, measured", "#1f77b4", MEASURED_DASH),
+    ("val_cross_entropy", "validation", "#d62728", VALIDATION_DASH),
+    ("val_loss", "validation", "#d62728", VALIDATION_DASH),
+    ("loss", "training, Keras's running mean", KERAS_COLOUR, KERAS_DASH),
 )
 ACCURACY_LINES = (
-    ("accuracy", "training (Keras)", "#1f77b4", ""),
-    ("val_accuracy", "validation", "#d62728", ""),
-    ("train_eval_accuracy", "training, measured", "#1f77b4", "5 3"),
+    ("train_eval_accuracy", "training, measured", "#1f77b4", MEASURED_DASH),
+    ("val_accuracy", "validation", "#d62728", VALIDATION_DASH),
+    ("accuracy", "training, Keras's running mean", KERAS_COLOUR, KERAS_DASH),
+)
+#: Under every chart: the convention in words.
+LEGEND_KEY = (
+    "solid: training, measured at the epoch's end like validation (as in the window); "
+    "dashed: validation; pale dotted: Keras's running training mean (dropout on, "
+    "averaged over the epoch); dash-dot vertical: best epoch"
 )
 #: The best-epoch table's metric columns.
 BEST_COLUMNS = (
@@ -53,6 +66,16 @@ BEST_COLUMNS = (
     "val_cross_entropy",
     "gap",
 )
+#: Their headers: words that wrap, so the table fits a 1200-pixel window.
+BEST_LABELS = {
+    "loss": "training loss (Keras)",
+    "val_loss": "validation loss (Keras)",
+    "accuracy": "training accuracy (Keras)",
+    "val_accuracy": "validation accuracy",
+    "train_eval_cross_entropy": "training cross-entropy, measured",
+    "val_cross_entropy": "validation cross-entropy",
+    "gap": "cross-entropy gap",
+}
 #: Numbers summarised over runs that repeat one setup, and how the report names them.
 STAT_COLUMNS = {
     "test_cross_entropy": "test cross-entropy (delivered model)",
@@ -223,14 +246,27 @@ def callback_levers(levers: dict[str, Any]) -> dict[str, str]:
 
 
 def run_levers(run: StoredRun) -> dict[str, str]:
-    if run.kind == "callback" and run.levers:
-        return callback_levers(run.levers)
+    if run.kind == "callback":
+        return {"data": script_data_words(run.script_data), **callback_levers(run.levers or {})}
     rows: dict[str, str] = {}
     config = run.config.to_dict()
     if not config["early_stopping"]["enabled"]:
         config["early_stopping"] = {"enabled": False}
     _flat("", config, rows)
     return rows
+
+
+#: Cells that say a run does not know a lever, and cells that all mean "off".
+_UNKNOWN = {"", "-", "not known to callbacks"}
+_OFF = {"none", "0", "0.0", "false", "no earlystopping found"}
+
+
+def _comparable(cell: str) -> str | None:
+    """A levers-table cell as compared across runs (None: the run does not know it)."""
+    text = cell.strip().lower()
+    if text in _UNKNOWN:
+        return None
+    return "off" if text in _OFF else text
 
 
 def levers_table(runs: list[StoredRun]) -> dict[str, Any]:
@@ -242,7 +278,12 @@ def levers_table(runs: list[StoredRun]) -> dict[str, Any]:
     table = []
     for name in names:
         cells = [rows.get(name, "") for rows in per_run]
-        table.append({"name": name, "cells": cells, "differs": len(set(cells)) > 1})
+        # A lever some runs do not have or did not show (a script's run beside FitGap's)
+        # is no difference; "none", 0 and "no EarlyStopping found" all mean off.
+        present = {_comparable(cell) for cell in cells} - {None}
+        table.append(
+            {"name": name, "cells": [c or "-" for c in cells], "differs": len(present) > 1}
+        )
     return {"rows": table}
 
 
@@ -499,6 +540,8 @@ def render_report(
         runs=[_run_view(run, script_of) for run in runs],
         levers=levers_table(runs),
         best_columns=BEST_COLUMNS,
+        best_labels=BEST_LABELS,
+        legend_key=LEGEND_KEY,
         chart_width=WIDTH,
         statistics=statistics(runs),
         compared_on=COMPARED_ON,

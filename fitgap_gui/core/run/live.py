@@ -20,6 +20,7 @@ from fitgap_gui.core.config.monitor import RunningBest
 from fitgap_gui.core.config.schema import EarlyStoppingConfig, RunConfig
 from fitgap_gui.core.results.early_stopping import replay_early_stopping
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_monitor, monitored
+from fitgap_gui.core.results.script_data import script_name
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
@@ -68,6 +69,8 @@ class LiveRun:
     #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);
     #: such a run is diagnosed with ``own_model.diagnose_own``.
     levers: dict[str, Any] | None = None
+    #: Such a run's data as its script had it (``core.results.script_data``).
+    script_data: dict[str, Any] | None = None
     #: A branched run: the run it goes on from, and the epoch (its curves join there).
     parent_run_id: int | None = None
     branch_epoch: int | None = None
@@ -75,6 +78,8 @@ class LiveRun:
 
     @property
     def data(self) -> tuple[str, str | None]:
+        if self.levers is not None:  # a user's script: its own data, never the config's
+            return ("script", script_name(self.script_data))
         return data_identity(self.config)
 
     @property

@@ -235,6 +235,7 @@ class RunStore:
         ran_on: str | None = None,
         parent_run_id: int | None = None,
         branch_epoch: int | None = None,
+        script_data: dict[str, Any] | None = None,
     ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
@@ -243,6 +244,8 @@ class RunStore:
         trains (an executor's worker or Ray node); by default this process.
         A branched run names its parent and the epoch it goes on from; the parent's
         epochs up to it are copied into the new run, so its history is whole.
+        A callback run's config is stored without its ``data`` section (its data was the
+        script's, described by ``script_data``).
         """
         if kind not in KINDS:
             raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -251,15 +254,18 @@ class RunStore:
             if absolute != config.data.path:
                 config = config.replace({"data.path": absolute})
         pid = os.getpid()
+        stored_config = config.to_dict()
+        if kind == "callback":
+            del stored_config["data"]
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve, "
-                "kind, levers, provenance, ran_on, parent_run_id, branch_epoch) "
-                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?)",
+                "kind, levers, provenance, ran_on, parent_run_id, branch_epoch, script_data) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?, ?)",
                 (
                     "",
                     _now(),
-                    config.to_json(indent=None),
+                    json.dumps(stored_config),
                     pid,
                     process_start_token(pid),
                     RESERVE_BYTES,
@@ -269,6 +275,7 @@ class RunStore:
                     ran_on or here(),
                     parent_run_id,
                     branch_epoch,
+                    _dumps(script_data),
                 ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
@@ -381,10 +388,17 @@ class RunStore:
         )
 
     @guarded
-    def update_levers(self, run_id: int, levers: dict[str, Any]) -> None:
-        """Replace a run's levers (a user's model: what was learnt by the end of training)."""
+    def update_levers(
+        self, run_id: int, levers: dict[str, Any], script_data: dict[str, Any] | None = None
+    ) -> None:
+        """Replace a run's levers (a user's model: what was learnt by the end of training),
+        and its ``script_data`` when given."""
         with self._connect() as db:
             db.execute("UPDATE runs SET levers = ? WHERE id = ?", (_dumps(levers), run_id))
+            if script_data is not None:
+                db.execute(
+                    "UPDATE runs SET script_data = ? WHERE id = ?", (_dumps(script_data), run_id)
+                )
 
     def fail_run(self, run_id: int, message: str, status: RunStatus = "failed") -> None:
         """Record how a run ended early.  Waits out a lock once, not several times:

@@ -21,6 +21,7 @@ _LATER_COLUMNS = (
     "branch_epoch",
     "test",
     "class_names",
+    "script_data",
 )
 
 
@@ -56,6 +57,8 @@ class StoredRun:
     test: dict[str, Any] | None = None
     #: The classes' names in class-number order (None: recorded before they were kept).
     class_names: list[str] | None = None
+    #: A callback run: what it knew of the script's data (``core.results.script_data``).
+    script_data: dict[str, Any] | None = None
 
     @property
     def branched_from(self) -> str | None:
@@ -101,6 +104,10 @@ class StoredRun:
         out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         out["ran_on"] = self.ran_on
         out.update(parent_run_id=self.parent_run_id, branch_epoch=self.branch_epoch)
+        if self.kind == "callback":
+            # Its data was the script's: the config's default data source is no part of it.
+            out["config"].pop("data", None)
+            out["script_data"] = self.script_data or {}
         return out
 
 
@@ -143,4 +150,5 @@ def stored_run(
         branch_epoch=added.get("branch_epoch"),
         test=json.loads(added["test"]) if added.get("test") else None,
         class_names=json.loads(added["class_names"]) if added.get("class_names") else None,
+        script_data=json.loads(added["script_data"]) if added.get("script_data") else None,
     )

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
     parent_run_id INTEGER,
     branch_epoch  INTEGER,
     test          TEXT,
-    class_names   TEXT
+    class_names   TEXT,
+    script_data   TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -51,6 +52,8 @@ CREATE TABLE IF NOT EXISTS epochs (
 #: epochs 1..branch_epoch are copies of the parent's); ``test``: the delivered model's
 #: test numbers (JSON; null without a test part, and for runs recorded before it);
 #: ``class_names``: the classes' names in class-number order (JSON list; null before).
+#: ``script_data``: what ``FitGapCallback`` knew of a user's data (JSON, see
+#: ``core.results.script_data``; null for FitGap's own runs).
 ADDED_COLUMNS = {
     "pid_started": "TEXT",
     "reserve": "BLOB",
@@ -62,6 +65,7 @@ ADDED_COLUMNS = {
     "branch_epoch": "INTEGER",
     "test": "TEXT",
     "class_names": "TEXT",
+    "script_data": "TEXT",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")

@@ -52,6 +52,8 @@ class RunView:
 
 def _data_name(data: tuple[str, str | None]) -> str:
     source, path = data
+    if source == "script":  # LiveRun.data of a FitGapCallback run
+        return f"{path}'s own data"
     return path or source
 
 
@@ -259,6 +261,7 @@ class LiveRuns(QObject):
             status=stored.status,
             diagnosis=stored.diagnosis,
             levers=(stored.levers or {}) if stored.kind == "callback" else None,
+            script_data=stored.script_data if stored.kind == "callback" else None,
             parent_run_id=stored.parent_run_id,
             branch_epoch=stored.branch_epoch,
         )

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import delivered_line, summary_line
+from fitgap_gui.core.export.summary import delivered_line, run_summary, summary_line
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -67,6 +66,7 @@ from fitgap_gui.qt.window.help import HelpMenu
 from fitgap_gui.qt.window.pausing import Pausing
 from fitgap_gui.qt.window.plots_adapter import PlotsAdapter
 from fitgap_gui.qt.window.presets_menu import ConfigFiles
+from fitgap_gui.qt.window.progress_box import ProgressBox
 from fitgap_gui.qt.window.view_menu import ViewOptions
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         )
         self.repeats_box.setValue(self._saved_train_repeats())
         self.repeats_box.valueChanged.connect(self._save_train_repeats)
-        self.progress = QProgressBar()
+        self.progress = ProgressBox()
         self.progress.setFormat("no run yet")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -171,11 +171,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.train_button)
         bar.addWidget(self.repeats_box)
         bar.addWidget(self.stop_button)
-        bar.addWidget(self.progress, 1)
+        bar.addStretch(1)
         centre = QWidget()
         column = QVBoxLayout(centre)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(bar)
+        # Its own row, the column's width: its longest text ("run 18: early-stopped at
+        # epoch 17 of 60") fits without widening the column (ProgressBox never cuts it).
+        column.addWidget(self.progress)
         column.addWidget(self.summary)
         column.addWidget(self.plots, 1)
 
@@ -558,7 +561,9 @@ class MainWindow(QMainWindow):
         who = run_label(last.run_id)
         if last.name != who:
             who = f"{who} ({last.name})"
-        self.summary.setText(f"Last {who}: {summary_line(last.config)}")
+        # A script's run (FitGapCallback) is worded from what its script had, not the config.
+        words = run_summary(last) if last.kind == "callback" else summary_line(last.config)
+        self.summary.setText(f"Last {who}: {words}")
 
     # -- errors -------------------------------------------------------------------------------------
     def show_unexpected(self, exc: BaseException) -> None:

@@ -56,3 +56,16 @@ def test_runs_from_before_the_test_part_read_as_having_none(tmp_path):
     assert old.test is None
     out = old.to_dict()
     assert "test" in out and out["test"] is None
+
+
+def test_an_old_store_gets_script_data_and_a_callback_config_names_no_data_set(tmp_path):
+    store, columns = _old_store(tmp_path)
+    assert "script_data" in columns
+    (old,) = store.list_runs()
+    assert old.script_data is None
+    about = {"script": "bc.py", "input_shape": [30], "train_samples": 426, "val_samples": 143}
+    new = store.create_run(RunConfig(), "mine", kind="callback", script_data=about)
+    row = store._connect().execute("SELECT config FROM runs WHERE id = ?", (new,)).fetchone()
+    assert "digits" not in row["config"] and '"data"' not in row["config"]
+    out = store.get_run(new).to_dict()
+    assert out["script_data"] == about and "data" not in out["config"]
