@@ -117,6 +117,8 @@ class ExampleDynamics:
     precision: list[float] = field(default_factory=list)
     #: The delivered model's predicted class per row (set once the run ended), or None.
     delivered: np.ndarray | None = None
+    #: The margins' running sum, so each epoch's precision costs O(rows), not O(epochs x rows).
+    _margin_sum: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.rows = np.asarray(self.rows, dtype=np.int64)
@@ -145,7 +147,12 @@ class ExampleDynamics:
         self.predicted.append(np.argmax(logits, axis=1).astype(np.int16))
         self.margins.append(margin.astype(np.float32))
         self.probs.append(prob.astype(np.float32))
-        score = suspect_scores(self.aum(), np.asarray(self.flipped)) if self.noise_known else None
+        if self._margin_sum is None:  # the first epoch, or a record read back
+            self._margin_sum = self.margin_matrix().astype(np.float64).sum(axis=0)
+        else:
+            self._margin_sum = self._margin_sum + self.margins[-1].astype(np.float64)
+        aum = self._margin_sum / len(self.epochs)
+        score = suspect_scores(aum, np.asarray(self.flipped)) if self.noise_known else None
         self.precision.append(score["precision"] if score else float("nan"))
 
     def snapshot(self) -> ExampleDynamics:
