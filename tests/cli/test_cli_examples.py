@@ -50,6 +50,13 @@ def test_export_examples_then_clean(write_config, tiny_config, tmp_path, capsys)
     assert set(table["first_learned_epoch"]) <= {"", "1", "2"}
     assert all(0 <= float(c) <= 1 for c in table["confidence"])
 
+    # The report gets the data map and the suspects' precision per epoch.
+    report = tmp_path / "report.html"
+    assert main(["export", "report", str(parent.run_id), "-o", str(report)]) == 0
+    html = report.read_text()
+    assert "Data map of run" in html and "Suspects vs flipped labels" in html
+    assert html.count('fill-opacity="0.6"') == len(dataset.y_train)  # one dot per example
+
     capsys.readouterr()
     child_json = tmp_path / "child.json"
     assert main(["clean", str(parent.run_id), "--drop", "3", "--out", str(child_json)]) == 0

@@ -31,6 +31,7 @@ from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.report import render_report
 from fitgap_gui.core.export.script import check_exportable, keras_script
 from fitgap_gui.core.export.script_branch import BranchPlan
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.run.branching import saved_epoch
 from fitgap_gui.core.store.runstore import RunStore, StoredRun
 from fitgap_gui.core.textsafe import spreadsheet_cell
@@ -317,7 +318,13 @@ def export_report(store: RunStore, run_ids: list[int], path: str | Path) -> list
     """One self-contained HTML lab report of the runs (``report.render_report``)."""
     runs = store.get_runs(run_ids)
     path = _output_file(path, ".html")
-    return [_write_text(path, render_report(runs, script_of=script_for_run))]
+
+    def examples_of(run_id: int) -> ExampleDynamics | None:
+        blob = store.example_dynamics(run_id)
+        return ExampleDynamics.from_bytes(blob) if blob is not None else None
+
+    report = render_report(runs, script_of=script_for_run, examples_of=examples_of)
+    return [_write_text(path, report)]
 
 
 EXPORTERS: dict[str, Callable[[RunStore, list[int], str | Path], list[Path]]] = {
