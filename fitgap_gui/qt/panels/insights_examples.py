@@ -164,9 +164,18 @@ class ExamplesView(QWidget):
 
     # -- what the panel hands in -------------------------------------------------------------
     def apply_theme(self, theme: PlotTheme) -> None:
+        """Light or dark plots; the titles follow on the next repaint."""
         self.theme = theme
         for plot in (self.map_plot, self.precision_plot, self.margin_plot):
             plot.setBackground(theme.background)
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(theme.foreground)
+                plot.getAxis(axis).setPen(theme.axis)
+        for legend in (self.map_legend, self.precision_plot.plotItem.legend):
+            legend.setLabelTextColor(theme.foreground)
+            legend.setBrush(pg.mkBrush(*theme.legend_brush))
+        self.memorized_curve.setPen(pg.mkPen(theme.foreground, width=1))
+        self._schedule()
 
     def begin_run(self, run_id: int, message: str | None = None) -> None:
         """A run comes into focus: nothing of the last one stays."""
@@ -230,6 +239,7 @@ class ExamplesView(QWidget):
         self._set_buttons()
 
     def _paint_map(self, dyn: ExampleDynamics, confidence, variability) -> None:
+        self.map_plot.setTitle("Data map", size="9pt", color=self.theme.foreground)
         self.map_legend.clear()
         if dyn.noise_known:
             flipped = np.asarray(dyn.flipped, dtype=bool)
@@ -249,13 +259,17 @@ class ExamplesView(QWidget):
 
     def _paint_precision(self, dyn: ExampleDynamics) -> None:
         if dyn.noise_known:
-            self.precision_plot.setTitle("Suspects vs the truth", size="9pt")
+            self.precision_plot.setTitle(
+                "Suspects vs the truth", size="9pt", color=self.theme.foreground
+            )
             share = float(np.mean(dyn.flipped))
             self.chance.setValue(share)
             self.chance.setVisible(True)
             self.precision_curve.setData(dyn.epochs, np.asarray(dyn.precision, dtype=float))
         else:
-            self.precision_plot.setTitle("No labels flipped: no truth to check", size="9pt")
+            self.precision_plot.setTitle(
+                "No labels flipped: no truth to check", size="9pt", color=self.theme.foreground
+            )
             self.chance.setVisible(False)
             self.precision_curve.setData([], [])
         if self.memorized:
@@ -322,10 +336,14 @@ class ExamplesView(QWidget):
     def _paint_margin(self) -> None:
         dyn, i = self.dynamics, self.selected
         if dyn is None or i is None:
-            self.margin_plot.setTitle("Margin: choose an example", size="9pt")
+            self.margin_plot.setTitle(
+                "Margin: choose an example", size="9pt", color=self.theme.foreground
+            )
             self.margin_curve.setData([], [])
             return
-        self.margin_plot.setTitle(f"Margin of row {int(dyn.source_rows[i])}", size="9pt")
+        self.margin_plot.setTitle(
+            f"Margin of row {int(dyn.source_rows[i])}", size="9pt", color=self.theme.foreground
+        )
         self.margin_curve.setData(dyn.epochs, dyn.margin_matrix()[:, i].astype(float))
 
     # -- choosing and acting -----------------------------------------------------------------

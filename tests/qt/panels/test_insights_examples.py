@@ -91,3 +91,15 @@ def test_a_stored_run_in_focus_is_read_from_the_store(qtbot, tiny_config):
     assert not view.lowest_list.item(0).icon().isNull()  # digits: a thumbnail each
     panel.on_focus(SimpleNamespace(run_id=6, config=tiny_config, history={}))
     assert "has no per-example record" in view.headline.text()
+
+
+def test_the_dark_theme_reaches_the_examples_plots(qtbot):
+    from fitgap_gui.qt.plots.theme import DARK
+
+    view = _view(qtbot)
+    view.begin_run(7)
+    view.show_dynamics(_dynamics())
+    view.apply_theme(DARK)
+    view.repaint_now()
+    assert view.map_plot.backgroundBrush().color().name() == DARK.background
+    assert view.map_plot.plotItem.titleLabel.opts["color"] == DARK.foreground
