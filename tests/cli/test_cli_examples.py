@@ -70,7 +70,9 @@ def test_export_examples_then_clean(write_config, tiny_config, tmp_path, capsys)
     assert len(child_rows) == len(dataset.y_train) - 3
     assert "parent" in printed and "child" in printed and "accuracy" in printed
 
-    capsys.readouterr()
+    capsys.readouterr()  # its Keras script would train the parent's data: refused
+    assert main(["export", "script", str(child.run_id), "-o", str(tmp_path / "c.py")]) == 2
+    assert "cannot repeat yet" in capsys.readouterr().err
     assert main(["clean", str(parent.run_id), "--relabel", "9999"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "k must be" in err[0]

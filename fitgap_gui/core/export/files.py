@@ -168,6 +168,12 @@ def script_for_run(run: StoredRun, store: RunStore | None = None) -> str:
             "build its model, so it has no Keras script to export; CSV, JSON, TensorBoard "
             "and report exports work"
         )
+    if run.parent_run_id is not None and run.branch_epoch is None:  # core/run/cleaning.py
+        raise FitGapError(
+            f"run {run.run_id} trained on run {run.parent_run_id}'s data with its lowest-margin "
+            "examples dropped or relabelled, which a Keras script cannot repeat yet; CSV, "
+            "JSON, model, TensorBoard and report exports work"
+        )
     check_exportable(run.config)  # before loading data the script could not use anyway
     # Load the data once here: it proves the file is still there, and tells the rank.
     dataset = load_dataset(run.config.data, run.config.training.seed)
