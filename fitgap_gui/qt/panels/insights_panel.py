@@ -63,6 +63,7 @@ class InsightsPanel(QWidget):
             live_runs.insight_ready.connect(self.on_insight)
             live_runs.start_failed.connect(self.on_start_failed)
             live_runs.focus_changed.connect(self.on_focus)
+            live_runs.run_finished.connect(self.on_run_finished)
 
     def _theme(self) -> PlotTheme:
         return self.theme
@@ -152,6 +153,15 @@ class InsightsPanel(QWidget):
                 self.examples.show_dynamics(dynamics, final=final)
             self._memorized_from(run.history)
             return
+        self._show_stored(run)
+
+    def on_run_finished(self, run_id: int, run) -> None:
+        """A run trained elsewhere (an executor's worker) sent no live examples: once it
+        has ended, its record is in the store."""
+        if run_id == self.examples.run_id and self.examples.dynamics is None:
+            self._show_stored(run)
+
+    def _show_stored(self, run) -> None:
         dynamics = self.load_examples(run.run_id) if self.load_examples is not None else None
         if dynamics is None:
             self.examples.show_message(

@@ -103,3 +103,22 @@ def test_the_dark_theme_reaches_the_examples_plots(qtbot):
     view.repaint_now()
     assert view.map_plot.backgroundBrush().color().name() == DARK.background
     assert view.map_plot.plotItem.titleLabel.opts["color"] == DARK.foreground
+
+
+def test_a_run_from_a_worker_shows_its_stored_record_when_it_ends(qtbot, tiny_config):
+    from types import SimpleNamespace
+
+    from fitgap_gui.qt.panels.insights_panel import InsightsPanel
+
+    stored: dict[int, bytes] = {}
+    panel = InsightsPanel(
+        load_examples=lambda run_id: (
+            ExampleDynamics.from_bytes(stored[run_id]) if run_id in stored else None
+        )
+    )
+    qtbot.addWidget(panel)
+    panel.on_run_started(9, tiny_config)  # no live examples come from a worker process
+    stored[9] = _dynamics().to_bytes()
+    panel.on_run_finished(9, SimpleNamespace(run_id=9, config=tiny_config, history={}))
+    qtbot.waitUntil(lambda: panel.examples.lowest_list.count() == 6)
+    assert panel.examples.final
