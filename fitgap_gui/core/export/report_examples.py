@@ -18,7 +18,7 @@ from fitgap_gui.core.results.examples import ExampleDynamics
 
 #: The map's size in SVG units, and its margins (left, right, top, bottom).
 WIDTH, HEIGHT = 460, 300
-MARGIN = (52, 12, 14, 34)
+MARGIN = (52, 12, 24, 34)  # the title sits above the points
 MAX_POINTS = 3000
 FLIPPED, KEPT = "#d55e00", "#0072b2"
 #: Ten distinct colours for the given classes (Okabe-Ito, then greys).
@@ -61,7 +61,7 @@ def data_map(dyn: ExampleDynamics | None) -> dict[str, Any] | None:
         {"x": round(left + v / x_max * plot_w, 1), "label": f"{v:.2g}"}
         for v in np.linspace(0, x_max, 5)[:-1]
     ]
-    y_ticks = [{"y": round(top + (1.0 - v) * plot_h, 1), "label": f"{v:.1f}"} for v in
+    y_ticks = [{"y": round(top + (1.0 - v) * plot_h, 1), "label": f"{v:g}"} for v in
                (0.0, 0.25, 0.5, 0.75, 1.0)]  # fmt: skip
     legend = (
         [{"colour": KEPT, "label": "label kept"}, {"colour": FLIPPED, "label": "label flipped"}]
