@@ -85,10 +85,14 @@ def cmd_clean(args: argparse.Namespace) -> int:
     parent_acc, parent_ce = _test_numbers(parent.test)
     child_acc, child_ce = _test_numbers(result.test)
     print(f"run {result.run_id}: {result.status} after {result.epochs_run} epochs")
-    print("delivered model on the test part   parent    child")
-    print(f"  run                              {parent.run_id:>6}   {result.run_id:>6}")
-    print(f"  accuracy                      {parent_acc:>9}  {child_acc:>7}")
-    print(f"  cross-entropy                 {parent_ce:>9}  {child_ce:>7}")
+    rows = [
+        ("delivered model on the test part", "parent", "child"),
+        ("  run", str(parent.run_id), str(result.run_id)),
+        ("  accuracy", parent_acc, child_acc),
+        ("  cross-entropy", parent_ce, child_ce),
+    ]
+    for label, left, right in rows:
+        print(f"{label:<34}{left:>8}{right:>8}")
     return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
 
 
