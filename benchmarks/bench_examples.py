@@ -15,6 +15,8 @@
         against the flipped labels (k = the number flipped) at the best epoch and at the
         end, against random choice; then the run again without those k (``fitgap
         clean --drop k``): the delivered models' test accuracy, parent and child.
+        ``--controls`` also trains them relabelled as predicted at the best epoch, and
+        without k random rows.
 
 ``--before PATH`` names the tree measured as BEFORE (default /work/main).
 """
@@ -136,8 +138,12 @@ def precision(args) -> None:
     print(
         "seed | k | share flipped | precision at best epoch (epoch) | at the end | "
         "test acc parent | test acc without the k | delta"
+        + (" | relabelled as predicted | without k random rows" if args.controls else "")
     )
     at_best, at_end, deltas = [], [], []
+    controls: list[tuple[float, float]] = []
+    parents: list[float] = []
+    children: list[float] = []
     for seed in range(args.seeds):
         config = default_setup(seed)
         parent = run_recorded(config, store, save_model=False)
@@ -156,12 +162,41 @@ def precision(args) -> None:
         at_best.append(p_best)
         at_end.append(p_end)
         deltas.append(acc_child - acc_parent)
+        parents.append(acc_parent)
+        children.append(acc_child)
+        extra = ""
+        if args.controls:  # relabel them instead; drop k random rows instead
+            relabelled = run_recorded(
+                config,
+                store,
+                dataset=clean_dataset_for(config, dyn, "relabel", k, best),
+                parent_run_id=parent.run_id,
+                save_model=False,
+            )
+            rng = np.random.default_rng(1000 + seed)
+            random_dyn = dyn.snapshot()
+            random_dyn.margins = [rng.permutation(dyn.n).astype(np.float32)]  # a random rank
+            random_drop = run_recorded(
+                config,
+                store,
+                dataset=clean_dataset_for(config, random_dyn, "drop", k),
+                parent_run_id=parent.run_id,
+                save_model=False,
+            )
+            pair = (relabelled.test["accuracy"], random_drop.test["accuracy"])
+            controls.append(pair)
+            extra = f" | {pair[0]:.4f} | {pair[1]:.4f}"
         print(
             f"{seed} | {k} | {k / dyn.n:.3f} | {p_best:.3f} ({best}) | {p_end:.3f} | "
-            f"{acc_parent:.4f} | {acc_child:.4f} | {acc_child - acc_parent:+.4f}",
+            f"{acc_parent:.4f} | {acc_child:.4f} | {acc_child - acc_parent:+.4f}{extra}",
             flush=True,
         )
-    print(f"mean | | | {np.mean(at_best):.3f} | {np.mean(at_end):.3f} | | | {np.mean(deltas):+.4f}")
+    means = f"mean | | | {np.mean(at_best):.3f} | {np.mean(at_end):.3f} | "
+    means += f"{np.mean(parents):.4f} | {np.mean(children):.4f} | {np.mean(deltas):+.4f}"
+    if controls:
+        means += f" | {np.mean([c[0] for c in controls]):.4f}"
+        means += f" | {np.mean([c[1] for c in controls]):.4f}"
+    print(means)
     print(benchlib.load_line())
 
 
@@ -174,6 +209,9 @@ def main() -> None:
     c.add_argument("--before", default="/work/main")
     p = sub.add_parser("precision")
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument(
+        "--controls", action="store_true", help="also relabel them, and drop k random rows"
+    )
     one = sub.add_parser("one")
     one.add_argument("case")
     one.add_argument("epochs", type=int)

@@ -53,7 +53,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
     dyn = stored_dynamics(store, args.run_id)
     if parent.kind != "fitgap":
         raise FitGapError(f"run {args.run_id} trained a model of its own; only FitGap's runs")
-    dataset = clean_dataset_for(parent.config, dyn, mode, k)  # bad k: one error line, no TF
+    # Bad k: one error line, before TensorFlow.
+    dataset = clean_dataset_for(parent.config, dyn, mode, k, parent.best_epoch)
 
     def on_started(run_id: int, ds) -> None:
         what = "without" if mode == "drop" else "relabelling"
@@ -106,7 +107,10 @@ def add_clean(sub) -> None:
     how = clean.add_mutually_exclusive_group(required=True)
     how.add_argument("--drop", type=int, metavar="K", help="leave the k lowest out")
     how.add_argument(
-        "--relabel", type=int, metavar="K", help="give the k lowest the class predicted"
+        "--relabel",
+        type=int,
+        metavar="K",
+        help="give the k lowest the class the run predicted at its best epoch",
     )
     clean.add_argument("--out", metavar="FILE", help="write the new run's result JSON here")
     clean.set_defaults(func=cmd_clean)

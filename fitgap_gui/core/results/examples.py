@@ -209,6 +209,12 @@ class ExampleDynamics:
     def last_predicted(self) -> np.ndarray:
         return self.predicted[-1].astype(np.int64) if self.predicted else np.full(self.n, -1)
 
+    def predicted_at(self, epoch: int | None) -> np.ndarray | None:
+        """The classes predicted at ``epoch`` (None where it was not measured)."""
+        if epoch is None or epoch not in self.epochs:
+            return None
+        return self.predicted[self.epochs.index(epoch)].astype(np.int64)
+
     def final_correct(self) -> np.ndarray | None:
         """Whether the delivered model predicts the given label, per row (None: unknown)."""
         return None if self.delivered is None else self.delivered == self.given

@@ -5,7 +5,8 @@ area under the margin at the parent's end; the k lowest are the suspects.  The c
 a new run from scratch with the parent's config (same seed, so the same split and the
 same other rows), linked by ``parent_run_id`` (no ``branch_epoch``: none of its epochs
 are the parent's).  "drop" leaves the suspects out of the training rows; "relabel" gives
-them the class the parent's delivered model predicts.  The validation and test parts are
+them the class the parent predicted at its best epoch (chosen on validation): by its
+last epoch a network has often memorized the wrong labels and predicts them back.  The validation and test parts are
 untouched, so the two delivered models' test numbers compare on data neither saw.
 """
 
@@ -31,8 +32,11 @@ def suspects(dyn: ExampleDynamics, k: int) -> np.ndarray:
     return dyn.rows[lowest(dyn.aum(), k)]
 
 
-def cleaned_dataset(dataset: Dataset, dyn: ExampleDynamics, mode: Mode, k: int) -> Dataset:
-    """The parent's dataset with its k suspects dropped or relabelled as predicted."""
+def cleaned_dataset(
+    dataset: Dataset, dyn: ExampleDynamics, mode: Mode, k: int, best_epoch: int | None = None
+) -> Dataset:
+    """The parent's dataset with its k suspects dropped or relabelled as predicted at
+    ``best_epoch`` (else by the delivered model, else at the last epoch measured)."""
     if mode not in MODES:
         raise FitGapError(f"unknown cleaning {mode!r}; expected drop or relabel")
     chosen = suspects(dyn, k)
@@ -45,7 +49,9 @@ def cleaned_dataset(dataset: Dataset, dyn: ExampleDynamics, mode: Mode, k: int) 
         source = source[keep]
         original = original[keep] if original is not None else None
     else:
-        predicted = dyn.delivered if dyn.delivered is not None else dyn.last_predicted()
+        predicted = dyn.predicted_at(best_epoch)
+        if predicted is None:
+            predicted = dyn.delivered if dyn.delivered is not None else dyn.last_predicted()
         by_row = dict(zip(dyn.rows.tolist(), predicted.tolist(), strict=True))
         x, y = dataset.x_train, dataset.y_train.copy()
         y[chosen] = [by_row[int(row)] for row in chosen]
@@ -64,9 +70,12 @@ def cleaned_dataset(dataset: Dataset, dyn: ExampleDynamics, mode: Mode, k: int) 
     )
 
 
-def clean_dataset_for(config, dyn: ExampleDynamics, mode: Mode, k: int) -> Dataset:
+def clean_dataset_for(
+    config, dyn: ExampleDynamics, mode: Mode, k: int, best_epoch: int | None = None
+) -> Dataset:
     """The parent config's data (same seed: same split), cleaned."""
-    return cleaned_dataset(load_dataset(config.data, config.training.seed), dyn, mode, k)
+    dataset = load_dataset(config.data, config.training.seed)
+    return cleaned_dataset(dataset, dyn, mode, k, best_epoch)
 
 
 def clean_name(parent_name: str, mode: Mode, k: int) -> str:

@@ -128,6 +128,10 @@ class ExamplesView(QWidget):
                 "delivered models' test numbers show whether cleaning helped"
             )
             button.clicked.connect(lambda _=False, m=mode: self._request(m))
+        self.relabel_button.setToolTip(
+            self.relabel_button.toolTip() + ". Each gets the class the run predicted at its "
+            "best epoch (by its last, a network often predicts the memorized labels back)"
+        )
 
         content = QWidget()
         grid = QGridLayout(content)

@@ -216,7 +216,7 @@ def cleaned_run(store: RunStore, request: RunRequest) -> tuple[Any, int | None]:
     parent_id, mode, k = request.cleaning
     parent = store.get_run(parent_id)
     dynamics = stored_dynamics(store, parent_id)
-    return clean_dataset_for(parent.config, dynamics, mode, k), parent_id
+    return clean_dataset_for(parent.config, dynamics, mode, k, parent.best_epoch), parent_id
 
 
 def train_plan(

@@ -52,6 +52,16 @@ def test_relabel_gives_the_k_lowest_the_predicted_class():
     assert dataset.y_train[1] == 2  # the parent's data is not changed
 
 
+def test_relabel_takes_the_best_epochs_prediction_when_given():
+    dataset, dyn = _parent()
+    memorized = np.eye(3)[dataset.y_train] * 4.0  # epoch 2: every label predicted as given
+    dyn.update(2, memorized)
+    dyn.delivered = memorized.argmax(axis=1)
+    assert np.array_equal(cleaned_dataset(dataset, dyn, "relabel", 2).y_train, dataset.y_train)
+    at_best = cleaned_dataset(dataset, dyn, "relabel", 2, best_epoch=1)
+    np.testing.assert_array_equal(at_best.y_train, [0, 1, 2, 0, 1, 2])
+
+
 def test_a_k_out_of_range_is_one_error():
     dataset, dyn = _parent()
     with pytest.raises(FitGapError, match="k must be between 1 and 6"):
