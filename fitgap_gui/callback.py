@@ -39,6 +39,7 @@ import numpy as np
 
 from fitgap_gui.core.diagnosis.own_model import diagnose_own, is_classification, nearest_config
 from fitgap_gui.core.model.measurements import delivered_epoch, evaluate_delivered
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
 from fitgap_gui.core.results.status import final_status
 from fitgap_gui.core.run.provenance import provenance
@@ -192,6 +193,8 @@ class FitGapCallback(keras.callbacks.Callback):
         self._script_data: dict[str, Any] = {}
         self._warned = False
         self._train_eval_failed = False
+        #: The per-example record of ``train_eval`` (classification with softmax scores).
+        self._examples: ExampleDynamics | None = None
 
     # -- Keras hooks -----------------------------------------------------------------------
     def set_model(self, model: Any) -> None:
@@ -212,6 +215,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self._store = None
         self._warned = False
         self._train_eval_failed = False
+        self._examples = None
         try:
             self._levers = self._levers_or_why()
             config = nearest_config(self._levers)
@@ -430,7 +434,21 @@ class FitGapCallback(keras.callbacks.Callback):
         accuracy = _accuracy(y, y_pred) if self._levers.get("task") == "classification" else None
         if accuracy is not None:
             out["train_eval_accuracy"] = accuracy
+            self._note_examples(y, y_pred)
         return out
+
+    def _note_examples(self, y: Any, y_pred: Any) -> None:
+        """The per-example record from the same predictions (``core.results.examples``)."""
+        scores = _class_scores(y_pred)
+        if scores is None:
+            return
+        given = np.asarray(y)
+        if given.ndim == 2 and given.shape[-1] == scores.shape[-1]:
+            given = given.argmax(axis=-1)  # one-hot labels
+        given = given.reshape(len(scores)).astype(np.int64)
+        if self._examples is None:
+            self._examples = ExampleDynamics(rows=np.arange(len(given)), given=given)
+        self._examples.update(len(self._examples.epochs) + 1, scores)
 
     def _data_loss(self, y: Any, y_pred: Any) -> float | None:
         """The compiled loss without the penalty, averaged over the samples."""
@@ -484,6 +502,7 @@ class FitGapCallback(keras.callbacks.Callback):
         if status == "diverged":
             message = f"loss became NaN or infinite by epoch {epochs_run}"
         test = self._test(es, epochs_run) if epochs_run else None
+        self._delivered_classes(es)
         return RunResult(
             config=config,
             history=history,
@@ -496,7 +515,18 @@ class FitGapCallback(keras.callbacks.Callback):
             message=message,
             diagnosis=diagnose_own(history, self._levers).to_dict(),
             test=test,
+            examples=self._examples,
         )
+
+    def _delivered_classes(self, es: keras.callbacks.EarlyStopping | None) -> None:
+        """The delivered model's classes on ``train_eval``, for the per-example record."""
+        if self._examples is None or self.train_eval is None:
+            return
+        if es is not None and es.restore_best_weights and es.best_weights is not None:
+            self.model.set_weights(es.best_weights)  # what EarlyStopping sets at the end
+        scores = _class_scores(self.model.predict(self.train_eval[0], verbose=0))
+        if scores is not None:
+            self._examples.delivered = scores.argmax(axis=-1)
 
     def _test(self, es: keras.callbacks.EarlyStopping | None, epochs_run: int) -> dict | None:
         """The delivered model's test numbers (``test_data``), measured once; else None."""
@@ -563,3 +593,15 @@ def _accuracy(y: Any, y_pred: Any) -> float | None:
     if true.ndim == pred.ndim and true.shape[-1] == pred.shape[-1]:
         true = true.argmax(axis=-1)  # one-hot labels
     return float(np.mean(guess == true.reshape(guess.shape)))
+
+
+def _class_scores(y_pred: Any) -> np.ndarray | None:
+    """Scores whose differences are the logits': the log of softmax probabilities, or
+    the outputs as they are when they are not probabilities (a model ending in logits).
+    None for one output (a sigmoid) or other shapes."""
+    pred = np.asarray(y_pred, dtype=np.float64)
+    if pred.ndim != 2 or pred.shape[-1] < 2:
+        return None
+    if pred.min() >= 0 and np.allclose(pred.sum(axis=-1), 1.0, atol=1e-3):
+        return np.log(np.maximum(pred, 1e-300))
+    return pred

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fitgap_gui.cli.common import EXIT_OK, Parser, format_epoch, quiet_tensorflow
+from fitgap_gui.cli.examples import cmd_export_examples
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.files import export_runs
 from fitgap_gui.core.export.summary import run_row, run_summary, runs_table
@@ -125,7 +126,8 @@ def add_store(sub) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     quiet_tensorflow()
-
+    if args.format == "examples":  # one run's per-example CSV (core/export/examples.py)
+        return cmd_export_examples(args)
     for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
         print(printable(path))
     return EXIT_OK
@@ -153,15 +155,17 @@ def add_runs_and_export(sub) -> None:
         "export", help="write runs as CSV, JSON, Keras script, model, TensorBoard or a report"
     )
     export.add_argument(
-        "format", choices=("csv", "json", "script", "model", "tensorboard", "report")
+        "format",
+        choices=("csv", "json", "script", "model", "tensorboard", "report", "examples"),
     )
     export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     export.add_argument(
         "-o",
         "--output",
+        "--out",
         required=True,
         metavar="PATH",
         help="the file to write (a folder for tensorboard, or for several scripts/models; "
-        "an .html file for report)",
+        "an .html file for report; a .csv for examples: one row per training example)",
     )
     export.set_defaults(func=cmd_export)

@@ -22,7 +22,9 @@ from typing import Any
 
 from fitgap_gui.core.diagnosis.own_model import accuracy_key
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.report_examples import PRECISION_LINES, data_map, precision_history
 from fitgap_gui.core.export.summary import delivered, delivered_line, format_number
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.script_data import script_data_words
 from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 from fitgap_gui.core.run.provenance import versions
@@ -454,6 +456,8 @@ def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
 # -- repeating ---------------------------------------------------------------------------------------
 #: ``run -> its standalone Keras script`` (``files.script_for_run``); FitGapError: none.
 ScriptOf = Callable[[StoredRun], str]
+#: ``run_id -> ExampleDynamics | None``: a run's per-example record (from the store).
+ExamplesOf = Callable[[int], ExampleDynamics | None]
 
 
 def _script(run: StoredRun, script_of: ScriptOf | None) -> tuple[str | None, str | None]:
@@ -501,12 +505,18 @@ def classes_line(run: StoredRun) -> str | None:
 
 
 # -- the whole report -------------------------------------------------------------------------------
-def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
+def _run_view(
+    run: StoredRun, script_of: ScriptOf | None, examples_of: ExamplesOf | None = None
+) -> dict[str, Any]:
     acc = accuracy_key(run.history)
     charts = [
         chart(run.history, LOSS_LINES, "Loss"),
         chart(run.history, ACCURACY_LINES, "Accuracy", accuracy_key=acc),
     ]
+    dynamics = examples_of(run.run_id) if examples_of is not None else None
+    found = precision_history(dynamics, run.history)  # the suspects against the truth
+    if found is not None:
+        charts.append(chart(found, PRECISION_LINES, "Suspects vs flipped labels"))
     diagnosis = run.diagnosis or {}
     return {
         "run": run,
@@ -517,14 +527,20 @@ def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
         "best": best_row(run),
         "diagnosis": diagnosis,
         "repeat": repeat_info(run, script_of),
+        "data_map": data_map(dynamics),
     }
 
 
 def render_report(
-    runs: list[StoredRun], now: datetime | None = None, script_of: ScriptOf | None = None
+    runs: list[StoredRun],
+    now: datetime | None = None,
+    script_of: ScriptOf | None = None,
+    examples_of: ExamplesOf | None = None,
 ) -> str:
     """The report's HTML text for ``runs`` (with their histories); ``script_of`` writes
-    each FitGap run's Keras script into it (``export.files.script_for_run``)."""
+    each FitGap run's Keras script into it (``export.files.script_for_run``);
+    ``examples_of(run_id)`` gives a run's per-example record (the data map and the
+    suspects' precision)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -537,7 +553,7 @@ def render_report(
     env.filters["num"] = lambda v, digits=4: "-" if v is None else f"{v:.{digits}g}"
     template = env.get_template("report.html.j2")
     return template.render(
-        runs=[_run_view(run, script_of) for run in runs],
+        runs=[_run_view(run, script_of, examples_of) for run in runs],
         levers=levers_table(runs),
         best_columns=BEST_COLUMNS,
         best_labels=BEST_LABELS,

@@ -41,6 +41,9 @@ class RunRequest:
     from_store: bool = False
     #: The parent's epochs 1..branch_epoch, as the worker hands the started child over.
     prefix: dict[str, list[float | None]] | None = field(default=None, compare=False)
+    #: A cleaned run from scratch: ``(parent run id, "drop" | "relabel", k)``
+    #: (``core.run.cleaning``); the worker reads the parent's examples from the store.
+    cleaning: tuple[int, str, int] | None = None
 
 
 def data_identity(config: RunConfig) -> tuple[str, str | None]:

@@ -52,6 +52,7 @@ def begin_run(
     ran_on: str | None = None,
     resume: TrainingState | None = None,
     checked: bool = False,
+    parent_run_id: int | None = None,
 ) -> int:
     """Check ``config`` against the data and memory, then create its 'running' row.
 
@@ -74,7 +75,7 @@ def begin_run(
         name=name,
         provenance=repeat,
         ran_on=ran_on,
-        parent_run_id=resume.parent_run_id if resume is not None else None,
+        parent_run_id=resume.parent_run_id if resume is not None else parent_run_id,
         branch_epoch=resume.epoch if resume is not None else None,
     )
 
@@ -126,6 +127,8 @@ def run_recorded(
     gate: PauseGate | None = None,
     resume: TrainingState | None = None,
     checked: bool = False,
+    parent_run_id: int | None = None,
+    on_examples: Callable[[Any], None] | None = None,
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
 
@@ -140,7 +143,15 @@ def run_recorded(
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
-    run_id = begin_run(config, store, dataset, name=name, resume=resume, checked=checked)
+    run_id = begin_run(
+        config,
+        store,
+        dataset,
+        name=name,
+        resume=resume,
+        checked=checked,
+        parent_run_id=parent_run_id,  # a run from scratch linked to its parent (cleaning)
+    )
     if on_started is not None:
         on_started(run_id, dataset)
 
@@ -163,6 +174,7 @@ def run_recorded(
             gate=gate,
             resume=resume,
             run_id=run_id,
+            on_examples=on_examples,
         )
     except StoreError as exc:
         kept = f"its {written} epochs are kept" if written else "no epoch was written"

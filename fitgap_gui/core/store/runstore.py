@@ -376,16 +376,35 @@ class RunStore:
             self._stored_model_path(model_file),
             run_id,
         )
-        self._run_write(
-            lambda db: db.execute(
+        examples = result.examples.to_bytes() if result.examples is not None else None
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE runs SET status = ?, finished = ?, epochs_run = ?, best_epoch = ?, "
                 "stopped_epoch = ?, restored_best = ?, best_metrics = ?, last_metrics = ?, "
                 "diagnosis = ?, test = ?, class_names = ?, message = ?, model_file = COALESCE(?, model_file), "
                 "reserve = NULL WHERE id = ?",
                 row,
-            ),
-            RUN_WRITE_ATTEMPTS,
-        )
+            )
+            if examples is not None:  # the per-example dynamics, once per run
+                db.execute(
+                    "INSERT OR REPLACE INTO examples (run_id, dynamics) VALUES (?, ?)",
+                    (run_id, examples),
+                )
+
+        self._run_write(write, RUN_WRITE_ATTEMPTS)
+
+    @guarded
+    def example_dynamics(self, run_id: int) -> bytes | None:
+        """The run's per-example dynamics as stored (npz bytes), or None."""
+        with self._connect() as db:
+            try:
+                row = db.execute(
+                    "SELECT dynamics FROM examples WHERE run_id = ?", (run_id,)
+                ).fetchone()
+            except sqlite3.OperationalError:  # an older store opened read-only: no table
+                return None
+        return bytes(row[0]) if row is not None else None
 
     @guarded
     def update_levers(

@@ -1,4 +1,9 @@
-"""The store's tables: the schema, and the columns added to stores written before them."""
+"""The store's tables: the schema, and the columns added to stores written before them.
+
+``examples`` holds one row per run that has per-example dynamics: an npz blob
+(``core.results.examples.ExampleDynamics.to_bytes``); a table added later is made by
+``CREATE TABLE IF NOT EXISTS`` on open, like the first ones.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,10 @@ CREATE TABLE IF NOT EXISTS epochs (
     seconds REAL,
     extras  TEXT,
     PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS examples (
+    run_id  INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    dynamics BLOB NOT NULL
 );
 """
 

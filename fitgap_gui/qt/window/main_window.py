@@ -45,6 +45,7 @@ from fitgap_gui.core.formatting import (
     run_label,
     status_text,
 )
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.live import RunRequest
 from fitgap_gui.core.store.runstore import RunStore
@@ -281,7 +282,8 @@ class MainWindow(QMainWindow):
         sweep.triggered.connect(self.open_sweep_dialog)
         self.add_menu_action("run", sweep)
 
-        self.insights_panel = InsightsPanel(self.live_runs)
+        self.insights_panel = InsightsPanel(self.live_runs, load_examples=self._stored_examples)
+        self.insights_panel.examples.clean_requested.connect(self.train_cleaned)
         self.insights_panel.apply_theme(self.plots.theme)
         self.plots.theme_changed.connect(self.insights_panel.apply_theme)
         self.add_side_tab(self.insights_panel, "Insights")
@@ -379,6 +381,18 @@ class MainWindow(QMainWindow):
             self.experiments_panel.train_repeats(config, repeats)
             return
         self.train_requests([RunRequest(config)])
+
+    def _stored_examples(self, run_id: int) -> ExampleDynamics | None:
+        blob = self.store.example_dynamics(run_id)
+        return ExampleDynamics.from_bytes(blob) if blob is not None else None
+
+    def train_cleaned(self, parent_id: int, mode: str, k: int) -> None:
+        """Insights → Examples: the parent again from scratch without (or relabelled at)
+        its k lowest-margin examples, as a new run linked to it (``core.run.cleaning``)."""
+        parent = self.store.get_run(parent_id)
+        what = "without" if mode == "drop" else "relabelled at"
+        label = f"{parent.name} ({what} its {k} lowest-margin examples)"
+        self.train_requests([RunRequest(parent.config, label, cleaning=(parent_id, mode, k))])
 
     def _saved_train_repeats(self) -> int:
         value = settings.open_settings().value(KEY_TRAIN_REPEATS, 1)
