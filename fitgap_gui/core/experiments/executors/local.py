@@ -36,6 +36,7 @@ from fitgap_gui.core.experiments.executors.base import (
     Executor,
     PlanItem,
     PlanRecorder,
+    RunFailedError,
     bytes_per_run,
     default_workers,
     error_kind,
@@ -166,8 +167,15 @@ class _WorkerPool:
                     deadline = time.monotonic() + STOP_GRACE_SECONDS
                 if stopping or recorder.error is not None:
                     pending.clear()  # nothing new starts; runs under way finish
+                dead = {w for w, proc in enumerate(procs) if proc.exitcode is not None}
+                if len(dead) == self.n and pending:  # no worker left to train the rest
+                    if recorder.error is None and recorder.lost is None:
+                        recorder.lost = RunFailedError(
+                            f"every worker process ended; {len(pending)} runs never started"
+                        )
+                    break
                 for worker in range(self.n):
-                    if pending and worker not in busy:
+                    if pending and worker not in busy and worker not in dead:
                         index = pending.popleft()
                         key = self.data_keys[index]
                         data = None if has_key[worker] == key else self.datasets[index]
@@ -210,13 +218,18 @@ class _WorkerPool:
             self.recorder.failed(index, event[3], event[4])
 
     def _check_workers(self, procs: list, busy: dict[int, int]) -> None:
-        """A worker that died (killed, out of memory) fails the run it had."""
+        """A worker that died (killed, out of memory) fails the run it had; the other
+        workers go on with the plan."""
         for worker, index in list(busy.items()):
             code = procs[worker].exitcode
             if code is not None:
                 busy.pop(worker)
+                if -code in signal.valid_signals():
+                    how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+                else:
+                    how = f"ended unexpectedly (exit code {code})"
                 self.recorder.failed(
-                    index, "", f"worker process {worker + 1} ended unexpectedly (exit code {code})"
+                    index, "", f"worker process {worker + 1} {how}", plan_goes_on=True
                 )
 
 
