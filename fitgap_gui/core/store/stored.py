@@ -36,9 +36,7 @@ def checked_run_id(run_id: object) -> int:
     if isinstance(run_id, bool) or not isinstance(run_id, int):
         raise FitGapError(f"a run id is a whole number, not {run_id!r}")
     if not -MAX_RUN_ID - 1 <= run_id <= MAX_RUN_ID:
-        raise RunNotFoundError(
-            f"no run with id {run_id}: run ids go up to 2**63 - 1"
-        )
+        raise RunNotFoundError(f"no run with id {run_id}: run ids go up to 2**63 - 1")
     return run_id
 
 
