@@ -61,7 +61,10 @@ class Executor:
     because the plan was stopped.  Bad data or a config that cannot fit its data
     raises before anything trains.  A run that raised is stored as ``failed``; no new
     run starts after it, the runs already training finish, and then its error is
-    raised (a FitGapError as itself).  Subclasses implement ``execute``.
+    raised (a FitGapError as itself).  A run whose worker process died is ``failed``
+    too, but the plan goes on with the other workers; its ``RunFailedError`` (naming
+    the run and the worker's end) is raised once the plan ends.  Subclasses implement
+    ``execute``.
     """
 
     def run(
