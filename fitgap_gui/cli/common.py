@@ -187,7 +187,7 @@ def run_id_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a run id is a whole number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
     try:
         return checked_run_id(value)
     except FitGapError as exc:

@@ -128,8 +128,9 @@ def _say(line: str) -> None:
 
 def _closed_pipe() -> int:
     """Standard output's reader is gone: point stdout at the null device, so that the
-    interpreter's own flush at exit finds nothing to complain about (the Python docs'
-    advice for SIGPIPE, "Note on SIGPIPE" in the signal module)."""
+    interpreter's own flush at exit finds nothing to complain about, and end with
+    128 + SIGPIPE, as a shell reports a tool that SIGPIPE ended (docs/ARCHITECTURE.md,
+    "CLI contract")."""
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
