@@ -42,6 +42,7 @@ from fitgap_gui.core.model.measurements import delivered_epoch, evaluate_deliver
 from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
 from fitgap_gui.core.results.status import final_status
+from fitgap_gui.core.run.interrupts import InterruptHook
 from fitgap_gui.core.run.provenance import provenance
 from fitgap_gui.core.store.runstore import RunStore
 
@@ -195,6 +196,8 @@ class FitGapCallback(keras.callbacks.Callback):
         self._train_eval_failed = False
         #: The per-example record of ``train_eval`` (classification with softmax scores).
         self._examples: ExampleDynamics | None = None
+        # Ctrl+C during fit: Keras calls no on_train_end, so the run is marked here.
+        self._interrupt = InterruptHook(self._interrupted)
 
     # -- Keras hooks -----------------------------------------------------------------------
     def set_model(self, model: Any) -> None:
@@ -243,6 +246,7 @@ class FitGapCallback(keras.callbacks.Callback):
                 provenance=repeat,
                 script_data=self._script_data,
             )
+            self._interrupt.install()
         except Exception as exc:  # never break the user's training
             self._give_up(exc)
 
@@ -268,6 +272,7 @@ class FitGapCallback(keras.callbacks.Callback):
             self._give_up(exc)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._interrupt.remove()
         if self._store is None or self.run_id is None:
             return
         try:
@@ -556,6 +561,15 @@ class FitGapCallback(keras.callbacks.Callback):
             "cross_entropy": math.nan if loss is None else loss,
             "accuracy": math.nan if accuracy is None else accuracy,
         }
+
+    def _interrupted(self) -> None:
+        """Ctrl+C during fit: the run reads ``interrupted`` at once, its epochs kept."""
+        if self._store is None or self.run_id is None:
+            return
+        epochs = len(next(iter(self._history.values()), []))
+        message = f"interrupted (Ctrl+C) after epoch {epochs}; its epochs were kept"
+        self._store.fail_run(self.run_id, message, status="interrupted")
+        self._store = None
 
     def _give_up(self, exc: BaseException) -> None:
         """One warning line; the store is left alone for the rest of this training."""

@@ -4,7 +4,6 @@ a new run without (or relabelled at) its k lowest-margin examples."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from fitgap_gui.cli.common import (
@@ -14,6 +13,8 @@ from fitgap_gui.cli.common import (
     check_writable,
     format_epoch,
     quiet_tensorflow,
+    run_id_arg,
+    write_out,
 )
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.examples import export_examples, stored_dynamics
@@ -82,7 +83,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     payload["parent_run_id"] = parent.run_id
     payload["cleaning"] = {"mode": mode, "k": k}
     if args.out:
-        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_out(args.out, payload)
     parent_acc, parent_ce = _test_numbers(parent.test)
     child_acc, child_ce = _test_numbers(result.test)
     print(f"run {result.run_id}: {result.status} after {result.epochs_run} epochs")
@@ -103,7 +104,7 @@ def add_clean(sub) -> None:
         help="train a run again from scratch without (or relabelled at) its k "
         "lowest-margin training examples, as a new run linked to it",
     )
-    clean.add_argument("run_id", type=int, metavar="RUN_ID")
+    clean.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     how = clean.add_mutually_exclusive_group(required=True)
     how.add_argument("--drop", type=int, metavar="K", help="leave the k lowest out")
     how.add_argument(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from fitgap_gui.cli.common import (
@@ -16,6 +15,9 @@ from fitgap_gui.cli.common import (
     executor_from_args,
     load_config,
     quiet_tensorflow,
+    repeats_arg,
+    write_out,
+    writing_out,
 )
 from fitgap_gui.core.data.datasets import load_datasets
 from fitgap_gui.core.experiments import plans as experiments
@@ -49,7 +51,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
-        tables.write_rows(args.out, rows, param=args.param, summary=arms)
+        with writing_out(args.out) as handle:
+            tables.write_rows(args.out, rows, param=args.param, summary=arms, handle=handle)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
@@ -123,7 +126,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out:
         payload = tables.summary_payload(arms)
         payload["note"] = nothing_to_fix
-        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_out(args.out, payload)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
@@ -137,7 +140,7 @@ def add_compare(sub) -> None:
     add_label_flag(compare)
     compare.add_argument(
         "--repeats",
-        type=int,
+        type=repeats_arg,
         default=3,
         metavar="N",
         help="seeds per arm: training.seed, +1, ... (default 3)",
@@ -165,7 +168,7 @@ def add_sweep(sub) -> None:
     sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
     sweep.add_argument(
-        "--repeats", type=int, default=3, metavar="N", help="seeds per value (default 3)"
+        "--repeats", type=repeats_arg, default=3, metavar="N", help="seeds per value (default 3)"
     )
     sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
     add_executor_flags(sweep)

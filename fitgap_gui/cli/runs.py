@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from fitgap_gui.cli.common import EXIT_OK, Parser, format_epoch, quiet_tensorflow
+from fitgap_gui.cli.common import EXIT_OK, Parser, format_epoch, quiet_tensorflow, run_id_arg
 from fitgap_gui.cli.examples import cmd_export_examples
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.files import export_runs
@@ -140,15 +140,15 @@ def add_runs_and_export(sub) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=cmd_runs_list)
     show = actions.add_parser("show", help="one run with its per-epoch history")
-    show.add_argument("run_id", type=int, metavar="RUN_ID")
+    show.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print the run result JSON")
     show.set_defaults(func=cmd_runs_show)
     rename = actions.add_parser("rename", help="give a run another name")
-    rename.add_argument("run_id", type=int, metavar="RUN_ID")
+    rename.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     rename.add_argument("name", metavar="NAME")
     rename.set_defaults(func=cmd_runs_rename)
     delete = actions.add_parser("delete", help="delete a run, its epochs and its model")
-    delete.add_argument("run_id", type=int, metavar="RUN_ID")
+    delete.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     delete.set_defaults(func=cmd_runs_delete)
 
     export = sub.add_parser(
@@ -158,7 +158,7 @@ def add_runs_and_export(sub) -> None:
         "format",
         choices=("csv", "json", "script", "model", "tensorboard", "report", "examples"),
     )
-    export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    export.add_argument("run_ids", type=run_id_arg, nargs="+", metavar="RUN_ID")
     export.add_argument(
         "-o",
         "--output",

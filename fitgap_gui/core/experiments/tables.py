@@ -26,7 +26,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from fitgap_gui.core.experiments.text_table import Column, header_lines, line, wrap_key
 from fitgap_gui.core.results.records import (
@@ -484,27 +484,32 @@ def write_rows(
     rows: Sequence[ResultRow],
     param: str | None = None,
     summary: Sequence[ArmSummary] | None = None,
+    handle: TextIO | None = None,
 ) -> None:
     """CSV when ``path`` ends in .csv (one line per row), JSON otherwise.
 
     The JSON also holds ``summary`` (``summary_payload``: one arm per value over its
-    repeats) when given.
+    repeats) when given.  ``handle``: ``path`` already opened for writing (the CLI
+    opens a device such as ``/dev/stdout`` in place), else ``path`` is written.
     """
     path = Path(path)
+    if handle is None:
+        with path.open("w", newline="", encoding="utf-8") as opened:
+            write_rows(path, rows, param, summary, handle=opened)
+        return
     if path.suffix.lower() == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["param", *ROW_FIELDS])
-            writer.writeheader()
-            for row in rows:
-                record = row.to_dict()
-                if isinstance(record["value"], (list, dict)):
-                    record["value"] = json.dumps(record["value"])
-                # Text cells (a value such as "relu", its label) a spreadsheet must not
-                # run as formulas; numbers are left as they are.
-                record = {"param": param, **record}
-                writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
+        writer = csv.DictWriter(handle, fieldnames=["param", *ROW_FIELDS])
+        writer.writeheader()
+        for row in rows:
+            record = row.to_dict()
+            if isinstance(record["value"], (list, dict)):
+                record["value"] = json.dumps(record["value"])
+            # Text cells (a value such as "relu", its label) a spreadsheet must not
+            # run as formulas; numbers are left as they are.
+            record = {"param": param, **record}
+            writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
         return
     payload: dict[str, Any] = {"param": param, "rows": [row.to_dict() for row in rows]}
     if summary is not None:
         payload["summary"] = summary_payload(summary)
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    handle.write(json.dumps(payload, indent=2) + "\n")

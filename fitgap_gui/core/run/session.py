@@ -19,6 +19,7 @@ from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_dataset
 from fitgap_gui.core.diagnosis.inputs import inputs_for_diagnosis
 from fitgap_gui.core.diagnosis.verdict import diagnose
+from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.model.build import check_model_for_data
 from fitgap_gui.core.model.memory import check_dataset_memory
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
@@ -184,6 +185,15 @@ def run_recorded(
         with contextlib.suppress(StoreError):
             store.fail_run(run_id, str(error), status="interrupted")
         raise error from None
+    except FitGapError as exc:
+        # A refusal before this run trained an epoch of its own (a continued run whose
+        # saved model does not fit): the store is left as it was (the CLI's exit 2).
+        with contextlib.suppress(StoreError):
+            if written == (resume.epoch if resume is not None else 0):
+                store.discard_run(run_id)
+            else:
+                store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
+        raise
     except BaseException as exc:
         with contextlib.suppress(StoreError):  # never a second error on top of the first
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -56,20 +57,29 @@ from fitgap_gui.core.store.faults import (
     store_timeout,
 )
 from fitgap_gui.core.store.owners import here, owner_alive, process_start_token
-from fitgap_gui.core.store.stored import StoredRun, stored_run
+from fitgap_gui.core.store.stored import (
+    MAX_RUN_ID,
+    StoredRun,
+    checked_run_id,
+    name_text,
+    stored_run,
+)
 from fitgap_gui.core.store.tables import KINDS, create_tables
 from fitgap_gui.core.userfiles import default_home
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MARK_TIMEOUT",
+    "MAX_RUN_ID",
     "RESERVE_BYTES",
     "RUN_WRITE_ATTEMPTS",
     "RunStore",
     "StoreError",
     "StoredRun",
+    "checked_run_id",
     "fault_kind",
     "here",
+    "name_text",
     "owner_alive",
     "process_start_token",
     "store_error",
@@ -87,6 +97,7 @@ RESERVE_BYTES = 1024
 MARK_TIMEOUT = 2.0
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 _END_SQL = "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL WHERE id = ?"
 _INTERRUPTED = "the process ended during training; its epochs were kept"
@@ -249,6 +260,9 @@ class RunStore:
         """
         if kind not in KINDS:
             raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
+        name = None if name is None else name_text(name)
+        if parent_run_id is not None:
+            checked_run_id(parent_run_id)
         if config.data.path:
             absolute = str(Path(config.data.path).expanduser().resolve())
             if absolute != config.data.path:
@@ -478,6 +492,7 @@ class RunStore:
     @guarded
     def is_live(self, run_id: int) -> bool:
         """Whether a run is still training in a process that is alive."""
+        checked_run_id(run_id)
         row = (
             self._connect()
             .execute("SELECT status, pid, pid_started FROM runs WHERE id = ?", (run_id,))
@@ -542,10 +557,17 @@ class RunStore:
     def list_runs(self) -> list[StoredRun]:
         """Every run, newest first, without histories (cheap)."""
         rows = self._connect().execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
-        return [self._row_to_run(row) for row in rows]
+        runs = []
+        for row in rows:
+            try:
+                runs.append(self._row_to_run(row))
+            except (ValueError, TypeError, KeyError) as exc:  # one odd row spares the rest
+                log.warning("run %s of %s cannot be read: %s", row["id"], self.path, exc)
+        return runs
 
     @guarded
     def history(self, run_id: int) -> dict[str, list[float | None]]:
+        checked_run_id(run_id)
         rows = (
             self._connect()
             .execute("SELECT metrics FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
@@ -559,6 +581,7 @@ class RunStore:
 
     @guarded
     def epochs(self, run_id: int) -> list[EpochMetrics]:
+        checked_run_id(run_id)
         rows = (
             self._connect()
             .execute(
@@ -582,6 +605,7 @@ class RunStore:
 
     @guarded
     def get_run(self, run_id: int) -> StoredRun:
+        checked_run_id(run_id)
         row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
@@ -596,7 +620,8 @@ class RunStore:
     # -- editing ---------------------------------------------------------------------------------
     @guarded
     def rename_run(self, run_id: int, name: str) -> None:
-        name = name.strip()
+        checked_run_id(run_id)
+        name = name_text(name).strip()
         if not name:
             raise FitGapError("a run name cannot be empty")
         with self._connect() as db:
@@ -604,9 +629,24 @@ class RunStore:
                 raise RunNotFoundError(f"no run with id {run_id}")
 
     @guarded
+    def discard_run(self, run_id: int) -> None:
+        """Remove a run this process created that trained nothing of its own (a start
+        refused after its row was made): the store is left as it was before it."""
+        with self._connect() as db:
+            db.execute("DELETE FROM runs WHERE id = ? AND pid = ?", (run_id, os.getpid()))
+        self._monitors.pop(run_id, None)
+        self.model_path(run_id).unlink(missing_ok=True)
+
+    @guarded
     def delete_run(self, run_id: int) -> None:
-        """Delete a run, its epochs and its model file; a run still training is refused."""
-        if self.is_live(run_id):
+        """Delete a run, its epochs and its model file; a run still training is refused.
+
+        A user's own run (``FitGapCallback``) whose process lives may be deleted: its
+        ``fit`` may have ended without telling (an exception in the user's code), and
+        if it still trains, its next epoch finds no row and the callback stops
+        recording with one warning, leaving the training alone.
+        """
+        if self.is_live(run_id) and self.get_run(run_id).kind != "callback":
             raise FitGapError(f"run {run_id} is still training; stop it before deleting it")
         with self._connect() as db:
             if db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:

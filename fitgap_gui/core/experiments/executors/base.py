@@ -62,7 +62,10 @@ class Executor:
     because the plan was stopped.  Bad data or a config that cannot fit its data
     raises before anything trains.  A run that raised is stored as ``failed``; no new
     run starts after it, the runs already training finish, and then its error is
-    raised (a FitGapError as itself).  Subclasses implement ``execute``.
+    raised (a FitGapError as itself).  A run whose worker process died is ``failed``
+    too, but the plan goes on with the other workers; its ``RunFailedError`` (naming
+    the run and the worker's end) is raised once the plan ends.  Subclasses implement
+    ``execute``.
     """
 
     def run(
@@ -81,8 +84,9 @@ class Executor:
         recorder = PlanRecorder(plan, datasets, store, on_run_started, on_epoch, on_run_done)
         if plan:
             self.execute(recorder, should_stop or (lambda: False))
-        if recorder.error is not None:
-            raise recorder.error
+        error = recorder.error or recorder.lost
+        if error is not None:
+            raise error
         return recorder.results
 
     def execute(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
@@ -214,6 +218,9 @@ class PlanRecorder:
         self.results: list[RunResult | None] = [None] * len(plan)
         self.ended: set[int] = set()
         self.error: Exception | None = None
+        #: A run lost with its worker (killed, out of memory): the plan goes on with the
+        #: other workers, and this is raised once it ends.
+        self.lost: Exception | None = None
 
     def started(self, index: int, ran_on: str) -> int:
         item = self.plan[index]
@@ -260,12 +267,22 @@ class PlanRecorder:
         if self.on_run_done is not None:
             self.on_run_done(index, result)
 
-    def failed(self, index: int, kind: str, message: str) -> None:
-        """A run raised (or its worker died): its row is ``failed``, its error kept."""
+    def failed(self, index: int, kind: str, message: str, *, plan_goes_on: bool = False) -> None:
+        """A run raised (or its worker died): its row is ``failed``, its error kept.
+
+        An error that is not the user's to fix names the run ("run 7 'compare: + L2
+        0.01 (seed 2)': ..."), so its one line says which run it was.  With
+        ``plan_goes_on`` (a worker that died) the other runs still train.
+        """
         self.ended.add(index)
         if index in self.run_ids:
             self.store.fail_run(self.run_ids[index], message)
-        if self.error is None:
+        if not kind:
+            run = f"run {self.run_ids[index]} " if index in self.run_ids else ""
+            message = f"{run}{self.plan[index].label!r}: {message}"
+        if plan_goes_on:
+            self.lost = self.lost or rebuild_error(kind, message)
+        elif self.error is None:
             self.error = rebuild_error(kind, message)
 
     def end_unfinished(self, stopping: bool) -> None:
