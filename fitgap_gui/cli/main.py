@@ -17,6 +17,7 @@ from typing import NoReturn
 from fitgap_gui import __version__, desktop
 from fitgap_gui.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, Parser
 from fitgap_gui.cli.experiments import add_compare, add_sweep
+from fitgap_gui.cli.lab import add_lab
 from fitgap_gui.cli.runs import add_runs_and_export, add_store
 from fitgap_gui.cli.train import add_train
 from fitgap_gui.core.errors import FitGapError
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_install_desktop(sub)
     add_sweep(sub)
     add_compare(sub)
+    add_lab(sub)
     return parser
 
 
