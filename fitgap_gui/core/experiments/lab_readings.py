@@ -81,7 +81,7 @@ def lr_range_reading(payload: dict[str, Any]) -> str:
     rates = payload.get("rates") or []
     if not rates:
         return "The range test ran no batch."
-    stop = "the loss diverged" if _diverged(payload) else "the test ended"
+    stop = "the loss diverged" if _diverged(payload) else "the loss had not diverged yet"
     suggested = payload.get("suggested")
     if suggested is None:
         return (

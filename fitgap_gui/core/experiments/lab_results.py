@@ -29,8 +29,11 @@ from fitgap_gui.core.results.stats import ACCURACY_BOUNDS, t_interval
 FIT_ACCURACY = 0.99
 #: Training error at or below which a width counts as interpolating (the threshold).
 INTERPOLATION_ERROR = 0.05
-#: The smoothing of the learning-rate range test's loss (fastai's ``lr_find`` uses 0.98).
+#: The smoothing of the learning-rate range test's loss: fastai's ``lr_find`` uses 0.98
+#: over 100 batches, whose average lags ~50 batches (4 of 8 decades of rate); FitGap
+#: keeps the lag at ``SMOOTHING_SPAN`` of the batches run, up to 0.98.
 SMOOTHING_BETA = 0.98
+SMOOTHING_SPAN = 0.05
 #: Batches left out of the suggestion at the start, while the smoothed loss settles
 #: (fastai's ``skip_start``); at most a fifth of the batches run.
 WARMUP_STEPS = 10
@@ -195,6 +198,12 @@ def smooth_losses(losses: Sequence[float], beta: float = SMOOTHING_BETA) -> list
         avg = beta * avg + (1.0 - beta) * float(loss)
         out.append(avg / (1.0 - beta**t))
     return out
+
+
+def smoothing_beta(steps: int) -> float:
+    """The moving average's beta for a test of ``steps`` batches: a time constant of
+    ``SMOOTHING_SPAN * steps`` batches (0.8 for 100 batches), at most ``SMOOTHING_BETA``."""
+    return min(SMOOTHING_BETA, max(0.0, 1.0 - 1.0 / max(1.0, SMOOTHING_SPAN * steps)))
 
 
 def diverged(smoothed: Sequence[float], factor: float = DIVERGENCE_FACTOR) -> bool:

@@ -4,7 +4,8 @@ The network and its compile come from the run's own plans (``core.model.build``)
 constant rate that this loop sets before each batch: ``steps`` rates spaced
 exponentially from ``min_rate`` to ``max_rate``.  Each batch's own loss (Keras's
 ``train_on_batch`` resets the metrics per call, so it is that batch's, penalty included)
-is smoothed with a bias-corrected moving average; the test stops once the smoothed loss
+is smoothed with a bias-corrected moving average (``smoothing_beta``: it lags 5 % of
+the batches); the test stops once the smoothed loss
 exceeds ``DIVERGENCE_FACTOR`` times its minimum (or is not finite).  Batches are drawn
 from the training rows only, reshuffled every pass with the run's seed.
 
@@ -26,6 +27,7 @@ from fitgap_gui.core.experiments.lab_results import (
     exponential_rates,
     lr_range_payload,
     smooth_losses,
+    smoothing_beta,
 )
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.model import build
@@ -76,6 +78,7 @@ def lr_range_test(
     run_rates: list[float] = []
     losses: list[float] = []
     smoothed: list[float] = []
+    beta = smoothing_beta(steps)
     for step, rate in enumerate(rates, start=1):
         if should_stop is not None and should_stop():
             break
@@ -86,7 +89,7 @@ def lr_range_test(
         logs = model.train_on_batch(x[rows], y[rows], return_dict=True)
         run_rates.append(float(rate))
         losses.append(float(logs["loss"]))
-        smoothed = smooth_losses(losses)
+        smoothed = smooth_losses(losses, beta)
         if on_step is not None:
             on_step(step, float(rate), losses[-1], smoothed[-1])
         if diverged(smoothed):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.lab_report import lab_sections
 from fitgap_gui.core.export.report import render_report
 from fitgap_gui.core.export.script import check_exportable, keras_script
 from fitgap_gui.core.export.script_branch import BranchPlan
@@ -317,7 +318,8 @@ def export_report(store: RunStore, run_ids: list[int], path: str | Path) -> list
     """One self-contained HTML lab report of the runs (``report.render_report``)."""
     runs = store.get_runs(run_ids)
     path = _output_file(path, ".html")
-    return [_write_text(path, render_report(runs, script_of=script_for_run))]
+    lab = lab_sections(store, runs)
+    return [_write_text(path, render_report(runs, script_of=script_for_run, lab=lab))]
 
 
 EXPORTERS: dict[str, Callable[[RunStore, list[int], str | Path], list[Path]]] = {

@@ -464,10 +464,14 @@ def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
 
 
 def render_report(
-    runs: list[StoredRun], now: datetime | None = None, script_of: ScriptOf | None = None
+    runs: list[StoredRun],
+    now: datetime | None = None,
+    script_of: ScriptOf | None = None,
+    lab: list[dict[str, Any]] | None = None,
 ) -> str:
     """The report's HTML text for ``runs`` (with their histories); ``script_of`` writes
-    each FitGap run's Keras script into it (``export.files.script_for_run``)."""
+    each FitGap run's Keras script into it (``export.files.script_for_run``); ``lab``
+    the lab experiments' sections (``export.lab_report.lab_sections``)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -487,5 +491,6 @@ def render_report(
         statistics=statistics(runs),
         compared_on=COMPARED_ON,
         here=versions(),
+        lab=lab or [],
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
     )

@@ -40,6 +40,8 @@ class RunRequest:
     from_store: bool = False
     #: The parent's epochs 1..branch_epoch, as the worker hands the started child over.
     prefix: dict[str, list[float | None]] | None = field(default=None, compare=False)
+    #: An experiment's own probe (``PlanItem.probe``), for runs trained as a plan.
+    probe: Any = field(default=None, compare=False)
 
 
 def data_identity(config: RunConfig) -> tuple[str, str | None]:
