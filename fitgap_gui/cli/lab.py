@@ -31,6 +31,7 @@ from fitgap_gui.core.experiments.lab_readings import (
     lr_range_reading,
     randomization_reading,
 )
+from fitgap_gui.core.experiments.lab_results import epochs_to_fit, final_value
 from fitgap_gui.core.experiments.labstore import save_record
 from fitgap_gui.core.formatting import format_percent
 from fitgap_gui.core.store.runstore import RunStore
@@ -81,8 +82,6 @@ def cmd_randomization(args: argparse.Namespace) -> int:
     print(f"{'level':>6} {'run':>5} {'train acc':>10} {'test acc':>9} {'fit at':>7}", flush=True)
 
     def on_done(_index: int, keys: dict[str, Any], result) -> None:
-        from fitgap_gui.core.experiments.lab_results import epochs_to_fit, final_value
-
         test = (result.test or {}).get("accuracy")
         fit = epochs_to_fit(result.history)
         role = "p" if keys.get("role") == "permutation" else ""
@@ -120,8 +119,6 @@ def cmd_double_descent(args: argparse.Namespace) -> int:
     print(f"{'width':>6} {'params':>9} {'run':>5} {'train err':>10} {'test err':>9}", flush=True)
 
     def on_done(_index: int, keys: dict[str, Any], result) -> None:
-        from fitgap_gui.core.experiments.lab_results import final_value
-
         train = final_value(result.history, "train_eval_accuracy")
         test = (result.test or {}).get("accuracy")
         print(

@@ -147,7 +147,9 @@ class LabDialog(QDialog):
             )
         )
         self.plot = pg.PlotWidget(background="w")
-        self.plot.addLegend(offset=(10, 10))
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.under_way = QLabel("")
         self.reading = QLabel("Choose an experiment and press Run.")
@@ -396,7 +398,10 @@ class LabDialog(QDialog):
     def _redraw(self) -> None:
         plot = self.plot
         plot.clear()
+        plot.getAxis("bottom").setTicks(None)
         kind = self.kind.currentData()
+        # The legend where the curves are not: falling curves (errors) keep the top right free.
+        self.legend.setOffset((10, 10) if kind == "lr-range" else (-10, 10))
         if kind == "lr-range":
             self._draw_lr_range()
         elif self.collector is not None or self.payload is not None:
@@ -432,8 +437,9 @@ class LabDialog(QDialog):
         plot.setLabel("left", "error")
         widths = payload["widths"]
         x = [w["width"] for w in widths]
+        plot.getAxis("bottom").setTicks([[(math.log10(v), str(v)) for v in x]])
         for key, pen, name in (
-            ("train_error", TRAIN_PEN, "training error"),
+            ("train_error", TRAIN_PEN, "training error (labels trained on)"),
             ("test_error", TEST_PEN, "test error (delivered model)"),
         ):
             y = [w[key] if w[key] is not None else math.nan for w in widths]
