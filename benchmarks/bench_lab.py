@@ -30,6 +30,7 @@ import os
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import benchlib
 
@@ -56,7 +57,7 @@ def run_plan(plan, workers: int):
     return payload, collector, time.perf_counter() - start
 
 
-def figure(path, title, x_label, series, *, log_x=False, marks=(), y_label=""):
+def figure(path, title, x_label, series, *, log_x=False, marks=(), y_label="", ticks=None):
     """A PNG of ``series`` [(name, colour, x, y)] with vertical ``marks`` [(x, label)]."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
@@ -84,16 +85,15 @@ def figure(path, title, x_label, series, *, log_x=False, marks=(), y_label=""):
             symbolBrush=colour,
             name=name,
         )
-    for x, label in marks:
-        at = math.log10(x) if log_x else x
-        plot.addItem(
-            pg.InfiniteLine(
-                at,
-                pen=pg.mkPen("#555", style=pg.QtCore.Qt.PenStyle.DashLine),
-                label=label,
-                labelOpts={"position": 0.9, "color": "#333"},
-            )
+    if ticks:
+        plot.getAxis("bottom").setTicks(
+            [[(math.log10(t) if log_x else t, f"{t:g}") for t in ticks]]
         )
+    for i, (x, label) in enumerate(marks):
+        at = math.log10(x) if log_x else x
+        pen = pg.mkPen("#555", style=pg.QtCore.Qt.PenStyle.DashLine)
+        opts = {"position": 0.93 - 0.1 * i, "color": "#333"}
+        plot.addItem(pg.InfiniteLine(at, pen=pen, label=label, labelOpts=opts))
     widget.show()
     app.processEvents()
     pyqtgraph.exporters.ImageExporter(plot).export(str(path))
@@ -157,6 +157,7 @@ def double_descent(args, out, noise, workers, key):
         "epochs": args.dd_epochs,
         "load": load(),
         "study_curves": len(collector.study),
+        "data": plan.data,
     }
     return plan, payload
 
@@ -195,6 +196,7 @@ def dd_figure(plan, results):
         log_x=True,
         marks=marks,
         y_label="error",
+        ticks=[w["width"] for w in results[0][1]["widths"]],
     )
 
 
@@ -247,6 +249,17 @@ def lr_range(args, out):
     )
 
 
+def figures_from(path) -> None:
+    """Redraw the double-descent figure from a saved JSON (digits: 64 inputs, 10 classes)."""
+    from types import SimpleNamespace
+
+    out = json.loads(Path(path).read_text(encoding="utf-8"))
+    first = out["dd_0"]
+    data = first.get("data") or {"n_train": first["n_train"], "n_classes": 10, "input_dim": 64}
+    results = [(0.0, out["dd_0"]["payload"]), (0.2, out["dd_0.2"]["payload"])]
+    dd_figure(SimpleNamespace(data=data), results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     floats = lambda text: [float(v) for v in text.split(",")]  # noqa: E731
@@ -262,7 +275,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--parts", default="rand,dd,time,lr")
     parser.add_argument("--name", default="run")
+    parser.add_argument("--figures-from", metavar="JSON", help="only redraw the figures")
     args = parser.parse_args()
+    if args.figures_from:
+        figures_from(args.figures_from)
+        return
     os.environ["FITGAP_HOME"] = tempfile.mkdtemp(prefix="fitgap-bench-lab-")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parts = args.parts.split(",")

@@ -25,7 +25,7 @@ def test_double_descent_runs_in_the_window_and_plots_each_width(lab_window, qtbo
     dialog = lab_window.open_lab_dialog()
     dialog.choose("double-descent")
     dialog.widths.setText("2, 4")
-    dialog.epochs.setValue(2)
+    dialog.epochs.setValue(1)
     with qtbot.waitSignal(lab_window.training_ended, timeout=120_000):
         assert dialog.run()
         assert not dialog.run_button.isEnabled() and dialog.stop_button.isEnabled()
