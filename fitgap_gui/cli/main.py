@@ -28,6 +28,7 @@ from fitgap_gui.cli.common import (
 from fitgap_gui.cli.data import add_data
 from fitgap_gui.cli.examples import add_clean
 from fitgap_gui.cli.experiments import add_compare, add_sweep
+from fitgap_gui.cli.lab import add_lab
 from fitgap_gui.cli.runs import add_runs_and_export, add_store
 from fitgap_gui.cli.train import add_train
 from fitgap_gui.core.errors import FitGapError
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare(sub)
     add_data(sub)
     add_clean(sub)
+    add_lab(sub)
     return parser
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.lab_report import lab_sections
 from fitgap_gui.core.export.report import render_report
 from fitgap_gui.core.export.script import check_exportable, keras_script
 from fitgap_gui.core.export.script_branch import BranchPlan
@@ -329,7 +330,8 @@ def export_report(store: RunStore, run_ids: list[int], path: str | Path) -> list
         blob = store.example_dynamics(run_id)
         return ExampleDynamics.from_bytes(blob) if blob is not None else None
 
-    report = render_report(runs, script_of=script_for_run, examples_of=examples_of)
+    lab = lab_sections(store, runs)
+    report = render_report(runs, script_of=script_for_run, examples_of=examples_of, lab=lab)
     return [_write_text(path, report)]
 
 

@@ -536,11 +536,13 @@ def render_report(
     now: datetime | None = None,
     script_of: ScriptOf | None = None,
     examples_of: ExamplesOf | None = None,
+    lab: list[dict[str, Any]] | None = None,
 ) -> str:
     """The report's HTML text for ``runs`` (with their histories); ``script_of`` writes
     each FitGap run's Keras script into it (``export.files.script_for_run``);
     ``examples_of(run_id)`` gives a run's per-example record (the data map and the
-    suspects' precision)."""
+    suspects' precision); ``lab`` the lab experiments' sections
+    (``export.lab_report.lab_sections``)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -562,5 +564,6 @@ def render_report(
         statistics=statistics(runs),
         compared_on=COMPARED_ON,
         here=versions(),
+        lab=lab or [],
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
     )

@@ -169,6 +169,9 @@ class RunResult:
     branch: Any = field(default=None, repr=False, compare=False)
     #: The per-example dynamics (``core.results.examples.ExampleDynamics``), or None.
     examples: Any = field(default=None, repr=False, compare=False)
+    #: What an experiment's own probe recorded during the run (``PlanItem.probe``),
+    #: carried to the experiment only: never in the run's row, history or JSON.
+    study: Any = field(default=None, repr=False, compare=False)
 
     def metric_at(self, name: str, epoch: int | None) -> float | None:
         values = self.history.get(name, [])

@@ -44,6 +44,8 @@ class RunRequest:
     #: A cleaned run from scratch: ``(parent run id, "drop" | "relabel", k)``
     #: (``core.run.cleaning``); the worker reads the parent's examples from the store.
     cleaning: tuple[int, str, int] | None = None
+    #: An experiment's own probe (``PlanItem.probe``), for runs trained as a plan.
+    probe: Any = field(default=None, compare=False)
 
 
 def data_identity(config: RunConfig) -> tuple[str, str | None]:

@@ -230,7 +230,7 @@ def train_plan(
     no run stays "training" on screen.
     """
 
-    plan = [PlanItem(r.config, r.label or "") for r in requests]
+    plan = [PlanItem(r.config, r.label or "", r.probe) for r in requests]
     total = len(plan)
     started: dict[int, int] = {}  # plan index -> run id
     returned: set[int] = set()

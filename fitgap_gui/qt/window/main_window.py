@@ -50,6 +50,7 @@ from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.live import RunRequest
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.qt.dialogs.data_dialog import DataOpener
+from fitgap_gui.qt.dialogs.lab_dialog import LabDialog
 from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
 from fitgap_gui.qt.panels.controls import ControlsPanel
 from fitgap_gui.qt.panels.diagnosis_panel import DiagnosisPanel
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
     experiments_panel: ExperimentsPanel
     insights_panel: InsightsPanel
     sweep_dialog: SweepDialog | None
+    lab_dialog: LabDialog | None
     preferences: preferences.Preferences
 
     def __init__(self, store: RunStore | None = None) -> None:
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         #: [finished, total] while a plan trains through an executor, else None.
         self._plan_count: list[int] | None = None
         self.sweep_dialog = None
+        self.lab_dialog = None
         self._build()
         self._wire_worker()
         self.controls.set_config(default_config())
@@ -281,6 +284,10 @@ class MainWindow(QMainWindow):
         sweep.setToolTip("A validation curve over one lever, or a learning curve")
         sweep.triggered.connect(self.open_sweep_dialog)
         self.add_menu_action("run", sweep)
+        lab_action = QAction("&Lab…", self)
+        lab_action.setToolTip("Random labels, double descent, the learning-rate range test")
+        lab_action.triggered.connect(self.open_lab_dialog)
+        self.add_menu_action("run", lab_action)
 
         self.insights_panel = InsightsPanel(self.live_runs, load_examples=self._stored_examples)
         self.insights_panel.examples.clean_requested.connect(self.train_cleaned)
@@ -301,6 +308,12 @@ class MainWindow(QMainWindow):
             self.sweep_dialog = SweepDialog(self.experiments_panel, self)
         self.sweep_dialog.open()
         return self.sweep_dialog
+
+    def open_lab_dialog(self) -> LabDialog:
+        if self.lab_dialog is None:
+            self.lab_dialog = LabDialog(self, self)
+        self.lab_dialog.show()
+        return self.lab_dialog
 
     def _show_experiments(self) -> None:
         """An experiment started: its tab comes forward (the side area keeps its width)."""
@@ -412,17 +425,18 @@ class MainWindow(QMainWindow):
         names += [None] * (len(configs) - len(names))
         self.train_requests([RunRequest(c, n) for c, n in zip(configs, names, strict=True)])
 
-    def train_requests(self, requests: list[RunRequest]) -> bool:
+    def train_requests(self, requests: list[RunRequest], *, as_plan: bool = False) -> bool:
         """Start the runs; the last Train's runs stay on screen, faint.
 
         One run (or the choice of one worker) trains on the training thread; a plan
         of several goes to the executor chosen in Preferences, runs overlapping.
+        ``as_plan`` (the lab: its runs carry probes) always takes the executor.
         """
         if self.refusal() is not None or not requests:
             return False
         choice = self.preferences.choice()
         executor = None
-        if len(requests) > 1 and not choice.in_process:
+        if as_plan or (len(requests) > 1 and not choice.in_process):
             try:
                 executor = choice.executor()
             except FitGapError as exc:  # Ray chosen but not installed: how to install it

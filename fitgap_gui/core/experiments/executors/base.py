@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fitgap_gui.core import errors
 from fitgap_gui.core.config.schema import RunConfig
@@ -26,7 +27,7 @@ from fitgap_gui.core.memory import cgroup_limit, mem_available
 from fitgap_gui.core.model.memory import estimate_model_memory
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.session import begin_run, check_run, end_run
-from fitgap_gui.core.run.training import ShouldStop
+from fitgap_gui.core.run.training import InspectModel, ShouldStop
 from fitgap_gui.core.store.runstore import RunStore
 
 #: (plan index, run id, where it runs) once the run's store row exists.
@@ -48,10 +49,19 @@ class RunFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One run of an experiment: what to train, and the name its store row gets."""
+    """One run of an experiment: what to train, and the name its store row gets.
+
+    ``probe`` (optional, picklable: it travels to the worker) watches the run for an
+    experiment's own record: ``probe.start(dataset)`` gives the ``inspect_model``
+    hook of ``core.run.training.train`` (called after each epoch; inference only, so
+    the run's numbers do not change), and ``probe.collected()`` what it recorded,
+    which the run's result carries back as ``RunResult.study`` (never stored in the
+    run's row or history).
+    """
 
     config: RunConfig
     label: str
+    probe: Any = None
 
 
 class Executor:
@@ -96,6 +106,17 @@ class Executor:
     def describe(self) -> str:
         """One line for the user: where the plan's runs train."""
         raise NotImplementedError
+
+
+def probe_hook(probe: Any, dataset: Dataset) -> InspectModel | None:
+    """The ``inspect_model`` hook of a plan item's probe, or None without one."""
+    return None if probe is None else probe.start(dataset)
+
+
+def probe_study(probe: Any, result: RunResult) -> None:
+    """Hand what a plan item's probe recorded to the run's result (``study``)."""
+    if probe is not None:
+        result.study = probe.collected()
 
 
 def plan_datasets(plan: Sequence[PlanItem]) -> list[Dataset]:

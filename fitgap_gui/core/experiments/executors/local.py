@@ -44,6 +44,8 @@ from fitgap_gui.core.experiments.executors.base import (
     default_workers,
     error_kind,
     limit_tensorflow_threads,
+    probe_hook,
+    probe_study,
     threads_per_worker,
 )
 from fitgap_gui.core.kerasimport import import_keras
@@ -108,6 +110,7 @@ class LocalExecutor(Executor):
                 save_model=self.save_model,
                 should_stop=stop,
                 checked=True,  # by check_plan, before anything trained
+                inspect_model=probe_hook(item.probe, dataset),
                 on_started=(lambda run_id, _ds, i=index: on_started(i, run_id, ran_on))  # type: ignore[misc]
                 if on_started
                 else None,
@@ -116,6 +119,7 @@ class LocalExecutor(Executor):
                 else None,
             )
             result.model = None  # the Keras model is large; do not keep one per run alive
+            probe_study(item.probe, result)
             recorder.returned(index, result)
             if result.status == "stopped":
                 break
@@ -187,8 +191,9 @@ class _WorkerPool:
                         key = self.data_keys[index]
                         data = None if has_key[worker] == key else self.datasets[index]
                         has_key[worker] = key
-                        config = self.plan[index].config
-                        tasks[worker].put((index, config, data, self.executor.save_model))
+                        item = self.plan[index]
+                        save = self.executor.save_model
+                        tasks[worker].put((index, item.config, data, save, item.probe))
                         busy[worker] = index
                 if not busy:
                     break
@@ -316,7 +321,7 @@ def worker_main(
             # interpreter teardown (seconds on a busy machine, for nothing).
             events.close()
             os._exit(0)
-        index, config, data, save_model = task
+        index, config, data, save_model, probe = task
         if data is not None:
             dataset = data
         assert dataset is not None  # the parent sends the data with a worker's first task
@@ -326,7 +331,9 @@ def worker_main(
 
         try:
             events.send(("started", worker, index, ran_on))
-            result = train(config, dataset, send_epoch, stop_flag.is_set)
+            hook = probe_hook(probe, dataset)
+            result = train(config, dataset, send_epoch, stop_flag.is_set, inspect_model=hook)
+            probe_study(probe, result)
             keep = save_model and result.epochs_run > 0
             model_bytes = model_to_bytes(result.model) if keep else None
             result.model = None

@@ -33,6 +33,8 @@ from fitgap_gui.core.experiments.executors.base import (
     PlanRecorder,
     error_kind,
     limit_tensorflow_threads,
+    probe_hook,
+    probe_study,
 )
 from fitgap_gui.core.experiments.executors.local import model_to_bytes
 from fitgap_gui.core.run.training import ShouldStop, train
@@ -212,6 +214,7 @@ class RayExecutor(Executor):
                     flag,
                     cpus,
                     self.save_model,
+                    plan[index].probe,
                 )
                 refs[ref] = index
 
@@ -311,6 +314,7 @@ def ray_task(
     flag: Any,
     threads: int,
     save_model: bool,
+    probe: Any = None,
 ) -> tuple:
     """One run inside a Ray worker: ``train`` with events to the queue, result returned."""
     import ray
@@ -340,8 +344,13 @@ def ray_task(
     try:
         send(("started", index, ran_on))
         result = train(
-            config, dataset, lambda metrics: send(("epoch", index, metrics)), stopped.is_set
+            config,
+            dataset,
+            lambda metrics: send(("epoch", index, metrics)),
+            stopped.is_set,
+            inspect_model=probe_hook(probe, dataset),
         )
+        probe_study(probe, result)
         model_bytes = model_to_bytes(result.model) if save_model and result.epochs_run else None
         result.model = None
         outcome: tuple = ("done", result, model_bytes)
