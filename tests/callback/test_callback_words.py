@@ -9,9 +9,11 @@ import json
 import numpy as np
 import pytest
 
+from fitgap_gui.callback import script_file_name
 from fitgap_gui.cli import main
 from fitgap_gui.core.export.report import run_levers
 from fitgap_gui.core.export.summary import run_summary
+from fitgap_gui.core.results.script_data import script_name
 from fitgap_gui.core.store.runstore import RunStore
 
 
@@ -53,7 +55,9 @@ def test_the_run_stores_what_the_callback_knows_and_prints_one_line(two_unnamed_
     assert first.script_data["input_shape"] == [6]
     assert (first.script_data["train_samples"], first.script_data["val_samples"]) == (60, 20)
     assert first.script_data["classes"] == 3
-    assert first.script_data["script"]  # the script's file name (pytest's here)
+    # The script's file name (pytest's here; none in an xdist worker, whose __main__ has
+    # no file): what script_file_name finds is what is stored.
+    assert first.script_data["script"] == script_file_name()
     # Two runs of one script in the same minute: distinct names.
     assert first.name != second.name
     for run_id, run, printed in ((ids[0], first, lines[0]), (ids[1], second, lines[1])):
@@ -66,7 +70,7 @@ def test_every_view_words_it_from_the_script_not_the_config(two_unnamed_runs, mo
     words = run_summary(run)
     assert "60 training, 20 validation samples" in words and "input (6,)" in words
     assert "3 classes" in words and "digits" not in words
-    assert run_levers(run)["data"].startswith(f"{run.script_data['script']}'s data")
+    assert run_levers(run)["data"].startswith(f"{script_name(run.script_data)}'s data")
     monkeypatch.setenv("FITGAP_HOME", str(home))
     assert main(["runs", "show", str(ids[0])]) == 0
     shown = capsys.readouterr().out
