@@ -63,6 +63,11 @@ def _utf16_without_bom(sample: bytes) -> bool:
 
 
 def _read_text(path: Path) -> str:
+    return decode_text(path, read_checked_bytes(path))
+
+
+def read_checked_bytes(path: Path) -> bytes:
+    """The file's bytes, refused when they are UTF-16/32 text or binary data."""
     with open_data_file(path, "a CSV file") as handle:
         raw = handle.read()
     for bom, name in _WIDE_BOMS:
@@ -72,6 +77,11 @@ def _read_text(path: Path) -> str:
         if _utf16_without_bom(raw[:4096]):
             raise DataError(f"{path} looks like UTF-16 text, not UTF-8; save it as UTF-8 CSV")
         raise DataError(f"{path} is not a text file (it holds binary data)")
+    return raw
+
+
+def decode_text(path: Path, raw: bytes) -> str:
+    """The bytes as UTF-8 text (a BOM dropped); refused, naming the byte, when not UTF-8."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
