@@ -284,7 +284,7 @@ def _read_other(path: Path, kind: str, sheet: str | None) -> TableFile:
         frame = read_table_file(path, options)
     except (ValueError, KeyError) as exc:
         if kind == "excel" and sheet is not None and "not found" in str(exc).lower():
-            raise DataError(f"{shown(path)} has no sheet {sheet!r}") from None
+            raise DataError(f"{shown(path)} has no sheet {sheet!r}{_sheets(path)}") from None
         raise DataError(f"{shown(path)} cannot be read as {kind}: {str(exc)[:200]}") from None
     except Exception as exc:  # pyarrow and openpyxl raise their own kinds on bad files
         what = "a Parquet file" if kind == "parquet" else "an Excel workbook (.xlsx)"
@@ -303,6 +303,17 @@ def _read_other(path: Path, kind: str, sheet: str | None) -> TableFile:
     if kind == "excel":
         meta["sheet"] = sheet
     return TableFile(path, frame, names, True, options, meta)
+
+
+def _sheets(path: Path) -> str:
+    """ " (sheets: 'a', 'b')", or nothing when the names cannot be read."""
+    import pandas as pd  # deferred: pandas is heavy and only tables need it
+
+    try:
+        names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    except Exception:  # (the sheet's absence is the message; the list is a courtesy)
+        return ""
+    return " (sheets: " + ", ".join(repr(str(n)) for n in names[:20]) + ")"
 
 
 def table_kind(path: Path) -> str:
