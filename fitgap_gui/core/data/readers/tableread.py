@@ -299,7 +299,7 @@ def _read_other(path: Path, kind: str, sheet: str | None) -> TableFile:
         raise DataError(
             f"{shown(path)} has one column; it needs feature columns and a label column"
         )
-    meta = {"header": True}
+    meta: dict = {"header": True}
     if kind == "excel":
         meta["sheet"] = sheet
     return TableFile(path, frame, names, True, options, meta)
