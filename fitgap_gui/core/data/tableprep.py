@@ -37,7 +37,8 @@ def read_table_file(path, options):
         return pd.read_parquet(path)
     if kind == "excel":
         sheet = options.get("sheet")
-        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, engine="openpyxl")
+        with pd.ExcelFile(path, engine="openpyxl") as book:  # (closed on a missing sheet too)
+            return pd.read_excel(book, sheet_name=0 if sheet is None else sheet)
     tokens = sorted({t for t in MISSING_TOKENS for t in (t, t.upper(), t.title())} | {"N/a"})
     frame = pd.read_csv(
         path,

@@ -310,7 +310,8 @@ def _sheets(path: Path) -> str:
     import pandas as pd  # deferred: pandas is heavy and only tables need it
 
     try:
-        names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
     except Exception:  # (the sheet's absence is the message; the list is a courtesy)
         return ""
     return " (sheets: " + ", ".join(repr(str(n)) for n in names[:20]) + ")"
