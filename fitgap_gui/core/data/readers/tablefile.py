@@ -169,13 +169,13 @@ def _type_column(table: TableFile, name: str, values) -> _Column:
 
     missing = values.isna().to_numpy()
     n_missing = int(missing.sum())
-    present = values[~missing]
-    n_present = len(present)
+    n_present = len(values) - n_missing
     if n_present == 0:
         return _Column("empty", 0, n_missing, 0)
     if values.dtype.kind == "b":
-        return _Column("boolean", int(present.nunique()), n_missing, n_present)
+        return _Column("boolean", int(values.nunique()), n_missing, n_present)
     if values.dtype.kind not in "iuf":
+        present = values[~missing]
         uniques = present.unique()
         kinds = {v: _cell_kind(v) for v in uniques}
         found = set(kinds.values())
