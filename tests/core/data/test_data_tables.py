@@ -152,7 +152,9 @@ def test_excel_cells_are_named_by_sheet_row(tmp_path):
     path = tmp_path / "typo.xlsx"
     values = [1.5, 2.5, "abc", 4.0] * 5
     pd.DataFrame({"a": values, "label": ["x", "y"] * 10}).to_excel(path, index=False)
-    assert "typo.xlsx: row 4, column 'a': 'abc' is not a number" in inspect_table(path).error
+    report = inspect_table(path)
+    assert "typo.xlsx: row 4, column 'a': 'abc' is not a number" in report.error
+    assert report.columns[0].action == "refused: row 4: 'abc' is not a number"
 
 
 def test_scaling_and_imputing_are_fitted_on_the_training_rows_only():

@@ -213,7 +213,7 @@ def _feature_action(column: _Column, max_categories: int, id_name: bool) -> tupl
     if column.kind == "empty":
         return "dropped: empty", None
     if column.problem:
-        return "refused: " + column.problem.split(", column ", 1)[-1].split(": ", 1)[-1], None
+        return "refused", None  # (the place and the reason are added by the caller)
     if column.kind == "boolean":
         return "0/1", "booleans"
     every_distinct = column.distinct == column.present >= MIN_ID_VALUES
@@ -329,6 +329,8 @@ def _inspect(path: Path, label, sheet, missing: str, max_categories: int):
                     levels[name] = column.distinct
             elif column.problem:
                 problems.append(column.problem)
+                where = column.problem.removeprefix(f"{shown(table.path)}: ")
+                action = "refused: " + where.replace(f", column {table.shown(name)}", "", 1)
             else:
                 notices.append(f"column {table.shown(name)} {action}")
         reports.append(ColumnReport(name, column.kind, column.distinct, column.missing, action))
