@@ -112,14 +112,18 @@ def main() -> None:
         for _ in range(args.rounds):
             for what in ("pandas", "fitgap"):
                 results[what].append(run_child(path, what))
-                print(what, json.dumps({k: v for k, v in results[what][-1].items() if k != "notices"}))
+                print(
+                    what, json.dumps({k: v for k, v in results[what][-1].items() if k != "notices"})
+                )
         print("notices:", results["fitgap"][0]["notices"])
     pandas_s = statistics.median(r["seconds"] for r in results["pandas"])
     fitgap_s = statistics.median(r["seconds"] for r in results["fitgap"])
     prepared = results["fitgap"][0]["prepared_bytes"]
     peak = statistics.median(r["peak_growth_bytes"] for r in results["fitgap"])
     pandas_peak = statistics.median(r["peak_growth_bytes"] for r in results["pandas"])
-    print(f"pandas.read_csv alone: {pandas_s:.2f} s (median), peak growth {pandas_peak / 1e6:.0f} MB")
+    print(
+        f"pandas.read_csv alone: {pandas_s:.2f} s (median), peak growth {pandas_peak / 1e6:.0f} MB"
+    )
     print(f"FitGap read + prepare: {fitgap_s:.2f} s (median) = {fitgap_s / pandas_s:.2f}x")
     print(
         f"peak memory growth {peak / 1e6:.0f} MB vs prepared arrays {prepared / 1e6:.0f} MB "
