@@ -24,6 +24,7 @@ instance as ``early_stopping=``.  Keras does not tell callbacks the batch size e
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -38,26 +39,72 @@ import numpy as np
 
 from fitgap_gui.core.diagnosis.own_model import diagnose_own, is_classification, nearest_config
 from fitgap_gui.core.model.measurements import delivered_epoch, evaluate_delivered
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_epoch, finite_or_none
 from fitgap_gui.core.results.status import final_status
+from fitgap_gui.core.run.interrupts import InterruptHook
 from fitgap_gui.core.run.provenance import provenance
 from fitgap_gui.core.store.runstore import RunStore
 
 
-def default_run_name(now: datetime | None = None) -> str:
-    """The script's or notebook's name plus the time: ``train_cnn.py 2026-12-01 00:30``."""
+def script_file_name() -> str | None:
+    """The running script's or notebook's file name (None: an interactive session)."""
     main = sys.modules.get("__main__")
     source = getattr(main, "__file__", None)
     # Jupyter names the notebook in the kernel's environment (jupyter-server >= 2).
     notebook = os.environ.get("JPY_SESSION_NAME")
     if notebook:
-        label = Path(notebook).name
-    elif source:
-        label = Path(source).name
-    else:
-        label = "python"
+        return Path(notebook).name
+    return Path(source).name if source else None
+
+
+def default_run_name(now: datetime | None = None) -> str:
+    """The script's or notebook's name plus the time: ``train_cnn.py 2026-12-01 00:30``."""
     stamp = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    return f"{label} {stamp}"
+    return f"{script_file_name() or 'python'} {stamp}"
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``…: the first one no stored run has."""
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def _samples(value: Any) -> int | None:
+    """Rows of ``fit``'s ``x`` (an array, or a list/dict of arrays); None for a dataset."""
+    if isinstance(value, dict):
+        value = next(iter(value.values()), None)
+    elif isinstance(value, list | tuple):
+        value = value[0] if value else None
+    shape = getattr(value, "shape", None)
+    if shape is None or not len(shape) or shape[0] is None:
+        return None
+    try:
+        return int(shape[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def _fit_sample_counts() -> tuple[int | None, int | None]:
+    """Training and validation rows of the running ``model.fit``, where it was given arrays.
+
+    Keras shows callbacks neither array; ``fit`` holds them as locals (``x`` after any
+    ``validation_split``, ``val_x``), read from its frame up the stack.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        names = frame.f_locals
+        if frame.f_code.co_name == "fit" and "x" in names and "validation_data" in names:
+            val_x = names.get("val_x")
+            if val_x is None and isinstance(names.get("validation_data"), tuple | list):
+                val_x = names["validation_data"][0] if names["validation_data"] else None
+            return _samples(names.get("x")), _samples(val_x)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None, None
 
 
 def _float(value: Any) -> float | None:
@@ -144,8 +191,13 @@ class FitGapCallback(keras.callbacks.Callback):
         self._history: dict[str, list[float | None]] = {}
         self._levers: dict[str, Any] = {}
         self._epoch_start = 0.0
+        self._script_data: dict[str, Any] = {}
         self._warned = False
         self._train_eval_failed = False
+        #: The per-example record of ``train_eval`` (classification with softmax scores).
+        self._examples: ExampleDynamics | None = None
+        # Ctrl+C during fit: Keras calls no on_train_end, so the run is marked here.
+        self._interrupt = InterruptHook(self._interrupted)
 
     # -- Keras hooks -----------------------------------------------------------------------
     def set_model(self, model: Any) -> None:
@@ -166,6 +218,7 @@ class FitGapCallback(keras.callbacks.Callback):
         self._store = None
         self._warned = False
         self._train_eval_failed = False
+        self._examples = None
         try:
             self._levers = self._levers_or_why()
             config = nearest_config(self._levers)
@@ -180,14 +233,20 @@ class FitGapCallback(keras.callbacks.Callback):
                 note="Keras does not show callbacks the training or validation arrays; "
                 "only those given to FitGapCallback (train_eval, test_data) are fingerprinted",
             )
+            self._script_data = self._read_script_data()
             self._store = RunStore(self.home)
+            name = self.name or unique_name(
+                default_run_name(), {run.name for run in self._store.list_runs()}
+            )
             self.run_id = self._store.create_run(
                 config,
-                name=self.name or default_run_name(),
+                name=name,
                 kind="callback",
                 levers=self._levers,
                 provenance=repeat,
+                script_data=self._script_data,
             )
+            self._interrupt.install()
         except Exception as exc:  # never break the user's training
             self._give_up(exc)
 
@@ -213,14 +272,23 @@ class FitGapCallback(keras.callbacks.Callback):
             self._give_up(exc)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._interrupt.remove()
         if self._store is None or self.run_id is None:
             return
         try:
             result = self._result()
-            self._store.update_levers(self.run_id, self._levers)
+            if self._script_data.get("input_shape") is None:  # a model built by its first batch
+                self._script_data.update(
+                    {k: v for k, v in self._read_script_data().items() if v is not None}
+                )
+            self._store.update_levers(self.run_id, self._levers, self._script_data)
             self._store.finish_run(self.run_id, result)
+            name = self._store.get_run(self.run_id).name
         except Exception as exc:
             self._give_up(exc)
+            return
+        # One line, where the script's own output goes: which run to look for.
+        print(f"FitGap: recorded run {self.run_id} {name!r} ({result.status})", flush=True)
 
     # -- what the run was --------------------------------------------------------------------
     def _early_stopping(self) -> keras.callbacks.EarlyStopping | None:
@@ -316,6 +384,24 @@ class FitGapCallback(keras.callbacks.Callback):
             }
         return levers
 
+    def _read_script_data(self) -> dict[str, Any]:
+        """What Keras shows of the script's data (``core.results.script_data``)."""
+        train, val = _fit_sample_counts()
+        shape = None
+        # A model without an Input has none until its first batch builds it.
+        with contextlib.suppress(AttributeError, IndexError, TypeError, ValueError):
+            shape = [None if d is None else int(d) for d in self.model.inputs[0].shape[1:]]
+        outputs = self._n_outputs()
+        classification = is_classification(_loss_name(self.model))
+        classes = (2 if outputs == 1 else outputs) if classification else None
+        return {
+            "script": script_file_name(),
+            "input_shape": shape,
+            "train_samples": train,
+            "val_samples": val,
+            "classes": classes,
+        }
+
     def _n_outputs(self) -> int | None:
         try:
             shape = self.model.outputs[0].shape
@@ -353,7 +439,21 @@ class FitGapCallback(keras.callbacks.Callback):
         accuracy = _accuracy(y, y_pred) if self._levers.get("task") == "classification" else None
         if accuracy is not None:
             out["train_eval_accuracy"] = accuracy
+            self._note_examples(y, y_pred)
         return out
+
+    def _note_examples(self, y: Any, y_pred: Any) -> None:
+        """The per-example record from the same predictions (``core.results.examples``)."""
+        scores = _class_scores(y_pred)
+        if scores is None:
+            return
+        given = np.asarray(y)
+        if given.ndim == 2 and given.shape[-1] == scores.shape[-1]:
+            given = given.argmax(axis=-1)  # one-hot labels
+        given = given.reshape(len(scores)).astype(np.int64)
+        if self._examples is None:
+            self._examples = ExampleDynamics(rows=np.arange(len(given)), given=given)
+        self._examples.update(len(self._examples.epochs) + 1, scores)
 
     def _data_loss(self, y: Any, y_pred: Any) -> float | None:
         """The compiled loss without the penalty, averaged over the samples."""
@@ -407,6 +507,7 @@ class FitGapCallback(keras.callbacks.Callback):
         if status == "diverged":
             message = f"loss became NaN or infinite by epoch {epochs_run}"
         test = self._test(es, epochs_run) if epochs_run else None
+        self._delivered_classes(es)
         return RunResult(
             config=config,
             history=history,
@@ -419,7 +520,18 @@ class FitGapCallback(keras.callbacks.Callback):
             message=message,
             diagnosis=diagnose_own(history, self._levers).to_dict(),
             test=test,
+            examples=self._examples,
         )
+
+    def _delivered_classes(self, es: keras.callbacks.EarlyStopping | None) -> None:
+        """The delivered model's classes on ``train_eval``, for the per-example record."""
+        if self._examples is None or self.train_eval is None:
+            return
+        if es is not None and es.restore_best_weights and es.best_weights is not None:
+            self.model.set_weights(es.best_weights)  # what EarlyStopping sets at the end
+        scores = _class_scores(self.model.predict(self.train_eval[0], verbose=0))
+        if scores is not None:
+            self._examples.delivered = scores.argmax(axis=-1)
 
     def _test(self, es: keras.callbacks.EarlyStopping | None, epochs_run: int) -> dict | None:
         """The delivered model's test numbers (``test_data``), measured once; else None."""
@@ -449,6 +561,15 @@ class FitGapCallback(keras.callbacks.Callback):
             "cross_entropy": math.nan if loss is None else loss,
             "accuracy": math.nan if accuracy is None else accuracy,
         }
+
+    def _interrupted(self) -> None:
+        """Ctrl+C during fit: the run reads ``interrupted`` at once, its epochs kept."""
+        if self._store is None or self.run_id is None:
+            return
+        epochs = len(next(iter(self._history.values()), []))
+        message = f"interrupted (Ctrl+C) after epoch {epochs}; its epochs were kept"
+        self._store.fail_run(self.run_id, message, status="interrupted")
+        self._store = None
 
     def _give_up(self, exc: BaseException) -> None:
         """One warning line; the store is left alone for the rest of this training."""
@@ -486,3 +607,15 @@ def _accuracy(y: Any, y_pred: Any) -> float | None:
     if true.ndim == pred.ndim and true.shape[-1] == pred.shape[-1]:
         true = true.argmax(axis=-1)  # one-hot labels
     return float(np.mean(guess == true.reshape(guess.shape)))
+
+
+def _class_scores(y_pred: Any) -> np.ndarray | None:
+    """Scores whose differences are the logits': the log of softmax probabilities, or
+    the outputs as they are when they are not probabilities (a model ending in logits).
+    None for one output (a sigmoid) or other shapes."""
+    pred = np.asarray(y_pred, dtype=np.float64)
+    if pred.ndim != 2 or pred.shape[-1] < 2:
+        return None
+    if pred.min() >= 0 and np.allclose(pred.sum(axis=-1), 1.0, atol=1e-3):
+        return np.log(np.maximum(pred, 1e-300))
+    return pred

@@ -1,27 +1,36 @@
 """What every ``fitgap`` command shares: exit codes, the parser, the config it builds.
 
 Exit codes: 0 done, 2 bad input (one ``error:`` line on stderr, no traceback), 1 anything
-unexpected, 130 stopped with Ctrl+C.
+unexpected, 130 stopped with Ctrl+C, 141 standard output closed (128 + SIGPIPE).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import signal
+import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.experiments.executors import make_executor
+from fitgap_gui.core.experiments.plans import MAX_PLAN_RUNS
+from fitgap_gui.core.store.stored import checked_run_id
 from fitgap_gui.core.textsafe import printable
-from fitgap_gui.core.userfiles import os_error_text
+from fitgap_gui.core.userfiles import os_error_text, shown
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: File name endings ``--data`` reads as a table (data.source "csv").
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm")
+#: What a shell reports for a command ended by SIGPIPE: its reader went away.
+EXIT_CLOSED_PIPE = 141
 
 
 class Parser(argparse.ArgumentParser):
@@ -57,9 +66,15 @@ def source_for_path(path: str) -> str:
 
 
 def load_config(args: argparse.Namespace) -> RunConfig:
-    """The --config file (or the defaults) with --data, --epochs and --seed applied."""
-    config = RunConfig.load(args.config) if args.config else RunConfig()
+    """The --config file (or the window's default preset) with --data, --epochs and
+    --seed applied.  Keys a config file leaves out keep their documented defaults
+    (``RunConfig``'s, docs/ARCHITECTURE.md); without --config the command starts where
+    the window does (``defaults.default_config``), and a --data file there starts with
+    ``RunConfig``'s data settings: the preset's handicaps are the built-in sets'."""
+    config = RunConfig.load(args.config) if args.config else default_config()
     changes: dict[str, Any] = {}
+    if getattr(args, "data", None) and not args.config:
+        changes.update({f"data.{k}": v for k, v in RunConfig().to_dict()["data"].items()})
     if getattr(args, "data", None):
         source = config.data.source if config.data.source in ("npz", "csv", "images") else None
         changes["data.source"] = source or source_for_path(args.data)
@@ -120,14 +135,108 @@ class StopOnCtrlC:
         signal.signal(signal.SIGINT, self._previous)
 
 
+def _in_place(path: Path) -> bool:
+    """Whether ``--out`` names something written in place: a device, a pipe, or a name
+    under /dev or /proc (``/dev/stdout`` may lead to the file the shell redirected
+    standard output to, which must be added to, not emptied)."""
+    real = os.path.realpath(path)
+    if real.startswith(("/dev/", "/proc/")) or str(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def check_writable(path: Path) -> None:
-    if path.is_dir():
+    """Refuse, before anything trains, an ``--out`` that cannot be written.
+
+    A folder, a missing folder, a file or folder without write permission, a path too
+    long: one ``error:`` line.  A device or pipe (``/dev/stdout``, ``/dev/null``) is
+    opened for writing here (without emptying anything) and written in place at the
+    end; a device that refuses only the data itself (``/dev/full``) fails then, with
+    ``writing_out``'s line.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise FitGapError(f"cannot write {os_error_text(path, exc)}") from None
+    except ValueError:  # a NUL character in the name
+        raise FitGapError(f"cannot write {printable(str(path))}: the path holds a NUL") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise FitGapError(f"{path} is a folder; give a file name for the output")
+    if info is not None:
+        flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            os.close(os.open(path, flags))  # no O_TRUNC: nothing is emptied yet
+        except OSError as exc:
+            raise FitGapError(f"cannot write {os_error_text(path, exc)}") from None
+        return
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise FitGapError(f"cannot write {path}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise FitGapError(f"cannot write {path}: the folder {parent} is not writable")
+
+
+@contextlib.contextmanager
+def writing_out(path: str | Path) -> Iterator[TextIO]:
+    """``--out`` opened for text, at the end of a command whose runs are stored.
+
+    A regular file is written anew; a device or pipe in place (``_in_place``).  A
+    failure (a full disk, ``/dev/full``, the file removed meanwhile) is one
+    ``FitGapError`` line that says the runs are kept in the store.
+    """
+    path = Path(path)
+    mode = "a" if _in_place(path) else "w"
+    try:
+        with path.open(mode, newline="", encoding="utf-8") as handle:
+            yield handle
+    except OSError as exc:
+        raise FitGapError(
+            f"cannot write {shown(path)} ({exc.strerror or type(exc).__name__}); the runs "
+            "stay stored: 'fitgap runs list' shows them"
+        ) from None
+
+
+def write_out(path: str | Path, payload: Any) -> None:
+    """``payload`` as indented JSON into ``--out`` (see ``writing_out``)."""
+    with writing_out(path) as handle:
+        handle.write(json.dumps(payload, indent=2) + "\n")
+
+
+def run_id_arg(text: str) -> int:
+    """An argparse ``type`` for a run id: a whole number the store can hold.
+
+    Every command that takes a run id uses it, so ``99999999999999999999`` is one
+    ``error:`` line everywhere (the store checks again for its other callers).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    try:
+        return checked_run_id(value)
+    except FitGapError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def repeats_arg(text: str) -> int:
+    """An argparse ``type`` for ``--repeats``: at most ``MAX_PLAN_RUNS``, refused at once.
+
+    The plan itself checks again with its number of configs (``plans.check_repeats``).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value > MAX_PLAN_RUNS:  # below 1: the command's own line (plans.check_repeats)
+        raise argparse.ArgumentTypeError(
+            f"{value} is more than a plan can hold: at most {MAX_PLAN_RUNS} runs per plan"
+        )
+    return value
 
 
 def _workers(text: str) -> int | None:

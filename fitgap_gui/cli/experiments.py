@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from fitgap_gui.cli.common import (
@@ -16,6 +15,9 @@ from fitgap_gui.cli.common import (
     executor_from_args,
     load_config,
     quiet_tensorflow,
+    repeats_arg,
+    write_out,
+    writing_out,
 )
 from fitgap_gui.core.data.datasets import load_datasets
 from fitgap_gui.core.experiments import plans as experiments
@@ -42,22 +44,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"sweep {args.param} over {len(planned)} values x {args.repeats} seeds: {summary}",
         flush=True,
     )
-    print(tables.ROW_HEADER, flush=True)
+    columns = tables.row_columns(args.param, [str(value) for value, _ in planned])
+    print(tables.row_header(columns), flush=True)
     prefix = f"sweep {args.param}="
-    rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded)
+    rows, arms, stopped = _run_repeats(planned, args.repeats, prefix, executor, loaded, columns)
     if not stopped:
         _print_summary(arms, f"the first value, {args.param}={planned[0][0]}")
     if args.out:
-        tables.write_rows(args.out, rows, param=args.param, summary=arms)
+        with writing_out(args.out) as handle:
+            tables.write_rows(args.out, rows, param=args.param, summary=arms, handle=handle)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
-def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=None):
+def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=None, columns=None):
     """Run and record each planned config ``repeats`` times, one row printed per run.
 
     Returns ``(rows, arm summaries, stopped)``; Ctrl+C stops the running runs cleanly.
     ``executor`` (``executor_from_args``) says where the runs train; ``loaded`` is the
-    data already loaded (``experiments.load_datasets``).
+    data already loaded (``experiments.load_datasets``); ``columns`` the per-run table's.
+    After the last row, the key line of its columns and marks.
     """
 
     with StopOnCtrlC() as stop:
@@ -66,11 +71,14 @@ def _run_repeats(planned, repeats: int, name_prefix: str, executor=None, loaded=
             RunStore(),
             repeats,
             name_prefix=name_prefix,
-            on_run_done=lambda i, row, result: print(printable(tables.format_row(row)), flush=True),
+            on_run_done=lambda i, row, result: print(
+                printable(tables.format_row(row, columns)), flush=True
+            ),
             should_stop=stop,
             executor=executor,
             loaded=loaded,
         )
+    print(tables.ROW_KEY, flush=True)
     return rows, arms, stop.requested or any(row.status == "stopped" for row in rows)
 
 
@@ -78,9 +86,11 @@ def _print_summary(arms, baseline: str) -> None:
     """The per-arm table over the repeats, then each paired verdict in words."""
 
     print(f"over the seeds (mean ± half the 95 % interval; versus {baseline}):")
-    print(tables.summary_header(arms))
+    columns = tables.summary_columns(arms)
+    print(printable(tables.header_lines(columns)))
     for arm in arms:
-        print(printable(tables.format_summary(arm)))
+        print(printable(tables.format_summary(arm, columns)))
+    print(tables.SUMMARY_KEY)
     for arm in arms:
         if arm.sentence():
             print(f"- {printable(arm.sentence())}")
@@ -101,13 +111,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"compare remedies x {args.repeats} seeds: {printable(dataset.summary())}", flush=True)
     for reason in experiments.remedies(config)[1]:
         print(f"{reason}: the arm would be the baseline again", flush=True)
-    print(tables.ROW_HEADER, flush=True)
-    _rows, arms, stopped = _run_repeats(planned, args.repeats, "compare: ", executor, loaded)
+    for note in experiments.remedy_notes(config):
+        print(note, flush=True)
+    columns = tables.row_columns("arm", [str(name) for name, _ in planned])
+    print(tables.row_header(columns), flush=True)
+    _rows, arms, stopped = _run_repeats(
+        planned, args.repeats, "compare: ", executor, loaded, columns
+    )
     if not stopped:
         _print_summary(arms, "the baseline, seed by seed")
+    nothing_to_fix = experiments.nothing_to_fix(arms)
+    if nothing_to_fix:
+        print(f"note: {nothing_to_fix}", flush=True)
     if args.out:
         payload = tables.summary_payload(arms)
-        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        payload["note"] = nothing_to_fix
+        write_out(args.out, payload)
     return EXIT_INTERRUPTED if stopped else EXIT_OK
 
 
@@ -121,7 +140,7 @@ def add_compare(sub) -> None:
     add_label_flag(compare)
     compare.add_argument(
         "--repeats",
-        type=int,
+        type=repeats_arg,
         default=3,
         metavar="N",
         help="seeds per arm: training.seed, +1, ... (default 3)",
@@ -149,7 +168,7 @@ def add_sweep(sub) -> None:
     sweep.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
     sweep.add_argument("--seed", type=int, metavar="S", help="override training.seed")
     sweep.add_argument(
-        "--repeats", type=int, default=3, metavar="N", help="seeds per value (default 3)"
+        "--repeats", type=repeats_arg, default=3, metavar="N", help="seeds per value (default 3)"
     )
     sweep.add_argument("--out", metavar="FILE", help="write the rows (.csv, else JSON)")
     add_executor_flags(sweep)

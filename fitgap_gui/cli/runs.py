@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from fitgap_gui.cli.common import EXIT_OK, Parser, format_epoch, quiet_tensorflow
+from fitgap_gui.cli.common import EXIT_OK, Parser, format_epoch, quiet_tensorflow, run_id_arg
+from fitgap_gui.cli.examples import cmd_export_examples
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.export.files import export_runs
-from fitgap_gui.core.export.summary import lever_summary, run_row, runs_table
+from fitgap_gui.core.export.summary import run_row, run_summary, runs_table
+from fitgap_gui.core.results.script_data import script_name
 from fitgap_gui.core.store.repair import check_store, recover_store
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.core.textsafe import printable
@@ -37,10 +39,12 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     # Names, messages and levers (a data file's name) are the user's text: escaped.
     name = printable(run.name)
     print(f"run {run.run_id} '{name}': {run.status} after {run.epochs_run} epochs{best}")
-    print(f"created {run.created}; levers: {printable(lever_summary(run.config))}")
+    print(f"created {run.created}; levers: {printable(run_summary(run))}")
     if run.class_names:
         classes = ", ".join(run.class_names)
         print(f"classes ({len(run.class_names)}): {printable(classes)}")
+    if run.kind == "callback":
+        print(f"recorded by FitGapCallback from {printable(script_name(run.script_data))}")
     if run.ran_on:
         print(f"ran on {printable(run.ran_on)}")
     if run.branched_from:
@@ -122,7 +126,8 @@ def add_store(sub) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     quiet_tensorflow()
-
+    if args.format == "examples":  # one run's per-example CSV (core/export/examples.py)
+        return cmd_export_examples(args)
     for path in export_runs(RunStore(), args.format, args.run_ids, args.output):
         print(printable(path))
     return EXIT_OK
@@ -135,30 +140,32 @@ def add_runs_and_export(sub) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=cmd_runs_list)
     show = actions.add_parser("show", help="one run with its per-epoch history")
-    show.add_argument("run_id", type=int, metavar="RUN_ID")
+    show.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print the run result JSON")
     show.set_defaults(func=cmd_runs_show)
     rename = actions.add_parser("rename", help="give a run another name")
-    rename.add_argument("run_id", type=int, metavar="RUN_ID")
+    rename.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     rename.add_argument("name", metavar="NAME")
     rename.set_defaults(func=cmd_runs_rename)
     delete = actions.add_parser("delete", help="delete a run, its epochs and its model")
-    delete.add_argument("run_id", type=int, metavar="RUN_ID")
+    delete.add_argument("run_id", type=run_id_arg, metavar="RUN_ID")
     delete.set_defaults(func=cmd_runs_delete)
 
     export = sub.add_parser(
         "export", help="write runs as CSV, JSON, Keras script, model, TensorBoard or a report"
     )
     export.add_argument(
-        "format", choices=("csv", "json", "script", "model", "tensorboard", "report")
+        "format",
+        choices=("csv", "json", "script", "model", "tensorboard", "report", "examples"),
     )
-    export.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    export.add_argument("run_ids", type=run_id_arg, nargs="+", metavar="RUN_ID")
     export.add_argument(
         "-o",
         "--output",
+        "--out",
         required=True,
         metavar="PATH",
         help="the file to write (a folder for tensorboard, or for several scripts/models; "
-        "an .html file for report)",
+        "an .html file for report; a .csv for examples: one row per training example)",
     )
     export.set_defaults(func=cmd_export)

@@ -16,11 +16,15 @@ from fitgap_gui.cli.common import (
     format_epoch,
     load_config,
     quiet_tensorflow,
+    repeats_arg,
+    run_id_arg,
+    write_out,
 )
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.experiments import tables
+from fitgap_gui.core.experiments.plans import with_repeats
 from fitgap_gui.core.run.branching import branch_config, saved_epoch, state_from_stored
 from fitgap_gui.core.run.session import run_recorded
 from fitgap_gui.core.store.runstore import RunStore
@@ -44,31 +48,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = load_config(args)
     if args.repeats < 1:
         raise FitGapError(f"--repeats must be 1 or more, not {args.repeats}")
-    configs = [
-        config.replace({"training.seed": config.training.seed + i}) for i in range(args.repeats)
-    ]
-    # Bad data: exit 2 before TensorFlow; the seed also draws the split, so each repeat
-    # has its own.  A model too large for memory: exit 2 before a run is stored
-    # (``run_recorded`` checks each run before its row: ``session.check_run``).
-    datasets = [load_dataset(c.data, c.training.seed) for c in configs]
+    plan = with_repeats([(None, config)], args.repeats)  # a count no plan holds: exit 2
+    # Bad data: exit 2 before TensorFlow.  The seed also draws the split, so each repeat
+    # has its own, loaded when its turn comes.  A model too large for memory: exit 2
+    # before a run is stored (``run_recorded`` checks each run before its row).
     if args.out:
         check_writable(Path(args.out))
+    first = load_dataset(config.data, config.training.seed)
     store = RunStore()
     results = []
-    for run_config, dataset in zip(configs, datasets, strict=True):
+    for index, (_key, run_config) in enumerate(plan):
+        dataset = first if index == 0 else load_dataset(run_config.data, run_config.training.seed)
         results.append(_train_one(args, run_config, dataset, store))
+        results[-1].model = None  # the Keras model is large; keep none per repeat
         if results[-1].status == "stopped":
             break
     if args.out:
         payload = results[0].to_dict()
         if args.repeats > 1:
             payload = _repeats_payload(results)
-        Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_out(args.out, payload)
     if args.repeats > 1 and not args.jsonl and len(results) == args.repeats:
         (arm,) = _repeats_summary(results)
         print(f"over the {args.repeats} seeds (mean ± half the 95 % interval):")
         print(tables.summary_header([arm]))
         print(printable(tables.format_summary(arm)))
+        print(tables.SUMMARY_KEY)
     return EXIT_INTERRUPTED if results[-1].status == "stopped" else EXIT_OK
 
 
@@ -121,14 +126,14 @@ def _continue_run(args: argparse.Namespace) -> int:
         )
     config = branch_config(parent.config, wanted.replace({"training.epochs": total}))
     dataset = load_dataset(config.data, config.training.seed)
-    _parent, state = state_from_stored(store, parent.run_id)
+    _parent, state = state_from_stored(store, parent.run_id, dataset)  # before the child row
     if not args.jsonl:
         print(f"continuing run {parent.run_id} from epoch {epoch}", flush=True)
         if state.note:
             print(f"note: {printable(state.note)}", flush=True)
     result = _train_one(args, config, dataset, store, resume=state)
     if args.out:
-        Path(args.out).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_out(args.out, result.to_dict())
     return EXIT_INTERRUPTED if result.status == "stopped" else EXIT_OK
 
 
@@ -207,7 +212,7 @@ def add_train(sub) -> None:
     train.add_argument(
         "--continue",
         dest="continue_run",
-        type=int,
+        type=run_id_arg,
         metavar="RUN_ID",
         help="go on from a stored run's saved model as a new, linked run; --config may "
         "change dropout, L1/L2, weight decay, the learning rate and schedule, the batch "
@@ -215,7 +220,7 @@ def add_train(sub) -> None:
     )
     train.add_argument(
         "--repeats",
-        type=int,
+        type=repeats_arg,
         default=1,
         metavar="N",
         help="train N times, with seeds S, S+1, ... (the seed also draws the split), and "

@@ -55,7 +55,7 @@ def small_cnn(dropout: float = 0.25, l2: float = 1e-3, seed: int = 3):
     return model
 
 
-def test_own_cnn_is_recorded_with_its_history_levers_and_diagnosis(fitgap_home, capsys):
+def test_own_cnn_is_recorded_with_its_history_levers_and_diagnosis(fitgap_home, capsys, tmp_path):
     import keras
 
     from fitgap_gui.callback import FitGapCallback
@@ -76,6 +76,8 @@ def test_own_cnn_is_recorded_with_its_history_levers_and_diagnosis(fitgap_home, 
         verbose=0,
     )
     assert callback.run_id is not None
+    # The one line the script prints when the run is recorded.
+    assert capsys.readouterr().out.startswith(f"FitGap: recorded run {callback.run_id} 'lab cnn'")
 
     assert main(["runs", "show", str(callback.run_id), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -127,6 +129,15 @@ def test_own_cnn_is_recorded_with_its_history_levers_and_diagnosis(fitgap_home, 
     assert shown["diagnosis"]["summary"]
     assert shown["provenance"]["fingerprints"]["train_eval"].startswith("sha256:")
     assert shown["provenance"]["versions"]["keras"] == keras.__version__
+
+    # The per-example record of train_eval, with the delivered model's classes.
+    out = tmp_path / "examples.csv"
+    assert main(["export", "examples", str(callback.run_id), "--out", str(out)]) == 0
+    rows = [line.split(",") for line in out.read_text().splitlines()]
+    assert rows[0][0] == "index" and len(rows) == 33
+    predicted = model.predict(x[:32], verbose=0).argmax(axis=1)
+    final = [int(row[-1]) for row in rows[1:]]
+    assert final == (predicted == y[:32]).astype(int).tolist()
 
 
 def test_no_validation_data_and_regression_say_they_cannot_be_judged(fitgap_home):

@@ -63,6 +63,17 @@ def test_compare_writes_the_summary_json(moons_file, tmp_path, capsys):
     )
     stdout = capsys.readouterr().out
     assert "versus baseline" in stdout and "chosen on validation" in stdout
+    # The per-run table's first column is the arm; every mark has its key line.
+    assert any(line.split()[:2] == ["arm", "epoch"] for line in stdout.splitlines())
+    assert "key: epoch = the delivered model's epoch" in stdout and "key: m ± h" in stdout
+    assert "patience 5: compare remedies' patience" in stdout
+    # A baseline whose best epoch is its last (on some seed) did not overfit: said so.
+    flat = [r for r in map(store.get_run, baseline["run_ids"]) if r.best_epoch == r.epochs_run]
+    if flat:
+        assert payload["note"].startswith("the baseline did not overfit")
+        assert f"note: {payload['note']}" in stdout
+    else:
+        assert payload["note"] is None
     assert "no dropout arm: the baseline's dropout 0.7 is at or past 0.7" in stdout
     assert "too few seeds for a verdict (2 paired, 3 needed)" in stdout
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from fitgap_gui.cli import main
@@ -64,3 +65,44 @@ def test_continue_a_run_without_a_model_or_epochs_left(two_epochs_file, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "has no saved model" in err[0]
     assert len(RunStore().list_runs()) == 1  # nothing was stored
+
+
+def _csv(path, columns: int) -> str:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, columns))
+    y = (x[:, 0] > 0).astype(int)
+    header = ",".join([*(f"f{i}" for i in range(columns)), "label"])
+    np.savetxt(path, np.c_[x, y], delimiter=",", header=header, comments="", fmt="%.4f")
+    return str(path)
+
+
+def test_a_refused_continue_leaves_the_store_as_it_was(tmp_path, capsys):
+    """A damaged, foreign or misfitting model file, or data that changed shape: one
+    error line each, and no child run (not even a failed one) is left behind."""
+    data = _csv(tmp_path / "data.csv", 4)
+    for units in ("16", "8"):
+        config = {"model": {"hidden_units": [int(units)]}, "training": {"epochs": 2}}
+        (tmp_path / f"u{units}.json").write_text(json.dumps(config))
+        args = ["train", "--data", data, "--config", str(tmp_path / f"u{units}.json")]
+        assert main(args) == 0
+    store = RunStore()
+    wide, narrow = sorted(run.run_id for run in store.list_runs())
+    before = [(r.run_id, r.status, r.epochs_run) for r in store.list_runs()]
+    model = store.model_path(wide)
+    saved = model.read_bytes()
+    capsys.readouterr()
+
+    def refused(*fragments: str) -> None:
+        assert main(["train", "--continue", str(wide), "--epochs", "1"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:"), err
+        assert all(fragment in err[0] for fragment in fragments), err[0]
+        assert [(r.run_id, r.status, r.epochs_run) for r in RunStore().list_runs()] == before
+
+    model.write_bytes(saved[: len(saved) // 2])  # truncated: it exists, but is damaged
+    refused("is damaged", str(model))
+    model.write_bytes(store.model_path(narrow).read_bytes())  # another run's model
+    refused("layers differ")
+    model.write_bytes(saved)
+    _csv(tmp_path / "data.csv", 5)  # the data gained a column
+    refused("data changed shape", "(4,)", "(5,)")

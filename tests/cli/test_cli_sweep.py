@@ -103,7 +103,10 @@ def test_ctrl_c_stops_the_running_value_keeps_the_rows_and_exits_130(config_file
     rows = [(row["value"], row["status"]) for row in json.loads(out.read_text())["rows"]]
     # Ctrl+C lands inside the second run (usual) or just before it starts.
     assert rows in ([(2, "completed"), (100000, "stopped")], [(2, "completed")])
-    assert stdout.splitlines()[-1].split()[-1] == rows[-1][1]
+    # The last row of the table (its key line follows it) is the last run's.
+    table = stdout.split("\nkey:")[0].splitlines()
+    assert table[-1].split()[-1] == rows[-1][1]
+    assert stdout.rstrip().endswith("measured)")  # the key line, printed even when stopped
     assert "Traceback" not in stderr
 
 

@@ -40,7 +40,7 @@ from fitgap_gui.core.data.readers.keras_cache import (
 )
 from fitgap_gui.core.data.readers.npzfile import read_npz
 from fitgap_gui.core.data.readers.tablefile import TableReport, read_table
-from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data, split_test
+from fitgap_gui.core.data.steps import STEP_KEYS, prepare, split_data, split_test, subsample
 from fitgap_gui.core.data.tableprep import prepare_table
 from fitgap_gui.core.data.toys import TOYS, toy_points
 from fitgap_gui.core.errors import DataError
@@ -91,6 +91,11 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     #: Training rows whose label ``label_noise`` flipped (for ``memorized_noise``).
     flipped_rows: np.ndarray | None = None
+    #: Per training row: its index in the source as read, before any split (a source
+    #: with its own split: the row in its training array), and its label before
+    #: ``label_noise``.  None where unknown (arrays made by hand).
+    source_rows: np.ndarray | None = None
+    original_labels: np.ndarray | None = None
     #: The test part (labels never flipped): judged once, by the model a run delivers;
     #: nothing decides with it.  None without one.
     x_test: np.ndarray | None = None
@@ -448,6 +453,7 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
             parts.y_test,
         )
     meta = dict(raw.meta, source=cfg.source, test_part=parts.test_part)
+    source_rows, original = _source_rows(raw, cfg, seed)
     return Dataset(
         x_train=x_tr,
         y_train=y_tr,
@@ -459,9 +465,19 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
         image_shape=raw.image_shape,
         meta=_with_notices(meta, parts.notices),
         flipped_rows=flipped,
+        source_rows=source_rows,
+        original_labels=original,
         x_test=x_te,
         y_test=y_te,
     )
+
+
+def _source_rows(raw: RawData, cfg: DataConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training rows' indices in the source and their labels before label noise:
+    the same splits and subsample run on row numbers (each step is deterministic)."""
+    numbers = split_parts(raw, cfg, seed, x=np.arange(len(raw.y)))
+    rows, original = subsample(numbers.x_train, numbers.y_train, cfg.train_fraction, seed)
+    return np.asarray(rows, dtype=np.int64), np.asarray(original, dtype=np.int64)
 
 
 def data_steps(cfg: DataConfig) -> dict:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.diagnosis.inputs import unscaled_reasons
 from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.results.early_stopping import replay_early_stopping
 from fitgap_gui.core.results.stats import plain
@@ -51,6 +52,8 @@ class StopEstimate:
     stopped_epoch: int | None  # 1-based; None: it would not have fired
     best_epoch: int | None
     epochs_run: int
+    #: Where ``patience`` comes from ("the run's early stopping", "the advice's: ...").
+    patience_from: str = ""
 
     @property
     def epochs_saved(self) -> int:
@@ -61,8 +64,8 @@ class StopEstimate:
         if self.stopped_epoch is None:
             return f"early stopping (patience {self.patience}) would not have stopped this run"
         return (
-            f"would have stopped at epoch {self.stopped_epoch} and saved "
-            f"{epochs_text(self.epochs_saved)} (best epoch {self.best_epoch})"
+            f"with patience {self.patience} would have stopped at epoch {self.stopped_epoch} "
+            f"and saved {epochs_text(self.epochs_saved)} (best epoch {self.best_epoch})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,14 +75,24 @@ class StopEstimate:
 
 
 def would_have_stopped(
-    history: History, patience: int = 3, min_delta: float = 0.0, monitor: str = "val_loss"
+    history: History,
+    patience: int = 3,
+    min_delta: float = 0.0,
+    monitor: str = "val_loss",
+    patience_from: str = "",
 ) -> StopEstimate:
     """What ``keras.callbacks.EarlyStopping`` would have done on a finished history
     (``results.early_stopping``: Keras's rule, NaN included, checked against Keras)."""
     values = history.get(monitor, ())
     replay = replay_early_stopping(values, monitor, patience, min_delta)
     return StopEstimate(
-        patience, monitor, min_delta, replay.stopped_epoch, replay.best_epoch, len(values)
+        patience,
+        monitor,
+        min_delta,
+        replay.stopped_epoch,
+        replay.best_epoch,
+        len(values),
+        patience_from,
     )
 
 
@@ -125,8 +138,7 @@ def _early_stopping_advice(history: History, numbers, config: RunConfig, score: 
     curve = "validation cross-entropy" if numbers.get("curves") != "keras" else "validation loss"
     why = (
         f"{curve} was best at epoch {numbers.get('best_epoch')} and has not improved for "
-        f"{epochs_text(past)}; with patience {patience} training {stop.message}, keeping "
-        "the best weights"
+        f"{epochs_text(past)}; training {stop.message}, keeping the best weights"
     )
     if patience != es.patience:
         why += (
@@ -292,6 +304,18 @@ def advice_for(
     """Ranked advice for a verdict; each item's changes validate against ``config``."""
     t = config.training
     items: list[Advice] = []
+    unscaled = unscaled_reasons(numbers.get("unscaled_inputs"))
+    if unscaled:  # the cause of swinging or stuck curves: first, before any lever
+        items.append(
+            Advice(
+                "scale_inputs",
+                "Scale the inputs (data.scale: standard)",
+                "; ".join(unscaled) + ": the network's steps are sized for the largest "
+                "feature, so the loss swings and the small features are barely learned",
+                {"data.scale": "standard"},
+                20.0,
+            )
+        )
     if numbers.get("diverged"):
         lr = t.learning_rate / 10
         items.append(
@@ -307,6 +331,31 @@ def advice_for(
         items += _against_overfitting(history, numbers, config)
     elif verdict == "underfitting":
         items += _against_underfitting(numbers, config, tags)
+    elif "still_improving" in tags:
+        # Validation is lowest at the last epoch and still falling: the run ended too soon.
+        es = config.early_stopping
+        if es.enabled and numbers["epochs"] < t.epochs:
+            patience = max(2 * es.patience, 5)
+            items.append(
+                Advice(
+                    "more_patience",
+                    f"Give early stopping more patience ({es.patience} -> {patience})",
+                    "validation was still improving when early stopping ended the run",
+                    {"early_stopping.patience": patience},
+                    2.7,
+                )
+            )
+        epochs = min(100_000, max(t.epochs, numbers["epochs"]) * 2)
+        items.append(
+            Advice(
+                "more_epochs",
+                f"Train longer ({numbers['epochs']} -> {epochs} epochs)",
+                f"validation cross-entropy was still falling by about "
+                f"{plain(-numbers['val_loss_slope'])} per epoch at the last epoch, its best",
+                {"training.epochs": epochs},
+                2.6,
+            )
+        )
     elif verdict == "good_fit":
         # Only worth a click when it would save a good share of the run.
         items += [
@@ -334,5 +383,7 @@ def advice_for(
                 2.0,
             )
         )
+    if unscaled:  # larger steps on unscaled inputs make the swings worse
+        items = [a for a in items if a.key != "higher_learning_rate"]
     ranked = sorted(items, key=lambda a: -a.score)
     return [a for a in ranked if valid_changes(config, a.changes)]

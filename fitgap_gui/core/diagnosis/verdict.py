@@ -43,6 +43,7 @@ config, so the window can apply one and start the run in one click::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -57,8 +58,9 @@ from fitgap_gui.core.diagnosis.advice import (
     epochs_text,
     would_have_stopped,
 )
+from fitgap_gui.core.diagnosis.inputs import unscaled_reasons
 from fitgap_gui.core.results.records import best_epoch, finite_or_none
-from fitgap_gui.core.results.stats import plain
+from fitgap_gui.core.results.stats import plain, plain_pair
 
 Verdict = Literal["overfitting", "underfitting", "good_fit", "inconclusive"]
 VERDICTS: tuple[str, ...] = Verdict.__args__  # type: ignore[attr-defined]
@@ -112,6 +114,15 @@ def noise_level(values: np.ndarray, smoothed: np.ndarray) -> float:
     if len(values) < 3:
         return 0.0
     return float(1.4826 * np.median(np.abs(values - smoothed)))
+
+
+def epoch_noise(values: np.ndarray) -> float:
+    """How much a curve moves from one epoch to the next on its own: a robust standard
+    deviation (MAD) of its epoch-to-epoch changes about their median (the trend)."""
+    steps = np.diff(values[np.isfinite(values)])
+    if len(steps) < 2:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(steps - np.median(steps))))
 
 
 def slope(values: np.ndarray) -> float:
@@ -186,6 +197,19 @@ class Diagnosis:
         }
 
 
+def stop_patience(config: RunConfig, n_epochs: int) -> tuple[int, str]:
+    """The one patience the diagnosis speaks of, and where it comes from: the run's early
+    stopping when it is on, else the advice's (at least the curve's smoothing window, so
+    a wobble does not stop it)."""
+    es = config.early_stopping
+    if es.enabled:
+        return es.patience, "the run's early stopping"
+    window = smoothing_window(n_epochs)
+    if window > es.patience:
+        return window, "the advice's: the validation curve wobbles over that many epochs"
+    return es.patience, "the early stopping settings"
+
+
 def _n_classes(config: RunConfig, n_classes: int | None) -> int | None:
     if n_classes:
         return n_classes
@@ -193,13 +217,19 @@ def _n_classes(config: RunConfig, n_classes: int | None) -> int | None:
 
 
 def diagnose(
-    history: History, config: RunConfig | None = None, *, n_classes: int | None = None
+    history: History,
+    config: RunConfig | None = None,
+    *,
+    n_classes: int | None = None,
+    inputs: Mapping[str, float] | None = None,
 ) -> Diagnosis:
     """Read a (possibly still growing) history; never raises on odd numbers.
 
     ``config`` gives context (label noise, current lever values for the advice; the
     defaults when None); ``n_classes`` (the Dataset's) sets the chance-level loss,
-    otherwise it is known for the built-in data sets only.
+    otherwise it is known for the built-in data sets only.  ``inputs``: the training
+    inputs' spread (``inputs.input_spread``) when they are not scaled; unscaled
+    inputs put "scale the inputs" first in the advice.
     """
     config = config or RunConfig()
     k_classes = _n_classes(config, n_classes)
@@ -218,12 +248,15 @@ def diagnose(
     val_acc = val_acc[:n] if len(val_acc) >= n else np.array([])
 
     es = config.early_stopping
-    stop = would_have_stopped(history, es.patience, es.min_delta, es.monitor)
+    patience, patience_from = stop_patience(config, min(len(loss), len(val)))
+    stop = would_have_stopped(history, patience, es.min_delta, es.monitor, patience_from)
     numbers: dict[str, Any] = {
         "epochs": n_all,
         "diverged": diverged,
         "curves": "inference" if measured else "keras",
     }
+    if config.data.resolved_scale == "none" and unscaled_reasons(inputs):
+        numbers["unscaled_inputs"] = dict(inputs or {})
     if n_all == 0:
         why = "no validation loss to compare" if history.get("loss") else "no epochs yet"
         return _finish("inconclusive", None, why, numbers, config, [], history)
@@ -245,12 +278,20 @@ def diagnose(
     onset = max(stall_onset(s_val, s_loss, 2 * noise_val), last_gain)  # 0-based
     gap_onset, gap_now = s_val[onset] - s_loss[onset], s_val[-1] - s_loss[-1]
     recent = slice(max(0, n - max(patience_window, n // 4)), n)
+    # The curve's wobble since its stall, over its second half at least (a few epochs
+    # alone understate it).
+    wobble = epoch_noise(val[min(onset, last_gain, n // 2) :])
+    # From its (smoothed) low since the stall: a bump at the stall is no rise.
+    low_since = float(np.min(s_val[onset:]))
+    rise = float(s_val[-1] - low_since)
     numbers.update(
         smoothing_window=w,
         val_loss_noise=noise_val,
         smoothed_best_epoch=int(np.argmin(s_val)) + 1,
         last_real_improvement=last_gain + 1,
         stall_epoch=onset + 1,
+        val_epoch_noise=wobble,
+        val_rise_since_stall=rise,
         val_loss_slope=slope(val[recent]),
         train_loss_slope=slope(loss[recent]),
     )
@@ -267,11 +308,28 @@ def diagnose(
     # is memorizing even when training loss has flattened out too.
     acc_gap = float(smooth(acc, w)[-1] - smooth(val_acc, w)[-1]) if len(val_acc) else 1.0
     wide_gap = gap_now > 0.5 * s_val[-1] and gap_now > 2 * noise_val and acc_gap > 0.1
-    if stalled and real_gap and (train_fell and gap_opened or wide_gap):
+    # Overfitting needs validation to get worse by more than it moves on its own: twice
+    # the spread of its epoch-to-epoch changes.
+    rose = rise > 2 * wobble
+    if stalled and real_gap and (train_fell and gap_opened or wide_gap) and not rose:
+        t_from, t_to = plain_pair(s_loss[onset], s_loss[-1])
+        moved = "rose only" if rise > 0 else "moved by"
+        shown_rise, twice = plain_pair(abs(rise), 2 * wobble)
         summary = (
-            f"overfitting since epoch {onset + 1}: {val_words} went from "
-            f"{plain(s_val[onset])} to {plain(s_val[-1])} while {train_words} went from "
-            f"{plain(s_loss[onset])} to {plain(s_loss[-1])}"
+            f"plateau since epoch {onset + 1}: {val_words} {moved} {shown_rise} from its "
+            f"low, less than {twice}, twice its epoch-to-epoch wobble, while "
+            f"{train_words} went from {t_from} to {t_to}; the gap is training's progress, "
+            "not yet validation getting worse"
+        )
+        tags = ["plateau", "gap_opening"]
+        return _finish("inconclusive", None, summary, numbers, config, tags, history, notes)
+    if stalled and real_gap and (train_fell and gap_opened or wide_gap):
+        v_from, v_to = plain_pair(low_since, s_val[-1])
+        t_from, t_to = plain_pair(s_loss[onset], s_loss[-1])
+        summary = (
+            f"overfitting since epoch {onset + 1}: {val_words} rose from {v_from} to {v_to} "
+            f"(its epoch-to-epoch wobble is {plain(wobble)}) while {train_words} went from "
+            f"{t_from} to {t_to}"
         )
         if best is not None and best > onset + 1:  # a later low, too small to be a real gain
             summary += (
@@ -279,6 +337,21 @@ def diagnose(
                 f"below epoch {onset + 1}'s)"
             )
         return _finish("overfitting", onset + 1, summary, numbers, config, [], history, notes)
+    # Still improving at the end: its best epoch is its last and validation still falls.
+    fall = float(s_val[recent][0] - val[-1])
+    # ... by more than its wobble, and by at least 1% of itself per epoch (a tail that
+    # creeps down by less is as good as flat).
+    per_epoch = -numbers["val_loss_slope"]
+    still_improving = best == n and fall > 2 * wobble and per_epoch > 0.01 * val[-1]
+    improving_words = (
+        f"still improving: {val_words} is lowest at the last epoch ({n}, "
+        f"{plain(val[-1])}) and still falls by about {plain(per_epoch)} "
+        "per epoch; more epochs would show where it turns"
+    )
+    if still_improving and wide_gap:
+        summary = f"{improving_words} (the gap is wide already: {train_words} {plain(s_loss[-1])})"
+        tags = ["still_improving"]
+        return _finish("good_fit", None, summary, numbers, config, tags, history, notes)
     if wide_gap:
         summary = (
             f"a wide gap is opening ({train_words} {plain(s_loss[-1])}, {val_words} "
@@ -327,8 +400,11 @@ def diagnose(
         tags = ["accuracy_below_validation"]
         return _finish("inconclusive", None, summary, numbers, config, tags, history, notes)
 
-    flat = "" if not stalled else f", flat since epoch {onset + 1}"
-    summary = f"good fit: {val_words} follows {train_words} (gap {plain(gap_now)} nats{flat})"
+    if still_improving:
+        tags = ["still_improving"]
+        return _finish("good_fit", None, improving_words, numbers, config, tags, history, notes)
+    plateau = "" if not stalled else f"; a plateau since epoch {onset + 1}"
+    summary = f"good fit: {val_words} follows {train_words} (gap {plain(gap_now)} nats{plateau})"
     return _finish("good_fit", None, summary, numbers, config, [], history, notes)
 
 

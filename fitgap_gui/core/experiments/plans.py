@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from fitgap_gui.core.config.schema import SECTIONS, RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_datasets
@@ -42,6 +42,14 @@ Planned = tuple[Any, RunConfig]
 
 #: Repeats (seeds) for compare remedies and sweeps unless asked otherwise.
 DEFAULT_REPEATS = 3
+#: The most runs one plan (a repeated train, a compare, a sweep) may hold.  A stated
+#: limit, not a measured one: a paired comparison needs 3 to a few dozen seeds (the
+#: window offers up to 20), every run is a store row and a printed row, and compare and
+#: sweep load each seed's own split before the first run trains (a digits split took
+#: 9 ms to load and 0.4 MB to keep), so 1 000 runs is seconds of loading and, at
+#: about a second even for a tiny run, a quarter of an hour of training; a count such
+#: as 1 000 000 is a typo, refused at once.
+MAX_PLAN_RUNS = 1_000
 
 #: The remedies' ladders: an arm takes the first step beyond what the baseline has.
 DROPOUT_LADDER = (0.3, 0.5, 0.7)
@@ -111,6 +119,42 @@ def remedies(base: RunConfig) -> tuple[dict[str, dict[str, Any]], list[str]]:
             f"no early stopping arm: the baseline stops with patience {es.patience} already"
         )
     return arms, missing
+
+
+def remedy_notes(base: RunConfig) -> list[str]:
+    """Where the numbers in the arms' names come from (printed above the table)."""
+    es = base.early_stopping
+    if es.enabled:
+        return [
+            f"patience {max(1, es.patience // 2)}: half the baseline's {es.patience}, "
+            "the next step stronger"
+        ]
+    if es.patience > REMEDY_PATIENCE:
+        return [f"patience {es.patience}: the baseline's early stopping settings"]
+    return [
+        f"patience {REMEDY_PATIENCE}: compare remedies' patience for a baseline without "
+        "early stopping (the diagnosis's advice may size it to the curve's wobble instead)"
+    ]
+
+
+def nothing_to_fix(arms: Sequence[Any]) -> str | None:
+    """Words for a baseline that did not overfit: on each of these seeds its best epoch
+    was its last, so remedies against overfitting have nothing to fix there; None when
+    it overfit on every seed (``arms``: ``tables.summarize``'s, baseline first)."""
+    if not arms:
+        return None
+    rows = arms[0].rows
+    flat = [r for r in rows if r.best_epoch is not None and r.best_epoch == r.epochs_run]
+    if not flat:
+        return None
+    seeds = ", ".join(str(r.seed) for r in flat)
+    which = "on any seed" if len(flat) == len(rows) else f"on seed{'s' * (len(flat) > 1)} {seeds}"
+    epochs = ", ".join(f"{r.best_epoch} of {r.epochs_run}" for r in flat)
+    return (
+        f"the baseline did not overfit {which}: its best epoch was its last ({epochs}), so "
+        "remedies against overfitting have nothing to fix there; train longer, or start "
+        "from a setup that overfits"
+    )
 
 
 def remedy_configs(base: RunConfig) -> list[Planned]:
@@ -184,21 +228,65 @@ def learning_curve_configs(
     return sweep_configs(base, "data.train_fraction", fractions or LEARNING_CURVE_FRACTIONS)
 
 
-def with_repeats(planned: Sequence[Planned], repeats: int) -> list[Planned]:
+def check_repeats(repeats: int, configs: int = 1) -> None:
+    """Refuse a repeat count below 1, or one that makes a plan of more than
+    ``MAX_PLAN_RUNS`` runs (``configs`` planned configs, each ``repeats`` times)."""
+    if repeats < 1:
+        raise ConfigError(f"repeats must be 1 or more, not {repeats}")
+    if repeats * max(configs, 1) > MAX_PLAN_RUNS:
+        most = MAX_PLAN_RUNS // max(configs, 1)
+        each = f" of {configs} configurations" if configs > 1 else ""
+        raise ConfigError(
+            f"{repeats} repeats{each} is more than a plan can hold: at most "
+            f"{MAX_PLAN_RUNS} runs per plan, so at most {most} repeats here"
+        )
+
+
+class RepeatedPlan(Sequence[Planned]):
+    """``with_repeats``'s plan: each config is made when it is asked for, not before.
+
+    A plan of thousands of runs costs nothing until its runs start, and its first
+    run's config is at hand at once.
+    """
+
+    def __init__(self, planned: Sequence[Planned], repeats: int) -> None:
+        self._planned = list(planned)
+        self._repeats = repeats
+
+    def __len__(self) -> int:
+        return len(self._planned) * self._repeats
+
+    @overload
+    def __getitem__(self, index: int) -> Planned: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Planned]: ...
+    def __getitem__(self, index: int | slice) -> Planned | list[Planned]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        key, config = self._planned[index // self._repeats]
+        offset = index % self._repeats
+        if offset == 0:
+            return key, config
+        return key, config.replace({"training.seed": config.training.seed + offset})
+
+
+def with_repeats(planned: Sequence[Planned], repeats: int) -> RepeatedPlan:
     """Each planned config with seeds s, s+1, ..., s+repeats-1, arm after arm.
 
     Keys stay the planned ones (a sweep's rows keep their values); every arm uses
-    the same seeds, so arms can be compared seed by seed (paired).
+    the same seeds, so arms can be compared seed by seed (paired).  Counts are
+    checked at once (``check_repeats``); the configs are made as they are used.
     """
-    if repeats < 1:
-        raise ConfigError(f"repeats must be 1 or more, not {repeats}")
-    out: list[Planned] = []
-    for key, config in planned:
+    check_repeats(repeats, len(planned))
+    for _key, config in planned:
         seed = config.training.seed
         if seed + repeats - 1 > 2**31 - 1:
             raise ConfigError(f"training.seed {seed} + {repeats} repeats is past 2**31 - 1")
-        out += [(key, config.replace({"training.seed": seed + i})) for i in range(repeats)]
-    return out
+    return RepeatedPlan(planned, repeats)
 
 
 # -- running ----------------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from fitgap_gui.core.experiments.text_table import Column, header_lines, line, wrap_key
 from fitgap_gui.core.results.records import (
     BEST_METRIC,
     RunResult,
@@ -154,28 +155,65 @@ def _num(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def format_row(row: ResultRow) -> str:
+#: The per-run table's columns after the label: (title, width, numeric, group).
+_ROW_COLUMNS = (
+    ("epoch", 5, True, "delivered model"),
+    ("test_ce", 8, True, ""),
+    ("test_acc", 8, True, ""),
+    ("gap", 8, True, ""),
+    ("best", 4, True, "chosen on validation"),
+    ("restored", 8, False, ""),
+    ("val_ce", 8, True, ""),
+    ("val_acc", 7, True, ""),
+    ("epochs", 6, True, ""),
+    ("run", 6, True, ""),
+    ("status", 6, False, ""),
+)
+
+
+def row_columns(label_title: str = "value", labels: Sequence[str] = ()) -> list[Column]:
+    """The per-run table's columns; the first names what the rows differ in ("arm" for
+    compare remedies, the swept setting for a sweep) and fits ``labels``."""
+    first = Column(label_title, 14).fit(list(labels))
+    return [first, *(Column(t, w, n, g) for t, w, n, g in _ROW_COLUMNS)]
+
+
+def row_header(columns: Sequence[Column] | None = None) -> str:
+    """The group line and the titles of the per-run table."""
+    return header_lines(columns or row_columns())
+
+
+def format_row(row: ResultRow, columns: Sequence[Column] | None = None) -> str:
     """One fixed-width line: the delivered model's epoch, test cross-entropy/accuracy
-    and gap there; then the best epoch's validation numbers; epochs, run id, status."""
-    best = _num(row.best_epoch, "d") + ("r" if row.restored_best else "")
-    return (
-        f"{row.label:>14}  {_num(row.delivered_epoch, 'd'):>5}  "
-        f"{_num(row.test_cross_entropy, '.4f'):>8}  {_num(row.test_accuracy, '.4f'):>8}  "
-        f"{_num(row.delivered_gap, '+.4f'):>8}  {best:>4}  "
-        f"{_num(row.val_cross_entropy, '.4f'):>8}  {_num(row.val_accuracy, '.4f'):>7}  "
-        f"{row.epochs_run:>6}  {_num(row.run_id, 'd'):>6}  {row.status}"
-    )
+    and gap there; then the best epoch (and whether its weights were restored) and its
+    validation numbers; epochs, run id, status."""
+    cells = [
+        row.label,
+        _num(row.delivered_epoch, "d"),
+        _num(row.test_cross_entropy, ".4f"),
+        _num(row.test_accuracy, ".4f"),
+        _num(row.delivered_gap, "+.4f"),
+        _num(row.best_epoch, "d"),
+        "yes" if row.restored_best else "-",
+        _num(row.val_cross_entropy, ".4f"),
+        _num(row.val_accuracy, ".4f"),
+        str(row.epochs_run),
+        _num(row.run_id, "d"),
+        row.status,
+    ]
+    return line(cells, columns or row_columns())
 
 
-#: ``epoch``: the delivered model's epoch; ``test_ce``/``test_acc``: its test
-#: cross-entropy and accuracy ("-": no test part); ``gap``: validation minus training
-#: cross-entropy at that epoch, in nats per sample.  Chosen on validation: ``best``,
-#: the best epoch ("r": early stopping restored its weights), and ``val_ce``
-#: (no penalty) and ``val_acc`` there.
-ROW_HEADER = (
-    f"{'':>14}  {'delivered model':<35}  chosen on validation\n"
-    f"{'value':>14}  {'epoch':>5}  {'test_ce':>8}  {'test_acc':>8}  {'gap':>8}  "
-    f"{'best':>4}  {'val_ce':>8}  {'val_acc':>7}  {'epochs':>6}  {'run':>6}  status"
+#: The per-run table's header with its first column titled "value".
+ROW_HEADER = row_header()
+
+#: Under the per-run table: what each column and mark means.
+ROW_KEY = wrap_key(
+    "epoch = the delivered model's epoch; test_ce, test_acc = its cross-entropy and "
+    "accuracy on the test part; gap = validation minus training cross-entropy there "
+    "(nats); best = the epoch chosen on validation, val_ce and val_acc its numbers; "
+    "restored yes = early stopping restored that epoch's weights; - = none (no test "
+    "part, not measured)"
 )
 
 
@@ -359,51 +397,86 @@ def _interval_text(interval: Interval, spec: str) -> str:
     return f"{format(interval.mean, spec)} ± {format(half, spec.lstrip('+'))}"
 
 
-def summary_header(arms: Sequence[ArmSummary] = ()) -> str:
-    """The repeats table's header: the judged metric first, then what was chosen on
-    validation; without a test part, the metric's name says it is the best epoch's."""
-    if arms and arms[0].metric != TEST_METRIC:
-        return (
-            f"{'':<34}  no test part: judged at the best epoch, chosen on validation\n"
-            f"{'arm':<34}  {'best val_ce (95% CI)':>20}  {'best val_acc':>15}  {'best':>6}  "
-            f"{'gap (nats)':>17}  versus baseline"
-        )
-    return (
-        f"{'':<34}  {'delivered model (test part)':<64}  {'':<34}  chosen on validation\n"
-        f"{'arm':<34}  {'test_ce (95% CI)':>20}  {'test_acc':>15}  {'epoch':>6}  "
-        f"{'gap (nats)':>17}  {'versus baseline':<34}  best val_ce"
-    )
-
-
-#: The header with a test part (``summary_header`` says which).
-SUMMARY_HEADER = summary_header()
-
-
-def format_summary(arm: ArmSummary) -> str:
-    """One line of the repeats table: mean ± half the 95 % interval, and the verdict.
-
-    With a test part: the delivered models' test cross-entropy and accuracy, their
-    epoch and the gap there, the verdict on the test cross-entropy, then the best
-    validation cross-entropy (chosen on validation).  Without: the best epoch's
-    numbers and the verdict on them.
-    """
+def _summary_cells(arm: ArmSummary) -> list[str]:
     versus: str = "-" if arm.versus_baseline is None else arm.versus_baseline.verdict
     if arm.versus_baseline is not None and arm.versus_baseline.difference.mean is not None:
         d = arm.versus_baseline.difference
         versus += f" ({_num(d.mean, '+.4f')}, {arm.versus_baseline.seeds_agree}/{len(arm.rows)})"
     if arm.metric != TEST_METRIC:
-        return (
-            f"{arm.name[:34]:<34}  {_interval_text(arm.val_cross_entropy, '.4f'):>20}  "
-            f"{_interval_text(arm.val_accuracy, '.3f'):>15}  {_num(arm.best_epoch.mean, '.1f'):>6}  "
-            f"{_interval_text(arm.gap, '+.4f'):>17}  {versus}"
-        )
-    return (
-        f"{arm.name[:34]:<34}  {_interval_text(arm.test_cross_entropy, '.4f'):>20}  "
-        f"{_interval_text(arm.test_accuracy, '.3f'):>15}  "
-        f"{_num(arm.delivered_epoch.mean, '.1f'):>6}  "
-        f"{_interval_text(arm.delivered_gap, '+.4f'):>17}  {versus:<34}  "
-        f"{_interval_text(arm.val_cross_entropy, '.4f')}"
-    )
+        return [
+            arm.name,
+            _interval_text(arm.val_cross_entropy, ".4f"),
+            _interval_text(arm.val_accuracy, ".3f"),
+            _num(arm.best_epoch.mean, ".1f"),
+            _interval_text(arm.gap, "+.4f"),
+            versus,
+        ]
+    return [
+        arm.name,
+        _interval_text(arm.test_cross_entropy, ".4f"),
+        _interval_text(arm.test_accuracy, ".3f"),
+        _num(arm.delivered_epoch.mean, ".1f"),
+        _interval_text(arm.delivered_gap, "+.4f"),
+        versus,
+        _interval_text(arm.val_cross_entropy, ".4f"),
+    ]
+
+
+def summary_columns(arms: Sequence[ArmSummary] = ()) -> list[Column]:
+    """The repeats table's columns, each as wide as its widest cell over ``arms``."""
+    if arms and arms[0].metric != TEST_METRIC:
+        columns = [
+            Column("arm", 8),
+            Column(
+                "best val_ce (95% CI)", 20, True,
+                "no test part: judged at the best epoch, chosen on validation",
+            ),
+            Column("best val_acc", 15, True),
+            Column("best", 6, True),
+            Column("gap (nats)", 17, True),
+            Column("versus baseline", 15),
+        ]  # fmt: skip
+    else:
+        columns = [
+            Column("arm", 8),
+            Column("test_ce (95% CI)", 20, True, "delivered model (test part)"),
+            Column("test_acc", 15, True),
+            Column("epoch", 6, True),
+            Column("gap (nats)", 17, True),
+            Column("versus baseline", 15),
+            Column("best val_ce", 16, True, "chosen on validation"),
+        ]
+    cells = [_summary_cells(arm) for arm in arms]
+    return [col.fit([row[i] for row in cells]) for i, col in enumerate(columns)]
+
+
+def summary_header(arms: Sequence[ArmSummary] = ()) -> str:
+    """The repeats table's header: the judged metric first, then what was chosen on
+    validation; without a test part, the metric's name says it is the best epoch's."""
+    return header_lines(summary_columns(arms))
+
+
+#: The header with a test part (``summary_header`` says which).
+SUMMARY_HEADER = summary_header()
+
+#: Under the repeats table: what its marks mean.
+SUMMARY_KEY = wrap_key(
+    "m ± h = mean over the seeds and half its 95 % interval; m (l-h) = the interval "
+    "itself where it is clipped at 0 or 1; versus baseline = the verdict on the judged "
+    "cross-entropy (mean difference, seeds that agree/seeds); - = none"
+)
+
+
+def format_summary(arm: ArmSummary, columns: Sequence[Column] | None = None) -> str:
+    """One line of the repeats table: mean ± half the 95 % interval, and the verdict.
+
+    With a test part: the delivered models' test cross-entropy and accuracy, their
+    epoch and the gap there, the verdict on the test cross-entropy, then the best
+    validation cross-entropy (chosen on validation).  Without: the best epoch's
+    numbers and the verdict on them.  ``columns``: ``summary_columns(all arms)``, so
+    the lines of a table align.
+    """
+    return line(_summary_cells(arm), columns or summary_columns([arm]))
 
 
 def write_rows(
@@ -411,27 +484,32 @@ def write_rows(
     rows: Sequence[ResultRow],
     param: str | None = None,
     summary: Sequence[ArmSummary] | None = None,
+    handle: TextIO | None = None,
 ) -> None:
     """CSV when ``path`` ends in .csv (one line per row), JSON otherwise.
 
     The JSON also holds ``summary`` (``summary_payload``: one arm per value over its
-    repeats) when given.
+    repeats) when given.  ``handle``: ``path`` already opened for writing (the CLI
+    opens a device such as ``/dev/stdout`` in place), else ``path`` is written.
     """
     path = Path(path)
+    if handle is None:
+        with path.open("w", newline="", encoding="utf-8") as opened:
+            write_rows(path, rows, param, summary, handle=opened)
+        return
     if path.suffix.lower() == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["param", *ROW_FIELDS])
-            writer.writeheader()
-            for row in rows:
-                record = row.to_dict()
-                if isinstance(record["value"], (list, dict)):
-                    record["value"] = json.dumps(record["value"])
-                # Text cells (a value such as "relu", its label) a spreadsheet must not
-                # run as formulas; numbers are left as they are.
-                record = {"param": param, **record}
-                writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
+        writer = csv.DictWriter(handle, fieldnames=["param", *ROW_FIELDS])
+        writer.writeheader()
+        for row in rows:
+            record = row.to_dict()
+            if isinstance(record["value"], (list, dict)):
+                record["value"] = json.dumps(record["value"])
+            # Text cells (a value such as "relu", its label) a spreadsheet must not
+            # run as formulas; numbers are left as they are.
+            record = {"param": param, **record}
+            writer.writerow({key: spreadsheet_cell(v) for key, v in record.items()})
         return
     payload: dict[str, Any] = {"param": param, "rows": [row.to_dict() for row in rows]}
     if summary is not None:
         payload["summary"] = summary_payload(summary)
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    handle.write(json.dumps(payload, indent=2) + "\n")

@@ -28,9 +28,11 @@ from pathlib import Path
 
 from fitgap_gui.core.data.datasets import load_dataset
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.lab_report import lab_sections
 from fitgap_gui.core.export.report import render_report
 from fitgap_gui.core.export.script import check_exportable, keras_script
 from fitgap_gui.core.export.script_branch import BranchPlan
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.run.branching import saved_epoch
 from fitgap_gui.core.store.runstore import RunStore, StoredRun
 from fitgap_gui.core.textsafe import spreadsheet_cell
@@ -166,6 +168,12 @@ def script_for_run(run: StoredRun, store: RunStore | None = None) -> str:
             f"run {run.run_id} was trained by your own script (FitGapCallback): FitGap did not "
             "build its model, so it has no Keras script to export; CSV, JSON, TensorBoard "
             "and report exports work"
+        )
+    if run.parent_run_id is not None and run.branch_epoch is None:  # core/run/cleaning.py
+        raise FitGapError(
+            f"run {run.run_id} trained on run {run.parent_run_id}'s data with its lowest-margin "
+            "examples dropped or relabelled, which a Keras script cannot repeat yet; CSV, "
+            "JSON, model, TensorBoard and report exports work"
         )
     check_exportable(run.config)  # before loading data the script could not use anyway
     # Load the data once here: it proves the file is still there, and tells the rank.
@@ -317,7 +325,14 @@ def export_report(store: RunStore, run_ids: list[int], path: str | Path) -> list
     """One self-contained HTML lab report of the runs (``report.render_report``)."""
     runs = store.get_runs(run_ids)
     path = _output_file(path, ".html")
-    return [_write_text(path, render_report(runs, script_of=script_for_run))]
+
+    def examples_of(run_id: int) -> ExampleDynamics | None:
+        blob = store.example_dynamics(run_id)
+        return ExampleDynamics.from_bytes(blob) if blob is not None else None
+
+    lab = lab_sections(store, runs)
+    report = render_report(runs, script_of=script_for_run, examples_of=examples_of, lab=lab)
+    return [_write_text(path, report)]
 
 
 EXPORTERS: dict[str, Callable[[RunStore, list[int], str | Path], list[Path]]] = {

@@ -22,7 +22,10 @@ from typing import Any
 
 from fitgap_gui.core.diagnosis.own_model import accuracy_key
 from fitgap_gui.core.errors import FitGapError
+from fitgap_gui.core.export.report_examples import PRECISION_LINES, data_map, precision_history
 from fitgap_gui.core.export.summary import delivered, delivered_line, format_number
+from fitgap_gui.core.results.examples import ExampleDynamics
+from fitgap_gui.core.results.script_data import script_data_words
 from fitgap_gui.core.results.stats import comparison_words, paired_comparison, t_interval
 from fitgap_gui.core.run.provenance import versions
 from fitgap_gui.core.store.runstore import StoredRun
@@ -31,17 +34,29 @@ TEMPLATES = Path(__file__).with_name("templates")
 #: Plot size in SVG user units, and its margins (left, right, top, bottom).
 WIDTH, HEIGHT = 460, 230
 MARGIN = (52, 12, 14, 30)
-#: Line styles: (key, label, colour, dash pattern).
+#: Line styles: (key, label, colour, dash pattern), the window's convention (its key row,
+#: qt/plots/texts.py): solid = training measured at the epoch's end in inference mode,
+#: dashed = validation, pale dotted = Keras's running training mean.  The first line of
+#: a label that the run has is drawn: the measured curves where they were recorded.
+MEASURED_DASH, VALIDATION_DASH, KERAS_DASH = "", "6 4", "2 3"
+KERAS_COLOUR = "#9ecae1"
 LOSS_LINES = (
-    ("loss", "training (Keras)", "#1f77b4", ""),
-    ("val_loss", "validation", "#d62728", ""),
-    ("train_eval_cross_entropy", "training, measured", "#1f77b4", "5 3"),
-    ("train_eval_loss", "training, measured", "#1f77b4", "5 3"),
+    ("train_eval_cross_entropy", "training, measured", "#1f77b4", MEASURED_DASH),
+    ("train_eval_loss", "training, measured", "#1f77b4", MEASURED_DASH),
+    ("val_cross_entropy", "validation", "#d62728", VALIDATION_DASH),
+    ("val_loss", "validation", "#d62728", VALIDATION_DASH),
+    ("loss", "training, Keras's running mean", KERAS_COLOUR, KERAS_DASH),
 )
 ACCURACY_LINES = (
-    ("accuracy", "training (Keras)", "#1f77b4", ""),
-    ("val_accuracy", "validation", "#d62728", ""),
-    ("train_eval_accuracy", "training, measured", "#1f77b4", "5 3"),
+    ("train_eval_accuracy", "training, measured", "#1f77b4", MEASURED_DASH),
+    ("val_accuracy", "validation", "#d62728", VALIDATION_DASH),
+    ("accuracy", "training, Keras's running mean", KERAS_COLOUR, KERAS_DASH),
+)
+#: Under every chart: the convention in words.
+LEGEND_KEY = (
+    "solid: training, measured at the epoch's end like validation (as in the window); "
+    "dashed: validation; pale dotted: Keras's running training mean (dropout on, "
+    "averaged over the epoch); dash-dot vertical: best epoch"
 )
 #: The best-epoch table's metric columns.
 BEST_COLUMNS = (
@@ -53,6 +68,16 @@ BEST_COLUMNS = (
     "val_cross_entropy",
     "gap",
 )
+#: Their headers: words that wrap, so the table fits a 1200-pixel window.
+BEST_LABELS = {
+    "loss": "training loss (Keras)",
+    "val_loss": "validation loss (Keras)",
+    "accuracy": "training accuracy (Keras)",
+    "val_accuracy": "validation accuracy",
+    "train_eval_cross_entropy": "training cross-entropy, measured",
+    "val_cross_entropy": "validation cross-entropy",
+    "gap": "cross-entropy gap",
+}
 #: Numbers summarised over runs that repeat one setup, and how the report names them.
 STAT_COLUMNS = {
     "test_cross_entropy": "test cross-entropy (delivered model)",
@@ -223,14 +248,27 @@ def callback_levers(levers: dict[str, Any]) -> dict[str, str]:
 
 
 def run_levers(run: StoredRun) -> dict[str, str]:
-    if run.kind == "callback" and run.levers:
-        return callback_levers(run.levers)
+    if run.kind == "callback":
+        return {"data": script_data_words(run.script_data), **callback_levers(run.levers or {})}
     rows: dict[str, str] = {}
     config = run.config.to_dict()
     if not config["early_stopping"]["enabled"]:
         config["early_stopping"] = {"enabled": False}
     _flat("", config, rows)
     return rows
+
+
+#: Cells that say a run does not know a lever, and cells that all mean "off".
+_UNKNOWN = {"", "-", "not known to callbacks"}
+_OFF = {"none", "0", "0.0", "false", "no earlystopping found"}
+
+
+def _comparable(cell: str) -> str | None:
+    """A levers-table cell as compared across runs (None: the run does not know it)."""
+    text = cell.strip().lower()
+    if text in _UNKNOWN:
+        return None
+    return "off" if text in _OFF else text
 
 
 def levers_table(runs: list[StoredRun]) -> dict[str, Any]:
@@ -242,7 +280,12 @@ def levers_table(runs: list[StoredRun]) -> dict[str, Any]:
     table = []
     for name in names:
         cells = [rows.get(name, "") for rows in per_run]
-        table.append({"name": name, "cells": cells, "differs": len(set(cells)) > 1})
+        # A lever some runs do not have or did not show (a script's run beside FitGap's)
+        # is no difference; "none", 0 and "no EarlyStopping found" all mean off.
+        present = {_comparable(cell) for cell in cells} - {None}
+        table.append(
+            {"name": name, "cells": [c or "-" for c in cells], "differs": len(present) > 1}
+        )
     return {"rows": table}
 
 
@@ -413,6 +456,8 @@ def statistics(runs: list[StoredRun]) -> list[dict[str, Any]]:
 # -- repeating ---------------------------------------------------------------------------------------
 #: ``run -> its standalone Keras script`` (``files.script_for_run``); FitGapError: none.
 ScriptOf = Callable[[StoredRun], str]
+#: ``run_id -> ExampleDynamics | None``: a run's per-example record (from the store).
+ExamplesOf = Callable[[int], ExampleDynamics | None]
 
 
 def _script(run: StoredRun, script_of: ScriptOf | None) -> tuple[str | None, str | None]:
@@ -444,30 +489,60 @@ def repeat_info(run: StoredRun, script_of: ScriptOf | None = None) -> dict[str, 
     }
 
 
+#: Class names listed per run; more are counted.
+MAX_CLASS_NAMES = 30
+
+
+def classes_line(run: StoredRun) -> str | None:
+    """ "classes (3): Adelie, Chinstrap, Gentoo" where the run's classes have names (a
+    table's label values); None where they are only their numbers."""
+    names = run.class_names or []
+    if not names or names == [str(i) for i in range(len(names))]:
+        return None
+    shown = ", ".join(names[:MAX_CLASS_NAMES])
+    more = f" and {len(names) - MAX_CLASS_NAMES} more" if len(names) > MAX_CLASS_NAMES else ""
+    return f"classes ({len(names)}): {shown}{more}"
+
+
 # -- the whole report -------------------------------------------------------------------------------
-def _run_view(run: StoredRun, script_of: ScriptOf | None) -> dict[str, Any]:
+def _run_view(
+    run: StoredRun, script_of: ScriptOf | None, examples_of: ExamplesOf | None = None
+) -> dict[str, Any]:
     acc = accuracy_key(run.history)
     charts = [
         chart(run.history, LOSS_LINES, "Loss"),
         chart(run.history, ACCURACY_LINES, "Accuracy", accuracy_key=acc),
     ]
+    dynamics = examples_of(run.run_id) if examples_of is not None else None
+    found = precision_history(dynamics, run.history)  # the suspects against the truth
+    if found is not None:
+        charts.append(chart(found, PRECISION_LINES, "Suspects vs flipped labels"))
     diagnosis = run.diagnosis or {}
     return {
         "run": run,
         "charts": [c for c in charts if c is not None],
         "delivered": delivered_row(run),
         "delivered_line": delivered_line(run),
+        "classes": classes_line(run),
         "best": best_row(run),
         "diagnosis": diagnosis,
         "repeat": repeat_info(run, script_of),
+        "data_map": data_map(dynamics),
     }
 
 
 def render_report(
-    runs: list[StoredRun], now: datetime | None = None, script_of: ScriptOf | None = None
+    runs: list[StoredRun],
+    now: datetime | None = None,
+    script_of: ScriptOf | None = None,
+    examples_of: ExamplesOf | None = None,
+    lab: list[dict[str, Any]] | None = None,
 ) -> str:
     """The report's HTML text for ``runs`` (with their histories); ``script_of`` writes
-    each FitGap run's Keras script into it (``export.files.script_for_run``)."""
+    each FitGap run's Keras script into it (``export.files.script_for_run``);
+    ``examples_of(run_id)`` gives a run's per-example record (the data map and the
+    suspects' precision); ``lab`` the lab experiments' sections
+    (``export.lab_report.lab_sections``)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -480,12 +555,15 @@ def render_report(
     env.filters["num"] = lambda v, digits=4: "-" if v is None else f"{v:.{digits}g}"
     template = env.get_template("report.html.j2")
     return template.render(
-        runs=[_run_view(run, script_of) for run in runs],
+        runs=[_run_view(run, script_of, examples_of) for run in runs],
         levers=levers_table(runs),
         best_columns=BEST_COLUMNS,
+        best_labels=BEST_LABELS,
+        legend_key=LEGEND_KEY,
         chart_width=WIDTH,
         statistics=statistics(runs),
         compared_on=COMPARED_ON,
         here=versions(),
+        lab=lab or [],
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
     )

@@ -20,7 +20,7 @@ import numpy as np
 from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, RunConfig
 from fitgap_gui.core.data import sklearn_sets, splits, steps, toys
 from fitgap_gui.core.data.datasets import data_steps
-from fitgap_gui.core.data.readers import csvfile, imagefolder, keras_cache
+from fitgap_gui.core.data.readers import csvfile, imagefolder, keras_cache, npzfile
 from fitgap_gui.core.data.readers.npzfile import NPZ_NO_TEST, NPZ_TEST_PART, TEST_KEYS, VAL_KEYS
 from fitgap_gui.core.export.script_text import (
     ScriptExportError,
@@ -80,17 +80,6 @@ def _source_builtin(config: RunConfig) -> Source:
 
 
 # -- NPZ -----------------------------------------------------------------------------------------
-AS_LABELS = '''
-def as_labels(y):
-    """Integer class labels; one-hot rows become their class number."""
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim == 2 and y.shape[1] > 1:
-        y = y.argmax(axis=1)
-    return y.astype(np.int64)
-'''
-
-
 def _source_npz(config: RunConfig) -> Source:
     consts, keys = [_data_path(config)], []
     try:
@@ -104,7 +93,7 @@ def _source_npz(config: RunConfig) -> Source:
     own_test = {"x_train", "y_train", *TEST_KEYS} <= has
     if not presplit and not own_test:  # split by the program, as by FitGap
         body = read + 'x, y = data["x"].astype(np.float32), as_labels(data["y"])\n'
-        return Source(body + "n_classes = int(y.max()) + 1\n", consts, AS_LABELS)
+        return Source(body + "n_classes = int(y.max()) + 1\n", consts, copied(npzfile.as_labels))
     train = "x_train, y_train" if presplit else "x, y"
     body = read + f'{train} = data["x_train"].astype(np.float32), as_labels(data["y_train"])\n'
     labels = [train.split(", ")[1]]
@@ -117,7 +106,12 @@ def _source_npz(config: RunConfig) -> Source:
         labels.append("y_test")
     body += f"n_classes = int(max({', '.join(f'{y}.max()' for y in labels)})) + 1\n"
     return Source(
-        body, consts, AS_LABELS, presplit=presplit, own_test=own_test, no_test=NPZ_NO_TEST
+        body,
+        consts,
+        copied(npzfile.as_labels),
+        presplit=presplit,
+        own_test=own_test,
+        no_test=NPZ_NO_TEST,
     )
 
 
@@ -172,25 +166,11 @@ def _source_csv(config: RunConfig) -> Source:
 
 
 # -- image folder: FitGap's own decoder ------------------------------------------------------------
-READ_IMAGES = '''
-def read_images(folder, class_names):
-    """One subfolder per class, in name order, its images (subfolders included) in path
-    order; an image that cannot be read is skipped, as FitGap skipped it."""
-    images, labels = [], []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for file in sorted(sub.rglob("*")):
-            if file.suffix.lower() not in IMAGE_SUFFIXES or file.name.startswith("."):
-                continue
-            try:
-                images.append(read_image(file, IMAGE_SIZE, GRAYSCALE))
-            except Exception:  # not a regular file, or not an image Pillow reads
-                continue
-            labels.append(class_names.index(sub.name))
-    return np.stack(images), np.array(labels, dtype=np.int64)
-
-
-def class_folder_names(folder):
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+READ_FOLDER = '''
+def read_folder(folder, class_names):
+    """One subfolder per class (of ``class_names``), read as FitGap read it."""
+    entries = [(class_names.index(n), image_files(folder / n)) for n in class_folder_names(folder)]
+    return read_images(folder, entries, IMAGE_SIZE, GRAYSCALE, [])
 '''
 
 
@@ -209,13 +189,16 @@ def _source_images(config: RunConfig) -> Source:
     except OSError as exc:
         raise ScriptExportError(f"{d.path}: cannot read the run's data ({exc})") from None
     parts = imagefolder.part_folders(folders)
-    helpers = READ_IMAGES + "\n\n" + copied(imagefolder.read_image)
+    helpers = copied(
+        imagefolder.read_image, imagefolder.class_folder_names, imagefolder.image_files,
+        imagefolder.read_images,
+    ) + READ_FOLDER  # fmt: skip
     imports = ["import stat", "import warnings", "from pathlib import Path"]
     if parts is None:
         body = (
             "root = Path(DATA_PATH)\n"
             "class_names = class_folder_names(root)\n"
-            "x, y = read_images(root, class_names)\n"
+            "x, y = read_folder(root, class_names)\n"
             "n_classes = len(class_names)\n"
         )
         return Source(body, consts, helpers, imports)
@@ -226,55 +209,36 @@ def _source_images(config: RunConfig) -> Source:
         "# class in each (the classes named by train/).\n"
         "root = Path(DATA_PATH)\n"
         f"class_names = class_folder_names(root / {literal(parts['train'].name)})\n"
-        f"{train} = read_images(root / {literal(parts['train'].name)}, class_names)\n"
+        f"{train} = read_folder(root / {literal(parts['train'].name)}, class_names)\n"
     )
     if presplit:
-        body += f"x_val, y_val = read_images(root / {literal(parts['val'].name)}, class_names)\n"
+        body += f"x_val, y_val = read_folder(root / {literal(parts['val'].name)}, class_names)\n"
     if own_test:
         body += f"# the test part: {imagefolder.FOLDER_TEST_PART}\n"
-        body += f"x_test, y_test = read_images(root / {literal(parts['test'].name)}, class_names)\n"
+        body += f"x_test, y_test = read_folder(root / {literal(parts['test'].name)}, class_names)\n"
     body += "n_classes = len(class_names)\n"
     return Source(body, consts, helpers, imports, presplit, own_test, imagefolder.FOLDER_NO_TEST)
 
 
 # -- Keras's dataset cache: FitGap's own readers of it ---------------------------------------------
-KERAS_CACHE_READ = {
-    "mnist": """
-        with np.load(datasets_dir() / "mnist.npz") as data:  # allow_pickle stays False
-            x_train, y_train = data["x_train"], data["y_train"]
-            x_test, y_test = data["x_test"], data["y_test"]
-    """,
-    "fashion_mnist": """
-        files = [datasets_dir() / "fashion-mnist" / name for name in FASHION_FILES]
-        y_train, x_train, y_test, x_test = (read_idx(f, 8 if "labels" in f.name else 16) for f in files)
-        x_train, x_test = x_train.reshape(-1, 28, 28), x_test.reshape(-1, 28, 28)
-    """,
-    "cifar10": """
-        folder = cifar_dir(datasets_dir())
-        batches = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
-        x_train = np.concatenate([images for images, _ in batches])
-        y_train = np.concatenate([labels for _, labels in batches])
-        x_test, y_test = read_cifar_batch(folder / "test_batch")
-    """,
-}
-
-
 def _source_keras_cache(config: RunConfig) -> Source:
     name, c = config.data.source, keras_cache
     body = (
         f"# Keras's own dataset cache, where keras.datasets.{name}.load_data() saves it;\n"
         "# read here, never downloaded.  Its official test set is the test part; validation\n"
         "# is split from its training part.\n"
-        + textwrap.dedent(KERAS_CACHE_READ[name])
-        + "x, x_test = x_train.astype(np.float32), x_test.astype(np.float32)\n"
-        "y = np.asarray(y_train, dtype=np.int64).reshape(-1)\n"
+        f"folder, files = cache_files({literal(name)}, datasets_dir())\n"
+        f"x, y, x_test, y_test = cached_arrays({literal(name)}, folder, files)\n"
+        "x, x_test = x.astype(np.float32), x_test.astype(np.float32)\n"
+        "y = np.asarray(y, dtype=np.int64).reshape(-1)\n"
         "y_test = np.asarray(y_test, dtype=np.int64).reshape(-1)\n"
         "n_classes = 10\n"
     )
-    readers = copied(c.datasets_dir, c.cifar_dir, c.read_idx, c.ArrayUnpickler, c.read_cifar_batch)
-    consts = (
-        [f"FASHION_FILES = {literal(list(c.FASHION_FILES))}"] if name == "fashion_mnist" else []
-    )
+    readers = copied(
+        c.datasets_dir, c.cifar_dir, c.cache_files, c.read_idx, c.ArrayUnpickler,
+        c.read_cifar_batch, c.cached_arrays,
+    )  # fmt: skip
+    consts = [f"{k} = {literal(getattr(c, k))}" for k in ("FASHION_FILES", "CIFAR10_FILES")]
     imports = ["import gzip", "import io", "import pickle", "from pathlib import Path"]
     return Source(body, consts, readers, imports, own_test=True)
 
@@ -322,18 +286,9 @@ def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
         "    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, x_test, y_test\n"
         ")\n"
     )
-    if has_test:
-        body += "return x_train, y_train, x_val, y_val, x_test, y_test, n_classes\n"
-        doc = (
-            '"""The training, validation and test arrays and the number of classes, exactly\n'
-            'as FitGap built them."""\n'
-        )
-    else:
-        body += "return x_train, y_train, x_val, y_val, n_classes\n"
-        doc = (
-            '"""The training and validation arrays and the number of classes, exactly as\n'
-            'FitGap built them (this data has no test part)."""\n'
-        )
+    test = "x_test, y_test, " if has_test else ""
+    body += f"return x_train, y_train, x_val, y_val, {test}n_classes\n"
+    doc = '"""The data\'s parts and its number of classes, exactly as FitGap built them."""\n'
     load_data = "def load_data():\n" + textwrap.indent(
         doc + body, "    ", lambda s: bool(s.strip())
     )

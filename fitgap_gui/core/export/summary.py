@@ -30,6 +30,7 @@ from fitgap_gui.core.formatting import (
     format_percent,
 )
 from fitgap_gui.core.results.records import RunResult, delivered_epoch_of
+from fitgap_gui.core.results.script_data import script_data_words
 from fitgap_gui.core.store.stored import StoredRun
 from fitgap_gui.core.textsafe import printable
 
@@ -39,6 +40,8 @@ __all__ = [
     "handicaps",
     "handicaps_in_words",
     "lever_summary",
+    "run_summary",
+    "callback_summary",
     "Delivered",
     "delivered",
     "delivered_line",
@@ -98,6 +101,35 @@ def lever_summary(config: RunConfig, default: RunConfig | None = None) -> str:
             if _differs(config, base, lv.key):
                 parts.append(lv.words(config.get(lv.key)))
     return ", ".join(parts) or "defaults"
+
+
+def callback_summary(levers: Mapping[str, Any] | None) -> str:
+    """A user's model in a few words: "3 layers, 2,113 parameters, dropout 0.2, ES p=5"."""
+    levers = levers or {}
+    parts = []
+    layers = levers.get("layers") or []
+    if layers:
+        parts.append(f"{len(layers)} layers")
+    if levers.get("parameters") is not None:
+        parts.append(f"{levers['parameters']:,} parameters")
+    rates = [d["rate"] for d in levers.get("dropout") or [] if isinstance(d.get("rate"), float)]
+    if rates:
+        parts.append("dropout " + "/".join(format_number(r) for r in rates))
+    if levers.get("regularizers"):
+        parts.append("penalty")
+    es = levers.get("early_stopping")
+    if es and es.get("patience") is not None:
+        parts.append(f"ES p={es['patience']}")
+    return ", ".join(parts) or "levers not read"
+
+
+def run_summary(run: StoredRun) -> str:
+    """What tells a run apart, for the runs table and ``fitgap runs list``: a FitGap
+    run's levers (``lever_summary``); a callback run's data and model as its script had
+    them (never the config's default data source, which it did not use)."""
+    if run.kind == "callback":
+        return f"{script_data_words(run.script_data)}; {callback_summary(run.levers)}"
+    return lever_summary(run.config)
 
 
 def _path_words(path: str) -> str:
@@ -310,7 +342,7 @@ def run_row(run: StoredRun) -> dict[str, Any]:
         "best_val_loss": best.get("val_loss"),  # Keras's: holds the weight penalty
         "best_val_cross_entropy": best.get("val_cross_entropy"),  # chosen on validation
         "gap_at_best": run.gap_at_best,
-        "levers": lever_summary(run.config),
+        "levers": run_summary(run),
         "kind": run.kind,
     }
 
@@ -343,7 +375,7 @@ def runs_table(runs: list[StoredRun]) -> str:
                 d.test_cell(d.test_accuracy),
                 format_loss(d.test_cross_entropy),  # the accuracy's cell says why none
                 format_accuracy_change(d.gap),
-                printable(lever_summary(run.config)),
+                printable(run_summary(run)),
             ]
         )
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]

@@ -11,12 +11,14 @@ The gap between two such numbers is partly an artefact.  So each run also record
   TensorFlow backend; it never touches the gradients);
 * ``penalty``: the weight penalty (the sum of ``model.losses``) at the epoch's end, so
   ``val_loss == val_cross_entropy + penalty``;
-* ``train_eval_cross_entropy`` / ``train_eval_accuracy``: Keras's compiled test step
-  (the one ``fit`` runs on the validation set, even the same trace) on the training
-  set, at most ``TRAIN_EVAL_SAMPLES`` of it (a fixed subsample drawn once per run from its own
-  generator), with the end-of-epoch weights, in inference mode;
+* ``train_eval_cross_entropy`` / ``train_eval_accuracy``: one inference-mode pass of
+  the model over the training set, at most ``TRAIN_EVAL_SAMPLES`` of it (a fixed
+  subsample drawn once per run from its own generator), with the end-of-epoch weights:
+  it yields the softmax's logits per example, from which the cross-entropy (as Keras
+  computes it from logits) and the accuracy are taken, and which per-example views
+  receive (``on_logits``: ``core.results.examples``), so they cost no second pass;
 * ``memorized_noise`` (label noise only): the fraction of the flipped training samples
-  the network now predicts with their flipped, wrong label.
+  the network now predicts with their flipped, wrong label (from the same logits).
 
 Once a run has ended, ``evaluate_delivered`` measures the model it delivers on the test
 part, with the same test step: after ``fit``, so no history holds it and nothing
@@ -129,6 +131,45 @@ def compiled_test_step(model):
     return test_step
 
 
+def logits_function(model):
+    """``x -> logits``: the model in inference mode, the softmax's inputs per row.
+
+    On TensorFlow one traced call (any batch length) returns the logits Keras's softmax
+    keeps beside its output (what its cross-entropy reads); elsewhere, or for a model
+    whose output carries none, the log of the probabilities (equal up to a constant per
+    row, which neither a margin nor a cross-entropy sees).
+    """
+    import keras  # deferred: Keras is a heavy import
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf  # deferred: the backend itself
+
+        @tf.function(reduce_retracing=True)
+        def forward(x):
+            out = model(x, training=False)
+            logits = getattr(out, "_keras_logits", None)
+            return logits if logits is not None else tf.math.log(tf.maximum(out, 1e-45))
+
+        return lambda x: np.asarray(forward(x), dtype=np.float32)
+
+    def forward_other(x: np.ndarray) -> np.ndarray:
+        probs = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+        return np.log(np.maximum(probs.astype(np.float64), 1e-300)).astype(np.float32)
+
+    return forward_other
+
+
+def scores_from_logits(logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Cross-entropy (the mean of ``-log softmax`` at the label) and accuracy."""
+    z = np.asarray(logits, dtype=np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1))
+    at = np.arange(len(y))
+    cross_entropy = float(np.mean(log_norm - shifted[at, y])) if len(y) else math.nan
+    accuracy = float(np.mean(np.argmax(z, axis=1) == y)) if len(y) else math.nan
+    return {"cross_entropy": cross_entropy, "accuracy": accuracy}
+
+
 def make_train_eval_callback(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -136,44 +177,61 @@ def make_train_eval_callback(
     seed: int,
     widest_layer: int = 1024,
     flipped_rows: np.ndarray | None = None,
+    on_logits=None,
 ):
     """A Keras callback that adds the inference-mode numbers to each epoch's logs.
 
     It must come first in ``callbacks`` so that EarlyStopping, FitGap's stream and
     Keras's History all see the keys.  An epoch already told to stop (a user stop
     or a diverged loss) gets NaN instead of a measurement, keeping every column as
-    long as the history.  It resets Keras's metric states, which ``fit`` resets
-    again before the next epoch (and ``evaluate`` before validation).
+    long as the history.  ``on_logits(epoch, logits)`` (epoch counted from 1; rows in
+    ``callback.rows`` order) receives each measured epoch's logits.
     """
     import keras  # deferred: Keras is a heavy import
 
     rows = train_eval_rows(len(x_train), seed)
     x_eval, y_eval = x_train[rows], y_train[rows]
     per_call = chunk_rows(widest_layer)
+    noisy = None
     if flipped_rows is not None and len(flipped_rows):
-        noisy = np.intersect1d(rows, flipped_rows)
-        x_noisy, y_noisy = x_train[noisy], y_train[noisy]
-    else:
-        x_noisy = y_noisy = None
+        noisy = np.flatnonzero(np.isin(rows, flipped_rows))  # positions within ``rows``
 
     class TrainEvalMeasurements(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows = rows
+            self._forward: Any = None
+
+        def on_train_begin(self, logs=None):
+            self._forward = None  # traced for this model, once per fit
+
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             if logs is None:
                 return
             measure = not self.model.stop_training
             values = dict.fromkeys(("train_eval_cross_entropy", "train_eval_accuracy"), math.nan)
+            logits = None
             if measure:
-                scores = keras_scores(self.model, x_eval, y_eval, per_call)
+                if self._forward is None:
+                    self._forward = logits_function(self.model)
+                parts = [
+                    self._forward(x_eval[start : start + per_call])
+                    for start in range(0, len(x_eval), per_call)
+                ]
+                logits = np.concatenate(parts)
+                scores = scores_from_logits(logits, y_eval)
                 values["train_eval_cross_entropy"] = scores["cross_entropy"]
                 values["train_eval_accuracy"] = scores["accuracy"]
             values["penalty"] = weight_penalty(self.model)
-            if x_noisy is not None:
+            if noisy is not None:
                 # Accuracy against the flipped labels = the share predicted as flipped.
                 values["memorized_noise"] = math.nan
-                if measure and len(x_noisy):
-                    memorized = keras_scores(self.model, x_noisy, y_noisy, per_call)
-                    values["memorized_noise"] = memorized["accuracy"]
+                if logits is not None and len(noisy):
+                    predicted = np.argmax(logits[noisy], axis=1)
+                    values["memorized_noise"] = float(np.mean(predicted == y_eval[noisy]))
             logs.update(values)
+            if logits is not None and on_logits is not None:
+                on_logits(epoch + 1, logits)
 
     return TrainEvalMeasurements()
 

@@ -167,6 +167,11 @@ class RunResult:
     model: Any = field(default=None, repr=False, compare=False)
     #: Status "branched": the child's config and the state it starts from (in memory).
     branch: Any = field(default=None, repr=False, compare=False)
+    #: The per-example dynamics (``core.results.examples.ExampleDynamics``), or None.
+    examples: Any = field(default=None, repr=False, compare=False)
+    #: What an experiment's own probe recorded during the run (``PlanItem.probe``),
+    #: carried to the experiment only: never in the run's row, history or JSON.
+    study: Any = field(default=None, repr=False, compare=False)
 
     def metric_at(self, name: str, epoch: int | None) -> float | None:
         values = self.history.get(name, [])

@@ -186,3 +186,15 @@ def plain(value: float | None) -> str:
         return "0"
     digits = max(2, -math.floor(math.log10(abs(value))))
     return f"{value:.{min(digits, 8)}f}"
+
+
+def plain_pair(a: float, b: float) -> tuple[str, str]:
+    """Two numbers a sentence compares, with the digits that show their difference (two
+    significant digits of it): (0.1031, 0.1056) -> ('0.1031', '0.1056'), never
+    ('0.10', '0.10') or ('0.10', '0.11')."""
+    if a == b or not (math.isfinite(a) and math.isfinite(b)):
+        return plain(a), plain(b)
+    digits = max(2, -math.floor(math.log10(abs(a))) if a else 2)
+    digits = max(digits, -math.floor(math.log10(abs(b))) if b else 2)
+    decimals = min(8, max(digits, 1 - math.floor(math.log10(abs(a - b)))))
+    return f"{a:.{decimals}f}", f"{b:.{decimals}f}"

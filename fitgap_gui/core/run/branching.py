@@ -23,12 +23,15 @@ seed (with Keras 3 and a global seed every epoch gets the same order, so it matc
 from __future__ import annotations
 
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.kerasimport import import_keras
 from fitgap_gui.core.results.records import delivered_epoch_of
@@ -340,8 +343,24 @@ def saved_epoch(run: StoredRun) -> tuple[int, bool]:
     return epoch, epoch == run.epochs_run
 
 
-def state_from_stored(store: RunStore, run_id: int) -> tuple[StoredRun, TrainingState]:
-    """The state a stored run's model file holds; FitGapError when there is none."""
+def _unreadable_model(run_id: int, path: Path, exc: BaseException) -> str:
+    """One line for a model file Keras cannot load: a damaged file says so (Keras's own
+    words for a truncated archive are "File not found")."""
+    if path.is_file() and not zipfile.is_zipfile(path):
+        return (
+            f"cannot read the model of run {run_id}: {path} is damaged (truncated, or not "
+            "a .keras archive)"
+        )
+    first = (f"{exc}".strip().splitlines() or [type(exc).__name__])[0]
+    return f"cannot read the model of run {run_id}: {first}"
+
+
+def state_from_stored(
+    store: RunStore, run_id: int, dataset: Dataset | None = None
+) -> tuple[StoredRun, TrainingState]:
+    """The state a stored run's model file holds; FitGapError when there is none, when
+    the file cannot be read, or when ``dataset`` (the child's data) no longer has the
+    shape the saved model takes."""
     run = store.get_run(run_id)
     if run.kind != "fitgap":
         raise FitGapError(f"run {run_id} is a user's own model; only FitGap's runs continue")
@@ -355,7 +374,14 @@ def state_from_stored(store: RunStore, run_id: int) -> tuple[StoredRun, Training
     try:
         model = keras.models.load_model(run.model_file, compile=True)
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: one line
-        raise FitGapError(f"cannot read the model of run {run_id}: {exc}") from None
+        raise FitGapError(_unreadable_model(run_id, Path(run.model_file), exc)) from None
+    if dataset is not None:
+        saved = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+        if saved is not None and saved != tuple(dataset.input_shape):
+            raise FitGapError(
+                f"cannot continue run {run_id}: its data changed shape (the saved model "
+                f"takes samples of shape {saved}, the data now gives {tuple(dataset.input_shape)})"
+            )
     state = capture_state(
         model,
         epoch,

@@ -12,6 +12,9 @@ payload)``; the GUI thread only ever sees those:
   weights, after the run.  When early stopping restored them the model has them
   already; otherwise the probe kept a copy of the weights at the best epoch
   (reading weights draws no random numbers, so the run's numbers do not change).
+* ``"examples"``: the per-example dynamics so far (``core.results.examples``), after
+  each measured epoch and once more at the end (with the delivered model's classes):
+  ``{"dynamics": ExampleDynamics}``, a snapshot the GUI thread may read.
 * ``"unavailable"``: an insight failed (it never fails the run); ``reason`` says why.
 
 No Qt here, so the probe can be tested and timed without a window.
@@ -29,6 +32,7 @@ from fitgap_gui.core.config.monitor import RunningBest
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset
 from fitgap_gui.core.diagnosis.insights import PredictFn, decision_grid, validation_insight
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 
 Emit = Callable[[str, dict], None]
@@ -112,6 +116,10 @@ class InsightProbe:
             return
         self._send_grid(epoch, model, final=False)
 
+    def examples(self, dynamics: ExampleDynamics) -> None:
+        """The ``on_examples`` hook: hand a snapshot of the per-example record out."""
+        self._emit("examples", {"dynamics": dynamics.snapshot(), "final": False})
+
     def finish(self, result: RunResult) -> None:
         """After the run: the boundary of the weights the run kept, the validation
         insight of the best ones.
@@ -120,6 +128,8 @@ class InsightProbe:
         stopping restored the best), so an overfitted run's jagged boundary stays in
         view; the confusion matrix and mistakes describe the best epoch.
         """
+        if result.examples is not None:
+            self._emit("examples", {"dynamics": result.examples.snapshot(), "final": True})
         model, dataset = result.model, self._dataset
         if model is None or dataset is None or result.epochs_run == 0:
             return

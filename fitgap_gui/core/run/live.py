@@ -20,6 +20,7 @@ from fitgap_gui.core.config.monitor import RunningBest
 from fitgap_gui.core.config.schema import EarlyStoppingConfig, RunConfig
 from fitgap_gui.core.results.early_stopping import replay_early_stopping
 from fitgap_gui.core.results.records import EpochMetrics, RunResult, best_monitor, monitored
+from fitgap_gui.core.results.script_data import script_name
 
 #: Where a run on screen came from: trained in this window now, or read from the store.
 Origin = Literal["live", "stored"]
@@ -40,6 +41,11 @@ class RunRequest:
     from_store: bool = False
     #: The parent's epochs 1..branch_epoch, as the worker hands the started child over.
     prefix: dict[str, list[float | None]] | None = field(default=None, compare=False)
+    #: A cleaned run from scratch: ``(parent run id, "drop" | "relabel", k)``
+    #: (``core.run.cleaning``); the worker reads the parent's examples from the store.
+    cleaning: tuple[int, str, int] | None = None
+    #: An experiment's own probe (``PlanItem.probe``), for runs trained as a plan.
+    probe: Any = field(default=None, compare=False)
 
 
 def data_identity(config: RunConfig) -> tuple[str, str | None]:
@@ -61,11 +67,15 @@ class LiveRun:
     status: str = "running"
     diagnosis: dict[str, Any] | None = None
     n_classes: int | None = None
+    #: The training inputs' spread when they are not scaled (the diagnosis reads it).
+    inputs: dict[str, float] | None = None
     tag: Any = None
     result: RunResult | None = None
     #: What ``FitGapCallback`` read from a user's own model (None: FitGap's own run);
     #: such a run is diagnosed with ``own_model.diagnose_own``.
     levers: dict[str, Any] | None = None
+    #: Such a run's data as its script had it (``core.results.script_data``).
+    script_data: dict[str, Any] | None = None
     #: A branched run: the run it goes on from, and the epoch (its curves join there).
     parent_run_id: int | None = None
     branch_epoch: int | None = None
@@ -73,6 +83,8 @@ class LiveRun:
 
     @property
     def data(self) -> tuple[str, str | None]:
+        if self.levers is not None:  # a user's script: its own data, never the config's
+            return ("script", script_name(self.script_data))
         return data_identity(self.config)
 
     @property

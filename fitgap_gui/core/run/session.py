@@ -17,7 +17,9 @@ from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_dataset
+from fitgap_gui.core.diagnosis.inputs import inputs_for_diagnosis
 from fitgap_gui.core.diagnosis.verdict import diagnose
+from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.model.build import check_model_for_data
 from fitgap_gui.core.model.memory import check_dataset_memory
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
@@ -51,6 +53,7 @@ def begin_run(
     ran_on: str | None = None,
     resume: TrainingState | None = None,
     checked: bool = False,
+    parent_run_id: int | None = None,
 ) -> int:
     """Check ``config`` against the data and memory, then create its 'running' row.
 
@@ -73,7 +76,7 @@ def begin_run(
         name=name,
         provenance=repeat,
         ran_on=ran_on,
-        parent_run_id=resume.parent_run_id if resume is not None else None,
+        parent_run_id=resume.parent_run_id if resume is not None else parent_run_id,
         branch_epoch=resume.epoch if resume is not None else None,
     )
 
@@ -84,10 +87,16 @@ def end_run(
     result: RunResult,
     n_classes: int,
     write_model: Callable[[Path], None] | None = None,
+    inputs: dict[str, float] | None = None,
 ) -> RunResult:
-    """Diagnose a returned run, write its model (once an epoch ran), finish its row."""
+    """Diagnose a returned run, write its model (once an epoch ran), finish its row.
+
+    ``inputs``: the training inputs' spread when they are not scaled
+    (``diagnosis.inputs.inputs_for_diagnosis``)."""
     result.run_id = run_id
-    result.diagnosis = diagnose(result.history, result.config, n_classes=n_classes).to_dict()
+    result.diagnosis = diagnose(
+        result.history, result.config, n_classes=n_classes, inputs=inputs
+    ).to_dict()
     model_file = None
     if write_model is not None and result.epochs_run > 0:
         model_file = _save_model(result, write_model, store.model_path(run_id))
@@ -119,6 +128,8 @@ def run_recorded(
     gate: PauseGate | None = None,
     resume: TrainingState | None = None,
     checked: bool = False,
+    parent_run_id: int | None = None,
+    on_examples: Callable[[Any], None] | None = None,
 ) -> RunResult:
     """Train ``config`` and record it; returns the RunResult with its ``run_id``.
 
@@ -133,7 +144,15 @@ def run_recorded(
     """
     if dataset is None:
         dataset = load_dataset(config.data, config.training.seed)
-    run_id = begin_run(config, store, dataset, name=name, resume=resume, checked=checked)
+    run_id = begin_run(
+        config,
+        store,
+        dataset,
+        name=name,
+        resume=resume,
+        checked=checked,
+        parent_run_id=parent_run_id,  # a run from scratch linked to its parent (cleaning)
+    )
     if on_started is not None:
         on_started(run_id, dataset)
 
@@ -156,6 +175,7 @@ def run_recorded(
             gate=gate,
             resume=resume,
             run_id=run_id,
+            on_examples=on_examples,
         )
     except StoreError as exc:
         kept = f"its {written} epochs are kept" if written else "no epoch was written"
@@ -165,6 +185,15 @@ def run_recorded(
         with contextlib.suppress(StoreError):
             store.fail_run(run_id, str(error), status="interrupted")
         raise error from None
+    except FitGapError as exc:
+        # A refusal before this run trained an epoch of its own (a continued run whose
+        # saved model does not fit): the store is left as it was (the CLI's exit 2).
+        with contextlib.suppress(StoreError):
+            if written == (resume.epoch if resume is not None else 0):
+                store.discard_run(run_id)
+            else:
+                store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
+        raise
     except BaseException as exc:
         with contextlib.suppress(StoreError):  # never a second error on top of the first
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}".strip())
@@ -173,7 +202,8 @@ def run_recorded(
         result.message = f"{result.message}; {resume.note}" if result.message else resume.note
     model = result.model
     write_model = model.save if save_model and model is not None else None
-    return end_run(store, run_id, result, dataset.n_classes, write_model)
+    inputs = inputs_for_diagnosis(config.data.resolved_scale, dataset.x_train)
+    return end_run(store, run_id, result, dataset.n_classes, write_model, inputs)
 
 
 OnFinished = Callable[[RunResult], None]

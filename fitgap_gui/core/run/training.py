@@ -28,10 +28,13 @@ from fitgap_gui.core.model.measurements import (
     chunk_rows,
     delivered_epoch,
     evaluate_delivered,
+    logits_function,
     make_train_eval_callback,
+    train_eval_rows,
     widest_layer,
 )
 from fitgap_gui.core.model.memory import count_dense_params, multiply_adds
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import (
     EpochMetrics,
     RunResult,
@@ -115,6 +118,7 @@ def _make_stream_callback(
     config: RunConfig | None = None,
     history: dict[str, list[float | None]] | None = None,
     parent_run_id: int | None = None,
+    examples: ExampleDynamics | None = None,
 ):
     import keras
 
@@ -170,7 +174,13 @@ def _make_stream_callback(
                 self.model.stop_training = True
             self.epochs_reported += 1
             seconds = time.perf_counter() - self._epoch_start
-            extras = {"weight_norms": hidden_weight_norms(self.model)}
+            extras: dict[str, Any] = {"weight_norms": hidden_weight_norms(self.model)}
+            if (
+                examples is not None
+                and examples.noise_known
+                and examples.epochs[-1:] == [epoch + 1]
+            ):  # how well the lowest-margin rows pick out the flipped labels
+                extras["suspect_precision"] = finite_or_none(examples.precision[-1])
             on_epoch(EpochMetrics(epoch + 1, metrics, seconds, extras))
             if inspect_model is not None:
                 inspect_model(epoch + 1, self.model)
@@ -210,6 +220,7 @@ def train(
     gate: PauseGate | None = None,
     resume: TrainingState | None = None,
     run_id: int | None = None,
+    on_examples: Callable[[ExampleDynamics], None] | None = None,
 ) -> RunResult:
     """Run ``model.fit`` for ``config`` on ``dataset``; returns when training ends.
 
@@ -224,7 +235,9 @@ def train(
     ``result.branch`` set.  ``resume`` starts from a parent's state instead of fresh
     weights: its weights and optimizer variables are set after compiling and the fit
     runs from ``initial_epoch=resume.epoch``; the history starts with the parent's
-    epochs.  ``run_id`` names this run as the parent of a branch.
+    epochs.  ``run_id`` names this run as the parent of a branch.  ``on_examples``
+    hears the per-example dynamics after each measured epoch (training thread; read
+    it, never change it).
     """
     # The caller checked the config against the data and memory first
     # (``session.check_run``: once per run, before its row and before TensorFlow).
@@ -266,6 +279,7 @@ def train(
         if resume is not None:
             apply_state(model, resume, same_rate(resume.config, config))
 
+        examples = example_dynamics(dataset, config.training.seed)
         stream = _make_stream_callback(
             record,
             should_stop or (lambda: False),
@@ -274,6 +288,7 @@ def train(
             config=config,
             history=history,
             parent_run_id=run_id,
+            examples=examples,
         )
         # First, so EarlyStopping, the stream and Keras's History all see its keys.
         measured = make_train_eval_callback(
@@ -282,6 +297,7 @@ def train(
             seed=config.training.seed,
             widest_layer=widest_layer(plan, dataset.input_shape),
             flipped_rows=dataset.flipped_rows,
+            on_logits=_recorder(examples, on_examples),
         )
         es_cfg = config.early_stopping
         training = build.training_plan(config.training, es_cfg)
@@ -340,6 +356,17 @@ def train(
             rows_per_call=chunk_rows(widest_layer(plan, dataset.input_shape)),
         )
 
+    if examples.epochs and epochs_run > 0:  # the delivered model's classes, per measured row
+        forward = logits_function(model)
+        x_rows = dataset.x_train[examples.rows]
+        per_call = chunk_rows(widest_layer(plan, dataset.input_shape))
+        examples.delivered = np.concatenate(
+            [
+                np.argmax(forward(x_rows[start : start + per_call]), axis=1)
+                for start in range(0, len(x_rows), per_call)
+            ]
+        )
+
     status = final_status(
         diverged=stream.diverged,
         branched=stream.branch is not None,
@@ -370,4 +397,25 @@ def train(
         class_names=list(dataset.class_names),
         model=model,
         branch=stream.branch,
+        examples=examples if examples.epochs else None,
     )
+
+
+def _recorder(examples: ExampleDynamics, then: Callable[[ExampleDynamics], None] | None):
+    """The measuring pass's ``on_logits``: record the epoch, then tell ``then``."""
+
+    def record(epoch: int, logits: np.ndarray) -> None:
+        examples.update(epoch, logits)
+        if then is not None:
+            then(examples)
+
+    return record
+
+
+def example_dynamics(dataset: Dataset, seed: int) -> ExampleDynamics:
+    """An empty per-example record for the rows the measuring pass measures."""
+    rows = train_eval_rows(len(dataset.x_train), seed)
+    source = dataset.source_rows[rows] if dataset.source_rows is not None else rows
+    given = dataset.y_train[rows]
+    original = dataset.original_labels[rows] if dataset.original_labels is not None else given
+    return ExampleDynamics(rows=rows, given=given, source_rows=source, original=original)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -56,20 +57,29 @@ from fitgap_gui.core.store.faults import (
     store_timeout,
 )
 from fitgap_gui.core.store.owners import here, owner_alive, process_start_token
-from fitgap_gui.core.store.stored import StoredRun, stored_run
+from fitgap_gui.core.store.stored import (
+    MAX_RUN_ID,
+    StoredRun,
+    checked_run_id,
+    name_text,
+    stored_run,
+)
 from fitgap_gui.core.store.tables import KINDS, create_tables
 from fitgap_gui.core.userfiles import default_home
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MARK_TIMEOUT",
+    "MAX_RUN_ID",
     "RESERVE_BYTES",
     "RUN_WRITE_ATTEMPTS",
     "RunStore",
     "StoreError",
     "StoredRun",
+    "checked_run_id",
     "fault_kind",
     "here",
+    "name_text",
     "owner_alive",
     "process_start_token",
     "store_error",
@@ -87,6 +97,7 @@ RESERVE_BYTES = 1024
 MARK_TIMEOUT = 2.0
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 _END_SQL = "UPDATE runs SET status = ?, finished = ?, message = ?, reserve = NULL WHERE id = ?"
 _INTERRUPTED = "the process ended during training; its epochs were kept"
@@ -235,6 +246,7 @@ class RunStore:
         ran_on: str | None = None,
         parent_run_id: int | None = None,
         branch_epoch: int | None = None,
+        script_data: dict[str, Any] | None = None,
     ) -> int:
         """A new 'running' run owned by this process; returns its id.
 
@@ -243,23 +255,31 @@ class RunStore:
         trains (an executor's worker or Ray node); by default this process.
         A branched run names its parent and the epoch it goes on from; the parent's
         epochs up to it are copied into the new run, so its history is whole.
+        A callback run's config is stored without its ``data`` section (its data was the
+        script's, described by ``script_data``).
         """
         if kind not in KINDS:
             raise FitGapError(f"unknown run kind {kind!r}; expected one of {', '.join(KINDS)}")
+        name = None if name is None else name_text(name)
+        if parent_run_id is not None:
+            checked_run_id(parent_run_id)
         if config.data.path:
             absolute = str(Path(config.data.path).expanduser().resolve())
             if absolute != config.data.path:
                 config = config.replace({"data.path": absolute})
         pid = os.getpid()
+        stored_config = config.to_dict()
+        if kind == "callback":
+            del stored_config["data"]
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, created, config, status, pid, pid_started, reserve, "
-                "kind, levers, provenance, ran_on, parent_run_id, branch_epoch) "
-                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?)",
+                "kind, levers, provenance, ran_on, parent_run_id, branch_epoch, script_data) "
+                "VALUES (?, ?, ?, 'running', ?, ?, zeroblob(?), ?, ?, ?, ?, ?, ?, ?)",
                 (
                     "",
                     _now(),
-                    config.to_json(indent=None),
+                    json.dumps(stored_config),
                     pid,
                     process_start_token(pid),
                     RESERVE_BYTES,
@@ -269,6 +289,7 @@ class RunStore:
                     ran_on or here(),
                     parent_run_id,
                     branch_epoch,
+                    _dumps(script_data),
                 ),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
@@ -369,22 +390,48 @@ class RunStore:
             self._stored_model_path(model_file),
             run_id,
         )
-        self._run_write(
-            lambda db: db.execute(
+        examples = result.examples.to_bytes() if result.examples is not None else None
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE runs SET status = ?, finished = ?, epochs_run = ?, best_epoch = ?, "
                 "stopped_epoch = ?, restored_best = ?, best_metrics = ?, last_metrics = ?, "
                 "diagnosis = ?, test = ?, class_names = ?, message = ?, model_file = COALESCE(?, model_file), "
                 "reserve = NULL WHERE id = ?",
                 row,
-            ),
-            RUN_WRITE_ATTEMPTS,
-        )
+            )
+            if examples is not None:  # the per-example dynamics, once per run
+                db.execute(
+                    "INSERT OR REPLACE INTO examples (run_id, dynamics) VALUES (?, ?)",
+                    (run_id, examples),
+                )
+
+        self._run_write(write, RUN_WRITE_ATTEMPTS)
 
     @guarded
-    def update_levers(self, run_id: int, levers: dict[str, Any]) -> None:
-        """Replace a run's levers (a user's model: what was learnt by the end of training)."""
+    def example_dynamics(self, run_id: int) -> bytes | None:
+        """The run's per-example dynamics as stored (npz bytes), or None."""
+        with self._connect() as db:
+            try:
+                row = db.execute(
+                    "SELECT dynamics FROM examples WHERE run_id = ?", (run_id,)
+                ).fetchone()
+            except sqlite3.OperationalError:  # an older store opened read-only: no table
+                return None
+        return bytes(row[0]) if row is not None else None
+
+    @guarded
+    def update_levers(
+        self, run_id: int, levers: dict[str, Any], script_data: dict[str, Any] | None = None
+    ) -> None:
+        """Replace a run's levers (a user's model: what was learnt by the end of training),
+        and its ``script_data`` when given."""
         with self._connect() as db:
             db.execute("UPDATE runs SET levers = ? WHERE id = ?", (_dumps(levers), run_id))
+            if script_data is not None:
+                db.execute(
+                    "UPDATE runs SET script_data = ? WHERE id = ?", (_dumps(script_data), run_id)
+                )
 
     def fail_run(self, run_id: int, message: str, status: RunStatus = "failed") -> None:
         """Record how a run ended early.  Waits out a lock once, not several times:
@@ -445,6 +492,7 @@ class RunStore:
     @guarded
     def is_live(self, run_id: int) -> bool:
         """Whether a run is still training in a process that is alive."""
+        checked_run_id(run_id)
         row = (
             self._connect()
             .execute("SELECT status, pid, pid_started FROM runs WHERE id = ?", (run_id,))
@@ -509,10 +557,17 @@ class RunStore:
     def list_runs(self) -> list[StoredRun]:
         """Every run, newest first, without histories (cheap)."""
         rows = self._connect().execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
-        return [self._row_to_run(row) for row in rows]
+        runs = []
+        for row in rows:
+            try:
+                runs.append(self._row_to_run(row))
+            except (ValueError, TypeError, KeyError) as exc:  # one odd row spares the rest
+                log.warning("run %s of %s cannot be read: %s", row["id"], self.path, exc)
+        return runs
 
     @guarded
     def history(self, run_id: int) -> dict[str, list[float | None]]:
+        checked_run_id(run_id)
         rows = (
             self._connect()
             .execute("SELECT metrics FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
@@ -526,6 +581,7 @@ class RunStore:
 
     @guarded
     def epochs(self, run_id: int) -> list[EpochMetrics]:
+        checked_run_id(run_id)
         rows = (
             self._connect()
             .execute(
@@ -549,6 +605,7 @@ class RunStore:
 
     @guarded
     def get_run(self, run_id: int) -> StoredRun:
+        checked_run_id(run_id)
         row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"no run with id {run_id} in {self.path}")
@@ -563,7 +620,8 @@ class RunStore:
     # -- editing ---------------------------------------------------------------------------------
     @guarded
     def rename_run(self, run_id: int, name: str) -> None:
-        name = name.strip()
+        checked_run_id(run_id)
+        name = name_text(name).strip()
         if not name:
             raise FitGapError("a run name cannot be empty")
         with self._connect() as db:
@@ -571,9 +629,24 @@ class RunStore:
                 raise RunNotFoundError(f"no run with id {run_id}")
 
     @guarded
+    def discard_run(self, run_id: int) -> None:
+        """Remove a run this process created that trained nothing of its own (a start
+        refused after its row was made): the store is left as it was before it."""
+        with self._connect() as db:
+            db.execute("DELETE FROM runs WHERE id = ? AND pid = ?", (run_id, os.getpid()))
+        self._monitors.pop(run_id, None)
+        self.model_path(run_id).unlink(missing_ok=True)
+
+    @guarded
     def delete_run(self, run_id: int) -> None:
-        """Delete a run, its epochs and its model file; a run still training is refused."""
-        if self.is_live(run_id):
+        """Delete a run, its epochs and its model file; a run still training is refused.
+
+        A user's own run (``FitGapCallback``) whose process lives may be deleted: its
+        ``fit`` may have ended without telling (an exception in the user's code), and
+        if it still trains, its next epoch finds no row and the callback stops
+        recording with one warning, leaving the training alone.
+        """
+        if self.is_live(run_id) and self.get_run(run_id).kind != "callback":
             raise FitGapError(f"run {run_id} is still training; stop it before deleting it")
         with self._connect() as db:
             if db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:

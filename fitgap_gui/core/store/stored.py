@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from fitgap_gui.core.config.schema import RunConfig
+from fitgap_gui.core.errors import FitGapError, RunNotFoundError
 from fitgap_gui.core.results.records import RunResult, RunStatus
+
+#: SQLite's INTEGER is a signed 64-bit number: no run id is larger.
+MAX_RUN_ID = 2**63 - 1
 
 #: Columns a store opened read-only may lack (written before them; no ALTER possible).
 _LATER_COLUMNS = (
@@ -21,7 +25,37 @@ _LATER_COLUMNS = (
     "branch_epoch",
     "test",
     "class_names",
+    "script_data",
 )
+
+
+def checked_run_id(run_id: object) -> int:
+    """``run_id`` as the store can look it up; one FitGapError line for anything else.
+
+    An id beyond 64 bits cannot be bound to an SQLite query at all (Python raises
+    OverflowError there), so it is refused here as a run the store cannot hold.
+    """
+    if isinstance(run_id, bool) or not isinstance(run_id, int):
+        raise FitGapError(f"a run id is a whole number, not {run_id!r}")
+    if not -MAX_RUN_ID - 1 <= run_id <= MAX_RUN_ID:
+        raise RunNotFoundError(f"no run with id {run_id}: run ids go up to 2**63 - 1")
+    return run_id
+
+
+def name_text(name: object) -> str:
+    """A run name as the store keeps it: text.
+
+    Bytes are decoded as UTF-8 (invalid bytes replaced), numbers written as text;
+    anything else is refused with one FitGapError line (it would be stored as a BLOB
+    or not at all, and every JSON reader of the store would then fail on it).
+    """
+    if isinstance(name, str):
+        return name
+    if isinstance(name, bytes | bytearray | memoryview):
+        return bytes(name).decode("utf-8", errors="replace")
+    if isinstance(name, int | float) and not isinstance(name, bool):
+        return str(name)
+    raise FitGapError(f"a run name is text, not {type(name).__name__} {name!r:.60}")
 
 
 @dataclass
@@ -56,6 +90,8 @@ class StoredRun:
     test: dict[str, Any] | None = None
     #: The classes' names in class-number order (None: recorded before they were kept).
     class_names: list[str] | None = None
+    #: A callback run: what it knew of the script's data (``core.results.script_data``).
+    script_data: dict[str, Any] | None = None
 
     @property
     def branched_from(self) -> str | None:
@@ -101,6 +137,10 @@ class StoredRun:
         out.update(kind=self.kind, levers=self.levers, provenance=self.provenance)
         out["ran_on"] = self.ran_on
         out.update(parent_run_id=self.parent_run_id, branch_epoch=self.branch_epoch)
+        if self.kind == "callback":
+            # Its data was the script's: the config's default data source is no part of it.
+            out["config"].pop("data", None)
+            out["script_data"] = self.script_data or {}
         return out
 
 
@@ -121,7 +161,8 @@ def stored_run(
     }
     return StoredRun(
         run_id=row["id"],
-        name=row["name"],
+        # A name stored as a BLOB (bytes given before names were checked) reads as text.
+        name=name_text(row["name"]) if row["name"] is not None else "",
         created=row["created"],
         finished=finished,
         config=RunConfig.from_stored_json(row["config"]),
@@ -143,4 +184,5 @@ def stored_run(
         branch_epoch=added.get("branch_epoch"),
         test=json.loads(added["test"]) if added.get("test") else None,
         class_names=json.loads(added["class_names"]) if added.get("class_names") else None,
+        script_data=json.loads(added["script_data"]) if added.get("script_data") else None,
     )

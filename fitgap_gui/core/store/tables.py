@@ -1,4 +1,9 @@
-"""The store's tables: the schema, and the columns added to stores written before them."""
+"""The store's tables: the schema, and the columns added to stores written before them.
+
+``examples`` holds one row per run that has per-example dynamics: an npz blob
+(``core.results.examples.ExampleDynamics.to_bytes``); a table added later is made by
+``CREATE TABLE IF NOT EXISTS`` on open, like the first ones.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ CREATE TABLE IF NOT EXISTS runs (
     parent_run_id INTEGER,
     branch_epoch  INTEGER,
     test          TEXT,
-    class_names   TEXT
+    class_names   TEXT,
+    script_data   TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -40,6 +46,10 @@ CREATE TABLE IF NOT EXISTS epochs (
     seconds REAL,
     extras  TEXT,
     PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS examples (
+    run_id  INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    dynamics BLOB NOT NULL
 );
 """
 
@@ -51,6 +61,8 @@ CREATE TABLE IF NOT EXISTS epochs (
 #: epochs 1..branch_epoch are copies of the parent's); ``test``: the delivered model's
 #: test numbers (JSON; null without a test part, and for runs recorded before it);
 #: ``class_names``: the classes' names in class-number order (JSON list; null before).
+#: ``script_data``: what ``FitGapCallback`` knew of a user's data (JSON, see
+#: ``core.results.script_data``; null for FitGap's own runs).
 ADDED_COLUMNS = {
     "pid_started": "TEXT",
     "reserve": "BLOB",
@@ -62,6 +74,7 @@ ADDED_COLUMNS = {
     "branch_epoch": "INTEGER",
     "test": "TEXT",
     "class_names": "TEXT",
+    "script_data": "TEXT",
 }
 #: Values of the ``kind`` column.
 KINDS = ("fitgap", "callback")

@@ -5,10 +5,16 @@
 without TensorFlow, which is quick for a CSV but can take seconds for a large image
 folder, so the window never waits on it.  ``DataPreviewDialog`` shows what was found
 (samples, features, classes and their counts, the train/validation split, CSV
-details or skipped images, a few sample images), lets the user change the options
-that matter for the file (label column; image size, grayscale), previews again, and
-"Use this data" puts the choice into the controls.  A file that cannot be read at
-all is refused with the window's one-line error dialog; nothing else changes.
+details or skipped images, a few sample images; for a table file each column with
+its type, distinct values, missing cells and what will happen to it, from
+table_preview.py), lets the user change the options that matter for the file (the
+label column, chosen among the table's columns; image size, grayscale), previews
+again, and "Use this data" puts the choice into the controls.  A table whose data
+cannot be used as chosen (a label column that does not fit) still shows its columns,
+with the reason inside the dialog and "Use this data" disabled.  Only a file that
+cannot be read at all is refused with the window's one-line error dialog; nothing
+else changes.  The label column belongs to its file: opening another file starts
+from the table's own default.
 
 Tests call ``opener.open_path(path)`` or ``opener.open_keras(name)`` instead of going
 through the file choosers.
@@ -25,6 +31,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -33,7 +40,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
     QProgressBar,
     QSpinBox,
@@ -49,7 +55,12 @@ from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, DataConfig, RunCo
 from fitgap_gui.core.config.sources import source as data_source
 from fitgap_gui.core.data.datasets import DataPreview, keras_cache_status, preview
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.qt.panels.lever_controls import parse_label_column
+from fitgap_gui.qt.dialogs.table_preview import (
+    ColumnsBox,
+    TableOnly,
+    fill_label_choice,
+    preview_table,
+)
 from fitgap_gui.qt.runtime.background import BackgroundTask
 from fitgap_gui.qt.runtime.worker import error_message
 
@@ -94,7 +105,9 @@ def to_pixmap(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
     )
 
 
-def _preview(cfg: DataConfig, seed: int) -> DataPreview:
+def _preview(cfg: DataConfig, seed: int) -> DataPreview | TableOnly:
+    if cfg.source == "csv":  # a table: its columns are shown even when it is refused
+        return preview_table(cfg, seed, N_IMAGES)
     return preview(cfg, seed=seed, n_images=N_IMAGES)
 
 
@@ -127,15 +140,19 @@ class DataPreviewDialog(QDialog):
     def _build(self) -> None:
         source = self._data["source"]
         where = self._data.get("path") or KERAS_NAMES.get(source, source)
-        kind = {"csv": "CSV file", "npz": "NPZ file", "images": "Image folder"}
+        kind = {"csv": "Table file", "npz": "NPZ file", "images": "Image folder"}
         self.title = QLabel(f"{kind.get(source, 'Keras dataset')}: <b>{where}</b>")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setWordWrap(True)
 
         options = QGroupBox("Options for this file")
         form = QFormLayout(options)
-        self.label_column = QLineEdit(str(self._data.get("label_column") or ""))
-        self.label_column.setPlaceholderText("auto (label, target, class, y; else the last)")
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        # Filled with the table's columns once its first preview is read.
+        self.label_column = QComboBox()
+        self.label_column.setObjectName("label-column")
+        self.label_column.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.label_column.setToolTip("The column that holds each row's class")
         self.image_height = QSpinBox(minimum=4, maximum=1024, singleStep=4)
         self.image_width = QSpinBox(minimum=4, maximum=1024, singleStep=4)
         size = self._data.get("image_size", self._base.data.image_size)
@@ -153,7 +170,7 @@ class DataPreviewDialog(QDialog):
             form.addRow("Image size", size_row)
         else:
             form.addRow(QLabel("Nothing to choose: the arrays are used as they are."))
-        self.label_column.textChanged.connect(self._retry.start)
+        self.label_column.currentIndexChanged.connect(self.refresh)
         self.image_height.valueChanged.connect(self._retry.start)
         self.image_width.valueChanged.connect(self._retry.start)
         self.grayscale.toggled.connect(self._retry.start)
@@ -179,9 +196,14 @@ class DataPreviewDialog(QDialog):
 
         self.images_box = QGroupBox("Sample images")
         self.images = QGridLayout(self.images_box)
+        self.images_box.setVisible(source != "csv")
+        self.columns_box = ColumnsBox()
+        self.column_table, self.notices = self.columns_box.table, self.columns_box.notices
+        self.columns_box.setVisible(source == "csv")
         middle = QHBoxLayout()
         middle.addLayout(left, 1)
         middle.addWidget(self.images_box, 1)
+        middle.addWidget(self.columns_box, 3)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.use_button = self.buttons.addButton(
@@ -198,14 +220,14 @@ class DataPreviewDialog(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(middle, 1)
         layout.addWidget(self.buttons)
-        self.resize(820, 600)
+        self.resize(*((1180, 640) if source == "csv" else (820, 600)))
 
     # -- previewing ----------------------------------------------------------------------------
     def data_changes(self) -> dict:
         """The ``data.*`` settings this dialog chose, as RunConfig.replace keys."""
         data = dict(self._data)
-        if data["source"] == "csv":
-            data["label_column"] = parse_label_column(self.label_column.text())
+        if data["source"] == "csv" and self.label_column.currentIndex() >= 0:
+            data["label_column"] = self.label_column.currentText()
         if data["source"] == "images":
             data["image_size"] = [self.image_height.value(), self.image_width.value()]
             data["grayscale"] = self.grayscale.isChecked()
@@ -248,13 +270,17 @@ class DataPreviewDialog(QDialog):
         self._request = self._opener.submit(config.data, config.training.seed)
         self.busy.setVisible(True)
         self.use_button.setEnabled(False)
+        self.use_button.setToolTip("")
         self.message.setStyleSheet("")
         self.message.setText("Reading and checking the data…")
         self.setCursor(Qt.CursorShape.BusyCursor)
 
-    def _on_done(self, number: int, result: DataPreview) -> None:
+    def _on_done(self, number: int, result: DataPreview | TableOnly) -> None:
         if number != self._request:
             return  # an older choice, or another dialog's
+        if isinstance(result, TableOnly):
+            self._refused_table(result)
+            return
         self.current = result
         self.shown_once = True
         self._settled()
@@ -264,6 +290,26 @@ class DataPreviewDialog(QDialog):
         self._show(result)
         self.use_button.setEnabled(True)
         self.preview_ready.emit(result)
+
+    def _refused_table(self, result: TableOnly) -> None:
+        """A readable table that cannot be used as chosen: its columns, and why not."""
+        self.current = None
+        self.shown_once = True  # the dialog stays open from now on
+        self._settled()
+        table = result.table
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        self.facts.addRow("Rows", QLabel(f"{table.rows:,}"))
+        self.facts.addRow("Label column", QLabel(table.label or "none"))
+        names = list(table.class_counts)
+        self._show_class_rows(names, [table.class_counts[n] for n in names])
+        fill_label_choice(self.label_column, table)
+        self.columns_box.show_report(table)
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(result.error)
+        self.use_button.setEnabled(False)
+        self.use_button.setToolTip(result.error)
+        self.preview_failed.emit(result.error)
 
     def _on_failed(self, number: int, message: str) -> None:
         if number != self._request:
@@ -308,11 +354,14 @@ class DataPreviewDialog(QDialog):
             label = QLabel(f"{skipped} unreadable (hover for their names)" if skipped else "none")
             label.setToolTip("\n".join(p.meta.get("skipped", [])))
             self.facts.addRow("Skipped images", label)
-        self._show_classes(p)
+        self._show_class_rows(p.class_names, p.class_counts)
         self._show_images(p)
+        if p.table is not None:
+            fill_label_choice(self.label_column, p.table)
+            self.columns_box.show_report(p.table)
 
-    def _show_classes(self, p: DataPreview) -> None:
-        rows = list(zip(p.class_names, p.class_counts, strict=False))
+    def _show_class_rows(self, names: list[str], counts: list[int]) -> None:
+        rows = list(zip(names, counts, strict=False))
         if len(rows) > MAX_CLASS_ROWS:
             rest = sum(n for _, n in rows[MAX_CLASS_ROWS:])
             rows = rows[:MAX_CLASS_ROWS] + [(f"{len(rows) - MAX_CLASS_ROWS} more classes", rest)]
@@ -397,7 +446,9 @@ class DataOpener(QObject):
         parent = w.window()
         self.open_action = QAction("&Open data…", parent)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.setStatusTip("Open a CSV or NPZ file and preview it before training")
+        self.open_action.setStatusTip(
+            "Open a table (CSV, TSV, Parquet, Excel) or NPZ file and preview it before training"
+        )
         self.open_action.triggered.connect(self._choose_file)
         self.folder_action = QAction("Open &image folder…", parent)
         self.folder_action.setStatusTip("A folder with one sub-folder of images per class")
@@ -444,7 +495,8 @@ class DataOpener(QObject):
             self.window.window(),
             "Open data",
             self._start_dir(),
-            "Data files (*.csv *.tsv *.txt *.npz);;CSV files (*.csv *.tsv *.txt);;"
+            "Data files (*.csv *.tsv *.txt *.parquet *.xlsx *.npz);;"
+            "Tables (*.csv *.tsv *.txt *.parquet *.pq *.xlsx *.xlsm);;"
             "NumPy archives (*.npz);;All files (*)",
         )
         if path:
@@ -475,8 +527,9 @@ class DataOpener(QObject):
         if self.dialog is not None:
             self.dialog.close()
         base = self._base()
-        if data["source"] == "csv" and base.data.source == "csv":
-            data["label_column"] = base.data.label_column  # keep the user's choice
+        if data["source"] == "csv":  # the label chosen for this file; another starts fresh
+            same_file = (base.data.source, base.data.path) == ("csv", data["path"])
+            data["label_column"] = base.data.label_column if same_file else None
         dialog = DataPreviewDialog(self, base, data, self.window.window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.data_chosen.connect(self.apply)

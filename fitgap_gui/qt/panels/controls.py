@@ -9,9 +9,12 @@ and the panel does not name, or a widget of another type, fails when the panel i
 window refuses exactly what the CLI refuses (with the same one-line message), and
 ``set_config`` shows any RunConfig.  Spin boxes carry the contract's ranges, so most
 bad values cannot even be typed; controls that make no sense for the current choice
-(the path without NPZ, patience without early stopping) are disabled.  Choosing
-one's own data drops the demo's handicaps (training fraction, label noise); the Data
-group says which handicaps are on.
+(the path without NPZ, patience without early stopping) are disabled, and a row
+whose lever does not apply to the chosen data source is hidden.  The levers used
+most (``MAIN_LEVERS``) show at the window's default size without scrolling; the rest
+fold under "More levers".  The mouse wheel changes a control only when it has focus
+(``wheel.guard_wheel``).  Choosing one's own data drops the demo's handicaps
+(training fraction, label noise); the Data group says which handicaps are on.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -71,6 +75,7 @@ from fitgap_gui.qt.panels.lever_controls import (
 )
 from fitgap_gui.qt.panels.lever_controls import double_box as _double
 from fitgap_gui.qt.panels.lever_controls import integer_box as _integer
+from fitgap_gui.qt.panels.wheel import guard_wheel
 
 TOY_SOURCES = toy_sources()
 FILE_SOURCES = names("file")
@@ -104,6 +109,32 @@ TIPS = {name: lv.tooltip for lv in LEVERS for name in control_names(lv)}
 _HIDDEN_PATTERN = QRegularExpression(r"^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*,?\s*)?$")
 
 _W = TypeVar("_W", bound=QWidget)
+
+#: The levers shown while "More levers" is folded: what a lesson on overfitting turns
+#: (and the data source's own rows, shown where they apply).  The rest fold away so
+#: these fit the window's default size without scrolling.
+MAIN_LEVERS = frozenset(
+    {
+        "data.source",
+        "data.path",
+        "data.label_column",
+        "data.image_size",
+        "data.grayscale",
+        "data.noise",
+        "data.n_samples",
+        "data.train_fraction",
+        "data.validation_split",
+        "data.label_noise",
+        "model.hidden_units",
+        "model.kind",
+        "model.dropout",
+        "model.l2",
+        "early_stopping.enabled",
+        "early_stopping.patience",
+        "training.learning_rate",
+        "training.epochs",
+    }
+)
 
 
 def _note() -> QLabel:
@@ -167,10 +198,18 @@ class ControlsPanel(QScrollArea):
         self._demo_handicaps: dict[str, object] = {}
         #: Every lever's widget by control name, as the lever table built them.
         self._widgets: dict[str, QWidget] = {}
+        #: Each lever's form row: (its form, the row's field) to show or hide it.
+        self._rows: dict[str, tuple[QFormLayout, QWidget | QHBoxLayout]] = {}
         body = QWidget()
         column = QVBoxLayout(body)
         for group in GROUPS:
             column.addWidget(self._group(group))
+        self.more_levers = QToolButton()
+        self.more_levers.setCheckable(True)
+        self.more_levers.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more_levers.setAutoRaise(True)
+        self.more_levers.toggled.connect(lambda _on: self._update_rows())
+        column.addWidget(self.more_levers)
         column.addStretch(1)
         self.setWidget(body)
         self._bind(_Built(self._widgets))
@@ -188,6 +227,7 @@ class ControlsPanel(QScrollArea):
         self.kind.activated.connect(lambda _index: self.network_note.hide())
         self._update_enabled()
         self._update_handicaps_note()
+        guard_wheel(self)
 
     def _bind(self, built: _Built) -> None:
         """Each lever's widget as a typed attribute; a lever without one is an error."""
@@ -256,6 +296,7 @@ class ControlsPanel(QScrollArea):
             if lv.key == "early_stopping.enabled":
                 continue
             row = self._control(lv)
+            self._rows[lv.key] = (form, row)
             if isinstance(row, QCheckBox):
                 form.addRow(row)
             else:
@@ -400,6 +441,24 @@ class ControlsPanel(QScrollArea):
         # Conv filters mean something only to the CNN.
         self.conv_filters.setEnabled(self.kind.isEnabled() and self.kind.currentText() == "cnn")
         self.browse.setEnabled(source in FILE_SOURCES)
+        self._update_rows()
+
+    def _update_rows(self) -> None:
+        """Show a lever's row where it applies to the source, and, while "More levers"
+        is folded, only the main ones."""
+        source = self.source.currentData()
+        more = self.more_levers.isChecked()
+        folded = 0
+        for lv in LEVERS:
+            if lv.key not in self._rows:
+                continue
+            form, row = self._rows[lv.key]
+            applies = lv.sources is None or lv.applies_to(source)
+            main = lv.key in MAIN_LEVERS
+            folded += applies and not main
+            form.setRowVisible(row, applies and (more or main))
+        self.more_levers.setArrowType(Qt.ArrowType.DownArrow if more else Qt.ArrowType.RightArrow)
+        self.more_levers.setText("Fewer levers" if more else f"More levers ({folded} more)")
 
     def enable_only(self, allowed: Callable[[str], bool] | None) -> None:
         """Enable only the levers whose key ``allowed`` accepts (a paused run: those a

@@ -69,6 +69,8 @@ def numbers_text(numbers: dict[str, Any]) -> list[str]:
             f"{format_loss_change(numbers['val_loss_slope'])} per epoch"
         )
     stop = numbers.get("would_have_stopped")
+    if stop and stop.get("patience_from"):
+        lines.append(f"Patience {stop['patience']}: {stop['patience_from']}")
     if stop:
         if stop.get("stopped_epoch") is not None and stop["stopped_epoch"] == stop["epochs_run"]:
             lines.append(

@@ -3,7 +3,9 @@
 The matrix is a table with coloured cells (green diagonal, red mistakes, stronger
 for a larger share of the true class), class names on both axes and counts in the
 cells.  For image data the most confident mistakes follow as thumbnails, scaled
-with nearest neighbour so 8x8 digits stay readable, re-flowed to the panel width.
+with nearest neighbour so 8x8 digits stay readable, re-flowed to the panel width;
+for other data the first few are listed in words.  Both name the classes by the
+dataset's class names (a table's label values), numbers only where it has none.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from fitgap_gui.qt.panels.insights_views import MessageStack, wrapped_label
 #: Fewest thumbnails per row in the mistakes grid, and their size on screen (pixels).
 THUMB_COLUMNS = 4
 THUMB_SIZE = 56
+#: Mistakes listed in words for data that is not images.
+TEXT_MISTAKES = 5
 
 
 def cell_colour(fraction: float, correct: bool) -> QColor:
@@ -162,11 +166,14 @@ class ValidationView(MessageStack):
             label.deleteLater()
         self.thumbnails = []
         wrong, n_wrong = payload["misclassified"], payload["n_wrong"]
-        if not payload["is_image"]:
-            self.mistakes_title.setText(
-                "Misclassified examples are drawn as pictures for image data only "
-                "(digits, image folders, NPZ images); this data has no image shape."
-            )
+        if not payload["is_image"]:  # rows of numbers: the mistakes in words
+            lines = [
+                f"validation row {m['index']}: {m['true_name']} → {m['predicted_name']} "
+                f"({m['confidence'] * 100:.0f}%)"
+                for m in wrong[:TEXT_MISTAKES]
+            ]
+            head = f"The {len(lines)} most confident mistakes of {n_wrong}:" if lines else ""
+            self.mistakes_title.setText("\n".join([head, *lines]) if lines else "")
             self.scroll.setVisible(False)
             return
         self.scroll.setVisible(True)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import NO_TEST_PART, Delivered, delivered, lever_summary
+from fitgap_gui.core.export.summary import NO_TEST_PART, Delivered, delivered, run_summary
 from fitgap_gui.core.formatting import (
     MISSING,
     format_accuracy,
@@ -56,6 +56,13 @@ logger = logging.getLogger(__name__)
 
 #: How often the panel asks the store whether another process committed (ms).
 POLL_MS = 2000
+
+LOAD_TIP = "Put this run's settings into the controls"
+#: Why a run recorded by FitGapCallback has no settings to load.
+LOAD_CALLBACK_TIP = (
+    "trained by your own script (FitGapCallback): its model and data are the script's, "
+    "so FitGap has no settings of it to load"
+)
 
 # What tells runs apart comes first: the side panel is narrow.  Every number of a row is
 # read from the model the run delivers, at its epoch (the "Epoch" column).
@@ -273,8 +280,10 @@ class RunsPanel(QWidget):
         self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.delete_shortcut.activated.connect(self.delete_selected)
 
+        #: Runs recorded by FitGapCallback: their settings are the script's, not FitGap's.
+        self._callback_ids: set[int] = set()
         self.load_button = QPushButton("Load settings")
-        self.load_button.setToolTip("Put this run's settings into the controls")
+        self.load_button.setToolTip(LOAD_TIP)
         self.load_button.clicked.connect(self.load_selected_settings)
         self.rename_button = QPushButton("Rename")
         self.rename_button.clicked.connect(self.edit_selected_name)
@@ -450,7 +459,11 @@ class RunsPanel(QWidget):
 
     def _fill_row(self, row: int, run: StoredRun) -> None:
         d = delivered(run)
-        levers = lever_summary(run.config)
+        levers = run_summary(run)
+        if run.kind == "callback":
+            self._callback_ids.add(run.run_id)
+        else:
+            self._callback_ids.discard(run.run_id)
         status = status_text(run.status, "short")  # a word or two: the column stays narrow
         cells = {
             NAME: (run.name, run.name.lower()),
@@ -633,6 +646,9 @@ class RunsPanel(QWidget):
         except FitGapError as exc:
             self.error.emit(str(exc))
             return
+        if run.kind == "callback":
+            self.message.emit(f"{run.name}: {LOAD_CALLBACK_TIP}.")
+            return
         self.controls.set_config(run.config)
         self.message.emit(f"Loaded the settings of {run.name} ({run_label(run_id)}).")
 
@@ -640,17 +656,25 @@ class RunsPanel(QWidget):
     def _update_buttons(self) -> None:
         # An empty list says what will appear in it; a list says what selecting does.
         self.hint.setText(HINT_RUNS if self.table.rowCount() else HINT_EMPTY)
-        count = len(self.selected_ids())
-        self.load_button.setEnabled(count == 1)
+        ids = self.selected_ids()
+        count = len(ids)
+        own = count == 1 and ids[0] in self._callback_ids
+        self.load_button.setEnabled(count == 1 and not own)
+        self.load_button.setToolTip(LOAD_CALLBACK_TIP if own else LOAD_TIP)
         self.rename_button.setEnabled(count == 1)
         self.delete_button.setEnabled(count > 0)
 
     def context_menu(self) -> QMenu:
         """The menu a right click shows (built fresh: it depends on the selection)."""
         menu = QMenu(self)
-        count = len(self.selected_ids())
+        ids = self.selected_ids()
+        count = len(ids)
+        own = count == 1 and ids[0] in self._callback_ids
+        load = (
+            "Load settings (a script's run: none to load)" if own else "Load settings from this run"
+        )
         actions = [
-            ("Load settings from this run", self.load_selected_settings, count == 1),
+            (load, self.load_selected_settings, count == 1 and not own),
             ("Rename", self.edit_selected_name, count == 1),
             ("Delete…", self.delete_selected, count > 0),
         ]

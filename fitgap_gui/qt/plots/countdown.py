@@ -33,13 +33,22 @@ class LossPlotNotes:
             label="stops here", labelOpts={"position": 0.5, "color": COUNTDOWN_COLOUR},
         )  # fmt: skip
         self.countdown_line.setVisible(False)
-        # Bottom left of the view, in pixels: losses start high, so it is free early.
+        # Top right of the view, in pixels: while a run trains, the x axis reaches the
+        # epochs it asked for, so the right of the plot is empty (bottom left held the
+        # falling curves and was cut at the plot's edge).
         view = plot.getViewBox()
-        self.countdown_text = pg.TextItem(color=COUNTDOWN_COLOUR, anchor=(0, 1))
+        self.countdown_text = pg.TextItem(color=COUNTDOWN_COLOUR, anchor=(1, 0))
         self.countdown_text.setParentItem(view)
         self.countdown_text.setVisible(False)
-        view.sigResized.connect(lambda v: self.countdown_text.setPos(4, v.height() - 4))
+        view.sigResized.connect(lambda _v: self._place_countdown())
         plot.addItem(self.countdown_line, ignoreBounds=True)
+
+    def _place_countdown(self) -> None:
+        """Top right, its lines wrapped to half the view's width: never cut at its edge."""
+        view = self.plot.getViewBox()
+        self.countdown_text.textItem.setTextWidth(max(60.0, view.width() / 2))
+        self.countdown_text.updateTextPos()
+        self.countdown_text.setPos(view.width() - 4, 4)
 
     def show_onset(self, epoch: int | None) -> None:
         """The onset of overfitting (None hides it)."""
@@ -50,7 +59,7 @@ class LossPlotNotes:
     def show_countdown(self, text: str, stop_epoch: int | None) -> None:
         """Early stopping's live countdown, and where it would stop ("" hides it)."""
         self.countdown_text.setText(text)
-        self.countdown_text.setPos(4, self.plot.getViewBox().height() - 4)
+        self._place_countdown()
         self.countdown_text.setVisible(bool(text))
         if stop_epoch is not None:
             self.countdown_line.setValue(stop_epoch)

@@ -78,6 +78,9 @@ class RunCurves:
         self.run_id = run_id
         self.label = label
         self.colour_index = colour_index
+        #: A new run drawn over a comparison's bands (PlotsPanel.style_run): in the
+        #: theme's marker colour, above the bands, so it stands out from every arm.
+        self.over_bands = False
         self.monitor = monitor
         self.buffer = RunBuffer()
         self.visible = True
@@ -164,6 +167,8 @@ class RunCurves:
 
     @property
     def colour(self) -> str:
+        if self.over_bands:  # beside a comparison's arms: the one colour no arm has
+            return self.view.theme.marker
         palette = self.view.theme.palette
         return palette[self.colour_index % len(palette)]
 
@@ -193,6 +198,7 @@ class RunCurves:
                 pg.mkPen(faint if column in KERAS_COLUMNS else stroke, width=width, style=style)
             )
             raw.setPen(pg.mkPen(faint, width=1, style=style))  # wider + alpha: slow stroker
+            item.setZValue(2 if self.over_bands else 0)  # the bands' means are at 1
         # Faint is an opacity, not pens: it outlives a theme switch, and the frozen
         # layer paints each item at its opacity.
         opacity = FAINT_OPACITY if self.faint else 1.0

@@ -50,6 +50,10 @@ from fitgap_gui.qt.plots.theme import LIGHT, PlotTheme
 Y_AXIS_WIDTH = 52
 
 
+#: The least height of a plot, in pixels (title, tick labels, axis title, 3 ticks).
+PLOT_MIN_HEIGHT = 150
+
+
 class PlotsPanel(QWidget):
     """Loss and accuracy side by side, the gap below; any number of runs overlaid."""
 
@@ -128,6 +132,9 @@ class PlotsPanel(QWidget):
         plot.plotItem.setClipToView(True)
         # A stop line at the last epoch stays clear of the edge.
         plot.getViewBox().setDefaultPadding(0.03)
+        # Tall enough for its title, axis labels and a few ticks: the window's minimum
+        # size never squeezes a plot into an unreadable strip.
+        plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         return plot
 
     def layer_of(self, plot: pg.PlotWidget) -> FrozenLayer:
@@ -360,6 +367,9 @@ class PlotsPanel(QWidget):
         self.flush()
         message = curves.finish(result)
         curves.freeze()
+        # Done: the x axes show the epochs it ran, not the ones it asked for (a run
+        # early-stopped at epoch 12 of 60 is not drawn on a 0-60 axis).
+        curves.planned = min(curves.planned, curves.count)
         self.ranges.apply_span()
         return message
 
@@ -451,6 +461,11 @@ class PlotsPanel(QWidget):
         for run_id in band.run_ids:
             if run_id in self.runs:
                 self.runs[run_id].set_visible(True)
+        if not self.bands:  # no arm left to stand out from: the runs' own colours
+            for curves in self.runs.values():
+                if curves.over_bands:
+                    curves.over_bands = False
+                    curves.restyle()
         self._update_key()
 
     def clear_bands(self) -> None:
@@ -474,6 +489,9 @@ class PlotsPanel(QWidget):
             return
         curves.colour_index = colour_index
         curves.faint = bool(faint)
+        in_band = any(run_id in band.run_ids for band in self.bands.values())
+        # A new run beside a comparison's bands: a colour no arm has, drawn above them.
+        curves.over_bands = bool(self.bands) and not in_band and not curves.frozen
         curves.restyle()
         self._update_key()
 

@@ -27,7 +27,7 @@ TITLES = {
     # pushed the gap plot past the panel's edge and cut off its right side.
     "gap": (
         "Gap: val − train loss (solid), train − val accuracy (dotted)",
-        "nats (solid) · fraction (dotted)",
+        "nats · fraction",  # which is which: the title (solid, dotted)
     ),
     # No axis label: the title names it, and a short plot has no room for both.
     "lr": ("Learning rate (log scale; ▼ on the loss plot: a drop)", ""),

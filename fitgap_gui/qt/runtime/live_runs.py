@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from fitgap_gui.core.diagnosis.inputs import inputs_for_diagnosis
 from fitgap_gui.core.diagnosis.own_model import diagnose_own
 from fitgap_gui.core.diagnosis.verdict import diagnose
 from fitgap_gui.core.formatting import run_label
@@ -51,6 +52,8 @@ class RunView:
 
 def _data_name(data: tuple[str, str | None]) -> str:
     source, path = data
+    if source == "script":  # LiveRun.data of a FitGapCallback run
+        return f"{path}'s own data"
     return path or source
 
 
@@ -60,7 +63,9 @@ def _diagnose(run: LiveRun) -> None:
         if run.levers is not None:  # a user's own model: judged on what it reports
             run.diagnosis = diagnose_own(run.history, run.levers).to_dict()
         else:
-            run.diagnosis = diagnose(run.history, run.config, n_classes=run.n_classes).to_dict()
+            run.diagnosis = diagnose(
+                run.history, run.config, n_classes=run.n_classes, inputs=run.inputs
+            ).to_dict()
     except Exception:  # kept in the log with its traceback
         logger.exception("diagnosis of run %s failed", run.run_id)
 
@@ -190,6 +195,7 @@ class LiveRuns(QObject):
         run = self.runs.get(run_id)
         if run is not None:
             run.n_classes = dataset.n_classes
+            run.inputs = inputs_for_diagnosis(run.config.data.resolved_scale, dataset.x_train)
         self.dataset_ready.emit(run_id, dataset)
 
     def append_epoch(self, run_id: int, metrics: EpochMetrics) -> None:
@@ -255,6 +261,7 @@ class LiveRuns(QObject):
             status=stored.status,
             diagnosis=stored.diagnosis,
             levers=(stored.levers or {}) if stored.kind == "callback" else None,
+            script_data=stored.script_data if stored.kind == "callback" else None,
             parent_run_id=stored.parent_run_id,
             branch_epoch=stored.branch_epoch,
         )

@@ -35,9 +35,11 @@ from PySide6.QtCore import QObject, Signal
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.experiments.executors import PlanItem, plan_datasets
+from fitgap_gui.core.export.examples import stored_dynamics
 from fitgap_gui.core.logfiles import native_stderr_to_log
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.branching import PauseGate, state_from_stored
+from fitgap_gui.core.run.cleaning import clean_dataset_for
 from fitgap_gui.core.run.insights_probe import InsightProbe
 from fitgap_gui.core.run.live import RunRequest
 from fitgap_gui.core.run.session import run_with_branches
@@ -178,6 +180,7 @@ def train_requests(
 
         try:
             resume = None
+            cleaned = cleaned_run(store, request)  # (dataset, parent) or (None, None)
             if request.from_store and request.parent_run_id is not None:
                 _parent, resume = state_from_stored(store, request.parent_run_id)
                 current["request"] = dataclasses.replace(
@@ -192,8 +195,11 @@ def train_requests(
                 on_epoch=on_epoch,
                 should_stop=state.abort_requested,
                 inspect_model=probe.inspect,
+                on_examples=probe.examples,
                 name=request.label,
                 gate=gate,
+                dataset=cleaned[0],
+                parent_run_id=cleaned[1],
             )
         except Exception as exc:  # shown to the user; the traceback goes to the log
             if not isinstance(exc, FitGapError):
@@ -201,6 +207,16 @@ def train_requests(
             state.report(Failed(current["run_id"], exc))
             break
         state.report(Progress(done + 1, total))
+
+
+def cleaned_run(store: RunStore, request: RunRequest) -> tuple[Any, int | None]:
+    """A cleaning request's data (the parent's, cleaned) and parent; else no change."""
+    if request.cleaning is None:
+        return None, None
+    parent_id, mode, k = request.cleaning
+    parent = store.get_run(parent_id)
+    dynamics = stored_dynamics(store, parent_id)
+    return clean_dataset_for(parent.config, dynamics, mode, k, parent.best_epoch), parent_id
 
 
 def train_plan(
@@ -214,7 +230,7 @@ def train_plan(
     no run stays "training" on screen.
     """
 
-    plan = [PlanItem(r.config, r.label or "") for r in requests]
+    plan = [PlanItem(r.config, r.label or "", r.probe) for r in requests]
     total = len(plan)
     started: dict[int, int] = {}  # plan index -> run id
     returned: set[int] = set()

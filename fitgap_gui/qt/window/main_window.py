@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 from fitgap_gui.core.config.defaults import default_config
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.errors import FitGapError
-from fitgap_gui.core.export.summary import delivered_line, summary_line
+from fitgap_gui.core.export.summary import delivered_line, run_summary, summary_line
 from fitgap_gui.core.formatting import (
     format_accuracy,
     format_duration,
@@ -46,10 +45,12 @@ from fitgap_gui.core.formatting import (
     run_label,
     status_text,
 )
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.live import RunRequest
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.qt.dialogs.data_dialog import DataOpener
+from fitgap_gui.qt.dialogs.lab_dialog import LabDialog
 from fitgap_gui.qt.dialogs.sweep_dialog import SweepDialog
 from fitgap_gui.qt.panels.controls import ControlsPanel
 from fitgap_gui.qt.panels.diagnosis_panel import DiagnosisPanel
@@ -67,6 +68,7 @@ from fitgap_gui.qt.window.help import HelpMenu
 from fitgap_gui.qt.window.pausing import Pausing
 from fitgap_gui.qt.window.plots_adapter import PlotsAdapter
 from fitgap_gui.qt.window.presets_menu import ConfigFiles
+from fitgap_gui.qt.window.progress_box import ProgressBox
 from fitgap_gui.qt.window.view_menu import ViewOptions
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
     experiments_panel: ExperimentsPanel
     insights_panel: InsightsPanel
     sweep_dialog: SweepDialog | None
+    lab_dialog: LabDialog | None
     preferences: preferences.Preferences
 
     def __init__(self, store: RunStore | None = None) -> None:
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         #: [finished, total] while a plan trains through an executor, else None.
         self._plan_count: list[int] | None = None
         self.sweep_dialog = None
+        self.lab_dialog = None
         self._build()
         self._wire_worker()
         self.controls.set_config(default_config())
@@ -158,7 +162,7 @@ class MainWindow(QMainWindow):
         )
         self.repeats_box.setValue(self._saved_train_repeats())
         self.repeats_box.valueChanged.connect(self._save_train_repeats)
-        self.progress = QProgressBar()
+        self.progress = ProgressBox()
         self.progress.setFormat("no run yet")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -171,11 +175,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.train_button)
         bar.addWidget(self.repeats_box)
         bar.addWidget(self.stop_button)
-        bar.addWidget(self.progress, 1)
+        bar.addStretch(1)
         centre = QWidget()
         column = QVBoxLayout(centre)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(bar)
+        # Its own row, the column's width: its longest text ("run 18: early-stopped at
+        # epoch 17 of 60") fits without widening the column (ProgressBox never cuts it).
+        column.addWidget(self.progress)
         column.addWidget(self.summary)
         column.addWidget(self.plots, 1)
 
@@ -277,8 +284,13 @@ class MainWindow(QMainWindow):
         sweep.setToolTip("A validation curve over one lever, or a learning curve")
         sweep.triggered.connect(self.open_sweep_dialog)
         self.add_menu_action("run", sweep)
+        lab_action = QAction("&Lab…", self)
+        lab_action.setToolTip("Random labels, double descent, the learning-rate range test")
+        lab_action.triggered.connect(self.open_lab_dialog)
+        self.add_menu_action("run", lab_action)
 
-        self.insights_panel = InsightsPanel(self.live_runs)
+        self.insights_panel = InsightsPanel(self.live_runs, load_examples=self._stored_examples)
+        self.insights_panel.examples.clean_requested.connect(self.train_cleaned)
         self.insights_panel.apply_theme(self.plots.theme)
         self.plots.theme_changed.connect(self.insights_panel.apply_theme)
         self.add_side_tab(self.insights_panel, "Insights")
@@ -296,6 +308,12 @@ class MainWindow(QMainWindow):
             self.sweep_dialog = SweepDialog(self.experiments_panel, self)
         self.sweep_dialog.open()
         return self.sweep_dialog
+
+    def open_lab_dialog(self) -> LabDialog:
+        if self.lab_dialog is None:
+            self.lab_dialog = LabDialog(self, self)
+        self.lab_dialog.show()
+        return self.lab_dialog
 
     def _show_experiments(self) -> None:
         """An experiment started: its tab comes forward (the side area keeps its width)."""
@@ -377,6 +395,18 @@ class MainWindow(QMainWindow):
             return
         self.train_requests([RunRequest(config)])
 
+    def _stored_examples(self, run_id: int) -> ExampleDynamics | None:
+        blob = self.store.example_dynamics(run_id)
+        return ExampleDynamics.from_bytes(blob) if blob is not None else None
+
+    def train_cleaned(self, parent_id: int, mode: str, k: int) -> None:
+        """Insights → Examples: the parent again from scratch without (or relabelled at)
+        its k lowest-margin examples, as a new run linked to it (``core.run.cleaning``)."""
+        parent = self.store.get_run(parent_id)
+        what = "without" if mode == "drop" else "relabelled at"
+        label = f"{parent.name} ({what} its {k} lowest-margin examples)"
+        self.train_requests([RunRequest(parent.config, label, cleaning=(parent_id, mode, k))])
+
     def _saved_train_repeats(self) -> int:
         value = settings.open_settings().value(KEY_TRAIN_REPEATS, 1)
         try:
@@ -395,17 +425,18 @@ class MainWindow(QMainWindow):
         names += [None] * (len(configs) - len(names))
         self.train_requests([RunRequest(c, n) for c, n in zip(configs, names, strict=True)])
 
-    def train_requests(self, requests: list[RunRequest]) -> bool:
+    def train_requests(self, requests: list[RunRequest], *, as_plan: bool = False) -> bool:
         """Start the runs; the last Train's runs stay on screen, faint.
 
         One run (or the choice of one worker) trains on the training thread; a plan
         of several goes to the executor chosen in Preferences, runs overlapping.
+        ``as_plan`` (the lab: its runs carry probes) always takes the executor.
         """
         if self.refusal() is not None or not requests:
             return False
         choice = self.preferences.choice()
         executor = None
-        if len(requests) > 1 and not choice.in_process:
+        if as_plan or (len(requests) > 1 and not choice.in_process):
             try:
                 executor = choice.executor()
             except FitGapError as exc:  # Ray chosen but not installed: how to install it
@@ -558,7 +589,9 @@ class MainWindow(QMainWindow):
         who = run_label(last.run_id)
         if last.name != who:
             who = f"{who} ({last.name})"
-        self.summary.setText(f"Last {who}: {summary_line(last.config)}")
+        # A script's run (FitGapCallback) is worded from what its script had, not the config.
+        words = run_summary(last) if last.kind == "callback" else summary_line(last.config)
+        self.summary.setText(f"Last {who}: {words}")
 
     # -- errors -------------------------------------------------------------------------------------
     def show_unexpected(self, exc: BaseException) -> None:

@@ -124,15 +124,19 @@ def test_synthetic_overfitting_finds_the_onset_despite_noise(noise):
     assert abs(diagnosis.onset_epoch - true_low) <= 5
 
 
-def test_validation_creeping_down_while_training_collapses_is_overfitting():
+def test_validation_creeping_down_while_training_collapses_is_a_plateau_not_overfitting():
     # Validation loss drifts from 1.0 to 0.97 over 30 epochs while training loss falls
-    # from 1.2 to 0.05: the network stopped generalizing better around epoch 6.
+    # from 1.2 to 0.05: the network stopped generalizing better around epoch 6, but
+    # validation never got worse, so no overfitting verdict: a plateau, with the advice
+    # against a widening gap.
     epochs = np.arange(1, 41)
     loss = 1.2 * np.exp(-(epochs - 1) / 8) + 0.05
     val = np.where(epochs < 6, 2.0 - epochs / 5, 1.0 - 0.001 * (epochs - 6))
     diagnosis = diagnose(_history(loss, val))
-    assert diagnosis.verdict == "overfitting"
-    assert 4 <= diagnosis.onset_epoch <= 10
+    assert diagnosis.verdict == "inconclusive"
+    assert diagnosis.summary.startswith("plateau since epoch")
+    assert 4 <= diagnosis.numbers["stall_epoch"] <= 10
+    assert {"dropout", "l2"} <= {a.key for a in diagnosis.advice}
 
 
 def test_overfitting_cut_short_by_early_stopping_says_which_weights_were_kept():

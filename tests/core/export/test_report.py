@@ -220,8 +220,8 @@ def test_report_leads_with_the_delivered_model_and_its_epoch(tiny_config):
     assert '<td colspan="3" class="muted">no test part</td>' in delivered_table
     assert "Best epochs (chosen on validation)" in html
     # The curves mark the delivered epoch beside the best one.
-    assert "dashed: epoch 6, the delivered model's" in html
-    assert "dotted: best epoch 3 (chosen on validation)" in html
+    assert "grey dashed vertical: epoch 6, the delivered model's" in html
+    assert "dash-dot: best epoch 3 (chosen on validation)" in html
 
 
 def test_report_statistics_compare_the_delivered_models_on_the_test_part(tiny_config):

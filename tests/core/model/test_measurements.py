@@ -35,7 +35,54 @@ def noisy_run():
         }
     )
     dataset = load_dataset(config.data, config.training.seed)
-    return config, dataset, train(config, dataset)
+    seen: list[np.ndarray] = []  # each epoch's logits, from the live model, for the tests
+
+    def inspect(epoch, model):
+        seen.append(_logits(model, dataset.x_train))
+
+    result = train(config, dataset, inspect_model=inspect)
+    result.epoch_logits = seen
+    return config, dataset, result
+
+
+def test_per_example_dynamics_equal_a_plain_computation_from_each_epochs_logits(noisy_run):
+    _, dataset, result = noisy_run
+    dyn = result.examples
+    y = dataset.y_train
+    logits = np.stack(result.epoch_logits)  # (epochs, rows, classes)
+    assert dyn.epochs == [1, 2, 3, 4]
+    np.testing.assert_array_equal(dyn.rows, np.arange(len(y)))
+    epochs, rows = logits.shape[:2]
+    at = np.arange(rows)
+    given = logits[:, at, y]
+    other = np.array([[np.max(np.delete(z[i], y[i])) for i in range(rows)] for z in logits])
+    margins = given - other
+    probs = np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)
+    p_given = probs[:, at, y]
+    predicted = logits.argmax(axis=2)
+    right = predicted == y
+    forgot = [sum(right[t, i] and not right[t + 1, i] for t in range(epochs - 1)) for i in at]
+    first = []
+    for i in at:
+        learned = [t + 1 for t in range(epochs) if right[t:, i].all()]
+        first.append(learned[0] if learned else -1)
+    np.testing.assert_array_equal(np.stack(dyn.predicted), predicted)
+    np.testing.assert_allclose(dyn.margin_matrix(), margins, atol=1e-4)
+    np.testing.assert_allclose(dyn.aum(), margins.mean(axis=0), atol=1e-4)
+    np.testing.assert_allclose(dyn.confidence(), p_given.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(dyn.variability(), p_given.std(axis=0), atol=1e-5)
+    np.testing.assert_array_equal(dyn.forgetting_events(), forgot)
+    np.testing.assert_array_equal(dyn.first_learned_epoch(), first)
+    # Against the truth: the k lowest mean margins after each epoch, k = the number flipped.
+    flipped = np.zeros(rows, bool)
+    flipped[dataset.flipped_rows] = True
+    np.testing.assert_array_equal(dyn.flipped, flipped)
+    k = flipped.sum()
+    for t in range(epochs):
+        suspects = np.argsort(margins[: t + 1].mean(axis=0), kind="stable")[:k]
+        assert dyn.precision[t] == pytest.approx(flipped[suspects].mean())
+    # The precision rides in each epoch's extras, not in Keras's history.
+    assert "suspect_precision" not in result.history
 
 
 def test_train_eval_numbers_equal_a_plain_computation(noisy_run):
@@ -130,10 +177,11 @@ def test_early_stopping_can_watch_val_cross_entropy(tiny_config):
 
 
 def test_the_measurements_reuse_the_validation_trace_of_the_test_step(monkeypatch):
-    """One trace of Keras's test step per run: validation's, reused for every measurement.
+    """One trace of Keras's test step per run: validation's.
 
     ``test_on_batch`` traced it again for the whole training set and again for the
-    flipped rows (another length): two more traces, most of a second on digits.
+    flipped rows (another length): two more traces, most of a second on digits.  The
+    measurements now run one forward pass of their own (the logits), never the test step.
     """
     from fitgap_gui.core.model import build as model_module
 

@@ -56,3 +56,37 @@ def test_runs_from_before_the_test_part_read_as_having_none(tmp_path):
     assert old.test is None
     out = old.to_dict()
     assert "test" in out and out["test"] is None
+
+
+def test_an_old_store_gets_script_data_and_a_callback_config_names_no_data_set(tmp_path):
+    store, columns = _old_store(tmp_path)
+    assert "script_data" in columns
+    (old,) = store.list_runs()
+    assert old.script_data is None
+    about = {"script": "bc.py", "input_shape": [30], "train_samples": 426, "val_samples": 143}
+    new = store.create_run(RunConfig(), "mine", kind="callback", script_data=about)
+    row = store._connect().execute("SELECT config FROM runs WHERE id = ?", (new,)).fetchone()
+    assert "digits" not in row["config"] and '"data"' not in row["config"]
+    out = store.get_run(new).to_dict()
+    assert out["script_data"] == about and "data" not in out["config"]
+
+
+def test_an_old_store_gets_the_examples_table_and_keeps_one_blob_per_run(tmp_path):
+    import numpy as np
+
+    from fitgap_gui.core.results.examples import ExampleDynamics
+    from fitgap_gui.core.results.records import RunResult
+
+    store, _ = _old_store(tmp_path)
+    (old,) = store.list_runs()
+    assert store.example_dynamics(old.run_id) is None
+    dyn = ExampleDynamics(rows=np.arange(3), given=np.array([0, 1, 1]))
+    dyn.update(1, np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0]]))
+    run_id = store.create_run(RunConfig(), "mine")
+    result = RunResult(config=RunConfig(), history={}, status="completed", epochs_run=1)
+    result.examples = dyn
+    store.finish_run(run_id, result)
+    back = ExampleDynamics.from_bytes(store.example_dynamics(run_id))
+    np.testing.assert_allclose(back.aum(), dyn.aum())
+    store.delete_run(run_id)  # its blob goes with it
+    assert store._connect().execute("SELECT COUNT(*) FROM examples").fetchone()[0] == 0

@@ -114,22 +114,24 @@ def test_changing_the_label_column_previews_again_and_use_applies_it(window, qtb
     assert len(dialog.current.class_names) == 3  # "y" is a label name it looks for
 
     with qtbot.waitSignal(dialog.preview_ready, timeout=20_000):
-        dialog.label_column.setText("group")
+        dialog.label_column.setCurrentText("group")  # a combo of the file's columns
     assert len(dialog.current.class_names) == 2
     assert _facts(dialog)["Label column"] == "group"
-
-    # A column that is not there is explained inside the dialog, which stays open.
-    with qtbot.waitSignal(dialog.preview_failed, timeout=20_000) as failed:
-        dialog.label_column.setText("nope")
-    assert "nope" in failed.args[0] and "nope" in dialog.message.text()
-    assert dialog.isVisible() and not dialog.use_button.isEnabled()
-
-    with qtbot.waitSignal(dialog.preview_ready, timeout=20_000):
-        dialog.label_column.setText("1")
     dialog.use_button.click()
     data = window.controls.config().data
-    assert (data.source, data.path, data.label_column) == ("csv", str(path), 1)
+    assert (data.source, data.path, data.label_column) == ("csv", str(path), "group")
     assert not dialog.isVisible()
+
+    # The same file keeps its label; one it lacks is explained inside the open dialog.
+    window.controls.set_config(window.controls.config().replace({"data.label_column": "nope"}))
+    dialog = window.data_opener.open_path(path)
+    with qtbot.waitSignal(dialog.preview_failed, timeout=20_000) as failed:
+        pass
+    assert "'nope'" in failed.args[0] and failed.args[0] == dialog.message.text()
+    assert dialog.isVisible() and not dialog.use_button.isEnabled()
+    with qtbot.waitSignal(dialog.preview_ready, timeout=20_000):
+        dialog.label_column.setCurrentText("y")
+    assert len(dialog.current.class_names) == 3 and dialog.use_button.isEnabled()
 
 
 def test_image_folder_preview_shows_images_skipped_count_and_size_options(window, qtbot, tmp_path):
@@ -185,12 +187,10 @@ def _written(name: str, content: bytes):
     [
         lambda d: d / "missing.csv",
         _written("empty.csv", b""),
-        _written("one.csv", b"a,label\n1,0\n2,0\n3,0\n4,0\n"),
-        _written("text.csv", b"a,label\n1,0\nfour,1\n3,0\n4,1\n"),
         _written("bad.npz", b"PK\x03\x04 torn"),
         lambda d: _image_folder(d / "imgs", per_class=1, broken=False).parent / "imgs" / "cat",
     ],
-    ids=["missing", "empty", "one-class", "text-in-features", "corrupt-npz", "no-class-folders"],
+    ids=["missing", "empty", "corrupt-npz", "no-class-folders"],
 )
 def test_a_broken_file_is_refused_in_the_error_dialog_and_nothing_else_changes(
     ready_window, qtbot, tmp_path, tiny_config, make

@@ -12,10 +12,12 @@ from PySide6.QtWidgets import QLabel
 
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import load_dataset
+from fitgap_gui.core.results.examples import ExampleDynamics
 from fitgap_gui.core.results.records import EpochMetrics
 from fitgap_gui.core.run import insights_probe
 from fitgap_gui.core.run.insights_probe import MISCLASSIFIED_LIMIT, InsightProbe
 from fitgap_gui.core.run.training import train
+from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.qt.panels.insights_panel import InsightsPanel
 
 
@@ -79,6 +81,23 @@ def test_digits_confusion_matrix_and_misclassified_thumbnails(ready_window, qtbo
     # Digits are not 2-D points: the Boundary tab says why instead of drawing.
     assert not panel.boundary.showing_content()
     assert "2-D points" in panel.boundary.message.text()
+
+    # Examples: one snapshot per epoch, then the end's; the lists get digit thumbnails.
+    examples = [p for kind, p, _ in seen["insights"] if kind == "examples"]
+    assert len(examples) == tiny_config.training.epochs + 1 and examples[-1]["final"]
+    view = panel.examples
+    qtbot.waitUntil(lambda: view.drop_button.isEnabled() and view.lowest_list.count() > 0)
+    assert not view.lowest_list.item(0).icon().isNull()
+    # "Retrain without the k lowest": a new run from scratch, linked to this one.
+    parent = seen["result"].run_id
+    view.k_box.setValue(3)
+    with qtbot.waitSignal(ready_window.training_ended, timeout=120_000):
+        view.drop_button.click()
+    child = max(RunStore().list_runs(), key=lambda r: r.run_id)
+    assert (child.parent_run_id, child.branch_epoch) == (parent, None)
+    assert "without its 3 lowest-margin examples" in child.name
+    stored = RunStore().example_dynamics(child.run_id)
+    assert ExampleDynamics.from_bytes(stored).n == len(dataset.y_train) - 3
 
 
 def test_moons_boundary_is_live_and_training_is_unchanged(ready_window, qtbot):

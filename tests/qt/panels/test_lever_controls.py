@@ -52,6 +52,7 @@ def test_a_config_without_schedule_or_weight_decay_comes_back_unchanged(controls
 
 
 def test_only_the_chosen_schedules_settings_are_shown(controls):
+    controls.more_levers.setChecked(True)  # its row folds under "More levers"
     control = controls.lr_schedule
     for kind, visible in (("constant", set()), ("plateau", {"factor", "patience",
                           "min_delta", "min_lr"}), ("cosine", {"warmup_epochs"}),
@@ -75,6 +76,7 @@ def test_a_warm_up_as_long_as_the_run_is_refused_with_the_contracts_message(cont
 
 
 def test_weight_decay_empty_is_the_optimizers_default_and_bad_text_says_so(controls, qtbot):
+    controls.more_levers.setChecked(True)  # its row folds under "More levers"
     assert controls.weight_decay.line.placeholderText() == "optimizer default"
     controls.weight_decay.setValue(None)
     assert controls.config().training.weight_decay is None
@@ -95,6 +97,7 @@ def test_weight_decay_empty_is_the_optimizers_default_and_bad_text_says_so(contr
 
 
 def test_conv_filters_follow_the_network_and_bad_lists_get_a_message(controls, qtbot):
+    controls.more_levers.setChecked(True)  # its row folds under "More levers"
     controls.set_config(RunConfig())  # digits, mlp
     assert not controls.conv_filters.isEnabled()
     controls.kind.setCurrentText("cnn")

@@ -330,3 +330,31 @@ def test_runs_trained_one_after_another_keep_different_colours_when_overlaid(
     window.runs_panel.select_runs(ids[1:])
     assert set(window.plots.runs) >= set(ids[1:])
     assert len({window.plots.runs[r].colour for r in ids[1:]}) == 3
+
+
+def test_a_script_run_has_no_settings_to_load_and_names_its_own_data(window):
+    """A FitGapCallback run: Load settings is off, saying why; the views name its data."""
+    store = RunStore()
+    mine = _commit_run(store, RunConfig().replace({"model.dropout": 0.3}), epochs=2)
+    about = {"script": "bc.py", "input_shape": [30], "train_samples": 341, "val_samples": 114}
+    run_id = store.create_run(
+        RunConfig(), "bc dense 64", kind="callback", levers={"layers": []}, script_data=about
+    )
+    panel = window.runs_panel
+    panel.refresh()
+    panel.select_runs([run_id])
+    assert not panel.load_button.isEnabled()
+    assert "own script" in panel.load_button.toolTip()
+    menu = [a for a in panel.context_menu().actions() if a.text().startswith("Load settings")]
+    assert not menu[0].isEnabled()
+    before = window.controls.config()
+    panel.load_settings(run_id)  # asked anyway: refused, in words
+    assert window.controls.config() == before
+    assert "own script" in window.statusBar().currentMessage()
+    levers = panel.table.item(panel.row_of(run_id), LEVERS).text()
+    assert "bc.py" in levers and "digits" not in levers
+    # Beside a FitGap run on the plots, the status bar names the script's data.
+    panel.select_runs([mine, run_id])
+    assert "bc.py's own data" in window.statusBar().currentMessage()
+    panel.select_runs([mine])
+    assert panel.load_button.isEnabled()

@@ -184,6 +184,16 @@ def _has_header(first: list[str], second: list[str] | None) -> bool:
     )
 
 
+def names_text(names: list[str], limit: int = 200) -> str:
+    """Column names for a message, whole ones only: 'a, b, c and 40 more'."""
+    shown: list[str] = []
+    for name in names:
+        if shown and len(", ".join([*shown, name])) > limit:
+            return f"{', '.join(shown)} and {len(names) - len(shown)} more"
+        shown.append(name)
+    return ", ".join(shown)
+
+
 def _label_index(path: Path, header: list[str] | None, n_cols: int, wanted) -> int:
     if isinstance(wanted, int):
         if not -n_cols <= wanted < n_cols:
@@ -203,7 +213,7 @@ def _label_index(path: Path, header: list[str] | None, n_cols: int, wanted) -> i
         lowered = [h.lower() for h in header]
         if wanted.lower() in lowered:
             return lowered.index(wanted.lower())
-        raise DataError(f"{path} has no column {wanted!r} (columns: {', '.join(header)[:200]})")
+        raise DataError(f"{path} has no column {wanted!r} (columns: {names_text(header)})")
     if header is not None:
         lowered = [h.strip().lower() for h in header]
         for name in LABEL_NAMES:

@@ -48,6 +48,11 @@ FOLDER_NO_TEST = "none: the folder brings its own val/ rows but no test/ folder"
 MAX_IMAGES = 200_000
 
 
+def class_folder_names(folder):
+    """The class subfolders' names, sorted (hidden ones left out)."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def _class_folders(path: Path, fewest: int = 2) -> list[Path]:
     # Every way the path can fail (too long, a link loop, no permission) is one line.
     mode = stat_path(path, DataError, missing="no such folder").st_mode
@@ -57,10 +62,7 @@ def _class_folders(path: Path, fewest: int = 2) -> list[Path]:
             f"{shown(path)} is {what}; an image source is a folder with one subfolder per class"
         )
     try:
-        folders = sorted(
-            (p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
-            key=lambda p: p.name,
-        )
+        folders = [path / name for name in class_folder_names(path)]
     except OSError as exc:
         raise DataError(os_error_text(path, exc, missing="no such folder")) from None
     if not folders:
@@ -108,13 +110,18 @@ def _layout(path: Path) -> tuple[list[str], dict[str, list[tuple[int, Path]]]]:
     return names, layout
 
 
+def image_files(folder):
+    """The image files under ``folder`` (subfolders included), in path order."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
+
+
 def _image_files(folder: Path) -> list[Path]:
     try:
-        return sorted(
-            p
-            for p in folder.rglob("*")
-            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
-        )
+        return image_files(folder)
     except OSError as exc:
         raise DataError(os_error_text(folder, exc, missing="no such folder")) from None
 
@@ -224,6 +231,22 @@ def read_image_folder(
     )
 
 
+def read_images(root, entries, size, grayscale, skipped):
+    """The readable images of ``entries`` (pairs of a label and its files) and their
+    labels; each unreadable image is skipped and named in ``skipped`` (under ``root``)."""
+    images, labels = [], []
+    for label, files in entries:
+        for file in files:
+            try:
+                images.append(read_image(file, size, grayscale))
+            except Exception as exc:  # any failure to decode it: skip this image
+                reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+                skipped.append(f"{file.relative_to(root)} ({reason})")
+                continue
+            labels.append(label)
+    return np.stack(images) if images else None, np.asarray(labels, dtype=np.int64)
+
+
 def _read_part(
     path: Path,
     entries: list[tuple[int, Path, list[Path]]],
@@ -232,21 +255,15 @@ def _read_part(
     skipped: list[str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The readable images of one part's class folders, and their labels."""
-    images: list[np.ndarray] = []
-    labels: list[int] = []
-    for cls, folder, found_files in entries:
-        found = 0
-        for file in found_files:
-            try:
-                images.append(read_image(file, image_size, grayscale))
-            except Exception as exc:  # any failure to decode it: skip this image
-                reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
-                skipped.append(f"{file.relative_to(path)} ({reason})")
-                continue
-            labels.append(cls)
-            found += 1
-        if found == 0:
-            first = f"; unreadable: {skipped[-1]}" if found_files else ""
+    x, y = read_images(
+        path, [(cls, files) for cls, _, files in entries], image_size, grayscale, skipped
+    )
+    found = np.bincount(y, minlength=max(cls for cls, _, _ in entries) + 1)
+    for cls, folder, _files in entries:
+        if found[cls] == 0:
             shown_name = folder.relative_to(path).as_posix()
+            unreadable = [s for s in skipped if s.startswith(f"{shown_name}/")]
+            first = f"; unreadable: {unreadable[-1]}" if unreadable else ""
             raise DataError(f"{path}: class folder {shown_name!r} has no readable images{first}")
-    return np.stack(images), np.asarray(labels, dtype=np.int64)
+    assert x is not None  # every class has an image
+    return x, y

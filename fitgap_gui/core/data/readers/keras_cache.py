@@ -6,7 +6,8 @@ otherwise ``keras_cache_status`` names the file and the folder to put it in.  Th
 files are parsed here without TensorFlow.  CIFAR-10's batches are Python pickles, so
 they are read with an unpickler that builds numpy arrays and nothing else.  The exported
 Keras script carries the readers' plain parts (``datasets_dir``, ``cifar_dir``,
-``read_idx``, ``ArrayUnpickler``, ``read_cifar_batch``): one allow-list, one parser.
+``cache_files``, ``read_idx``, ``ArrayUnpickler``, ``read_cifar_batch``,
+``cached_arrays``): one allow-list, one parser.
 """
 
 from __future__ import annotations
@@ -64,14 +65,12 @@ def cifar_dir(root: Path) -> Path:
     return older if older.is_dir() else root / "cifar-10-batches-py-target" / older.name
 
 
-def _where(name: str, root: Path) -> tuple[Path, tuple[str, ...]]:
+def cache_files(name: str, root: Path) -> tuple[Path, tuple[str, ...]]:
     if name == "mnist":
         return root, ("mnist.npz",)
     if name == "fashion_mnist":
         return root / "fashion-mnist", FASHION_FILES
-    if name == "cifar10":
-        return cifar_dir(root), CIFAR10_FILES
-    raise DataError(f"{name!r} is not a Keras dataset FitGap knows")
+    return cifar_dir(root), CIFAR10_FILES  # cifar10
 
 
 def keras_cache_status() -> list[CacheEntry]:
@@ -79,7 +78,7 @@ def keras_cache_status() -> list[CacheEntry]:
     root = datasets_dir()
     out = []
     for name in ("mnist", "fashion_mnist", "cifar10"):
-        folder, files = _where(name, root)
+        folder, files = cache_files(name, root)
         missing = [f for f in files if not (folder / f).is_file()]
         if not missing:
             out.append(CacheEntry(name, True, folder, f"cached in {folder}"))
@@ -94,7 +93,7 @@ def keras_cache_status() -> list[CacheEntry]:
 
 
 def _require(name: str) -> tuple[Path, tuple[str, ...]]:
-    folder, files = _where(name, datasets_dir())
+    folder, files = cache_files(name, datasets_dir())
     for entry in keras_cache_status():
         if entry.name == name and not entry.available:
             raise DataError(f"{name} is {entry.hint}; FitGap never downloads")
@@ -148,32 +147,34 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path} is not a readable CIFAR-10 batch ({exc})") from None
 
 
+def cached_arrays(name, folder, files, load=np.load, idx=read_idx, batch=read_cifar_batch):
+    """``x_train, y_train, x_test, y_test`` as ``keras.datasets.<name>.load_data()``
+    returns them, from ``files`` in ``folder`` (``cache_files``); ``load``, ``idx`` and
+    ``batch`` read one .npz, IDX or CIFAR-10 batch file."""
+    if name == "mnist":
+        data = load(folder / files[0])  # allow_pickle stays False
+        return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+    if name == "fashion_mnist":
+        y_tr, x_tr, y_te, x_te = (idx(folder / f, 8 if "labels" in f else 16) for f in files)
+        return x_tr.reshape(-1, 28, 28), y_tr, x_te.reshape(-1, 28, 28), y_te
+    batches = [batch(folder / f) for f in files]
+    x_tr = np.concatenate([images for images, _ in batches[:5]])
+    return (x_tr, np.concatenate([labels for _, labels in batches[:5]]), *batches[5])
+
+
 def read_keras_cached(name: str) -> RawData:
     """The cached dataset: its training images (validation is split from them later)
     and its official test set, the test part."""
     folder, files = _require(name)
-    if name == "mnist":
-        arrays = open_npz(folder / files[0])
-        try:
-            parts = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-        except KeyError as exc:
-            raise DataError(f"{folder / files[0]} lacks the array {exc}") from None
-        class_names = [str(i) for i in range(10)]
-    elif name == "fashion_mnist":
-        y_tr, x_tr, y_te, x_te = (_idx(folder / f, 8 if "labels" in f else 16) for f in files)
-        if x_tr.size % 784 or x_te.size % 784:
-            raise DataError(f"the Fashion-MNIST image files in {folder} are damaged")
-        parts = [x_tr.reshape(-1, 28, 28), y_tr, x_te.reshape(-1, 28, 28), y_te]
-        class_names = FASHION_CLASSES
-    else:
-        batches = [_cifar_batch(folder / f) for f in files]
-        parts = [
-            np.concatenate([b[0] for b in batches[:5]]),
-            np.concatenate([b[1] for b in batches[:5]]),
-            *batches[5],
-        ]
-        class_names = CIFAR10_CLASSES
-    x_tr, y_tr, x_te, y_te = parts
+    try:
+        x_tr, y_tr, x_te, y_te = cached_arrays(name, folder, files, open_npz, _idx, _cifar_batch)
+    except DataError:
+        raise
+    except KeyError as exc:
+        raise DataError(f"{folder / files[0]} lacks the array {exc}") from None
+    except ValueError as exc:  # image bytes that do not make whole images
+        raise DataError(f"the {name} files in {folder} are damaged ({exc})") from None
+    class_names = {"mnist": [str(i) for i in range(10)], "fashion_mnist": FASHION_CLASSES}
     if len(x_tr) != len(y_tr) or len(x_te) != len(y_te):
         raise DataError(f"{name} in {folder}: images and labels differ in number; re-download it")
     label = next(s.label for s in SOURCES if s.name == name)
@@ -181,7 +182,7 @@ def read_keras_cached(name: str) -> RawData:
         name=name,
         x=x_tr.astype(np.float32),
         y=np.asarray(y_tr, dtype=np.int64).reshape(-1),
-        class_names=list(class_names),
+        class_names=list(class_names.get(name, CIFAR10_CLASSES)),
         kind="image",
         image_shape=tuple(x_tr.shape[1:3]),
         meta={

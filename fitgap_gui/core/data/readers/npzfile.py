@@ -150,27 +150,36 @@ def open_npz(path: Path) -> dict[str, np.ndarray]:
             ) from None
 
 
-def labels(path: Path, key: str, y: np.ndarray) -> np.ndarray:
-    """Integer class labels from integer (or whole float) labels or one-hot rows."""
+def as_labels(y):
+    """Integer class labels; one-hot rows become their class number."""
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim == 2 and y.shape[1] > 1:
+        y = y.argmax(axis=1)
+    return y.astype(np.int64)
+
+
+def labels(path: Path, key: str, y: np.ndarray) -> np.ndarray:
+    """Integer class labels from integer (or whole float) labels or one-hot rows, checked,
+    then made by ``as_labels`` (which the exported script carries)."""
+    flat = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+    if flat.ndim == 2 and flat.shape[1] > 1:
         if y.dtype.kind not in "iufb" or not np.isin(y, (0, 1)).all():
             raise DataError(f"{path}: {key} has 2-D rows that are not one-hot (0/1) vectors")
         if not (y.sum(axis=1) == 1).all():
             row = int(np.flatnonzero(y.sum(axis=1) != 1)[0])
             raise DataError(f"{path}: {key} row {row} is not one-hot (it needs exactly one 1)")
-        y = y.argmax(axis=1)
-    if y.ndim != 1:
+    elif flat.ndim != 1:
         raise DataError(f"{path}: {key} must be a 1-D array of integer labels, got shape {y.shape}")
-    if y.dtype.kind == "f":
-        if not np.isfinite(y).all() or not (y == np.round(y)).all():
+    elif flat.dtype.kind == "f":
+        if not np.isfinite(flat).all() or not (flat == np.round(flat)).all():
             raise DataError(f"{path}: {key} must hold whole-number class labels")
-    elif y.dtype.kind not in "iub":
+    elif flat.dtype.kind not in "iub":
         raise DataError(f"{path}: {key} must hold integer class labels, not {y.dtype}")
+    y = as_labels(y)
     if len(y) and y.min() < 0:
         raise DataError(f"{path}: {key} has negative labels; use 0..n_classes-1")
-    return y.astype(np.int64)
+    return y
 
 
 def features(path: Path, key: str, x: np.ndarray) -> np.ndarray:

@@ -27,7 +27,12 @@ from fitgap_gui.core.experiments.executors.base import (
     threads_per_worker,
 )
 from fitgap_gui.core.experiments.executors.local import LocalExecutor
-from fitgap_gui.core.experiments.executors.rayexec import INSTALL_HINT, RayExecutor, import_ray
+from fitgap_gui.core.experiments.executors.rayexec import (
+    INSTALL_HINT,
+    RayExecutor,
+    check_address,
+    import_ray,
+)
 
 __all__ = [
     "INSTALL_HINT",
@@ -40,6 +45,7 @@ __all__ = [
     "RayExecutor",
     "RunFailedError",
     "bytes_per_run",
+    "check_address",
     "default_workers",
     "make_executor",
     "plan_datasets",
@@ -52,11 +58,14 @@ def make_executor(workers: int | None = 1, ray_address: str | None = None) -> Ex
     """A RayExecutor when ``ray_address`` is given, else a LocalExecutor.
 
     ``workers=None`` lets the LocalExecutor choose N from the machine; Ray being
-    chosen but not installed raises FitGapError with the install command.
+    chosen but not installed raises FitGapError with the install command; an empty
+    address, or one nobody answers at, raises FitGapError naming it
+    (``rayexec.check_address``).
     """
-    if ray_address:
+    if ray_address is not None:
+        check_address(ray_address)  # before the data is loaded, and before Ray's retries
         import_ray()  # fail now, with the install hint, not after the data is loaded
-        return RayExecutor(ray_address)
+        return RayExecutor(ray_address.strip())
     return LocalExecutor(workers=workers)
 
 

@@ -15,17 +15,19 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fitgap_gui.core import errors
 from fitgap_gui.core.config.schema import RunConfig
 from fitgap_gui.core.data.datasets import Dataset, load_datasets
+from fitgap_gui.core.diagnosis.inputs import inputs_for_diagnosis
 from fitgap_gui.core.errors import FitGapError
 from fitgap_gui.core.kerasimport import import_tensorflow
 from fitgap_gui.core.memory import cgroup_limit, mem_available
 from fitgap_gui.core.model.memory import estimate_model_memory
 from fitgap_gui.core.results.records import EpochMetrics, RunResult
 from fitgap_gui.core.run.session import begin_run, check_run, end_run
-from fitgap_gui.core.run.training import ShouldStop
+from fitgap_gui.core.run.training import InspectModel, ShouldStop
 from fitgap_gui.core.store.runstore import RunStore
 
 #: (plan index, run id, where it runs) once the run's store row exists.
@@ -47,10 +49,19 @@ class RunFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One run of an experiment: what to train, and the name its store row gets."""
+    """One run of an experiment: what to train, and the name its store row gets.
+
+    ``probe`` (optional, picklable: it travels to the worker) watches the run for an
+    experiment's own record: ``probe.start(dataset)`` gives the ``inspect_model``
+    hook of ``core.run.training.train`` (called after each epoch; inference only, so
+    the run's numbers do not change), and ``probe.collected()`` what it recorded,
+    which the run's result carries back as ``RunResult.study`` (never stored in the
+    run's row or history).
+    """
 
     config: RunConfig
     label: str
+    probe: Any = None
 
 
 class Executor:
@@ -61,7 +72,10 @@ class Executor:
     because the plan was stopped.  Bad data or a config that cannot fit its data
     raises before anything trains.  A run that raised is stored as ``failed``; no new
     run starts after it, the runs already training finish, and then its error is
-    raised (a FitGapError as itself).  Subclasses implement ``execute``.
+    raised (a FitGapError as itself).  A run whose worker process died is ``failed``
+    too, but the plan goes on with the other workers; its ``RunFailedError`` (naming
+    the run and the worker's end) is raised once the plan ends.  Subclasses implement
+    ``execute``.
     """
 
     def run(
@@ -80,8 +94,9 @@ class Executor:
         recorder = PlanRecorder(plan, datasets, store, on_run_started, on_epoch, on_run_done)
         if plan:
             self.execute(recorder, should_stop or (lambda: False))
-        if recorder.error is not None:
-            raise recorder.error
+        error = recorder.error or recorder.lost
+        if error is not None:
+            raise error
         return recorder.results
 
     def execute(self, recorder: PlanRecorder, stop: ShouldStop) -> None:
@@ -91,6 +106,17 @@ class Executor:
     def describe(self) -> str:
         """One line for the user: where the plan's runs train."""
         raise NotImplementedError
+
+
+def probe_hook(probe: Any, dataset: Dataset) -> InspectModel | None:
+    """The ``inspect_model`` hook of a plan item's probe, or None without one."""
+    return None if probe is None else probe.start(dataset)
+
+
+def probe_study(probe: Any, result: RunResult) -> None:
+    """Hand what a plan item's probe recorded to the run's result (``study``)."""
+    if probe is not None:
+        result.study = probe.collected()
 
 
 def plan_datasets(plan: Sequence[PlanItem]) -> list[Dataset]:
@@ -213,6 +239,9 @@ class PlanRecorder:
         self.results: list[RunResult | None] = [None] * len(plan)
         self.ended: set[int] = set()
         self.error: Exception | None = None
+        #: A run lost with its worker (killed, out of memory): the plan goes on with the
+        #: other workers, and this is raised once it ends.
+        self.lost: Exception | None = None
 
     def started(self, index: int, ran_on: str) -> int:
         item = self.plan[index]
@@ -248,6 +277,7 @@ class PlanRecorder:
             result,
             self.datasets[index].n_classes,
             write_model if model_bytes else None,
+            inputs_for_diagnosis(result.config.data.resolved_scale, self.datasets[index].x_train),
         )
         self.returned(index, result)
 
@@ -258,12 +288,22 @@ class PlanRecorder:
         if self.on_run_done is not None:
             self.on_run_done(index, result)
 
-    def failed(self, index: int, kind: str, message: str) -> None:
-        """A run raised (or its worker died): its row is ``failed``, its error kept."""
+    def failed(self, index: int, kind: str, message: str, *, plan_goes_on: bool = False) -> None:
+        """A run raised (or its worker died): its row is ``failed``, its error kept.
+
+        An error that is not the user's to fix names the run ("run 7 'compare: + L2
+        0.01 (seed 2)': ..."), so its one line says which run it was.  With
+        ``plan_goes_on`` (a worker that died) the other runs still train.
+        """
         self.ended.add(index)
         if index in self.run_ids:
             self.store.fail_run(self.run_ids[index], message)
-        if self.error is None:
+        if not kind:
+            run = f"run {self.run_ids[index]} " if index in self.run_ids else ""
+            message = f"{run}{self.plan[index].label!r}: {message}"
+        if plan_goes_on:
+            self.lost = self.lost or rebuild_error(kind, message)
+        elif self.error is None:
             self.error = rebuild_error(kind, message)
 
     def end_unfinished(self, stopping: bool) -> None:

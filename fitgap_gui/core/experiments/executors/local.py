@@ -9,8 +9,10 @@ sends the arrays with a worker's task (a worker keeps the last one it got, so ru
 the same data cost one transfer); the worker never reads the user's files.
 
 Only the parent writes the store: workers send ``started``, ``epoch`` and ``done``
-events through one multiprocessing Queue, in the order they happen, and the parent's
-``PlanRecorder`` commits each epoch before it tells the caller.  Stop sets a shared
+events, each worker through its own pipe, in the order they happen, and the parent's
+``PlanRecorder`` commits each epoch before it tells the caller.  A pipe per worker, not
+one shared queue: a worker killed while writing (a shared queue's writers share a lock)
+would otherwise hold the lock forever and silence the others.  Stop sets a shared
 Event that each worker's ``should_stop`` reads between execution chunks; workers ignore
 Ctrl+C (the parent decides) and exit on their own when the parent process is gone.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
-import queue
+import pickle
 import signal
 import socket
 import tempfile
@@ -28,6 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +39,13 @@ from fitgap_gui.core.experiments.executors.base import (
     Executor,
     PlanItem,
     PlanRecorder,
+    RunFailedError,
     bytes_per_run,
     default_workers,
     error_kind,
     limit_tensorflow_threads,
+    probe_hook,
+    probe_study,
     threads_per_worker,
 )
 from fitgap_gui.core.kerasimport import import_keras
@@ -104,6 +110,7 @@ class LocalExecutor(Executor):
                 save_model=self.save_model,
                 should_stop=stop,
                 checked=True,  # by check_plan, before anything trained
+                inspect_model=probe_hook(item.probe, dataset),
                 on_started=(lambda run_id, _ds, i=index: on_started(i, run_id, ran_on))  # type: ignore[misc]
                 if on_started
                 else None,
@@ -112,6 +119,7 @@ class LocalExecutor(Executor):
                 else None,
             )
             result.model = None  # the Keras model is large; do not keep one per run alive
+            probe_study(item.probe, result)
             recorder.returned(index, result)
             if result.status == "stopped":
                 break
@@ -137,13 +145,13 @@ class _WorkerPool:
 
     def run(self) -> None:
         ctx = mp.get_context("spawn")
-        events: Any = ctx.Queue()
+        pipes = [ctx.Pipe(duplex=False) for _ in range(self.n)]  # (parent's end, worker's)
         stop_flag = ctx.Event()
         tasks = [ctx.Queue() for _ in range(self.n)]
         procs = [
             ctx.Process(
                 target=worker_main,
-                args=(i, tasks[i], events, stop_flag, os.getpid(), self.threads),
+                args=(i, tasks[i], pipes[i][1], stop_flag, os.getpid(), self.threads),
                 name=f"fitgap-worker-{i + 1}",
                 daemon=True,  # a parent that exits normally takes its workers along
             )
@@ -151,6 +159,9 @@ class _WorkerPool:
         ]
         for proc in procs:
             proc.start()
+        for _reader, writer in pipes:
+            writer.close()  # the worker holds its end alone: its death reads as EOF here
+        self.readers = {worker: reader for worker, (reader, _writer) in enumerate(pipes)}
         self.executor.worker_pids = [p.pid for p in procs if p.pid is not None]
         pending = deque(range(len(self.plan)))
         busy: dict[int, int] = {}  # worker -> plan index
@@ -166,25 +177,32 @@ class _WorkerPool:
                     deadline = time.monotonic() + STOP_GRACE_SECONDS
                 if stopping or recorder.error is not None:
                     pending.clear()  # nothing new starts; runs under way finish
+                self._check_workers(procs, busy)
+                dead = {w for w, proc in enumerate(procs) if proc.exitcode is not None}
+                if len(dead) == self.n and pending:  # no worker left to train the rest
+                    if recorder.error is None and recorder.lost is None:
+                        recorder.lost = RunFailedError(
+                            f"every worker process ended; {len(pending)} runs never started"
+                        )
+                    break
                 for worker in range(self.n):
-                    if pending and worker not in busy:
+                    if pending and worker not in busy and worker not in dead:
                         index = pending.popleft()
                         key = self.data_keys[index]
                         data = None if has_key[worker] == key else self.datasets[index]
                         has_key[worker] = key
-                        config = self.plan[index].config
-                        tasks[worker].put((index, config, data, self.executor.save_model))
+                        item = self.plan[index]
+                        save = self.executor.save_model
+                        tasks[worker].put((index, item.config, data, save, item.probe))
                         busy[worker] = index
                 if not busy:
                     break
-                try:
-                    event = events.get(timeout=0.1)
-                except queue.Empty:
-                    self._check_workers(procs, busy)
-                    if time.monotonic() > deadline:
-                        break  # the rest is ended below, their epochs kept
-                    continue
-                self._handle(event, busy)
+                ready = mp_connection.wait(list(self.readers.values()), timeout=0.1)
+                if not ready and time.monotonic() > deadline:
+                    break  # the rest is ended below, their epochs kept
+                for worker, reader in list(self.readers.items()):
+                    if reader in ready:
+                        self._receive(worker, busy)
         finally:
             stop_flag.set()
             for task_queue in tasks:
@@ -192,9 +210,24 @@ class _WorkerPool:
                     task_queue.put(None)
             _end_processes(procs)
             recorder.end_unfinished(stopping)
-            events.cancel_join_thread()
+            for reader in self.readers.values():
+                reader.close()
             for task_queue in tasks:
                 task_queue.cancel_join_thread()
+
+    def _receive(self, worker: int, busy: dict[int, int]) -> bool:
+        """One event from ``worker``'s pipe; False (and its pipe closed) once it is gone."""
+        reader = self.readers.get(worker)
+        if reader is None:
+            return False
+        try:
+            event = reader.recv()
+        except (EOFError, OSError, pickle.UnpicklingError):  # gone, maybe mid-message
+            reader.close()
+            del self.readers[worker]
+            return False
+        self._handle(event, busy)
+        return True
 
     def _handle(self, event: tuple, busy: dict[int, int]) -> None:
         kind, worker, index = event[0], event[1], event[2]
@@ -210,14 +243,31 @@ class _WorkerPool:
             self.recorder.failed(index, event[3], event[4])
 
     def _check_workers(self, procs: list, busy: dict[int, int]) -> None:
-        """A worker that died (killed, out of memory) fails the run it had."""
+        """A worker that died (killed, out of memory) fails the run it had, once what it
+        sent before is read; the other workers go on with the plan."""
         for worker, index in list(busy.items()):
             code = procs[worker].exitcode
-            if code is not None:
-                busy.pop(worker)
-                self.recorder.failed(
-                    index, "", f"worker process {worker + 1} ended unexpectedly (exit code {code})"
-                )
+            if code is None:
+                continue
+            reader = self.readers.get(worker)
+            while reader is not None and worker in busy and self._poll(reader):
+                if not self._receive(worker, busy):
+                    break
+            if worker not in busy:
+                continue  # its run had ended after all
+            busy.pop(worker)
+            if -code in signal.valid_signals():
+                how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+            else:
+                how = f"ended unexpectedly (exit code {code})"
+            self.recorder.failed(index, "", f"worker process {worker + 1} {how}", plan_goes_on=True)
+
+    @staticmethod
+    def _poll(reader: Any) -> bool:
+        try:
+            return bool(reader.poll(0))
+        except (OSError, EOFError):
+            return False
 
 
 def _end_processes(procs: list) -> None:
@@ -249,7 +299,11 @@ def _watch_parent(parent_pid: int) -> None:
 def worker_main(
     worker: int, tasks: Any, events: Any, stop_flag: Any, parent_pid: int, threads: int
 ) -> None:
-    """A worker's life: import TensorFlow once, then train each task until a None."""
+    """A worker's life: import TensorFlow once, then train each task until a None.
+
+    ``events`` is this worker's end of its pipe to the parent; each ``send`` returns
+    once the event is written, so nothing is left to flush at the end.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
@@ -263,29 +317,30 @@ def worker_main(
     while True:
         task = tasks.get()
         if task is None:
-            # Every event is flushed to the parent; then leave without TensorFlow's
-            # slow interpreter teardown (seconds on a busy machine, for nothing).
+            # Every event is written to the parent; leave without TensorFlow's slow
+            # interpreter teardown (seconds on a busy machine, for nothing).
             events.close()
-            events.join_thread()
             os._exit(0)
-        index, config, data, save_model = task
+        index, config, data, save_model, probe = task
         if data is not None:
             dataset = data
         assert dataset is not None  # the parent sends the data with a worker's first task
 
         def send_epoch(metrics: EpochMetrics, i: int = index) -> None:
-            events.put(("epoch", worker, i, metrics))
+            events.send(("epoch", worker, i, metrics))
 
         try:
-            events.put(("started", worker, index, ran_on))
-            result = train(config, dataset, send_epoch, stop_flag.is_set)
+            events.send(("started", worker, index, ran_on))
+            hook = probe_hook(probe, dataset)
+            result = train(config, dataset, send_epoch, stop_flag.is_set, inspect_model=hook)
+            probe_study(probe, result)
             keep = save_model and result.epochs_run > 0
             model_bytes = model_to_bytes(result.model) if keep else None
             result.model = None
-            events.put(("done", worker, index, result, model_bytes))
+            events.send(("done", worker, index, result, model_bytes))
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}".strip()
-            events.put(("failed", worker, index, error_kind(exc), message))
+            events.send(("failed", worker, index, error_kind(exc), message))
 
 
 def model_to_bytes(model: Any) -> bytes | None:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import fitgap_gui
 from fitgap_gui.core.data.datasets import Dataset
@@ -31,6 +33,8 @@ from fitgap_gui.core.experiments.executors.base import (
     PlanRecorder,
     error_kind,
     limit_tensorflow_threads,
+    probe_hook,
+    probe_study,
 )
 from fitgap_gui.core.experiments.executors.local import model_to_bytes
 from fitgap_gui.core.run.training import ShouldStop, train
@@ -40,6 +44,11 @@ INSTALL_HINT = 'Ray is not installed; install it with: pip install -e ".[ray]"'
 STOP_GRACE_SECONDS = 10.0
 #: How often a task asks the stop flag actor whether to stop.
 STOP_POLL_SECONDS = 0.25
+#: How long the reachability probe waits for a cluster's port to answer.  Ray's own
+#: connect retries for minutes on a closed port, so the probe comes first.
+PROBE_SECONDS = 10.0
+#: Ray Client's port, when a ``ray://`` address names none.
+RAY_CLIENT_PORT = 10001
 
 
 def import_ray() -> Any:
@@ -49,6 +58,50 @@ def import_ray() -> Any:
     except ImportError:
         raise FitGapError(INSTALL_HINT) from None
     return ray
+
+
+def check_address(address: str | None) -> None:
+    """Refuse, in one line and within ``PROBE_SECONDS``, a Ray address nobody answers at.
+
+    ``auto``, ``local`` and None name no machine and are left to Ray.  A ``ray://``
+    address (port 10001 by default) or a ``HOST:PORT`` head address must accept a TCP
+    connection: a closed port, an unknown host or an address that does not answer is
+    refused here, before any data is loaded, instead of Ray's minutes of retries.
+    An empty address is an error (an unset variable in ``--ray "$HEAD"``).
+    """
+    if address is None:
+        return
+    text = address.strip()
+    if not text:
+        raise FitGapError("--ray needs an address: 'auto', 'local' or 'ray://HOST:10001'")
+    if text in ("auto", "local"):
+        return
+    client = text.startswith("ray://")
+    rest = text.removeprefix("ray://")
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise FitGapError(f"Ray address {address!r} is not HOST:PORT ({exc})") from None
+    where = ""
+    if port is None and client:
+        port, where = RAY_CLIENT_PORT, f" (port {RAY_CLIENT_PORT})"
+    if not host or port is None or parts.path not in ("", "/"):
+        raise FitGapError(
+            f"Ray address {address!r} is not 'auto', 'local', 'ray://HOST:PORT' or HOST:PORT"
+        )
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_SECONDS):
+            pass
+    except TimeoutError:
+        why = f"no answer within {PROBE_SECONDS:g} s"
+    except socket.gaierror as exc:
+        why = f"unknown host ({exc.strerror})"
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+    else:
+        return
+    raise FitGapError(f"cannot reach Ray at {address!r}{where}: {why}")
 
 
 def package_folder() -> str:
@@ -161,6 +214,7 @@ class RayExecutor(Executor):
                     flag,
                     cpus,
                     self.save_model,
+                    plan[index].probe,
                 )
                 refs[ref] = index
 
@@ -260,6 +314,7 @@ def ray_task(
     flag: Any,
     threads: int,
     save_model: bool,
+    probe: Any = None,
 ) -> tuple:
     """One run inside a Ray worker: ``train`` with events to the queue, result returned."""
     import ray
@@ -289,8 +344,13 @@ def ray_task(
     try:
         send(("started", index, ran_on))
         result = train(
-            config, dataset, lambda metrics: send(("epoch", index, metrics)), stopped.is_set
+            config,
+            dataset,
+            lambda metrics: send(("epoch", index, metrics)),
+            stopped.is_set,
+            inspect_model=probe_hook(probe, dataset),
         )
+        probe_study(probe, result)
         model_bytes = model_to_bytes(result.model) if save_model and result.epochs_run else None
         result.model = None
         outcome: tuple = ("done", result, model_bytes)
