@@ -263,8 +263,3 @@ def _scan(path: Path, text: str, label_column):
         raise DataError(f"{path} has one column; it needs feature columns and a label column")
     label = _label_index(path, header, n_cols, label_column)
     return CsvLayout(delim, header, n_cols, trailing, label), nonblank, rows, starts
-
-
-def csv_layout(path: Path, label_column: str | int | None = None) -> CsvLayout:
-    """The delimiter, header, columns and label column ``read_csv`` would use."""
-    return _scan(path, _read_text(path), label_column)[0]
