@@ -16,8 +16,6 @@ preparation (docs/ARCHITECTURE.md, "Tables"):
   transformer fitted on the training rows and applied to validation and test.
 """
 
-import warnings
-
 import numpy as np
 
 from fitgap_gui.core.data.steps import VALIDATION_SEED_OFFSET, flip_labels, subsample
@@ -42,22 +40,19 @@ def read_table_file(path, options):
         with pd.ExcelFile(path, engine="openpyxl") as book:  # (closed on a missing sheet too)
             return pd.read_excel(book, sheet_name=0 if sheet is None else sheet)
     tokens = sorted({t for t in MISSING_TOKENS for t in (t, t.upper(), t.title())} | {"N/a"})
-    with warnings.catch_warnings():
-        # In pieces (twice as fast): a column typed differently in two pieces is one of
-        # mixed cells, which clean_table and the typing read cell by cell.
-        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-        frame = pd.read_csv(
-            path,
-            sep=options["sep"],
-            header=None,  # a line longer than the first is a ParserError, never cut short
-            skiprows=1 if options["header"] else 0,
-            index_col=False,
-            encoding="utf-8-sig",
-            na_values=tokens,
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=True,
-        )
+    frame = pd.read_csv(
+        path,
+        sep=options["sep"],
+        header=None,  # a line longer than the first is a ParserError, never cut short
+        skiprows=1 if options["header"] else 0,
+        index_col=False,
+        encoding="utf-8-sig",
+        na_values=tokens,
+        keep_default_na=False,
+        skipinitialspace=True,
+        skip_blank_lines=True,
+        low_memory=False,
+    )
     names = options["names"]
     frame = frame.iloc[:, : len(names)]  # (every line ending in the delimiter: one more)
     frame.columns = names

@@ -153,7 +153,7 @@ def _source_table(config: RunConfig) -> Source:
         n_classes = len(class_names)
         x = np.arange(len(y)).reshape(-1, 1)  # row numbers
     """
-    return Source(body, consts, carried(tableprep), ["import warnings"], table=True)
+    return Source(body, consts, carried(tableprep), table=True)
 
 
 # -- image folder: FitGap's own decoder ------------------------------------------------------------

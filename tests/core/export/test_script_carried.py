@@ -14,15 +14,13 @@ import inspect
 import pytest
 
 from fitgap_gui.core.config.schema import RunConfig
-from fitgap_gui.core.data import sklearn_sets, splits, steps, tableprep, toys
+from fitgap_gui.core.data import sklearn_sets, splits, steps, toys
 from fitgap_gui.core.export.script import keras_script
 from fitgap_gui.core.export.script_branch import CARRIED, BranchPlan
 from fitgap_gui.core.model import layers, measurements, optimizer
 
-CARRIED_MODULES = (layers, optimizer, measurements, splits, steps, toys, sklearn_sets, tableprep)
+CARRIED_MODULES = (layers, optimizer, measurements, splits, steps, toys, sklearn_sets)
 PROGRAM_IMPORTS = {"__future__", "math", "numbers", "typing", "numpy"}
-#: What a source's program imports besides (a table's: ``script_data._source_table``).
-SOURCE_IMPORTS = {tableprep: {"warnings"}}
 
 
 @pytest.mark.parametrize("module", CARRIED_MODULES, ids=lambda m: m.__name__)
@@ -31,8 +29,7 @@ def test_a_carried_module_imports_only_what_the_program_has(module):
     tree = ast.parse(inspect.getsource(module))
     for node in tree.body:
         if isinstance(node, ast.Import):
-            allowed = PROGRAM_IMPORTS | SOURCE_IMPORTS.get(module, set())
-            assert {a.name for a in node.names} <= allowed, ast.unparse(node)
+            assert {a.name for a in node.names} <= PROGRAM_IMPORTS, ast.unparse(node)
         elif isinstance(node, ast.ImportFrom):
             assert node.module in PROGRAM_IMPORTS | carried_names, ast.unparse(node)
     for node in ast.walk(tree):
