@@ -51,7 +51,7 @@ def read_table_file(path, options):
         keep_default_na=False,
         skipinitialspace=True,
         skip_blank_lines=True,
-        low_memory=False,
+        low_memory=False,  # in one piece: pieces are faster but peak higher (RESULTS.md, 12)
     )
     names = options["names"]
     frame = frame.iloc[:, : len(names)]  # (every line ending in the delimiter: one more)
