@@ -11,7 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fitgap_gui.cli.common import EXIT_OK, Parser, add_label_flag, label_column
+from fitgap_gui.cli.common import (
+    EXIT_OK,
+    Parser,
+    add_label_flag,
+    label_column,
+    source_for_path,
+)
 from fitgap_gui.core.config.schema import MISSING_CHOICES
 from fitgap_gui.core.data.readers.tablefile import TableReport, inspect_table
 from fitgap_gui.core.errors import FitGapError
@@ -46,6 +52,11 @@ def report_lines(report: TableReport) -> list[str]:
 
 
 def cmd_data_show(args: argparse.Namespace) -> int:
+    if source_for_path(args.file) != "csv":
+        raise FitGapError(
+            f"{args.file}: 'data show' reads table files (.csv, .tsv, .parquet, .xlsx); "
+            "an NPZ or an image folder is previewed by 'fitgap train' and the window"
+        )
     report = inspect_table(
         args.file,
         label_column(args.label) if args.label is not None else None,

@@ -47,12 +47,13 @@ def _images_one_class(tmp_path):
 #: (case, a function of tmp_path giving the --data path, text the message must hold).
 BAD_DATA = [
     ("missing file", lambda t: str(t / "missing.csv"), "no such file"),
-    ("unknown suffix", lambda t: _write(t, "data.xlsx", "x"), "cannot tell the data type"),
+    ("unknown suffix", lambda t: _write(t, "data.xyz", "x"), "cannot tell the data type"),
+    ("not a workbook", lambda t: _write(t, "data.xlsx", "x"), "is not an Excel workbook (.xlsx)"),
     ("empty csv", lambda t: _write(t, "empty.csv", ""), "is empty"),
     ("header only", lambda t: _write(t, "head.csv", "a,b,label\n"), "no data rows"),
     ("ragged", lambda t: _write(t, "ragged.csv", "a,b,c\n1,2,3\n4,5\n"), "line 3 has 2 fields"),
     ("text feature", lambda t: _write(t, "text.csv", "a,b,c\n1,2,0\n1,x,1\n"), "'x' is not a number"),
-    ("nan csv", lambda t: _write(t, "nan.csv", "a,b,c\n1,2,0\n1,nan,1\n"), "NaN"),
+    ("inf csv", lambda t: _write(t, "inf.csv", "a,b,c\n1,2,0\n1,inf,1\n"), "line 3, column 'b': 'inf' is infinite"),
     ("one class csv", lambda t: _write(t, "one.csv", "a,b\n1,0\n2,0\n3,0\n4,0\n5,0\n"), "two classes"),
     ("folder named .csv", lambda t: str(_mkdir(t / "dir.csv")), "is a folder"),
     ("corrupt npz", lambda t: _write(t, "bad.npz", b"PK\x03\x04broken"), "not a readable .npz"),
@@ -251,7 +252,7 @@ def _big_header_npz(tmp_path):
 
 #: Inputs that used to crash or be misreported: (case, make, text the one line must hold).
 BAD_INPUTS_ROUND_TWO = [
-    ("na in headerless first row", lambda t: _write(t, "na.csv", "1,NA,a\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(9))), "line 1, column 2: missing value"),
+    ("decimal comma", lambda t: _write(t, "comma.csv", "a;b;label\n" + "".join(f"{i};{i},5;{'ab'[i % 2]}\n" for i in range(9))), "line 2, column 'b': '0,5' is not a number (a decimal comma"),
     ("utf-16 csv", lambda t: _write(t, "wide.csv", "a,b,label\n1,2,x\n".encode("utf-16")), "save it as UTF-8"),
     ("mixed delimiters", lambda t: _write(t, "mixed.csv", "a,b,label\n1;2;x\n3;4;y\n"), "delimiters are mixed"),
     ("empty x_train", _empty_train_npz, "the training arrays hold no samples"),

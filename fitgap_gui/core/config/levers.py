@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fitgap_gui.core.config.monitor import MONITORS
-from fitgap_gui.core.config.schema import ACTIVATIONS, MODEL_KINDS, OPTIMIZERS, SCALES, RunConfig
+from fitgap_gui.core.config.schema import (
+    ACTIVATIONS,
+    MISSING_CHOICES,
+    MODEL_KINDS,
+    OPTIMIZERS,
+    SCALES,
+    RunConfig,
+)
 from fitgap_gui.core.config.sources import (
     image_sources,
     names,
@@ -130,6 +137,25 @@ LEVERS: tuple[Lever, ...] = (
         sources=("csv",), short="label column",
     ),
     Lever(
+        "data.sheet", "Excel sheet", "text", "Data",
+        "Excel workbooks only: the sheet to read (empty: the first).",
+        sources=("csv",), short="sheet",
+    ),
+    Lever(
+        "data.missing", "Missing cells", "choice", "Data",
+        "Table files only: what an empty or NA cell of a feature column gets. impute: "
+        "the training rows' median (numbers) or most frequent value; drop_rows: rows "
+        "with one are left out; refuse: the file is refused, naming the cell.",
+        choices=MISSING_CHOICES, sources=("csv",), short="missing",
+    ),
+    Lever(
+        "data.max_categories", "Max categories", "int", "Data",
+        "Table files only: a text column with at most this many distinct values is "
+        "one-hot encoded; one with more is dropped (the data's notices say so). "
+        "Typical 10-100.",
+        lo=1, hi=10_000, step=5, sources=("csv",), short="max categories",
+    ),
+    Lever(
         "data.image_size", "Image size", "size", "Data",
         "Image folders only: every image is resized to height × width (pixels). Smaller "
         "images train faster and give the network less to memorize. Typical 16-64.",
@@ -208,7 +234,8 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "data.scale", "Scale inputs", "choice", "Data",
         "Input scaling, fitted on the training rows only. Scaled inputs train more "
-        "smoothly; it does not by itself prevent overfitting.",
+        "smoothly; it does not by itself prevent overfitting. auto: standard for table "
+        "files, none for other data.",
         choices=SCALES, short="scale",
     ),
     # -- Capacity ----------------------------------------------------------------------------

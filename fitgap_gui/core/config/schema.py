@@ -34,7 +34,8 @@ FILE_SOURCES = source_names("file")
 KERAS_CACHE_SOURCES = source_names("keras_cache")
 #: Sources that may come with their own validation set (an NPZ only with x_val/y_val).
 OWN_VALIDATION_SOURCES = own_validation_sources()
-SCALES = ("none", "standard", "minmax")
+#: "auto": the source's default, "standard" for table files (TABLE_SOURCES), else "none".
+SCALES = ("auto", "none", "standard", "minmax")
 #: ``data.missing``: what a table file's missing cells get (docs/ARCHITECTURE.md, "Tables").
 MISSING_CHOICES = ("impute", "drop_rows", "refuse")
 #: Sources whose ``data.scale`` default (null) means "standard": table files.
@@ -86,13 +87,9 @@ def _choice(options: tuple[str, ...]) -> Check:
     return check
 
 
-def _optional_choice(options: tuple[str, ...]) -> Check:
-    choice = _choice(options)
-
-    def check(key: str, value: Any) -> Any:
-        return None if value is None else choice(key, value)
-
-    return check
+def _scale(key: str, value: Any) -> str:
+    """One of SCALES; null means "auto" (the source's default)."""
+    return "auto" if value is None else _choice(SCALES)(key, value)
 
 
 def _boolean(key: str, value: Any) -> bool:
@@ -203,9 +200,9 @@ class DataConfig:
     #: x_val/y_val): keep this share of it, per class, drawn from the seed.
     validation_fraction: float = 1.0
     label_noise: float = 0.0
-    #: null: the source's default, "standard" for table files (TABLE_SOURCES), "none"
-    #: for every other source; an explicit value is kept (``resolved_scale``).
-    scale: str | None = None
+    #: "auto" (or null): the source's default, "standard" for table files (TABLE_SOURCES),
+    #: "none" for every other source; an explicit value is kept (``resolved_scale``).
+    scale: str = "auto"
     noise: float = 0.2
     n_samples: int = 400
     #: CSV: the label column's name or 0-based number; null looks for label/target/class/y.
@@ -227,7 +224,7 @@ class DataConfig:
         "validation_split": _number(0.0, 1.0, lo_open=True, hi_open=True),
         "validation_fraction": _number(0.0, 1.0, lo_open=True),
         "label_noise": _number(0.0, 1.0, hi_open=True),
-        "scale": _optional_choice(SCALES),
+        "scale": _scale,
         "noise": _number(0.0, 5.0),
         "n_samples": _number(20, 1_000_000, integer=True),
         "label_column": _label_column,
@@ -240,8 +237,8 @@ class DataConfig:
 
     @property
     def resolved_scale(self) -> str:
-        """``scale``, or the source's default where it is null (standard for tables)."""
-        if self.scale is not None:
+        """``scale``, or the source's default where it is "auto" (standard for tables)."""
+        if self.scale != "auto":
             return self.scale
         return "standard" if self.source in TABLE_SOURCES else "none"
 

@@ -1,7 +1,7 @@
 """Datasets: the built-in sets, the user's files, and the split into train/validation/test.
 
-The readers (``core.readers``) turn a CSV, NPZ, image folder or Keras cache file into
-arrays; ``read_source`` adds the checks every source shares, ``preview`` summarizes a
+The readers (``core.readers``) turn a table file (CSV, TSV, Parquet, Excel), NPZ, image
+folder or Keras cache file into arrays (a table: row numbers, its typed columns beside); ``read_source`` adds the checks every source shares, ``preview`` summarizes a
 source for the open-data dialog, and ``load_dataset`` splits it for training.  Every
 source ends as a ``Dataset`` of numpy arrays.  The pipeline (``core.data.steps``, which
 the exported Keras script carries) is short and deterministic: load -> the test part,
@@ -10,7 +10,8 @@ rows) -> the validation split of the rest (stratified, ``random_state=seed``; or
 source's own validation rows) -> keep ``train_fraction`` of the training rows (and
 ``validation_fraction`` of the validation rows where it applies) -> flip
 ``label_noise`` of the training labels (never a test label) -> scale (fitted on
-training rows only).
+training rows only; a table's imputation, one-hot encoding and scaling are fitted there
+too: ``core.data.tableprep``).
 No step touches the global random stream, so Keras's seeded run stays plain Keras.
 
 Nothing here downloads anything: the built-ins ship with scikit-learn or are drawn,

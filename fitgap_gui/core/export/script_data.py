@@ -1,10 +1,10 @@
 """The "data" section of an exported Keras script: one reader per source, then the steps.
 
-A template per source writes out, in readable numpy/csv code, how FitGap's reader for it
+A template per source writes out, in readable numpy code, how FitGap's reader for it
 (``core.data.readers``) turns the run's file into arrays; where the engine's own code is
-plain (the drawn sets, the image decoder, the Keras-cache readers) the program carries
-it.  The split and the steps after it are always the engine's (``core.data.steps``).
-The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/), the
+plain (the drawn sets, the image decoder, the Keras-cache readers, a table's pandas
+reading and scikit-learn preparation) the program carries it.  The split and the steps
+after it are always the engine's (``core.data.steps``).  The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/), the
 test part included: ``load_data()`` returns ``x_test, y_test`` before ``n_classes`` when
 the data has one.
 """
@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, RunConfig
-from fitgap_gui.core.data import sklearn_sets, splits, steps, toys
+from fitgap_gui.core.data import sklearn_sets, splits, steps, tableprep, toys
 from fitgap_gui.core.data.datasets import data_steps
-from fitgap_gui.core.data.readers import csvfile, imagefolder, keras_cache, npzfile
+from fitgap_gui.core.data.readers import imagefolder, keras_cache, npzfile
 from fitgap_gui.core.data.readers.npzfile import NPZ_NO_TEST, NPZ_TEST_PART, TEST_KEYS, VAL_KEYS
+from fitgap_gui.core.data.readers.tablefile import read_table
 from fitgap_gui.core.export.script_text import (
     ScriptExportError,
     carried,
@@ -34,7 +35,10 @@ from fitgap_gui.core.export.script_text import (
 DATA_KEYS = {
     "source", "path", "train_fraction", "test_split", "validation_split", "validation_fraction",
     "label_noise", "scale", "noise", "n_samples", "label_column", "image_size", "grayscale",
+    "sheet", "missing", "max_categories",
 }  # fmt: skip
+#: The plan keys of a table the program needs (``tablefile.read_table``'s plan).
+TABLE_PLAN_KEYS = ("label", "label_numeric", "numbers", "booleans", "categories", "missing")
 
 
 @dataclasses.dataclass
@@ -52,6 +56,8 @@ class Source:
     presplit: bool = False
     own_test: bool = False
     no_test: str = ""
+    #: A table: ``x`` holds row numbers, ``features`` the typed columns (``tableprep``).
+    table: bool = False
 
 
 def _data_path(config: RunConfig) -> str:
@@ -115,54 +121,39 @@ def _source_npz(config: RunConfig) -> Source:
     )
 
 
-# -- CSV -------------------------------------------------------------------------------------------
-ENCODE_LABELS = '''
-def encode_labels(labels):
-    """Each distinct label is a class: numbers ordered by value, text by name."""
-    distinct = sorted(set(labels))
-    try:
-        values = sorted({float(t) for t in distinct})
-    except ValueError:  # text labels
-        index = {t: i for i, t in enumerate(distinct)}
-        return np.array([index[t] for t in labels], dtype=np.int64), len(distinct)
-    index = {v: i for i, v in enumerate(values)}
-    return np.array([index[float(t)] for t in labels], dtype=np.int64), len(values)
-'''
-
-
-def _source_csv(config: RunConfig) -> Source:
-    """The layout the CSV reader finds (delimiter, header, trailing delimiter, label
-    column) is read here, so the program stays short."""
-    layout = csvfile.csv_layout(Path(str(config.data.path)).expanduser(), config.data.label_column)
-    note = "counted from 0"
-    if layout.header is not None:
-        note = f"the {literal(layout.header[layout.label])} column"
+# -- table files: pandas reads, scikit-learn prepares (the engine's own functions) -------------
+def _source_table(config: RunConfig) -> Source:
+    """How FitGap read the table (pandas' options) and typed its columns (the plan:
+    the label, the numbers, the 0/1 and the category columns) are read here; the
+    reading, typing and preparation are ``core.data.tableprep``'s own functions."""
+    d = config.data
+    raw = read_table(
+        Path(str(d.path)).expanduser(),
+        d.label_column,
+        sheet=d.sheet,
+        missing=d.missing,
+        max_categories=d.max_categories,
+    )
+    plan = {key: raw.table.plan[key] for key in TABLE_PLAN_KEYS}
     consts = [
         _data_path(config),
-        f"DELIMITER = {literal(layout.delimiter)}",
-        f"HAS_HEADER = {layout.header is not None!r}",
-        f"TRAILING_DELIMITER = {layout.trailing!r}  # every line ends in DELIMITER",
-        f"LABEL_COLUMN = {layout.label!r}  # {comment_text(note)}",
+        f"READ_OPTIONS = {literal(raw.table.options, room=0)}",
+        f"TABLE_PLAN = {literal(plan, room=0)}",
+        f"CLASS_NAMES = {literal(raw.class_names, room=0)}",
     ]
     body = """
-        # The CSV as FitGap read it: UTF-8 text parsed as one stream (a quoted field may
-        # hold a line break), blank lines skipped, the empty last column dropped when
-        # every line ends in DELIMITER, every column but LABEL_COLUMN a number (parsed
-        # as float64, then float32), the label as text.
-        text = Path(DATA_PATH).read_bytes().decode("utf-8-sig")
-        stream = io.StringIO(text, newline="")
-        reader = csv.reader(stream, delimiter=DELIMITER, skipinitialspace=True)
-        rows = [row for row in reader if row and (len(row) > 1 or row[0].strip())]
-        if TRAILING_DELIMITER:
-            rows = [row[:-1] for row in rows]
-        if HAS_HEADER:
-            rows = rows[1:]
-        features = [c for c in range(len(rows[0])) if c != LABEL_COLUMN]
-        x = np.array([[float(row[c]) for c in features] for row in rows]).astype(np.float32)
-        y, n_classes = encode_labels([row[LABEL_COLUMN].strip() for row in rows])
+        # The table as FitGap read it (pandas), typed by FitGap's plan: rows without a
+        # label dropped, the numbers, 0/1 and category columns (each category as the
+        # number of its value in sorted order) in one float32 array.  The splits draw
+        # row numbers; the imputation, one-hot encoding and scaling are fitted on the
+        # training rows after them (prepare_table).
+        frame = clean_table(read_table_file(DATA_PATH, READ_OPTIONS))
+        features, y, class_names, _, _ = table_rows(frame, TABLE_PLAN)
+        assert class_names == CLASS_NAMES, "the file changed since the run"
+        n_classes = len(class_names)
+        x = np.arange(len(y)).reshape(-1, 1)  # row numbers
     """
-    imports = ["import csv", "import io", "from pathlib import Path"]
-    return Source(body, consts, ENCODE_LABELS, imports)
+    return Source(body, consts, carried(tableprep), table=True)
 
 
 # -- image folder: FitGap's own decoder ------------------------------------------------------------
@@ -246,7 +237,7 @@ def _source_keras_cache(config: RunConfig) -> Source:
 SOURCES = {
     **{name: _source_builtin for name in ("digits", *toys.TOYS)},
     "npz": _source_npz,
-    "csv": _source_csv,
+    "csv": _source_table,
     "images": _source_images,
     **{name: _source_keras_cache for name in KERAS_CACHE_SOURCES},
 }
@@ -281,11 +272,20 @@ def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
     if not source.presplit:
         consts.insert(0, f"VALIDATION_SPLIT = {d.validation_split!r}")
         body += "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)\n"
-    body += (
-        "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = prepare(\n"
-        "    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, x_test, y_test\n"
-        ")\n"
-    )
+    if source.table:
+        body += (
+            "rows_test = None if x_test is None else x_test[:, 0]\n"
+            "parts = (x_train[:, 0], y_train, x_val[:, 0], y_val, rows_test, y_test)\n"
+            "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = prepare_table(\n"
+            "    features, parts, n_classes, DATA_STEPS, SEED, TABLE_PLAN\n"
+            ")\n"
+        )
+    else:
+        body += (
+            "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = prepare(\n"
+            "    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, x_test, y_test\n"
+            ")\n"
+        )
     test = "x_test, y_test, " if has_test else ""
     body += f"return x_train, y_train, x_val, y_val, {test}n_classes\n"
     doc = '"""The data\'s parts and its number of classes, exactly as FitGap built them."""\n'

@@ -87,6 +87,7 @@ OWN_VALIDATION = own_validation_sources()
 PLACEHOLDERS = {
     "data.path": "file or folder",
     "data.label_column": "auto (label, target, class, y)",
+    "data.sheet": "the first sheet",
     "model.hidden_units": "e.g. 512, 512 (empty: none)",
 }
 #: Check boxes whose text differs from the lever's label (the row has no label).
@@ -235,6 +236,9 @@ class ControlsPanel(QScrollArea):
         self.source = take("source", SourceCombo)
         self.path = take("path", QLineEdit)
         self.label_column = take("label_column", QLineEdit)
+        self.sheet = take("sheet", QLineEdit)
+        self.missing = take("missing", QComboBox)
+        self.max_categories = take("max_categories", QSpinBox)
         self.image_height = take("image_height", QSpinBox)
         self.image_width = take("image_width", QSpinBox)
         self.grayscale = take("grayscale", QCheckBox)
@@ -496,6 +500,8 @@ class ControlsPanel(QScrollArea):
             return [self.image_height.value(), self.image_width.value()]
         if lv.kind == "units":
             return parse_hidden_units(self.hidden_units.text())
+        if lv.kind == "text" and lv.key == "data.sheet":
+            return self.sheet.text().strip() or None
         if lv.kind == "text":
             return parse_label_column(self.label_column.text())
         if lv.kind == "filters" and self.kind.currentText() != "cnn" and self.conv_filters.error():
@@ -516,7 +522,8 @@ class ControlsPanel(QScrollArea):
         elif lv.kind == "units":
             self.hidden_units.setText(", ".join(str(u) for u in value))
         elif lv.kind == "text":
-            self.label_column.setText("" if value is None else str(value))
+            line = self.sheet if lv.key == "data.sheet" else self.label_column
+            line.setText("" if value is None else str(value))
         else:
             (name,) = control_names(lv)
             show_value(self._widgets[name], value)

@@ -16,7 +16,7 @@ DESIGN_DEFAULTS = {
         "train_fraction": 1.0,
         "validation_split": 0.2,
         "label_noise": 0.0,
-        "scale": "none",
+        "scale": "auto",  # the source's default: standard for table files, else none
     },
     "model": {"hidden_units": [128], "activation": "relu", "dropout": 0.0, "l2": 0.0, "l1": 0.0},
     "training": {

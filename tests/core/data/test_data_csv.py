@@ -288,8 +288,13 @@ def test_every_line_ending_in_a_delimiter_ignores_the_empty_last_column(
     assert preview(cfg).meta["empty_last_column_ignored"] is True
 
 
-def test_csv_layout_is_what_the_reader_uses(tmp_path):
-    from fitgap_gui.core.data.readers.csvfile import CsvLayout, csv_layout
+def test_the_layout_found_is_what_pandas_is_told(tmp_path):
+    """The exported script reads the file with these options (``read_table_file``)."""
+    from fitgap_gui.core.data.readers.tableread import load_table_file
 
     cfg = _csv(tmp_path, "".join(line + ";\n" for line in ("f1;f2;label", *_rows(6, ";").split())))
-    assert csv_layout(Path(cfg.path)) == CsvLayout(";", ["f1", "f2", "label"], 3, True, 2)
+    table = load_table_file(Path(cfg.path))
+    assert table.options == {"kind": "csv", "sep": ";", "header": True,
+                             "names": ["f1", "f2", "label"]}  # fmt: skip
+    assert table.meta["empty_last_column_ignored"] is True
+    assert table.frame.shape == (6, 3)

@@ -14,12 +14,12 @@ import inspect
 import pytest
 
 from fitgap_gui.core.config.schema import RunConfig
-from fitgap_gui.core.data import sklearn_sets, splits, steps, toys
+from fitgap_gui.core.data import sklearn_sets, splits, steps, tableprep, toys
 from fitgap_gui.core.export.script import keras_script
 from fitgap_gui.core.export.script_branch import CARRIED, BranchPlan
 from fitgap_gui.core.model import layers, measurements, optimizer
 
-CARRIED_MODULES = (layers, optimizer, measurements, splits, steps, toys, sklearn_sets)
+CARRIED_MODULES = (layers, optimizer, measurements, splits, steps, toys, sklearn_sets, tableprep)
 PROGRAM_IMPORTS = {"__future__", "math", "numbers", "typing", "numpy"}
 
 

@@ -1,9 +1,10 @@
-"""CSV reader: header or not, comma/semicolon/tab, a label column, numeric features.
+"""The CSV rules of table files: UTF-8, the delimiter, the header, the records' lines.
 
-The label column is ``label_column`` (a name, or a 0-based number), else a column
-named label/target/class/y, else the last one.  Labels may be any text; each distinct
-value becomes a class, its text kept as the class name.  Every feature must be a
-finite number: the first bad cell is reported by line and column.
+``readers.tableread`` reads CSV and TSV files with them: a BOM is dropped and other
+encodings are named (UTF-16/32, Latin-1: "save it as UTF-8"); the delimiter (comma,
+semicolon or tab) is sniffed, mixed delimiters are named; a header row is found or
+not; ``_scan`` parses the whole text with the csv module where pandas' C parser must not
+(quotes, unusual line breaks), knowing the line each record starts on.
 """
 
 from __future__ import annotations
@@ -11,21 +12,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import math
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from fitgap_gui.core.data.readers import RawData, open_data_file
+from fitgap_gui.core.data.readers import open_data_file
 from fitgap_gui.core.errors import DataError
 
 DELIMITERS = (",", ";", "\t")
 LABEL_NAMES = ("label", "target", "class", "y")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: Cells that mean "no value" in exported spreadsheets (NaN parses as a number).
 MISSING_MARKERS = frozenset({"", "na", "n/a", "null", "none", "?"})
 _WIDE_BOMS = (
@@ -63,6 +59,11 @@ def _utf16_without_bom(sample: bytes) -> bool:
 
 
 def _read_text(path: Path) -> str:
+    return decode_text(path, read_checked_bytes(path))
+
+
+def read_checked_bytes(path: Path) -> bytes:
+    """The file's bytes, refused when they are UTF-16/32 text or binary data."""
     with open_data_file(path, "a CSV file") as handle:
         raw = handle.read()
     for bom, name in _WIDE_BOMS:
@@ -72,6 +73,11 @@ def _read_text(path: Path) -> str:
         if _utf16_without_bom(raw[:4096]):
             raise DataError(f"{path} looks like UTF-16 text, not UTF-8; save it as UTF-8 CSV")
         raise DataError(f"{path} is not a text file (it holds binary data)")
+    return raw
+
+
+def decode_text(path: Path, raw: bytes) -> str:
+    """The bytes as UTF-8 text (a BOM dropped); refused, naming the byte, when not UTF-8."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -216,83 +222,6 @@ def _label_index(path: Path, header: list[str] | None, n_cols: int, wanted) -> i
     return n_cols - 1
 
 
-def _bad_cell(path: Path, rows, line_numbers, columns, names) -> DataError:
-    """The first cell that is not a finite number, as a one-line error."""
-    for row, line in zip(rows, line_numbers, strict=True):
-        for col in columns:
-            text = row[col].strip()
-            where = f"{path}: line {line}, column {names[col]}"
-            if not text:
-                return DataError(f"{where}: missing value")
-            try:
-                value = float(text)
-            except ValueError:
-                if _is_missing(text):
-                    return DataError(f"{where}: missing value ({text!r})")
-                return DataError(f"{where}: {text[:40]!r} is not a number")
-            if math.isnan(value):
-                return DataError(f"{where}: {text!r} is not a number (NaN)")
-            if math.isinf(value):
-                kind = "infinite" if "inf" in text.lower() else "too large (overflow)"
-                return DataError(f"{where}: {text[:40]!r} is {kind}")
-            if abs(value) > FLOAT32_MAX:
-                return DataError(f"{where}: {text[:40]!r} is too large for a 32-bit float")
-    return DataError(f"{path}: the features are not all finite numbers")
-
-
-def _encode_labels(path, labels: list[str], line_numbers: list[int] | None, name: str):
-    """Each distinct label becomes a class; numbers are ordered by value, text by name.
-
-    ``line_numbers`` is None when the fast path read the file: it has no empty labels.
-    """
-    for text, line in zip(labels, line_numbers or [], strict=False):
-        if not text:
-            raise DataError(f"{path}: line {line}, column {name}: missing label")
-    distinct = sorted(set(labels))
-    if all(_is_number(t) for t in distinct):
-        by_value: dict[float, str] = {}
-        for t in distinct:
-            v = float(t)
-            if not math.isfinite(v):
-                row = labels.index(t)
-                where = f"line {line_numbers[row]}" if line_numbers else f"data row {row + 1}"
-                raise DataError(f"{path}: {where}, column {name}: label {t!r} is not finite")
-            by_value.setdefault(v, t)
-        order = sorted(by_value)
-        index: dict = {v: i for i, v in enumerate(order)}
-        y = np.fromiter((index[float(t)] for t in labels), dtype=np.int64, count=len(labels))
-        names = [f"{v:g}" for v in order]
-    else:
-        index = {t: i for i, t in enumerate(distinct)}
-        y = np.fromiter((index[t] for t in labels), dtype=np.int64, count=len(labels))
-        names = distinct
-    return y, names
-
-
-def _fast_columns(lines: list[str], delim: str, n_cols: int, features, label):
-    """numpy's C parser for the common, clean file; None sends it to the careful path.
-
-    Only files without quotes and with the same field count on every line come
-    here, so both parsers see the same cells; anything odd is located (line and
-    column) by the slower csv-module path.
-    """
-    if any(line.count(delim) != n_cols - 1 for line in lines):
-        return None
-    options: dict = {"delimiter": delim, "comments": None, "quotechar": None}
-    try:
-        with warnings.catch_warnings(), np.errstate(over="ignore"):
-            warnings.simplefilter("error")
-            x = np.loadtxt(lines, usecols=features, dtype=np.float64, ndmin=2, **options)
-            labels = np.loadtxt(lines, usecols=[label], dtype=str, ndmin=1, **options)
-            x32 = x.astype(np.float32)
-    except (ValueError, UserWarning):
-        return None
-    labels = np.char.strip(labels)
-    if len(x32) != len(lines) or not np.isfinite(x32).all() or (labels == "").any():
-        return None
-    return x32, labels.tolist()
-
-
 @dataclass(frozen=True)
 class CsvLayout:
     """How a CSV file is laid out, as the reader sees it (the exported script reuses it)."""
@@ -334,82 +263,3 @@ def _scan(path: Path, text: str, label_column):
         raise DataError(f"{path} has one column; it needs feature columns and a label column")
     label = _label_index(path, header, n_cols, label_column)
     return CsvLayout(delim, header, n_cols, trailing, label), nonblank, rows, starts
-
-
-def csv_layout(path: Path, label_column: str | int | None = None) -> CsvLayout:
-    """The delimiter, header, columns and label column ``read_csv`` would use."""
-    return _scan(path, _read_text(path), label_column)[0]
-
-
-def read_csv(path: Path, label_column: str | int | None = None) -> RawData:
-    """Read a CSV of numeric features and one label column; DataError on any bad cell."""
-    text = _read_text(path)
-    layout, nonblank, rows, starts = _scan(path, text, label_column)
-    delim, header, n_cols, trailing, label = (
-        layout.delimiter,
-        layout.header,
-        layout.n_cols,
-        layout.trailing,
-        layout.label,
-    )
-    names = [h or f"{i + 1}" for i, h in enumerate(header)] if header else None
-    names = [repr(n) for n in names] if names else [str(i + 1) for i in range(n_cols)]
-    features = [c for c in range(n_cols) if c != label]
-
-    fast = None
-    if nonblank is not None:  # the simple file: numpy's parser first
-        data_lines = nonblank[1:] if header is not None else nonblank
-        if not data_lines:
-            raise DataError(f"{path} has a header row but no data rows")
-        fast = _fast_columns(data_lines, delim, n_cols + trailing, features, label)
-        if fast is None:
-            rows, starts = _records(path, text, delim)
-    if fast is not None:
-        x32, labels = fast
-        line_numbers = None
-    else:
-        columns = (header, n_cols, trailing, names, features, label)
-        x32, labels, line_numbers = _careful_columns(path, rows, starts, delim, columns)
-    y, class_names = _encode_labels(path, labels, line_numbers, names[label])
-    meta = {
-        "delimiter": _DELIMITER_NAMES[delim],
-        "header": header is not None,
-        "label_column": header[label] if header else label,
-        "feature_names": [header[c] for c in features] if header else None,
-    }
-    if trailing:
-        meta["empty_last_column_ignored"] = True
-    return RawData(name=path.name, x=x32, y=y, class_names=class_names, meta=meta)
-
-
-def _careful_columns(path: Path, rows, starts, delim: str, layout):
-    """The csv module's parse, cell by cell where needed, to name the first bad cell."""
-    header, n_cols, trailing, names, features, label = layout
-    if header is not None:
-        rows, starts = rows[1:], starts[1:]
-    if not rows:
-        raise DataError(f"{path} has a header row but no data rows")
-    width = n_cols + trailing
-    for row, line in zip(rows, starts, strict=True):
-        if len(row) != width:
-            first = "the header" if header is not None else "the first row"
-            others = [d for d in DELIMITERS if d != delim and any(d in cell for cell in row)]
-            mixed = (
-                f"; the delimiters are mixed (this line has {_plural(others[0])})" if others else ""
-            )
-            raise DataError(
-                f"{path}: line {line} has {len(row) - trailing} fields but {first} has "
-                f"{n_cols} ({_DELIMITER_NAMES[delim]}-separated){mixed}"
-            )
-    if trailing:
-        rows = [row[:n_cols] for row in rows]
-    cells = [[row[c] for c in features] for row in rows]
-    try:
-        x = np.array(cells, dtype=np.float64)
-    except ValueError:
-        raise _bad_cell(path, rows, starts, features, names) from None
-    with np.errstate(over="ignore"):
-        x32 = x.astype(np.float32)
-    if not np.isfinite(x32).all():
-        raise _bad_cell(path, rows, starts, features, names)
-    return x32, [row[label].strip() for row in rows], starts

@@ -85,11 +85,11 @@ class TableReport:
 
 @dataclass
 class TableData:
-    """A table read and typed for the pipeline: the feature columns (numbers and 0/1 as
-    float64 with NaN for a missing cell, categories as text) and the plan that typed
-    them (``core.data.tableprep``); the labels are ``RawData.y``."""
+    """A table read and typed for the pipeline: the feature columns as one float32 array
+    (``tableprep.table_rows``: NaN for a missing cell) and the plan that typed them;
+    the labels are ``RawData.y``."""
 
-    features: Any  # pandas.DataFrame (pandas is imported only where tables are read)
+    features: np.ndarray
     plan: dict
     report: TableReport
     #: How the file was read (``tableprep.read_table_file``'s options).
@@ -133,16 +133,16 @@ def _other(text: str) -> bool:
 
 def _number_problem(table: TableFile, name: str, numbers: np.ndarray) -> str | None:
     """Why a column of numbers cannot be used: a non-finite or too large value."""
-    infinite = np.isinf(numbers)
-    big = np.isfinite(numbers) & (np.abs(numbers) > FLOAT32_MAX)
-    for rows, why in ((infinite, ""), (big, "is too large for a 32-bit float")):
-        if rows.any():
-            row = int(np.flatnonzero(rows)[0])
-            text = table.text(row, name)
-            if not why:
-                why = "is infinite" if "inf" in text.lower() else "is too large (overflow)"
-            return f"{table.where(row, name)}: {text[:40]!r} {why}"
-    return None
+    beyond = np.abs(numbers) > FLOAT32_MAX  # (NaN compares False: a missing cell)
+    if not beyond.any():
+        return None
+    row = int(np.flatnonzero(beyond)[0])
+    text = table.text(row, name)
+    if np.isinf(numbers[row]):
+        why = "is infinite" if "inf" in text.lower() else "is too large (overflow)"
+    else:
+        why = "is too large for a 32-bit float"
+    return f"{table.where(row, name)}: {text[:40]!r} {why}"
 
 
 def _mixed_problem(table: TableFile, name: str, values, kinds: dict) -> str:
@@ -165,15 +165,17 @@ def _mixed_problem(table: TableFile, name: str, values, kinds: dict) -> str:
 
 def _type_column(table: TableFile, name: str, values) -> _Column:
     """The column's kind as read, its counts, and why it cannot be a feature (if so)."""
+    import pandas as pd  # deferred: pandas is heavy and only tables need it
+
     missing = values.isna().to_numpy()
     n_missing = int(missing.sum())
-    present = values[~missing]
-    n_present = len(present)
+    n_present = len(values) - n_missing
     if n_present == 0:
         return _Column("empty", 0, n_missing, 0)
     if values.dtype.kind == "b":
-        return _Column("boolean", int(present.nunique()), n_missing, n_present)
+        return _Column("boolean", int(values.nunique()), n_missing, n_present)
     if values.dtype.kind not in "iuf":
+        present = values[~missing]
         uniques = present.unique()
         kinds = {v: _cell_kind(v) for v in uniques}
         found = set(kinds.values())
@@ -193,9 +195,12 @@ def _type_column(table: TableFile, name: str, values) -> _Column:
             column.problem = _mixed_problem(table, name, values, kinds)
             return column
     numbers = as_numbers(values)
-    finite = numbers[np.isfinite(numbers)]
-    kind = "integer" if bool(np.all(finite == np.round(finite))) else "number"
-    distinct = len(np.unique(numbers[~np.isnan(numbers)]))
+    kind = "integer"
+    if values.dtype.kind not in "iu":  # whole numbers: no fraction but NaN's (inf's is 0)
+        fractions = np.count_nonzero(np.modf(numbers)[0])
+        kind = "integer" if fractions == n_missing else "number"
+    column = values if values.dtype.kind in "iuf" else pd.Series(numbers)
+    distinct = int(column.nunique())  # (hashing, not sorting: a million rows)
     return _Column(kind, distinct, n_missing, n_present, _number_problem(table, name, numbers))
 
 
@@ -208,7 +213,7 @@ def _feature_action(column: _Column, max_categories: int, id_name: bool) -> tupl
     if column.kind == "empty":
         return "dropped: empty", None
     if column.problem:
-        return "refused: " + column.problem.split(", column ", 1)[-1].split(": ", 1)[-1], None
+        return "refused", None  # (the place and the reason are added by the caller)
     if column.kind == "boolean":
         return "0/1", "booleans"
     every_distinct = column.distinct == column.present >= MIN_ID_VALUES
@@ -324,6 +329,8 @@ def _inspect(path: Path, label, sheet, missing: str, max_categories: int):
                     levels[name] = column.distinct
             elif column.problem:
                 problems.append(column.problem)
+                where = column.problem.removeprefix(f"{shown(table.path)}: ")
+                action = "refused: " + where.replace(f", column {table.shown(name)}", "", 1)
             else:
                 notices.append(f"column {table.shown(name)} {action}")
         reports.append(ColumnReport(name, column.kind, column.distinct, column.missing, action))
@@ -335,7 +342,7 @@ def _inspect(path: Path, label, sheet, missing: str, max_categories: int):
         error = _missing_problem(table, frame, used, missing)
     counts: dict[str, int] = {}
     if label_error is None and label_name is not None:
-        features, y, names, n_unlabelled, n_incomplete = table_rows(table.frame, plan)
+        features, y, names, n_unlabelled, n_incomplete = table_rows(frame, plan)
         counts = dict(zip(names, np.bincount(y, minlength=len(names)).tolist(), strict=True))
         notices += _row_notices(table, frame, plan, n_unlabelled, n_incomplete)
         plan["class_names"] = names
