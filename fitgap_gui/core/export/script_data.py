@@ -1,12 +1,10 @@
 """The "data" section of an exported Keras script: one reader per source, then the steps.
 
-A template per source writes out, in readable numpy code, how FitGap's reader for it
-(``core.data.readers``) turns the run's file into arrays; where the engine's own code is
-plain (the drawn sets, the image decoder, the Keras-cache readers, a table's pandas
-reading and scikit-learn preparation) the program carries it.  The split and the steps
-after it are always the engine's (``core.data.steps``).  The arrays equal ``load_dataset(cfg, seed)``'s bit for bit (tests/core/export/), the
-test part included: ``load_data()`` returns ``x_test, y_test`` before ``n_classes`` when
-the data has one.
+The program reads the run's data with the engine's own plain functions, carried by their
+source (``core.data.readers``, ``core.data.tableprep``: the drawn sets, NPZ labels, the
+image decoder, the Keras-cache readers, a table's pandas reading and scikit-learn
+preparation), then splits and prepares it with ``core.data.steps``.  Its arrays equal
+``load_dataset(cfg, seed)``'s bit for bit, the test part included (tests/core/export/).
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from fitgap_gui.core.config.schema import KERAS_CACHE_SOURCES, RunConfig
 from fitgap_gui.core.data import sklearn_sets, splits, steps, tableprep, toys
 from fitgap_gui.core.data.datasets import data_steps
 from fitgap_gui.core.data.readers import imagefolder, keras_cache, npzfile
-from fitgap_gui.core.data.readers.npzfile import NPZ_NO_TEST, NPZ_TEST_PART, TEST_KEYS, VAL_KEYS
+from fitgap_gui.core.data.readers.npzfile import NPZ_NO_TEST, TEST_KEYS, VAL_KEYS
 from fitgap_gui.core.data.readers.tablefile import read_table
 from fitgap_gui.core.export.script_text import (
     ScriptExportError,
@@ -43,11 +41,9 @@ TABLE_PLAN_KEYS = ("label", "label_numeric", "numbers", "booleans", "categories"
 
 @dataclasses.dataclass
 class Source:
-    """A source written out: ``body`` makes ``x``, ``y`` and ``n_classes`` (``presplit``:
-    ``x_train``, ``y_train``, ``x_val``, ``y_val``; ``own_test``: also ``x_test``,
-    ``y_test``, and ``x``, ``y`` are its training rows unless ``presplit``), with the
-    module-level ``consts``, ``helpers`` and ``imports`` it uses.  ``no_test``: why a
-    pre-split source has no test part."""
+    """``body`` makes ``x, y, n_classes`` (``presplit``: ``x_train, y_train, x_val, y_val``;
+    ``own_test``: also ``x_test, y_test``), with the ``consts``, ``helpers`` and ``imports``
+    it uses; ``no_test``: why a pre-split source has no test part."""
 
     body: str
     consts: list[str] = dataclasses.field(default_factory=list)
@@ -87,38 +83,24 @@ def _source_builtin(config: RunConfig) -> Source:
 
 # -- NPZ -----------------------------------------------------------------------------------------
 def _source_npz(config: RunConfig) -> Source:
-    consts, keys = [_data_path(config)], []
     try:
         with np.load(Path(str(config.data.path)).expanduser(), allow_pickle=False) as archive:
-            keys = list(archive.files)
+            has = set(archive.files)
     except (OSError, ValueError) as exc:
         raise ScriptExportError(f"{config.data.path}: cannot read the run's data ({exc})") from None
-    read = "data = np.load(DATA_PATH)  # plain arrays only: allow_pickle stays False\n"
-    has = set(keys)
     presplit = {"x_train", "y_train", *VAL_KEYS} <= has
     own_test = {"x_train", "y_train", *TEST_KEYS} <= has
-    if not presplit and not own_test:  # split by the program, as by FitGap
-        body = read + 'x, y = data["x"].astype(np.float32), as_labels(data["y"])\n'
-        return Source(body + "n_classes = int(y.max()) + 1\n", consts, copied(npzfile.as_labels))
-    train = "x_train, y_train" if presplit else "x, y"
-    body = read + f'{train} = data["x_train"].astype(np.float32), as_labels(data["y_train"])\n'
-    labels = [train.split(", ")[1]]
-    if presplit:
-        body += 'x_val, y_val = data["x_val"].astype(np.float32), as_labels(data["y_val"])\n'
-        labels.append("y_val")
-    if own_test:
-        body += f"# the test part: {NPZ_TEST_PART}\n"
-        body += 'x_test, y_test = data["x_test"].astype(np.float32), as_labels(data["y_test"])\n'
-        labels.append("y_test")
-    body += f"n_classes = int(max({', '.join(f'{y}.max()' for y in labels)})) + 1\n"
-    return Source(
-        body,
-        consts,
-        copied(npzfile.as_labels),
-        presplit=presplit,
-        own_test=own_test,
-        no_test=NPZ_NO_TEST,
-    )
+    parts = [("x_train, y_train" if presplit else "x, y", "train" if presplit or own_test else "")]
+    parts += [("x_val, y_val", "val")] if presplit else []
+    parts += [("x_test, y_test", "test")] if own_test else []  # the test part: the NPZ's own
+    body = "data = np.load(DATA_PATH)  # plain arrays only: allow_pickle stays False\n"
+    for names, part in parts:
+        x, y = (f"{v}_{part}" if part else v for v in "xy")
+        body += f'{names} = data["{x}"].astype(np.float32), as_labels(data["{y}"])\n'
+    ys = ", ".join(names.split(", ")[1] for names, _ in parts)
+    body += f"n_classes = int(max(labels.max() for labels in ({ys},))) + 1\n"
+    helpers = copied(npzfile.as_labels)
+    return Source(body, [_data_path(config)], helpers, [], presplit, own_test, NPZ_NO_TEST)
 
 
 # -- table files: pandas reads, scikit-learn prepares (the engine's own functions) -------------
@@ -202,11 +184,10 @@ def _source_images(config: RunConfig) -> Source:
         f"class_names = class_folder_names(root / {literal(parts['train'].name)})\n"
         f"{train} = read_folder(root / {literal(parts['train'].name)}, class_names)\n"
     )
-    if presplit:
-        body += f"x_val, y_val = read_folder(root / {literal(parts['val'].name)}, class_names)\n"
-    if own_test:
-        body += f"# the test part: {imagefolder.FOLDER_TEST_PART}\n"
-        body += f"x_test, y_test = read_folder(root / {literal(parts['test'].name)}, class_names)\n"
+    for part in ("val", "test"):  # the test part: the test/ folder
+        if part in parts:
+            where = literal(parts[part].name)
+            body += f"x_{part}, y_{part} = read_folder(root / {where}, class_names)\n"
     body += "n_classes = len(class_names)\n"
     return Source(body, consts, helpers, imports, presplit, own_test, imagefolder.FOLDER_NO_TEST)
 
@@ -220,9 +201,6 @@ def _source_keras_cache(config: RunConfig) -> Source:
         "# is split from its training part.\n"
         f"folder, files = cache_files({literal(name)}, datasets_dir())\n"
         f"x, y, x_test, y_test = cached_arrays({literal(name)}, folder, files)\n"
-        "x, x_test = x.astype(np.float32), x_test.astype(np.float32)\n"
-        "y = np.asarray(y, dtype=np.int64).reshape(-1)\n"
-        "y_test = np.asarray(y_test, dtype=np.int64).reshape(-1)\n"
         "n_classes = 10\n"
     )
     readers = copied(
@@ -245,10 +223,8 @@ SOURCES = {
 
 # -- the split and the steps after it: the engine's own -------------------------------------------
 def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
-    """(the constants, the code: the source's helpers, the steps and ``load_data``).
-
-    ``load_data()`` returns ``(x_train, y_train, x_val, y_val, n_classes)``, with
-    ``x_test, y_test`` before ``n_classes`` when the data has a test part."""
+    """(the constants, the code: the source's helpers, the steps and ``load_data()``, which
+    returns ``x_train, y_train, x_val, y_val``, then ``x_test, y_test`` if any, ``n_classes``)."""
     d = config.data
     if d.validation_fraction < 1.0 and not source.presplit and not source.own_test:
         raise ScriptExportError(  # load_dataset refuses it too
@@ -257,35 +233,29 @@ def data_section(config: RunConfig, source: Source) -> tuple[list[str], str]:
         )
     consts = [f"DATA_STEPS = {literal(data_steps(d), room=0)}"]
     body = textwrap.dedent(source.body).strip("\n") + "\n"
-    has_test = True
-    if source.own_test:
-        pass  # the source's own test part; data.test_split is not used
-    elif source.presplit:
-        body += f"x_test = y_test = None  # {comment_text(source.no_test)}\n"
-        has_test = False
-    elif d.test_split > 0:
+    # The source's own test part (data.test_split unused), one drawn first, or none.
+    has_test = source.own_test or (not source.presplit and d.test_split > 0)
+    if has_test and not source.own_test:
         consts.insert(0, f"TEST_SPLIT = {d.test_split!r}")
         body += "x, y, x_test, y_test = split_test(x, y, TEST_SPLIT, SEED)  # the test part first\n"
-    else:
-        body += "x_test = y_test = None  # data.test_split is 0: no test part\n"
-        has_test = False
+    elif not has_test:
+        why = source.no_test if source.presplit else "data.test_split is 0: no test part"
+        body += f"x_test = y_test = None  # {comment_text(why)}\n"
     if not source.presplit:
         consts.insert(0, f"VALIDATION_SPLIT = {d.validation_split!r}")
         body += "(x_train, x_val, y_train, y_val), _ = split_data(x, y, VALIDATION_SPLIT, SEED)\n"
-    if source.table:
+    if source.table:  # x holds row numbers: the preparation is fitted on the training rows
         body += (
             "rows_test = None if x_test is None else x_test[:, 0]\n"
             "parts = (x_train[:, 0], y_train, x_val[:, 0], y_val, rows_test, y_test)\n"
-            "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = prepare_table(\n"
-            "    features, parts, n_classes, DATA_STEPS, SEED, TABLE_PLAN\n"
-            ")\n"
         )
-    else:
-        body += (
-            "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = prepare(\n"
-            "    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, x_test, y_test\n"
-            ")\n"
-        )
+    call = (
+        "prepare_table(\n    features, parts, n_classes, DATA_STEPS, SEED, TABLE_PLAN\n)\n"
+        if source.table
+        else "prepare(\n    x_train, y_train, x_val, y_val, n_classes, DATA_STEPS, SEED, "
+        "x_test, y_test\n)\n"
+    )
+    body += "x_train, y_train, x_val, y_val, x_test, y_test, _flipped = " + call
     test = "x_test, y_test, " if has_test else ""
     body += f"return x_train, y_train, x_val, y_val, {test}n_classes\n"
     doc = '"""The data\'s parts and its number of classes, exactly as FitGap built them."""\n'

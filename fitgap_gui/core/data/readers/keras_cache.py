@@ -148,18 +148,22 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cached_arrays(name, folder, files, load=np.load, idx=read_idx, batch=read_cifar_batch):
-    """``x_train, y_train, x_test, y_test`` as ``keras.datasets.<name>.load_data()``
-    returns them, from ``files`` in ``folder`` (``cache_files``); ``load``, ``idx`` and
-    ``batch`` read one .npz, IDX or CIFAR-10 batch file."""
+    """``x_train, y_train, x_test, y_test`` of ``keras.datasets.<name>.load_data()``, as
+    float32 images and int64 labels, from ``files`` in ``folder`` (``cache_files``);
+    ``load``, ``idx`` and ``batch`` read one .npz, IDX or CIFAR-10 batch file."""
     if name == "mnist":
         data = load(folder / files[0])  # allow_pickle stays False
-        return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
-    if name == "fashion_mnist":
+        parts = data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+    elif name == "fashion_mnist":
         y_tr, x_tr, y_te, x_te = (idx(folder / f, 8 if "labels" in f else 16) for f in files)
-        return x_tr.reshape(-1, 28, 28), y_tr, x_te.reshape(-1, 28, 28), y_te
-    batches = [batch(folder / f) for f in files]
-    x_tr = np.concatenate([images for images, _ in batches[:5]])
-    return (x_tr, np.concatenate([labels for _, labels in batches[:5]]), *batches[5])
+        parts = x_tr.reshape(-1, 28, 28), y_tr, x_te.reshape(-1, 28, 28), y_te
+    else:
+        batches = [batch(folder / f) for f in files]
+        x_tr = np.concatenate([images for images, _ in batches[:5]])
+        parts = (x_tr, np.concatenate([labels for _, labels in batches[:5]]), *batches[5])
+    x_tr, y_tr, x_te, y_te = (np.asarray(a) for a in parts)
+    x_tr, x_te = x_tr.astype(np.float32), x_te.astype(np.float32)
+    return x_tr, y_tr.astype(np.int64).reshape(-1), x_te, y_te.astype(np.int64).reshape(-1)
 
 
 def read_keras_cached(name: str) -> RawData:
@@ -180,8 +184,8 @@ def read_keras_cached(name: str) -> RawData:
     label = next(s.label for s in SOURCES if s.name == name)
     return RawData(
         name=name,
-        x=x_tr.astype(np.float32),
-        y=np.asarray(y_tr, dtype=np.int64).reshape(-1),
+        x=x_tr,
+        y=y_tr,
         class_names=list(class_names.get(name, CIFAR10_CLASSES)),
         kind="image",
         image_shape=tuple(x_tr.shape[1:3]),
@@ -190,8 +194,8 @@ def read_keras_cached(name: str) -> RawData:
             "cache": str(folder),
             "test_part": f"{label}'s official test set",
         },
-        x_test=x_te.astype(np.float32),
-        y_test=np.asarray(y_te, dtype=np.int64).reshape(-1),
+        x_test=x_te,
+        y_test=y_te,
     )
 
 
