@@ -1,11 +1,10 @@
 """The Experiments side tab: compare remedies, validation curves and learning curves.
 
-An experiment is a plan from ``core.experiments`` (``remedy_configs``,
-``sweep_configs``, ``learning_curve_configs``): ``(key, RunConfig)`` pairs that the
-window trains one after another (``RunLauncher.train_requests``), overlaid
-on the plots with one legend name per run.  Each run is requested with its label
-(stored as the run's name) and its plan index as tag, and the live-run model hands
-both back with the run, so nothing is matched by start order.  As each run ends its
+An experiment is a plan from ``core.experiments`` (``remedy_configs``, ``sweep_configs``,
+``learning_curve_configs``): ``(key, RunConfig)`` pairs the window trains
+(``RunLauncher.train_requests``), overlaid with one legend name per run.  Each run is
+requested with its label (its stored name) and its plan index as tag, and the live-run
+model hands both back with the run, so nothing is matched by start order.  As each run ends its
 ``ResultRow`` goes into the table and, for a sweep, two points (best training and
 validation metric) onto the sweep plot under the table.  Stop (Esc) cancels the
 rest of the sequence; every run that started is in the store under its label.
@@ -15,16 +14,15 @@ remembered between sessions; seeds s, s+1, ...).  The table has one row per arm:
 mean and 95 % interval of the delivered models' test cross-entropy and accuracy, the
 delivered epoch and the gap there, the arm paired seed by seed with the baseline on
 the test cross-entropy (``core.experiments.summarize``, statistics from
-``core.results.stats``), and the best-epoch validation cross-entropy as a last column
-(shown from the header's menu),
-"chosen on validation".  Runs without a test part are judged at their best epoch
-instead, and the headers say so.  The verdicts in words go under the table.  When an arm's seeds are done, ``arm_done``
-asks the plots to draw the arm as its mean curve with a band.
+``core.results.stats``), and the best-epoch validation cross-entropy, "chosen on
+validation", as a last column (from the header's menu).  Runs without a test part are
+judged at their best epoch, and the headers say so; the verdicts in words go under the
+table.  When an arm's seeds are done, ``arm_done`` draws it as a mean curve with a band.
 
 Run → Compare remedies (Ctrl+Shift+R) and Run → Sweep… (``sweep_dialog.py``) start them;
-Train with Repeats above 1 starts a plan of one arm over its seeds (``train_repeats``).
-The window may train the plan's runs in parallel (Edit → Preferences): the progress bar
-counts finished runs, and a line under it names each run under way and its epoch.
+Train with Repeats above 1 starts one arm over its seeds (``train_repeats``).  Runs may
+train in parallel (Edit → Preferences): the bar counts finished runs, and a line under
+it names each run under way and its epoch.
 """
 
 from __future__ import annotations
@@ -273,10 +271,9 @@ class ExperimentsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(lambda *_: self._fit_rows())  # long arm names wrap
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
-        # Two lines a row (mean, then ± half the interval); long arm names
-        # ("+ early stopping (patience 5)") wrap onto the second line.
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -589,6 +586,16 @@ class ExperimentsPanel(QWidget):
                     )
                 self.table.setItem(r, column, item)
         self._mark_best()
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Rows as tall as their wrapped text ("+ early stopping (patience 5)": 3 lines)."""
+        self.table.resizeRowsToContents()
+        heights = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        height = self.table.horizontalHeader().sizeHint().height() + heights
+        self.table.setFixedHeight(
+            max(self.table.height(), height + 2 * self.table.frameWidth() + 2)
+        )
 
     def _set_headers(self, test: bool) -> None:
         """The delivered model's columns, or (no test part) the best epoch's, saying so."""

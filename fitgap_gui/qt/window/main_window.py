@@ -69,6 +69,7 @@ from fitgap_gui.qt.window.pausing import Pausing
 from fitgap_gui.qt.window.plots_adapter import PlotsAdapter
 from fitgap_gui.qt.window.presets_menu import ConfigFiles
 from fitgap_gui.qt.window.progress_box import ProgressBox
+from fitgap_gui.qt.window.status_bar import WrappingStatusBar
 from fitgap_gui.qt.window.view_menu import ViewOptions
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: RunStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("FitGap")
+        self.setStatusBar(WrappingStatusBar(self))  # a long message wraps, never cut
         self.store = store if store is not None else RunStore()
         self.controller = TrainingController(self.store, self)
         self.live_runs = LiveRuns(self)

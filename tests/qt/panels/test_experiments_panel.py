@@ -279,3 +279,28 @@ def test_the_sweep_plot_shows_the_delivered_models_test_points(ready_window):
     panel.rows = [dataclasses.replace(r, test_cross_entropy=None, test_n=None) for r in rows]
     panel.metric.setCurrentText("loss")
     assert panel.test_points.xData is None or len(panel.test_points.xData) == 0
+
+
+def test_a_long_arm_name_gets_every_line_it_needs(ready_window):
+    """In the arm column of a 1400-pixel window (90 pixels) "+ early stopping (patience
+    5)" needs three lines; its row grows to them and the table shows every row whole."""
+    from PySide6.QtCore import QRect, Qt
+
+    panel = ready_window.experiments_panel
+    rows = [_row("baseline", s, 0.4, 0.7, 60) for s in range(2)]
+    panel.kind, panel.repeats = "remedies", 2
+    panel.plan = [("baseline", None), ("+ early stopping (patience 5)", None)]
+    panel.arm_rows = {0: rows, 1: rows}
+    panel._fit_table(2)
+    panel._show_summaries()
+    table = panel.table
+    header = table.horizontalHeader()  # the arm column as narrow as in the side panel
+    header.setSectionResizeMode(0, header.ResizeMode.Interactive)
+    header.resizeSection(0, 90)
+    room = QRect(0, 0, table.columnWidth(0) - 8, 10_000)
+    wrap = int(Qt.TextFlag.TextWordWrap)
+    needed = table.fontMetrics().boundingRect(room, wrap, table.item(1, 0).text()).height()
+    assert needed > 2 * table.fontMetrics().lineSpacing()  # the case this test is about
+    assert table.rowHeight(1) >= needed
+    inside = table.horizontalHeader().height() + table.rowHeight(0) + table.rowHeight(1)
+    assert table.height() >= inside

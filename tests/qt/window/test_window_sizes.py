@@ -29,3 +29,23 @@ def test_at_the_minimum_size_every_plot_keeps_a_readable_height(window):
     for name, plot in window.plots.plots.items():
         if plot.isVisible():
             assert plot.height() >= PLOT_MIN_HEIGHT, (name, plot.height())
+
+
+def test_a_long_status_message_wraps_onto_a_second_line_instead_of_being_cut(window):
+    bar = window.statusBar()
+    window.resize(1400, 850)
+    QApplication.processEvents()
+    text = (
+        "Run 12 completed 15 epochs in 6.8 s. Delivered model (epoch 15, the last): test "
+        "accuracy 90.6%, test cross-entropy 0.4186 on 360 rows; training − validation "
+        "accuracy -1.5 pp at epoch 15. Best epoch 12 of 15 (lowest val cross-entropy)."
+    )
+    assert bar.fontMetrics().horizontalAdvance(text) > bar.message_rect().width()
+    bar.showMessage(text)
+    QApplication.processEvents()
+    assert bar.currentMessage() == text and bar.toolTip() == text
+    assert bar.height() >= 2 * bar.fontMetrics().lineSpacing()  # room for both lines
+    short = "Ready: press Train (Ctrl+R)."
+    bar.showMessage(short)
+    QApplication.processEvents()
+    assert bar.lines_needed(short) == 1 and bar.height() < 2 * bar.fontMetrics().lineSpacing()
