@@ -9,7 +9,6 @@ are ordinary store rows; each experiment also keeps a lab record beside the stor
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ from fitgap_gui.cli.common import (
     executor_from_args,
     load_config,
     quiet_tensorflow,
+    repeats_arg,
+    write_out,
 )
 from fitgap_gui.core.data.datasets import load_datasets
 from fitgap_gui.core.errors import ConfigError
@@ -33,7 +34,7 @@ from fitgap_gui.core.experiments.lab_readings import (
 )
 from fitgap_gui.core.experiments.lab_results import epochs_to_fit, final_value
 from fitgap_gui.core.experiments.labstore import save_record
-from fitgap_gui.core.formatting import format_percent
+from fitgap_gui.core.formatting import format_accuracy
 from fitgap_gui.core.store.runstore import RunStore
 from fitgap_gui.core.textsafe import printable
 
@@ -46,12 +47,12 @@ def _numbers(text: str, kind: type, flag: str) -> list[Any]:
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else format_percent(value)
+    return "-" if value is None else format_accuracy(value)  # 89.2%, 85.0%
 
 
 def _write(out: str | None, payload: dict[str, Any]) -> None:
-    if out:
-        Path(out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if out:  # checked before training; a failure now is one line, the runs kept
+        write_out(out, payload)
 
 
 def _run(
@@ -207,10 +208,10 @@ def add_lab(sub) -> None:
         metavar="F,F,...",
         help="fractions of training labels made random (default 0,0.2,0.4,0.6,0.8,1)",
     )
-    rand.add_argument("--repeats", type=int, default=3, metavar="N", help="seeds per level")
+    rand.add_argument("--repeats", type=repeats_arg, default=3, metavar="N", help="seeds per level")
     rand.add_argument(
         "--permutations",
-        type=int,
+        type=repeats_arg,
         default=0,
         metavar="N",
         help="N runs on fully random labels for a permutation p-value (default 0: none)",

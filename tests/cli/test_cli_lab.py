@@ -114,3 +114,18 @@ def test_bad_settings_are_one_error_line_before_any_training(args, lab_config, c
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
     assert RunStore().list_runs() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["lr-range", "--steps", "1000000000"], "--steps is the number of batches"),
+        (["lr-range", "--min", "0"], "need 0 < min < max"),
+        (["randomization", "--repeats", "400", "--levels", "0,0.5,1"], "at most 1000 runs"),
+        (["randomization", "--permutations", "5000"], "more than a plan can hold"),
+    ],
+)
+def test_sizes_no_machine_could_run_are_one_error_line(args, words, fitgap_home, capsys):
+    assert main(["lab", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and words in err

@@ -50,6 +50,7 @@ from fitgap_gui.core.experiments.lab_results import (
     randomization_payload,
 )
 from fitgap_gui.core.experiments.labstore import save_record
+from fitgap_gui.core.experiments.plans import MAX_PLAN_RUNS
 from fitgap_gui.core.model.measurements import chunk_rows, keras_scores
 from fitgap_gui.core.results.records import RunResult
 from fitgap_gui.core.run.training import ShouldStop
@@ -149,6 +150,11 @@ def plan_randomization(
         raise ConfigError("repeats must be 1 or more and permutations 0 or more")
     if permutations and 0.0 not in levels:
         raise ConfigError("the permutation p-value needs level 0 (the real labels)")
+    total = len(set(levels)) * repeats + permutations
+    if total > MAX_PLAN_RUNS:
+        raise ConfigError(
+            f"{total} runs is more than a plan can hold: at most {MAX_PLAN_RUNS} runs per plan"
+        )
     _check_seeds(base, repeats + permutations)
     base = base.replace({"early_stopping.enabled": False})
     first = load_datasets([("base", base)], loaded)[0]  # bad data: refused here

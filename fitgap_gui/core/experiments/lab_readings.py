@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fitgap_gui.core.experiments.lab_results import FIT_ACCURACY, INTERPOLATION_ERROR
-from fitgap_gui.core.formatting import format_percent
+from fitgap_gui.core.formatting import format_accuracy
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else format_percent(value)
+    return "-" if value is None else format_accuracy(value)  # 89.2%, 85.0%
 
 
 def randomization_reading(payload: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from fitgap_gui.core.errors import ConfigError
 from fitgap_gui.core.model.memory import count_dense_params
 from fitgap_gui.core.results.stats import ACCURACY_BOUNDS, t_interval
 
@@ -182,12 +183,19 @@ def double_descent_payload(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- the learning-rate range test ---------------------------------------------------------------
+#: The most batches one range test runs (each a train_on_batch call: minutes, not days).
+MAX_RANGE_STEPS = 100_000
+
+
 def exponential_rates(low: float, high: float, steps: int) -> np.ndarray:
     """``steps`` rates from ``low`` to ``high``, each a constant factor above the last."""
-    if not 0.0 < low < high:
-        raise ValueError(f"the rates must satisfy 0 < min < max, not {low} and {high}")
-    if steps < 2:
-        raise ValueError(f"the range test needs at least 2 steps, not {steps}")
+    if not 0.0 < low < high or not math.isfinite(high):
+        raise ConfigError(f"the rates must satisfy 0 < --min < --max, not {low} and {high}")
+    if not 2 <= steps <= MAX_RANGE_STEPS:
+        raise ConfigError(
+            f"--steps is the number of batches the range test runs: 2 to {MAX_RANGE_STEPS:,}, "
+            f"not {steps}"
+        )
     return np.exp(np.linspace(math.log(low), math.log(high), steps))
 
 
