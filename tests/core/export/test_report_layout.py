@@ -121,3 +121,23 @@ def test_the_report_charts_follow_the_windows_line_key():
     store = RunStore()
     html = render_report(store.get_runs([_record(store, "one")]))
     assert "Key: solid: training, measured" in html and "dash-dot: best epoch 2" in html
+
+
+def test_a_legend_keeps_long_notes_out_of_its_unbreakable_entries(tmp_path):
+    """Legend entries never wrap (``.legend span``: nowrap); a sentence in one ran 80 pixels
+    past a 1200-pixel window (the data map's note), so notes go in their own block."""
+    import numpy as np
+
+    from fitgap_gui.core.results.examples import ExampleDynamics
+
+    store = RunStore(tmp_path)
+    run = store.get_run(_record(store, "mine"))
+    dyn = ExampleDynamics(rows=np.arange(3), given=np.array([0, 1, 1]))
+    dyn.update(1, np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0]]))
+    html = render_report([run], examples_of=lambda run_id: dyn)
+    captions = re.findall(r'<figcaption class="legend">(.*?)</figcaption>', html, re.S)
+    assert any("training examples measured" in c for c in captions)  # the data map's note
+    for caption in captions:
+        for entry in re.findall(r"<span[^>]*>(.*?)</span>", caption, re.S):
+            text = " ".join(re.sub(r"<[^>]+>", " ", entry).split())
+            assert len(text) * CHAR_PX <= 400, text  # a chart is WIDTH pixels wide
