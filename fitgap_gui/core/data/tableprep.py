@@ -51,7 +51,8 @@ def read_table_file(path, options):
         keep_default_na=False,
         skipinitialspace=True,
         skip_blank_lines=True,
-        low_memory=False,  # in one piece: pieces are faster but peak higher (RESULTS.md, 12)
+        # In one piece: pieces are faster but peak higher (benchmarks/RESULTS.md, section 12).
+        low_memory=False,
     )
     names = options["names"]
     frame = frame.iloc[:, : len(names)]  # (every line ending in the delimiter: one more)
@@ -151,7 +152,8 @@ def table_transformer(plan, how):
 
     scalers = {"standard": StandardScaler, "minmax": MinMaxScaler}
     # The median as a callable: the same statistic as strategy="median", computed on each
-    # column's present values (10x faster than its masked-array median: RESULTS.md, 12).
+    # column's present values (10x faster than its masked-array median: benchmarks/RESULTS.md,
+    # section 12).
     number_steps = [SimpleImputer(strategy=np.median)]
     if how in scalers:
         number_steps.append(scalers[how]())
