@@ -453,7 +453,7 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
             parts.y_test,
         )
     meta = dict(raw.meta, source=cfg.source, test_part=parts.test_part)
-    source_rows, original = _source_rows(raw, cfg, seed)
+    source_rows, original = _source_rows(raw, cfg, seed, parts)
     return Dataset(
         x_train=x_tr,
         y_train=y_tr,
@@ -472,11 +472,18 @@ def _finish(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     )
 
 
-def _source_rows(raw: RawData, cfg: DataConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _source_rows(
+    raw: RawData, cfg: DataConfig, seed: int, parts: Parts
+) -> tuple[np.ndarray, np.ndarray]:
     """The training rows' indices in the source and their labels before label noise:
-    the same splits and subsample run on row numbers (each step is deterministic)."""
-    numbers = split_parts(raw, cfg, seed, x=np.arange(len(raw.y)))
-    rows, original = subsample(numbers.x_train, numbers.y_train, cfg.train_fraction, seed)
+    the same splits and subsample run on row numbers (each step is deterministic).  A
+    table's ``x`` is its row numbers already, so its ``parts`` are those splits."""
+    if raw.table is not None:
+        numbers_x, numbers_y = parts.x_train[:, 0], parts.y_train
+    else:
+        numbers = split_parts(raw, cfg, seed, x=np.arange(len(raw.y)))
+        numbers_x, numbers_y = numbers.x_train, numbers.y_train
+    rows, original = subsample(numbers_x, numbers_y, cfg.train_fraction, seed)
     return np.asarray(rows, dtype=np.int64), np.asarray(original, dtype=np.int64)
 
 

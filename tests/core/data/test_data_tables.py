@@ -183,3 +183,22 @@ def test_a_table_is_standardized_unless_the_config_says_otherwise(penguins):
     raw = load_dataset(DataConfig(source="csv", path=str(penguins), label_column="species",
                                   scale="none"), seed=0)  # fmt: skip
     assert raw.x_train[:, 1].min() > 3000  # mass in grams, as written
+
+
+def test_a_tables_source_rows_are_its_own_split_of_row_numbers(penguins):
+    """A table's x is its row numbers, so its split serves as the per-example index;
+    it equals the split run again on row numbers, as other sources get it."""
+    from fitgap_gui.core.data.datasets import read_source, split_parts
+    from fitgap_gui.core.data.steps import subsample
+
+    cfg = DataConfig(
+        source="csv", path=str(penguins), label_column="species", train_fraction=0.5,
+        label_noise=0.2,
+    )  # fmt: skip
+    ds = load_dataset(cfg, seed=3)
+    raw = read_source(cfg, 3)
+    numbers = split_parts(raw, cfg, 3, x=np.arange(len(raw.y)))
+    rows, original = subsample(numbers.x_train, numbers.y_train, 0.5, 3)
+    np.testing.assert_array_equal(ds.source_rows, rows)
+    np.testing.assert_array_equal(ds.original_labels, original)
+    assert len(rows) == len(ds.y_train) and (ds.original_labels != ds.y_train).any()

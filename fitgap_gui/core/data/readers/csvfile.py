@@ -36,7 +36,8 @@ _SNIFF_CHARS = 1 << 16
 _SNIFF_ROWS = 50
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``float`` reads ``text`` (a CSV cell, or a table's text cell)."""
     try:
         float(text)
     except ValueError:
@@ -158,7 +159,7 @@ def sniff_delimiter(path: Path, text: str) -> str:
         counts = [len(row) - 1 for row in rows]
         if not counts or min(counts) == 0:
             continue
-        numeric = sum(_is_number(f.strip()) for f in rows[-1])
+        numeric = sum(is_number(f.strip()) for f in rows[-1])
         # A consistent count first, then numeric fields.
         score = (len(set(counts)) == 1, numeric, min(counts))
         if best_score is None or score > best_score:
@@ -174,12 +175,12 @@ def _has_header(first: list[str], second: list[str] | None) -> bool:
     A blank or NA cell is no evidence: it is a missing value of a data row, which
     the caller refuses on line 1 like on any other line (never drops the row).
     """
-    if all(f.strip() and not _is_number(f) and not _is_missing(f) for f in first):
+    if all(f.strip() and not is_number(f) and not _is_missing(f) for f in first):
         return True
     if second is None:
         return False
     return any(
-        not _is_number(a) and not _is_missing(a) and _is_number(b)
+        not is_number(a) and not _is_missing(a) and is_number(b)
         for a, b in zip(first, second, strict=False)
     )
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from fitgap_gui.core.data.readers import RawData, require_file
+from fitgap_gui.core.data.readers.csvfile import is_number
 from fitgap_gui.core.data.readers.tableread import TableFile, load_table_file
 from fitgap_gui.core.data.tableprep import as_numbers, clean_table, table_rows
 from fitgap_gui.core.errors import DataError
@@ -106,14 +107,6 @@ class _Column:
     problem: str | None = None
 
 
-def _is_number_text(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _cell_kind(value: Any) -> str:
     """ "bool", "number" or "text" for one non-missing cell."""
     if isinstance(value, (bool, np.bool_)):
@@ -123,7 +116,7 @@ def _cell_kind(value: Any) -> str:
     text = str(value)
     if text.lower() in ("true", "false"):
         return "bool"
-    return "number" if _is_number_text(text) else "text"
+    return "number" if is_number(text) else "text"
 
 
 def _other(text: str) -> bool:
